@@ -1,0 +1,324 @@
+//! The command line: clap definitions, validated and turned into [`Settings`].
+//!
+//! Cargo runs `cargo-dockerize dockerize <args>` for `cargo dockerize <args>`; the shim below accepts that
+//! form and the direct `cargo-dockerize <args>` alike. Flags follow Cargo's names and meanings. Nothing here
+//! runs anything: `lib::run` takes the parsed [`Cli`].
+
+use camino::Utf8PathBuf;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{
+    self, Features, Libc, Linking, Platform, Runtime, Selection, Settings, TestStage,
+};
+
+const AFTER_HELP: &str = "\
+Examples:
+  cargo dockerize                        generate the Dockerfile and build one image per binary
+  cargo dockerize generate               write Dockerfile and .dockerignore at the workspace root
+  cargo dockerize generate --check       exit 3 with a diff when the Dockerfile on disk is stale (CI)
+  cargo dockerize list --format json     the binaries, their stages, images and runtimes, for a CI matrix
+  docker build --target <binary> .       build one image from the generated Dockerfile
+
+Exit codes: 0 success, 1 error, 2 usage error, 3 `--check` found stale files, 4 a build failed,
+5 no Docker engine answered, 130 interrupted.";
+
+/// The `cargo` shim: `cargo dockerize ...` arrives as `cargo-dockerize dockerize ...`.
+#[derive(Debug, Parser)]
+#[command(name = "cargo", bin_name = "cargo", styles = clap::builder::styling::Styles::styled())]
+pub enum CargoCli {
+    Dockerize(Cli),
+}
+
+/// Containerize a Cargo workspace: one cached multi-stage Dockerfile, one small non-root image per binary.
+#[derive(Debug, Args)]
+#[command(
+    version,
+    about,
+    long_about = "Containerize a Cargo workspace.\n\n\
+        Reads the workspace with `cargo metadata`, writes one Dockerfile with a shared builder base, a planner \
+        stage that extracts the dependency recipe, a builder that compiles dependencies in their own cached layer, \
+        and one runtime stage per binary: a static musl binary on `scratch`, or glibc on distroless where the \
+        binary links native libraries. Without a subcommand it generates the Dockerfile and builds the images.",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the Dockerfile and .dockerignore at the workspace root
+    #[command(
+        after_help = "The Dockerfile names the command that regenerates it. Files this tool did not write \
+        are never overwritten without --force; an existing .dockerignore is kept."
+    )]
+    Generate(GenerateArgs),
+    /// Show each binary: package, stage, image, runtime and why
+    List(ListArgs),
+    /// Generate the Dockerfile, then build the images through the Docker Engine API (the default)
+    Build,
+}
+
+/// Flags shared by every subcommand: which workspace, which binaries, how they are built.
+#[derive(Debug, Args, Clone)]
+pub struct CommonArgs {
+    /// Path to the workspace's or a package's Cargo.toml [default: the nearest one from the current directory]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub manifest_path: Option<Utf8PathBuf>,
+
+    /// Package to containerize (repeatable) [default: the current package, else the default members]
+    #[arg(
+        short = 'p',
+        long = "package",
+        global = true,
+        value_name = "SPEC",
+        help_heading = "Package Selection"
+    )]
+    pub packages: Vec<String>,
+
+    /// Containerize every member of the workspace
+    #[arg(long, global = true, alias = "all", help_heading = "Package Selection")]
+    pub workspace: bool,
+
+    /// Leave this package out (with --workspace; repeatable)
+    #[arg(
+        long,
+        global = true,
+        value_name = "SPEC",
+        requires = "workspace",
+        help_heading = "Package Selection"
+    )]
+    pub exclude: Vec<String>,
+
+    /// Only this binary (repeatable); searches every member unless -p is given
+    #[arg(
+        long = "bin",
+        global = true,
+        value_name = "NAME",
+        help_heading = "Target Selection"
+    )]
+    pub bins: Vec<String>,
+
+    /// Features to activate, space or comma separated; `package/feature` for one member
+    #[arg(
+        short = 'F',
+        long,
+        global = true,
+        value_name = "FEATURES",
+        help_heading = "Feature Selection"
+    )]
+    pub features: Vec<String>,
+
+    /// Activate all available features
+    #[arg(long, global = true, help_heading = "Feature Selection")]
+    pub all_features: bool,
+
+    /// Do not activate the `default` feature
+    #[arg(long, global = true, help_heading = "Feature Selection")]
+    pub no_default_features: bool,
+
+    /// Cargo profile to build with
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        default_value = "release",
+        help_heading = "Compilation Options"
+    )]
+    pub profile: String,
+
+    /// C library to build against
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        help_heading = "Image Options"
+    )]
+    pub libc: Libc,
+
+    /// Link glibc statically (`-C target-feature=+crt-static`) so glibc binaries run on `scratch`
+    #[arg(long = "static", global = true, help_heading = "Image Options")]
+    pub static_glibc: bool,
+
+    /// Runtime base: auto, scratch, distroless, debian-slim, or any image reference
+    #[arg(
+        long,
+        global = true,
+        value_name = "IMAGE",
+        default_value = "auto",
+        help_heading = "Image Options"
+    )]
+    pub runtime: Runtime,
+
+    /// Target platform of the images
+    #[arg(
+        long,
+        global = true,
+        value_name = "PLATFORM",
+        default_value = "linux/amd64",
+        help_heading = "Image Options"
+    )]
+    pub platform: Platform,
+
+    /// Leave out the `test` stage (`cargo test --locked`) that CI can target
+    #[arg(long, global = true, help_heading = "Image Options")]
+    pub no_test_stage: bool,
+
+    /// Use verbose output (-vv very verbose)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet", help_heading = "Output")]
+    pub verbose: u8,
+
+    /// Print only errors and what a script reads (file paths, JSON)
+    #[arg(short, long, global = true, help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Coloring
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN",
+        help_heading = "Output"
+    )]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct GenerateArgs {
+    /// Write nothing; exit 3 with a diff when the files on disk differ from what would be generated
+    #[arg(long)]
+    pub check: bool,
+    /// Overwrite a Dockerfile or .dockerignore this tool did not write
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ListArgs {
+    /// Output format: a table for people, or JSON (stable, documented in README.md) for scripts and CI matrices
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+/// Options of the build (the default command and `build`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct BuildArgs {
+    /// Tag template (repeatable) with {bin}, {package}, {version}, {git_sha} [default: {bin}:{version} and {bin}:latest]
+    #[arg(
+        long = "tag",
+        short = 't',
+        global = true,
+        value_name = "TEMPLATE",
+        help_heading = "Build Options"
+    )]
+    pub tags: Vec<String>,
+    /// Registry prefix for every tag, e.g. ghcr.io/acme
+    #[arg(
+        long,
+        global = true,
+        value_name = "PREFIX",
+        help_heading = "Build Options"
+    )]
+    pub registry: Option<String>,
+}
+
+impl Cli {
+    /// Parses the process arguments, accepting both `cargo dockerize ...` and `cargo-dockerize ...`.
+    pub fn parse_args() -> Self {
+        let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        if args.get(1).and_then(|a| a.to_str()) != Some("dockerize") {
+            args.insert(1, "dockerize".into());
+        }
+        let CargoCli::Dockerize(cli) = CargoCli::parse_from(args);
+        cli
+    }
+
+    /// The settings every step after the command line reads.
+    pub fn settings(&self) -> Settings {
+        let c = &self.common;
+        Settings {
+            selection: Selection {
+                packages: c.packages.clone(),
+                workspace: c.workspace,
+                exclude: c.exclude.clone(),
+                bins: c.bins.clone(),
+            },
+            features: Features {
+                features: config::split_features(&c.features),
+                all_features: c.all_features,
+                no_default_features: c.no_default_features,
+            },
+            profile: c.profile.clone(),
+            libc: c.libc,
+            runtime: c.runtime.clone(),
+            linking: if c.static_glibc {
+                Linking::Static
+            } else {
+                Linking::Auto
+            },
+            platform: c.platform,
+            test_stage: if c.no_test_stage {
+                TestStage::Omit
+            } else {
+                TestStage::Include
+            },
+            tags: if self.build.tags.is_empty() {
+                config::default_tags()
+            } else {
+                self.build.tags.clone()
+            },
+            registry: self.build.registry.clone(),
+            git_sha: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        CargoCli::command().debug_assert();
+    }
+
+    #[test]
+    fn both_invocation_forms_parse() {
+        let CargoCli::Dockerize(cli) =
+            CargoCli::try_parse_from(["cargo", "dockerize", "generate", "--bin", "api", "-p", "x"])
+                .unwrap();
+        assert!(matches!(cli.command, Some(Command::Generate(_))));
+        assert_eq!(cli.common.bins, vec!["api"]);
+        let CargoCli::Dockerize(cli) =
+            CargoCli::try_parse_from(["cargo", "dockerize", "--static", "list"]).unwrap();
+        assert!(cli.common.static_glibc);
+    }
+
+    #[test]
+    fn exclude_requires_workspace() {
+        assert!(
+            CargoCli::try_parse_from(["cargo", "dockerize", "list", "--exclude", "x"]).is_err()
+        );
+    }
+}

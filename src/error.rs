@@ -1,0 +1,66 @@
+//! The one top-level error, and the exit code each failure maps to.
+//!
+//! Exit codes (documented in `--help` and README.md): 0 success, 1 error, 2 usage error (clap),
+//! 3 `generate --check` found stale files, 4 a build failed, 5 no Docker engine answered, 130 interrupted.
+
+use crate::files::FilesError;
+use crate::plan::PlanError;
+use crate::workspace::WorkspaceError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Files(#[from] FilesError),
+    #[error("{count} generated file(s) are out of date")]
+    Stale { count: usize },
+    #[error("failed to write to standard output")]
+    Stdout(#[source] std::io::Error),
+    #[error("failed to read `.dockerignore` at `{path}`")]
+    DockerIgnore {
+        path: camino::Utf8PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Stale { .. } => 3,
+            _ => 1,
+        }
+    }
+
+    /// One line naming the fix, where there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Workspace(e) => e.hint(),
+            Self::Plan(e) => e.hint(),
+            Self::Files(e) => e.hint(),
+            Self::Stale { .. } => {
+                Some("run `cargo dockerize generate` and commit the result".into())
+            }
+            Self::Stdout(_) | Self::DockerIgnore { .. } => None,
+        }
+    }
+
+    /// The chain of causes below the message, outermost first.
+    pub fn causes(&self) -> Vec<String> {
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(self);
+        // `transparent` variants show the inner error as the message: skip it once.
+        if matches!(self, Self::Workspace(_) | Self::Plan(_) | Self::Files(_)) {
+            source = source.and_then(std::error::Error::source);
+        }
+        while let Some(cause) = source {
+            causes.push(cause.to_string());
+            source = cause.source();
+        }
+        causes
+    }
+}

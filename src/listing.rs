@@ -1,0 +1,165 @@
+//! `cargo dockerize list`: the plan as a table for people or as JSON for scripts.
+//!
+//! Takes a [`Plan`] and writes to the writer it is given, so tests read a buffer. The JSON form is a
+//! documented, versioned interface (README.md, "list --format json"): fields are only ever added.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::native::NativeLink;
+use crate::plan::{Image, Plan};
+
+/// Version of the JSON document; bumped only when a field changes meaning or goes away.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct ListJson<'a> {
+    format_version: u32,
+    workspace_root: &'a str,
+    dockerfile: String,
+    rust_version: &'a str,
+    platform: &'a str,
+    profile: &'a str,
+    binaries: Vec<BinaryJson<'a>>,
+    skipped: Vec<SkippedJson<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct BinaryJson<'a> {
+    name: &'a str,
+    package: &'a str,
+    version: &'a str,
+    stage: &'a str,
+    image: &'a str,
+    tags: &'a [String],
+    builder: &'a str,
+    target: &'a str,
+    libc: crate::plan::LibcKind,
+    linkage: crate::native::Linkage,
+    runtime: &'a str,
+    base_image: &'a str,
+    runtime_packages: &'a [String],
+    native_dependencies: &'a [NativeLink],
+    required_features: &'a [String],
+    reasons: &'a [String],
+}
+
+#[derive(Serialize)]
+struct SkippedJson<'a> {
+    name: &'a str,
+    package: &'a str,
+    reason: &'a str,
+}
+
+fn binary_json(image: &Image) -> BinaryJson<'_> {
+    BinaryJson {
+        name: &image.binary,
+        package: &image.package,
+        version: &image.version,
+        stage: &image.stage,
+        image: &image.image_name,
+        tags: &image.tags,
+        builder: &image.builder,
+        target: &image.triple,
+        libc: image.libc,
+        linkage: image.linkage,
+        runtime: image.runtime.kind(),
+        base_image: image.runtime.image(),
+        runtime_packages: &image.runtime_packages,
+        native_dependencies: &image.native,
+        required_features: &image.required_features,
+        reasons: &image.reasons,
+    }
+}
+
+/// Writes the JSON document, pretty-printed, with a final newline.
+pub fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
+    let doc = ListJson {
+        format_version: FORMAT_VERSION,
+        workspace_root: plan.root.as_str(),
+        dockerfile: plan.root.join("Dockerfile").to_string(),
+        rust_version: &plan.toolchain.image_version,
+        platform: plan.platform.docker_name(),
+        profile: &plan.profile.name,
+        binaries: plan.images.iter().map(binary_json).collect(),
+        skipped: plan
+            .skipped
+            .iter()
+            .map(|s| SkippedJson {
+                name: &s.binary,
+                package: &s.package,
+                reason: &s.reason,
+            })
+            .collect(),
+        notes: &plan.notes,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// Writes the table; with `verbose`, every reason on its own line under each binary.
+pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let header = [
+        "BINARY", "PACKAGE", "STAGE", "IMAGE", "RUNTIME", "TARGET", "WHY",
+    ];
+    let rows: Vec<[String; 7]> = plan
+        .images
+        .iter()
+        .map(|i| {
+            [
+                i.binary.clone(),
+                i.package.clone(),
+                i.stage.clone(),
+                i.tags.first().cloned().unwrap_or_default(),
+                i.runtime.kind().to_string(),
+                i.triple.clone(),
+                i.reasons.last().cloned().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| -> String {
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    writeln!(out, "{}", line(&header))?;
+    for (row, image) in rows.iter().zip(&plan.images) {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        writeln!(out, "{}", line(&cells))?;
+        if verbose {
+            for reason in &image.reasons {
+                writeln!(out, "    - {reason}")?;
+            }
+            if !image.runtime_packages.is_empty() {
+                writeln!(
+                    out,
+                    "    - runtime packages: {}",
+                    image.runtime_packages.join(", ")
+                )?;
+            }
+            writeln!(out, "    - tags: {}", image.tags.join(", "))?;
+        }
+    }
+    for skipped in &plan.skipped {
+        writeln!(
+            out,
+            "skipped `{}` ({}): {}",
+            skipped.binary, skipped.package, skipped.reason
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! What we know about crates that link native (C) libraries.
+//!
+//! Takes a crate of the resolved dependency graph (its name, its `links` key and the features the resolver
+//! enabled on it) and says how it links: dynamically against a system library (so the builder needs the
+//! `-dev` package and the runtime image needs the shared library), or statically from sources it bundles.
+//! Pure knowledge: no I/O, no Cargo. Unknown crates with a `links` key are assumed to compile their C code
+//! themselves (as `ring` or `zstd-sys` do by default) and so to link statically; `list` says so.
+
+use serde::Serialize;
+
+/// How one native crate of a binary's dependency closure links.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct NativeLink {
+    /// The `-sys` crate, e.g. `openssl-sys`.
+    pub krate: String,
+    /// Its `links` key, e.g. `openssl`.
+    pub links: Option<String>,
+    /// Whether the final binary needs a shared library at run time.
+    pub linkage: Linkage,
+    /// Debian packages the builder needs to compile and link it.
+    pub build_packages: Vec<String>,
+    /// Debian packages the runtime needs (empty when linked statically).
+    pub runtime_packages: Vec<String>,
+    /// Shared libraries (sonames) the binary will load, for the runtime check.
+    pub libraries: Vec<String>,
+    /// One line saying why, for `list`.
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Linkage {
+    /// Links a system shared library: needs glibc and the library in the runtime image.
+    Dynamic,
+    /// Compiles and links its C sources into the binary.
+    Static,
+}
+
+/// A known `-sys` crate: which feature makes it bundle its sources, and which Debian packages it needs.
+struct Known {
+    krate: &'static str,
+    /// Features (on the crate itself) that switch to a bundled, static build.
+    bundling_features: &'static [&'static str],
+    /// A crate whose presence in the closure means a vendored build (e.g. `openssl-src`).
+    bundling_crate: Option<&'static str>,
+    build_packages: &'static [&'static str],
+    runtime_packages: &'static [&'static str],
+    libraries: &'static [&'static str],
+    /// The feature a user can enable to get a static (musl-friendly) build, for the hint.
+    vendor_hint: Option<&'static str>,
+}
+
+/// Crates that link a system library unless told to bundle it. Sorted by crate name.
+const KNOWN: &[Known] = &[
+    Known {
+        krate: "libsqlite3-sys",
+        bundling_features: &[
+            "bundled",
+            "bundled-sqlcipher",
+            "bundled-sqlcipher-vendored-openssl",
+        ],
+        bundling_crate: None,
+        build_packages: &["libsqlite3-dev", "pkg-config"],
+        runtime_packages: &["libsqlite3-0"],
+        libraries: &["libsqlite3.so.0"],
+        vendor_hint: Some("enable rusqlite's `bundled` feature"),
+    },
+    Known {
+        krate: "libz-sys",
+        bundling_features: &["static"],
+        bundling_crate: None,
+        build_packages: &["pkg-config", "zlib1g-dev"],
+        runtime_packages: &["zlib1g"],
+        libraries: &["libz.so.1"],
+        vendor_hint: Some("enable libz-sys's `static` feature"),
+    },
+    Known {
+        krate: "openssl-sys",
+        bundling_features: &["vendored"],
+        bundling_crate: Some("openssl-src"),
+        build_packages: &["libssl-dev", "pkg-config"],
+        runtime_packages: &["libssl3"],
+        libraries: &["libcrypto.so.3", "libssl.so.3"],
+        vendor_hint: Some("enable openssl's `vendored` feature"),
+    },
+    Known {
+        krate: "pq-sys",
+        bundling_features: &["bundled"],
+        bundling_crate: Some("pq-src"),
+        build_packages: &["libpq-dev", "pkg-config"],
+        runtime_packages: &["libpq5"],
+        libraries: &["libpq.so.5"],
+        vendor_hint: Some("enable pq-sys's `bundled` feature"),
+    },
+    Known {
+        krate: "zstd-sys",
+        // zstd-sys bundles by default; its `pkg-config` feature is what makes it dynamic.
+        bundling_features: &[],
+        bundling_crate: None,
+        build_packages: &["libzstd-dev", "pkg-config"],
+        runtime_packages: &["libzstd1"],
+        libraries: &["libzstd.so.1"],
+        vendor_hint: Some("disable zstd-sys's `pkg-config` feature"),
+    },
+];
+
+/// Shared libraries the distroless `cc` image ships, so a binary needing only these runs there.
+pub const DISTROLESS_CC_LIBRARIES: &[&str] = &["libcrypto.so.3", "libssl.so.3"];
+
+/// Classifies one crate of a closure; `None` when it links nothing native.
+///
+/// `closure` holds the names of every crate in the same dependency closure, to spot vendoring crates.
+pub fn classify(
+    krate: &str,
+    links: Option<&str>,
+    enabled_features: &[String],
+    closure: &[&str],
+) -> Option<NativeLink> {
+    let Some(known) = KNOWN.iter().find(|k| k.krate == krate) else {
+        let links = links?;
+        return Some(NativeLink {
+            krate: krate.to_string(),
+            links: Some(links.to_string()),
+            linkage: Linkage::Static,
+            build_packages: Vec::new(),
+            runtime_packages: Vec::new(),
+            libraries: Vec::new(),
+            note: format!(
+                "`{krate}` (links `{links}`) is assumed to compile its C sources statically"
+            ),
+        });
+    };
+    let dynamic = if known.krate == "zstd-sys" {
+        enabled_features.iter().any(|f| f == "pkg-config")
+    } else {
+        let by_feature = enabled_features
+            .iter()
+            .any(|f| known.bundling_features.contains(&f.as_str()));
+        let by_crate = known.bundling_crate.is_some_and(|c| closure.contains(&c));
+        !(by_feature || by_crate)
+    };
+    let strings = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    Some(if dynamic {
+        NativeLink {
+            krate: krate.to_string(),
+            links: links.map(str::to_string),
+            linkage: Linkage::Dynamic,
+            build_packages: strings(known.build_packages),
+            runtime_packages: strings(known.runtime_packages),
+            libraries: strings(known.libraries),
+            note: format!(
+                "`{krate}` links {} dynamically{}",
+                known.libraries.join(", "),
+                known
+                    .vendor_hint
+                    .map(|h| format!(" (for a static musl build, {h})"))
+                    .unwrap_or_default()
+            ),
+        }
+    } else {
+        NativeLink {
+            krate: krate.to_string(),
+            links: links.map(str::to_string),
+            linkage: Linkage::Static,
+            build_packages: Vec::new(),
+            runtime_packages: Vec::new(),
+            libraries: Vec::new(),
+            note: format!("`{krate}` builds its bundled sources and links them statically"),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openssl_without_vendoring_is_dynamic() {
+        let link = classify(
+            "openssl-sys",
+            Some("openssl"),
+            &[],
+            &["openssl", "openssl-sys"],
+        )
+        .unwrap();
+        assert_eq!(link.linkage, Linkage::Dynamic);
+        assert!(link.build_packages.contains(&"libssl-dev".to_string()));
+        assert!(link.note.contains("vendored"));
+    }
+
+    #[test]
+    fn openssl_with_openssl_src_in_closure_is_static() {
+        let link = classify(
+            "openssl-sys",
+            Some("openssl"),
+            &[],
+            &["openssl-src", "openssl-sys"],
+        )
+        .unwrap();
+        assert_eq!(link.linkage, Linkage::Static);
+        assert!(link.runtime_packages.is_empty());
+    }
+
+    #[test]
+    fn sqlite_bundled_feature_is_static() {
+        let features = vec!["bundled".to_string()];
+        let link = classify("libsqlite3-sys", Some("sqlite3"), &features, &[]).unwrap();
+        assert_eq!(link.linkage, Linkage::Static);
+    }
+
+    #[test]
+    fn zstd_is_static_unless_pkg_config() {
+        assert_eq!(
+            classify("zstd-sys", Some("zstd"), &[], &[])
+                .unwrap()
+                .linkage,
+            Linkage::Static
+        );
+        let features = vec!["pkg-config".to_string()];
+        assert_eq!(
+            classify("zstd-sys", Some("zstd"), &features, &[])
+                .unwrap()
+                .linkage,
+            Linkage::Dynamic
+        );
+    }
+
+    #[test]
+    fn unknown_links_key_is_assumed_static_and_plain_crates_are_ignored() {
+        let ring = classify("ring", Some("ring_core_0_17"), &[], &[]).unwrap();
+        assert_eq!(ring.linkage, Linkage::Static);
+        assert!(classify("itoa", None, &[], &[]).is_none());
+    }
+
+    #[test]
+    fn known_table_is_sorted() {
+        let names: Vec<_> = KNOWN.iter().map(|k| k.krate).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+    }
+}

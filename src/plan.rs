@@ -1,0 +1,981 @@
+//! Every decision, made once: [`Workspace`] + [`Settings`] → [`Plan`].
+//!
+//! Takes the workspace and the resolved settings and gives a plan that says, for every selected binary, how it
+//! is built (target triple, static or not, which cargo invocation), on which runtime image it runs and why, what
+//! its stage and image are called, and which packages the builder needs. Pure: no I/O, no environment, no Cargo.
+//! The renderer and the engine take `&Plan` and decide nothing further.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use camino::Utf8PathBuf;
+use serde::Serialize;
+
+use crate::config::{Libc, Linking, Platform, Runtime, Settings, TestStage};
+use crate::native::{Linkage, DISTROLESS_CC_LIBRARIES};
+use crate::workspace::{Package, Toolchain, Workspace};
+
+pub const DISTROLESS_CC: &str = "gcr.io/distroless/cc-debian12:nonroot";
+pub const DEBIAN_SLIM: &str = "debian:bookworm-slim";
+/// The non-root user of every runtime stage: distroless's `nonroot`, numeric so it works on `scratch` too.
+pub const NONROOT_USER: &str = "65532:65532";
+/// Where the builder leaves each binary, under its stage name, for the runtime stages to copy.
+pub const OUT_DIR: &str = "/out";
+/// Where binaries live in the runtime images.
+pub const BIN_DIR: &str = "/usr/local/bin";
+
+/// Stage names the pipeline itself uses: a binary may not take them.
+const RESERVED_STAGES: &[&str] = &[
+    "builder",
+    "builder-gnu",
+    "builder-gnu-static",
+    "builder-musl",
+    "chef",
+    "planner",
+    "scratch",
+    "test",
+];
+
+/// The whole build, decided.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// The workspace root: where the Dockerfile goes and the build context starts.
+    pub root: Utf8PathBuf,
+    /// `cargo dockerize generate ...` that reproduces this plan, for the header.
+    pub command: String,
+    pub toolchain: Toolchain,
+    /// Toolchain files the builder removes because the image already carries that toolchain.
+    pub toolchain_files: Vec<String>,
+    pub platform: Platform,
+    /// Cargo profile and the directory it writes to (`release`, `debug` for `dev`, else the name).
+    pub profile: Profile,
+    /// `--locked` when the workspace has a `Cargo.lock`.
+    pub locked: bool,
+    /// Debian packages of the builder base, sorted.
+    pub builder_packages: Vec<String>,
+    /// Rust targets the builder base adds with rustup (musl), sorted.
+    pub rustup_targets: Vec<String>,
+    /// One builder stage per way of compiling (target triple and static-ness).
+    pub builders: Vec<BuilderStage>,
+    /// One runtime image per selected binary, sorted by stage name.
+    pub images: Vec<Image>,
+    /// Binaries of the selected packages that are not built, and why.
+    pub skipped: Vec<Skipped>,
+    /// The optional `test` stage.
+    pub test: Option<TestPlan>,
+    /// Things the user should know (for `list`, `generate`): collisions resolved, odd choices.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    pub name: String,
+    pub dir: String,
+}
+
+/// A builder stage: cooks the dependencies, then builds its binaries, for one target triple.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuilderStage {
+    pub stage: String,
+    pub triple: String,
+    /// `-C target-feature=+crt-static` on a glibc target.
+    pub crt_static: bool,
+    /// The cargo invocations; more than one only when two binaries share a name (their outputs would collide).
+    pub invocations: Vec<Invocation>,
+}
+
+/// One `cargo build`: the same flags cook the dependencies and build the binaries, so nothing recompiles.
+#[derive(Debug, Clone, Serialize)]
+pub struct Invocation {
+    /// `-p` arguments, sorted.
+    pub packages: Vec<String>,
+    /// `--bin` targets with the stage name each is copied out as, sorted by binary name.
+    pub bins: Vec<(String, String)>,
+    /// `--features`, qualified `package/feature`, sorted.
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+}
+
+/// The runtime image of one binary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Image {
+    pub binary: String,
+    pub package: String,
+    pub version: String,
+    /// Stage name (valid, unique) and, by default, image name.
+    pub stage: String,
+    pub image_name: String,
+    pub tags: Vec<String>,
+    /// The builder stage that compiles it.
+    pub builder: String,
+    pub triple: String,
+    pub libc: LibcKind,
+    pub linkage: Linkage,
+    pub runtime: RuntimeBase,
+    /// Debian packages installed in a Debian-based runtime, sorted.
+    pub runtime_packages: Vec<String>,
+    /// Why this runtime, one short line each.
+    pub reasons: Vec<String>,
+    /// OCI labels, sorted by key.
+    pub labels: BTreeMap<String, String>,
+    /// Features this binary required and the plan enabled.
+    pub required_features: Vec<String>,
+    /// Native crates of its package's dependency closure.
+    pub native: Vec<crate::native::NativeLink>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LibcKind {
+    Musl,
+    Gnu,
+}
+
+/// The base of a runtime stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "image")]
+pub enum RuntimeBase {
+    Scratch,
+    Distroless(String),
+    DebianSlim(String),
+    Custom(String),
+}
+
+impl RuntimeBase {
+    /// The reference in `FROM`.
+    pub fn image(&self) -> &str {
+        match self {
+            Self::Scratch => "scratch",
+            Self::Distroless(i) | Self::DebianSlim(i) | Self::Custom(i) => i,
+        }
+    }
+
+    /// The short name `list` shows.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Scratch => "scratch",
+            Self::Distroless(_) => "distroless",
+            Self::DebianSlim(_) => "debian-slim",
+            Self::Custom(_) => "custom",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub binary: String,
+    pub package: String,
+    pub reason: String,
+}
+
+/// `cargo test --locked` over the selected packages, for CI.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestPlan {
+    pub from: String,
+    pub packages: Vec<String>,
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PlanError {
+    #[error("the workspace at `{root}` has no binary targets")]
+    NoBinaries { root: Utf8PathBuf },
+    #[error("no binaries to build: {why}")]
+    NothingSelected { why: String },
+    #[error("package `{name}` is not a member of the workspace{}", did_you_mean(.suggestion))]
+    UnknownPackage {
+        name: String,
+        suggestion: Option<String>,
+        available: Vec<String>,
+    },
+    #[error("no binary target named `{name}` in {scope}{}", did_you_mean(.suggestion))]
+    UnknownBinary {
+        name: String,
+        scope: String,
+        suggestion: Option<String>,
+        available: Vec<String>,
+    },
+    #[error("none of the selected packages has a feature named `{feature}`")]
+    UnknownFeature { feature: String },
+    #[error(
+        "binary `{binary}` is linked dynamically (glibc{}) and cannot run on `scratch`",
+        libs_suffix(.libraries)
+    )]
+    DynamicOnScratch {
+        binary: String,
+        libraries: Vec<String>,
+    },
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
+}
+
+fn libs_suffix(libraries: &[String]) -> String {
+    if libraries.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", libraries.join(", "))
+    }
+}
+
+impl PlanError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NoBinaries { .. } => Some(
+                "cargo dockerize builds one image per `bin` target: add `src/main.rs` or a `[[bin]]` to a member, or point `--manifest-path` at another workspace"
+                    .into(),
+            ),
+            Self::NothingSelected { .. } => Some("run `cargo dockerize list --workspace` to see every binary".into()),
+            Self::UnknownPackage { available, .. } => Some(format!("workspace members: {}", available.join(", "))),
+            Self::UnknownBinary { available, .. } => Some(if available.is_empty() {
+                "the selected packages have no binaries".into()
+            } else {
+                format!("available binaries: {}", available.join(", "))
+            }),
+            Self::UnknownFeature { .. } => Some("qualify it as `<package>/<feature>`, or check the `[features]` tables".into()),
+            Self::DynamicOnScratch { .. } => Some(
+                "pass `--static` to link glibc statically, `--libc musl`, or pick `--runtime distroless`".into(),
+            ),
+        }
+    }
+}
+
+/// One binary on its way through the planner.
+struct Candidate<'a> {
+    package: &'a Package,
+    binary: &'a crate::workspace::Binary,
+    /// Required features the plan enables for it (qualified).
+    enable: Vec<String>,
+}
+
+/// Makes the plan. Errors name the package, binary or feature at fault.
+pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanError> {
+    if workspace.members.iter().all(|p| p.binaries.is_empty()) {
+        return Err(PlanError::NoBinaries {
+            root: workspace.root.clone(),
+        });
+    }
+    let packages = select_packages(workspace, settings)?;
+    let (candidates, skipped) = select_binaries(workspace, &packages, settings)?;
+    if candidates.is_empty() {
+        let why = match skipped.first() {
+            Some(s) => format!("`{}` is skipped: {}", s.binary, s.reason),
+            None => format!(
+                "the selected packages ({}) have no binary targets",
+                packages
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        return Err(PlanError::NothingSelected { why });
+    }
+    let user_features = qualify_user_features(&packages, settings)?;
+    let mut notes = Vec::new();
+    let stage_names = assign_stage_names(&candidates, &mut notes);
+
+    let mut images = Vec::new();
+    for (candidate, stage) in candidates.iter().zip(&stage_names) {
+        images.push(image_for(
+            candidate, stage, workspace, settings, &mut notes,
+        )?);
+    }
+    images.sort_by(|a, b| a.stage.cmp(&b.stage));
+
+    let builders = builder_stages(&images, &candidates, &stage_names, &user_features, settings);
+    // Point every image at its builder's final name (which depends on how many builders there are).
+    for image in &mut images {
+        image.builder = builders
+            .iter()
+            .find(|b| {
+                b.invocations
+                    .iter()
+                    .any(|i| i.bins.iter().any(|(_, s)| *s == image.stage))
+            })
+            .map(|b| b.stage.clone())
+            .unwrap_or_default();
+    }
+    let builder_packages = builder_packages(workspace, &images, &packages);
+    let rustup_targets: Vec<String> = builders
+        .iter()
+        .filter(|b| b.triple.ends_with("musl"))
+        .map(|b| b.triple.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let test = (settings.test_stage == TestStage::Include).then(|| TestPlan {
+        from: builders[0].stage.clone(),
+        packages: packages.iter().map(|p| p.name.clone()).collect(),
+        features: user_features.clone(),
+        all_features: settings.features.all_features,
+        no_default_features: settings.features.no_default_features,
+    });
+    if !workspace.has_lockfile {
+        notes.push(
+            "no `Cargo.lock` at the workspace root: builds resolve dependencies afresh and run without `--locked`; commit `Cargo.lock` for reproducible images"
+                .into(),
+        );
+    }
+    Ok(Plan {
+        root: workspace.root.clone(),
+        command: settings.regenerate_command(),
+        toolchain: workspace.toolchain.clone(),
+        toolchain_files: workspace.toolchain_files.clone(),
+        platform: settings.platform,
+        profile: Profile {
+            name: settings.profile.clone(),
+            dir: match settings.profile.as_str() {
+                "dev" | "test" => "debug".into(),
+                "release" | "bench" => "release".into(),
+                other => other.into(),
+            },
+        },
+        locked: workspace.has_lockfile,
+        builder_packages,
+        rustup_targets,
+        builders,
+        images,
+        skipped,
+        test,
+        notes,
+    })
+}
+
+/// Cargo's package selection: `--workspace` (minus `--exclude`), `-p`, else the current member, else the
+/// default members.
+fn select_packages<'a>(
+    workspace: &'a Workspace,
+    settings: &Settings,
+) -> Result<Vec<&'a Package>, PlanError> {
+    let selection = &settings.selection;
+    let names: Vec<String> = workspace.members.iter().map(|p| p.name.clone()).collect();
+    let find = |name: &str| -> Result<&'a Package, PlanError> {
+        workspace
+            .members
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| PlanError::UnknownPackage {
+                name: name.to_string(),
+                suggestion: closest(name, &names),
+                available: names.clone(),
+            })
+    };
+    for excluded in &selection.exclude {
+        find(excluded)?;
+    }
+    let mut selected: Vec<&Package> = if selection.workspace {
+        workspace.members.iter().collect()
+    } else if !selection.packages.is_empty() {
+        selection
+            .packages
+            .iter()
+            .map(|n| find(n))
+            .collect::<Result<_, _>>()?
+    } else if !selection.bins.is_empty() {
+        // `--bin` alone looks through every member: naming a binary is selection enough.
+        workspace.members.iter().collect()
+    } else if let Some(current) = &workspace.current_package {
+        vec![find(current)?]
+    } else {
+        workspace
+            .members
+            .iter()
+            .filter(|p| workspace.default_members.contains(&p.name))
+            .collect()
+    };
+    selected.retain(|p| !selection.exclude.contains(&p.name));
+    selected.sort_by(|a, b| a.name.cmp(&b.name));
+    selected.dedup_by(|a, b| a.name == b.name);
+    Ok(selected)
+}
+
+/// Binaries of the selected packages, filtered by `--bin`, with `required-features` honoured.
+fn select_binaries<'a>(
+    workspace: &'a Workspace,
+    packages: &[&'a Package],
+    settings: &Settings,
+) -> Result<(Vec<Candidate<'a>>, Vec<Skipped>), PlanError> {
+    let wanted = &settings.selection.bins;
+    for name in wanted {
+        let found = packages
+            .iter()
+            .any(|p| p.binaries.iter().any(|b| &b.name == name));
+        if !found {
+            let available: Vec<String> = packages
+                .iter()
+                .flat_map(|p| p.binaries.iter().map(|b| b.name.clone()))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let elsewhere = workspace
+                .members
+                .iter()
+                .find(|p| p.binaries.iter().any(|b| &b.name == name));
+            let scope = match elsewhere {
+                Some(p) => format!(
+                    "the selected packages (it is in `{}`: add `-p {}`)",
+                    p.name, p.name
+                ),
+                None => "the selected packages".to_string(),
+            };
+            return Err(PlanError::UnknownBinary {
+                name: name.clone(),
+                scope,
+                suggestion: closest(name, &available),
+                available,
+            });
+        }
+    }
+    let mut candidates = Vec::new();
+    let mut skipped = Vec::new();
+    for package in packages {
+        let enabled = enabled_features(package, settings);
+        for binary in &package.binaries {
+            let explicit = wanted.contains(&binary.name);
+            if !wanted.is_empty() && !explicit {
+                continue;
+            }
+            let missing: Vec<&String> = binary
+                .required_features
+                .iter()
+                .filter(|f| !feature_enabled(f, &enabled))
+                .collect();
+            if missing.is_empty() {
+                candidates.push(Candidate {
+                    package,
+                    binary,
+                    enable: Vec::new(),
+                });
+            } else if explicit {
+                // Naming the binary asks for it: build it with the features it needs.
+                let enable = missing
+                    .iter()
+                    .map(|f| format!("{}/{}", package.name, f))
+                    .collect();
+                candidates.push(Candidate {
+                    package,
+                    binary,
+                    enable,
+                });
+            } else {
+                let list = missing
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                skipped.push(Skipped {
+                    binary: binary.name.clone(),
+                    package: package.name.clone(),
+                    reason: format!(
+                        "requires feature {list}; pass `--features {}/{}` or `--bin {}`",
+                        package.name, missing[0], binary.name
+                    ),
+                });
+            }
+        }
+    }
+    Ok((candidates, skipped))
+}
+
+/// The features of `package` the flags enable, expanded through its `[features]` table.
+fn enabled_features(package: &Package, settings: &Settings) -> BTreeSet<String> {
+    let flags = &settings.features;
+    let mut stack: Vec<String> = Vec::new();
+    if flags.all_features {
+        stack.extend(package.features.keys().cloned());
+    }
+    if !flags.no_default_features && package.features.contains_key("default") {
+        stack.push("default".into());
+    }
+    for feature in &flags.features {
+        match feature.split_once('/') {
+            Some((p, f)) if p == package.name => stack.push(f.to_string()),
+            Some(_) => {}
+            None => stack.push(feature.clone()),
+        }
+    }
+    let mut enabled = BTreeSet::new();
+    while let Some(feature) = stack.pop() {
+        if enabled.insert(feature.clone()) {
+            if let Some(implied) = package.features.get(&feature) {
+                stack.extend(
+                    implied
+                        .iter()
+                        .filter(|f| !f.contains('/') && !f.starts_with("dep:"))
+                        .cloned(),
+                );
+            }
+        }
+    }
+    enabled
+}
+
+/// A required feature is met when it is enabled; `dep/feat` forms count as met when `dep` is.
+fn feature_enabled(required: &str, enabled: &BTreeSet<String>) -> bool {
+    let name = required
+        .split('/')
+        .next()
+        .unwrap_or(required)
+        .trim_end_matches('?');
+    enabled.contains(required) || enabled.contains(name)
+}
+
+/// `--features` as `package/feature` for the selected packages, so multi-package invocations stay exact.
+fn qualify_user_features(
+    packages: &[&Package],
+    settings: &Settings,
+) -> Result<Vec<String>, PlanError> {
+    let mut out = BTreeSet::new();
+    for feature in &settings.features.features {
+        if let Some((p, _)) = feature.split_once('/') {
+            if packages.iter().any(|pkg| pkg.name == p) {
+                out.insert(feature.clone());
+                continue;
+            }
+            // `dep/feature` of a dependency: Cargo applies it to every selected package that has `dep`.
+            out.insert(feature.clone());
+            continue;
+        }
+        let owners: Vec<_> = packages
+            .iter()
+            .filter(|p| p.features.contains_key(feature))
+            .collect();
+        if owners.is_empty() {
+            return Err(PlanError::UnknownFeature {
+                feature: feature.clone(),
+            });
+        }
+        for owner in owners {
+            out.insert(format!("{}/{}", owner.name, feature));
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Valid, unique stage names. A name shared by several binaries becomes `<package>-<binary>` for each of
+/// them, so that no binary's name depends on which other binaries happen to be selected first.
+fn assign_stage_names(candidates: &[Candidate<'_>], notes: &mut Vec<String>) -> Vec<String> {
+    let plain: Vec<String> = candidates
+        .iter()
+        .map(|c| stage_name(&c.binary.name))
+        .collect();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in &plain {
+        *counts.entry(name.as_str()).or_default() += 1;
+    }
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut out = Vec::new();
+    for (candidate, name) in candidates.iter().zip(&plain) {
+        let shared = counts[name.as_str()] > 1;
+        let reserved = RESERVED_STAGES.contains(&name.as_str());
+        let mut chosen = if shared || reserved {
+            stage_name(&format!(
+                "{}-{}",
+                candidate.package.name, candidate.binary.name
+            ))
+        } else {
+            name.clone()
+        };
+        let base = chosen.clone();
+        let mut n = 2;
+        while taken.contains(&chosen) || RESERVED_STAGES.contains(&chosen.as_str()) {
+            chosen = format!("{base}-{n}");
+            n += 1;
+        }
+        if chosen != candidate.binary.name {
+            let why = if shared {
+                "its name is shared with another binary of the workspace"
+            } else if reserved {
+                "its name is reserved for a pipeline stage"
+            } else {
+                "stage and image names must be lowercase and start with a letter"
+            };
+            notes.push(format!(
+                "binary `{}` of package `{}` gets the stage and image name `{}`: {}",
+                candidate.binary.name, candidate.package.name, chosen, why
+            ));
+        }
+        taken.insert(chosen.clone());
+        out.push(chosen);
+    }
+    out
+}
+
+/// A Dockerfile stage name for `name`: lowercase, `[a-z][a-z0-9._-]*`, which is also a valid image name.
+pub fn stage_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        let c = c.to_ascii_lowercase();
+        let after_separator = out.is_empty() || out.ends_with(['-', '_', '.']);
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !after_separator {
+            // Separators are kept, anything else becomes `-`; never two in a row.
+            out.push(if matches!(c, '-' | '_' | '.') { c } else { '-' });
+        }
+    }
+    let out = out.trim_end_matches(['-', '_', '.']).to_string();
+    match out.chars().next() {
+        Some(c) if c.is_ascii_lowercase() => out,
+        Some(_) => format!("bin-{out}"),
+        None => "bin".to_string(),
+    }
+}
+
+fn image_for(
+    candidate: &Candidate<'_>,
+    stage: &str,
+    workspace: &Workspace,
+    settings: &Settings,
+    notes: &mut Vec<String>,
+) -> Result<Image, PlanError> {
+    let package = candidate.package;
+    let binary = candidate.binary;
+    let dynamic: Vec<_> = package
+        .native
+        .iter()
+        .filter(|n| n.linkage == Linkage::Dynamic)
+        .collect();
+    let mut reasons = Vec::new();
+    let libc = match settings.libc {
+        Libc::Musl => {
+            reasons.push("musl chosen by `--libc musl`".to_string());
+            if !dynamic.is_empty() {
+                notes.push(format!(
+                    "binary `{}` links system libraries ({}) but `--libc musl` asks for a static musl build: it will only link if those crates vendor their C sources",
+                    binary.name,
+                    dynamic.iter().map(|n| n.krate.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            LibcKind::Musl
+        }
+        Libc::Gnu => {
+            reasons.push("glibc chosen by `--libc gnu`".to_string());
+            LibcKind::Gnu
+        }
+        Libc::Auto if dynamic.is_empty() => {
+            reasons.push("no dependency links a system library: static musl".to_string());
+            LibcKind::Musl
+        }
+        Libc::Auto => {
+            for n in &dynamic {
+                reasons.push(n.note.clone());
+            }
+            LibcKind::Gnu
+        }
+    };
+    let linkage = match (libc, settings.linking) {
+        (LibcKind::Musl, _) => Linkage::Static,
+        (LibcKind::Gnu, Linking::Static) => {
+            reasons.push("glibc linked statically (`+crt-static`) by `--static`".to_string());
+            Linkage::Static
+        }
+        (LibcKind::Gnu, Linking::Auto) => Linkage::Dynamic,
+    };
+    let libraries: Vec<String> = dynamic.iter().flat_map(|n| n.libraries.clone()).collect();
+    let packages: BTreeSet<String> = dynamic
+        .iter()
+        .flat_map(|n| n.runtime_packages.clone())
+        .collect();
+    let fits_distroless = libraries
+        .iter()
+        .all(|l| DISTROLESS_CC_LIBRARIES.contains(&l.as_str()));
+    let (runtime, runtime_packages) = match (&settings.runtime, linkage) {
+        (Runtime::Auto, Linkage::Static) => {
+            reasons.push("static binary: `scratch` with CA certificates".to_string());
+            (RuntimeBase::Scratch, Vec::new())
+        }
+        (Runtime::Auto, Linkage::Dynamic) if fits_distroless => {
+            reasons
+                .push("dynamic glibc binary: distroless `cc` (glibc, libgcc, libssl)".to_string());
+            (RuntimeBase::Distroless(DISTROLESS_CC.into()), Vec::new())
+        }
+        (Runtime::Auto, Linkage::Dynamic) => {
+            let list: Vec<_> = packages.iter().cloned().collect();
+            reasons.push(format!(
+                "needs {} which distroless lacks: Debian slim with {}",
+                libraries.join(", "),
+                list.join(", ")
+            ));
+            (RuntimeBase::DebianSlim(DEBIAN_SLIM.into()), list)
+        }
+        (Runtime::Scratch, Linkage::Dynamic) => {
+            return Err(PlanError::DynamicOnScratch {
+                binary: binary.name.clone(),
+                libraries,
+            })
+        }
+        (Runtime::Scratch, Linkage::Static) => {
+            reasons.push("`scratch` chosen by `--runtime`".to_string());
+            (RuntimeBase::Scratch, Vec::new())
+        }
+        (Runtime::Distroless, _) => {
+            reasons.push("distroless chosen by `--runtime`".to_string());
+            if !fits_distroless && linkage == Linkage::Dynamic {
+                notes.push(format!(
+                    "binary `{}` needs {} which the distroless image does not ship",
+                    binary.name,
+                    libraries.join(", ")
+                ));
+            }
+            (RuntimeBase::Distroless(DISTROLESS_CC.into()), Vec::new())
+        }
+        (Runtime::DebianSlim, linkage) => {
+            reasons.push("Debian slim chosen by `--runtime`".to_string());
+            let list = if linkage == Linkage::Dynamic {
+                packages.iter().cloned().collect()
+            } else {
+                Vec::new()
+            };
+            (RuntimeBase::DebianSlim(DEBIAN_SLIM.into()), list)
+        }
+        (Runtime::Image(image), _) => {
+            reasons.push(format!("`{image}` chosen by `--runtime`"));
+            if linkage == Linkage::Dynamic && !packages.is_empty() {
+                notes.push(format!(
+                    "binary `{}` needs {} at run time: make sure `{image}` has them",
+                    binary.name,
+                    libraries.join(", ")
+                ));
+            }
+            (RuntimeBase::Custom(image.clone()), Vec::new())
+        }
+    };
+    let triple = settings.platform.triple(libc == LibcKind::Musl);
+    let mut labels = BTreeMap::new();
+    labels.insert(
+        "org.opencontainers.image.title".to_string(),
+        binary.name.clone(),
+    );
+    labels.insert(
+        "org.opencontainers.image.version".to_string(),
+        package.version.clone(),
+    );
+    if let Some(d) = package.description.as_ref().filter(|d| !d.is_empty()) {
+        labels.insert(
+            "org.opencontainers.image.description".to_string(),
+            d.clone(),
+        );
+    }
+    if let Some(l) = &package.license {
+        labels.insert("org.opencontainers.image.licenses".to_string(), l.clone());
+    }
+    if let Some(s) = &package.repository {
+        labels.insert("org.opencontainers.image.source".to_string(), s.clone());
+    }
+    if let Some(u) = &package.homepage {
+        labels.insert("org.opencontainers.image.url".to_string(), u.clone());
+    }
+    let _ = workspace;
+    let tags = expand_tags(settings, stage, &package.name, &package.version);
+    Ok(Image {
+        binary: binary.name.clone(),
+        package: package.name.clone(),
+        version: package.version.clone(),
+        stage: stage.to_string(),
+        image_name: stage.to_string(),
+        tags,
+        builder: String::new(),
+        triple,
+        libc,
+        linkage,
+        runtime,
+        runtime_packages,
+        reasons,
+        labels,
+        required_features: candidate.enable.clone(),
+        native: package.native.clone(),
+    })
+}
+
+/// Expands `{bin}`, `{package}`, `{version}`, `{git_sha}` in the tag templates and adds the registry prefix.
+/// `{bin}` is the image name (the binary's name made valid), so tags are always valid references.
+pub fn expand_tags(
+    settings: &Settings,
+    image_name: &str,
+    package: &str,
+    version: &str,
+) -> Vec<String> {
+    let mut tags: Vec<String> = settings
+        .tags
+        .iter()
+        .map(|template| {
+            let tag = template
+                .replace("{bin}", image_name)
+                .replace("{package}", package)
+                .replace("{version}", &version.replace('+', "_"))
+                .replace(
+                    "{git_sha}",
+                    settings.git_sha.as_deref().unwrap_or("unknown"),
+                );
+            let tag = if tag.contains(':') || tag.contains('@') {
+                tag
+            } else {
+                format!("{tag}:latest")
+            };
+            match &settings.registry {
+                Some(registry) => format!("{}/{}", registry.trim_end_matches('/'), tag),
+                None => tag,
+            }
+        })
+        .collect();
+    tags.dedup();
+    tags
+}
+
+/// A binary as the builder stages see it: (package, binary, stage name, required features to enable).
+type BuildMember<'a> = (&'a str, &'a str, &'a str, &'a [String]);
+
+/// Groups binaries by how they are compiled, and splits a group where two binaries share a file name.
+fn builder_stages(
+    images: &[Image],
+    candidates: &[Candidate<'_>],
+    stage_names: &[String],
+    user_features: &[String],
+    settings: &Settings,
+) -> Vec<BuilderStage> {
+    // (triple, crt_static) → sorted list of (package, binary, stage, extra features)
+    let mut groups: BTreeMap<(String, bool), Vec<BuildMember<'_>>> = BTreeMap::new();
+    for (candidate, stage) in candidates.iter().zip(stage_names) {
+        let image = images
+            .iter()
+            .find(|i| &i.stage == stage)
+            .expect("every candidate has an image");
+        let crt_static = image.libc == LibcKind::Gnu && image.linkage == Linkage::Static;
+        groups
+            .entry((image.triple.clone(), crt_static))
+            .or_default()
+            .push((
+                candidate.package.name.as_str(),
+                candidate.binary.name.as_str(),
+                stage.as_str(),
+                &candidate.enable,
+            ));
+    }
+    let single = groups.len() == 1;
+    let selected: BTreeSet<String> = candidates.iter().map(|c| c.package.name.clone()).collect();
+    groups
+        .into_iter()
+        .map(|((triple, crt_static), mut members)| {
+            members.sort();
+            let mut invocations: Vec<Vec<BuildMember<'_>>> = Vec::new();
+            for member in members {
+                match invocations
+                    .iter_mut()
+                    .find(|inv| inv.iter().all(|m| m.1 != member.1))
+                {
+                    Some(inv) => inv.push(member),
+                    None => invocations.push(vec![member]),
+                }
+            }
+            let stage = if single {
+                "builder".to_string()
+            } else if triple.ends_with("musl") {
+                "builder-musl".to_string()
+            } else if crt_static {
+                "builder-gnu-static".to_string()
+            } else {
+                "builder-gnu".to_string()
+            };
+            BuilderStage {
+                stage,
+                triple,
+                crt_static,
+                invocations: invocations
+                    .into_iter()
+                    .map(|members| invocation(members, user_features, &selected, settings))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn invocation(
+    members: Vec<BuildMember<'_>>,
+    user_features: &[String],
+    selected: &BTreeSet<String>,
+    settings: &Settings,
+) -> Invocation {
+    let packages: BTreeSet<String> = members.iter().map(|m| m.0.to_string()).collect();
+    let mut features: BTreeSet<String> = members.iter().flat_map(|m| m.3.iter().cloned()).collect();
+    for feature in user_features {
+        // Every user feature is qualified by now: `member/feature`, or `dependency/feature` which Cargo
+        // applies to whichever selected package depends on it.
+        let owner = feature.split_once('/').map(|(p, _)| p).unwrap_or_default();
+        if packages.contains(owner) || !selected.contains(owner) {
+            features.insert(feature.clone());
+        }
+    }
+    let mut bins: Vec<(String, String)> = members
+        .iter()
+        .map(|m| (m.1.to_string(), m.2.to_string()))
+        .collect();
+    bins.sort();
+    Invocation {
+        packages: packages.into_iter().collect(),
+        bins,
+        features: features.into_iter().collect(),
+        all_features: settings.features.all_features,
+        no_default_features: settings.features.no_default_features,
+    }
+}
+
+/// Debian packages of the builder base: what the native crates of the selected binaries need, and
+/// `musl-tools` for crates that compile C when a musl target is built.
+fn builder_packages(workspace: &Workspace, images: &[Image], packages: &[&Package]) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for package in packages {
+        if !images.iter().any(|i| i.package == package.name) {
+            continue;
+        }
+        for native in &package.native {
+            if native.linkage == Linkage::Dynamic {
+                out.extend(native.build_packages.iter().cloned());
+            }
+        }
+    }
+    let _ = workspace;
+    if images.iter().any(|i| i.libc == LibcKind::Musl) {
+        out.insert("musl-tools".to_string());
+    }
+    out.into_iter().collect()
+}
+
+/// The closest name within a small edit distance, for "did you mean".
+pub fn closest(name: &str, candidates: &[String]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (strsim::levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min()
+        .map(|(_, c)| c.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_names_are_valid() {
+        assert_eq!(stage_name("api"), "api");
+        assert_eq!(stage_name("My_Tool"), "my_tool");
+        assert_eq!(stage_name("2fa"), "bin-2fa");
+        assert_eq!(stage_name("a..b"), "a.b");
+        assert_eq!(stage_name("héllo wörld"), "h-llo-w-rld");
+        assert_eq!(stage_name("_"), "bin");
+    }
+
+    #[test]
+    fn closest_suggests_near_names_only() {
+        let names = vec!["worker".to_string(), "api".to_string()];
+        assert_eq!(closest("wroker", &names).as_deref(), Some("worker"));
+        assert_eq!(closest("zzzzzzzz", &names), None);
+    }
+}
