@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::config::{
     self, Features, Libc, Linking, Platform, Runtime, Selection, Settings, TestStage,
 };
+use crate::engine::BuilderChoice;
+use crate::progress::MessageFormat;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -156,15 +158,14 @@ pub struct CommonArgs {
     )]
     pub runtime: Runtime,
 
-    /// Target platform of the images
+    /// Target platform of the images, e.g. linux/arm64 [default: linux/amd64]
     #[arg(
         long,
         global = true,
         value_name = "PLATFORM",
-        default_value = "linux/amd64",
         help_heading = "Image Options"
     )]
-    pub platform: Platform,
+    pub platform: Option<Platform>,
 
     /// Leave out the `test` stage (`cargo test --locked`) that CI can target
     #[arg(long, global = true, help_heading = "Image Options")]
@@ -221,7 +222,7 @@ pub enum ListFormat {
 }
 
 /// Options of the build (the default command and `build`).
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone)]
 pub struct BuildArgs {
     /// Tag template (repeatable) with {bin}, {package}, {version}, {git_sha} [default: {bin}:{version} and {bin}:latest]
     #[arg(
@@ -240,6 +241,52 @@ pub struct BuildArgs {
         help_heading = "Build Options"
     )]
     pub registry: Option<String>,
+    /// Images to build at once [default: all with BuildKit, which shares their common stages; 1 with the classic builder]
+    #[arg(
+        short = 'j',
+        long,
+        global = true,
+        value_name = "N",
+        help_heading = "Build Options"
+    )]
+    pub jobs: Option<std::num::NonZeroUsize>,
+    /// Build every step afresh, ignoring the engine's cache
+    #[arg(long, global = true, help_heading = "Build Options")]
+    pub no_cache: bool,
+    /// A build argument, KEY=VALUE (repeatable)
+    #[arg(long = "build-arg", global = true, value_name = "KEY=VALUE", value_parser = parse_build_arg, help_heading = "Build Options")]
+    pub build_args: Vec<(String, String)>,
+    /// Print the plan (stages, targets, tags) and stop: no file is written, no engine is contacted
+    #[arg(long, global = true, help_heading = "Build Options")]
+    pub dry_run: bool,
+    /// Go on building the other images when one fails
+    #[arg(long, global = true, help_heading = "Build Options")]
+    pub keep_going: bool,
+    /// The engine's builder
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        help_heading = "Build Options"
+    )]
+    pub builder: BuilderChoice,
+    /// Progress output: bars or lines for people, JSON lines on stdout for scripts
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        help_heading = "Output"
+    )]
+    pub message_format: MessageFormat,
+}
+
+fn parse_build_arg(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("`{raw}` is not KEY=VALUE")),
+    }
 }
 
 impl Cli {
@@ -276,7 +323,7 @@ impl Cli {
             } else {
                 Linking::Auto
             },
-            platform: c.platform,
+            platform: c.platform.unwrap_or_default(),
             test_stage: if c.no_test_stage {
                 TestStage::Omit
             } else {
@@ -313,6 +360,16 @@ mod tests {
         let CargoCli::Dockerize(cli) =
             CargoCli::try_parse_from(["cargo", "dockerize", "--static", "list"]).unwrap();
         assert!(cli.common.static_glibc);
+    }
+
+    #[test]
+    fn build_args_must_be_key_value() {
+        assert_eq!(
+            parse_build_arg("A=b=c").unwrap(),
+            ("A".into(), "b=c".into())
+        );
+        assert!(parse_build_arg("novalue").is_err());
+        assert!(parse_build_arg("=x").is_err());
     }
 
     #[test]

@@ -154,3 +154,148 @@ mod tests {
         assert!(!ignore.excludes("comment"));
     }
 }
+
+/// Why the context could not be packed.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("failed to read `{path}` for the build context")]
+    Walk {
+        path: camino::Utf8PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to add `{path}` to the build context")]
+    Append {
+        path: camino::Utf8PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What went into the context, for `-v` and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArchiveStats {
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// Packs the workspace into a tar for the engine: every file `.dockerignore` keeps, plus the `Dockerfile` we
+/// rendered (from memory, so the build uses exactly the plan's text). The workspace's `target/` is never walked,
+/// whatever `.dockerignore` says: it holds gigabytes no build stage reads.
+pub fn archive(
+    root: &Utf8Path,
+    ignore: &DockerIgnore,
+    dockerfile: &str,
+    skip_dirs: &[camino::Utf8PathBuf],
+) -> Result<(Vec<u8>, ArchiveStats), ArchiveError> {
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.follow_symlinks(false);
+    let mut stats = ArchiveStats::default();
+    let mut walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .min_depth(1)
+        .into_iter();
+    while let Some(entry) = walker.next() {
+        let entry = entry.map_err(|e| ArchiveError::Walk {
+            path: e
+                .path()
+                .and_then(|p| camino::Utf8Path::from_path(p))
+                .unwrap_or(root)
+                .to_owned(),
+            source: e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+        })?;
+        let Some(path) = camino::Utf8Path::from_path(entry.path()) else {
+            continue;
+        };
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        let name = relative.as_str();
+        let is_dir = entry.file_type().is_dir();
+        if is_dir && (skip_dirs.iter().any(|d| d == path) || relative == "target") {
+            walker.skip_current_dir();
+            continue;
+        }
+        if name == "Dockerfile" {
+            continue;
+        }
+        if ignore.excludes(name) && name != ".dockerignore" {
+            // A directory with nothing re-included below it need not be walked at all.
+            if is_dir && !ignore.has_exceptions() {
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        if is_dir {
+            continue;
+        }
+        builder
+            .append_path_with_name(path, relative)
+            .map_err(|source| ArchiveError::Append {
+                path: path.to_owned(),
+                source,
+            })?;
+        stats.files += 1;
+        stats.bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+    }
+    let mut header = tar::Header::new_gnu();
+    header.set_size(dockerfile.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_cksum();
+    builder
+        .append_data(&mut header, "Dockerfile", dockerfile.as_bytes())
+        .map_err(|source| ArchiveError::Append {
+            path: root.join("Dockerfile"),
+            source,
+        })?;
+    stats.files += 1;
+    stats.bytes += dockerfile.len() as u64;
+    let bytes = builder
+        .into_inner()
+        .map_err(|source| ArchiveError::Append {
+            path: root.to_owned(),
+            source,
+        })?;
+    Ok((bytes, stats))
+}
+
+#[cfg(test)]
+mod archive_tests {
+    use super::*;
+
+    #[test]
+    fn archive_honours_dockerignore_and_skips_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = camino::Utf8Path::from_path(dir.path()).unwrap();
+        for (path, text) in [
+            ("src/main.rs", "fn main() {}"),
+            ("target/release/app", "binary"),
+            ("secret.env", "KEY=1"),
+            ("Dockerfile", "FROM old"),
+            ("docs/a.md", "a"),
+        ] {
+            std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+            std::fs::write(root.join(path), text).unwrap();
+        }
+        let ignore = DockerIgnore::parse("*.env\ndocs/\n").unwrap();
+        let (bytes, stats) = archive(root, &ignore, "FROM new\n", &[]).unwrap();
+        let mut names = Vec::new();
+        let mut dockerfile = String::new();
+        for entry in tar::Archive::new(bytes.as_slice()).entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let name = entry.path().unwrap().to_string_lossy().to_string();
+            if name == "Dockerfile" {
+                std::io::Read::read_to_string(&mut entry, &mut dockerfile).unwrap();
+            }
+            names.push(name);
+        }
+        assert_eq!(names, vec!["src/main.rs", "Dockerfile"]);
+        assert_eq!(
+            dockerfile, "FROM new\n",
+            "the rendered Dockerfile, not the one on disk"
+        );
+        assert_eq!(stats.files, 2);
+    }
+}

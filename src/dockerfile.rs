@@ -33,6 +33,7 @@ pub fn render(plan: &Plan) -> String {
     // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here.
     let Plan {
         root: _,
+        target_dir: _,
         command,
         toolchain,
         toolchain_files,

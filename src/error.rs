@@ -3,6 +3,8 @@
 //! Exit codes (documented in `--help` and README.md): 0 success, 1 error, 2 usage error (clap),
 //! 3 `generate --check` found stale files, 4 a build failed, 5 no Docker engine answered, 130 interrupted.
 
+use crate::context::ArchiveError;
+use crate::engine::EngineError;
 use crate::files::FilesError;
 use crate::plan::PlanError;
 use crate::workspace::WorkspaceError;
@@ -15,6 +17,16 @@ pub enum Error {
     Plan(#[from] PlanError),
     #[error(transparent)]
     Files(#[from] FilesError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error("failed to build {failed} of {total} image(s)")]
+    BuildFailed { failed: usize, total: usize },
+    #[error("interrupted: builds in flight were cancelled and nothing was tagged by them")]
+    Interrupted,
+    #[error("failed to start the async runtime")]
+    Runtime(#[source] std::io::Error),
     #[error("{count} generated file(s) are out of date")]
     Stale { count: usize },
     #[error("failed to write to standard output")]
@@ -32,6 +44,9 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Stale { .. } => 3,
+            Self::BuildFailed { .. } => 4,
+            Self::Engine(EngineError::NoEngine { .. }) => 5,
+            Self::Interrupted => 130,
             _ => 1,
         }
     }
@@ -45,7 +60,16 @@ impl Error {
             Self::Stale { .. } => {
                 Some("run `cargo dockerize generate` and commit the result".into())
             }
-            Self::Stdout(_) | Self::DockerIgnore { .. } => None,
+            Self::Engine(e) => e.hint(),
+            Self::BuildFailed { .. } => Some(
+                "the failing step and its log are printed above; `-v` streams every step's log"
+                    .into(),
+            ),
+            Self::Stdout(_)
+            | Self::DockerIgnore { .. }
+            | Self::Archive(_)
+            | Self::Interrupted
+            | Self::Runtime(_) => None,
         }
     }
 
@@ -54,7 +78,14 @@ impl Error {
         let mut causes = Vec::new();
         let mut source = std::error::Error::source(self);
         // `transparent` variants show the inner error as the message: skip it once.
-        if matches!(self, Self::Workspace(_) | Self::Plan(_) | Self::Files(_)) {
+        if matches!(
+            self,
+            Self::Workspace(_)
+                | Self::Plan(_)
+                | Self::Files(_)
+                | Self::Engine(_)
+                | Self::Archive(_)
+        ) {
             source = source.and_then(std::error::Error::source);
         }
         while let Some(cause) = source {

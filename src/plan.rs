@@ -40,6 +40,8 @@ const RESERVED_STAGES: &[&str] = &[
 pub struct Plan {
     /// The workspace root: where the Dockerfile goes and the build context starts.
     pub root: Utf8PathBuf,
+    /// Cargo's target directory, never sent in the build context.
+    pub target_dir: Utf8PathBuf,
     /// `cargo dockerize generate ...` that reproduces this plan, for the header.
     pub command: String,
     pub toolchain: Toolchain,
@@ -325,6 +327,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
     }
     Ok(Plan {
         root: workspace.root.clone(),
+        target_dir: workspace.target_dir.clone(),
         command: settings.regenerate_command(),
         toolchain: workspace.toolchain.clone(),
         toolchain_files: workspace.toolchain_files.clone(),

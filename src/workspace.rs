@@ -21,6 +21,8 @@ use crate::native::{self, NativeLink};
 pub struct Workspace {
     /// Absolute path of the workspace root (the directory of the root `Cargo.toml`).
     pub root: Utf8PathBuf,
+    /// Cargo's target directory (absolute).
+    pub target_dir: Utf8PathBuf,
     /// Members, sorted by package name.
     pub members: Vec<Package>,
     /// Names of the default members, as Cargo resolves them (`default-members`, the root package, or all).
@@ -383,6 +385,7 @@ pub fn from_metadata(
             .map(|p| p.name.to_string())
     };
     Workspace {
+        target_dir: metadata.target_directory.clone(),
         root,
         members,
         default_members,

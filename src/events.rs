@@ -1,0 +1,91 @@
+//! What a build says while it runs: [`BuildEvent`]s, the only thing the reporter knows of the engine.
+//!
+//! The engine turns BuildKit's status stream (or the classic builder's text lines) into these; the progress
+//! display, the JSON output and the summary read them. Plain data with no bollard types, so reporter tests feed
+//! made-up events and read a buffer. `--message-format json` prints them as they are, one object per line:
+//! the field names here are a documented interface (README.md) and only ever gain fields.
+
+use serde::Serialize;
+
+/// One thing that happened in the build of one image.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BuildEvent {
+    /// The image's stage name (the `--target`).
+    pub image: String,
+    /// Seconds since the whole `cargo dockerize build` started.
+    pub elapsed: f64,
+    #[serde(flatten)]
+    pub kind: BuildEventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum BuildEventKind {
+    /// The engine accepted the build of this target.
+    BuildStarted { target: String, tags: Vec<String> },
+    /// A step began to run.
+    StepStarted { step: Step },
+    /// A step was served from the cache without running.
+    StepCached { step: Step },
+    /// A step ran to its end.
+    StepFinished { step: Step, seconds: f64 },
+    /// Output of a running step, one line.
+    StepLog {
+        step: Step,
+        stream: LogStream,
+        line: String,
+    },
+    /// The image is built and tagged.
+    ImageBuilt(ImageBuilt),
+    /// The build failed; `step` is the step that failed, when the engine said which.
+    ImageFailed(ImageFailed),
+}
+
+/// A build step: BuildKit's vertex, or a classic builder `Step N/M`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// Stable within one build: the vertex digest, or `step-N` for the classic builder.
+    pub id: String,
+    /// As BuildKit names it: `[builder 4/6] RUN cargo build ...`, `[internal] load build context`.
+    pub name: String,
+}
+
+impl Step {
+    /// Internal bookkeeping steps (`[internal] ...`, context transfer, export) are not counted as build steps.
+    pub fn is_internal(&self) -> bool {
+        self.name.starts_with("[internal]")
+            || self.name.starts_with("exporting")
+            || self.name.starts_with("naming to")
+            || self.name.starts_with("writing image")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogStream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImageBuilt {
+    pub id: String,
+    pub tags: Vec<String>,
+    /// Bytes, as the engine reports the image's size.
+    pub size: u64,
+    pub seconds: f64,
+    pub steps_total: usize,
+    pub steps_cached: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImageFailed {
+    pub message: String,
+    pub step: Option<Step>,
+    /// The last lines (at most 40) of the failing step's log, the compiler's error among them.
+    pub log_tail: Vec<String>,
+    pub seconds: f64,
+}
+
+/// Lines of a failing step's log shown on failure.
+pub const LOG_TAIL_LINES: usize = 40;

@@ -1,0 +1,404 @@
+//! Live progress of the builds, from [`BuildEvent`]s.
+//!
+//! Three forms: on a terminal, indicatif bars (an overall bar of steps done, cached ones counted apart, and a
+//! line per image with its running step and latest log line); elsewhere (`CI` set, or output not a terminal),
+//! one plain line per step; with `--message-format json`, every event as one JSON object per line on stdout.
+//! The text of each line comes from pure functions, so tests feed events and read strings or a buffer.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::events::{BuildEvent, BuildEventKind, ImageFailed};
+use crate::report::human_duration;
+
+/// `--message-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MessageFormat {
+    /// Progress bars on a terminal, plain lines elsewhere
+    Human,
+    /// One JSON object per line on stdout (see README.md)
+    Json,
+}
+
+/// How progress is shown, decided once from the flags and the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressStyleKind {
+    Bars,
+    Lines,
+    Json,
+    Quiet,
+}
+
+impl ProgressStyleKind {
+    /// Bars only where a person watches: stderr is a terminal and `CI` is unset.
+    pub fn detect(format: MessageFormat, quiet: bool, stderr_is_terminal: bool, ci: bool) -> Self {
+        match (format, quiet) {
+            (MessageFormat::Json, _) => Self::Json,
+            (_, true) => Self::Quiet,
+            _ if stderr_is_terminal && !ci => Self::Bars,
+            _ => Self::Lines,
+        }
+    }
+}
+
+/// Step names as shown to people: one line, at most `width` characters (BuildKit names hold the whole command).
+pub fn short_name(name: &str, width: usize) -> String {
+    let flat: String = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= width {
+        flat
+    } else {
+        let cut: String = flat.chars().take(width.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Width of step names in plain lines.
+const NAME_WIDTH: usize = 100;
+
+/// One plain line for an event, or `None` for events plain output leaves out (logs unless verbose).
+pub fn plain_line(event: &BuildEvent, verbose: bool) -> Option<String> {
+    let image = &event.image;
+    match &event.kind {
+        BuildEventKind::BuildStarted { target, tags } => Some(format!(
+            "{image:>12} | building target `{target}` as {}",
+            tags.join(", ")
+        )),
+        BuildEventKind::StepStarted { step } if !step.is_internal() => Some(format!(
+            "{image:>12} | {}",
+            short_name(&step.name, NAME_WIDTH)
+        )),
+        BuildEventKind::StepCached { step } if !step.is_internal() => Some(format!(
+            "{image:>12} | CACHED {}",
+            short_name(&step.name, NAME_WIDTH)
+        )),
+        BuildEventKind::StepFinished { step, seconds } if !step.is_internal() => Some(format!(
+            "{image:>12} | DONE {} {}",
+            human_duration(*seconds),
+            short_name(&step.name, NAME_WIDTH)
+        )),
+        BuildEventKind::StepLog { line, .. } if verbose => Some(format!("{image:>12} | > {line}")),
+        BuildEventKind::ImageBuilt(built) => Some(format!(
+            "{image:>12} | built {} in {} ({}/{} steps cached)",
+            built.tags.first().map(String::as_str).unwrap_or(&built.id),
+            human_duration(built.seconds),
+            built.steps_cached,
+            built.steps_total
+        )),
+        BuildEventKind::ImageFailed(_) => Some(format!("{image:>12} | FAILED")),
+        _ => None,
+    }
+}
+
+/// The failure block: the failing step, its command, the last lines of its log.
+pub fn failure_text(image: &str, failed: &ImageFailed) -> String {
+    let mut text = format!("error: failed to build image `{image}`\n");
+    if let Some(step) = &failed.step {
+        text.push_str(&format!("  step: {}\n", short_name(&step.name, 200)));
+        let flat = short_name(&step.name, usize::MAX);
+        let command = flat.split_once("] ").map(|(_, c)| c).unwrap_or(&flat);
+        text.push_str(&format!("  command: {command}\n"));
+    }
+    text.push_str(&format!("  cause: {}\n", failed.message));
+    if !failed.log_tail.is_empty() {
+        text.push_str(&format!(
+            "  last {} lines of its log:\n",
+            failed.log_tail.len()
+        ));
+        for line in &failed.log_tail {
+            text.push_str(&format!("    | {line}\n"));
+        }
+    }
+    text
+}
+
+/// Consumes events and shows them.
+pub struct Reporter {
+    kind: ProgressStyleKind,
+    verbose: bool,
+    out: Box<dyn Write + Send>,
+    bars: Option<Bars>,
+}
+
+struct Bars {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    images: BTreeMap<String, ProgressBar>,
+    /// Per image: steps seen (non-internal) and done, cached.
+    seen: HashMap<(String, String), bool>,
+    cached: u64,
+    current: HashMap<String, String>,
+}
+
+impl Reporter {
+    /// `out` gets plain lines and JSON; bars draw on stderr.
+    pub fn new(kind: ProgressStyleKind, verbose: bool, out: Box<dyn Write + Send>) -> Self {
+        let bars = (kind == ProgressStyleKind::Bars).then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let overall = multi.add(ProgressBar::new(0));
+            overall.set_style(
+                ProgressStyle::with_template("{spinner:.green} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} steps{msg}")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            overall.enable_steady_tick(Duration::from_millis(120));
+            Bars {
+                multi,
+                overall,
+                images: BTreeMap::new(),
+                seen: HashMap::new(),
+                cached: 0,
+                current: HashMap::new(),
+            }
+        });
+        Self {
+            kind,
+            verbose,
+            out,
+            bars,
+        }
+    }
+
+    pub fn handle(&mut self, event: &BuildEvent) {
+        match self.kind {
+            ProgressStyleKind::Json => {
+                if let Ok(line) = serde_json::to_string(event) {
+                    let _ = writeln!(self.out, "{line}");
+                }
+            }
+            ProgressStyleKind::Lines => {
+                if let Some(line) = plain_line(event, self.verbose) {
+                    let _ = writeln!(self.out, "{line}");
+                }
+                if let BuildEventKind::ImageFailed(failed) = &event.kind {
+                    let _ = write!(self.out, "{}", failure_text(&event.image, failed));
+                }
+            }
+            ProgressStyleKind::Quiet => {
+                if let BuildEventKind::ImageFailed(failed) = &event.kind {
+                    let _ = write!(self.out, "{}", failure_text(&event.image, failed));
+                }
+            }
+            ProgressStyleKind::Bars => self.draw(event),
+        }
+        let _ = self.out.flush();
+    }
+
+    fn draw(&mut self, event: &BuildEvent) {
+        let Some(bars) = &mut self.bars else { return };
+        let image = event.image.clone();
+        let bar = bars
+            .images
+            .entry(image.clone())
+            .or_insert_with(|| {
+                let bar = bars.multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner:.cyan} {prefix:>12.bold} {wide_msg}")
+                        .expect("a valid template"),
+                );
+                bar.set_prefix(image.clone());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar
+            })
+            .clone();
+        match &event.kind {
+            BuildEventKind::BuildStarted { .. } => bar.set_message("waiting for the engine"),
+            BuildEventKind::StepStarted { step }
+            | BuildEventKind::StepCached { step }
+            | BuildEventKind::StepFinished { step, .. }
+                if !step.is_internal() =>
+            {
+                let key = (image.clone(), step.id.clone());
+                let done = !matches!(event.kind, BuildEventKind::StepStarted { .. });
+                let known = bars.seen.get(&key).copied();
+                if known.is_none() {
+                    bars.overall.inc_length(1);
+                }
+                if done && known != Some(true) {
+                    bars.overall.inc(1);
+                    if matches!(event.kind, BuildEventKind::StepCached { .. }) {
+                        bars.cached += 1;
+                        bars.overall
+                            .set_message(format!(" ({} cached)", bars.cached));
+                    }
+                }
+                bars.seen.insert(key, done);
+                if !done {
+                    let name = short_name(&step.name, 60);
+                    bars.current.insert(image.clone(), name.clone());
+                    bar.set_message(name);
+                }
+            }
+            BuildEventKind::StepLog { line, .. } => {
+                let step = bars.current.get(&image).cloned().unwrap_or_default();
+                bar.set_message(format!("{step} | {}", line.trim()));
+                if self.verbose {
+                    bars.multi.suspend(|| eprintln!("{image:>12} | > {line}"));
+                }
+            }
+            BuildEventKind::ImageBuilt(built) => {
+                bar.finish_with_message(format!(
+                    "built {} in {} ({}/{} steps cached)",
+                    built.tags.first().map(String::as_str).unwrap_or(&built.id),
+                    human_duration(built.seconds),
+                    built.steps_cached,
+                    built.steps_total
+                ));
+            }
+            BuildEventKind::ImageFailed(failed) => {
+                bar.abandon_with_message("FAILED");
+                let text = failure_text(&image, failed);
+                bars.multi.suspend(|| eprint!("{text}"));
+            }
+            _ => {}
+        }
+    }
+
+    /// Clears the bars before the summary is printed.
+    pub fn finish(&mut self) {
+        if let Some(bars) = &self.bars {
+            bars.overall.finish_and_clear();
+            for bar in bars.images.values() {
+                if !bar.is_finished() {
+                    bar.abandon_with_message("cancelled");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{ImageBuilt, Step};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn event(kind: BuildEventKind) -> BuildEvent {
+        BuildEvent {
+            image: "api".into(),
+            elapsed: 1.0,
+            kind,
+        }
+    }
+
+    fn step(name: &str) -> Step {
+        Step {
+            id: name.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn long_step_names_are_flattened_and_cut() {
+        assert_eq!(short_name("RUN a \\\n    && b", 100), "RUN a \\ && b");
+        assert_eq!(short_name("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn style_follows_terminal_ci_and_flags() {
+        use ProgressStyleKind::*;
+        assert_eq!(
+            ProgressStyleKind::detect(MessageFormat::Human, false, true, false),
+            Bars
+        );
+        assert_eq!(
+            ProgressStyleKind::detect(MessageFormat::Human, false, true, true),
+            Lines
+        );
+        assert_eq!(
+            ProgressStyleKind::detect(MessageFormat::Human, false, false, false),
+            Lines
+        );
+        assert_eq!(
+            ProgressStyleKind::detect(MessageFormat::Json, true, true, false),
+            Json
+        );
+        assert_eq!(
+            ProgressStyleKind::detect(MessageFormat::Human, true, true, false),
+            Quiet
+        );
+    }
+
+    #[test]
+    fn plain_lines_skip_internal_steps_and_logs_unless_verbose() {
+        let internal = event(BuildEventKind::StepStarted {
+            step: step("[internal] load build context"),
+        });
+        assert_eq!(plain_line(&internal, false), None);
+        let cached = event(BuildEventKind::StepCached {
+            step: step("[builder 3/6] RUN cargo build"),
+        });
+        assert_eq!(
+            plain_line(&cached, false).unwrap(),
+            "         api | CACHED [builder 3/6] RUN cargo build"
+        );
+        let log = event(BuildEventKind::StepLog {
+            step: step("s"),
+            stream: crate::events::LogStream::Stderr,
+            line: "Compiling api".into(),
+        });
+        assert_eq!(plain_line(&log, false), None);
+        assert_eq!(
+            plain_line(&log, true).unwrap(),
+            "         api | > Compiling api"
+        );
+    }
+
+    #[test]
+    fn json_mode_writes_one_parseable_object_per_event() {
+        let buffer = Buffer::default();
+        let mut reporter = Reporter::new(ProgressStyleKind::Json, false, Box::new(buffer.clone()));
+        reporter.handle(&event(BuildEventKind::StepCached {
+            step: step("[chef 1/3] FROM rust"),
+        }));
+        reporter.handle(&event(BuildEventKind::ImageBuilt(ImageBuilt {
+            id: "sha256:1".into(),
+            tags: vec!["api:1".into()],
+            size: 10,
+            seconds: 2.0,
+            steps_total: 3,
+            steps_cached: 1,
+        })));
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["event"], "step-cached");
+        assert_eq!(lines[0]["step"]["name"], "[chef 1/3] FROM rust");
+        assert_eq!(lines[1]["event"], "image-built");
+        assert_eq!(lines[1]["steps_cached"], 1);
+        assert_eq!(lines[1]["image"], "api");
+    }
+
+    #[test]
+    fn failures_name_the_step_its_command_and_its_log() {
+        let text = failure_text(
+            "api",
+            &ImageFailed {
+                message: "exit code: 101".into(),
+                step: Some(step("[builder 6/6] RUN cargo build --release")),
+                log_tail: vec!["error[E0308]: mismatched types".into()],
+                seconds: 1.0,
+            },
+        );
+        assert!(text.contains("step: [builder 6/6] RUN cargo build --release"));
+        assert!(text.contains("command: RUN cargo build --release"));
+        assert!(text.contains("    | error[E0308]: mismatched types"));
+    }
+}
