@@ -72,7 +72,7 @@ pub struct Features {
 }
 
 /// `--libc`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Libc {
     /// musl where nothing links a native library dynamically, else glibc

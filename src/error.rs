@@ -77,17 +77,7 @@ impl Error {
     pub fn causes(&self) -> Vec<String> {
         let mut causes = Vec::new();
         let mut source = std::error::Error::source(self);
-        // `transparent` variants show the inner error as the message: skip it once.
-        if matches!(
-            self,
-            Self::Workspace(_)
-                | Self::Plan(_)
-                | Self::Files(_)
-                | Self::Engine(_)
-                | Self::Archive(_)
-        ) {
-            source = source.and_then(std::error::Error::source);
-        }
+        // `transparent` variants show the inner error's message and forward its `source()`: nothing to skip.
         while let Some(cause) = source {
             causes.push(cause.to_string());
             source = cause.source();

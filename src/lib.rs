@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod files;
 pub mod listing;
+pub mod metadata;
 pub mod native;
 pub mod plan;
 pub mod progress;

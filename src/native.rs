@@ -170,8 +170,63 @@ pub fn classify(
     })
 }
 
+/// A tool a build script runs on the builder (not linked into the binary).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct BuildTool {
+    /// The crate whose build needs it, e.g. `prost-build`.
+    pub krate: String,
+    /// Debian packages that provide it.
+    pub packages: Vec<String>,
+    pub note: String,
+}
+
+/// Build-time tools, by the crate that needs them: (crate, packages, crate that makes it unnecessary).
+const TOOLS: &[(&str, &[&str], Option<&str>)] = &[
+    ("bindgen", &["clang", "libclang-dev"], None),
+    ("cmake", &["cmake"], None),
+    (
+        "prost-build",
+        &["protobuf-compiler"],
+        Some("protoc-bin-vendored"),
+    ),
+];
+
+/// The tools a closure's build scripts need, from the names of the crates in it. Sorted.
+pub fn build_tools(closure: &[&str]) -> Vec<BuildTool> {
+    let mut out: Vec<BuildTool> = TOOLS
+        .iter()
+        .filter(|(krate, _, vendored)| {
+            closure.contains(krate) && !vendored.is_some_and(|v| closure.contains(&v))
+        })
+        .map(|(krate, packages, _)| BuildTool {
+            krate: krate.to_string(),
+            packages: packages.iter().map(|p| p.to_string()).collect(),
+            note: format!(
+                "`{krate}` runs {} at build time: the builder installs {}",
+                match *krate {
+                    "prost-build" => "protoc",
+                    "bindgen" => "libclang",
+                    _ => "cmake",
+                },
+                packages.join(", ")
+            ),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn build_tools_follow_the_closure() {
+        let tools = build_tools(&["tonic-build", "prost-build", "bindgen"]);
+        let names: Vec<_> = tools.iter().map(|t| t.krate.as_str()).collect();
+        assert_eq!(names, ["bindgen", "prost-build"]);
+        assert!(tools[1].packages.contains(&"protobuf-compiler".to_string()));
+        assert!(build_tools(&["prost-build", "protoc-bin-vendored"]).is_empty());
+    }
+
     use super::*;
 
     #[test]

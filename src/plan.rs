@@ -330,7 +330,11 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
         target_dir: workspace.target_dir.clone(),
         command: settings.regenerate_command(),
         toolchain: workspace.toolchain.clone(),
-        toolchain_files: workspace.toolchain_files.clone(),
+        toolchain_files: {
+            let mut files = workspace.toolchain_files.clone();
+            files.sort();
+            files
+        },
         platform: settings.platform,
         profile: Profile {
             name: settings.profile.clone(),
@@ -440,7 +444,11 @@ fn select_binaries<'a>(
     let mut skipped = Vec::new();
     for package in packages {
         let enabled = enabled_features(package, settings);
-        for binary in &package.binaries {
+        // By name, whatever order the workspace listed them in: stage names, notes and `-2` suffixes
+        // are assigned in this order.
+        let mut binaries: Vec<&crate::workspace::Binary> = package.binaries.iter().collect();
+        binaries.sort_by(|a, b| a.name.cmp(&b.name));
+        for binary in binaries {
             let explicit = wanted.contains(&binary.name);
             if !wanted.is_empty() && !explicit {
                 continue;
@@ -641,8 +649,11 @@ fn image_for(
 ) -> Result<Image, PlanError> {
     let package = candidate.package;
     let binary = candidate.binary;
-    let dynamic: Vec<_> = package
-        .native
+    // Sorted here too: the reasons and library lists below are rendered in this order.
+    let mut native = package.native.clone();
+    native.sort();
+    native.dedup();
+    let dynamic: Vec<_> = native
         .iter()
         .filter(|n| n.linkage == Linkage::Dynamic)
         .collect();
@@ -794,7 +805,7 @@ fn image_for(
         reasons,
         labels,
         required_features: candidate.enable.clone(),
-        native: package.native.clone(),
+        native,
     })
 }
 

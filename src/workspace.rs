@@ -33,6 +33,8 @@ pub struct Workspace {
     pub has_lockfile: bool,
     /// The toolchain the builder image must carry.
     pub toolchain: Toolchain,
+    /// `[workspace.metadata.dockerize]` as Cargo read it (`null` when absent).
+    pub config: serde_json::Value,
     /// `rust-toolchain(.toml)` file names present at the root, which the builder must neutralise.
     pub toolchain_files: Vec<String>,
 }
@@ -54,6 +56,10 @@ pub struct Package {
     pub binaries: Vec<Binary>,
     /// Native crates of its normal-dependency closure (for the Linux target), sorted by crate name.
     pub native: Vec<NativeLink>,
+    /// Build tools its build scripts need (`protoc`, `clang`, `cmake`), from its whole dependency closure.
+    pub build_tools: Vec<native::BuildTool>,
+    /// `[package.metadata.dockerize]` as Cargo read it (`null` when absent).
+    pub config: serde_json::Value,
 }
 
 /// One `bin` target.
@@ -98,7 +104,8 @@ pub enum WorkspaceError {
     CurrentDirNotUtf8,
     #[error("failed to read the current directory")]
     CurrentDir(#[source] std::io::Error),
-    #[error("`cargo metadata` failed for `{manifest}`:\n{stderr}")]
+    /// Cargo's own message is indented under ours, so that the one `error:` at the start of a line is ours.
+    #[error("`cargo metadata` failed for `{manifest}`:\n{}", indent(.stderr))]
     MetadataFailed {
         manifest: Utf8PathBuf,
         stderr: String,
@@ -119,6 +126,20 @@ pub enum WorkspaceError {
     ToolchainParse { path: Utf8PathBuf, message: String },
     #[error("failed to run `rustc --version` to pick the builder's Rust version")]
     RustcVersion(#[source] std::io::Error),
+}
+
+/// `text` with every non-empty line indented by two spaces.
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("  {line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl WorkspaceError {
@@ -158,9 +179,11 @@ pub struct LoadOptions {
 /// Finds the manifest, runs `cargo metadata` and reads the toolchain files: the I/O edge of this step.
 pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
     let manifest = locate_manifest(options.manifest_path.as_deref())?;
+    // Asked while `cargo metadata` runs, so the fallback toolchain costs no wall time when it is not needed.
+    let rustc = spawn_rustc_version(manifest.parent().unwrap_or(&manifest));
     let metadata = run_metadata(&manifest, options)?;
     let toolchain_files = present_toolchain_files(&metadata.workspace_root);
-    let toolchain = read_toolchain(&metadata, &toolchain_files)?;
+    let toolchain = read_toolchain(&metadata, &toolchain_files, rustc)?;
     let has_lockfile = metadata.workspace_root.join("Cargo.lock").is_file();
     Ok(from_metadata(
         &metadata,
@@ -232,9 +255,32 @@ fn present_toolchain_files(root: &Utf8Path) -> Vec<String> {
         .collect()
 }
 
+fn spawn_rustc_version(dir: &Utf8Path) -> std::io::Result<std::process::Child> {
+    std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .arg("--version")
+        .current_dir(dir)
+        // Never let this guess install a pinned toolchain: when a pin exists, its answer is not used.
+        .env("RUSTUP_AUTO_INSTALL", "0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+}
+
 /// The toolchain file wins (rustup's own precedence), then the members' `rust-version`, then local rustc.
-fn read_toolchain(metadata: &Metadata, files: &[String]) -> Result<Toolchain, WorkspaceError> {
+fn read_toolchain(
+    metadata: &Metadata,
+    files: &[String],
+    rustc: std::io::Result<std::process::Child>,
+) -> Result<Toolchain, WorkspaceError> {
+    // The speculative `rustc --version` is reaped on every path that does not need it.
+    let reap = |child: std::io::Result<std::process::Child>| {
+        if let Ok(mut child) = child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    };
     if let Some(name) = files.first() {
+        reap(rustc);
         let path = metadata.workspace_root.join(name);
         let text =
             std::fs::read_to_string(&path).map_err(|source| WorkspaceError::ToolchainRead {
@@ -259,18 +305,16 @@ fn read_toolchain(metadata: &Metadata, files: &[String]) -> Result<Toolchain, Wo
         })
         .max();
     if let Some((version, package)) = highest {
+        reap(rustc);
         return Ok(Toolchain {
             image_version: format!("{}.{}", version.major, version.minor),
             install_channel: None,
             source: ToolchainSource::RustVersion(package),
         });
     }
-    let output =
-        std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-            .arg("--version")
-            .current_dir(&metadata.workspace_root)
-            .output()
-            .map_err(WorkspaceError::RustcVersion)?;
+    let output = rustc
+        .and_then(std::process::Child::wait_with_output)
+        .map_err(WorkspaceError::RustcVersion)?;
     let text = String::from_utf8_lossy(&output.stdout);
     let version = text
         .split_whitespace()
@@ -360,9 +404,10 @@ pub fn from_metadata(
         .iter()
         .filter_map(|id| by_id.get(id).copied())
         .collect();
+    let graph = Graph::new(metadata);
     let mut members: Vec<Package> = member_packages
         .iter()
-        .map(|p| member(p, &root, metadata))
+        .map(|p| member(p, &root, &graph))
         .collect();
     members.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -385,6 +430,11 @@ pub fn from_metadata(
             .map(|p| p.name.to_string())
     };
     Workspace {
+        config: metadata
+            .workspace_metadata
+            .get("dockerize")
+            .cloned()
+            .unwrap_or(serde_json::Value::Null),
         target_dir: metadata.target_directory.clone(),
         root,
         members,
@@ -396,7 +446,7 @@ pub fn from_metadata(
     }
 }
 
-fn member(package: &CargoPackage, root: &Utf8Path, metadata: &Metadata) -> Package {
+fn member(package: &CargoPackage, root: &Utf8Path, graph: &Graph<'_>) -> Package {
     let dir = package
         .manifest_path
         .parent()
@@ -434,46 +484,77 @@ fn member(package: &CargoPackage, root: &Utf8Path, metadata: &Metadata) -> Packa
         dir,
         features: package.features.clone(),
         binaries,
-        native: native_closure(package, metadata),
+        native: native_closure(package, graph),
+        build_tools: build_tools(package, graph),
+        config: package
+            .metadata
+            .get("dockerize")
+            .cloned()
+            .unwrap_or(serde_json::Value::Null),
+    }
+}
+
+/// The resolved dependency graph, indexed once for every member's closures.
+struct Graph<'a> {
+    nodes: HashMap<&'a cargo_metadata::PackageId, &'a cargo_metadata::Node>,
+    packages: HashMap<&'a cargo_metadata::PackageId, &'a CargoPackage>,
+}
+
+impl<'a> Graph<'a> {
+    fn new(metadata: &'a Metadata) -> Self {
+        Self {
+            nodes: metadata
+                .resolve
+                .iter()
+                .flat_map(|r| r.nodes.iter())
+                .map(|n| (&n.id, n))
+                .collect(),
+            packages: metadata.packages.iter().map(|p| (&p.id, p)).collect(),
+        }
+    }
+
+    /// Every package reachable from `root` through dependencies of the kinds `follow` accepts, `root` included.
+    fn closure(
+        &self,
+        root: &'a cargo_metadata::PackageId,
+        follow: impl Fn(DependencyKind) -> bool,
+    ) -> BTreeSet<&'a cargo_metadata::PackageId> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            if let Some(node) = self.nodes.get(id) {
+                for dep in &node.deps {
+                    if dep.dep_kinds.iter().any(|k| follow(k.kind)) {
+                        stack.push(&dep.pkg);
+                    }
+                }
+            }
+        }
+        seen
+    }
+
+    fn names(&self, ids: &BTreeSet<&'a cargo_metadata::PackageId>) -> Vec<&'a str> {
+        ids.iter()
+            .filter_map(|id| self.packages.get(id).map(|p| p.name.as_str()))
+            .collect()
     }
 }
 
 /// The native crates reachable from `package` through normal (not build or dev) dependencies: those are
 /// the ones linked into its binaries. Build dependencies run on the builder only.
-fn native_closure(package: &CargoPackage, metadata: &Metadata) -> Vec<NativeLink> {
-    let Some(resolve) = &metadata.resolve else {
-        return Vec::new();
-    };
-    let nodes: HashMap<_, _> = resolve.nodes.iter().map(|n| (&n.id, n)).collect();
-    let by_id: HashMap<_, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
-    let mut seen = BTreeSet::new();
-    let mut stack = vec![&package.id];
-    while let Some(id) = stack.pop() {
-        if !seen.insert(id) {
-            continue;
-        }
-        if let Some(node) = nodes.get(id) {
-            for dep in &node.deps {
-                if dep
-                    .dep_kinds
-                    .iter()
-                    .any(|k| k.kind == DependencyKind::Normal)
-                {
-                    stack.push(&dep.pkg);
-                }
-            }
-        }
-    }
-    let names: Vec<&str> = seen
-        .iter()
-        .filter_map(|id| by_id.get(id).map(|p| p.name.as_str()))
-        .collect();
+fn native_closure(package: &CargoPackage, graph: &Graph<'_>) -> Vec<NativeLink> {
+    let seen = graph.closure(&package.id, |kind| kind == DependencyKind::Normal);
+    let names = graph.names(&seen);
     let mut links: Vec<NativeLink> = seen
         .iter()
         .filter(|id| **id != &package.id)
         .filter_map(|id| {
-            let p = by_id.get(id)?;
-            let features: Vec<String> = nodes
+            let p = graph.packages.get(id)?;
+            let features: Vec<String> = graph
+                .nodes
                 .get(id)
                 .map(|n| n.features.iter().map(|f| f.to_string()).collect())
                 .unwrap_or_default();
@@ -483,6 +564,12 @@ fn native_closure(package: &CargoPackage, metadata: &Metadata) -> Vec<NativeLink
     links.sort();
     links.dedup();
     links
+}
+
+/// Tools the build scripts of `package`'s whole closure (normal and build dependencies) run on the builder.
+fn build_tools(package: &CargoPackage, graph: &Graph<'_>) -> Vec<native::BuildTool> {
+    let seen = graph.closure(&package.id, |kind| kind != DependencyKind::Development);
+    native::build_tools(&graph.names(&seen))
 }
 
 #[cfg(test)]

@@ -1,0 +1,482 @@
+//! The command line through the real binary: help, `generate --check`, and every user error.
+//!
+//! Every failure must exit non-zero, open with one clear `error:` line (Cargo's own output, causes and
+//! hints come below it, indented or prefixed), and leave no Dockerfile or `.dockerignore` behind.
+
+mod common;
+
+use std::path::Path;
+
+use common::{binary, Fixture, Run};
+
+/// Neither generated file exists in `dir`.
+fn assert_nothing_written(dir: &Path, what: &str) {
+    for file in ["Dockerfile", ".dockerignore"] {
+        assert!(
+            !dir.join(file).exists(),
+            "{what}: `{file}` was written in {}",
+            dir.display()
+        );
+    }
+}
+
+/// Runs `generate <args>` on a fresh copy of `fixture` and checks the failure; returns the error line
+/// and the full stderr.
+fn generate_fails(fixture: &str, args: &[&str], code: i32) -> (String, String) {
+    let copy = Fixture::copy(fixture);
+    let mut full = vec!["generate"];
+    full.extend_from_slice(args);
+    let what = format!("generate {} on `{fixture}`", args.join(" "));
+    let run = copy.run(&full);
+    let error = run.assert_error(code, &what).to_string();
+    assert_nothing_written(&copy.root, &what);
+    (error, run.stderr)
+}
+
+// --- help and version
+
+#[test]
+fn help_names_the_commands_and_key_flags() {
+    let run = Run::from(binary().arg("--help").output().unwrap());
+    run.assert_success("--help");
+    for needle in [
+        "Usage: cargo dockerize",
+        "generate",
+        "list",
+        "build",
+        "--manifest-path",
+        "--package",
+        "--workspace",
+        "--exclude",
+        "--bin",
+        "--features",
+        "--libc",
+        "--static",
+        "--runtime",
+        "--platform",
+        "Exit codes",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "`--help` mentions `{needle}`\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn generate_help_names_check_and_force() {
+    let run = Run::from(binary().args(["generate", "--help"]).output().unwrap());
+    run.assert_success("generate --help");
+    for needle in [
+        "Usage: cargo dockerize generate",
+        "--check",
+        "--force",
+        "--manifest-path",
+        "--bin",
+        "--libc",
+        "Overwrite a Dockerfile",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "`generate --help` mentions `{needle}`\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn list_help_names_the_formats() {
+    let run = Run::from(binary().args(["list", "--help"]).output().unwrap());
+    run.assert_success("list --help");
+    for needle in ["Usage: cargo dockerize list", "--format", "human", "json"] {
+        assert!(
+            run.stdout.contains(needle),
+            "`list --help` mentions `{needle}`\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn version_in_both_invocation_forms() {
+    let expected = format!("cargo-dockerize {}\n", common::VERSION);
+    let run = Run::from(binary().arg("--version").output().unwrap());
+    assert_eq!(run.stdout, expected, "`cargo dockerize --version`");
+    // Run directly, without the `dockerize` Cargo inserts.
+    let direct = assert_cmd::Command::cargo_bin("cargo-dockerize")
+        .unwrap()
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&direct.stdout),
+        expected,
+        "`cargo-dockerize --version`"
+    );
+}
+
+#[test]
+fn direct_invocation_generates_too() {
+    let copy = Fixture::copy("single-bin");
+    let run = Run::from(
+        assert_cmd::Command::cargo_bin("cargo-dockerize")
+            .unwrap()
+            .arg("generate")
+            .arg("--manifest-path")
+            .arg(copy.manifest())
+            .current_dir(&copy.outside)
+            .output()
+            .unwrap(),
+    );
+    run.assert_success("cargo-dockerize generate");
+    assert!(copy.dockerfile_path().is_file());
+}
+
+// --- generate --check
+
+#[test]
+fn check_reports_missing_then_fresh_then_edited_files() {
+    let copy = Fixture::copy("workspace");
+
+    // A fresh copy: nothing generated yet, nothing written by --check.
+    let fresh = copy.run(&["generate", "--check"]);
+    assert_eq!(fresh.code, Some(3), "stale → exit 3\n{}", fresh.stderr);
+    let dockerfile = copy.dockerfile_path().display().to_string();
+    assert!(
+        fresh
+            .stderr
+            .contains(&format!("`{dockerfile}` does not exist")),
+        "{}",
+        fresh.stderr
+    );
+    assert!(
+        fresh.stderr.contains(".dockerignore` does not exist"),
+        "{}",
+        fresh.stderr
+    );
+    assert!(
+        fresh
+            .stderr
+            .contains("error: 2 generated file(s) are out of date"),
+        "{}",
+        fresh.stderr
+    );
+    assert_nothing_written(&copy.root, "generate --check");
+
+    // Generated: fresh.
+    let generated = copy.generate(&[]);
+    copy.run(&["generate", "--check"])
+        .assert_success("generate --check after generate");
+
+    // Other flags would generate another file: stale, with a diff.
+    let other = copy.run(&["generate", "--check", "--libc", "gnu"]);
+    assert_eq!(other.code, Some(3), "{}", other.stderr);
+    assert!(
+        other
+            .stderr
+            .contains("+#   cargo dockerize generate --libc gnu"),
+        "{}",
+        other.stderr
+    );
+
+    // Edited by hand: stale, with a unified diff from the file on disk to the generated one.
+    let edited = generated.replacen("USER 65532:65532", "USER root", 1);
+    std::fs::write(copy.dockerfile_path(), &edited).unwrap();
+    let stale = copy.run(&["generate", "--check"]);
+    assert_eq!(stale.code, Some(3), "{}", stale.stderr);
+    for needle in [
+        format!("--- {dockerfile} (on disk)"),
+        format!("+++ {dockerfile} (generated)"),
+        "@@ ".to_string(),
+        "\n-USER root\n".to_string(),
+        "\n+USER 65532:65532\n".to_string(),
+        "error: 1 generated file(s) are out of date".to_string(),
+        "help: run `cargo dockerize generate`".to_string(),
+    ] {
+        assert!(
+            stale.stderr.contains(&needle),
+            "diff shows `{needle}`\n{}",
+            stale.stderr
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(copy.dockerfile_path()).unwrap(),
+        edited,
+        "--check writes nothing"
+    );
+}
+
+// --- where the workspace is
+
+#[test]
+fn outside_any_workspace() {
+    let empty = tempfile::tempdir().unwrap();
+    let run = Run::from(
+        binary()
+            .arg("generate")
+            .current_dir(empty.path())
+            .output()
+            .unwrap(),
+    );
+    let error = run.assert_error(1, "generate in an empty directory");
+    assert!(error.contains("could not find `Cargo.toml`"), "{error}");
+    assert!(
+        run.stderr.contains("help: "),
+        "a hint names the fix\n{}",
+        run.stderr
+    );
+    assert_nothing_written(empty.path(), "generate in an empty directory");
+}
+
+#[test]
+fn manifest_path_to_a_missing_file() {
+    let empty = tempfile::tempdir().unwrap();
+    let missing = empty.path().join("nowhere/Cargo.toml");
+    let run = Run::from(
+        binary()
+            .arg("generate")
+            .arg("--manifest-path")
+            .arg(&missing)
+            .current_dir(empty.path())
+            .output()
+            .unwrap(),
+    );
+    let error = run.assert_error(1, "--manifest-path to a missing file");
+    assert!(error.contains("does not exist"), "{error}");
+    assert!(error.contains(&missing.display().to_string()), "{error}");
+    assert_nothing_written(empty.path(), "--manifest-path to a missing file");
+    assert!(!empty.path().join("nowhere").exists());
+}
+
+#[test]
+fn manifest_path_to_another_file() {
+    let copy = Fixture::copy("single-bin");
+    for other in ["Cargo.lock", "src/main.rs"] {
+        let run = Run::from(
+            binary()
+                .arg("generate")
+                .arg("--manifest-path")
+                .arg(copy.root.join(other))
+                .current_dir(&copy.outside)
+                .output()
+                .unwrap(),
+        );
+        let error = run.assert_error(1, &format!("--manifest-path {other}"));
+        assert!(error.contains("must point to a `Cargo.toml`"), "{error}");
+        assert_nothing_written(&copy.root, other);
+    }
+}
+
+#[test]
+fn broken_manifest_shows_cargos_message() {
+    let copy = Fixture::copy("single-bin");
+    let manifest = copy.manifest();
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{text}\nthis is [not toml\n")).unwrap();
+    let run = copy.run(&["generate"]);
+    let error = run.assert_error(1, "generate with a broken Cargo.toml");
+    assert!(error.contains("`cargo metadata` failed"), "{error}");
+    // Cargo's own diagnosis, below ours.
+    assert!(run.stderr.contains("this is [not toml"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("  error: "),
+        "Cargo's message is indented\n{}",
+        run.stderr
+    );
+    assert_nothing_written(&copy.root, "broken Cargo.toml");
+}
+
+// --- what to build
+
+#[test]
+fn workspace_without_binaries() {
+    let (error, stderr) = generate_fails("no-bins", &[], 1);
+    assert!(error.contains("has no binary targets"), "{error}");
+    assert!(stderr.contains("help: "), "{stderr}");
+}
+
+#[test]
+fn unknown_binary() {
+    let (error, stderr) = generate_fails("workspace", &["--bin", "nope"], 1);
+    assert!(error.contains("no binary target named `nope`"), "{error}");
+    assert!(!error.contains("did you mean"), "{error}");
+    assert!(
+        stderr.contains("help: available binaries: api, dz-cli, worker"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn misspelt_binary_gets_a_suggestion() {
+    let (error, _) = generate_fails("workspace", &["--bin", "wroker"], 1);
+    assert!(error.contains("no binary target named `wroker`"), "{error}");
+    assert!(error.contains("did you mean `worker`?"), "{error}");
+}
+
+#[test]
+fn binary_of_an_unselected_package_names_its_package() {
+    let (error, _) = generate_fails("workspace", &["-p", "api", "--bin", "worker"], 1);
+    assert!(error.contains("add `-p worker`"), "{error}");
+}
+
+#[test]
+fn unknown_package() {
+    let (error, stderr) = generate_fails("workspace", &["-p", "nope"], 1);
+    assert!(error.contains("package `nope` is not a member"), "{error}");
+    assert!(
+        stderr.contains("help: workspace members: api, cli, common, worker"),
+        "{stderr}"
+    );
+    let (error, _) = generate_fails("workspace", &["-p", "wroker"], 1);
+    assert!(error.contains("did you mean `worker`?"), "{error}");
+}
+
+#[test]
+fn exclude_without_workspace_is_a_usage_error() {
+    let (error, stderr) = generate_fails("workspace", &["--exclude", "api"], 2);
+    assert!(stderr.contains("--workspace"), "{error}\n{stderr}");
+}
+
+// --- writing the files
+
+#[test]
+fn users_dockerfile_is_refused_without_force_and_replaced_with_it() {
+    let copy = Fixture::copy("workspace");
+    let theirs = "FROM alpine\nCMD [\"true\"]\n";
+    std::fs::write(copy.dockerfile_path(), theirs).unwrap();
+
+    let run = copy.run(&["generate"]);
+    let error = run.assert_error(1, "generate over a user's Dockerfile");
+    assert!(
+        error.contains("was not written by cargo-dockerize"),
+        "{error}"
+    );
+    assert!(
+        run.stderr.contains("--force"),
+        "the hint names --force\n{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(copy.dockerfile_path()).unwrap(),
+        theirs,
+        "untouched"
+    );
+    assert!(!copy.dockerignore_path().exists(), "nothing half-written");
+
+    copy.run(&["generate", "--force"])
+        .assert_success("generate --force");
+    let ours = copy.dockerfile();
+    assert!(ours.starts_with("# Generated by cargo-dockerize"), "{ours}");
+    assert!(copy.dockerignore_path().is_file());
+}
+
+#[test]
+fn users_dockerignore_is_kept_with_a_warning() {
+    let copy = Fixture::copy("single-bin");
+    let theirs = ".git\n";
+    std::fs::write(copy.dockerignore_path(), theirs).unwrap();
+    let run = copy.run(&["generate"]);
+    run.assert_success("generate with a user's .dockerignore");
+    assert_eq!(
+        std::fs::read_to_string(copy.dockerignore_path()).unwrap(),
+        theirs
+    );
+    assert!(run.stderr.contains("Kept"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: `.dockerignore` lets `target/` into the build context"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unwritable_workspace_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let copy = Fixture::copy("single-bin");
+    let mode = |m| std::fs::Permissions::from_mode(m);
+    std::fs::set_permissions(&copy.root, mode(0o555)).unwrap();
+    // Root (as in CI containers) writes through any mode bits: then there is nothing to test here.
+    let probe = copy.root.join(".probe");
+    let root_writes = std::fs::write(&probe, "").is_ok();
+    let run = copy.run(&["generate"]);
+    std::fs::set_permissions(&copy.root, mode(0o755)).unwrap();
+    if root_writes {
+        println!(
+            "skipping the read-only check: this user writes to a read-only directory (running as root?)"
+        );
+        return;
+    }
+    let error = run.assert_error(1, "generate into a read-only directory");
+    assert!(error.contains("failed to write"), "{error}");
+    assert!(run.stderr.contains("writable"), "{}", run.stderr);
+    assert_nothing_written(&copy.root, "read-only directory");
+}
+
+#[test]
+fn dockerfile_path_taken_by_a_directory() {
+    // Fails for every user, root included: a path that cannot be read or replaced as a file.
+    let copy = Fixture::copy("single-bin");
+    std::fs::create_dir(copy.dockerfile_path()).unwrap();
+    let run = copy.run(&["generate"]);
+    let error = run.assert_error(1, "generate where `Dockerfile` is a directory");
+    assert!(error.contains("Dockerfile"), "{error}");
+    assert!(!copy.dockerignore_path().exists(), "nothing half-written");
+    assert!(copy.dockerfile_path().is_dir());
+}
+
+#[test]
+fn dockerfile_path_taken_by_a_directory_names_the_cause() {
+    let copy = Fixture::copy("single-bin");
+    std::fs::create_dir(copy.dockerfile_path()).unwrap();
+    let run = copy.run(&["generate"]);
+    assert!(
+        run.stderr.contains("caused by: Is a directory"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn dockerignore_path_taken_by_a_directory() {
+    let copy = Fixture::copy("single-bin");
+    std::fs::create_dir(copy.dockerignore_path()).unwrap();
+    let run = copy.run(&["generate"]);
+    let error = run.assert_error(1, "generate where `.dockerignore` is a directory");
+    assert!(error.contains(".dockerignore"), "{error}");
+    assert!(
+        !copy.dockerfile_path().exists(),
+        "nothing written before the failure"
+    );
+}
+
+// --- list
+
+#[test]
+fn list_human_names_every_binary() {
+    let copy = Fixture::copy("workspace");
+    let run = copy.run(&["list"]);
+    run.assert_success("list");
+    let mut lines = run.stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["BINARY", "PACKAGE", "STAGE", "IMAGE", "RUNTIME", "TARGET", "WHY"]
+    );
+    let binaries: Vec<&str> = lines
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(binaries, ["api", "dz-cli", "worker"]);
+    assert_nothing_written(&copy.root, "list");
+}
+
+#[test]
+fn list_json_is_stable_and_writes_nothing() {
+    let copy = Fixture::copy("odd-names");
+    let (text, list) = copy.list_json(&[]);
+    assert_eq!(list["format_version"], 1);
+    assert_eq!(list["workspace_root"], copy.root.display().to_string());
+    assert!(text.ends_with("}\n"));
+    assert_nothing_written(&copy.root, "list --format json");
+}

@@ -1,0 +1,270 @@
+//! The rules every generated Dockerfile keeps, checked on the parsed file (the `dockerfile-parser` crate,
+//! which reads our line continuations, the single-quoted perl recipe script and the JSON-form ENTRYPOINT).
+//!
+//! Rules (DESIGN.md §2): every stage named, with a valid and unique name; a stage is referenced (`FROM x`,
+//! `COPY --from=x`) only after it is defined and never by number; one runtime stage per binary that
+//! `list --format json` reports; runtime stages start from `scratch`, distroless or Debian, run no
+//! compiler, copy only their own binary (and the CA bundle), run as a non-root user and have an exec-form
+//! ENTRYPOINT that is the binary they copied.
+
+use dockerfile_parser::{Dockerfile, Instruction, StageParent};
+
+/// What `list --format json` says about one binary.
+#[derive(Debug, Clone)]
+pub struct ListedBinary {
+    pub name: String,
+    pub stage: String,
+    pub builder: String,
+    pub base_image: String,
+}
+
+/// Where runtime binaries live, and the CA bundle scratch images get from the builder base.
+const BIN_DIR: &str = "/usr/local/bin";
+const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// Words that mean a build tool runs in a stage.
+const BUILD_TOOLS: &[&str] = &[
+    "cargo",
+    "rustc",
+    "rustup",
+    "gcc",
+    "cc",
+    "clang",
+    "ld",
+    "make",
+    "cargo-chef",
+];
+
+/// `^[a-z][a-z0-9._-]*$`: a Dockerfile stage name that is also a valid image name.
+pub fn is_valid_stage_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '.' | '_' | '-'))
+}
+
+/// Checks `text` against every rule; panics listing every broken one, labelled with `context`.
+pub fn check(context: &str, text: &str, binaries: &[ListedBinary]) {
+    let problems = problems(text, binaries);
+    assert!(
+        problems.is_empty(),
+        "{context}: the generated Dockerfile breaks {} rule(s):\n  - {}\n--- Dockerfile\n{text}",
+        problems.len(),
+        problems.join("\n  - ")
+    );
+}
+
+/// Every broken rule, one line each.
+pub fn problems(text: &str, binaries: &[ListedBinary]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let dockerfile = match Dockerfile::parse(text) {
+        Ok(d) => d,
+        Err(e) => return vec![format!("does not parse: {e}")],
+    };
+    if dockerfile.get_global_arg("RUST_VERSION").is_none() {
+        problems.push("no global `ARG RUST_VERSION` before the first FROM".into());
+    }
+    let stages = dockerfile.stages();
+    let names: Vec<Option<String>> = stages.iter().map(|s| s.name.clone()).collect();
+    let index_of = |name: &str| names.iter().position(|n| n.as_deref() == Some(name));
+
+    for stage in stages.iter() {
+        let Some(name) = &stage.name else {
+            problems.push(format!("stage #{} has no name", stage.index));
+            continue;
+        };
+        // The parser lowercases stage names, as Docker does; the rule is about the name as written.
+        let written = stage
+            .instructions
+            .iter()
+            .find_map(|i| i.as_from())
+            .and_then(|f| f.alias.as_ref())
+            .map_or(name.as_str(), |a| a.content.as_str());
+        if !is_valid_stage_name(written) {
+            problems.push(format!("stage name `{written}` is not `[a-z][a-z0-9._-]*`"));
+        }
+        if index_of(name) != Some(stage.index) {
+            problems.push(format!("stage name `{name}` is used more than once"));
+        }
+        for instruction in &stage.instructions {
+            match instruction {
+                Instruction::From(from) => {
+                    let image = from.image.content.as_str();
+                    if image.chars().all(|c| c.is_ascii_digit()) {
+                        problems.push(format!(
+                            "stage `{name}` starts FROM a stage number ({image})"
+                        ));
+                    }
+                    if let Some(index) = index_of(image) {
+                        if index >= stage.index {
+                            problems.push(format!(
+                                "stage `{name}` starts FROM `{image}`, which is not defined before it"
+                            ));
+                        }
+                    }
+                }
+                Instruction::Copy(copy) => {
+                    for flag in copy.flags.iter().filter(|f| f.name.content == "from") {
+                        let from = flag.value.content.as_str();
+                        if from.chars().all(|c| c.is_ascii_digit()) {
+                            problems
+                                .push(format!("stage `{name}` has a numeric `COPY --from={from}`"));
+                        }
+                        match index_of(from) {
+                            Some(index) if index < stage.index => {}
+                            Some(_) => problems.push(format!(
+                                "stage `{name}` copies from `{from}`, which is defined after it"
+                            )),
+                            None => problems.push(format!(
+                                "stage `{name}` copies from `{from}`, which is no stage of this Dockerfile"
+                            )),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // Runtime stages: those with an ENTRYPOINT. Exactly the stages `list` reports, each once.
+    let runtime: Vec<&str> = stages
+        .iter()
+        .filter(|s| s.instructions.iter().any(|i| i.as_entrypoint().is_some()))
+        .filter_map(|s| s.name.as_deref())
+        .collect();
+    let mut listed: Vec<&str> = binaries.iter().map(|b| b.stage.as_str()).collect();
+    listed.sort();
+    let mut found = runtime.clone();
+    found.sort();
+    if found != listed {
+        problems.push(format!(
+            "runtime stages {found:?} are not the binaries' stages {listed:?} from `list --format json`"
+        ));
+    }
+
+    for binary in binaries {
+        let Some(stage) = stages
+            .iter()
+            .find(|s| s.name.as_deref() == Some(&binary.stage))
+        else {
+            continue;
+        };
+        let name = &binary.stage;
+        let from = stage
+            .instructions
+            .iter()
+            .find_map(|i| i.as_from())
+            .expect("every stage starts with FROM");
+        let base = from.image.content.as_str();
+        let base_ok = match &stage.parent {
+            StageParent::Scratch => true,
+            StageParent::Image(_) => {
+                base.starts_with("gcr.io/distroless/") || base.starts_with("debian:")
+            }
+            StageParent::Stage(_) => false,
+        };
+        if !base_ok {
+            problems.push(format!(
+                "runtime stage `{name}` starts from `{base}`, not scratch, distroless or Debian"
+            ));
+        }
+        if base != binary.base_image {
+            problems.push(format!(
+                "runtime stage `{name}` starts from `{base}` but `list` says `{}`",
+                binary.base_image
+            ));
+        }
+        let entry = format!("{BIN_DIR}/{}", binary.name);
+        let artifact = format!("/out/{name}");
+        let mut own_copies = 0;
+        let mut user = None;
+        let mut entrypoint = None;
+        for instruction in &stage.instructions {
+            match instruction {
+                Instruction::Run(run) => {
+                    let command = match run.as_shell() {
+                        Some(shell) => shell.to_string(),
+                        None => run
+                            .as_exec()
+                            .map(|e| e.as_str_vec().join(" "))
+                            .unwrap_or_default(),
+                    };
+                    let words = command.split(|c: char| c.is_whitespace() || ";&|()".contains(c));
+                    for word in words {
+                        let program = word.rsplit('/').next().unwrap_or(word);
+                        if BUILD_TOOLS.contains(&program) {
+                            problems.push(format!(
+                                "runtime stage `{name}` runs the build tool `{program}`: RUN {command}"
+                            ));
+                        }
+                    }
+                }
+                Instruction::Copy(copy) => {
+                    let from = copy
+                        .flags
+                        .iter()
+                        .find(|f| f.name.content == "from")
+                        .map(|f| f.value.content.as_str());
+                    let sources: Vec<&str> =
+                        copy.sources.iter().map(|s| s.content.as_str()).collect();
+                    let destination = copy.destination.content.as_str();
+                    match from {
+                        None => problems.push(format!(
+                            "runtime stage `{name}` copies from the build context ({sources:?})"
+                        )),
+                        Some(from) if from == binary.builder && sources == [artifact.as_str()] => {
+                            own_copies += 1;
+                            if destination != entry {
+                                problems.push(format!(
+                                    "runtime stage `{name}` puts its binary at `{destination}`, not `{entry}`"
+                                ));
+                            }
+                        }
+                        Some(_) if sources == [CA_BUNDLE] && destination == CA_BUNDLE => {}
+                        Some(from) => problems.push(format!(
+                            "runtime stage `{name}` copies {sources:?} from `{from}`: only its binary and the CA bundle belong there"
+                        )),
+                    }
+                }
+                Instruction::Misc(misc)
+                    if misc.instruction.content.eq_ignore_ascii_case("USER") =>
+                {
+                    user = Some(misc.arguments.to_string().trim().to_string());
+                }
+                Instruction::Entrypoint(e) => entrypoint = Some(e),
+                _ => {}
+            }
+        }
+        if own_copies != 1 {
+            problems.push(format!(
+                "runtime stage `{name}` copies `{artifact}` from `{}` {own_copies} times, not once",
+                binary.builder
+            ));
+        }
+        match user.as_deref() {
+            None => problems.push(format!(
+                "runtime stage `{name}` has no USER: it runs as root"
+            )),
+            Some(user) => {
+                let uid = user.split(':').next().unwrap_or(user);
+                if uid.is_empty() || uid == "root" || uid == "0" {
+                    problems.push(format!("runtime stage `{name}` runs as `{user}`"));
+                }
+            }
+        }
+        match entrypoint.map(|e| e.expr.as_exec()) {
+            None => problems.push(format!("runtime stage `{name}` has no ENTRYPOINT")),
+            Some(None) => problems.push(format!(
+                "runtime stage `{name}` has a shell-form ENTRYPOINT (scratch has no shell)"
+            )),
+            Some(Some(exec)) => {
+                let argv = exec.as_str_vec();
+                if argv != [entry.as_str()] {
+                    problems.push(format!(
+                        "runtime stage `{name}` has ENTRYPOINT {argv:?}, not [\"{entry}\"]"
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
