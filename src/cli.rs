@@ -62,6 +62,13 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Show each binary: package, stage, image, runtime and why
     List(ListArgs),
+    /// Show each binary's effective settings and where each came from (manifest table, flag, default)
+    #[command(
+        after_help = "Settings come from [workspace.metadata.dockerize], then [package.metadata.dockerize], \
+        then [package.metadata.dockerize.bin.<name>], then flags; a later one replaces an earlier one, except \
+        `env` and `labels`, whose keys merge."
+    )]
+    Config(ListArgs),
     /// Generate the Dockerfile, then build the images through the Docker Engine API (the default)
     Build,
 }
@@ -124,39 +131,31 @@ pub struct CommonArgs {
     #[arg(long, global = true, help_heading = "Feature Selection")]
     pub no_default_features: bool,
 
-    /// Cargo profile to build with
+    /// Cargo profile to build with [default: release, or the manifests' `profile`]
     #[arg(
         long,
         global = true,
         value_name = "NAME",
-        default_value = "release",
         help_heading = "Compilation Options"
     )]
-    pub profile: String,
+    pub profile: Option<String>,
 
-    /// C library to build against
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        default_value = "auto",
-        help_heading = "Image Options"
-    )]
-    pub libc: Libc,
+    /// C library to build against [default: auto, or the manifests' `libc`]
+    #[arg(long, global = true, value_enum, help_heading = "Image Options")]
+    pub libc: Option<Libc>,
 
     /// Link glibc statically (`-C target-feature=+crt-static`) so glibc binaries run on `scratch`
     #[arg(long = "static", global = true, help_heading = "Image Options")]
     pub static_glibc: bool,
 
-    /// Runtime base: auto, scratch, distroless, debian-slim, or any image reference
+    /// Runtime base: auto, scratch, distroless, debian-slim, or any image reference [default: auto]
     #[arg(
         long,
         global = true,
         value_name = "IMAGE",
-        default_value = "auto",
         help_heading = "Image Options"
     )]
-    pub runtime: Runtime,
+    pub runtime: Option<Runtime>,
 
     /// Target platform of the images, e.g. linux/arm64 [default: linux/amd64]
     #[arg(
@@ -329,11 +328,7 @@ impl Cli {
             } else {
                 TestStage::Include
             },
-            tags: if self.build.tags.is_empty() {
-                config::default_tags()
-            } else {
-                self.build.tags.clone()
-            },
+            tags: (!self.build.tags.is_empty()).then(|| self.build.tags.clone()),
             registry: self.build.registry.clone(),
             git_sha: None,
         }

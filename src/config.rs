@@ -11,15 +11,17 @@ use serde::Serialize;
 pub struct Settings {
     pub selection: Selection,
     pub features: Features,
-    /// Cargo profile of the build (`release` by default).
-    pub profile: String,
-    pub libc: Libc,
-    pub runtime: Runtime,
+    /// `--profile`: overrides every binary's configured profile (`release` when nothing sets one).
+    pub profile: Option<String>,
+    /// `--libc`, overriding the manifests' `libc`.
+    pub libc: Option<Libc>,
+    /// `--runtime`, overriding the manifests' `runtime`.
+    pub runtime: Option<Runtime>,
     pub linking: Linking,
     pub platform: Platform,
     pub test_stage: TestStage,
-    /// Tag templates, e.g. `{bin}:{version}`; expanded per image by the planner.
-    pub tags: Vec<String>,
+    /// `--tag` templates, e.g. `{bin}:{version}`, overriding the manifests' `tags`; expanded per image.
+    pub tags: Option<Vec<String>>,
     /// A registry prefix for every tag, e.g. `ghcr.io/acme`.
     pub registry: Option<String>,
     /// Values the tag templates may use that only the edge can know (`{git_sha}`).
@@ -31,13 +33,13 @@ impl Default for Settings {
         Self {
             selection: Selection::default(),
             features: Features::default(),
-            profile: "release".into(),
-            libc: Libc::Auto,
-            runtime: Runtime::Auto,
+            profile: None,
+            libc: None,
+            runtime: None,
             linking: Linking::Auto,
             platform: Platform::default(),
             test_stage: TestStage::Include,
-            tags: default_tags(),
+            tags: None,
             registry: None,
             git_sha: None,
         }
@@ -93,9 +95,8 @@ pub enum Linking {
     Static,
 }
 
-/// `--runtime`: the base image of every runtime stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", content = "image")]
+/// `--runtime`: the base image of every runtime stage. Serialised as written (`auto`, `ghcr.io/acme/base:1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Runtime {
     /// `scratch` for static binaries, distroless `cc` for dynamic ones, Debian slim when a library is missing there.
     Auto,
@@ -120,6 +121,12 @@ impl std::str::FromStr for Runtime {
             }
             other => Self::Image(other.to_string()),
         })
+    }
+}
+
+impl Serialize for Runtime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -192,6 +199,17 @@ pub enum TestStage {
 }
 
 impl Settings {
+    /// The flags that override the manifests' tables for every binary.
+    pub fn flag_layer(&self) -> crate::metadata::FlagLayer {
+        crate::metadata::FlagLayer {
+            runtime: self.runtime.clone(),
+            libc: self.libc,
+            static_: self.linking == Linking::Static,
+            profile: self.profile.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+
     /// The `cargo dockerize generate ...` line that regenerates the same Dockerfile, for its header.
     ///
     /// Only flags that change the Dockerfile appear, in a fixed order, so that the header is deterministic.
@@ -229,21 +247,22 @@ impl Settings {
         if *no_default_features {
             words.push("--no-default-features".into());
         }
-        if self.profile != "release" {
-            words.extend(["--profile".into(), self.profile.clone()]);
+        if let Some(profile) = &self.profile {
+            words.extend(["--profile".into(), profile.clone()]);
         }
-        if self.libc != Libc::Auto {
-            let libc = match self.libc {
+        if let Some(libc) = self.libc {
+            let libc = match libc {
+                Libc::Auto => "auto",
                 Libc::Musl => "musl",
-                _ => "gnu",
+                Libc::Gnu => "gnu",
             };
             words.extend(["--libc".into(), libc.into()]);
         }
         if self.linking == Linking::Static {
             words.push("--static".into());
         }
-        if self.runtime != Runtime::Auto {
-            words.extend(["--runtime".into(), self.runtime.to_string()]);
+        if let Some(runtime) = &self.runtime {
+            words.extend(["--runtime".into(), runtime.to_string()]);
         }
         if self.platform != Platform::default() {
             words.extend(["--platform".into(), self.platform.docker_name().into()]);
@@ -313,9 +332,9 @@ mod tests {
                 bins: vec!["api".into()],
                 ..Default::default()
             },
-            libc: Libc::Gnu,
+            libc: Some(Libc::Gnu),
             linking: Linking::Static,
-            runtime: Runtime::Image("my image".into()),
+            runtime: Some(Runtime::Image("my image".into())),
             ..Default::default()
         };
         assert_eq!(

@@ -39,7 +39,18 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         no_default_features: settings.features.no_default_features,
         target_triple: settings.platform.triple(false),
     })?;
-    if settings.tags.iter().any(|t| t.contains("{git_sha}")) {
+    let wants_sha = |text: String| text.contains("{git_sha}");
+    if settings
+        .tags
+        .iter()
+        .flatten()
+        .any(|t| t.contains("{git_sha}"))
+        || wants_sha(workspace.config.to_string())
+        || workspace
+            .members
+            .iter()
+            .any(|m| wants_sha(m.config.to_string()))
+    {
         settings.git_sha = git_sha(&workspace.root);
     }
     let plan = plan::plan(&workspace, &settings)?;
@@ -60,6 +71,15 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
                     shell.note(note);
                 }
             }
+            Ok(0)
+        }
+        Some(Command::Config(args)) => {
+            let mut stdout = std::io::stdout().lock();
+            match args.format {
+                ListFormat::Json => listing::write_config_json(&plan, &mut stdout),
+                ListFormat::Human => listing::write_config_human(&plan, &mut stdout),
+            }
+            .map_err(Error::Stdout)?;
             Ok(0)
         }
         Some(Command::Generate(args)) => generate(&plan, args, shell),

@@ -163,3 +163,72 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
     }
     Ok(())
 }
+
+/// `cargo dockerize config`: every binary's effective settings and where each came from.
+pub fn write_config_human(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
+    for (index, image) in plan.images.iter().enumerate() {
+        if index > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{} (package {}, stage {})",
+            image.binary, image.package, image.stage
+        )?;
+        let value = serde_json::to_value(&image.config).map_err(std::io::Error::other)?;
+        let Some(fields) = value.as_object() else {
+            continue;
+        };
+        let rows: Vec<(String, String, String)> = fields
+            .iter()
+            .map(|(key, field)| {
+                let shown = match &field["value"] {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => "-".to_string(),
+                    other => other.to_string(),
+                };
+                let source = match &field["source"]["kind"] {
+                    serde_json::Value::String(kind) if kind == "default" => "default".to_string(),
+                    _ => field["source"]["detail"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                };
+                (key.replace('_', "-"), shown, source)
+            })
+            .collect();
+        let key_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let value_width = rows
+            .iter()
+            .map(|r| r.1.chars().count().min(40))
+            .max()
+            .unwrap_or(0);
+        for (key, shown, source) in rows {
+            writeln!(out, "  {key:<key_width$}  {shown:<value_width$}  {source}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `cargo dockerize config --format json`: `{"binaries": [{"name", "package", "stage", "config": {...}}]}`,
+/// each config key holding `value` and `source` (`{"kind": "default"}`, `{"kind": "table", "detail": ...}`,
+/// `{"kind": "flag", "detail": "--libc gnu"}`).
+pub fn write_config_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
+    let binaries: Vec<serde_json::Value> = plan
+        .images
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "name": i.binary,
+                "package": i.package,
+                "stage": i.stage,
+                "config": i.config,
+            })
+        })
+        .collect();
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &serde_json::json!({ "format_version": FORMAT_VERSION, "binaries": binaries }),
+    )?;
+    writeln!(out)
+}

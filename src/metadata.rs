@@ -236,7 +236,7 @@ impl fmt::Display for Source {
         match self {
             Self::Default => f.write_str("default"),
             Self::Table(t) => f.write_str(t),
-            Self::Flag(flag) => write!(f, "flag {flag}"),
+            Self::Flag(flag) => write!(f, "`{flag}`"),
         }
     }
 }
@@ -396,13 +396,20 @@ pub fn layer(layers: &[Layer<'_>], flags: &FlagLayer) -> Result<BinaryConfig, Me
     if let Some(runtime) = &flags.runtime {
         config.runtime = Sourced {
             value: runtime.clone(),
-            source: flag("--runtime"),
+            source: flag(&format!("--runtime {runtime}")),
         };
     }
     if let Some(libc) = flags.libc {
         config.libc = Sourced {
             value: libc,
-            source: flag("--libc"),
+            source: flag(&format!(
+                "--libc {}",
+                match libc {
+                    Libc::Auto => "auto",
+                    Libc::Musl => "musl",
+                    Libc::Gnu => "gnu",
+                }
+            )),
         };
     }
     if flags.static_ {
@@ -414,7 +421,7 @@ pub fn layer(layers: &[Layer<'_>], flags: &FlagLayer) -> Result<BinaryConfig, Me
     if let Some(profile) = &flags.profile {
         config.profile = Sourced {
             value: profile.clone(),
-            source: flag("--profile"),
+            source: flag(&format!("--profile {profile}")),
         };
     }
     if let Some(tags) = &flags.tags {
@@ -577,7 +584,7 @@ mod tests {
         assert_eq!(config.runtime.value, Runtime::DebianSlim);
         assert_eq!(config.expose.value, vec![Port::Text("53/udp".into())]);
         assert_eq!(config.env.value.len(), 2);
-        assert_eq!(config.libc.source, Source::Flag("--libc".into()));
+        assert_eq!(config.libc.source, Source::Flag("--libc gnu".into()));
         assert_eq!(config.assets.value[0].source.as_str(), "crates/api/static");
         assert_eq!(config.assets.value[0].dest, "/app/static");
         assert_eq!(config.user.source, Source::Default);

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
-use crate::config::{Libc, Linking, Platform, Runtime, Settings, TestStage};
+use crate::config::{Libc, Platform, Runtime, Settings, TestStage};
+use crate::metadata::{self, BinaryConfig, MetadataError, Port, ResolvedAsset, Table, TableOrigin};
 use crate::native::{Linkage, DISTROLESS_CC_LIBRARIES};
 use crate::workspace::{Package, Toolchain, Workspace};
 
@@ -48,7 +49,7 @@ pub struct Plan {
     /// Toolchain files the builder removes because the image already carries that toolchain.
     pub toolchain_files: Vec<String>,
     pub platform: Platform,
-    /// Cargo profile and the directory it writes to (`release`, `debug` for `dev`, else the name).
+    /// The profile most binaries build with (`--profile`, else `release`); each invocation names its own.
     pub profile: Profile,
     /// `--locked` when the workspace has a `Cargo.lock`.
     pub locked: bool,
@@ -88,6 +89,8 @@ pub struct BuilderStage {
 /// One `cargo build`: the same flags cook the dependencies and build the binaries, so nothing recompiles.
 #[derive(Debug, Clone, Serialize)]
 pub struct Invocation {
+    /// Cargo profile and the directory it writes to.
+    pub profile: Profile,
     /// `-p` arguments, sorted.
     pub packages: Vec<String>,
     /// `--bin` targets with the stage name each is copied out as, sorted by binary name.
@@ -124,6 +127,19 @@ pub struct Image {
     pub required_features: Vec<String>,
     /// Native crates of its package's dependency closure.
     pub native: Vec<crate::native::NativeLink>,
+    /// `ENV` of the runtime stage, sorted.
+    pub env: BTreeMap<String, String>,
+    pub expose: Vec<Port>,
+    /// `USER` of the runtime stage.
+    pub user: String,
+    pub workdir: Option<String>,
+    /// `ENTRYPOINT`: the binary unless configured.
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    /// Files copied from the build context into the image.
+    pub assets: Vec<ResolvedAsset>,
+    /// The effective configuration and where each value came from, for `cargo dockerize config`.
+    pub config: BinaryConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,6 +217,8 @@ pub enum PlanError {
     },
     #[error("none of the selected packages has a feature named `{feature}`")]
     UnknownFeature { feature: String },
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
     #[error(
         "binary `{binary}` is linked dynamically (glibc{}) and cannot run on `scratch`",
         libs_suffix(.libraries)
@@ -229,6 +247,7 @@ fn libs_suffix(libraries: &[String]) -> String {
 impl PlanError {
     pub fn hint(&self) -> Option<String> {
         match self {
+            Self::Metadata(e) => e.hint(),
             Self::NoBinaries { .. } => Some(
                 "cargo dockerize builds one image per `bin` target: add `src/main.rs` or a `[[bin]]` to a member, or point `--manifest-path` at another workspace"
                     .into(),
@@ -254,6 +273,103 @@ struct Candidate<'a> {
     binary: &'a crate::workspace::Binary,
     /// Required features the plan enables for it (qualified).
     enable: Vec<String>,
+    /// Its tables and the flags, layered.
+    config: BinaryConfig,
+}
+
+/// Every `dockerize` table of the workspace, parsed and checked.
+struct Tables {
+    workspace: (Table, TableOrigin),
+    packages: BTreeMap<String, (Table, TableOrigin)>,
+}
+
+/// Parses every table, so a mistake in any manifest is reported whatever is selected.
+fn read_tables(workspace: &Workspace) -> Result<Tables, PlanError> {
+    let origin = TableOrigin {
+        manifest: "Cargo.toml".into(),
+        table: "[workspace.metadata.dockerize]".into(),
+    };
+    let table = if workspace.config.is_null() {
+        Table::default()
+    } else {
+        metadata::parse(&workspace.config, &origin, false)?
+    };
+    let mut packages = BTreeMap::new();
+    for package in &workspace.members {
+        let origin = TableOrigin {
+            manifest: package.dir.join("Cargo.toml"),
+            table: "[package.metadata.dockerize]".into(),
+        };
+        let table = if package.config.is_null() {
+            Table::default()
+        } else {
+            metadata::parse(&package.config, &origin, true)?
+        };
+        let names: Vec<String> = package.binaries.iter().map(|b| b.name.clone()).collect();
+        for name in table.bin.iter().flat_map(|b| b.keys()) {
+            if !names.contains(name) {
+                return Err(MetadataError::UnknownBinary {
+                    origin: origin.clone(),
+                    package: package.name.clone(),
+                    binary: name.clone(),
+                    suggestion: closest(name, &names),
+                }
+                .into());
+            }
+        }
+        packages.insert(package.name.clone(), (table, origin));
+    }
+    Ok(Tables {
+        workspace: (table, origin),
+        packages,
+    })
+}
+
+/// The layered configuration of one binary: workspace table, package table, binary table, flags.
+fn binary_config(
+    tables: &Tables,
+    package: &Package,
+    binary: &str,
+    settings: &Settings,
+) -> Result<BinaryConfig, PlanError> {
+    let (ws_table, ws_origin) = &tables.workspace;
+    let mut layers = vec![metadata::Layer {
+        table: ws_table,
+        origin: ws_origin,
+        dir: camino::Utf8Path::new("."),
+    }];
+    let bin_origin;
+    if let Some((table, origin)) = tables.packages.get(&package.name) {
+        layers.push(metadata::Layer {
+            table,
+            origin,
+            dir: &package.dir,
+        });
+        if let Some(bin_table) = table.bin.as_ref().and_then(|b| b.get(binary)) {
+            bin_origin = TableOrigin {
+                manifest: origin.manifest.clone(),
+                table: format!("[package.metadata.dockerize.bin.{binary}]"),
+            };
+            layers.push(metadata::Layer {
+                table: bin_table,
+                origin: &bin_origin,
+                dir: &package.dir,
+            });
+        }
+    }
+    Ok(metadata::layer(&layers, &settings.flag_layer())?)
+}
+
+/// A profile and the directory Cargo writes it to (`dev` writes to `debug`).
+fn profile(name: &str) -> Profile {
+    Profile {
+        name: name.to_string(),
+        dir: match name {
+            "dev" | "test" => "debug".into(),
+            "release" | "bench" => "release".into(),
+            other => other.into(),
+        },
+    }
 }
 
 /// Makes the plan. Errors name the package, binary or feature at fault.
@@ -263,8 +379,9 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
             root: workspace.root.clone(),
         });
     }
+    let tables = read_tables(workspace)?;
     let packages = select_packages(workspace, settings)?;
-    let (candidates, skipped) = select_binaries(workspace, &packages, settings)?;
+    let (candidates, skipped) = select_binaries(workspace, &packages, &tables, settings)?;
     if candidates.is_empty() {
         let why = match skipped.first() {
             Some(s) => format!("`{}` is skipped: {}", s.binary, s.reason),
@@ -285,9 +402,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
 
     let mut images = Vec::new();
     for (candidate, stage) in candidates.iter().zip(&stage_names) {
-        images.push(image_for(
-            candidate, stage, workspace, settings, &mut notes,
-        )?);
+        images.push(image_for(candidate, stage, settings, &mut notes)?);
     }
     images.sort_by(|a, b| a.stage.cmp(&b.stage));
 
@@ -304,7 +419,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
             .map(|b| b.stage.clone())
             .unwrap_or_default();
     }
-    let builder_packages = builder_packages(workspace, &images, &packages);
+    let builder_packages = builder_packages(&images, &packages);
     let rustup_targets: Vec<String> = builders
         .iter()
         .filter(|b| b.triple.ends_with("musl"))
@@ -336,14 +451,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
             files
         },
         platform: settings.platform,
-        profile: Profile {
-            name: settings.profile.clone(),
-            dir: match settings.profile.as_str() {
-                "dev" | "test" => "debug".into(),
-                "release" | "bench" => "release".into(),
-                other => other.into(),
-            },
-        },
+        profile: profile(settings.profile.as_deref().unwrap_or("release")),
         locked: workspace.has_lockfile,
         builder_packages,
         rustup_targets,
@@ -407,6 +515,7 @@ fn select_packages<'a>(
 fn select_binaries<'a>(
     workspace: &'a Workspace,
     packages: &[&'a Package],
+    tables: &Tables,
     settings: &Settings,
 ) -> Result<(Vec<Candidate<'a>>, Vec<Skipped>), PlanError> {
     let wanted = &settings.selection.bins;
@@ -443,7 +552,6 @@ fn select_binaries<'a>(
     let mut candidates = Vec::new();
     let mut skipped = Vec::new();
     for package in packages {
-        let enabled = enabled_features(package, settings);
         // By name, whatever order the workspace listed them in: stage names, notes and `-2` suffixes
         // are assigned in this order.
         let mut binaries: Vec<&crate::workspace::Binary> = package.binaries.iter().collect();
@@ -453,6 +561,16 @@ fn select_binaries<'a>(
             if !wanted.is_empty() && !explicit {
                 continue;
             }
+            let config = binary_config(tables, package, &binary.name, settings)?;
+            if config.skip.value && !explicit {
+                skipped.push(Skipped {
+                    binary: binary.name.clone(),
+                    package: package.name.clone(),
+                    reason: format!("`skip = true` in {}", config.skip.source),
+                });
+                continue;
+            }
+            let enabled = enabled_features(package, settings, &config.features.value);
             let missing: Vec<&String> = binary
                 .required_features
                 .iter()
@@ -463,6 +581,7 @@ fn select_binaries<'a>(
                     package,
                     binary,
                     enable: Vec::new(),
+                    config,
                 });
             } else if explicit {
                 // Naming the binary asks for it: build it with the features it needs.
@@ -474,6 +593,7 @@ fn select_binaries<'a>(
                     package,
                     binary,
                     enable,
+                    config,
                 });
             } else {
                 let list = missing
@@ -496,9 +616,13 @@ fn select_binaries<'a>(
 }
 
 /// The features of `package` the flags enable, expanded through its `[features]` table.
-fn enabled_features(package: &Package, settings: &Settings) -> BTreeSet<String> {
+fn enabled_features(
+    package: &Package,
+    settings: &Settings,
+    configured: &[String],
+) -> BTreeSet<String> {
     let flags = &settings.features;
-    let mut stack: Vec<String> = Vec::new();
+    let mut stack: Vec<String> = configured.to_vec();
     if flags.all_features {
         stack.extend(package.features.keys().cloned());
     }
@@ -643,12 +767,12 @@ pub fn stage_name(name: &str) -> String {
 fn image_for(
     candidate: &Candidate<'_>,
     stage: &str,
-    workspace: &Workspace,
     settings: &Settings,
     notes: &mut Vec<String>,
 ) -> Result<Image, PlanError> {
     let package = candidate.package;
     let binary = candidate.binary;
+    let config = &candidate.config;
     // Sorted here too: the reasons and library lists below are rendered in this order.
     let mut native = package.native.clone();
     native.sort();
@@ -658,12 +782,13 @@ fn image_for(
         .filter(|n| n.linkage == Linkage::Dynamic)
         .collect();
     let mut reasons = Vec::new();
-    let libc = match settings.libc {
+    let libc_source = &config.libc.source;
+    let libc = match config.libc.value {
         Libc::Musl => {
-            reasons.push("musl chosen by `--libc musl`".to_string());
+            reasons.push(format!("musl chosen by {libc_source}"));
             if !dynamic.is_empty() {
                 notes.push(format!(
-                    "binary `{}` links system libraries ({}) but `--libc musl` asks for a static musl build: it will only link if those crates vendor their C sources",
+                    "binary `{}` links system libraries ({}) but {libc_source} asks for a static musl build: it will only link if those crates vendor their C sources",
                     binary.name,
                     dynamic.iter().map(|n| n.krate.as_str()).collect::<Vec<_>>().join(", ")
                 ));
@@ -671,7 +796,7 @@ fn image_for(
             LibcKind::Musl
         }
         Libc::Gnu => {
-            reasons.push("glibc chosen by `--libc gnu`".to_string());
+            reasons.push(format!("glibc chosen by {libc_source}"));
             LibcKind::Gnu
         }
         Libc::Auto if dynamic.is_empty() => {
@@ -685,23 +810,56 @@ fn image_for(
             LibcKind::Gnu
         }
     };
-    let linkage = match (libc, settings.linking) {
+    let linkage = match (libc, config.static_.value) {
         (LibcKind::Musl, _) => Linkage::Static,
-        (LibcKind::Gnu, Linking::Static) => {
-            reasons.push("glibc linked statically (`+crt-static`) by `--static`".to_string());
+        (LibcKind::Gnu, true) => {
+            reasons.push(format!(
+                "glibc linked statically (`+crt-static`) by {}",
+                config.static_.source
+            ));
             Linkage::Static
         }
-        (LibcKind::Gnu, Linking::Auto) => Linkage::Dynamic,
+        (LibcKind::Gnu, false) => Linkage::Dynamic,
     };
+    // Under `+crt-static` the -sys crates link their libraries statically too (openssl-sys and others read the
+    // target feature): the runtime needs none of them.
+    if libc == LibcKind::Gnu && linkage == Linkage::Static {
+        for n in native.iter_mut().filter(|n| n.linkage == Linkage::Dynamic) {
+            n.linkage = Linkage::Static;
+            n.runtime_packages.clear();
+            n.libraries.clear();
+            n.note = format!(
+                "`{}` links its system library statically under `+crt-static`",
+                n.krate
+            );
+        }
+    }
+    let dynamic: Vec<_> = native
+        .iter()
+        .filter(|n| n.linkage == Linkage::Dynamic)
+        .collect();
     let libraries: Vec<String> = dynamic.iter().flat_map(|n| n.libraries.clone()).collect();
-    let packages: BTreeSet<String> = dynamic
+    let mut packages: BTreeSet<String> = dynamic
         .iter()
         .flat_map(|n| n.runtime_packages.clone())
         .collect();
+    let configured_packages = &config.runtime_packages;
+    packages.extend(configured_packages.value.iter().cloned());
+    let package_list = || packages.iter().cloned().collect::<Vec<_>>();
     let fits_distroless = libraries
         .iter()
-        .all(|l| DISTROLESS_CC_LIBRARIES.contains(&l.as_str()));
-    let (runtime, runtime_packages) = match (&settings.runtime, linkage) {
+        .all(|l| DISTROLESS_CC_LIBRARIES.contains(&l.as_str()))
+        && configured_packages.value.is_empty();
+    let runtime_source = &config.runtime.source;
+    let (runtime, runtime_packages) = match (&config.runtime.value, linkage) {
+        (Runtime::Auto, _) if !configured_packages.value.is_empty() => {
+            reasons.push(format!(
+                "runtime packages from {}: Debian slim with {}",
+                configured_packages.source,
+                package_list().join(", ")
+            ));
+            (RuntimeBase::DebianSlim(DEBIAN_SLIM.into()), package_list())
+        }
         (Runtime::Auto, Linkage::Static) => {
             reasons.push("static binary: `scratch` with CA certificates".to_string());
             (RuntimeBase::Scratch, Vec::new())
@@ -712,13 +870,12 @@ fn image_for(
             (RuntimeBase::Distroless(DISTROLESS_CC.into()), Vec::new())
         }
         (Runtime::Auto, Linkage::Dynamic) => {
-            let list: Vec<_> = packages.iter().cloned().collect();
             reasons.push(format!(
                 "needs {} which distroless lacks: Debian slim with {}",
                 libraries.join(", "),
-                list.join(", ")
+                package_list().join(", ")
             ));
-            (RuntimeBase::DebianSlim(DEBIAN_SLIM.into()), list)
+            (RuntimeBase::DebianSlim(DEBIAN_SLIM.into()), package_list())
         }
         (Runtime::Scratch, Linkage::Dynamic) => {
             return Err(PlanError::DynamicOnScratch {
@@ -727,11 +884,11 @@ fn image_for(
             })
         }
         (Runtime::Scratch, Linkage::Static) => {
-            reasons.push("`scratch` chosen by `--runtime`".to_string());
+            reasons.push(format!("`scratch` chosen by {runtime_source}"));
             (RuntimeBase::Scratch, Vec::new())
         }
         (Runtime::Distroless, _) => {
-            reasons.push("distroless chosen by `--runtime`".to_string());
+            reasons.push(format!("distroless chosen by {runtime_source}"));
             if !fits_distroless && linkage == Linkage::Dynamic {
                 notes.push(format!(
                     "binary `{}` needs {} which the distroless image does not ship",
@@ -741,27 +898,41 @@ fn image_for(
             }
             (RuntimeBase::Distroless(DISTROLESS_CC.into()), Vec::new())
         }
-        (Runtime::DebianSlim, linkage) => {
-            reasons.push("Debian slim chosen by `--runtime`".to_string());
-            let list = if linkage == Linkage::Dynamic {
-                packages.iter().cloned().collect()
-            } else {
-                Vec::new()
-            };
-            (RuntimeBase::DebianSlim(DEBIAN_SLIM.into()), list)
+        (Runtime::DebianSlim, _) => {
+            reasons.push(format!("Debian slim chosen by {runtime_source}"));
+            (RuntimeBase::DebianSlim(DEBIAN_SLIM.into()), package_list())
         }
         (Runtime::Image(image), _) => {
-            reasons.push(format!("`{image}` chosen by `--runtime`"));
-            if linkage == Linkage::Dynamic && !packages.is_empty() {
+            reasons.push(format!("`{image}` chosen by {runtime_source}"));
+            if !packages.is_empty() {
                 notes.push(format!(
-                    "binary `{}` needs {} at run time: make sure `{image}` has them",
+                    "binary `{}` needs the Debian packages {} at run time: make sure `{image}` has them",
                     binary.name,
-                    libraries.join(", ")
+                    package_list().join(", ")
                 ));
             }
             (RuntimeBase::Custom(image.clone()), Vec::new())
         }
     };
+    if !configured_packages.value.is_empty()
+        && matches!(runtime, RuntimeBase::Scratch | RuntimeBase::Distroless(_))
+    {
+        notes.push(format!(
+            "binary `{}`: `runtime-packages` ({}) need a Debian-based runtime; `{}` has no package manager, so they are not installed",
+            binary.name,
+            configured_packages.value.join(", "),
+            runtime.image()
+        ));
+    }
+    if config.user.value == "root"
+        || config.user.value == "0"
+        || config.user.value.starts_with("0:")
+    {
+        notes.push(format!(
+            "binary `{}` runs as root (`user` from {})",
+            binary.name, config.user.source
+        ));
+    }
     let triple = settings.platform.triple(libc == LibcKind::Musl);
     let mut labels = BTreeMap::new();
     labels.insert(
@@ -787,14 +958,36 @@ fn image_for(
     if let Some(u) = &package.homepage {
         labels.insert("org.opencontainers.image.url".to_string(), u.clone());
     }
-    let _ = workspace;
-    let tags = expand_tags(settings, stage, &package.name, &package.version);
+    labels.extend(
+        config
+            .labels
+            .value
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    let image_name = config
+        .image
+        .value
+        .clone()
+        .unwrap_or_else(|| stage.to_string());
+    let tags = expand_tags(
+        settings,
+        &config.tags.value,
+        &image_name,
+        &package.name,
+        &package.version,
+    );
+    let entrypoint = config
+        .entrypoint
+        .value
+        .clone()
+        .unwrap_or_else(|| vec![format!("{BIN_DIR}/{}", binary.name)]);
     Ok(Image {
         binary: binary.name.clone(),
         package: package.name.clone(),
         version: package.version.clone(),
         stage: stage.to_string(),
-        image_name: stage.to_string(),
+        image_name,
         tags,
         builder: String::new(),
         triple,
@@ -806,19 +999,27 @@ fn image_for(
         labels,
         required_features: candidate.enable.clone(),
         native,
+        env: config.env.value.clone(),
+        expose: config.expose.value.clone(),
+        user: config.user.value.clone(),
+        workdir: config.workdir.value.clone(),
+        entrypoint,
+        cmd: config.cmd.value.clone(),
+        assets: config.assets.value.clone(),
+        config: config.clone(),
     })
 }
 
 /// Expands `{bin}`, `{package}`, `{version}`, `{git_sha}` in the tag templates and adds the registry prefix.
-/// `{bin}` is the image name (the binary's name made valid), so tags are always valid references.
+/// `{bin}` is the image name (the binary's name made valid, or `image` from the manifest).
 pub fn expand_tags(
     settings: &Settings,
+    templates: &[String],
     image_name: &str,
     package: &str,
     version: &str,
 ) -> Vec<String> {
-    let mut tags: Vec<String> = settings
-        .tags
+    let mut tags: Vec<String> = templates
         .iter()
         .map(|template| {
             let tag = template
@@ -829,7 +1030,11 @@ pub fn expand_tags(
                     "{git_sha}",
                     settings.git_sha.as_deref().unwrap_or("unknown"),
                 );
-            let tag = if tag.contains(':') || tag.contains('@') {
+            let has_tag = tag
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains(':'));
+            let tag = if has_tag || tag.contains('@') {
                 tag
             } else {
                 format!("{tag}:latest")
@@ -844,10 +1049,31 @@ pub fn expand_tags(
     tags
 }
 
-/// A binary as the builder stages see it: (package, binary, stage name, required features to enable).
-type BuildMember<'a> = (&'a str, &'a str, &'a str, &'a [String]);
+/// A binary as the builder stages see it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct BuildMember<'a> {
+    profile: &'a str,
+    package: &'a str,
+    binary: &'a str,
+    stage: &'a str,
+    /// Features of its package it needs, qualified: required ones it was selected with, and configured ones.
+    features: BTreeSet<String>,
+}
 
-/// Groups binaries by how they are compiled, and splits a group where two binaries share a file name.
+impl BuildMember<'_> {
+    /// Whether it can share a `cargo build` with `others`: same profile, no output name collision, and the
+    /// same features for the same package (features are per package in one invocation).
+    fn fits(&self, others: &[BuildMember<'_>]) -> bool {
+        others.iter().all(|o| {
+            o.profile == self.profile
+                && o.binary != self.binary
+                && (o.package != self.package || o.features == self.features)
+        })
+    }
+}
+
+/// Groups binaries by how they are compiled (target triple, static or not) into builder stages, and within
+/// a stage into as few `cargo build`s as profiles, per-package features and output names allow.
 fn builder_stages(
     images: &[Image],
     candidates: &[Candidate<'_>],
@@ -855,7 +1081,6 @@ fn builder_stages(
     user_features: &[String],
     settings: &Settings,
 ) -> Vec<BuilderStage> {
-    // (triple, crt_static) → sorted list of (package, binary, stage, extra features)
     let mut groups: BTreeMap<(String, bool), Vec<BuildMember<'_>>> = BTreeMap::new();
     for (candidate, stage) in candidates.iter().zip(stage_names) {
         let image = images
@@ -863,15 +1088,25 @@ fn builder_stages(
             .find(|i| &i.stage == stage)
             .expect("every candidate has an image");
         let crt_static = image.libc == LibcKind::Gnu && image.linkage == Linkage::Static;
+        let package = candidate.package.name.as_str();
+        let mut features: BTreeSet<String> = candidate.enable.iter().cloned().collect();
+        features.extend(candidate.config.features.value.iter().map(|f| {
+            if f.contains('/') {
+                f.clone()
+            } else {
+                format!("{package}/{f}")
+            }
+        }));
         groups
             .entry((image.triple.clone(), crt_static))
             .or_default()
-            .push((
-                candidate.package.name.as_str(),
-                candidate.binary.name.as_str(),
-                stage.as_str(),
-                &candidate.enable,
-            ));
+            .push(BuildMember {
+                profile: candidate.config.profile.value.as_str(),
+                package,
+                binary: candidate.binary.name.as_str(),
+                stage: stage.as_str(),
+                features,
+            });
     }
     let single = groups.len() == 1;
     let selected: BTreeSet<String> = candidates.iter().map(|c| c.package.name.clone()).collect();
@@ -881,10 +1116,7 @@ fn builder_stages(
             members.sort();
             let mut invocations: Vec<Vec<BuildMember<'_>>> = Vec::new();
             for member in members {
-                match invocations
-                    .iter_mut()
-                    .find(|inv| inv.iter().all(|m| m.1 != member.1))
-                {
+                match invocations.iter_mut().find(|inv| member.fits(inv)) {
                     Some(inv) => inv.push(member),
                     None => invocations.push(vec![member]),
                 }
@@ -917,8 +1149,11 @@ fn invocation(
     selected: &BTreeSet<String>,
     settings: &Settings,
 ) -> Invocation {
-    let packages: BTreeSet<String> = members.iter().map(|m| m.0.to_string()).collect();
-    let mut features: BTreeSet<String> = members.iter().flat_map(|m| m.3.iter().cloned()).collect();
+    let packages: BTreeSet<String> = members.iter().map(|m| m.package.to_string()).collect();
+    let mut features: BTreeSet<String> = members
+        .iter()
+        .flat_map(|m| m.features.iter().cloned())
+        .collect();
     for feature in user_features {
         // Every user feature is qualified by now: `member/feature`, or `dependency/feature` which Cargo
         // applies to whichever selected package depends on it.
@@ -929,10 +1164,11 @@ fn invocation(
     }
     let mut bins: Vec<(String, String)> = members
         .iter()
-        .map(|m| (m.1.to_string(), m.2.to_string()))
+        .map(|m| (m.binary.to_string(), m.stage.to_string()))
         .collect();
     bins.sort();
     Invocation {
+        profile: profile(members.first().map(|m| m.profile).unwrap_or("release")),
         packages: packages.into_iter().collect(),
         bins,
         features: features.into_iter().collect(),
@@ -941,21 +1177,23 @@ fn invocation(
     }
 }
 
-/// Debian packages of the builder base: what the native crates of the selected binaries need, and
-/// `musl-tools` for crates that compile C when a musl target is built.
-fn builder_packages(workspace: &Workspace, images: &[Image], packages: &[&Package]) -> Vec<String> {
+/// Debian packages of the builder base: what the native crates and build scripts of the selected binaries
+/// need, what their tables ask for (`build-packages`), and `musl-tools` for C code on a musl target.
+fn builder_packages(images: &[Image], packages: &[&Package]) -> Vec<String> {
     let mut out = BTreeSet::new();
-    for package in packages {
-        if !images.iter().any(|i| i.package == package.name) {
-            continue;
-        }
-        for native in &package.native {
+    for image in images {
+        for native in &image.native {
             if native.linkage == Linkage::Dynamic {
                 out.extend(native.build_packages.iter().cloned());
             }
         }
+        out.extend(image.config.build_packages.value.iter().cloned());
+        if let Some(package) = packages.iter().find(|p| p.name == image.package) {
+            for tool in &package.build_tools {
+                out.extend(tool.packages.iter().cloned());
+            }
+        }
     }
-    let _ = workspace;
     if images.iter().any(|i| i.libc == LibcKind::Musl) {
         out.insert("musl-tools".to_string());
     }

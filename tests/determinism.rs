@@ -164,7 +164,7 @@ fn settings() -> Vec<(&'static str, Settings)> {
             "gnu-static",
             Settings {
                 selection: every.clone(),
-                libc: Libc::Gnu,
+                libc: Some(Libc::Gnu),
                 linking: Linking::Static,
                 ..Default::default()
             },
@@ -173,7 +173,7 @@ fn settings() -> Vec<(&'static str, Settings)> {
             "debian-slim",
             Settings {
                 selection: every,
-                runtime: Runtime::DebianSlim,
+                runtime: Some(Runtime::DebianSlim),
                 ..Default::default()
             },
         ),
