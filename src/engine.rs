@@ -453,7 +453,8 @@ impl VertexTracker {
                 out.push(BuildEventKind::StepStarted { step: step.clone() });
             }
             if let (Some(start), Some(end)) = (&vertex.started, &vertex.completed) {
-                if !state.done {
+                // A failed step is not "finished": the image-failed event says what happened to it.
+                if !state.done && state.error.is_empty() {
                     state.done = true;
                     let seconds = (end.seconds - start.seconds) as f64
                         + f64::from(end.nanos - start.nanos) / 1e9;

@@ -62,7 +62,7 @@ impl Error {
             }
             Self::Engine(e) => e.hint(),
             Self::BuildFailed { .. } => Some(
-                "the failing step and its log are printed above; `-v` streams every step's log"
+                "the failing step, its command and the end of its log are shown with the build output; `-v` streams every step's log"
                     .into(),
             ),
             Self::Stdout(_)

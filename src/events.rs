@@ -51,12 +51,37 @@ pub struct Step {
 }
 
 impl Step {
-    /// Internal bookkeeping steps (`[internal] ...`, context transfer, export) are not counted as build steps.
+    /// Bookkeeping steps are not counted as build steps: `[internal] ...`, the context transfer (`copy /context /`
+    /// on Engine 20.10, which reruns whenever file times differ), resolving a base image (`[chef 1/2] FROM ...`,
+    /// which BuildKit never reports as cached), and the export.
     pub fn is_internal(&self) -> bool {
         self.name.starts_with("[internal]")
+            || self.name.starts_with("copy /context")
+            || self
+                .name
+                .split_once("] ")
+                .is_some_and(|(_, rest)| rest.starts_with("FROM "))
             || self.name.starts_with("exporting")
             || self.name.starts_with("naming to")
             || self.name.starts_with("writing image")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Step;
+
+    #[test]
+    fn bookkeeping_steps_are_internal() {
+        let step = |name: &str| Step {
+            id: String::new(),
+            name: name.into(),
+        };
+        assert!(step("[internal] load build context").is_internal());
+        assert!(step("copy /context /").is_internal());
+        assert!(step("[chef 1/3] FROM docker.io/library/rust:1.95-slim-bookworm").is_internal());
+        assert!(!step("[builder 2/4] RUN cargo build --locked").is_internal());
+        assert!(!step("[api 2/3] COPY --from=builder /out/api /usr/local/bin/api").is_internal());
     }
 }
 
