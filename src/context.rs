@@ -179,11 +179,14 @@ pub struct ArchiveStats {
     pub bytes: u64,
 }
 
-/// Packs the workspace into a tar for the engine: every file `.dockerignore` keeps, plus the `Dockerfile` we
-/// rendered (from memory, so the build uses exactly the plan's text). The workspace's `target/` is never walked,
-/// whatever `.dockerignore` says: it holds gigabytes no build stage reads.
+/// Packs the build context into a tar for the engine: every file `.dockerignore` keeps, plus the `Dockerfile` we
+/// rendered (from memory, so the build uses exactly the plan's text). `subtrees` are the directories of the context
+/// to send, relative to `root` (`[""]` for all of it): a context widened for path dependencies sends the workspace
+/// and those packages only, each filtered by the workspace's `.dockerignore` from its own top. A `target/` directory
+/// at the top of a subtree is never walked, whatever `.dockerignore` says: it holds gigabytes no stage reads.
 pub fn archive(
     root: &Utf8Path,
+    subtrees: &[camino::Utf8PathBuf],
     ignore: &DockerIgnore,
     dockerfile: &str,
     skip_dirs: &[camino::Utf8PathBuf],
@@ -191,53 +194,13 @@ pub fn archive(
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
     let mut stats = ArchiveStats::default();
-    let mut walker = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .min_depth(1)
-        .into_iter();
-    while let Some(entry) = walker.next() {
-        let entry = entry.map_err(|e| ArchiveError::Walk {
-            path: e
-                .path()
-                .and_then(|p| camino::Utf8Path::from_path(p))
-                .unwrap_or(root)
-                .to_owned(),
-            source: e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
-        })?;
-        let Some(path) = camino::Utf8Path::from_path(entry.path()) else {
-            continue;
-        };
-        let relative = path.strip_prefix(root).unwrap_or(path);
-        let name = relative.as_str();
-        let is_dir = entry.file_type().is_dir();
-        if is_dir && (skip_dirs.iter().any(|d| d == path) || relative == "target") {
-            walker.skip_current_dir();
-            continue;
-        }
-        if name == "Dockerfile" {
-            continue;
-        }
-        if ignore.excludes(name) && name != ".dockerignore" {
-            // A directory with nothing re-included below it need not be walked at all.
-            if is_dir && !ignore.has_exceptions() {
-                walker.skip_current_dir();
-            }
-            continue;
-        }
-        if is_dir {
-            continue;
-        }
-        builder
-            .append_path_with_name(path, relative)
-            .map_err(|source| ArchiveError::Append {
-                path: path.to_owned(),
-                source,
-            })?;
-        stats.files += 1;
-        stats.bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+    // A subtree inside another one is sent with it.
+    let tops: Vec<&camino::Utf8PathBuf> = subtrees
+        .iter()
+        .filter(|s| !subtrees.iter().any(|o| o != *s && s.starts_with(o)))
+        .collect();
+    for top in tops {
+        pack_subtree(&mut builder, root, top, ignore, skip_dirs, &mut stats)?;
     }
     let mut header = tar::Header::new_gnu();
     header.set_size(dockerfile.len() as u64);
@@ -261,6 +224,67 @@ pub fn archive(
     Ok((bytes, stats))
 }
 
+fn pack_subtree(
+    builder: &mut tar::Builder<Vec<u8>>,
+    root: &Utf8Path,
+    top: &Utf8Path,
+    ignore: &DockerIgnore,
+    skip_dirs: &[camino::Utf8PathBuf],
+    stats: &mut ArchiveStats,
+) -> Result<(), ArchiveError> {
+    let base = root.join(top);
+    let mut walker = walkdir::WalkDir::new(&base)
+        .follow_links(false)
+        .sort_by_file_name()
+        .min_depth(1)
+        .into_iter();
+    while let Some(entry) = walker.next() {
+        let entry = entry.map_err(|e| ArchiveError::Walk {
+            path: e
+                .path()
+                .and_then(camino::Utf8Path::from_path)
+                .unwrap_or(root)
+                .to_owned(),
+            source: e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+        })?;
+        let Some(path) = camino::Utf8Path::from_path(entry.path()) else {
+            continue;
+        };
+        let within = path.strip_prefix(&base).unwrap_or(path);
+        let name = within.as_str();
+        let is_dir = entry.file_type().is_dir();
+        if is_dir && (skip_dirs.iter().any(|d| d == path) || within == "target") {
+            walker.skip_current_dir();
+            continue;
+        }
+        if top.as_str().is_empty() && name == "Dockerfile" {
+            continue;
+        }
+        if ignore.excludes(name) && name != ".dockerignore" {
+            // A directory with nothing re-included below it need not be walked at all.
+            if is_dir && !ignore.has_exceptions() {
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        if is_dir {
+            continue;
+        }
+        let in_tar = path.strip_prefix(root).unwrap_or(path);
+        builder
+            .append_path_with_name(path, in_tar)
+            .map_err(|source| ArchiveError::Append {
+                path: path.to_owned(),
+                source,
+            })?;
+        stats.files += 1;
+        stats.bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod archive_tests {
     use super::*;
@@ -280,7 +304,7 @@ mod archive_tests {
             std::fs::write(root.join(path), text).unwrap();
         }
         let ignore = DockerIgnore::parse("*.env\ndocs/\n").unwrap();
-        let (bytes, stats) = archive(root, &ignore, "FROM new\n", &[]).unwrap();
+        let (bytes, stats) = archive(root, &["".into()], &ignore, "FROM new\n", &[]).unwrap();
         let mut names = Vec::new();
         let mut dockerfile = String::new();
         for entry in tar::Archive::new(bytes.as_slice()).entries().unwrap() {

@@ -711,7 +711,7 @@ mod tests {
             vertexes: vec![
                 Vertex {
                     digest: "a".into(),
-                    name: "[chef 1/2] FROM rust".into(),
+                    name: "[planner 1/2] COPY . .".into(),
                     cached: true,
                     ..Default::default()
                 },

@@ -117,8 +117,12 @@ fn build(plan: &plan::Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> 
         .map(|(_, parsed)| parsed)
         .unwrap_or_default();
     let dockerfile_text = dockerfile::render(plan);
+    let subtrees: Vec<camino::Utf8PathBuf> = std::iter::once(plan.context.workspace_dir.clone())
+        .chain(plan.context.path_packages.iter().cloned())
+        .collect();
     let (archive, stats) = context::archive(
-        &plan.root,
+        &plan.context.root,
+        &subtrees,
         &ignore,
         &dockerfile_text,
         std::slice::from_ref(&plan.target_dir),

@@ -216,8 +216,76 @@ pub fn build_tools(closure: &[&str]) -> Vec<BuildTool> {
     out
 }
 
+/// Tools a `.cargo/config.toml` asks for: a `clang` linker driver, `lld` or `mold` through `-fuse-ld`, and the
+/// git command line (`net.git-fetch-with-cli`). A text scan: the file's meaning for these keys is unambiguous.
+pub fn cargo_config_tools(text: &str) -> Vec<BuildTool> {
+    let mut tools = Vec::new();
+    let mut add = |krate: &str, packages: &[&str], note: &str| {
+        tools.push(BuildTool {
+            krate: krate.to_string(),
+            packages: packages.iter().map(|p| p.to_string()).collect(),
+            note: note.to_string(),
+        })
+    };
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    if lines
+        .iter()
+        .any(|l| l.starts_with("linker") && l.contains("clang"))
+    {
+        add(
+            ".cargo/config.toml",
+            &["clang"],
+            "`.cargo/config.toml` links with clang: the builder installs clang",
+        );
+    }
+    if lines
+        .iter()
+        .any(|l| l.contains("fuse-ld=lld") || (l.starts_with("linker") && l.contains("lld")))
+    {
+        add(
+            ".cargo/config.toml",
+            &["lld"],
+            "`.cargo/config.toml` links with lld: the builder installs lld",
+        );
+    }
+    if lines
+        .iter()
+        .any(|l| l.contains("fuse-ld=mold") || (l.starts_with("linker") && l.contains("mold")))
+    {
+        add(
+            ".cargo/config.toml",
+            &["mold"],
+            "`.cargo/config.toml` links with mold: the builder installs mold",
+        );
+    }
+    if lines
+        .iter()
+        .any(|l| l.replace(' ', "").contains("git-fetch-with-cli=true"))
+    {
+        add(".cargo/config.toml", &["git"], "`.cargo/config.toml` fetches git dependencies with the git command: the builder installs git");
+    }
+    tools
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cargo_config_linkers_and_git_bring_their_packages() {
+        let tools = cargo_config_tools(
+            "[target.x86_64-unknown-linux-gnu]\nlinker = \"clang\"\nrustflags = [\"-C\", \"link-arg=-fuse-ld=lld\"]\n[net]\ngit-fetch-with-cli = true\n",
+        );
+        let packages: Vec<&str> = tools
+            .iter()
+            .flat_map(|t| t.packages.iter().map(String::as_str))
+            .collect();
+        assert_eq!(packages, ["clang", "lld", "git"]);
+        assert!(cargo_config_tools("# linker = \"clang\"\n").is_empty());
+    }
+
     #[test]
     fn build_tools_follow_the_closure() {
         let tools = build_tools(&["tonic-build", "prost-build", "bindgen"]);

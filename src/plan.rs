@@ -43,6 +43,8 @@ pub struct Plan {
     pub root: Utf8PathBuf,
     /// Cargo's target directory, never sent in the build context.
     pub target_dir: Utf8PathBuf,
+    /// What the engine gets as build context, and where the workspace sits in it.
+    pub context: BuildContext,
     /// `cargo dockerize generate ...` that reproduces this plan, for the header.
     pub command: String,
     pub toolchain: Toolchain,
@@ -67,6 +69,24 @@ pub struct Plan {
     pub test: Option<TestPlan>,
     /// Things the user should know (for `list`, `generate`): collisions resolved, odd choices.
     pub notes: Vec<String>,
+}
+
+/// The build context: the workspace root, or the closest directory that also holds every path dependency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildContext {
+    /// Absolute.
+    pub root: Utf8PathBuf,
+    /// The workspace root relative to `root`; empty when they are the same.
+    pub workspace_dir: Utf8PathBuf,
+    /// Directories of the non-member path packages, relative to `root`, sorted: copied into the recipe whole.
+    pub path_packages: Vec<Utf8PathBuf>,
+}
+
+impl BuildContext {
+    /// Whether the context is wider than the workspace.
+    pub fn is_widened(&self) -> bool {
+        !self.workspace_dir.as_str().is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -219,6 +239,8 @@ pub enum PlanError {
     UnknownFeature { feature: String },
     #[error(transparent)]
     Metadata(#[from] MetadataError),
+    #[error("path dependency `{package}` at `{dir}` shares no directory with the workspace but `/`: the build context would be the whole file system")]
+    ContextTooWide { package: String, dir: Utf8PathBuf },
     #[error(
         "binary `{binary}` is linked dynamically (glibc{}) and cannot run on `scratch`",
         libs_suffix(.libraries)
@@ -248,6 +270,10 @@ impl PlanError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::Metadata(e) => e.hint(),
+            Self::ContextTooWide { .. } => Some(
+                "keep path dependencies under a directory the workspace shares (e.g. its parent), or depend on them by git or registry"
+                    .into(),
+            ),
             Self::NoBinaries { .. } => Some(
                 "cargo dockerize builds one image per `bin` target: add `src/main.rs` or a `[[bin]]` to a member, or point `--manifest-path` at another workspace"
                     .into(),
@@ -360,6 +386,41 @@ fn binary_config(
     Ok(metadata::layer(&layers, &settings.flag_layer())?)
 }
 
+/// The context holds the workspace and every non-member path package: their closest common directory.
+fn build_context(workspace: &Workspace) -> Result<BuildContext, PlanError> {
+    let mut root = workspace.root.clone();
+    for package in &workspace.path_packages {
+        while !package.dir.starts_with(&root) {
+            match root.parent() {
+                Some(parent) if parent.parent().is_some() => root = parent.to_owned(),
+                _ => {
+                    return Err(PlanError::ContextTooWide {
+                        package: package.name.clone(),
+                        dir: package.dir.clone(),
+                    })
+                }
+            }
+        }
+    }
+    let relative = |dir: &Utf8PathBuf| {
+        dir.strip_prefix(&root)
+            .map(camino::Utf8Path::to_owned)
+            .unwrap_or_else(|_| dir.clone())
+    };
+    let mut path_packages: Vec<Utf8PathBuf> = workspace
+        .path_packages
+        .iter()
+        .map(|p| relative(&p.dir))
+        .collect();
+    path_packages.sort();
+    path_packages.dedup();
+    Ok(BuildContext {
+        workspace_dir: relative(&workspace.root),
+        root,
+        path_packages,
+    })
+}
+
 /// A profile and the directory Cargo writes it to (`dev` writes to `debug`).
 fn profile(name: &str) -> Profile {
     Profile {
@@ -379,6 +440,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
             root: workspace.root.clone(),
         });
     }
+    let context = build_context(workspace)?;
     let tables = read_tables(workspace)?;
     let packages = select_packages(workspace, settings)?;
     let (candidates, skipped) = select_binaries(workspace, &packages, &tables, settings)?;
@@ -419,7 +481,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
             .map(|b| b.stage.clone())
             .unwrap_or_default();
     }
-    let builder_packages = builder_packages(&images, &packages);
+    let builder_packages = builder_packages(&images, &packages, &workspace.cargo_config_tools);
     let rustup_targets: Vec<String> = builders
         .iter()
         .filter(|b| b.triple.ends_with("musl"))
@@ -443,6 +505,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
     Ok(Plan {
         root: workspace.root.clone(),
         target_dir: workspace.target_dir.clone(),
+        context,
         command: settings.regenerate_command(),
         toolchain: workspace.toolchain.clone(),
         toolchain_files: {
@@ -1179,8 +1242,15 @@ fn invocation(
 
 /// Debian packages of the builder base: what the native crates and build scripts of the selected binaries
 /// need, what their tables ask for (`build-packages`), and `musl-tools` for C code on a musl target.
-fn builder_packages(images: &[Image], packages: &[&Package]) -> Vec<String> {
-    let mut out = BTreeSet::new();
+fn builder_packages(
+    images: &[Image],
+    packages: &[&Package],
+    cargo_config_tools: &[crate::native::BuildTool],
+) -> Vec<String> {
+    let mut out: BTreeSet<String> = cargo_config_tools
+        .iter()
+        .flat_map(|t| t.packages.iter().cloned())
+        .collect();
     for image in images {
         for native in &image.native {
             if native.linkage == Linkage::Dynamic {

@@ -37,6 +37,18 @@ pub struct Workspace {
     pub config: serde_json::Value,
     /// `rust-toolchain(.toml)` file names present at the root, which the builder must neutralise.
     pub toolchain_files: Vec<String>,
+    /// Path packages that are not members (`path` dependencies, `[patch]` with local paths), sorted by directory.
+    pub path_packages: Vec<PathPackage>,
+    /// Tools `.cargo/config.toml` asks the builder for (a `clang` linker, `lld`, `mold`, git on the command line).
+    pub cargo_config_tools: Vec<native::BuildTool>,
+}
+
+/// A local package the build needs that is not a member: its sources go into the dependency recipe as they are.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PathPackage {
+    /// Absolute directory of its manifest.
+    pub dir: Utf8PathBuf,
+    pub name: String,
 }
 
 /// One workspace member.
@@ -185,13 +197,25 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
     let toolchain_files = present_toolchain_files(&metadata.workspace_root);
     let toolchain = read_toolchain(&metadata, &toolchain_files, rustc)?;
     let has_lockfile = metadata.workspace_root.join("Cargo.lock").is_file();
-    Ok(from_metadata(
+    let mut workspace = from_metadata(
         &metadata,
         &manifest,
         toolchain,
         toolchain_files,
         has_lockfile,
-    ))
+    );
+    workspace.cargo_config_tools = read_cargo_config(&metadata.workspace_root);
+    Ok(workspace)
+}
+
+/// The tools `.cargo/config.toml` (or `.cargo/config`) at the workspace root makes the builder need. A file we
+/// cannot read or parse is left to Cargo, which reports it in the build with its own words.
+fn read_cargo_config(root: &Utf8Path) -> Vec<native::BuildTool> {
+    [".cargo/config.toml", ".cargo/config"]
+        .iter()
+        .filter_map(|name| std::fs::read_to_string(root.join(name)).ok())
+        .flat_map(|text| native::cargo_config_tools(&text))
+        .collect()
 }
 
 /// `--manifest-path` checked, or the nearest `Cargo.toml` upwards from the current directory, as Cargo does.
@@ -429,7 +453,23 @@ pub fn from_metadata(
             .find(|p| p.manifest_path == manifest)
             .map(|p| p.name.to_string())
     };
+    let member_ids: BTreeSet<_> = metadata.workspace_members.iter().collect();
+    let mut path_packages: Vec<PathPackage> = metadata
+        .packages
+        .iter()
+        .filter(|p| p.source.is_none() && !member_ids.contains(&p.id))
+        .filter_map(|p| {
+            Some(PathPackage {
+                dir: p.manifest_path.parent()?.to_owned(),
+                name: p.name.to_string(),
+            })
+        })
+        .collect();
+    path_packages.sort();
+    path_packages.dedup_by(|a, b| a.dir == b.dir);
     Workspace {
+        path_packages,
+        cargo_config_tools: Vec::new(),
         config: metadata
             .workspace_metadata
             .get("dockerize")

@@ -76,7 +76,7 @@ fn build(copy: &Fixture, stage: &str) -> Image {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let tag = format!(
         "dockerize-e2e/{}-{stage}:{}-{}",
-        copy.name,
+        copy.name.replace('/', "-"),
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
@@ -87,11 +87,19 @@ fn build(copy: &Fixture, stage: &str) -> Image {
     if std::env::var_os("DOCKERIZE_E2E_NO_CACHE").is_some_and(|v| v == "1") {
         command.arg("--no-cache");
     }
+    // A workspace inside a fixture (`path-outside/app`) is built with the wider context the Dockerfile's
+    // header names: the fixture's top directory, holding the path dependency.
+    let context = match copy.name.split_once('/') {
+        Some((top, _)) => copy.outside.join(top),
+        None => copy.root.clone(),
+    };
     let output = command
+        .arg("--file")
+        .arg(copy.dockerfile_path())
         .arg(".")
         // The classic builder: the docker CLI here has no buildx (DESIGN.md §4).
         .env("DOCKER_BUILDKIT", "0")
-        .current_dir(&copy.root)
+        .current_dir(&context)
         .output()
         .expect("run docker build");
     let log = format!(
@@ -284,4 +292,25 @@ fn name_collision() {
             ("beta-svc-server", "server (beta-svc)"),
         ],
     );
+}
+
+#[test]
+fn path_dependency_outside_the_workspace() {
+    let Some(_engine) = engine() else { return };
+    let outputs = build_and_run(
+        "path-outside/app",
+        GNU_STATIC,
+        &[("outside-app", "outside-app")],
+    );
+    assert!(
+        outputs[0].contains("shared-lib from outside the workspace"),
+        "{outputs:?}"
+    );
+}
+
+#[test]
+fn path_packages_and_patches_inside_the_workspace() {
+    let Some(_engine) = engine() else { return };
+    let outputs = build_and_run("path-inside", GNU_STATIC, &[("path-inside", "path-inside")]);
+    assert!(outputs[0].contains("42 (patched itoa)"), "{outputs:?}");
 }

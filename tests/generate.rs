@@ -509,3 +509,37 @@ fn structure_checker_catches_broken_dockerfiles() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn path_dependency_outside_the_workspace_widens_the_context() {
+    let generated = scenario("path-outside", "path-outside/app", &[]);
+    assert!(
+        generated
+            .dockerfile
+            .contains("#   docker build -f app/Dockerfile --target <binary> .."),
+        "the header says how to build with the wider context"
+    );
+    assert!(generated
+        .dockerfile
+        .contains("WORKDIR /app/app\nCOPY . /app/\n"));
+    assert!(generated
+        .dockerfile
+        .contains("mkdir -p /recipe/shared-lib && cp -a /app/shared-lib/. /recipe/shared-lib/"));
+}
+
+#[test]
+fn non_member_path_packages_and_patches_go_into_the_recipe_whole() {
+    let generated = scenario("path-inside", "path-inside", &[]);
+    for dir in ["vendor/helper", "vendor/itoa-shim"] {
+        assert!(
+            generated.dockerfile.contains(&format!(
+                "mkdir -p /recipe/{dir} && cp -a /app/{dir}/. /recipe/{dir}/"
+            )),
+            "{dir} is copied into the recipe"
+        );
+    }
+    assert!(
+        !generated.dockerfile.contains("WORKDIR /app/"),
+        "the context is the workspace"
+    );
+}

@@ -50,9 +50,11 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// Copies `fixtures/workspaces/<name>` (without build output or generated files).
+    /// Copies `fixtures/workspaces/<name>` (without build output or generated files). A name with a `/`
+    /// (`path-outside/app`) copies its first directory whole and takes the rest as the workspace inside it.
     pub fn copy(name: &str) -> Self {
-        let source = fixtures_dir().join(name);
+        let top = name.split('/').next().unwrap_or(name);
+        let source = fixtures_dir().join(top);
         assert!(
             source.is_dir(),
             "no fixture `{name}` at {}",
@@ -63,8 +65,8 @@ impl Fixture {
             .tempdir()
             .expect("create a temporary directory");
         let outside = dir.path().to_path_buf();
+        copy_tree(&source, &outside.join(top));
         let root = outside.join(name);
-        copy_tree(&source, &root);
         Self {
             name: name.to_string(),
             root,
