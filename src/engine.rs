@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, Semaphore};
 use crate::events::{
     BuildEvent, BuildEventKind, ImageBuilt, ImageFailed, LogStream, Step, LOG_TAIL_LINES,
 };
-use crate::plan::{Image, Plan};
+use crate::plan::Plan;
 
 /// Which builder the engine runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -172,6 +172,10 @@ pub async fn build_all(
     for image in &plan.images {
         let docker = engine.docker.clone();
         let image = image.clone();
+        let target = Target {
+            stage: image.stage.clone(),
+            tags: image.tags.clone(),
+        };
         let context = context.clone();
         let options = options.clone();
         let events = events.clone();
@@ -183,7 +187,7 @@ pub async fn build_all(
                 .await
                 .expect("the semaphore is never closed");
             let outcome =
-                build_one(&docker, kind, &image, context, &options, &events, started).await;
+                build_one(&docker, kind, &target, context, &options, &events, started).await;
             ImageOutcome {
                 stage: image.stage.clone(),
                 binary: image.binary.clone(),
@@ -226,10 +230,40 @@ pub async fn build_all(
     (ordered, interrupted)
 }
 
+/// One target to build: a stage of the Dockerfile in the context, and the tags its image gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub stage: String,
+    /// The first is applied by the build, the others with `tag_image` once it succeeded.
+    pub tags: Vec<String>,
+}
+
+/// Builds one target of the Dockerfile in `context` (a tar with a `Dockerfile` at its root), sending events
+/// as they come. Public for the benchmarks, which build other Dockerfiles through the same path.
+pub async fn build_target(
+    engine: &Engine,
+    target: &Target,
+    context: bytes::Bytes,
+    options: &BuildOptions,
+    events: &mpsc::UnboundedSender<BuildEvent>,
+    started: Instant,
+) -> Outcome {
+    build_one(
+        &engine.docker,
+        engine.kind,
+        target,
+        context,
+        options,
+        events,
+        started,
+    )
+    .await
+}
+
 async fn build_one(
     docker: &Docker,
     kind: BuilderKind,
-    image: &Image,
+    image: &Target,
     context: bytes::Bytes,
     options: &BuildOptions,
     events: &mpsc::UnboundedSender<BuildEvent>,
@@ -262,7 +296,7 @@ async fn build_one(
         .tags
         .first()
         .cloned()
-        .unwrap_or_else(|| format!("{}:latest", image.image_name));
+        .unwrap_or_else(|| format!("{}:latest", image.stage));
     let mut builder = BuildImageOptionsBuilder::new()
         .dockerfile("Dockerfile")
         .t(&first_tag)
