@@ -496,6 +496,13 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
         all_features: settings.features.all_features,
         no_default_features: settings.features.no_default_features,
     });
+    if context.is_widened() {
+        let up: Vec<&str> = context.workspace_dir.components().map(|_| "..").collect();
+        notes.push(format!(
+            "path dependencies live outside the workspace: the build context is `{}`, and a plain `docker build` of it does not read the workspace's `.dockerignore` (keep `target/` directories out of it)",
+            up.join("/")
+        ));
+    }
     if !workspace.has_lockfile {
         notes.push(
             "no `Cargo.lock` at the workspace root: builds resolve dependencies afresh and run without `--locked`; commit `Cargo.lock` for reproducible images"
