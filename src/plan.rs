@@ -1302,6 +1302,28 @@ mod tests {
     }
 
     #[test]
+    fn tags_expand_templates_and_take_the_registry_prefix() {
+        let settings = Settings {
+            registry: Some("localhost:5000/acme/".into()),
+            git_sha: Some("abc123".into()),
+            ..Default::default()
+        };
+        let templates = vec![
+            "{bin}:{version}".to_string(),
+            "{package}-{bin}:{git_sha}".to_string(),
+            "{bin}".to_string(),
+        ];
+        assert_eq!(
+            expand_tags(&settings, &templates, "api", "pkg", "1.2.3+build.4"),
+            vec![
+                "localhost:5000/acme/api:1.2.3_build.4",
+                "localhost:5000/acme/pkg-api:abc123",
+                "localhost:5000/acme/api:latest",
+            ]
+        );
+    }
+
+    #[test]
     fn closest_suggests_near_names_only() {
         let names = vec!["worker".to_string(), "api".to_string()];
         assert_eq!(closest("wroker", &names).as_deref(), Some("worker"));

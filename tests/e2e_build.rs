@@ -746,3 +746,40 @@ fn interrupt_cancels_the_build_and_tags_nothing() {
         "an interrupted build must be cancelled in the engine, not tagged later"
     );
 }
+
+/// The classic builder (what Podman's API offers): the same Dockerfile builds, the tool says it fell back, and
+/// the plain line-per-step progress reports the classic builder's steps.
+#[test]
+fn classic_builder_builds_the_same_dockerfile_and_says_so() {
+    if !engine_available("classic_builder_builds_the_same_dockerfile_and_says_so") {
+        return;
+    }
+    let images = ImageGuard::new("classic");
+    let fixture = Fixture::copy("single-bin");
+    let out = fixture.run(&[
+        "--libc",
+        "gnu",
+        "--static",
+        "--builder",
+        "classic",
+        "-t",
+        &images.template("{version}"),
+    ]);
+    timed("single-bin: classic builder", &out);
+    out.assert_code(0, "classic build");
+    assert!(
+        out.stderr.contains("classic builder"),
+        "the fallback is announced\n{}",
+        out.describe("classic build")
+    );
+    assert!(
+        out.stderr.contains("built 1 of 1 image(s)"),
+        "{}",
+        out.describe("classic build")
+    );
+    let reference = images.tag("single-bin", "0.1.0");
+    assert!(
+        run_image(&reference).starts_with("hello from single-bin"),
+        "the image runs"
+    );
+}
