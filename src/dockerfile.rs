@@ -219,15 +219,7 @@ fn cargo_build(plan: &Plan, builder: &BuilderStage, invocation: &Invocation) -> 
     for (bin, _) in bins {
         words.push(format!("--bin {}", shell_word(bin)));
     }
-    if !features.is_empty() {
-        words.push(format!("--features {}", shell_word(&features.join(","))));
-    }
-    if *all_features {
-        words.push("--all-features".into());
-    }
-    if *no_default_features {
-        words.push("--no-default-features".into());
-    }
+    words.extend(feature_flags(features, *all_features, *no_default_features));
     words.join(" ")
 }
 
@@ -414,16 +406,23 @@ fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
     for p in packages {
         words.push(format!("-p {p}"));
     }
+    words.extend(feature_flags(features, *all_features, *no_default_features));
+    let _ = writeln!(out, "RUN {}", words.join(" "));
+}
+
+/// Cargo's feature flags, the same for the dependency build, the final build and the tests.
+fn feature_flags(features: &[String], all_features: bool, no_default_features: bool) -> Vec<String> {
+    let mut words = Vec::new();
     if !features.is_empty() {
         words.push(format!("--features {}", shell_word(&features.join(","))));
     }
-    if *all_features {
+    if all_features {
         words.push("--all-features".into());
     }
-    if *no_default_features {
+    if no_default_features {
         words.push("--no-default-features".into());
     }
-    let _ = writeln!(out, "RUN {}", words.join(" "));
+    words
 }
 
 /// A word for `sh`: bare when it is plain, else single-quoted.
