@@ -411,7 +411,11 @@ fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
 }
 
 /// Cargo's feature flags, the same for the dependency build, the final build and the tests.
-fn feature_flags(features: &[String], all_features: bool, no_default_features: bool) -> Vec<String> {
+fn feature_flags(
+    features: &[String],
+    all_features: bool,
+    no_default_features: bool,
+) -> Vec<String> {
     let mut words = Vec::new();
     if !features.is_empty() {
         words.push(format!("--features {}", shell_word(&features.join(","))));

@@ -22,7 +22,12 @@ pub enum Error {
     #[error(transparent)]
     Archive(#[from] ArchiveError),
     #[error("failed to build {failed} of {total} image(s)")]
-    BuildFailed { failed: usize, total: usize },
+    BuildFailed {
+        failed: usize,
+        total: usize,
+        /// Where every image's whole log was written.
+        log_dir: camino::Utf8PathBuf,
+    },
     #[error("interrupted: builds in flight were cancelled and nothing was tagged by them")]
     Interrupted,
     #[error("failed to start the async runtime")]
@@ -61,10 +66,9 @@ impl Error {
                 Some("run `cargo dockerize generate` and commit the result".into())
             }
             Self::Engine(e) => e.hint(),
-            Self::BuildFailed { .. } => Some(
-                "the failing step, its command and the end of its log are shown with the build output; `-v` streams every step's log"
-                    .into(),
-            ),
+            Self::BuildFailed { log_dir, .. } => Some(format!(
+                "the failing step, its command and the end of its log are shown with the build output; whole logs are in `{log_dir}`"
+            )),
             Self::Stdout(_)
             | Self::DockerIgnore { .. }
             | Self::Archive(_)

@@ -186,10 +186,13 @@ fn build(plan: &plan::Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> 
         };
         let reporter = tokio::task::spawn_blocking(move || {
             let mut reporter = progress::Reporter::new(style, verbose, out);
+            let mut logs = report::BuildLogs::default();
             while let Some(event) = rx.blocking_recv() {
                 reporter.handle(&event);
+                logs.record(&event);
             }
             reporter.finish();
+            logs
         });
         let started = std::time::Instant::now();
         let interrupt = async {
@@ -199,12 +202,19 @@ fn build(plan: &plan::Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> 
         };
         let (outcomes, interrupted) =
             engine::build_all(&engine, plan, bytes::Bytes::from(archive), &options, tx, started, interrupt).await;
-        let _ = reporter.await;
-        Ok::<_, Error>((outcomes, interrupted, started.elapsed().as_secs_f64()))
+        let logs = reporter.await.unwrap_or_default();
+        Ok::<_, Error>((outcomes, interrupted, started.elapsed().as_secs_f64(), logs))
     });
     // Builds were dropped on interrupt; shutting down now ends any session task still open.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    let (outcomes, interrupted, wall) = result?;
+    let (outcomes, interrupted, wall, logs) = result?;
+    let log_dir = plan.target_dir.join("dockerize").join("logs");
+    match logs.write(&log_dir) {
+        Ok(_) => shell.status("Logs", format!("{log_dir}/<image>.log")),
+        Err(error) => shell.warn(format!(
+            "failed to write the build logs to `{log_dir}`: {error}"
+        )),
+    }
     if args.message_format == progress::MessageFormat::Json {
         let summary = report::summary_json(&outcomes, wall);
         let line = serde_json::to_string(&summary).expect("the summary always serialises");
@@ -223,6 +233,7 @@ fn build(plan: &plan::Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> 
         return Err(Error::BuildFailed {
             failed,
             total: outcomes.len(),
+            log_dir,
         });
     }
     Ok(0)

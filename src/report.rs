@@ -110,6 +110,41 @@ pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64) -> String {
     out
 }
 
+/// Every image's whole build log, kept while the build runs and written to files at the end, so a CI job can
+/// keep them as artifacts and a failure's full log is there after the 40 lines shown.
+#[derive(Debug, Default)]
+pub struct BuildLogs {
+    lines: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl BuildLogs {
+    pub fn record(&mut self, event: &crate::events::BuildEvent) {
+        let lines = self.lines.entry(event.image.clone()).or_default();
+        if let Some(line) = crate::progress::plain_line(event, true) {
+            lines.push(format!("[{:7.1}s] {}", event.elapsed, line.trim_start()));
+        }
+        if let crate::events::BuildEventKind::ImageFailed(failed) = &event.kind {
+            lines.extend(
+                crate::progress::failure_text(&event.image, failed)
+                    .lines()
+                    .map(str::to_string),
+            );
+        }
+    }
+
+    /// Writes `<dir>/<image>.log` for every image; returns the files written.
+    pub fn write(&self, dir: &camino::Utf8Path) -> std::io::Result<Vec<camino::Utf8PathBuf>> {
+        std::fs::create_dir_all(dir)?;
+        let mut written = Vec::new();
+        for (image, lines) in &self.lines {
+            let path = dir.join(format!("{image}.log"));
+            std::fs::write(&path, lines.join("\n") + "\n")?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
 /// The last line of `--message-format json`: the same story as the table.
 #[derive(Debug, Serialize)]
 pub struct SummaryJson<'a> {
