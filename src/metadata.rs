@@ -74,7 +74,7 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// A port: `8080` or `"8080/udp"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Port {
     Number(u16),
@@ -91,14 +91,83 @@ impl fmt::Display for Port {
 }
 
 /// `"configuration"` (copied to `<workdir>/configuration`) or `{ source = "static", dest = "/srv/static" }`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Asset {
     Path(String),
     Table {
         source: String,
         dest: Option<String>,
     },
+}
+
+// `Port` and `Asset` deserialise by hand rather than with `#[serde(untagged)]`: an untagged enum hides both a
+// misspelt key of the table form (`dst`) and what was expected, behind "data did not match any variant".
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Port;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a port number from 1 to 65535, or a string like \"8080/udp\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Port, E> {
+                match u16::try_from(n) {
+                    Ok(port) if port > 0 => Ok(Port::Number(port)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Unsigned(n), &self)),
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Port, E> {
+                match u64::try_from(n) {
+                    Ok(n) => self.visit_u64(n),
+                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Signed(n), &self)),
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Port, E> {
+                let (number, protocol) = text.split_once('/').unwrap_or((text, "tcp"));
+                let valid = number.parse::<u16>().is_ok_and(|n| n > 0)
+                    && matches!(protocol, "tcp" | "udp" | "sctp");
+                if valid {
+                    Ok(Port::Text(text.to_string()))
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(text), &self))
+                }
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Asset {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Asset;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a path, or a table `{ source = \"...\", dest = \"/...\" }`")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Asset, E> {
+                Ok(Asset::Path(text.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Asset, A::Error> {
+                let (mut source, mut dest) = (None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "source" => source = Some(map.next_value::<String>()?),
+                        "dest" => dest = Some(map.next_value::<String>()?),
+                        other => {
+                            return Err(serde::de::Error::unknown_field(other, &["source", "dest"]))
+                        }
+                    }
+                }
+                let source = source.ok_or_else(|| serde::de::Error::missing_field("source"))?;
+                Ok(Asset::Table { source, dest })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// Where a table lives.
@@ -329,7 +398,10 @@ pub fn layer(layers: &[Layer<'_>], flags: &FlagLayer) -> Result<BinaryConfig, Me
         tags: Sourced::default(crate::config::default_tags()),
         skip: Sourced::default(false),
     };
-    for layer in layers {
+    // Merged keys: which layer (by index) set each key last, to name every table whose keys survive.
+    let mut env_origins: BTreeMap<String, usize> = BTreeMap::new();
+    let mut label_origins: BTreeMap<String, usize> = BTreeMap::new();
+    for (index, layer) in layers.iter().enumerate() {
         let table = layer.table;
         let source = || Source::Table(layer.origin.to_string());
         macro_rules! set {
@@ -370,6 +442,13 @@ pub fn layer(layers: &[Layer<'_>], flags: &FlagLayer) -> Result<BinaryConfig, Me
         set!(image, |v: &String| Some(v.clone()));
         set!(tags, |v: &Vec<String>| v.clone());
         set!(skip, |v: &bool| *v);
+        // Merged keys: remember which table set each, to name them all below.
+        for key in table.env.iter().flatten().map(|(k, _)| k) {
+            env_origins.insert(key.clone(), index);
+        }
+        for key in table.labels.iter().flatten().map(|(k, _)| k) {
+            label_origins.insert(key.clone(), index);
+        }
         for (field, target) in [
             (&table.env, &mut config.env),
             (&table.labels, &mut config.labels),
@@ -390,6 +469,19 @@ pub fn layer(layers: &[Layer<'_>], flags: &FlagLayer) -> Result<BinaryConfig, Me
                 value: resolved,
                 source: source(),
             };
+        }
+    }
+    for (target, origins) in [
+        (&mut config.env, &env_origins),
+        (&mut config.labels, &label_origins),
+    ] {
+        let tables: std::collections::BTreeSet<usize> = origins.values().copied().collect();
+        if tables.len() > 1 {
+            let names: Vec<String> = tables
+                .iter()
+                .map(|i| layers[*i].origin.to_string())
+                .collect();
+            target.source = Source::Table(names.join(" and "));
         }
     }
     let flag = |name: &str| Source::Flag(name.to_string());
@@ -479,6 +571,11 @@ fn resolve_asset(asset: &Asset, layer: &Layer<'_>) -> Result<ResolvedAsset, Meta
             }
             other => parts.push(other),
         }
+    }
+    if parts.is_empty() {
+        return Err(invalid(format!(
+            "`{source}` is the workspace root itself: name the files or directories to copy"
+        )));
     }
     if !dest.is_empty() && !dest.starts_with('/') {
         return Err(invalid(format!(

@@ -299,3 +299,282 @@ pub fn listed_binaries(list: &serde_json::Value) -> Vec<structure::ListedBinary>
         })
         .collect()
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Appended for `tests/e2e_config.rs`: edits of a fixture copy's manifests, and the engine side of end-to-end
+// tests (the gate, builds through the tool with `--message-format json`, `docker` calls, an image guard).
+// Fully qualified paths, so the imports above stay as they are.
+
+impl Fixture {
+    /// The copy's file `relative` (to the workspace root).
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.root.join(relative))
+            .unwrap_or_else(|e| panic!("read {relative} in the copy of `{}`: {e}", self.name))
+    }
+
+    /// Writes the copy's file `relative`.
+    pub fn write(&self, relative: &str, text: &str) {
+        std::fs::write(self.root.join(relative), text)
+            .unwrap_or_else(|e| panic!("write {relative} in the copy of `{}`: {e}", self.name));
+    }
+
+    /// Replaces `from`, which must occur exactly once, by `to` in the copy's file `relative`.
+    pub fn replace_in(&self, relative: &str, from: &str, to: &str) {
+        let text = self.read(relative);
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "`{from}` must occur once in {relative} of `{}`:\n{text}",
+            self.name
+        );
+        self.write(relative, &text.replacen(from, to, 1));
+    }
+
+    /// Appends `text` to the copy's file `relative`.
+    pub fn append_to(&self, relative: &str, text: &str) {
+        let mut all = self.read(relative);
+        all.push_str(text);
+        self.write(relative, &all);
+    }
+
+    /// `build <args> --message-format json`, which must succeed within [`BUILD_LIMIT`]: the JSON events.
+    pub fn build_json(&self, args: &[&str]) -> BuildJson {
+        let mut full = vec!["build"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--message-format", "json"]);
+        let what = full.join(" ");
+        let started = std::time::Instant::now();
+        let run = Run::from(
+            self.command(&full)
+                .timeout(BUILD_LIMIT)
+                .output()
+                .expect("run cargo-dockerize build"),
+        );
+        let seconds = started.elapsed().as_secs_f64();
+        run.assert_success(&format!("{what} (after {seconds:.1}s)"));
+        let mut events: Vec<serde_json::Value> = run
+            .stdout
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("`{what}`: stdout line is not JSON ({e}): {line:?}"))
+            })
+            .collect();
+        let summary = events
+            .pop()
+            .unwrap_or_else(|| panic!("`{what}` printed no JSON\n--- stderr\n{}", run.stderr));
+        assert_eq!(
+            summary["event"], "summary",
+            "`{what}`: the last line is the summary"
+        );
+        for image in summary["images"].as_array().expect("summary.images") {
+            assert_eq!(image["status"], "built", "`{what}`: {image}");
+        }
+        BuildJson {
+            events,
+            summary,
+            seconds,
+        }
+    }
+}
+
+/// The longest one `cargo dockerize build` of a fixture may take (a hung engine must not eat CI's budget).
+pub const BUILD_LIMIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// What `build --message-format json` printed.
+#[derive(Debug)]
+pub struct BuildJson {
+    /// Every event before the summary.
+    pub events: Vec<serde_json::Value>,
+    pub summary: serde_json::Value,
+    pub seconds: f64,
+}
+
+impl BuildJson {
+    /// Step names with events of `kind` (`step-started`, `step-cached`, ...), each once, in order.
+    pub fn steps(&self, kind: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for event in self.events.iter().filter(|e| e["event"] == kind) {
+            let name = event["step"]["name"].as_str().unwrap_or_default();
+            if !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+        }
+        out
+    }
+
+    /// The log lines of steps whose name starts with `prefix`.
+    pub fn logs(&self, prefix: &str) -> Vec<String> {
+        self.events
+            .iter()
+            .filter(|e| e["event"] == "step-log")
+            .filter(|e| {
+                e["step"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with(prefix))
+            })
+            .filter_map(|e| e["line"].as_str().map(str::to_string))
+            .collect()
+    }
+}
+
+/// One engine test at a time in a test binary: builds compete for two cores.
+static ENGINE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The gate every engine test opens with. `DOCKERIZE_E2E=0`: skip. `DOCKERIZE_E2E=1`: an engine is required,
+/// and a missing one fails the test. Unset: run when `docker info` answers, else skip with one line. When the
+/// test runs, the returned guard holds the engine for it.
+pub fn engine_gate(test: &str) -> Option<std::sync::MutexGuard<'static, ()>> {
+    static ANSWERS: OnceLock<Result<String, String>> = OnceLock::new();
+    let required = match std::env::var("DOCKERIZE_E2E").as_deref() {
+        Ok("0") => {
+            println!("skipping {test}: DOCKERIZE_E2E=0");
+            return None;
+        }
+        Ok("") | Err(_) => false,
+        Ok(_) => true,
+    };
+    let answers = ANSWERS.get_or_init(|| {
+        match std::process::Command::new("docker")
+            .args(["info", "--format", "{{.ServerVersion}}"])
+            .output()
+        {
+            Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout).trim().into()),
+            Ok(o) => Err(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+            Err(e) => Err(format!("`docker` could not run: {e}")),
+        }
+    });
+    if let Err(why) = answers {
+        assert!(
+            !required,
+            "DOCKERIZE_E2E=1 requires a Docker engine, but `docker info` failed: {why}"
+        );
+        println!("skipping {test}: no Docker engine (set DOCKERIZE_E2E=1 to require one)");
+        return None;
+    }
+    // A failed test poisons the lock; the engine is still fine for the next one.
+    Some(
+        ENGINE_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    )
+}
+
+/// `docker <args>`, captured.
+pub fn docker(args: &[&str]) -> Run {
+    Run::from(
+        std::process::Command::new("docker")
+            .args(args)
+            .output()
+            .expect("run docker"),
+    )
+}
+
+/// `docker <args>`, which must succeed: its stdout.
+pub fn docker_ok(args: &[&str]) -> String {
+    let run = docker(args);
+    run.assert_success(&format!("docker {}", args.join(" ")));
+    run.stdout
+}
+
+/// `docker image inspect <reference>`: the one object, or `None` when there is no such image.
+pub fn docker_inspect(reference: &str) -> Option<serde_json::Value> {
+    let run = docker(&["image", "inspect", reference]);
+    if run.code != Some(0) {
+        return None;
+    }
+    let mut list: Vec<serde_json::Value> =
+        serde_json::from_str(&run.stdout).expect("docker image inspect prints a JSON array");
+    list.pop()
+}
+
+/// One entry of an image's file system as `docker export` writes it.
+#[derive(Debug, Clone)]
+pub struct ImageEntry {
+    /// Relative, no trailing slash: `app/configuration/base.toml`.
+    pub path: String,
+    pub is_dir: bool,
+    pub uid: u64,
+    pub gid: u64,
+}
+
+/// The file system of a container created from `reference` (`docker create` + `docker export`).
+pub fn image_entries(reference: &str) -> Vec<ImageEntry> {
+    let id = docker_ok(&["create", reference]).trim().to_string();
+    let output = std::process::Command::new("docker")
+        .args(["export", &id])
+        .output();
+    let _ = docker(&["rm", "-f", &id]);
+    let output = output.expect("run docker export");
+    assert!(output.status.success(), "docker export {reference}");
+    let mut archive = tar::Archive::new(output.stdout.as_slice());
+    archive
+        .entries()
+        .expect("docker export writes a tar archive")
+        .map(|entry| {
+            let entry = entry.expect("a tar entry");
+            let header = entry.header();
+            ImageEntry {
+                path: entry
+                    .path()
+                    .expect("a tar entry path")
+                    .to_string_lossy()
+                    .trim_start_matches("./")
+                    .trim_end_matches('/')
+                    .to_string(),
+                is_dir: header.entry_type().is_dir(),
+                uid: header.uid().unwrap_or(u64::MAX),
+                gid: header.gid().unwrap_or(u64::MAX),
+            }
+        })
+        .collect()
+}
+
+/// The images one test creates: every tag starts with `dzcfg-<pid>-<test>-`, unique to the run and the test,
+/// and all of them are removed (by tag, never by id: another suite may share an image) when the guard drops,
+/// also when the test fails.
+pub struct TestImages {
+    pub prefix: String,
+}
+
+impl TestImages {
+    pub fn new(test: &str) -> Self {
+        Self {
+            prefix: format!("dzcfg-{}-{test}-", std::process::id()),
+        }
+    }
+
+    /// A `-t` template under this guard: `dzcfg-<pid>-<test>-{bin}:<tag>` (`tag` may hold `{version}`).
+    pub fn template(&self, tag: &str) -> String {
+        format!("{}{{bin}}:{tag}", self.prefix)
+    }
+
+    /// The reference of one image.
+    pub fn tag(&self, image: &str, tag: &str) -> String {
+        format!("{}{image}:{tag}", self.prefix)
+    }
+}
+
+impl Drop for TestImages {
+    fn drop(&mut self) {
+        // Never panic here: this also runs while a failing test unwinds.
+        let Ok(listed) = std::process::Command::new("docker")
+            .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .output()
+        else {
+            return;
+        };
+        let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+        let tags: Vec<&str> = listed
+            .lines()
+            .map(str::trim)
+            .filter(|t| t.starts_with(&self.prefix))
+            .collect();
+        if !tags.is_empty() {
+            let _ = std::process::Command::new("docker")
+                .args(["image", "rm", "--force"])
+                .args(&tags)
+                .output();
+        }
+    }
+}
