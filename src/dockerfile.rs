@@ -42,6 +42,7 @@ pub fn render(plan: &Plan) -> String {
         profile: _,
         locked: _,
         builder_packages,
+        builder_reasons,
         rustup_targets,
         builders,
         images,
@@ -57,6 +58,7 @@ pub fn render(plan: &Plan) -> String {
         &mut out,
         toolchain.install_channel.as_deref(),
         builder_packages,
+        builder_reasons,
         rustup_targets,
     );
     planner(&mut out, toolchain_files, context);
@@ -104,7 +106,13 @@ fn workspace_in_image(context: &BuildContext) -> String {
     }
 }
 
-fn chef(out: &mut String, install_channel: Option<&str>, packages: &[String], targets: &[String]) {
+fn chef(
+    out: &mut String,
+    install_channel: Option<&str>,
+    packages: &[String],
+    reasons: &[String],
+    targets: &[String],
+) {
     out.push_str(
         "# Shared builder base: the toolchain and the system packages the dependencies need.\n",
     );
@@ -115,6 +123,9 @@ fn chef(out: &mut String, install_channel: Option<&str>, packages: &[String], ta
         "ENV CARGO_TARGET_DIR={APP}/target CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never"
     );
     if !packages.is_empty() {
+        for reason in reasons {
+            let _ = writeln!(out, "# {reason}");
+        }
         let _ = writeln!(
             out,
             "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends {} \\\n    && rm -rf /var/lib/apt/lists/*",
@@ -277,7 +288,13 @@ fn builder_stage(out: &mut String, plan: &Plan, builder: &BuilderStage) {
     } else {
         "find . -path ./target -prune -o -type f -exec touch {} +".to_string()
     });
-    steps.push(format!("mkdir -p {OUT_DIR}"));
+    // An empty directory for runtime stages to copy as their working directory: scratch has no `mkdir`, and
+    // `WORKDIR` alone would create it owned by root, where a non-root binary cannot write.
+    if plan.images.iter().any(|i| i.workdir.is_some()) {
+        steps.push(format!("mkdir -p {OUT_DIR}/.empty"));
+    } else {
+        steps.push(format!("mkdir -p {OUT_DIR}"));
+    }
     for invocation in invocations {
         steps.push(cargo_build(plan, builder, invocation));
         for (bin, stage_name) in &invocation.bins {
@@ -349,7 +366,12 @@ fn runtime_stage(out: &mut String, image: &Image) {
         dockerfile_path(&path)
     );
     if let Some(workdir) = workdir {
-        let _ = writeln!(out, "WORKDIR {}", dockerfile_path(workdir));
+        let _ = writeln!(
+            out,
+            "COPY --from={builder} --chown={user} {OUT_DIR}/.empty/ {}\nWORKDIR {}",
+            dockerfile_path(&format!("{}/", workdir.trim_end_matches('/'))),
+            dockerfile_path(workdir)
+        );
     }
     for asset in assets {
         // From the build context: an asset edit rebuilds only this stage's last layers.

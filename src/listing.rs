@@ -21,6 +21,8 @@ struct ListJson<'a> {
     rust_version: &'a str,
     platform: &'a str,
     profile: &'a str,
+    builder_packages: &'a [String],
+    builder_reasons: &'a [String],
     binaries: Vec<BinaryJson<'a>>,
     skipped: Vec<SkippedJson<'a>>,
     notes: &'a [String],
@@ -83,6 +85,8 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
         rust_version: &plan.toolchain.image_version,
         platform: plan.platform.docker_name(),
         profile: &plan.profile.name,
+        builder_packages: &plan.builder_packages,
+        builder_reasons: &plan.builder_reasons,
         binaries: plan.images.iter().map(binary_json).collect(),
         skipped: plan
             .skipped
@@ -152,6 +156,16 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
                 )?;
             }
             writeln!(out, "    - tags: {}", image.tags.join(", "))?;
+        }
+    }
+    if verbose && !plan.builder_packages.is_empty() {
+        writeln!(
+            out,
+            "builder packages: {}",
+            plan.builder_packages.join(", ")
+        )?;
+        for reason in &plan.builder_reasons {
+            writeln!(out, "    - {reason}")?;
         }
     }
     for skipped in &plan.skipped {

@@ -202,13 +202,12 @@ pub fn build_tools(closure: &[&str]) -> Vec<BuildTool> {
             krate: krate.to_string(),
             packages: packages.iter().map(|p| p.to_string()).collect(),
             note: format!(
-                "`{krate}` runs {} at build time: the builder installs {}",
+                "`{krate}` runs {} at build time",
                 match *krate {
                     "prost-build" => "protoc",
                     "bindgen" => "libclang",
                     _ => "cmake",
-                },
-                packages.join(", ")
+                }
             ),
         })
         .collect();
@@ -239,7 +238,7 @@ pub fn cargo_config_tools(text: &str) -> Vec<BuildTool> {
         add(
             ".cargo/config.toml",
             &["clang"],
-            "`.cargo/config.toml` links with clang: the builder installs clang",
+            "`.cargo/config.toml` links with clang",
         );
     }
     if lines
@@ -249,7 +248,7 @@ pub fn cargo_config_tools(text: &str) -> Vec<BuildTool> {
         add(
             ".cargo/config.toml",
             &["lld"],
-            "`.cargo/config.toml` links with lld: the builder installs lld",
+            "`.cargo/config.toml` links with lld",
         );
     }
     if lines
@@ -259,14 +258,18 @@ pub fn cargo_config_tools(text: &str) -> Vec<BuildTool> {
         add(
             ".cargo/config.toml",
             &["mold"],
-            "`.cargo/config.toml` links with mold: the builder installs mold",
+            "`.cargo/config.toml` links with mold",
         );
     }
     if lines
         .iter()
         .any(|l| l.replace(' ', "").contains("git-fetch-with-cli=true"))
     {
-        add(".cargo/config.toml", &["git"], "`.cargo/config.toml` fetches git dependencies with the git command: the builder installs git");
+        add(
+            ".cargo/config.toml",
+            &["git"],
+            "`.cargo/config.toml` fetches git dependencies with the git command",
+        );
     }
     tools
 }

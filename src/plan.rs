@@ -57,6 +57,8 @@ pub struct Plan {
     pub locked: bool,
     /// Debian packages of the builder base, sorted.
     pub builder_packages: Vec<String>,
+    /// Why the builder has each of them, one line each, sorted.
+    pub builder_reasons: Vec<String>,
     /// Rust targets the builder base adds with rustup (musl), sorted.
     pub rustup_targets: Vec<String>,
     /// One builder stage per way of compiling (target triple and static-ness).
@@ -481,7 +483,8 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
             .map(|b| b.stage.clone())
             .unwrap_or_default();
     }
-    let builder_packages = builder_packages(&images, &packages, &workspace.cargo_config_tools);
+    let (builder_packages, builder_reasons) =
+        builder_packages(&images, &packages, &workspace.cargo_config_tools);
     let rustup_targets: Vec<String> = builders
         .iter()
         .filter(|b| b.triple.ends_with("musl"))
@@ -524,6 +527,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
         profile: profile(settings.profile.as_deref().unwrap_or("release")),
         locked: workspace.has_lockfile,
         builder_packages,
+        builder_reasons,
         rustup_targets,
         builders,
         images,
@@ -1253,28 +1257,57 @@ fn builder_packages(
     images: &[Image],
     packages: &[&Package],
     cargo_config_tools: &[crate::native::BuildTool],
-) -> Vec<String> {
-    let mut out: BTreeSet<String> = cargo_config_tools
-        .iter()
-        .flat_map(|t| t.packages.iter().cloned())
-        .collect();
-    for image in images {
-        for native in &image.native {
-            if native.linkage == Linkage::Dynamic {
-                out.extend(native.build_packages.iter().cloned());
-            }
+) -> (Vec<String>, Vec<String>) {
+    let mut out = BTreeSet::new();
+    let mut reasons = BTreeSet::new();
+    let mut add = |names: &[String], reason: String| {
+        if !names.is_empty() {
+            out.extend(names.iter().cloned());
+            reasons.insert(reason);
         }
-        out.extend(image.config.build_packages.value.iter().cloned());
+    };
+    let tool_reason =
+        |tool: &crate::native::BuildTool| format!("{}: {}", tool.packages.join(", "), tool.note);
+    for tool in cargo_config_tools {
+        add(&tool.packages, tool_reason(tool));
+    }
+    for image in images {
+        for native in image
+            .native
+            .iter()
+            .filter(|n| n.linkage == Linkage::Dynamic)
+        {
+            add(
+                &native.build_packages,
+                format!(
+                    "{}: `{}` links a system library",
+                    native.build_packages.join(", "),
+                    native.krate
+                ),
+            );
+        }
+        let configured = &image.config.build_packages;
+        add(
+            &configured.value,
+            format!(
+                "{}: `build-packages` in {}",
+                configured.value.join(", "),
+                configured.source
+            ),
+        );
         if let Some(package) = packages.iter().find(|p| p.name == image.package) {
             for tool in &package.build_tools {
-                out.extend(tool.packages.iter().cloned());
+                add(&tool.packages, tool_reason(tool));
             }
         }
     }
     if images.iter().any(|i| i.libc == LibcKind::Musl) {
-        out.insert("musl-tools".to_string());
+        add(
+            &["musl-tools".to_string()],
+            "musl-tools: crates that compile C code need musl-gcc for the musl target".to_string(),
+        );
     }
-    out.into_iter().collect()
+    (out.into_iter().collect(), reasons.into_iter().collect())
 }
 
 /// The closest name within a small edit distance, for "did you mean".

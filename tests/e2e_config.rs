@@ -885,7 +885,9 @@ fn e2e_assets_are_in_the_image_owned_by_the_user() {
     );
 
     let entries = image_entries(&reference);
+    // The working directory too, so the binary can write there.
     for path in [
+        "app",
         "app/configuration",
         "app/configuration/base.toml",
         "app/static",

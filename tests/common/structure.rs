@@ -220,6 +220,8 @@ pub fn problems(text: &str, binaries: &[ListedBinary]) -> Vec<String> {
                             }
                         }
                         Some(_) if sources == [CA_BUNDLE] && destination == CA_BUNDLE => {}
+                        // The empty directory that becomes the working directory, owned by the user.
+                        Some(from) if from == binary.builder && sources == ["/out/.empty/"] => {}
                         Some(from) => problems.push(format!(
                             "runtime stage `{name}` copies {sources:?} from `{from}`: only its binary and the CA bundle belong there"
                         )),
