@@ -1301,10 +1301,17 @@ fn builder_packages(
             }
         }
     }
-    if images.iter().any(|i| i.libc == LibcKind::Musl) {
+    let c_on_musl = images
+        .iter()
+        .filter(|i| i.libc == LibcKind::Musl)
+        .find(|i| packages.iter().any(|p| p.name == i.package && p.compiles_c));
+    if let Some(image) = c_on_musl {
         add(
             &["musl-tools".to_string()],
-            "musl-tools: crates that compile C code need musl-gcc for the musl target".to_string(),
+            format!(
+                "musl-tools: a build script of `{}` compiles C code for the musl target",
+                image.package
+            ),
         );
     }
     (out.into_iter().collect(), reasons.into_iter().collect())

@@ -70,6 +70,9 @@ pub struct Package {
     pub native: Vec<NativeLink>,
     /// Build tools its build scripts need (`protoc`, `clang`, `cmake`), from its whole dependency closure.
     pub build_tools: Vec<native::BuildTool>,
+    /// Whether a build script of its closure compiles C code (`cc` or `cmake` crates): a musl target then
+    /// needs `musl-gcc` in the builder.
+    pub compiles_c: bool,
     /// `[package.metadata.dockerize]` as Cargo read it (`null` when absent).
     pub config: serde_json::Value,
 }
@@ -487,6 +490,7 @@ pub fn from_metadata(
 }
 
 fn member(package: &CargoPackage, root: &Utf8Path, graph: &Graph<'_>) -> Package {
+    let (build_tools, compiles_c) = build_tools(package, graph);
     let dir = package
         .manifest_path
         .parent()
@@ -525,7 +529,8 @@ fn member(package: &CargoPackage, root: &Utf8Path, graph: &Graph<'_>) -> Package
         features: package.features.clone(),
         binaries,
         native: native_closure(package, graph),
-        build_tools: build_tools(package, graph),
+        build_tools,
+        compiles_c,
         config: package
             .metadata
             .get("dockerize")
@@ -607,9 +612,11 @@ fn native_closure(package: &CargoPackage, graph: &Graph<'_>) -> Vec<NativeLink> 
 }
 
 /// Tools the build scripts of `package`'s whole closure (normal and build dependencies) run on the builder.
-fn build_tools(package: &CargoPackage, graph: &Graph<'_>) -> Vec<native::BuildTool> {
+fn build_tools(package: &CargoPackage, graph: &Graph<'_>) -> (Vec<native::BuildTool>, bool) {
     let seen = graph.closure(&package.id, |kind| kind != DependencyKind::Development);
-    native::build_tools(&graph.names(&seen))
+    let names = graph.names(&seen);
+    let compiles_c = names.iter().any(|n| matches!(*n, "cc" | "cmake"));
+    (native::build_tools(&names), compiles_c)
 }
 
 #[cfg(test)]

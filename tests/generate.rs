@@ -145,7 +145,8 @@ fn single_bin() {
     // The default: a static musl binary on scratch.
     assert_eq!(g.binaries("runtime"), ["scratch"]);
     assert_eq!(g.binaries("target"), ["x86_64-unknown-linux-musl"]);
-    assert!(g.runs("chef").iter().any(|r| r.contains("musl-tools")));
+    // No dependency compiles C code, so the builder needs no musl-gcc: no apt round trip at all.
+    assert!(!g.runs("chef").iter().any(|r| r.contains("musl-tools")));
     assert!(g
         .runs("chef")
         .contains(&"rustup target add x86_64-unknown-linux-musl".to_string()));
@@ -542,4 +543,14 @@ fn non_member_path_packages_and_patches_go_into_the_recipe_whole() {
         !generated.dockerfile.contains("WORKDIR /app/"),
         "the context is the workspace"
     );
+}
+
+#[test]
+fn musl_gets_musl_gcc_only_where_a_build_script_compiles_c() {
+    // libsqlite3-sys compiles C with the `cc` crate.
+    let g = generate_and_check("native-sqlite", &["--libc", "musl"]);
+    assert!(g.runs("chef").iter().any(|r| r.contains("musl-tools")));
+    assert!(g
+        .dockerfile
+        .contains("# musl-tools: a build script of `native-sqlite` compiles C code for the musl target"));
 }
