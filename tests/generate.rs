@@ -547,10 +547,10 @@ fn non_member_path_packages_and_patches_go_into_the_recipe_whole() {
 
 #[test]
 fn musl_gets_musl_gcc_only_where_a_build_script_compiles_c() {
-    // libsqlite3-sys compiles C with the `cc` crate.
-    let g = generate_and_check("native-sqlite", &["--libc", "musl"]);
+    // openssl-sys's build script uses the `cc` crate (non-bundled libsqlite3-sys does not: `cc` is optional there).
+    let g = generate_and_check("native-openssl", &["--libc", "musl"]);
     assert!(g.runs("chef").iter().any(|r| r.contains("musl-tools")));
     assert!(g
         .dockerfile
-        .contains("# musl-tools: a build script of `native-sqlite` compiles C code for the musl target"));
+        .contains("# musl-tools: a build script of `native-openssl` compiles C code for the musl target"));
 }
