@@ -57,7 +57,7 @@ pub enum Command {
     /// Write the Dockerfile and .dockerignore at the workspace root
     #[command(
         after_help = "The Dockerfile names the command that regenerates it. Files this tool did not write \
-        are never overwritten without --force; an existing .dockerignore is kept."
+        are never overwritten without --force; an existing .dockerignore is kept (with --force, it is replaced too)."
     )]
     Generate(GenerateArgs),
     /// Show each binary: package, stage, image, runtime and why
@@ -279,6 +279,34 @@ pub struct BuildArgs {
         help_heading = "Output"
     )]
     pub message_format: MessageFormat,
+}
+
+impl BuildArgs {
+    /// The first flag set that only a build reads, for commands that do not build.
+    pub fn build_only_flag(&self) -> Option<&'static str> {
+        let Self {
+            tags: _,
+            registry: _,
+            jobs,
+            no_cache,
+            build_args,
+            dry_run,
+            keep_going,
+            builder,
+            message_format,
+        } = self;
+        [
+            (jobs.is_some(), "--jobs"),
+            (*no_cache, "--no-cache"),
+            (!build_args.is_empty(), "--build-arg"),
+            (*dry_run, "--dry-run"),
+            (*keep_going, "--keep-going"),
+            (*builder != BuilderChoice::Auto, "--builder"),
+            (*message_format != MessageFormat::Human, "--message-format"),
+        ]
+        .into_iter()
+        .find_map(|(set, flag)| set.then_some(flag))
+    }
 }
 
 fn parse_build_arg(raw: &str) -> Result<(String, String), String> {

@@ -126,11 +126,7 @@ fn chef(
         for reason in reasons {
             let _ = writeln!(out, "# {reason}");
         }
-        let _ = writeln!(
-            out,
-            "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends {} \\\n    && rm -rf /var/lib/apt/lists/*",
-            packages.join(" ")
-        );
+        let _ = writeln!(out, "{}", apt_install(packages));
     }
     if let Some(channel) = install_channel {
         let _ = writeln!(
@@ -351,11 +347,7 @@ fn runtime_stage(out: &mut String, image: &Image) {
         RuntimeBase::DebianSlim(_) => {
             let mut packages = vec!["ca-certificates".to_string()];
             packages.extend(runtime_packages.iter().cloned());
-            let _ = writeln!(
-                out,
-                "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends {} \\\n    && rm -rf /var/lib/apt/lists/*",
-                packages.join(" ")
-            );
+            let _ = writeln!(out, "{}", apt_install(&packages));
         }
         RuntimeBase::Distroless(_) | RuntimeBase::Custom(_) => {}
     }
@@ -430,6 +422,15 @@ fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
     }
     words.extend(feature_flags(features, *all_features, *no_default_features));
     let _ = writeln!(out, "RUN {}", words.join(" "));
+}
+
+/// `apt-get install` of `packages`, leaving no package lists or downloaded archives in the layer (whatever
+/// the base image's apt configuration says).
+fn apt_install(packages: &[String]) -> String {
+    format!(
+        "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends {} \\\n    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*",
+        packages.join(" ")
+    )
 }
 
 /// Cargo's feature flags, the same for the dependency build, the final build and the tests.

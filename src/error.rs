@@ -21,9 +21,11 @@ pub enum Error {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
-    #[error("failed to build {failed} of {total} image(s)")]
+    #[error("failed to build {failed} of {total} image(s){}", if *cancelled > 0 { format!(", {cancelled} cancelled") } else { String::new() })]
     BuildFailed {
         failed: usize,
+        /// Not built because another image failed first (without `--keep-going`).
+        cancelled: usize,
         total: usize,
         /// Where every image's whole log was written.
         log_dir: camino::Utf8PathBuf,
@@ -32,6 +34,11 @@ pub enum Error {
     Interrupted,
     #[error("failed to start the async runtime")]
     Runtime(#[source] std::io::Error),
+    #[error("`{flag}` only applies when building, not to `cargo dockerize {command}`")]
+    BuildOnlyFlag {
+        flag: &'static str,
+        command: &'static str,
+    },
     #[error("{count} generated file(s) are out of date")]
     Stale { count: usize },
     #[error("failed to write to standard output")]
@@ -49,6 +56,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Stale { .. } => 3,
+            Self::BuildOnlyFlag { .. } => 2,
             Self::BuildFailed { .. } => 4,
             Self::Engine(EngineError::NoEngine { .. }) => 5,
             Self::Interrupted => 130,
@@ -65,7 +73,8 @@ impl Error {
             Self::Stale { .. } => {
                 Some("run `cargo dockerize generate` and commit the result".into())
             }
-            Self::Engine(e) => e.hint(),
+                        Self::Engine(e) => e.hint(),
+            Self::BuildOnlyFlag { flag, .. } => Some(format!("drop it, or build: `cargo dockerize build {flag} ...`")),
             Self::BuildFailed { log_dir, .. } => Some(format!(
                 "the failing step, its command and the end of its log are shown with the build output; whole logs are in `{log_dir}`"
             )),

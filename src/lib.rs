@@ -31,6 +31,15 @@ use shell::{Shell, Verbosity};
 
 /// Runs the command line; the `Ok` value is the exit code.
 pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
+    let command = match &cli.command {
+        Some(Command::Generate(_)) => Some("generate"),
+        Some(Command::List(_)) => Some("list"),
+        Some(Command::Config(_)) => Some("config"),
+        Some(Command::Build) | None => None,
+    };
+    if let (Some(command), Some(flag)) = (command, cli.build.build_only_flag()) {
+        return Err(Error::BuildOnlyFlag { flag, command });
+    }
     let mut settings = cli.settings();
     let workspace = workspace::load(&workspace::LoadOptions {
         manifest_path: cli.common.manifest_path.clone(),
@@ -225,13 +234,13 @@ fn build(plan: &plan::Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> 
     if interrupted {
         return Err(Error::Interrupted);
     }
-    let failed = outcomes
-        .iter()
-        .filter(|o| !matches!(o.outcome, engine::Outcome::Built(_)))
-        .count();
-    if failed > 0 {
+    let count = |f: fn(&engine::Outcome) -> bool| outcomes.iter().filter(|o| f(&o.outcome)).count();
+    let failed = count(|o| matches!(o, engine::Outcome::Failed(_)));
+    let cancelled = count(|o| matches!(o, engine::Outcome::Cancelled));
+    if failed + cancelled > 0 {
         return Err(Error::BuildFailed {
             failed,
+            cancelled,
             total: outcomes.len(),
             log_dir,
         });
@@ -310,7 +319,15 @@ fn generate(plan: &plan::Plan, args: &GenerateArgs, shell: &mut Shell) -> Result
             files::Outcome::Written(path) => shell.status("Wrote", path),
             files::Outcome::Unchanged(path) => shell.status("Unchanged", path),
             files::Outcome::Kept(path) => {
-                shell.status("Kept", format!("{path} (yours; --force replaces it)"));
+                let ours = existing
+                    .as_ref()
+                    .is_some_and(|(text, _)| text.starts_with(dockerfile::GENERATED_MARKER));
+                let whose = if ours {
+                    "written by an earlier run and left as it is"
+                } else {
+                    "yours"
+                };
+                shell.status("Kept", format!("{path} ({whose}; --force replaces it)"));
                 for warning in
                     files::dockerignore_warnings(existing.as_ref().map(|(_, parsed)| parsed))
                 {

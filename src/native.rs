@@ -104,6 +104,9 @@ const KNOWN: &[Known] = &[
     },
 ];
 
+/// Crates whose `links` key only guards against two versions in one graph: they compile no C code.
+const LINKS_MARKERS: &[&str] = &["defmt", "rayon-core", "wasi-common"];
+
 /// Shared libraries the distroless `cc` image ships, so a binary needing only these runs there.
 pub const DISTROLESS_CC_LIBRARIES: &[&str] = &["libcrypto.so.3", "libssl.so.3"];
 
@@ -118,6 +121,9 @@ pub fn classify(
 ) -> Option<NativeLink> {
     let Some(known) = KNOWN.iter().find(|k| k.krate == krate) else {
         let links = links?;
+        if LINKS_MARKERS.contains(&krate) {
+            return None;
+        }
         return Some(NativeLink {
             krate: krate.to_string(),
             links: Some(links.to_string()),
@@ -231,10 +237,12 @@ pub fn cargo_config_tools(text: &str) -> Vec<BuildTool> {
         .map(str::trim)
         .filter(|l| !l.starts_with('#'))
         .collect();
-    if lines
-        .iter()
-        .any(|l| l.starts_with("linker") && l.contains("clang"))
-    {
+    // `linker = "clang"` under a target table, or `-C linker=clang` inside `rustflags`.
+    let linker_is = |l: &&str, name: &str| {
+        (l.starts_with("linker") && l.contains(name))
+            || l.replace(' ', "").contains(&format!("linker={name}"))
+    };
+    if lines.iter().any(|l| linker_is(l, "clang")) {
         add(
             ".cargo/config.toml",
             &["clang"],
@@ -276,6 +284,18 @@ pub fn cargo_config_tools(text: &str) -> Vec<BuildTool> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_linker_inside_rustflags_is_found() {
+        let tools = cargo_config_tools(
+            "[build]\nrustflags = [\"-C\", \"linker=clang\", \"-C\", \"link-arg=-fuse-ld=lld\"]\n",
+        );
+        let packages: Vec<&str> = tools
+            .iter()
+            .flat_map(|t| t.packages.iter().map(String::as_str))
+            .collect();
+        assert_eq!(packages, ["clang", "lld"]);
+    }
+
     #[test]
     fn cargo_config_linkers_and_git_bring_their_packages() {
         let tools = cargo_config_tools(

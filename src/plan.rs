@@ -1076,7 +1076,12 @@ fn image_for(
         env: config.env.value.clone(),
         expose: config.expose.value.clone(),
         user: config.user.value.clone(),
-        workdir: config.workdir.value.clone(),
+        // Assets without a destination land under `/app`: run there, so relative paths find them.
+        workdir: config
+            .workdir
+            .value
+            .clone()
+            .or_else(|| (!config.assets.value.is_empty()).then(|| "/app".to_string())),
         entrypoint,
         cmd: config.cmd.value.clone(),
         assets: config.assets.value.clone(),
@@ -1272,9 +1277,12 @@ fn builder_packages(
         add(&tool.packages, tool_reason(tool));
     }
     for image in images {
-        for native in image
-            .native
+        // The package's own view, before `+crt-static` made its libraries static: linking them statically
+        // needs the same `-dev` packages (they carry the `.a` archives).
+        let package = packages.iter().find(|p| p.name == image.package);
+        for native in package
             .iter()
+            .flat_map(|p| p.native.iter())
             .filter(|n| n.linkage == Linkage::Dynamic)
         {
             add(

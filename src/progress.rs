@@ -102,6 +102,11 @@ pub fn failure_text(image: &str, failed: &ImageFailed) -> String {
         text.push_str(&format!("  command: {command}\n"));
     }
     text.push_str(&format!("  cause: {}\n", failed.message));
+    if failed.message.contains("library/rust:") {
+        text.push_str(
+            "  hint: the builder image's tag comes from `ARG RUST_VERSION` (the toolchain pin, `rust-version`, or the local rustc); `--build-arg RUST_VERSION=<version>` picks another\n",
+        );
+    }
     if !failed.log_tail.is_empty() {
         text.push_str(&format!(
             "  last {} lines of its log:\n",
@@ -120,6 +125,35 @@ pub struct Reporter {
     verbose: bool,
     out: Box<dyn Write + Send>,
     bars: Option<Bars>,
+    failures: Failures,
+}
+
+/// Failures already shown: when a shared step fails, every image built on it fails with it, and the step, its
+/// command and its log are shown once.
+#[derive(Debug, Default)]
+pub struct Failures {
+    steps: Vec<String>,
+    any: bool,
+}
+
+impl Failures {
+    /// The failure block for this image, or one line pointing at the block already shown.
+    pub fn text(&mut self, image: &str, failed: &ImageFailed) -> String {
+        let seen_step = failed
+            .step
+            .as_ref()
+            .is_some_and(|s| self.steps.contains(&s.name));
+        let text = if seen_step || (failed.step.is_none() && self.any) {
+            format!("error: failed to build image `{image}`: the same step failed (see above)\n")
+        } else {
+            failure_text(image, failed)
+        };
+        if let Some(step) = &failed.step {
+            self.steps.push(step.name.clone());
+        }
+        self.any = true;
+        text
+    }
 }
 
 struct Bars {
@@ -158,6 +192,7 @@ impl Reporter {
             verbose,
             out,
             bars,
+            failures: Failures::default(),
         }
     }
 
@@ -173,12 +208,12 @@ impl Reporter {
                     let _ = writeln!(self.out, "{line}");
                 }
                 if let BuildEventKind::ImageFailed(failed) = &event.kind {
-                    let _ = write!(self.out, "{}", failure_text(&event.image, failed));
+                    let _ = write!(self.out, "{}", self.failures.text(&event.image, failed));
                 }
             }
             ProgressStyleKind::Quiet => {
                 if let BuildEventKind::ImageFailed(failed) = &event.kind {
-                    let _ = write!(self.out, "{}", failure_text(&event.image, failed));
+                    let _ = write!(self.out, "{}", self.failures.text(&event.image, failed));
                 }
             }
             ProgressStyleKind::Bars => self.draw(event),
@@ -249,7 +284,7 @@ impl Reporter {
             }
             BuildEventKind::ImageFailed(failed) => {
                 bar.abandon_with_message("FAILED");
-                let text = failure_text(&image, failed);
+                let text = self.failures.text(&image, failed);
                 bars.multi.suspend(|| eprint!("{text}"));
             }
             _ => {}
@@ -384,6 +419,28 @@ mod tests {
         assert_eq!(lines[1]["event"], "image-built");
         assert_eq!(lines[1]["steps_cached"], 1);
         assert_eq!(lines[1]["image"], "api");
+    }
+
+    #[test]
+    fn a_shared_step_failing_for_several_images_is_shown_once() {
+        let failed = ImageFailed {
+            message: "exit code: 101".into(),
+            step: Some(step("[builder 4/4] RUN cargo build")),
+            log_tail: vec!["error[E0308]".into()],
+            seconds: 1.0,
+        };
+        let mut failures = Failures::default();
+        assert!(failures.text("api", &failed).contains("error[E0308]"));
+        let again = failures.text("worker", &failed);
+        assert_eq!(
+            again,
+            "error: failed to build image `worker`: the same step failed (see above)\n"
+        );
+        let unknown = ImageFailed {
+            step: None,
+            ..failed
+        };
+        assert!(failures.text("cli", &unknown).contains("see above"));
     }
 
     #[test]

@@ -97,6 +97,10 @@ pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64) -> String {
         .iter()
         .filter(|o| matches!(o.outcome, Outcome::Failed(_)))
         .count();
+    let cancelled = outcomes
+        .iter()
+        .filter(|o| matches!(o.outcome, Outcome::Cancelled))
+        .count();
     let _ = write!(
         out,
         "built {built} of {} image(s) in {}",
@@ -105,6 +109,9 @@ pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64) -> String {
     );
     if failed > 0 {
         let _ = write!(out, ", {failed} failed");
+    }
+    if cancelled > 0 {
+        let _ = write!(out, ", {cancelled} cancelled");
     }
     out.push('\n');
     out

@@ -171,6 +171,14 @@ impl WorkspaceError {
             Self::ToolchainParse { .. } => Some(
                 "the file must hold a channel name, or a TOML table `[toolchain]` with `channel = \"...\"`".into(),
             ),
+                        Self::MetadataFailed { stderr, .. }
+                if stderr.contains("toolchain") && stderr.contains("is not installed") =>
+            {
+                Some(
+                    "the workspace pins a Rust toolchain this machine lacks: install it with `rustup toolchain install`, or run with `RUSTUP_TOOLCHAIN=<an installed toolchain>` (the image's toolchain still follows the pin)"
+                        .into(),
+                )
+            }
             Self::RustcVersion(_) => Some(
                 "install Rust, or pin the version with a `rust-toolchain.toml` or `rust-version` in `Cargo.toml`"
                     .into(),
@@ -208,7 +216,63 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
         has_lockfile,
     );
     workspace.cargo_config_tools = read_cargo_config(&metadata.workspace_root);
+    add_patch_paths(&mut workspace);
     Ok(workspace)
+}
+
+/// `[patch.<source>]` entries with a local `path`: Cargo loads every one of them, even those the resolve leaves
+/// out (behind a feature that is off), so the recipe needs them all. `cargo metadata` lists only resolved ones.
+fn add_patch_paths(workspace: &mut Workspace) {
+    let Ok(text) = std::fs::read_to_string(workspace.root.join("Cargo.toml")) else {
+        return;
+    };
+    let Ok(manifest) = text.parse::<toml::Table>() else {
+        return;
+    };
+    let member_dirs: Vec<Utf8PathBuf> = workspace
+        .members
+        .iter()
+        .map(|m| workspace.root.join(&m.dir))
+        .collect();
+    let patches = manifest
+        .get("patch")
+        .and_then(|p| p.as_table())
+        .into_iter()
+        .flat_map(|p| p.values());
+    for (name, entry) in patches.filter_map(|t| t.as_table()).flat_map(|t| t.iter()) {
+        let Some(path) = entry.get("path").and_then(|p| p.as_str()) else {
+            continue;
+        };
+        let dir = normalize(&workspace.root.join(path));
+        let known =
+            workspace.path_packages.iter().any(|p| p.dir == dir) || member_dirs.contains(&dir);
+        if !known {
+            workspace.path_packages.push(PathPackage {
+                dir,
+                name: entry
+                    .get("package")
+                    .and_then(|p| p.as_str())
+                    .unwrap_or(name)
+                    .to_string(),
+            });
+        }
+    }
+    workspace.path_packages.sort();
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+fn normalize(path: &Utf8Path) -> Utf8PathBuf {
+    let mut out = Utf8PathBuf::new();
+    for component in path.components() {
+        match component {
+            camino::Utf8Component::ParentDir => {
+                out.pop();
+            }
+            camino::Utf8Component::CurDir => {}
+            other => out.push(other.as_str()),
+        }
+    }
+    out
 }
 
 /// The tools `.cargo/config.toml` (or `.cargo/config`) at the workspace root makes the builder need. A file we
@@ -343,9 +407,17 @@ fn read_toolchain(
         .and_then(std::process::Child::wait_with_output)
         .map_err(WorkspaceError::RustcVersion)?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let version = text
-        .split_whitespace()
-        .nth(1)
+    let full = text.split_whitespace().nth(1).unwrap_or_default();
+    // A nightly or beta rustc names a release no `rust` image has yet: build with the latest stable, `rust:1`.
+    if full.contains("-nightly") || full.contains("-beta") {
+        return Ok(Toolchain {
+            image_version: "1".to_string(),
+            install_channel: None,
+            source: ToolchainSource::LocalRustc,
+        });
+    }
+    let version = Some(full)
+        .filter(|v| !v.is_empty())
         .and_then(|v| v.split('-').next())
         .and_then(|v| {
             let mut parts = v.split('.');

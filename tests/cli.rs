@@ -338,6 +338,22 @@ fn exclude_without_workspace_is_a_usage_error() {
     assert!(stderr.contains("--workspace"), "{error}\n{stderr}");
 }
 
+#[test]
+fn build_only_flags_are_refused_by_commands_that_do_not_build() {
+    for flag in [
+        &["--dry-run"][..],
+        &["--no-cache"],
+        &["--jobs", "2"],
+        &["--message-format", "json"],
+    ] {
+        let (error, _) = generate_fails("workspace", flag, 2);
+        assert!(
+            error.contains(&format!("`{}` only applies when building", flag[0])),
+            "{error}"
+        );
+    }
+}
+
 // --- writing the files
 
 #[test]

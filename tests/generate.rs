@@ -550,7 +550,37 @@ fn musl_gets_musl_gcc_only_where_a_build_script_compiles_c() {
     // openssl-sys's build script uses the `cc` crate (non-bundled libsqlite3-sys does not: `cc` is optional there).
     let g = generate_and_check("native-openssl", &["--libc", "musl"]);
     assert!(g.runs("chef").iter().any(|r| r.contains("musl-tools")));
-    assert!(g
-        .dockerfile
-        .contains("# musl-tools: a build script of `native-openssl` compiles C code for the musl target"));
+    assert!(g.dockerfile.contains(
+        "# musl-tools: a build script of `native-openssl` compiles C code for the musl target"
+    ));
+}
+
+#[test]
+fn patches_the_resolve_leaves_out_still_go_into_the_recipe() {
+    // Cargo loads every `[patch]` path, even one no resolved package uses; `cargo metadata` lists only used ones.
+    let copy = Fixture::copy("path-inside");
+    let unused = copy.root.join("vendor/unused-patch");
+    std::fs::create_dir_all(unused.join("src")).unwrap();
+    std::fs::write(
+        unused.join("Cargo.toml"),
+        "[package]\nname = \"unused-patch\"\nversion = \"1.0.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(unused.join("src/lib.rs"), "").unwrap();
+    let manifest = std::fs::read_to_string(copy.manifest()).unwrap();
+    std::fs::write(
+        copy.manifest(),
+        manifest.replace(
+            "[patch.crates-io]\n",
+            "[patch.crates-io]\nunused-patch = { path = \"vendor/unused-patch\" }\n",
+        ),
+    )
+    .unwrap();
+    let dockerfile = copy.generate(&[]);
+    assert!(
+        dockerfile.contains(
+            "mkdir -p /recipe/vendor/unused-patch && cp -a /app/vendor/unused-patch/. /recipe/vendor/unused-patch/"
+        ),
+        "{dockerfile}"
+    );
 }
