@@ -314,3 +314,21 @@ fn path_packages_and_patches_inside_the_workspace() {
     let outputs = build_and_run("path-inside", GNU_STATIC, &[("path-inside", "path-inside")]);
     assert!(outputs[0].contains("42 (patched itoa)"), "{outputs:?}");
 }
+
+#[test]
+fn native_openssl_linked_statically_runs_on_scratch() {
+    let Some(_engine) = engine() else { return };
+    // `+crt-static`: openssl-sys links libssl.a and libcrypto.a from libssl-dev, which the builder keeps.
+    let copy = Fixture::copy("native-openssl");
+    copy.generate(GNU_STATIC);
+    assert!(
+        copy.dockerfile().contains("libssl-dev"),
+        "the builder keeps the -dev package"
+    );
+    let outputs = build_and_run(
+        "native-openssl",
+        GNU_STATIC,
+        &[("native-openssl", "native-openssl")],
+    );
+    assert!(outputs[0].contains("OpenSSL"), "{outputs:?}");
+}
