@@ -113,10 +113,11 @@ pub async fn connect(choice: BuilderChoice) -> Result<Engine, EngineError> {
         BuilderChoice::Auto if podman => BuilderKind::Classic,
         BuilderChoice::Auto => BuilderKind::BuildKit,
     };
-    let name = components
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "Docker Engine".into());
+    // Docker names its daemon component "Engine"; Podman "Podman Engine".
+    let name = match components.first().map(String::as_str) {
+        None | Some("Engine") => "Docker Engine".to_string(),
+        Some(other) => other.to_string(),
+    };
     Ok(Engine {
         docker,
         kind,
