@@ -150,7 +150,7 @@ const RECIPE_SCRIPT: &[&str] = &[
     r##"sub manifest { my ($sec, $skip, $ml, @o) = ("", 0, ""); for my $l (split /\n/, shift) {"##,
     r##"  if ($ml ne "") { $ml = "" if index($l, $ml) >= 0; next; }"##,
     r##"  if ($l =~ /^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$/) { ($sec = $1) =~ s/[\s"]//g; $skip = $sec =~ /^(package|workspace)\.metadata(\.|$)/; }"##,
-    r##"  next if $skip;"##,
+    r##"  next if $skip || $l =~ /^\s*(#.*)?$/;"##,
     r##"  if ($sec eq "package" || $sec eq "workspace.package") {"##,
     r##"    next if $l =~ /^\s*metadata\./;"##,
     r##"    if ($l =~ /^\s*version\s*=\s*["\x27]/) { push @o, "version = \"0.0.0\""; next; }"##,

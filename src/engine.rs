@@ -338,6 +338,13 @@ async fn build_one(
                 ..
             }) => failure = detail.message.or(failure),
             Ok(_) => {}
+            // bollard 0.21's line decoder can end a finished build's stream with a lone `\r`, reported as
+            // "bytes remaining on stream": once the image id has arrived, that is the end, not a failure.
+            Err(bollard::errors::Error::IOError { err })
+                if image_id.is_some() && err.to_string().contains("bytes remaining on stream") =>
+            {
+                break;
+            }
             Err(error) => {
                 failure = Some(match error {
                     bollard::errors::Error::DockerStreamError { error } => error,
