@@ -241,6 +241,23 @@ pub enum PlanError {
     UnknownFeature { feature: String },
     #[error(transparent)]
     Metadata(#[from] MetadataError),
+    #[error(
+        "binary `{binary}` would be tagged `{tag}`, which is not a valid image reference: {reason}"
+    )]
+    InvalidTag {
+        binary: String,
+        tag: String,
+        reason: String,
+        /// Where the template or name came from: a flag or a manifest table.
+        origin: String,
+    },
+    #[error("binary `{binary}` is built with profile `{profile}` (from {origin}), which the workspace does not define")]
+    UnknownProfile {
+        binary: String,
+        profile: String,
+        origin: String,
+        available: Vec<String>,
+    },
     #[error("path dependency `{package}` at `{dir}` shares no directory with the workspace but `/`: the build context would be the whole file system")]
     ContextTooWide { package: String, dir: Utf8PathBuf },
     #[error(
@@ -271,7 +288,14 @@ fn libs_suffix(libraries: &[String]) -> String {
 impl PlanError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::Metadata(e) => e.hint(),
+                        Self::Metadata(e) => e.hint(),
+            Self::InvalidTag { origin, .. } => Some(format!(
+                "a reference is `[registry/]name[:tag]` with a lowercase name (`a-z0-9` separated by `.`, `_` or `-`) and a tag of `A-Za-z0-9_.-`; fix it in {origin}"
+            )),
+            Self::UnknownProfile { available, .. } => Some(format!(
+                "profiles of this workspace: {}; add `[profile.<name>]` to the root Cargo.toml for another",
+                available.join(", ")
+            )),
             Self::ContextTooWide { .. } => Some(
                 "keep path dependencies under a directory the workspace shares (e.g. its parent), or depend on them by git or registry"
                     .into(),
@@ -420,6 +444,97 @@ fn build_context(workspace: &Workspace) -> Result<BuildContext, PlanError> {
         workspace_dir: relative(&workspace.root),
         root,
         path_packages,
+    })
+}
+
+/// Where a tag's parts came from, for the hint of an invalid one: only what the user set.
+fn tag_origin(config: &BinaryConfig, registry: bool) -> String {
+    let mut places = Vec::new();
+    if config.image.source != metadata::Source::Default {
+        places.push(format!("`image` in {}", config.image.source));
+    }
+    if config.tags.source != metadata::Source::Default {
+        places.push(config.tags.source.to_string());
+    }
+    if registry {
+        places.push("`--registry`".to_string());
+    }
+    if places.is_empty() {
+        places.push("the default tag templates".to_string());
+    }
+    places.join(" or ")
+}
+
+/// Checks an image reference the way the engine will (`[host[:port]/]path[:tag]`), so a bad `-t`, `--registry`,
+/// `image` or `tags` fails here, before anything is built. `Err` says what is wrong.
+pub fn check_reference(reference: &str) -> Result<(), String> {
+    let (name, tag) = match reference.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
+        _ => (reference, None),
+    };
+    if let Some(tag) = tag {
+        let valid = !tag.is_empty()
+            && tag.len() <= 128
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            && !tag.starts_with(['.', '-']);
+        if !valid {
+            return Err(format!(
+                "the tag `{tag}` must be 1-128 of `A-Za-z0-9_.-`, not starting with `.` or `-`"
+            ));
+        }
+    }
+    if name.is_empty() || name.len() > 255 {
+        return Err("the name must be 1-255 characters".into());
+    }
+    let mut components: Vec<&str> = name.split('/').collect();
+    let first = components[0];
+    if components.len() > 1 && (first.contains(['.', ':']) || first == "localhost") {
+        let (host, port) = first.split_once(':').unwrap_or((first, "1"));
+        let host_ok = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c));
+        if !host_ok || port.is_empty() || !port.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!("`{first}` is not a registry host (`host[:port]`)"));
+        }
+        components.remove(0);
+    }
+    for component in components {
+        let separators_ok = !component.is_empty()
+            && !component.starts_with(['.', '_', '-'])
+            && !component.ends_with(['.', '_', '-'])
+            && !component.contains("..");
+        let chars_ok = component
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        if !separators_ok || !chars_ok {
+            return Err(format!(
+                "`{component}` must be lowercase `a-z0-9`, separated by `.`, `_` or `-`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The profiles Cargo knows without configuration.
+const BUILTIN_PROFILES: [&str; 4] = ["bench", "dev", "release", "test"];
+
+/// A binary's profile must exist, or the build would fail inside the engine with Cargo's message.
+fn check_profile(config: &BinaryConfig, binary: &str, custom: &[String]) -> Result<(), PlanError> {
+    let profile = &config.profile.value;
+    if BUILTIN_PROFILES.contains(&profile.as_str()) || custom.contains(profile) {
+        return Ok(());
+    }
+    let mut available: Vec<String> = BUILTIN_PROFILES.iter().map(|p| p.to_string()).collect();
+    available.extend(custom.iter().cloned());
+    available.sort();
+    Err(PlanError::UnknownProfile {
+        binary: binary.to_string(),
+        profile: profile.clone(),
+        origin: config.profile.source.to_string(),
+        available,
     })
 }
 
@@ -636,6 +751,7 @@ fn select_binaries<'a>(
                 continue;
             }
             let config = binary_config(tables, package, &binary.name, settings)?;
+            check_profile(&config, &binary.name, &workspace.profiles)?;
             if config.skip.value && !explicit {
                 skipped.push(Skipped {
                     binary: binary.name.clone(),
@@ -1051,6 +1167,14 @@ fn image_for(
         &package.name,
         &package.version,
     );
+    for tag in &tags {
+        check_reference(tag).map_err(|reason| PlanError::InvalidTag {
+            binary: binary.name.clone(),
+            tag: tag.clone(),
+            reason,
+            origin: tag_origin(config, settings.registry.is_some()),
+        })?;
+    }
     let entrypoint = config
         .entrypoint
         .value
@@ -1369,6 +1493,33 @@ mod tests {
                 "localhost:5000/acme/api:latest",
             ]
         );
+    }
+
+    #[test]
+    fn references_follow_the_engines_grammar() {
+        for good in [
+            "api:0.3.0",
+            "api",
+            "acme/api:latest",
+            "localhost:5000/acme/api:1",
+            "ghcr.io/a_b/c-d.e:V1_2",
+        ] {
+            assert_eq!(check_reference(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "Api:1",
+            "api:-x",
+            "api:",
+            "ACME/api",
+            "api:a b",
+            "/api",
+            "api/:1",
+            "a..b",
+            "-api",
+            "h@st:5000/api",
+        ] {
+            assert!(check_reference(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

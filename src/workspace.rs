@@ -39,6 +39,8 @@ pub struct Workspace {
     pub toolchain_files: Vec<String>,
     /// Path packages that are not members (`path` dependencies, `[patch]` with local paths), sorted by directory.
     pub path_packages: Vec<PathPackage>,
+    /// Profiles the root manifest defines (`[profile.<name>]`), sorted; the built-in ones are not listed.
+    pub profiles: Vec<String>,
     /// Tools `.cargo/config.toml` asks the builder for (a `clang` linker, `lld`, `mold`, git on the command line).
     pub cargo_config_tools: Vec<native::BuildTool>,
 }
@@ -216,19 +218,27 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
         has_lockfile,
     );
     workspace.cargo_config_tools = read_cargo_config(&metadata.workspace_root);
-    add_patch_paths(&mut workspace);
+    read_root_manifest(&mut workspace);
     Ok(workspace)
 }
 
+/// Reads what `cargo metadata` does not give from the root manifest: custom profiles, and
 /// `[patch.<source>]` entries with a local `path`: Cargo loads every one of them, even those the resolve leaves
 /// out (behind a feature that is off), so the recipe needs them all. `cargo metadata` lists only resolved ones.
-fn add_patch_paths(workspace: &mut Workspace) {
+fn read_root_manifest(workspace: &mut Workspace) {
     let Ok(text) = std::fs::read_to_string(workspace.root.join("Cargo.toml")) else {
         return;
     };
     let Ok(manifest) = text.parse::<toml::Table>() else {
         return;
     };
+    let mut profiles: Vec<String> = manifest
+        .get("profile")
+        .and_then(|p| p.as_table())
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    profiles.sort();
+    workspace.profiles = profiles;
     let member_dirs: Vec<Utf8PathBuf> = workspace
         .members
         .iter()
@@ -544,6 +554,7 @@ pub fn from_metadata(
     path_packages.dedup_by(|a, b| a.dir == b.dir);
     Workspace {
         path_packages,
+        profiles: Vec::new(),
         cargo_config_tools: Vec::new(),
         config: metadata
             .workspace_metadata

@@ -354,6 +354,46 @@ fn build_only_flags_are_refused_by_commands_that_do_not_build() {
     }
 }
 
+#[test]
+fn invalid_tags_fail_before_anything_is_built() {
+    for (args, word) in [
+        (&["-t", "Api:{version}"][..], "`Api`"),
+        (&["--registry", "ghcr.io/ACME"], "`ACME`"),
+        (&["-t", "api:-x"], "`-x`"),
+    ] {
+        let (error, stderr) = generate_fails("single-bin", args, 1);
+        assert!(
+            error.contains("is not a valid image reference") && error.contains(word),
+            "{error}"
+        );
+        assert!(stderr.contains("help: a reference is"), "{stderr}");
+    }
+}
+
+#[test]
+fn unknown_profiles_fail_and_custom_ones_are_accepted() {
+    let (error, stderr) = generate_fails("single-bin", &["--profile", "nope"], 1);
+    assert!(
+        error.contains("profile `nope` (from `--profile nope`)"),
+        "{error}"
+    );
+    assert!(stderr.contains("bench, dev, release, test"), "{stderr}");
+
+    let copy = Fixture::copy("single-bin");
+    let manifest = std::fs::read_to_string(copy.manifest()).unwrap();
+    std::fs::write(
+        copy.manifest(),
+        format!("{manifest}\n[profile.container]\ninherits = \"release\"\n"),
+    )
+    .unwrap();
+    let dockerfile = copy.generate(&["--profile", "container"]);
+    assert!(dockerfile.contains("--profile container"), "{dockerfile}");
+    assert!(
+        dockerfile.contains("/target/x86_64-unknown-linux-musl/container/single-bin"),
+        "a custom profile writes to its own directory"
+    );
+}
+
 // --- writing the files
 
 #[test]
