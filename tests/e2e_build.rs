@@ -2,7 +2,7 @@
 //!
 //! Each engine test opens with the gate of [`support::engine_available`] (skip without an engine unless
 //! `DOCKERIZE_E2E=1`), copies its fixture to a fresh temporary directory, tags its images
-//! `dze2e-<pid>-<test>-...` and removes them when it ends, failing or not ([`support::ImageGuard`]).
+//! `dz-e2e-build-<pid>-<test>-...` and removes them when it ends, failing or not ([`support::ImageGuard`]).
 //! The no-engine tests (`DOCKER_HOST` pointing nowhere, `--dry-run`) always run.
 //!
 //! Builds are the expensive part (2 cores, one CI budget), so they are few: one test builds the `workspace`

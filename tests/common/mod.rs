@@ -11,7 +11,11 @@
 // Each test crate uses its own subset of these helpers.
 #![allow(dead_code)]
 
+pub mod images;
 pub mod structure;
+
+#[allow(unused_imports)] // Only the engine suites use it.
+pub use images::TestImages;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -528,53 +532,4 @@ pub fn image_entries(reference: &str) -> Vec<ImageEntry> {
             }
         })
         .collect()
-}
-
-/// The images one test creates: every tag starts with `dzcfg-<pid>-<test>-`, unique to the run and the test,
-/// and all of them are removed (by tag, never by id: another suite may share an image) when the guard drops,
-/// also when the test fails.
-pub struct TestImages {
-    pub prefix: String,
-}
-
-impl TestImages {
-    pub fn new(test: &str) -> Self {
-        Self {
-            prefix: format!("dzcfg-{}-{test}-", std::process::id()),
-        }
-    }
-
-    /// A `-t` template under this guard: `dzcfg-<pid>-<test>-{bin}:<tag>` (`tag` may hold `{version}`).
-    pub fn template(&self, tag: &str) -> String {
-        format!("{}{{bin}}:{tag}", self.prefix)
-    }
-
-    /// The reference of one image.
-    pub fn tag(&self, image: &str, tag: &str) -> String {
-        format!("{}{image}:{tag}", self.prefix)
-    }
-}
-
-impl Drop for TestImages {
-    fn drop(&mut self) {
-        // Never panic here: this also runs while a failing test unwinds.
-        let Ok(listed) = std::process::Command::new("docker")
-            .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
-            .output()
-        else {
-            return;
-        };
-        let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
-        let tags: Vec<&str> = listed
-            .lines()
-            .map(str::trim)
-            .filter(|t| t.starts_with(&self.prefix))
-            .collect();
-        if !tags.is_empty() {
-            let _ = std::process::Command::new("docker")
-                .args(["image", "rm", "--force"])
-                .args(&tags)
-                .output();
-        }
-    }
 }

@@ -346,77 +346,11 @@ pub fn exported_files(reference: &str) -> Vec<ExportEntry> {
     entries
 }
 
-/// Every `repository:tag` the engine holds whose repository starts with `prefix`.
-pub fn tags_with_prefix(prefix: &str) -> Vec<String> {
-    docker_ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
-        .lines()
-        .map(str::trim)
-        .filter(|r| r.starts_with(prefix))
-        .map(String::from)
-        .collect()
-}
+#[path = "../common/images.rs"]
+mod images;
 
-/// Removes every tag starting with its prefix when dropped, also when the test panics. Removal is by tag
-/// (`docker rmi -f <repo:tag>`): an image another suite also tagged keeps that suite's tag.
-pub struct ImageGuard {
-    pub prefix: String,
-}
-
-impl ImageGuard {
-    /// A guard for `dze2e-<pid>-<test>-`: the prefix of every image name this test may create.
-    pub fn new(test: &str) -> Self {
-        Self {
-            prefix: format!("dze2e-{}-{test}-", std::process::id()),
-        }
-    }
-
-    /// A `-t` template under this guard: `dze2e-<pid>-<test>-{bin}:<suffix>`.
-    pub fn template(&self, suffix: &str) -> String {
-        format!("{}{{bin}}:{suffix}", self.prefix)
-    }
-
-    /// The concrete reference for one binary.
-    pub fn tag(&self, bin: &str, tag: &str) -> String {
-        format!("{}{bin}:{tag}", self.prefix)
-    }
-
-    pub fn existing(&self) -> Vec<String> {
-        tags_with_prefix(&self.prefix)
-    }
-}
-
-impl Drop for ImageGuard {
-    fn drop(&mut self) {
-        // Never panic here: this also runs while a failing test unwinds, where a second panic aborts.
-        let prefix = self.prefix.clone();
-        let _ = std::panic::catch_unwind(move || {
-            let mut list = Command::new("docker");
-            list.args(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-            let Ok(out) = run_limited(list, DOCKER_LIMIT) else {
-                return;
-            };
-            let tags: Vec<&str> = out
-                .stdout
-                .lines()
-                .map(str::trim)
-                .filter(|r| r.starts_with(&prefix))
-                .collect();
-            if tags.is_empty() {
-                return;
-            }
-            let mut remove = Command::new("docker");
-            remove.args(["rmi", "-f"]).args(&tags);
-            match run_limited(remove, DOCKER_LIMIT) {
-                Ok(out) if out.code == Some(0) => {}
-                Ok(out) => eprintln!(
-                    "warning: failed to remove test images {tags:?}: {}",
-                    out.stderr.trim()
-                ),
-                Err(why) => eprintln!("warning: failed to remove test images {tags:?}: {why}"),
-            }
-        });
-    }
-}
+/// The engine suites' one image guard (see `tests/common/images.rs`).
+pub use images::TestImages as ImageGuard;
 
 // ---------------------------------------------------------------------------------------------- JSON output
 
