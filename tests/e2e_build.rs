@@ -14,6 +14,8 @@
 
 mod support;
 
+use support::steps::parse_step;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
@@ -56,16 +58,6 @@ const NONROOT: &str = "65532:65532";
 
 fn timed(what: &str, out: &Output) {
     eprintln!("[e2e] {what}: {:.1}s (exit {:?})", out.seconds, out.code);
-}
-
-/// `[builder 2/4] RUN cargo build ...` → (`builder`, 2, `RUN cargo build ...`); `None` for names without a
-/// `[stage n/m]` prefix (`copy /context /`, `exporting to image`).
-fn parse_step(name: &str) -> Option<(&str, u32, &str)> {
-    let rest = name.strip_prefix('[')?;
-    let (head, instruction) = rest.split_once("] ")?;
-    let (stage, counter) = head.rsplit_once(' ')?;
-    let n = counter.split_once('/')?.0.parse().ok()?;
-    Some((stage, n, instruction.trim_start()))
 }
 
 fn is_internal(name: &str) -> bool {

@@ -21,6 +21,8 @@
 
 mod common;
 
+use common::steps::parse_step;
+
 use common::{
     docker_inspect, docker_ok, engine_gate, image_entries, structure, BuildJson, Fixture,
     TestImages,
@@ -728,15 +730,6 @@ fn the_invalid_value_hint_points_at_an_existing_readme_section() {
 }
 
 // ------------------------------------------------------------------------------------------------ engine
-
-/// A step name `[stage n/m] INSTRUCTION ...` → (stage, n, instruction).
-fn parse_step(name: &str) -> Option<(&str, u32, &str)> {
-    let rest = name.strip_prefix('[')?;
-    let (head, instruction) = rest.split_once("] ")?;
-    let (stage, counter) = head.rsplit_once(' ')?;
-    let n = counter.split_once('/')?.0.parse().ok()?;
-    Some((stage, n, instruction.trim_start()))
-}
 
 /// The dependency-build steps of `stage`: its `RUN cargo build` steps before its `COPY . .`.
 fn dependency_steps(build: &BuildJson, stage: &str) -> Vec<String> {

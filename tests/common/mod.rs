@@ -12,6 +12,7 @@
 #![allow(dead_code)]
 
 pub mod images;
+pub mod steps;
 pub mod structure;
 
 #[allow(unused_imports)] // Only the engine suites use it.

@@ -348,6 +348,8 @@ pub fn exported_files(reference: &str) -> Vec<ExportEntry> {
 
 #[path = "../common/images.rs"]
 mod images;
+#[path = "../common/steps.rs"]
+pub mod steps;
 
 /// The engine suites' one image guard (see `tests/common/images.rs`).
 pub use images::TestImages as ImageGuard;
