@@ -13,6 +13,8 @@
 
 pub mod images;
 pub mod steps;
+pub mod tree;
+pub use tree::copy_tree;
 pub mod structure;
 
 #[allow(unused_imports)] // Only the engine suites use it.
@@ -239,28 +241,6 @@ impl Run {
             self.stderr
         );
         errors[0]
-    }
-}
-
-/// Copies a directory tree, leaving out build output and generated files.
-pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create directory");
-    for entry in std::fs::read_dir(from).expect("read fixture directory") {
-        let entry = entry.expect("read directory entry");
-        let name = entry.file_name();
-        if matches!(
-            name.to_str(),
-            Some("target" | "Dockerfile" | ".dockerignore")
-        ) {
-            continue;
-        }
-        let kind = entry.file_type().expect("file type");
-        let target = to.join(&name);
-        if kind.is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy fixture file");
-        }
     }
 }
 

@@ -219,27 +219,6 @@ impl Fixture {
     }
 }
 
-/// Copies a directory tree, leaving out build output and generated files.
-pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create directory");
-    for entry in std::fs::read_dir(from).expect("read fixture directory") {
-        let entry = entry.expect("read directory entry");
-        let name = entry.file_name();
-        if matches!(
-            name.to_str(),
-            Some("target" | "Dockerfile" | ".dockerignore")
-        ) {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().expect("file type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy fixture file");
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------- docker CLI
 
 /// `docker <args>`, captured; panics only when the CLI cannot run at all or hangs.
@@ -350,6 +329,9 @@ pub fn exported_files(reference: &str) -> Vec<ExportEntry> {
 mod images;
 #[path = "../common/steps.rs"]
 pub mod steps;
+#[path = "../common/tree.rs"]
+mod tree;
+pub use tree::copy_tree;
 
 /// The engine suites' one image guard (see `tests/common/images.rs`).
 pub use images::TestImages as ImageGuard;
