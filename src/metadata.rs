@@ -241,6 +241,7 @@ pub fn parse(
         key: error.path().to_string(),
         message: error.inner().to_string(),
     })?;
+    check_values(&table, origin)?;
     if !allow_bin && table.bin.is_some() {
         return Err(MetadataError::UnknownKey {
             origin: origin.clone(),
@@ -263,6 +264,104 @@ pub fn parse(
         }
     }
     Ok(table)
+}
+
+/// Values the types accept but a Dockerfile cannot hold: each error names the key and what it must be.
+fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), MetadataError> {
+    let invalid = |key: &str, message: String| MetadataError::InvalidValue {
+        origin: origin.clone(),
+        key: key.to_string(),
+        message,
+    };
+    if let Some(user) = &table.user {
+        if user.is_empty() || user.chars().any(char::is_whitespace) {
+            return Err(invalid(
+                "user",
+                format!(
+                    "`{user}` must be a user name or `uid[:gid]`, not empty and without spaces"
+                ),
+            ));
+        }
+    }
+    if let Some(workdir) = &table.workdir {
+        if !workdir.starts_with('/') {
+            return Err(invalid(
+                "workdir",
+                format!("`{workdir}` must be an absolute path in the image"),
+            ));
+        }
+    }
+    if table.entrypoint.as_ref().is_some_and(Vec::is_empty) {
+        return Err(invalid(
+            "entrypoint",
+            "must name a program; leave it out to run the binary".into(),
+        ));
+    }
+    let env_name = |k: &str| {
+        k.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    };
+    if let Some(bad) = table
+        .env
+        .iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .find(|k| !env_name(k))
+    {
+        return Err(invalid(
+            "env",
+            format!("`{bad}` is not a variable name (`A-Za-z_` then `A-Za-z0-9_.-`)"),
+        ));
+    }
+    let label_name = |k: &str| {
+        !k.is_empty()
+            && !k
+                .chars()
+                .any(|c| c.is_whitespace() || "=\"'$\\".contains(c))
+    };
+    if let Some(bad) = table
+        .labels
+        .iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .find(|k| !label_name(k))
+    {
+        return Err(invalid(
+            "labels",
+            format!("`{bad}` is not a label key (no spaces, `=`, quotes or `$`)"),
+        ));
+    }
+    // Debian package names; anything else would also be shell syntax in the `apt-get install` line.
+    let package_name = |p: &str| {
+        p.len() >= 2
+            && p.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
+    };
+    for (key, list) in [
+        ("build-packages", &table.build_packages),
+        ("runtime-packages", &table.runtime_packages),
+    ] {
+        if let Some(bad) = list.iter().flatten().find(|p| !package_name(p)) {
+            return Err(invalid(
+                key,
+                format!("`{bad}` is not a Debian package name"),
+            ));
+        }
+    }
+    if let Some(bins) = &table.bin {
+        for (name, inner) in bins {
+            let origin = TableOrigin {
+                manifest: origin.manifest.clone(),
+                table: format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
+            };
+            check_values(inner, &origin)?;
+        }
+    }
+    Ok(())
 }
 
 /// `bin.api.runtme` → the error names `[... .bin.api]` and `runtme`.
@@ -624,6 +723,31 @@ mod tests {
         assert!(text.contains("expected a sequence"), "{text}");
         let err = parse(&json!({"libc": "glibc"}), &origin(), true).unwrap_err();
         assert!(err.to_string().contains("`libc`"), "{err}");
+    }
+
+    #[test]
+    fn values_a_dockerfile_cannot_hold_are_refused() {
+        for (value, key) in [
+            (json!({"user": ""}), "user"),
+            (json!({"workdir": "relative"}), "workdir"),
+            (json!({"entrypoint": []}), "entrypoint"),
+            (json!({"env": {"A B": "x"}}), "env"),
+            (json!({"labels": {"a b": "x"}}), "labels"),
+            (
+                json!({"build-packages": ["curl; rm -rf /"]}),
+                "build-packages",
+            ),
+            (json!({"bin": {"x": {"user": " "}}}), "user"),
+        ] {
+            let err = parse(&value, &origin(), true).unwrap_err();
+            assert!(
+                matches!(&err, MetadataError::InvalidValue { key: k, .. } if k == key),
+                "{value}: {err}"
+            );
+        }
+        let ok = json!({"user": "1000:1000", "workdir": "/srv", "env": {"RUST_LOG": "info"},
+            "labels": {"org.opencontainers.image.vendor": "Acme"}, "build-packages": ["libssl-dev", "g++"]});
+        parse(&ok, &origin(), true).unwrap();
     }
 
     #[test]

@@ -349,7 +349,12 @@ fn read_tables(workspace: &Workspace) -> Result<Tables, PlanError> {
     let mut packages = BTreeMap::new();
     for package in &workspace.members {
         let origin = TableOrigin {
-            manifest: package.dir.join("Cargo.toml"),
+            // The root package's manifest is `Cargo.toml`, not `./Cargo.toml`.
+            manifest: if package.dir == "." {
+                "Cargo.toml".into()
+            } else {
+                package.dir.join("Cargo.toml")
+            },
             table: "[package.metadata.dockerize]".into(),
         };
         let table = if package.config.is_null() {
