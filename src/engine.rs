@@ -21,7 +21,8 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::events::{
-    BuildEvent, BuildEventKind, ImageBuilt, ImageFailed, LogStream, Step, LOG_TAIL_LINES,
+    BuildEvent, BuildEventKind, ImageBuilt, ImageFailed, ImageOutcome, LogStream, Outcome, Step,
+    LOG_TAIL_LINES,
 };
 use crate::plan::Plan;
 
@@ -138,22 +139,6 @@ pub struct BuildOptions {
     /// Builds at once.
     pub jobs: usize,
     pub keep_going: bool,
-}
-
-/// How one image's build ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Built(ImageBuilt),
-    Failed(ImageFailed),
-    /// Not started or stopped because another image failed (without `--keep-going`) or Ctrl-C.
-    Cancelled,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImageOutcome {
-    pub stage: String,
-    pub binary: String,
-    pub outcome: Outcome,
 }
 
 /// Builds every image of the plan, `jobs` at a time, sending events as they come. Returns when all are done,

@@ -3,12 +3,14 @@
 //! The engine turns BuildKit's status stream (or the classic builder's text lines) into these; the progress
 //! display, the JSON output and the summary read them. Plain data with no bollard types, so reporter tests feed
 //! made-up events and read a buffer. `--message-format json` prints them as they are, one object per line:
-//! the field names here are a documented interface (README.md) and only ever gain fields.
+//! the field names here are a documented interface (README.md) and only ever gain fields. They deserialise too,
+//! so a consumer (the pipeline benchmark, a CI script in Rust) reads the stream with these same types.
+//! [`ImageOutcome`] is how each image's build ended: the engine gives it, the summary reads it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One thing that happened in the build of one image.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BuildEvent {
     /// The image's stage name (the `--target`).
     pub image: String,
@@ -18,7 +20,7 @@ pub struct BuildEvent {
     pub kind: BuildEventKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum BuildEventKind {
     /// The engine accepted the build of this target.
@@ -42,7 +44,7 @@ pub enum BuildEventKind {
 }
 
 /// A build step: BuildKit's vertex, or a classic builder `Step N/M`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// Stable within one build: the vertex digest, or `step-N` for the classic builder.
     pub id: String,
@@ -85,14 +87,14 @@ mod tests {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogStream {
     Stdout,
     Stderr,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageBuilt {
     pub id: String,
     pub tags: Vec<String>,
@@ -103,7 +105,7 @@ pub struct ImageBuilt {
     pub steps_cached: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageFailed {
     pub message: String,
     pub step: Option<Step>,
@@ -114,3 +116,20 @@ pub struct ImageFailed {
 
 /// Lines of a failing step's log shown on failure.
 pub const LOG_TAIL_LINES: usize = 40;
+
+/// How one image's build ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    Built(ImageBuilt),
+    Failed(ImageFailed),
+    /// Not started or stopped because another image failed (without `--keep-going`) or Ctrl-C.
+    Cancelled,
+}
+
+/// One image of the plan and how its build ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageOutcome {
+    pub stage: String,
+    pub binary: String,
+    pub outcome: Outcome,
+}

@@ -234,9 +234,9 @@ fn build(plan: &plan::Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> 
     if interrupted {
         return Err(Error::Interrupted);
     }
-    let count = |f: fn(&engine::Outcome) -> bool| outcomes.iter().filter(|o| f(&o.outcome)).count();
-    let failed = count(|o| matches!(o, engine::Outcome::Failed(_)));
-    let cancelled = count(|o| matches!(o, engine::Outcome::Cancelled));
+    let count = |f: fn(&events::Outcome) -> bool| outcomes.iter().filter(|o| f(&o.outcome)).count();
+    let failed = count(|o| matches!(o, events::Outcome::Failed(_)));
+    let cancelled = count(|o| matches!(o, events::Outcome::Cancelled));
     if failed + cancelled > 0 {
         return Err(Error::BuildFailed {
             failed,

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::engine::{ImageOutcome, Outcome};
+use crate::events::{ImageOutcome, Outcome};
 
 /// Docker's way of showing sizes: decimal units, three significant digits.
 pub fn human_size(bytes: u64) -> String {

@@ -28,7 +28,8 @@ use std::time::Instant;
 
 use camino::Utf8Path;
 use cargo_dockerize::context::{self, DockerIgnore};
-use cargo_dockerize::engine::{self, BuildOptions, BuilderChoice, Engine, Outcome, Target};
+use cargo_dockerize::engine::{self, BuildOptions, BuilderChoice, Engine, Target};
+use cargo_dockerize::events::Outcome;
 use cargo_dockerize::events::{BuildEvent, BuildEventKind};
 use serde_json::Value;
 
