@@ -3,8 +3,8 @@
 //! Exit codes (documented in `--help` and README.md): 0 success, 1 error, 2 usage error (clap),
 //! 3 `generate --check` found stale files, 4 a build failed, 5 no Docker engine answered, 130 interrupted.
 
-use crate::context::ArchiveError;
-use crate::engine::EngineError;
+use crate::build::context::ArchiveError;
+use crate::build::engine::EngineError;
 use crate::files::FilesError;
 use crate::plan::PlanError;
 use crate::workspace::WorkspaceError;

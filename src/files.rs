@@ -1,4 +1,4 @@
-//! Writing the generated files, and `--check`.
+//! The generated files on disk: writing them, `--check`, and reading the workspace's `.dockerignore`.
 //!
 //! Takes the rendered Dockerfile and `.dockerignore` and puts them at the workspace root: each through a
 //! temporary file renamed into place, so an interrupted or failed write leaves nothing half-written. Files
@@ -8,8 +8,7 @@
 use camino::{Utf8Path, Utf8PathBuf};
 use std::io::Write as _;
 
-use crate::context::DockerIgnore;
-use crate::dockerfile::GENERATED_MARKER;
+use crate::render::{DockerIgnore, GENERATED_MARKER};
 
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,6 +187,21 @@ pub fn dockerignore_warnings(ignore: Option<&DockerIgnore>) -> Vec<String> {
         );
     }
     warnings
+}
+
+/// Reads `<root>/.dockerignore` if present.
+pub fn read_dockerignore(
+    root: &Utf8Path,
+) -> Result<Option<(String, DockerIgnore)>, std::io::Error> {
+    let path = root.join(".dockerignore");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let parsed = DockerIgnore::parse(&text).map_err(std::io::Error::other)?;
+            Ok(Some((text, parsed)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

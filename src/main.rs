@@ -1,7 +1,7 @@
 //! `cargo-dockerize`: parse, run, print the error chain, exit with the error's code.
 
 use cargo_dockerize::cli::Cli;
-use cargo_dockerize::shell::{Shell, Verbosity};
+use cargo_dockerize::ui::shell::{Shell, Verbosity};
 
 fn main() {
     let cli = Cli::parse_args();

@@ -2,7 +2,7 @@
 //!
 //! `workspace::load` sorts what it reads, but the planner must not depend on that: these tests build a
 //! synthetic [`Workspace`] value (by editing the public fields of a loaded one), shuffle its members,
-//! binaries, native crates and toolchain files with a seeded permutation, and check that `dockerfile::render(&plan::plan(..))` and the `list --format json` document are identical to
+//! binaries, native crates and toolchain files with a seeded permutation, and check that `render::render(&plan::plan(..))` and the `list --format json` document are identical to
 //! those of the sorted workspace. The synthetic workspace also covers what no fixture does on its own:
 //! binaries on musl and glibc builders in one Dockerfile, shared and invalid names, native libraries
 //! that distroless lacks. Its Dockerfile goes through the same structural checks as the fixtures'.
@@ -12,9 +12,11 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use cargo_dockerize::config::{Libc, Linking, Runtime, Selection, Settings};
+use cargo_dockerize::config::{Linking, Selection, Settings};
+use cargo_dockerize::model::{Libc, NativeLink, Runtime};
+use cargo_dockerize::ui::listing;
 use cargo_dockerize::workspace::{self, Package, ToolchainSource, Workspace};
-use cargo_dockerize::{dockerfile, listing, native, plan};
+use cargo_dockerize::{plan, render};
 
 /// A workspace as `workspace::load` gives it, to build the synthetic one from.
 ///
@@ -38,7 +40,7 @@ fn loaded() -> &'static Workspace {
     })
 }
 
-fn package(name: &str, binaries: &[(&str, &[&str])], native: Vec<native::NativeLink>) -> Package {
+fn package(name: &str, binaries: &[(&str, &[&str])], native: Vec<NativeLink>) -> Package {
     let template = loaded()
         .members
         .iter()
@@ -73,8 +75,8 @@ fn package(name: &str, binaries: &[(&str, &[&str])], native: Vec<native::NativeL
     package
 }
 
-fn link(krate: &str, links: &str) -> native::NativeLink {
-    native::classify(krate, Some(links), &[], &[krate]).expect("a native crate")
+fn link(krate: &str, links: &str) -> NativeLink {
+    workspace::classify(krate, Some(links), &[], &[krate]).expect("a native crate")
 }
 
 /// A workspace as `workspace::load` gives it: everything sorted.
@@ -196,7 +198,7 @@ fn outputs(workspace: &Workspace, settings: &Settings) -> (String, String) {
     let mut json = Vec::new();
     listing::write_json(&plan, &mut json).expect("write JSON");
     (
-        dockerfile::render(&plan),
+        render::render(&plan),
         String::from_utf8(json).expect("UTF-8"),
     )
 }
@@ -227,14 +229,10 @@ fn rendering_the_same_plan_twice_is_identical() {
     let workspace = sorted_workspace();
     for (name, settings) in settings() {
         let plan = plan::plan(&workspace, &settings).unwrap();
+        assert_eq!(render::render(&plan), render::render(&plan), "{name}");
         assert_eq!(
-            dockerfile::render(&plan),
-            dockerfile::render(&plan),
-            "{name}"
-        );
-        assert_eq!(
-            dockerfile::dockerignore(&plan.command),
-            dockerfile::dockerignore(&plan.command),
+            render::dockerignore(&plan.command),
+            render::dockerignore(&plan.command),
             "{name}"
         );
     }

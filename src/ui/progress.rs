@@ -12,16 +12,8 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::events::{BuildEvent, BuildEventKind, ImageFailed};
-use crate::report::human_duration;
-
-/// `--message-format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum MessageFormat {
-    /// Progress bars on a terminal, plain lines elsewhere
-    Human,
-    /// One JSON object per line on stdout (see README.md)
-    Json,
-}
+use crate::model::MessageFormat;
+use crate::text::human_duration;
 
 /// How progress is shown, decided once from the flags and the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

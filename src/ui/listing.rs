@@ -7,8 +7,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::native::NativeLink;
+use crate::model::{LibcKind, Linkage, NativeLink};
 use crate::plan::{Image, Plan};
+use crate::text::table;
 
 /// Version of the JSON document; bumped only when a field changes meaning or goes away.
 pub const FORMAT_VERSION: u32 = 1;
@@ -38,8 +39,8 @@ struct BinaryJson<'a> {
     tags: &'a [String],
     builder: &'a str,
     target: &'a str,
-    libc: crate::plan::LibcKind,
-    linkage: crate::native::Linkage,
+    libc: LibcKind,
+    linkage: Linkage,
     runtime: &'a str,
     base_image: &'a str,
     runtime_packages: &'a [String],
@@ -123,27 +124,11 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[&str]| -> String {
-        let mut s = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                s.push_str(cell);
-            } else {
-                s.push_str(&format!("{cell:<w$}  ", w = widths[i]));
-            }
-        }
-        s.trim_end().to_string()
-    };
-    writeln!(out, "{}", line(&header))?;
-    for (row, image) in rows.iter().zip(&plan.images) {
-        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        writeln!(out, "{}", line(&cells))?;
+    let table = table(header, &rows);
+    let mut lines = table.lines();
+    writeln!(out, "{}", lines.next().unwrap_or_default())?;
+    for (line, image) in lines.zip(&plan.images) {
+        writeln!(out, "{line}")?;
         if verbose {
             for reason in &image.reasons {
                 writeln!(out, "    - {reason}")?;

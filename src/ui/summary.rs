@@ -7,36 +7,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::events::{ImageOutcome, Outcome};
-
-/// Docker's way of showing sizes: decimal units, three significant digits.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else if value < 10.0 {
-        format!("{value:.2} {}", UNITS[unit])
-    } else if value < 100.0 {
-        format!("{value:.1} {}", UNITS[unit])
-    } else {
-        format!("{value:.0} {}", UNITS[unit])
-    }
-}
-
-/// `12.3s`, `2m05s`.
-pub fn human_duration(seconds: f64) -> String {
-    if seconds < 60.0 {
-        format!("{seconds:.1}s")
-    } else {
-        let whole = seconds.round() as u64;
-        format!("{}m{:02}s", whole / 60, whole % 60)
-    }
-}
+use crate::text::{human_duration, human_size, table};
 
 /// The table: one row per image, then the totals line.
 pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64) -> String {
@@ -70,37 +41,11 @@ pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64) -> String {
             ],
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |out: &mut String, cells: &[&str]| {
-        let mut text = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            let _ = write!(text, "{cell:<w$}  ", w = widths[i]);
-        }
-        let _ = writeln!(out, "{}", text.trim_end());
-    };
-    line(&mut out, &header);
-    for row in &rows {
-        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        line(&mut out, &cells);
-    }
-    let built = outcomes
-        .iter()
-        .filter(|o| matches!(o.outcome, Outcome::Built(_)))
-        .count();
-    let failed = outcomes
-        .iter()
-        .filter(|o| matches!(o.outcome, Outcome::Failed(_)))
-        .count();
-    let cancelled = outcomes
-        .iter()
-        .filter(|o| matches!(o.outcome, Outcome::Cancelled))
-        .count();
+    let mut out = table(header, &rows);
+    let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|o| f(&o.outcome)).count();
+    let built = count(|o| matches!(o, Outcome::Built(_)));
+    let failed = count(|o| matches!(o, Outcome::Failed(_)));
+    let cancelled = count(|o| matches!(o, Outcome::Cancelled));
     let _ = write!(
         out,
         "built {built} of {} image(s) in {}",
@@ -115,41 +60,6 @@ pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64) -> String {
     }
     out.push('\n');
     out
-}
-
-/// Every image's whole build log, kept while the build runs and written to files at the end, so a CI job can
-/// keep them as artifacts and a failure's full log is there after the 40 lines shown.
-#[derive(Debug, Default)]
-pub struct BuildLogs {
-    lines: std::collections::BTreeMap<String, Vec<String>>,
-}
-
-impl BuildLogs {
-    pub fn record(&mut self, event: &crate::events::BuildEvent) {
-        let lines = self.lines.entry(event.image.clone()).or_default();
-        if let Some(line) = crate::progress::plain_line(event, true) {
-            lines.push(format!("[{:7.1}s] {}", event.elapsed, line.trim_start()));
-        }
-        if let crate::events::BuildEventKind::ImageFailed(failed) = &event.kind {
-            lines.extend(
-                crate::progress::failure_text(&event.image, failed)
-                    .lines()
-                    .map(str::to_string),
-            );
-        }
-    }
-
-    /// Writes `<dir>/<image>.log` for every image; returns the files written.
-    pub fn write(&self, dir: &camino::Utf8Path) -> std::io::Result<Vec<camino::Utf8PathBuf>> {
-        std::fs::create_dir_all(dir)?;
-        let mut written = Vec::new();
-        for (image, lines) in &self.lines {
-            let path = dir.join(format!("{image}.log"));
-            std::fs::write(&path, lines.join("\n") + "\n")?;
-            written.push(path);
-        }
-        Ok(written)
-    }
 }
 
 /// The last line of `--message-format json`: the same story as the table.
@@ -212,15 +122,6 @@ pub fn summary_json(outcomes: &[ImageOutcome], wall_seconds: f64) -> SummaryJson
 mod tests {
     use super::*;
     use crate::events::{ImageBuilt, ImageFailed};
-
-    #[test]
-    fn sizes_and_durations_read_like_docker() {
-        assert_eq!(human_size(999), "999 B");
-        assert_eq!(human_size(1_642_765), "1.64 MB");
-        assert_eq!(human_size(31_400_000), "31.4 MB");
-        assert_eq!(human_duration(3.21), "3.2s");
-        assert_eq!(human_duration(125.0), "2m05s");
-    }
 
     #[test]
     fn summary_has_a_row_per_image_and_a_total() {

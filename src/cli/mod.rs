@@ -7,11 +7,9 @@
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{
-    self, Features, Libc, Linking, Platform, Runtime, Selection, Settings, TestStage,
-};
-use crate::engine::BuilderChoice;
-use crate::progress::MessageFormat;
+use crate::model::{BuilderChoice, ColorChoice, Libc, MessageFormat, Platform, Runtime};
+
+mod settings;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -190,13 +188,6 @@ pub struct CommonArgs {
     pub color: ColorChoice,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
 #[derive(Debug, Args, Clone, Default)]
 pub struct GenerateArgs {
     /// Write nothing; exit 3 with a diff when the files on disk differ from what would be generated
@@ -325,41 +316,6 @@ impl Cli {
         }
         let CargoCli::Dockerize(cli) = CargoCli::parse_from(args);
         cli
-    }
-
-    /// The settings every step after the command line reads.
-    pub fn settings(&self) -> Settings {
-        let c = &self.common;
-        Settings {
-            selection: Selection {
-                packages: c.packages.clone(),
-                workspace: c.workspace,
-                exclude: c.exclude.clone(),
-                bins: c.bins.clone(),
-            },
-            features: Features {
-                features: config::split_features(&c.features),
-                all_features: c.all_features,
-                no_default_features: c.no_default_features,
-            },
-            profile: c.profile.clone(),
-            libc: c.libc,
-            runtime: c.runtime.clone(),
-            linking: if c.static_glibc {
-                Linking::Static
-            } else {
-                Linking::Auto
-            },
-            platform: c.platform.unwrap_or_default(),
-            test_stage: if c.no_test_stage {
-                TestStage::Omit
-            } else {
-                TestStage::Include
-            },
-            tags: (!self.build.tags.is_empty()).then(|| self.build.tags.clone()),
-            registry: self.build.registry.clone(),
-            git_sha: None,
-        }
     }
 }
 

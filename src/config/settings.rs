@@ -1,10 +1,14 @@
-//! The user's choices, resolved: [`Settings`].
+//! What the command line chose, as typed values: [`Settings`].
 //!
-//! Takes what the command line said (and, later, `[*.metadata.dockerize]` tables) and gives one value that the
-//! planner reads. Every choice that shapes the Dockerfile lives here as a typed value — modes are enums, not
-//! bools — so the planner never looks at flags, the environment or files.
+//! The command line (`cli::settings`) fills it; the layering reads the flags that override the manifests' tables,
+//! and the planner the rest. Modes are enums, not bools, so the planner never looks at flags, the environment
+//! or files. [`Settings::regenerate_command`] spells it back as the flags that reproduce it, for the Dockerfile's
+//! header; the command line's tests check that the two directions agree.
 
 use serde::Serialize;
+
+use crate::model::{Libc, Platform, Runtime};
+use crate::text::shell_word;
 
 /// Everything the planner needs to know about what the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -73,18 +77,6 @@ pub struct Features {
     pub no_default_features: bool,
 }
 
-/// `--libc`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Libc {
-    /// musl where nothing links a native library dynamically, else glibc
-    Auto,
-    /// a static musl binary (`<arch>-unknown-linux-musl`)
-    Musl,
-    /// glibc (`<arch>-unknown-linux-gnu`)
-    Gnu,
-}
-
 /// `--static`: whether a glibc binary is linked with `-C target-feature=+crt-static`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -93,101 +85,6 @@ pub enum Linking {
     Auto,
     /// glibc binaries too are static (`+crt-static`), so they run on `scratch`.
     Static,
-}
-
-/// `--runtime`: the base image of every runtime stage. Serialised as written (`auto`, `ghcr.io/acme/base:1`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Runtime {
-    /// `scratch` for static binaries, distroless `cc` for dynamic ones, Debian slim when a library is missing there.
-    Auto,
-    Scratch,
-    Distroless,
-    DebianSlim,
-    /// Any image reference.
-    Image(String),
-}
-
-impl std::str::FromStr for Runtime {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "auto" => Self::Auto,
-            "scratch" => Self::Scratch,
-            "distroless" => Self::Distroless,
-            "debian-slim" => Self::DebianSlim,
-            "" => return Err("the runtime image must not be empty".into()),
-            other if other.chars().any(char::is_whitespace) => {
-                return Err(format!("`{other}` is not an image reference"))
-            }
-            other => Self::Image(other.to_string()),
-        })
-    }
-}
-
-impl Serialize for Runtime {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl std::fmt::Display for Runtime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Auto => "auto",
-            Self::Scratch => "scratch",
-            Self::Distroless => "distroless",
-            Self::DebianSlim => "debian-slim",
-            Self::Image(image) => image,
-        })
-    }
-}
-
-/// The one platform the images are built for (multi-platform comes later; see DESIGN.md §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub enum Platform {
-    #[default]
-    LinuxAmd64,
-    LinuxArm64,
-}
-
-impl Platform {
-    /// The Docker name, `linux/amd64`.
-    pub fn docker_name(self) -> &'static str {
-        match self {
-            Self::LinuxAmd64 => "linux/amd64",
-            Self::LinuxArm64 => "linux/arm64",
-        }
-    }
-
-    /// The Rust architecture of the target triple.
-    pub fn rust_arch(self) -> &'static str {
-        match self {
-            Self::LinuxAmd64 => "x86_64",
-            Self::LinuxArm64 => "aarch64",
-        }
-    }
-
-    /// The target triple for this platform and libc.
-    pub fn triple(self, musl: bool) -> String {
-        format!(
-            "{}-unknown-linux-{}",
-            self.rust_arch(),
-            if musl { "musl" } else { "gnu" }
-        )
-    }
-}
-
-impl std::str::FromStr for Platform {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "linux/amd64" | "linux/x86_64" => Ok(Self::LinuxAmd64),
-            "linux/arm64" | "linux/aarch64" | "linux/arm64/v8" => Ok(Self::LinuxArm64),
-            other => Err(format!(
-                "unsupported platform `{other}`: expected `linux/amd64` or `linux/arm64`"
-            )),
-        }
-    }
 }
 
 /// Whether the Dockerfile carries a `test` stage (`cargo test --locked`) for CI to target.
@@ -199,17 +96,6 @@ pub enum TestStage {
 }
 
 impl Settings {
-    /// The flags that override the manifests' tables for every binary.
-    pub fn flag_layer(&self) -> crate::metadata::FlagLayer {
-        crate::metadata::FlagLayer {
-            runtime: self.runtime.clone(),
-            libc: self.libc,
-            static_: self.linking == Linking::Static,
-            profile: self.profile.clone(),
-            tags: self.tags.clone(),
-        }
-    }
-
     /// The `cargo dockerize generate ...` line that regenerates the same Dockerfile, for its header.
     ///
     /// Only flags that change the Dockerfile appear, in a fixed order, so that the header is deterministic.
@@ -251,12 +137,7 @@ impl Settings {
             words.extend(["--profile".into(), profile.clone()]);
         }
         if let Some(libc) = self.libc {
-            let libc = match libc {
-                Libc::Auto => "auto",
-                Libc::Musl => "musl",
-                Libc::Gnu => "gnu",
-            };
-            words.extend(["--libc".into(), libc.into()]);
+            words.extend(["--libc".into(), libc.as_str().into()]);
         }
         if self.linking == Linking::Static {
             words.push("--static".into());
@@ -271,16 +152,8 @@ impl Settings {
             words.push("--no-test-stage".into());
         }
         words
-            .into_iter()
-            .map(|w| {
-                if w.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./:,=@".contains(c))
-                {
-                    w
-                } else {
-                    format!("'{}'", w.replace('\'', r"'\''"))
-                }
-            })
+            .iter()
+            .map(|w| shell_word(w))
             .collect::<Vec<_>>()
             .join(" ")
     }

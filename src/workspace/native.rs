@@ -6,35 +6,7 @@
 //! Pure knowledge: no I/O, no Cargo. Unknown crates with a `links` key are assumed to compile their C code
 //! themselves (as `ring` or `zstd-sys` do by default) and so to link statically; `list` says so.
 
-use serde::Serialize;
-
-/// How one native crate of a binary's dependency closure links.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct NativeLink {
-    /// The `-sys` crate, e.g. `openssl-sys`.
-    pub krate: String,
-    /// Its `links` key, e.g. `openssl`.
-    pub links: Option<String>,
-    /// Whether the final binary needs a shared library at run time.
-    pub linkage: Linkage,
-    /// Debian packages the builder needs to compile and link it.
-    pub build_packages: Vec<String>,
-    /// Debian packages the runtime needs (empty when linked statically).
-    pub runtime_packages: Vec<String>,
-    /// Shared libraries (sonames) the binary will load, for the runtime check.
-    pub libraries: Vec<String>,
-    /// One line saying why, for `list`.
-    pub note: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Linkage {
-    /// Links a system shared library: needs glibc and the library in the runtime image.
-    Dynamic,
-    /// Compiles and links its C sources into the binary.
-    Static,
-}
+use crate::model::{BuildTool, Linkage, NativeLink};
 
 /// A known `-sys` crate: which feature makes it bundle its sources, and which Debian packages it needs.
 struct Known {
@@ -174,16 +146,6 @@ pub fn classify(
             note: format!("`{krate}` builds its bundled sources and links them statically"),
         }
     })
-}
-
-/// A tool a build script runs on the builder (not linked into the binary).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct BuildTool {
-    /// The crate whose build needs it, e.g. `prost-build`.
-    pub krate: String,
-    /// Debian packages that provide it.
-    pub packages: Vec<String>,
-    pub note: String,
 }
 
 /// Build-time tools, by the crate that needs them: (crate, packages, crate that makes it unnecessary).

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::cli::ColorChoice;
+use crate::model::ColorChoice;
 
 /// Verbosity, from `-q`/`-v`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,0 +1,236 @@
+//! The Docker engine, through bollard: connect, and build every image of the plan, `jobs` at a time.
+//!
+//! Takes the [`Plan`], the packed build context and the build options, and gives [`BuildEvent`]s on a channel
+//! and one [`ImageOutcome`] per image. One target's build is [`super::target`]; the translation of the engine's
+//! progress into events is [`super::translate`].
+//!
+//! Verified on Docker Engine 20.10, this tool's floor: BuildKit needs a unique session per build; the shared
+//! stages of concurrent builds run once; dropping a build's stream cancels it in the engine, which is how
+//! Ctrl-C and `--keep-going`-less failures stop builds in flight, before any tag is written.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bollard::Docker;
+use tokio::sync::{mpsc, Semaphore};
+
+use super::target::build_one;
+use crate::events::{BuildEvent, ImageOutcome, Outcome};
+use crate::model::{BuilderChoice, BuilderKind};
+use crate::plan::Plan;
+
+/// A connected engine.
+pub struct Engine {
+    docker: Docker,
+    pub kind: BuilderKind,
+    /// Where we connected, for messages: `DOCKER_HOST` or the default socket.
+    pub host: String,
+    /// `Docker Engine 20.10.24`, or what the engine calls itself.
+    pub description: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("no Docker engine answered at `{host}`")]
+    NoEngine {
+        host: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    #[error("failed to tag image `{image}` as `{tag}`")]
+    Tag {
+        image: String,
+        tag: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+}
+
+impl EngineError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NoEngine { .. } => Some(
+                "start Docker (e.g. `sudo systemctl start docker`), or set DOCKER_HOST to an engine that answers; the Dockerfile is written, so `docker build --target <binary> .` works once one runs"
+                    .into(),
+            ),
+            Self::Tag { .. } => None,
+        }
+    }
+}
+
+/// The engine's address as a user would name it.
+pub fn docker_host() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+}
+
+/// Connects (following `DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`), negotiates the API version and
+/// picks the builder. An unreachable engine surfaces here, not in the middle of a build.
+pub async fn connect(choice: BuilderChoice) -> Result<Engine, EngineError> {
+    let host = docker_host();
+    let no_engine = |source| EngineError::NoEngine {
+        host: host.clone(),
+        source,
+    };
+    let docker = Docker::connect_with_defaults().map_err(no_engine)?;
+    let docker = docker.negotiate_version().await.map_err(no_engine)?;
+    let version = docker.version().await.map_err(no_engine)?;
+    let components: Vec<String> = version
+        .components
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    // Podman's Docker-compatible API answers /build but has no BuildKit session endpoint.
+    let podman = components
+        .iter()
+        .any(|c| c.to_lowercase().contains("podman"));
+    let kind = match choice {
+        BuilderChoice::Buildkit => BuilderKind::BuildKit,
+        BuilderChoice::Classic => BuilderKind::Classic,
+        BuilderChoice::Auto if podman => BuilderKind::Classic,
+        BuilderChoice::Auto => BuilderKind::BuildKit,
+    };
+    // Docker names its daemon component "Engine"; Podman "Podman Engine".
+    let name = match components.first().map(String::as_str) {
+        None | Some("Engine") => "Docker Engine".to_string(),
+        Some(other) => other.to_string(),
+    };
+    Ok(Engine {
+        docker,
+        kind,
+        host,
+        description: format!("{name} {}", version.version.unwrap_or_default())
+            .trim()
+            .to_string(),
+    })
+}
+
+/// How to build, beyond the plan.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub no_cache: bool,
+    pub build_args: BTreeMap<String, String>,
+    /// Passed to the engine only when the user chose a platform.
+    pub platform: Option<String>,
+    /// Builds at once.
+    pub jobs: usize,
+    pub keep_going: bool,
+}
+
+/// Builds every image of the plan, `jobs` at a time, sending events as they come. Returns when all are done,
+/// one failed (without `keep_going`), or `interrupt` resolves (Ctrl-C): then builds in flight are dropped,
+/// which cancels them in the engine.
+pub async fn build_all(
+    engine: &Engine,
+    plan: &Plan,
+    context: bytes::Bytes,
+    options: &BuildOptions,
+    events: mpsc::UnboundedSender<BuildEvent>,
+    started: Instant,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> (Vec<ImageOutcome>, bool) {
+    let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for image in &plan.images {
+        let docker = engine.docker.clone();
+        let image = image.clone();
+        let target = Target {
+            stage: image.stage.clone(),
+            tags: image.tags.clone(),
+        };
+        let context = context.clone();
+        let options = options.clone();
+        let events = events.clone();
+        let permits = permits.clone();
+        let kind = engine.kind;
+        tasks.spawn(async move {
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            let outcome =
+                build_one(&docker, kind, &target, context, &options, &events, started).await;
+            ImageOutcome {
+                stage: image.stage.clone(),
+                binary: image.binary.clone(),
+                outcome,
+            }
+        });
+    }
+    drop(events);
+    let mut outcomes: HashMap<String, ImageOutcome> = HashMap::new();
+    let mut interrupted = false;
+    tokio::pin!(interrupt);
+    loop {
+        tokio::select! {
+            next = tasks.join_next() => {
+                let Some(joined) = next else { break };
+                let Ok(result) = joined else { continue };
+                let failed = matches!(result.outcome, Outcome::Failed(_));
+                outcomes.insert(result.stage.clone(), result);
+                if failed && !options.keep_going {
+                    tasks.abort_all();
+                }
+            }
+            () = &mut interrupt, if !interrupted => {
+                interrupted = true;
+                tasks.abort_all();
+            }
+        }
+    }
+    let ordered = plan
+        .images
+        .iter()
+        .map(|image| {
+            outcomes.remove(&image.stage).unwrap_or(ImageOutcome {
+                stage: image.stage.clone(),
+                binary: image.binary.clone(),
+                outcome: Outcome::Cancelled,
+            })
+        })
+        .collect();
+    (ordered, interrupted)
+}
+
+/// One target to build: a stage of the Dockerfile in the context, and the tags its image gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub stage: String,
+    /// The first is applied by the build, the others with `tag_image` once it succeeded.
+    pub tags: Vec<String>,
+}
+
+/// Builds one target of the Dockerfile in `context` (a tar with a `Dockerfile` at its root), sending events
+/// as they come. Public for the benchmarks, which build other Dockerfiles through the same path.
+pub async fn build_target(
+    engine: &Engine,
+    target: &Target,
+    context: bytes::Bytes,
+    options: &BuildOptions,
+    events: &mpsc::UnboundedSender<BuildEvent>,
+    started: Instant,
+) -> Outcome {
+    build_one(
+        &engine.docker,
+        engine.kind,
+        target,
+        context,
+        options,
+        events,
+        started,
+    )
+    .await
+}
+
+/// An error and its causes on one line: bollard hides the useful part (connection refused) in `source()`.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

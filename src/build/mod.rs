@@ -1,0 +1,12 @@
+//! Building the images: the build context packed as a tar, the engine driven through bollard, and the engine's
+//! progress translated into [`crate::events::BuildEvent`]s.
+//!
+//! Takes the plan, the rendered Dockerfile and the build options; gives events on a channel and one outcome per
+//! image. The only module that talks to the engine or knows bollard's types; the reporter sees the events only.
+
+pub mod context;
+pub mod engine;
+mod target;
+mod translate;
+
+pub use translate::{ClassicTracker, VertexTracker};

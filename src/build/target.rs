@@ -1,0 +1,229 @@
+//! One target of the Dockerfile built through the engine: the request, the progress stream translated into
+//! events, then the extra tags and the size once the image exists.
+//!
+//! Dropping the future drops the engine's stream, which cancels the build in the engine before any tag is
+//! written: that is how Ctrl-C and a failing sibling stop a build in flight.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use bollard::models::{BuildInfo, BuildInfoAux};
+use bollard::query_parameters::{
+    BuildImageOptions, BuildImageOptionsBuilder, BuilderVersion, TagImageOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::{Stream, StreamExt};
+use tokio::sync::mpsc;
+
+use super::engine::{error_chain, BuildOptions, EngineError, Target};
+use super::translate::{ClassicTracker, VertexTracker};
+use crate::events::{BuildEvent, BuildEventKind, ImageBuilt, ImageFailed, Outcome, Step};
+use crate::model::BuilderKind;
+use crate::reference;
+
+/// Builds `target`, sending events as they come, and says how it ended.
+pub(super) async fn build_one(
+    docker: &Docker,
+    kind: BuilderKind,
+    target: &Target,
+    context: bytes::Bytes,
+    options: &BuildOptions,
+    events: &mpsc::UnboundedSender<BuildEvent>,
+    started: Instant,
+) -> Outcome {
+    let began = Instant::now();
+    let send = |event: BuildEventKind| {
+        let _ = events.send(BuildEvent {
+            image: target.stage.clone(),
+            elapsed: started.elapsed().as_secs_f64(),
+            kind: event,
+        });
+    };
+    send(BuildEventKind::BuildStarted {
+        target: target.stage.clone(),
+        tags: target.tags.clone(),
+    });
+    let request = request(kind, target, options, started);
+    let stream = docker.build_image(request, None, Some(bollard::body_full(context)));
+    let followed = follow(stream, &send).await;
+    let seconds = began.elapsed().as_secs_f64();
+    let fail = |message: String, failed_step: Option<(Step, Vec<String>)>| {
+        let (step, log_tail) = failed_step.map_or((None, Vec::new()), |(s, t)| (Some(s), t));
+        let failed = ImageFailed {
+            message,
+            step,
+            log_tail,
+            seconds,
+        };
+        send(BuildEventKind::ImageFailed(failed.clone()));
+        Outcome::Failed(failed)
+    };
+    if let Some(message) = followed.failure.clone() {
+        return fail(message, followed.failed_step(kind));
+    }
+    let Some(id) = followed.image_id.clone() else {
+        return fail(
+            "the engine ended the build without an image id".into(),
+            None,
+        );
+    };
+    if let Err(error) = tag_the_rest(docker, &id, &target.tags).await {
+        return fail(error_chain(&error), None);
+    }
+    let (steps_total, steps_cached) = followed.counts(kind);
+    let built = ImageBuilt {
+        size: image_size(docker, &id).await,
+        id,
+        tags: target.tags.clone(),
+        seconds,
+        steps_total,
+        steps_cached,
+    };
+    send(BuildEventKind::ImageBuilt(built.clone()));
+    Outcome::Built(built)
+}
+
+/// The engine's build request: the target, the first tag, the build arguments, and the builder with a session
+/// unique to this build (BuildKit requires one per build).
+fn request(
+    kind: BuilderKind,
+    target: &Target,
+    options: &BuildOptions,
+    started: Instant,
+) -> BuildImageOptions {
+    let session = format!(
+        "cargo-dockerize-{}-{}-{}",
+        std::process::id(),
+        target.stage,
+        started.elapsed().as_nanos()
+    );
+    let build_args: HashMap<&str, String> = options
+        .build_args
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    let first_tag = target
+        .tags
+        .first()
+        .cloned()
+        .unwrap_or_else(|| format!("{}:latest", target.stage));
+    let mut builder = BuildImageOptionsBuilder::new()
+        .dockerfile("Dockerfile")
+        .t(&first_tag)
+        .target(&target.stage)
+        .buildargs(&build_args)
+        .nocache(options.no_cache)
+        .rm(true)
+        .forcerm(true);
+    builder = match kind {
+        BuilderKind::BuildKit => builder
+            .version(BuilderVersion::BuilderBuildKit)
+            .session(&session),
+        BuilderKind::Classic => builder.version(BuilderVersion::BuilderV1),
+    };
+    if let Some(platform) = &options.platform {
+        builder = builder.platform(platform);
+    }
+    builder.build()
+}
+
+/// What the engine's stream said, once it ended.
+#[derive(Default)]
+struct Followed {
+    vertexes: VertexTracker,
+    classic: ClassicTracker,
+    image_id: Option<String>,
+    failure: Option<String>,
+}
+
+impl Followed {
+    fn counts(&self, kind: BuilderKind) -> (usize, usize) {
+        match kind {
+            BuilderKind::BuildKit => self.vertexes.counts(),
+            BuilderKind::Classic => self.classic.counts(),
+        }
+    }
+
+    fn failed_step(&self, kind: BuilderKind) -> Option<(Step, Vec<String>)> {
+        match kind {
+            BuilderKind::BuildKit => self.vertexes.failed_step(),
+            BuilderKind::Classic => self.classic.current_step(),
+        }
+    }
+}
+
+/// Reads the engine's stream to its end, sending an event for every change it reports.
+async fn follow(
+    stream: impl Stream<Item = Result<BuildInfo, bollard::errors::Error>>,
+    send: &impl Fn(BuildEventKind),
+) -> Followed {
+    futures_util::pin_mut!(stream);
+    let mut followed = Followed::default();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(BuildInfo {
+                aux: Some(BuildInfoAux::BuildKit(status)),
+                ..
+            }) => followed.vertexes.update(&status).into_iter().for_each(send),
+            Ok(BuildInfo {
+                aux: Some(BuildInfoAux::Default(id)),
+                ..
+            }) => followed.image_id = id.id.or(followed.image_id),
+            Ok(BuildInfo {
+                stream: Some(text), ..
+            }) => followed.classic.update(&text).into_iter().for_each(send),
+            Ok(BuildInfo {
+                error_detail: Some(detail),
+                ..
+            }) => followed.failure = detail.message.or(followed.failure),
+            Ok(_) => {}
+            // bollard 0.21's line decoder can end a finished build's stream with a lone `\r`, reported as
+            // "bytes remaining on stream": once the image id has arrived, that is the end, not a failure.
+            Err(bollard::errors::Error::IOError { err })
+                if followed.image_id.is_some()
+                    && err.to_string().contains("bytes remaining on stream") =>
+            {
+                break;
+            }
+            Err(error) => {
+                followed.failure = Some(match error {
+                    bollard::errors::Error::DockerStreamError { error } => error,
+                    other => error_chain(&other),
+                });
+                break;
+            }
+        }
+    }
+    followed
+}
+
+/// The build applies the first tag; the others are added once it succeeded.
+async fn tag_the_rest(docker: &Docker, id: &str, tags: &[String]) -> Result<(), EngineError> {
+    for tag in tags.iter().skip(1) {
+        let (repo, tag_name) = reference::split_tag(tag);
+        let options = TagImageOptionsBuilder::new()
+            .repo(repo)
+            .tag(tag_name)
+            .build();
+        docker
+            .tag_image(id, Some(options))
+            .await
+            .map_err(|source| EngineError::Tag {
+                image: id.to_string(),
+                tag: tag.clone(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+/// The image's size as the engine reports it; 0 when it cannot say.
+async fn image_size(docker: &Docker, id: &str) -> u64 {
+    docker
+        .inspect_image(id)
+        .await
+        .ok()
+        .and_then(|i| i.size)
+        .unwrap_or_default()
+        .max(0) as u64
+}

@@ -1,0 +1,239 @@
+//! `build`, the default command: generate the files, pack the context, build every image through the engine with
+//! live progress, keep the logs, and summarise.
+
+use std::io::IsTerminal as _;
+use std::time::Instant;
+
+use camino::Utf8PathBuf;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::generate::{generate, read_dockerignore};
+use crate::build::{context, engine};
+use crate::cli::{BuildArgs, Cli, GenerateArgs};
+use crate::error::Error;
+use crate::events::{BuildEvent, ImageOutcome, Outcome};
+use crate::model::{BuilderKind, MessageFormat};
+use crate::plan::Plan;
+use crate::render;
+use crate::text::human_size;
+use crate::ui::logs::BuildLogs;
+use crate::ui::progress::{ProgressStyleKind, Reporter};
+use crate::ui::shell::{Shell, Verbosity};
+use crate::ui::summary;
+
+/// What the builds left: one outcome per image, whether Ctrl-C stopped them, the wall time, the logs.
+struct Builds {
+    outcomes: Vec<ImageOutcome>,
+    interrupted: bool,
+    wall: f64,
+    logs: BuildLogs,
+}
+
+/// Generates, builds every image of the plan, and reports; a failed or cancelled image is an error.
+pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
+    let args = &cli.build;
+    if args.dry_run {
+        dry_run(plan)?;
+        return Ok(0);
+    }
+    generate(plan, &GenerateArgs::default(), shell)?;
+    let archive = pack(plan, shell)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let options = engine::BuildOptions {
+        no_cache: args.no_cache,
+        build_args: args.build_args.iter().cloned().collect(),
+        platform: cli.common.platform.map(|p| p.docker_name().to_string()),
+        jobs: 0,
+        keep_going: args.keep_going,
+    };
+    let result = runtime.block_on(run_builds(plan, args, options, archive, shell));
+    // Builds were dropped on interrupt; shutting down now ends any session task still open.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    report(plan, args.message_format, result?, shell)
+}
+
+/// The build context as the engine receives it: the workspace's files that `.dockerignore` keeps, and the
+/// rendered Dockerfile from memory.
+fn pack(plan: &Plan, shell: &mut Shell) -> Result<bytes::Bytes, Error> {
+    let ignore = read_dockerignore(plan)?
+        .map(|(_, parsed)| parsed)
+        .unwrap_or_default();
+    let dockerfile = render::render(plan);
+    let subtrees: Vec<Utf8PathBuf> = std::iter::once(plan.context.workspace_dir.clone())
+        .chain(plan.context.path_packages.iter().cloned())
+        .collect();
+    let (archive, stats) = context::archive(
+        &plan.context.root,
+        &subtrees,
+        &ignore,
+        &dockerfile,
+        std::slice::from_ref(&plan.target_dir),
+    )?;
+    shell.status(
+        "Packed",
+        format!(
+            "build context: {} files, {}",
+            stats.files,
+            human_size(stats.bytes)
+        ),
+    );
+    Ok(bytes::Bytes::from(archive))
+}
+
+/// Connects, builds every image `jobs` at a time with a reporter following the events, until all are done or
+/// Ctrl-C.
+async fn run_builds(
+    plan: &Plan,
+    args: &BuildArgs,
+    mut options: engine::BuildOptions,
+    archive: bytes::Bytes,
+    shell: &mut Shell,
+) -> Result<Builds, Error> {
+    let engine = engine::connect(args.builder).await?;
+    announce(&engine, plan, shell);
+    options.jobs = match (args.jobs, engine.kind) {
+        (Some(n), _) => n.get(),
+        (None, BuilderKind::BuildKit) => plan.images.len(),
+        (None, BuilderKind::Classic) => 1,
+    };
+    let (events, reporter) = spawn_reporter(args.message_format, shell);
+    let started = Instant::now();
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let (outcomes, interrupted) =
+        engine::build_all(&engine, plan, archive, &options, events, started, interrupt).await;
+    let logs = reporter.await.unwrap_or_default();
+    Ok(Builds {
+        outcomes,
+        interrupted,
+        wall: started.elapsed().as_secs_f64(),
+        logs,
+    })
+}
+
+/// Says which engine and builder run the builds; the classic builder gets a warning, as it builds more.
+fn announce(engine: &engine::Engine, plan: &Plan, shell: &mut Shell) {
+    let builder = match engine.kind {
+        BuilderKind::BuildKit => "BuildKit",
+        BuilderKind::Classic => {
+            shell.warn(format!(
+                "{} has no BuildKit: building with the classic builder, which runs every stage before each target",
+                engine.description
+            ));
+            "the classic builder"
+        }
+    };
+    shell.status(
+        "Building",
+        format!(
+            "{} image(s) with {builder} on {} ({})",
+            plan.images.len(),
+            engine.description,
+            engine.host
+        ),
+    );
+}
+
+/// The reporter runs on its own thread, reading events until the builds drop the sender; it keeps the logs.
+fn spawn_reporter(
+    format: MessageFormat,
+    shell: &Shell,
+) -> (mpsc::UnboundedSender<BuildEvent>, JoinHandle<BuildLogs>) {
+    let verbose = shell.verbosity() >= Verbosity::Verbose;
+    let style = ProgressStyleKind::detect(
+        format,
+        shell.verbosity() == Verbosity::Quiet,
+        std::io::stderr().is_terminal(),
+        std::env::var_os("CI").is_some(),
+    );
+    let out: Box<dyn std::io::Write + Send> = match style {
+        ProgressStyleKind::Json => Box::new(std::io::stdout()),
+        _ => Box::new(std::io::stderr()),
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let handle = tokio::task::spawn_blocking(move || {
+        let mut reporter = Reporter::new(style, verbose, out);
+        let mut logs = BuildLogs::default();
+        while let Some(event) = rx.blocking_recv() {
+            reporter.handle(&event);
+            logs.record(&event);
+        }
+        reporter.finish();
+        logs
+    });
+    (tx, handle)
+}
+
+/// Writes the logs, prints the summary (a table, or the closing JSON line), and turns failures into the error.
+fn report(
+    plan: &Plan,
+    format: MessageFormat,
+    builds: Builds,
+    shell: &mut Shell,
+) -> Result<i32, Error> {
+    let Builds {
+        outcomes,
+        interrupted,
+        wall,
+        logs,
+    } = builds;
+    let log_dir = plan.target_dir.join("dockerize").join("logs");
+    match logs.write(&log_dir) {
+        Ok(_) => shell.status("Logs", format!("{log_dir}/<image>.log")),
+        Err(error) => shell.warn(format!(
+            "failed to write the build logs to `{log_dir}`: {error}"
+        )),
+    }
+    if format == MessageFormat::Json {
+        let summary = summary::summary_json(&outcomes, wall);
+        let line = serde_json::to_string(&summary).expect("the summary always serialises");
+        println!("{line}");
+    } else if shell.verbosity() != Verbosity::Quiet {
+        shell.raw(&summary::summary(&outcomes, wall));
+    }
+    if interrupted {
+        return Err(Error::Interrupted);
+    }
+    let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|o| f(&o.outcome)).count();
+    let failed = count(|o| matches!(o, Outcome::Failed(_)));
+    let cancelled = count(|o| matches!(o, Outcome::Cancelled));
+    if failed + cancelled > 0 {
+        return Err(Error::BuildFailed {
+            failed,
+            cancelled,
+            total: outcomes.len(),
+            log_dir,
+        });
+    }
+    Ok(0)
+}
+
+/// `--dry-run`: the stages, targets and tags, on stdout; nothing written, no engine contacted.
+fn dry_run(plan: &Plan) -> Result<(), Error> {
+    use std::io::Write as _;
+    let mut text = format!(
+        "dockerfile: {} (not written: --dry-run)\nstages: {}\nimages:\n",
+        plan.root.join("Dockerfile"),
+        plan.stage_names().join(" ")
+    );
+    for image in &plan.images {
+        text.push_str(&format!(
+            "  --target {:<16} {} on {} [{}]\n",
+            image.stage,
+            image.triple,
+            image.runtime.image(),
+            image.tags.join(", ")
+        ));
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(Error::Stdout)
+}

@@ -1,0 +1,86 @@
+//! `generate`: render the plan, then write the files or, with `--check`, compare them with the files on disk.
+
+use crate::cli::GenerateArgs;
+use crate::error::Error;
+use crate::files;
+use crate::plan::Plan;
+use crate::render::{self, GENERATED_MARKER};
+use crate::ui::shell::Shell;
+
+/// Writes (or checks) the Dockerfile and `.dockerignore`, after the plan's notes.
+pub fn generate(plan: &Plan, args: &GenerateArgs, shell: &mut Shell) -> Result<i32, Error> {
+    let dockerfile = render::render(plan);
+    for note in &plan.notes {
+        shell.note(note);
+    }
+    for skipped in &plan.skipped {
+        shell.note(format!(
+            "skipping binary `{}` of `{}`: {}",
+            skipped.binary, skipped.package, skipped.reason
+        ));
+    }
+    if args.check {
+        return check(plan, &dockerfile, shell);
+    }
+    write(plan, &dockerfile, args.force, shell)?;
+    let stages: Vec<&str> = plan.images.iter().map(|i| i.stage.as_str()).collect();
+    shell.status(
+        "Planned",
+        format!("{} image(s): {}", plan.images.len(), stages.join(", ")),
+    );
+    Ok(0)
+}
+
+/// `--check`: exit 0 when the Dockerfile on disk is what would be written, else show the diff.
+fn check(plan: &Plan, dockerfile: &str, shell: &mut Shell) -> Result<i32, Error> {
+    let drifts = files::check(&plan.root, dockerfile)?;
+    if drifts.is_empty() {
+        shell.status("Fresh", plan.root.join("Dockerfile"));
+        return Ok(0);
+    }
+    for drift in &drifts {
+        shell.raw(&drift.diff);
+    }
+    Err(Error::Stale {
+        count: drifts.len(),
+    })
+}
+
+/// Writes both files, saying what happened to each; a kept `.dockerignore` is checked for what it lets in.
+fn write(plan: &Plan, dockerfile: &str, force: bool, shell: &mut Shell) -> Result<(), Error> {
+    let dockerignore = render::dockerignore(&plan.command);
+    let existing = read_dockerignore(plan)?;
+    let outcomes = files::write(&plan.root, dockerfile, &dockerignore, force)?;
+    for outcome in &outcomes {
+        match outcome {
+            files::Outcome::Written(path) => shell.status("Wrote", path),
+            files::Outcome::Unchanged(path) => shell.status("Unchanged", path),
+            files::Outcome::Kept(path) => {
+                let ours = existing
+                    .as_ref()
+                    .is_some_and(|(text, _)| text.starts_with(GENERATED_MARKER));
+                let whose = if ours {
+                    "written by an earlier run and left as it is"
+                } else {
+                    "yours"
+                };
+                shell.status("Kept", format!("{path} ({whose}; --force replaces it)"));
+                let parsed = existing.as_ref().map(|(_, parsed)| parsed);
+                for warning in files::dockerignore_warnings(parsed) {
+                    shell.warn(warning);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The workspace's `.dockerignore`, its text and its parsed rules, when it has one.
+pub(super) fn read_dockerignore(
+    plan: &Plan,
+) -> Result<Option<(String, render::DockerIgnore)>, Error> {
+    files::read_dockerignore(&plan.root).map_err(|source| Error::DockerIgnore {
+        path: plan.root.join(".dockerignore"),
+        source,
+    })
+}

@@ -1,0 +1,75 @@
+//! The commands: `generate`, `list`, `config` and `build` (the default), each from the parsed command line to an
+//! exit code.
+//!
+//! Here the steps meet: the command line gives [`crate::config::Settings`], the workspace is loaded, the plan made,
+//! and each command renders, writes, lists or builds it. Errors travel up as the one top-level [`Error`], whose
+//! exit code `main` uses.
+
+mod build;
+mod generate;
+mod list;
+
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+use crate::ui::shell::Shell;
+use crate::{plan, workspace};
+
+/// Runs the command line; the `Ok` value is the exit code.
+pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
+    let command = match &cli.command {
+        Some(Command::Generate(_)) => Some("generate"),
+        Some(Command::List(_)) => Some("list"),
+        Some(Command::Config(_)) => Some("config"),
+        Some(Command::Build) | None => None,
+    };
+    if let (Some(command), Some(flag)) = (command, cli.build.build_only_flag()) {
+        return Err(Error::BuildOnlyFlag { flag, command });
+    }
+    let mut settings = cli.settings();
+    let workspace = workspace::load(&workspace::LoadOptions {
+        manifest_path: cli.common.manifest_path.clone(),
+        features: settings.features.features.clone(),
+        all_features: settings.features.all_features,
+        no_default_features: settings.features.no_default_features,
+        target_triple: settings.platform.triple(false),
+    })?;
+    if wants_git_sha(&settings, &workspace) {
+        settings.git_sha = git_sha(&workspace.root);
+    }
+    let plan = plan::plan(&workspace, &settings)?;
+    match &cli.command {
+        Some(Command::List(args)) => list::list(&plan, args.format, shell),
+        Some(Command::Config(args)) => list::config(&plan, args.format),
+        Some(Command::Generate(args)) => generate::generate(&plan, args, shell),
+        Some(Command::Build) | None => build::build(&plan, &cli, shell),
+    }
+}
+
+/// Whether a tag template anywhere uses `{git_sha}`: only then is git asked.
+fn wants_git_sha(settings: &crate::config::Settings, workspace: &workspace::Workspace) -> bool {
+    let mentions = |text: String| text.contains("{git_sha}");
+    settings
+        .tags
+        .iter()
+        .flatten()
+        .any(|t| t.contains("{git_sha}"))
+        || mentions(workspace.config.to_string())
+        || workspace
+            .members
+            .iter()
+            .any(|m| mentions(m.config.to_string()))
+}
+
+/// The short commit of the workspace, for `{git_sha}` in tag templates; `None` outside a git repository.
+fn git_sha(root: &camino::Utf8Path) -> Option<String> {
+    let output = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(root)
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+}

@@ -1,0 +1,57 @@
+//! The user's configuration: the `[workspace.metadata.dockerize]`, `[package.metadata.dockerize]` and
+//! `[package.metadata.dockerize.bin.<name>]` tables, and the command line's [`Settings`].
+//!
+//! Takes the [`crate::workspace::Workspace`] and the settings and gives, per binary, the effective
+//! [`BinaryConfig`] with the place each value came from. Parsing and checking a table is [`table`]; reading every
+//! table of the workspace is [`read`]; layering them with the flags happens in one function, [`layer::layer`].
+//! Pure: no I/O.
+
+mod layer;
+mod read;
+mod settings;
+mod table;
+
+pub use layer::{BinaryConfig, ResolvedAsset, Source, Sourced};
+pub use read::{binary_config, read_tables, Tables};
+pub use settings::{
+    default_tags, split_features, Features, Linking, Selection, Settings, TestStage,
+};
+pub use table::{TableOrigin, KEYS};
+
+/// A table that cannot be used, named by manifest and table.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("unknown key `{key}` in {origin}{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    UnknownKey {
+        origin: TableOrigin,
+        key: String,
+        suggestion: Option<String>,
+    },
+    #[error("invalid value for `{key}` in {origin}: {message}")]
+    InvalidValue {
+        origin: TableOrigin,
+        key: String,
+        message: String,
+    },
+    #[error("{origin} configures binary `{binary}`, which package `{package}` does not have{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    UnknownBinary {
+        origin: TableOrigin,
+        package: String,
+        binary: String,
+        suggestion: Option<String>,
+    },
+}
+
+impl ConfigError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::UnknownKey { .. } => format!("valid keys: {}", KEYS.join(", ")),
+            Self::InvalidValue { .. } => {
+                "see README.md, \"Configuration\", for each key's type".into()
+            }
+            Self::UnknownBinary { .. } => {
+                "name a `bin` target of this package, as `cargo dockerize list` shows it".into()
+            }
+        })
+    }
+}

@@ -1,0 +1,365 @@
+//! One `dockerize` table as a manifest holds it: [`Table`], parsed and checked.
+//!
+//! Takes the metadata value `cargo metadata` already read (no TOML parsing of our own) and gives the typed table,
+//! or an error: an unknown key names the manifest, the table and the closest valid key; a wrong type names the
+//! expected type; a value a Dockerfile cannot hold says what it must be. Pure: no I/O.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use camino::Utf8PathBuf;
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+use crate::model::{Libc, Port};
+
+/// One `dockerize` table as written in a manifest. Every key is optional: absent means "inherit".
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+pub struct Table {
+    /// `auto`, `scratch`, `distroless`, `debian-slim` or an image reference.
+    pub runtime: Option<String>,
+    pub libc: Option<Libc>,
+    /// Link glibc statically (`+crt-static`).
+    #[serde(rename = "static")]
+    pub static_: Option<bool>,
+    /// Debian packages the builder needs (e.g. `protobuf-compiler`).
+    pub build_packages: Option<Vec<String>>,
+    /// Debian packages the runtime needs (moves the binary to a Debian-based runtime).
+    pub runtime_packages: Option<Vec<String>>,
+    pub env: Option<BTreeMap<String, String>>,
+    pub expose: Option<Vec<Port>>,
+    pub user: Option<String>,
+    pub workdir: Option<String>,
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Files and directories copied into the image.
+    pub assets: Option<Vec<Asset>>,
+    pub features: Option<Vec<String>>,
+    pub profile: Option<String>,
+    /// Image name (default: the binary's name).
+    pub image: Option<String>,
+    /// Tag templates.
+    pub tags: Option<Vec<String>>,
+    /// Leave this binary (or every binary of this package) out.
+    pub skip: Option<bool>,
+    /// Per-binary tables (package level only).
+    pub bin: Option<BTreeMap<String, Table>>,
+}
+
+/// Every key a table may hold, for "did you mean".
+pub const KEYS: &[&str] = &[
+    "assets",
+    "bin",
+    "build-packages",
+    "cmd",
+    "entrypoint",
+    "env",
+    "expose",
+    "features",
+    "image",
+    "labels",
+    "libc",
+    "profile",
+    "runtime",
+    "runtime-packages",
+    "skip",
+    "static",
+    "tags",
+    "user",
+    "workdir",
+];
+
+/// `"configuration"` (copied to `<workdir>/configuration`) or `{ source = "static", dest = "/srv/static" }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Asset {
+    Path(String),
+    Table {
+        source: String,
+        dest: Option<String>,
+    },
+}
+
+impl<'de> Deserialize<'de> for Asset {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Asset;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a path, or a table `{ source = \"...\", dest = \"/...\" }`")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Asset, E> {
+                Ok(Asset::Path(text.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Asset, A::Error> {
+                let (mut source, mut dest) = (None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "source" => source = Some(map.next_value::<String>()?),
+                        "dest" => dest = Some(map.next_value::<String>()?),
+                        other => {
+                            return Err(serde::de::Error::unknown_field(other, &["source", "dest"]))
+                        }
+                    }
+                }
+                let source = source.ok_or_else(|| serde::de::Error::missing_field("source"))?;
+                Ok(Asset::Table { source, dest })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// Where a table lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableOrigin {
+    /// The manifest, relative to the workspace root.
+    pub manifest: Utf8PathBuf,
+    /// `[package.metadata.dockerize.bin.api]`
+    pub table: String,
+}
+
+impl fmt::Display for TableOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` in `{}`", self.table, self.manifest)
+    }
+}
+
+/// Parses one `dockerize` table. `value` is the `dockerize` entry of the manifest's `metadata`.
+pub fn parse(
+    value: &serde_json::Value,
+    origin: &TableOrigin,
+    allow_bin: bool,
+) -> Result<Table, ConfigError> {
+    let mut unknown: Vec<String> = Vec::new();
+    let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+    let deserializer = serde_ignored::Deserializer::new(value, &mut record);
+    let table: Result<Table, _> = serde_path_to_error::deserialize(deserializer);
+    // Unknown keys first: a misspelt key is the likelier mistake, and its type error would mislead.
+    if let Some(path) = unknown.first() {
+        return Err(unknown_key(origin, path));
+    }
+    let table = table.map_err(|error| ConfigError::InvalidValue {
+        origin: origin.clone(),
+        key: error.path().to_string(),
+        message: error.inner().to_string(),
+    })?;
+    check_values(&table, origin)?;
+    if !allow_bin && table.bin.is_some() {
+        return Err(ConfigError::UnknownKey {
+            origin: origin.clone(),
+            key: "bin".into(),
+            suggestion: None,
+        });
+    }
+    if let Some(bins) = &table.bin {
+        for (name, inner) in bins {
+            if inner.bin.is_some() {
+                return Err(ConfigError::UnknownKey {
+                    origin: TableOrigin {
+                        manifest: origin.manifest.clone(),
+                        table: format!("{}.bin.{name}", origin.table.trim_end_matches(']')) + "]",
+                    },
+                    key: "bin".into(),
+                    suggestion: None,
+                });
+            }
+        }
+    }
+    Ok(table)
+}
+
+/// Values the types accept but a Dockerfile cannot hold: each error names the key and what it must be.
+fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> {
+    let invalid = |key: &str, message: String| ConfigError::InvalidValue {
+        origin: origin.clone(),
+        key: key.to_string(),
+        message,
+    };
+    if let Some(user) = &table.user {
+        if user.is_empty() || user.chars().any(char::is_whitespace) {
+            return Err(invalid(
+                "user",
+                format!(
+                    "`{user}` must be a user name or `uid[:gid]`, not empty and without spaces"
+                ),
+            ));
+        }
+    }
+    if let Some(workdir) = &table.workdir {
+        if !workdir.starts_with('/') {
+            return Err(invalid(
+                "workdir",
+                format!("`{workdir}` must be an absolute path in the image"),
+            ));
+        }
+    }
+    if table.entrypoint.as_ref().is_some_and(Vec::is_empty) {
+        return Err(invalid(
+            "entrypoint",
+            "must name a program; leave it out to run the binary".into(),
+        ));
+    }
+    let env_name = |k: &str| {
+        k.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    };
+    if let Some(bad) = table
+        .env
+        .iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .find(|k| !env_name(k))
+    {
+        return Err(invalid(
+            "env",
+            format!("`{bad}` is not a variable name (`A-Za-z_` then `A-Za-z0-9_.-`)"),
+        ));
+    }
+    let label_name = |k: &str| {
+        !k.is_empty()
+            && !k
+                .chars()
+                .any(|c| c.is_whitespace() || "=\"'$\\".contains(c))
+    };
+    if let Some(bad) = table
+        .labels
+        .iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .find(|k| !label_name(k))
+    {
+        return Err(invalid(
+            "labels",
+            format!("`{bad}` is not a label key (no spaces, `=`, quotes or `$`)"),
+        ));
+    }
+    // Debian package names; anything else would also be shell syntax in the `apt-get install` line.
+    let package_name = |p: &str| {
+        p.len() >= 2
+            && p.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
+    };
+    for (key, list) in [
+        ("build-packages", &table.build_packages),
+        ("runtime-packages", &table.runtime_packages),
+    ] {
+        if let Some(bad) = list.iter().flatten().find(|p| !package_name(p)) {
+            return Err(invalid(
+                key,
+                format!("`{bad}` is not a Debian package name"),
+            ));
+        }
+    }
+    if let Some(bins) = &table.bin {
+        for (name, inner) in bins {
+            let origin = TableOrigin {
+                manifest: origin.manifest.clone(),
+                table: format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
+            };
+            check_values(inner, &origin)?;
+        }
+    }
+    Ok(())
+}
+
+/// `bin.api.runtme` → the error names `[... .bin.api]` and `runtme`.
+fn unknown_key(origin: &TableOrigin, path: &str) -> ConfigError {
+    // serde_ignored writes `?` for the `Option` around a field: `bin.?.api.runtme`.
+    let parts: Vec<&str> = path.split('.').filter(|p| *p != "?").collect();
+    let (table, key) = match parts.as_slice() {
+        ["bin", name, key, ..] => (
+            format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
+            key.to_string(),
+        ),
+        [key, ..] => (origin.table.clone(), key.to_string()),
+        [] => (origin.table.clone(), path.to_string()),
+    };
+    let keys: Vec<String> = KEYS.iter().map(|k| k.to_string()).collect();
+    ConfigError::UnknownKey {
+        origin: TableOrigin {
+            manifest: origin.manifest.clone(),
+            table,
+        },
+        suggestion: crate::text::closest(&key, &keys),
+        key,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn origin() -> TableOrigin {
+        TableOrigin {
+            manifest: "crates/api/Cargo.toml".into(),
+            table: "[package.metadata.dockerize]".into(),
+        }
+    }
+
+    #[test]
+    fn unknown_keys_name_the_table_and_suggest() {
+        let err = parse(&json!({"runtme": "scratch"}), &origin(), true).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown key `runtme` in `[package.metadata.dockerize]` in `crates/api/Cargo.toml` (did you mean `runtime`?)"
+        );
+        let err = parse(&json!({"bin": {"api": {"exposee": [1]}}}), &origin(), true).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`[package.metadata.dockerize.bin.api]`"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("`expose`"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_name_the_key_and_the_expected_type() {
+        let err = parse(&json!({"expose": "8080"}), &origin(), true).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("invalid value for `expose`"), "{text}");
+        assert!(text.contains("expected a sequence"), "{text}");
+        let err = parse(&json!({"libc": "glibc"}), &origin(), true).unwrap_err();
+        assert!(err.to_string().contains("`libc`"), "{err}");
+    }
+
+    #[test]
+    fn values_a_dockerfile_cannot_hold_are_refused() {
+        for (value, key) in [
+            (json!({"user": ""}), "user"),
+            (json!({"workdir": "relative"}), "workdir"),
+            (json!({"entrypoint": []}), "entrypoint"),
+            (json!({"env": {"A B": "x"}}), "env"),
+            (json!({"labels": {"a b": "x"}}), "labels"),
+            (
+                json!({"build-packages": ["curl; rm -rf /"]}),
+                "build-packages",
+            ),
+            (json!({"bin": {"x": {"user": " "}}}), "user"),
+        ] {
+            let err = parse(&value, &origin(), true).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::InvalidValue { key: k, .. } if k == key),
+                "{value}: {err}"
+            );
+        }
+        let ok = json!({"user": "1000:1000", "workdir": "/srv", "env": {"RUST_LOG": "info"},
+            "labels": {"org.opencontainers.image.vendor": "Acme"}, "build-packages": ["libssl-dev", "g++"]});
+        parse(&ok, &origin(), true).unwrap();
+    }
+
+    #[test]
+    fn bin_tables_only_at_package_level() {
+        let err = parse(&json!({"bin": {}}), &origin(), false).unwrap_err();
+        assert!(matches!(err, ConfigError::UnknownKey { ref key, .. } if key == "bin"));
+    }
+}

@@ -1,0 +1,206 @@
+//! Builder stages: binaries grouped by how they compile (target triple, static or not), each group's `cargo
+//! build` invocations, and the Debian packages the builder base needs and why. Pure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::select::Candidate;
+use super::{BuilderStage, Image, Invocation, Profile};
+use crate::config::Settings;
+use crate::model::{stage, BuildTool, LibcKind, Linkage};
+use crate::workspace::Package;
+
+/// A binary as the builder stages see it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct BuildMember<'a> {
+    profile: &'a str,
+    package: &'a str,
+    binary: &'a str,
+    stage: &'a str,
+    /// Features of its package it needs, qualified: required ones it was selected with, and configured ones.
+    features: BTreeSet<String>,
+}
+
+impl BuildMember<'_> {
+    /// Whether it can share a `cargo build` with `others`: same profile, no output name collision, and the
+    /// same features for the same package (features are per package in one invocation).
+    fn fits(&self, others: &[BuildMember<'_>]) -> bool {
+        others.iter().all(|o| {
+            o.profile == self.profile
+                && o.binary != self.binary
+                && (o.package != self.package || o.features == self.features)
+        })
+    }
+}
+
+/// Groups binaries by how they are compiled (target triple, static or not) into builder stages, and within
+/// a stage into as few `cargo build`s as profiles, per-package features and output names allow.
+pub fn builder_stages(
+    images: &[Image],
+    candidates: &[Candidate<'_>],
+    stage_names: &[String],
+    user_features: &[String],
+    settings: &Settings,
+) -> Vec<BuilderStage> {
+    let mut groups: BTreeMap<(String, bool), Vec<BuildMember<'_>>> = BTreeMap::new();
+    for (candidate, stage) in candidates.iter().zip(stage_names) {
+        let image = images
+            .iter()
+            .find(|i| &i.stage == stage)
+            .expect("every candidate has an image");
+        let crt_static = image.libc == LibcKind::Gnu && image.linkage == Linkage::Static;
+        let package = candidate.package.name.as_str();
+        let mut features: BTreeSet<String> = candidate.enable.iter().cloned().collect();
+        features.extend(candidate.config.features.value.iter().map(|f| {
+            if f.contains('/') {
+                f.clone()
+            } else {
+                format!("{package}/{f}")
+            }
+        }));
+        groups
+            .entry((image.triple.clone(), crt_static))
+            .or_default()
+            .push(BuildMember {
+                profile: candidate.config.profile.value.as_str(),
+                package,
+                binary: candidate.binary.name.as_str(),
+                stage: stage.as_str(),
+                features,
+            });
+    }
+    let single = groups.len() == 1;
+    let selected: BTreeSet<String> = candidates.iter().map(|c| c.package.name.clone()).collect();
+    groups
+        .into_iter()
+        .map(|((triple, crt_static), mut members)| {
+            members.sort();
+            let mut invocations: Vec<Vec<BuildMember<'_>>> = Vec::new();
+            for member in members {
+                match invocations.iter_mut().find(|inv| member.fits(inv)) {
+                    Some(inv) => inv.push(member),
+                    None => invocations.push(vec![member]),
+                }
+            }
+            let stage = if single {
+                stage::BUILDER
+            } else if triple.ends_with("musl") {
+                stage::BUILDER_MUSL
+            } else if crt_static {
+                stage::BUILDER_GNU_STATIC
+            } else {
+                stage::BUILDER_GNU
+            };
+            BuilderStage {
+                stage: stage.to_string(),
+                triple,
+                crt_static,
+                invocations: invocations
+                    .into_iter()
+                    .map(|members| invocation(members, user_features, &selected, settings))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn invocation(
+    members: Vec<BuildMember<'_>>,
+    user_features: &[String],
+    selected: &BTreeSet<String>,
+    settings: &Settings,
+) -> Invocation {
+    let packages: BTreeSet<String> = members.iter().map(|m| m.package.to_string()).collect();
+    let mut features: BTreeSet<String> = members
+        .iter()
+        .flat_map(|m| m.features.iter().cloned())
+        .collect();
+    for feature in user_features {
+        // Every user feature is qualified by now: `member/feature`, or `dependency/feature` which Cargo
+        // applies to whichever selected package depends on it.
+        let owner = feature.split_once('/').map(|(p, _)| p).unwrap_or_default();
+        if packages.contains(owner) || !selected.contains(owner) {
+            features.insert(feature.clone());
+        }
+    }
+    let mut bins: Vec<(String, String)> = members
+        .iter()
+        .map(|m| (m.binary.to_string(), m.stage.to_string()))
+        .collect();
+    bins.sort();
+    Invocation {
+        profile: Profile::named(members.first().map(|m| m.profile).unwrap_or("release")),
+        packages: packages.into_iter().collect(),
+        bins,
+        features: features.into_iter().collect(),
+        all_features: settings.features.all_features,
+        no_default_features: settings.features.no_default_features,
+    }
+}
+
+/// Debian packages of the builder base: what the native crates and build scripts of the selected binaries
+/// need, what their tables ask for (`build-packages`), and `musl-tools` for C code on a musl target.
+pub fn builder_packages(
+    images: &[Image],
+    packages: &[&Package],
+    cargo_config_tools: &[BuildTool],
+) -> (Vec<String>, Vec<String>) {
+    let mut out = BTreeSet::new();
+    let mut reasons = BTreeSet::new();
+    let mut add = |names: &[String], reason: String| {
+        if !names.is_empty() {
+            out.extend(names.iter().cloned());
+            reasons.insert(reason);
+        }
+    };
+    let tool_reason = |tool: &BuildTool| format!("{}: {}", tool.packages.join(", "), tool.note);
+    for tool in cargo_config_tools {
+        add(&tool.packages, tool_reason(tool));
+    }
+    for image in images {
+        // The package's own view, before `+crt-static` made its libraries static: linking them statically
+        // needs the same `-dev` packages (they carry the `.a` archives).
+        let package = packages.iter().find(|p| p.name == image.package);
+        for native in package
+            .iter()
+            .flat_map(|p| p.native.iter())
+            .filter(|n| n.linkage == Linkage::Dynamic)
+        {
+            add(
+                &native.build_packages,
+                format!(
+                    "{}: `{}` links a system library",
+                    native.build_packages.join(", "),
+                    native.krate
+                ),
+            );
+        }
+        let configured = &image.config.build_packages;
+        add(
+            &configured.value,
+            format!(
+                "{}: `build-packages` in {}",
+                configured.value.join(", "),
+                configured.source
+            ),
+        );
+        if let Some(package) = packages.iter().find(|p| p.name == image.package) {
+            for tool in &package.build_tools {
+                add(&tool.packages, tool_reason(tool));
+            }
+        }
+    }
+    let c_on_musl = images
+        .iter()
+        .filter(|i| i.libc == LibcKind::Musl)
+        .find(|i| packages.iter().any(|p| p.name == i.package && p.compiles_c));
+    if let Some(image) = c_on_musl {
+        add(
+            &["musl-tools".to_string()],
+            format!(
+                "musl-tools: a build script of `{}` compiles C code for the musl target",
+                image.package
+            ),
+        );
+    }
+    (out.into_iter().collect(), reasons.into_iter().collect())
+}

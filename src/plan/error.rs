@@ -1,0 +1,108 @@
+//! Why a plan cannot be made: each error names the package, binary, feature, tag or profile at fault, and
+//! [`PlanError::hint`] the fix.
+
+use camino::Utf8PathBuf;
+
+use crate::config::ConfigError;
+
+/// A selection, configuration or combination of choices that cannot be built.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PlanError {
+    #[error("the workspace at `{root}` has no binary targets")]
+    NoBinaries { root: Utf8PathBuf },
+    #[error("no binaries to build: {why}")]
+    NothingSelected { why: String },
+    #[error("package `{name}` is not a member of the workspace{}", did_you_mean(.suggestion))]
+    UnknownPackage {
+        name: String,
+        suggestion: Option<String>,
+        available: Vec<String>,
+    },
+    #[error("no binary target named `{name}` in {scope}{}", did_you_mean(.suggestion))]
+    UnknownBinary {
+        name: String,
+        scope: String,
+        suggestion: Option<String>,
+        available: Vec<String>,
+    },
+    #[error("none of the selected packages has a feature named `{feature}`")]
+    UnknownFeature { feature: String },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(
+        "binary `{binary}` would be tagged `{tag}`, which is not a valid image reference: {reason}"
+    )]
+    InvalidTag {
+        binary: String,
+        tag: String,
+        reason: String,
+        /// Where the template or name came from: a flag or a manifest table.
+        origin: String,
+    },
+    #[error("binary `{binary}` is built with profile `{profile}` (from {origin}), which the workspace does not define")]
+    UnknownProfile {
+        binary: String,
+        profile: String,
+        origin: String,
+        available: Vec<String>,
+    },
+    #[error("path dependency `{package}` at `{dir}` shares no directory with the workspace but `/`: the build context would be the whole file system")]
+    ContextTooWide { package: String, dir: Utf8PathBuf },
+    #[error(
+        "binary `{binary}` is linked dynamically (glibc{}) and cannot run on `scratch`",
+        libs_suffix(.libraries)
+    )]
+    DynamicOnScratch {
+        binary: String,
+        libraries: Vec<String>,
+    },
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
+}
+
+fn libs_suffix(libraries: &[String]) -> String {
+    if libraries.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", libraries.join(", "))
+    }
+}
+
+impl PlanError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+                        Self::Config(e) => e.hint(),
+            Self::InvalidTag { origin, .. } => Some(format!(
+                "a reference is `[registry/]name[:tag]` with a lowercase name (`a-z0-9` separated by `.`, `_` or `-`) and a tag of `A-Za-z0-9_.-`; fix it in {origin}"
+            )),
+            Self::UnknownProfile { available, .. } => Some(format!(
+                "profiles of this workspace: {}; add `[profile.<name>]` to the root Cargo.toml for another",
+                available.join(", ")
+            )),
+            Self::ContextTooWide { .. } => Some(
+                "keep path dependencies under a directory the workspace shares (e.g. its parent), or depend on them by git or registry"
+                    .into(),
+            ),
+            Self::NoBinaries { .. } => Some(
+                "cargo dockerize builds one image per `bin` target: add `src/main.rs` or a `[[bin]]` to a member, or point `--manifest-path` at another workspace"
+                    .into(),
+            ),
+            Self::NothingSelected { .. } => Some("run `cargo dockerize list --workspace` to see every binary".into()),
+            Self::UnknownPackage { available, .. } => Some(format!("workspace members: {}", available.join(", "))),
+            Self::UnknownBinary { available, .. } => Some(if available.is_empty() {
+                "the selected packages have no binaries".into()
+            } else {
+                format!("available binaries: {}", available.join(", "))
+            }),
+            Self::UnknownFeature { .. } => Some("qualify it as `<package>/<feature>`, or check the `[features]` tables".into()),
+            Self::DynamicOnScratch { .. } => Some(
+                "pass `--static` to link glibc statically, `--libc musl`, or pick `--runtime distroless`".into(),
+            ),
+        }
+    }
+}

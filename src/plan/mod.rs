@@ -1,0 +1,367 @@
+//! Every decision, made once: [`Workspace`] + [`Settings`] → [`Plan`].
+//!
+//! Takes the workspace and the resolved settings and gives a plan that says, for every selected binary, how it
+//! is built (target triple, static or not, which cargo invocation), on which runtime image it runs and why, what
+//! its stage and image are called, and which packages the builder needs. Pure: no I/O, no environment, no Cargo.
+//! The renderer and the engine take `&Plan` and decide nothing further.
+//!
+//! The steps, each in its own module: [`context`] (what the engine is sent), [`select`] (which binaries),
+//! [`naming`] (stage names), [`image`] with [`runtime`] (each binary's image), [`builders`] (how they compile).
+
+mod builders;
+mod context;
+mod error;
+mod image;
+mod naming;
+mod runtime;
+mod select;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use camino::Utf8PathBuf;
+use serde::Serialize;
+
+pub use error::PlanError;
+pub use image::expand_tags;
+pub use naming::stage_name;
+
+use crate::config::{read_tables, BinaryConfig, ResolvedAsset, Settings, TestStage};
+use crate::model::{stage, LibcKind, Linkage, NativeLink, Platform, Port};
+use crate::workspace::{Toolchain, Workspace};
+use select::Candidate;
+
+/// The whole build, decided.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// The workspace root: where the Dockerfile goes and the build context starts.
+    pub root: Utf8PathBuf,
+    /// Cargo's target directory, never sent in the build context.
+    pub target_dir: Utf8PathBuf,
+    /// What the engine gets as build context, and where the workspace sits in it.
+    pub context: BuildContext,
+    /// `cargo dockerize generate ...` that reproduces this plan, for the header.
+    pub command: String,
+    pub toolchain: Toolchain,
+    /// Toolchain files the builder removes because the image already carries that toolchain.
+    pub toolchain_files: Vec<String>,
+    pub platform: Platform,
+    /// The profile most binaries build with (`--profile`, else `release`); each invocation names its own.
+    pub profile: Profile,
+    /// `--locked` when the workspace has a `Cargo.lock`.
+    pub locked: bool,
+    /// Debian packages of the builder base, sorted.
+    pub builder_packages: Vec<String>,
+    /// Why the builder has each of them, one line each, sorted.
+    pub builder_reasons: Vec<String>,
+    /// Rust targets the builder base adds with rustup (musl), sorted.
+    pub rustup_targets: Vec<String>,
+    /// One builder stage per way of compiling (target triple and static-ness).
+    pub builders: Vec<BuilderStage>,
+    /// One runtime image per selected binary, sorted by stage name.
+    pub images: Vec<Image>,
+    /// Binaries of the selected packages that are not built, and why.
+    pub skipped: Vec<Skipped>,
+    /// The optional `test` stage.
+    pub test: Option<TestPlan>,
+    /// Things the user should know (for `list`, `generate`): collisions resolved, odd choices.
+    pub notes: Vec<String>,
+}
+
+/// The build context: the workspace root, or the closest directory that also holds every path dependency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildContext {
+    /// Absolute.
+    pub root: Utf8PathBuf,
+    /// The workspace root relative to `root`; empty when they are the same.
+    pub workspace_dir: Utf8PathBuf,
+    /// Directories of the non-member path packages, relative to `root`, sorted: copied into the recipe whole.
+    pub path_packages: Vec<Utf8PathBuf>,
+}
+
+impl BuildContext {
+    /// Whether the context is wider than the workspace.
+    pub fn is_widened(&self) -> bool {
+        !self.workspace_dir.as_str().is_empty()
+    }
+
+    /// The context root as seen from the workspace root: `..`, `../..`.
+    pub fn root_from_workspace(&self) -> String {
+        let up: Vec<&str> = self.workspace_dir.components().map(|_| "..").collect();
+        up.join("/")
+    }
+}
+
+/// A Cargo profile and the directory it writes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    pub name: String,
+    pub dir: String,
+}
+
+impl Profile {
+    /// A profile and the directory Cargo writes it to (`dev` writes to `debug`).
+    pub fn named(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            dir: match name {
+                "dev" | "test" => "debug".into(),
+                "release" | "bench" => "release".into(),
+                other => other.into(),
+            },
+        }
+    }
+}
+
+/// A builder stage: cooks the dependencies, then builds its binaries, for one target triple.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuilderStage {
+    pub stage: String,
+    pub triple: String,
+    /// `-C target-feature=+crt-static` on a glibc target.
+    pub crt_static: bool,
+    /// The cargo invocations; more than one only when two binaries share a name (their outputs would collide).
+    pub invocations: Vec<Invocation>,
+}
+
+/// One `cargo build`: the same flags cook the dependencies and build the binaries, so nothing recompiles.
+#[derive(Debug, Clone, Serialize)]
+pub struct Invocation {
+    /// Cargo profile and the directory it writes to.
+    pub profile: Profile,
+    /// `-p` arguments, sorted.
+    pub packages: Vec<String>,
+    /// `--bin` targets with the stage name each is copied out as, sorted by binary name.
+    pub bins: Vec<(String, String)>,
+    /// `--features`, qualified `package/feature`, sorted.
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+}
+
+/// The runtime image of one binary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Image {
+    pub binary: String,
+    pub package: String,
+    pub version: String,
+    /// Stage name (valid, unique) and, by default, image name.
+    pub stage: String,
+    pub image_name: String,
+    pub tags: Vec<String>,
+    /// The builder stage that compiles it.
+    pub builder: String,
+    pub triple: String,
+    pub libc: LibcKind,
+    pub linkage: Linkage,
+    pub runtime: RuntimeBase,
+    /// Debian packages installed in a Debian-based runtime, sorted.
+    pub runtime_packages: Vec<String>,
+    /// Why this runtime, one short line each.
+    pub reasons: Vec<String>,
+    /// OCI labels, sorted by key.
+    pub labels: BTreeMap<String, String>,
+    /// Features this binary required and the plan enabled.
+    pub required_features: Vec<String>,
+    /// Native crates of its package's dependency closure.
+    pub native: Vec<NativeLink>,
+    /// `ENV` of the runtime stage, sorted.
+    pub env: BTreeMap<String, String>,
+    pub expose: Vec<Port>,
+    /// `USER` of the runtime stage.
+    pub user: String,
+    pub workdir: Option<String>,
+    /// `ENTRYPOINT`: the binary unless configured.
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    /// Files copied from the build context into the image.
+    pub assets: Vec<ResolvedAsset>,
+    /// The effective configuration and where each value came from, for `cargo dockerize config`.
+    pub config: BinaryConfig,
+}
+
+/// The base of a runtime stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "image")]
+pub enum RuntimeBase {
+    Scratch,
+    Distroless(String),
+    DebianSlim(String),
+    Custom(String),
+}
+
+impl RuntimeBase {
+    /// The reference in `FROM`.
+    pub fn image(&self) -> &str {
+        match self {
+            Self::Scratch => "scratch",
+            Self::Distroless(i) | Self::DebianSlim(i) | Self::Custom(i) => i,
+        }
+    }
+
+    /// The short name `list` shows.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Scratch => "scratch",
+            Self::Distroless(_) => "distroless",
+            Self::DebianSlim(_) => "debian-slim",
+            Self::Custom(_) => "custom",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub binary: String,
+    pub package: String,
+    pub reason: String,
+}
+
+/// `cargo test --locked` over the selected packages, for CI.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestPlan {
+    pub from: String,
+    pub packages: Vec<String>,
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+}
+
+impl Plan {
+    /// Every stage of the Dockerfile, in the order it is written.
+    pub fn stage_names(&self) -> Vec<&str> {
+        let mut stages = vec![stage::CHEF, stage::PLANNER];
+        stages.extend(self.builders.iter().map(|b| b.stage.as_str()));
+        stages.extend(self.images.iter().map(|i| i.stage.as_str()));
+        if self.test.is_some() {
+            stages.push(stage::TEST);
+        }
+        stages
+    }
+}
+
+/// Makes the plan. Errors name the package, binary or feature at fault.
+pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanError> {
+    if workspace.members.iter().all(|p| p.binaries.is_empty()) {
+        return Err(PlanError::NoBinaries {
+            root: workspace.root.clone(),
+        });
+    }
+    let context = context::build_context(workspace)?;
+    let tables = read_tables(workspace)?;
+    let packages = select::select_packages(workspace, settings)?;
+    let (candidates, skipped) = select::select_binaries(workspace, &packages, &tables, settings)?;
+    if candidates.is_empty() {
+        return Err(nothing_selected(&skipped, &packages));
+    }
+    let user_features = select::qualify_user_features(&packages, settings)?;
+    let mut notes = Vec::new();
+    let stage_names = naming::assign_stage_names(&candidates, &mut notes);
+    let mut images = images(&candidates, &stage_names, settings, &mut notes)?;
+    let builders =
+        builders::builder_stages(&images, &candidates, &stage_names, &user_features, settings);
+    point_at_builders(&mut images, &builders);
+    let (builder_packages, builder_reasons) =
+        builders::builder_packages(&images, &packages, &workspace.cargo_config_tools);
+    let rustup_targets: Vec<String> = builders
+        .iter()
+        .filter(|b| b.triple.ends_with("musl"))
+        .map(|b| b.triple.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let test = (settings.test_stage == TestStage::Include).then(|| TestPlan {
+        from: builders[0].stage.clone(),
+        packages: packages.iter().map(|p| p.name.clone()).collect(),
+        features: user_features.clone(),
+        all_features: settings.features.all_features,
+        no_default_features: settings.features.no_default_features,
+    });
+    notes.extend(workspace_notes(workspace, &context));
+    let mut toolchain_files = workspace.toolchain_files.clone();
+    toolchain_files.sort();
+    Ok(Plan {
+        root: workspace.root.clone(),
+        target_dir: workspace.target_dir.clone(),
+        context,
+        command: settings.regenerate_command(),
+        toolchain: workspace.toolchain.clone(),
+        toolchain_files,
+        platform: settings.platform,
+        profile: Profile::named(settings.profile.as_deref().unwrap_or("release")),
+        locked: workspace.has_lockfile,
+        builder_packages,
+        builder_reasons,
+        rustup_targets,
+        builders,
+        images,
+        skipped,
+        test,
+        notes,
+    })
+}
+
+/// Why no binary is left: the first skipped one, or packages without binaries.
+fn nothing_selected(skipped: &[Skipped], packages: &[&crate::workspace::Package]) -> PlanError {
+    let why = match skipped.first() {
+        Some(s) => format!("`{}` is skipped: {}", s.binary, s.reason),
+        None => format!(
+            "the selected packages ({}) have no binary targets",
+            packages
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    PlanError::NothingSelected { why }
+}
+
+/// One image per candidate, sorted by stage name; their notes are added to `notes` in candidate order.
+fn images(
+    candidates: &[Candidate<'_>],
+    stage_names: &[String],
+    settings: &Settings,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Image>, PlanError> {
+    let mut images = Vec::new();
+    for (candidate, stage) in candidates.iter().zip(stage_names) {
+        let (image, image_notes) = image::image_for(candidate, stage, settings)?;
+        notes.extend(image_notes);
+        images.push(image);
+    }
+    images.sort_by(|a, b| a.stage.cmp(&b.stage));
+    Ok(images)
+}
+
+/// Points every image at its builder's final name (which depends on how many builders there are).
+fn point_at_builders(images: &mut [Image], builders: &[BuilderStage]) {
+    for image in images {
+        image.builder = builders
+            .iter()
+            .find(|b| {
+                b.invocations
+                    .iter()
+                    .any(|i| i.bins.iter().any(|(_, s)| *s == image.stage))
+            })
+            .map(|b| b.stage.clone())
+            .unwrap_or_default();
+    }
+}
+
+/// What the user should know about the workspace as a whole.
+fn workspace_notes(workspace: &Workspace, context: &BuildContext) -> Vec<String> {
+    let mut notes = Vec::new();
+    if context.is_widened() {
+        notes.push(format!(
+            "path dependencies live outside the workspace: the build context is `{}`, and a plain `docker build` of it does not read the workspace's `.dockerignore` (keep `target/` directories out of it)",
+            context.root_from_workspace()
+        ));
+    }
+    if !workspace.has_lockfile {
+        notes.push(
+            "no `Cargo.lock` at the workspace root: builds resolve dependencies afresh and run without `--locked`; commit `Cargo.lock` for reproducible images"
+                .into(),
+        );
+    }
+    notes
+}

@@ -1,0 +1,241 @@
+//! Where one binary runs: its C library, how it links, and the base image of its runtime stage, with the reasons.
+//!
+//! Takes the binary's package (its native crates) and its effective configuration and gives a [`RuntimeChoice`]:
+//! a value holding the decision, the one-line reasons `list` shows, and the notes the user should read. Nothing
+//! is pushed anywhere; the caller decides what to do with the notes. Pure.
+
+use std::collections::BTreeSet;
+
+use super::{PlanError, RuntimeBase};
+use crate::config::BinaryConfig;
+use crate::model::Libc;
+use crate::model::{LibcKind, Linkage, NativeLink, Runtime, DEBIAN_SLIM, DISTROLESS_CC};
+use crate::workspace::{Package, DISTROLESS_CC_LIBRARIES};
+
+/// The decision for one binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeChoice {
+    pub libc: LibcKind,
+    pub linkage: Linkage,
+    /// The native crates of its closure, as they link for this choice (static under `+crt-static`), sorted.
+    pub native: Vec<NativeLink>,
+    pub runtime: RuntimeBase,
+    /// Debian packages installed in a Debian-based runtime, sorted.
+    pub runtime_packages: Vec<String>,
+    /// Why, one short line each, in the order the decisions were made.
+    pub reasons: Vec<String>,
+    /// What the user should know about this choice (for `list` and `generate`).
+    pub notes: Vec<String>,
+}
+
+/// Chooses libc, linkage and runtime base for `binary` of `package`.
+pub fn choose(
+    binary: &str,
+    package: &Package,
+    config: &BinaryConfig,
+) -> Result<RuntimeChoice, PlanError> {
+    // Sorted here too: the reasons and library lists below are rendered in this order.
+    let mut native = package.native.clone();
+    native.sort();
+    native.dedup();
+    let mut reasons = Vec::new();
+    let mut notes = Vec::new();
+    let libc = choose_libc(binary, &native, config, &mut reasons, &mut notes);
+    let linkage = match (libc, config.static_.value) {
+        (LibcKind::Musl, _) => Linkage::Static,
+        (LibcKind::Gnu, true) => {
+            reasons.push(format!(
+                "glibc linked statically (`+crt-static`) by {}",
+                config.static_.source
+            ));
+            Linkage::Static
+        }
+        (LibcKind::Gnu, false) => Linkage::Dynamic,
+    };
+    if libc == LibcKind::Gnu && linkage == Linkage::Static {
+        link_statically(&mut native);
+    }
+    let needs = Needs::of(&native, config);
+    let (runtime, runtime_packages) =
+        choose_base(binary, linkage, &needs, config, &mut reasons, &mut notes)?;
+    let configured = &config.runtime_packages.value;
+    if !configured.is_empty()
+        && matches!(runtime, RuntimeBase::Scratch | RuntimeBase::Distroless(_))
+    {
+        notes.push(format!(
+            "binary `{binary}`: `runtime-packages` ({}) need a Debian-based runtime; `{}` has no package manager, so they are not installed",
+            configured.join(", "),
+            runtime.image()
+        ));
+    }
+    Ok(RuntimeChoice {
+        libc,
+        linkage,
+        native,
+        runtime,
+        runtime_packages,
+        reasons,
+        notes,
+    })
+}
+
+fn dynamic(native: &[NativeLink]) -> impl Iterator<Item = &NativeLink> {
+    native.iter().filter(|n| n.linkage == Linkage::Dynamic)
+}
+
+/// musl unless a dependency links a system library dynamically, or the configuration says otherwise.
+fn choose_libc(
+    binary: &str,
+    native: &[NativeLink],
+    config: &BinaryConfig,
+    reasons: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> LibcKind {
+    let source = &config.libc.source;
+    let dynamic: Vec<&NativeLink> = dynamic(native).collect();
+    match config.libc.value {
+        Libc::Musl => {
+            reasons.push(format!("musl chosen by {source}"));
+            if !dynamic.is_empty() {
+                notes.push(format!(
+                    "binary `{binary}` links system libraries ({}) but {source} asks for a static musl build: it will only link if those crates vendor their C sources",
+                    dynamic.iter().map(|n| n.krate.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            LibcKind::Musl
+        }
+        Libc::Gnu => {
+            reasons.push(format!("glibc chosen by {source}"));
+            LibcKind::Gnu
+        }
+        Libc::Auto if dynamic.is_empty() => {
+            reasons.push("no dependency links a system library: static musl".to_string());
+            LibcKind::Musl
+        }
+        Libc::Auto => {
+            reasons.extend(dynamic.iter().map(|n| n.note.clone()));
+            LibcKind::Gnu
+        }
+    }
+}
+
+/// Under `+crt-static` the -sys crates link their libraries statically too (openssl-sys and others read the
+/// target feature): the runtime needs none of them.
+fn link_statically(native: &mut [NativeLink]) {
+    for n in native.iter_mut().filter(|n| n.linkage == Linkage::Dynamic) {
+        n.linkage = Linkage::Static;
+        n.runtime_packages.clear();
+        n.libraries.clear();
+        n.note = format!(
+            "`{}` links its system library statically under `+crt-static`",
+            n.krate
+        );
+    }
+}
+
+/// What a dynamically linked binary needs at run time.
+struct Needs {
+    /// Shared libraries (sonames) it loads.
+    libraries: Vec<String>,
+    /// Debian packages providing them, and the configured `runtime-packages`, sorted.
+    packages: Vec<String>,
+    /// Whether distroless `cc` has all of it.
+    fits_distroless: bool,
+}
+
+impl Needs {
+    fn of(native: &[NativeLink], config: &BinaryConfig) -> Self {
+        let libraries: Vec<String> = dynamic(native).flat_map(|n| n.libraries.clone()).collect();
+        let mut packages: BTreeSet<String> = dynamic(native)
+            .flat_map(|n| n.runtime_packages.clone())
+            .collect();
+        let configured = &config.runtime_packages.value;
+        packages.extend(configured.iter().cloned());
+        let fits_distroless = libraries
+            .iter()
+            .all(|l| DISTROLESS_CC_LIBRARIES.contains(&l.as_str()))
+            && configured.is_empty();
+        Self {
+            libraries,
+            packages: packages.into_iter().collect(),
+            fits_distroless,
+        }
+    }
+}
+
+/// The base image, and the packages a Debian-based one installs.
+fn choose_base(
+    binary: &str,
+    linkage: Linkage,
+    needs: &Needs,
+    config: &BinaryConfig,
+    reasons: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<(RuntimeBase, Vec<String>), PlanError> {
+    let source = &config.runtime.source;
+    let configured = &config.runtime_packages;
+    let packages = || needs.packages.clone();
+    let debian = || RuntimeBase::DebianSlim(DEBIAN_SLIM.into());
+    let distroless = || RuntimeBase::Distroless(DISTROLESS_CC.into());
+    Ok(match (&config.runtime.value, linkage) {
+        (Runtime::Auto, _) if !configured.value.is_empty() => {
+            reasons.push(format!(
+                "runtime packages from {}: Debian slim with {}",
+                configured.source,
+                needs.packages.join(", ")
+            ));
+            (debian(), packages())
+        }
+        (Runtime::Auto, Linkage::Static) => {
+            reasons.push("static binary: `scratch` with CA certificates".to_string());
+            (RuntimeBase::Scratch, Vec::new())
+        }
+        (Runtime::Auto, Linkage::Dynamic) if needs.fits_distroless => {
+            reasons
+                .push("dynamic glibc binary: distroless `cc` (glibc, libgcc, libssl)".to_string());
+            (distroless(), Vec::new())
+        }
+        (Runtime::Auto, Linkage::Dynamic) => {
+            reasons.push(format!(
+                "needs {} which distroless lacks: Debian slim with {}",
+                needs.libraries.join(", "),
+                needs.packages.join(", ")
+            ));
+            (debian(), packages())
+        }
+        (Runtime::Scratch, Linkage::Dynamic) => {
+            return Err(PlanError::DynamicOnScratch {
+                binary: binary.to_string(),
+                libraries: needs.libraries.clone(),
+            })
+        }
+        (Runtime::Scratch, Linkage::Static) => {
+            reasons.push(format!("`scratch` chosen by {source}"));
+            (RuntimeBase::Scratch, Vec::new())
+        }
+        (Runtime::Distroless, _) => {
+            reasons.push(format!("distroless chosen by {source}"));
+            if !needs.fits_distroless && linkage == Linkage::Dynamic {
+                notes.push(format!(
+                    "binary `{binary}` needs {} which the distroless image does not ship",
+                    needs.libraries.join(", ")
+                ));
+            }
+            (distroless(), Vec::new())
+        }
+        (Runtime::DebianSlim, _) => {
+            reasons.push(format!("Debian slim chosen by {source}"));
+            (debian(), packages())
+        }
+        (Runtime::Image(image), _) => {
+            reasons.push(format!("`{image}` chosen by {source}"));
+            if !needs.packages.is_empty() {
+                notes.push(format!(
+                    "binary `{binary}` needs the Debian packages {} at run time: make sure `{image}` has them",
+                    needs.packages.join(", ")
+                ));
+            }
+            (RuntimeBase::Custom(image.clone()), Vec::new())
+        }
+    })
+}

@@ -1,0 +1,274 @@
+//! Which binaries: Cargo's selection rules over the workspace, `required-features`, `skip`, and the features the
+//! flags enable.
+//!
+//! Takes the workspace, its tables and the settings and gives the [`Candidate`]s (binaries to image, each with its
+//! layered configuration) and the binaries left out with the reason. Pure.
+
+use std::collections::BTreeSet;
+
+use super::{PlanError, Skipped};
+use crate::config::{binary_config, BinaryConfig, Settings, Tables};
+use crate::text::closest;
+use crate::workspace::{Binary, Package, Workspace};
+
+/// One binary on its way through the planner.
+pub struct Candidate<'a> {
+    pub package: &'a Package,
+    pub binary: &'a Binary,
+    /// Required features the plan enables for it (qualified).
+    pub enable: Vec<String>,
+    /// Its tables and the flags, layered.
+    pub config: BinaryConfig,
+}
+
+/// Cargo's package selection: `--workspace` (minus `--exclude`), `-p`, else the current member, else the
+/// default members.
+pub fn select_packages<'a>(
+    workspace: &'a Workspace,
+    settings: &Settings,
+) -> Result<Vec<&'a Package>, PlanError> {
+    let selection = &settings.selection;
+    let names: Vec<String> = workspace.members.iter().map(|p| p.name.clone()).collect();
+    let find = |name: &str| -> Result<&'a Package, PlanError> {
+        workspace
+            .members
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| PlanError::UnknownPackage {
+                name: name.to_string(),
+                suggestion: closest(name, &names),
+                available: names.clone(),
+            })
+    };
+    for excluded in &selection.exclude {
+        find(excluded)?;
+    }
+    let mut selected: Vec<&Package> = if selection.workspace {
+        workspace.members.iter().collect()
+    } else if !selection.packages.is_empty() {
+        selection
+            .packages
+            .iter()
+            .map(|n| find(n))
+            .collect::<Result<_, _>>()?
+    } else if !selection.bins.is_empty() {
+        // `--bin` alone looks through every member: naming a binary is selection enough.
+        workspace.members.iter().collect()
+    } else if let Some(current) = &workspace.current_package {
+        vec![find(current)?]
+    } else {
+        workspace
+            .members
+            .iter()
+            .filter(|p| workspace.default_members.contains(&p.name))
+            .collect()
+    };
+    selected.retain(|p| !selection.exclude.contains(&p.name));
+    selected.sort_by(|a, b| a.name.cmp(&b.name));
+    selected.dedup_by(|a, b| a.name == b.name);
+    Ok(selected)
+}
+
+/// Binaries of the selected packages, filtered by `--bin`, with `required-features` honoured.
+pub fn select_binaries<'a>(
+    workspace: &'a Workspace,
+    packages: &[&'a Package],
+    tables: &Tables,
+    settings: &Settings,
+) -> Result<(Vec<Candidate<'a>>, Vec<Skipped>), PlanError> {
+    let wanted = &settings.selection.bins;
+    for name in wanted {
+        let found = packages
+            .iter()
+            .any(|p| p.binaries.iter().any(|b| &b.name == name));
+        if !found {
+            let available: Vec<String> = packages
+                .iter()
+                .flat_map(|p| p.binaries.iter().map(|b| b.name.clone()))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let elsewhere = workspace
+                .members
+                .iter()
+                .find(|p| p.binaries.iter().any(|b| &b.name == name));
+            let scope = match elsewhere {
+                Some(p) => format!(
+                    "the selected packages (it is in `{}`: add `-p {}`)",
+                    p.name, p.name
+                ),
+                None => "the selected packages".to_string(),
+            };
+            return Err(PlanError::UnknownBinary {
+                name: name.clone(),
+                scope,
+                suggestion: closest(name, &available),
+                available,
+            });
+        }
+    }
+    let mut candidates = Vec::new();
+    let mut skipped = Vec::new();
+    for package in packages {
+        // By name, whatever order the workspace listed them in: stage names, notes and `-2` suffixes
+        // are assigned in this order.
+        let mut binaries: Vec<&Binary> = package.binaries.iter().collect();
+        binaries.sort_by(|a, b| a.name.cmp(&b.name));
+        for binary in binaries {
+            let explicit = wanted.contains(&binary.name);
+            if !wanted.is_empty() && !explicit {
+                continue;
+            }
+            let config = binary_config(tables, package, &binary.name, settings)?;
+            check_profile(&config, &binary.name, &workspace.profiles)?;
+            if config.skip.value && !explicit {
+                skipped.push(Skipped {
+                    binary: binary.name.clone(),
+                    package: package.name.clone(),
+                    reason: format!("`skip = true` in {}", config.skip.source),
+                });
+                continue;
+            }
+            let enabled = enabled_features(package, settings, &config.features.value);
+            let missing: Vec<&String> = binary
+                .required_features
+                .iter()
+                .filter(|f| !feature_enabled(f, &enabled))
+                .collect();
+            if missing.is_empty() {
+                candidates.push(Candidate {
+                    package,
+                    binary,
+                    enable: Vec::new(),
+                    config,
+                });
+            } else if explicit {
+                // Naming the binary asks for it: build it with the features it needs.
+                let enable = missing
+                    .iter()
+                    .map(|f| format!("{}/{}", package.name, f))
+                    .collect();
+                candidates.push(Candidate {
+                    package,
+                    binary,
+                    enable,
+                    config,
+                });
+            } else {
+                let list = missing
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                skipped.push(Skipped {
+                    binary: binary.name.clone(),
+                    package: package.name.clone(),
+                    reason: format!(
+                        "requires feature {list}; pass `--features {}/{}` or `--bin {}`",
+                        package.name, missing[0], binary.name
+                    ),
+                });
+            }
+        }
+    }
+    Ok((candidates, skipped))
+}
+
+/// The features of `package` the flags enable, expanded through its `[features]` table.
+fn enabled_features(
+    package: &Package,
+    settings: &Settings,
+    configured: &[String],
+) -> BTreeSet<String> {
+    let flags = &settings.features;
+    let mut stack: Vec<String> = configured.to_vec();
+    if flags.all_features {
+        stack.extend(package.features.keys().cloned());
+    }
+    if !flags.no_default_features && package.features.contains_key("default") {
+        stack.push("default".into());
+    }
+    for feature in &flags.features {
+        match feature.split_once('/') {
+            Some((p, f)) if p == package.name => stack.push(f.to_string()),
+            Some(_) => {}
+            None => stack.push(feature.clone()),
+        }
+    }
+    let mut enabled = BTreeSet::new();
+    while let Some(feature) = stack.pop() {
+        if enabled.insert(feature.clone()) {
+            if let Some(implied) = package.features.get(&feature) {
+                stack.extend(
+                    implied
+                        .iter()
+                        .filter(|f| !f.contains('/') && !f.starts_with("dep:"))
+                        .cloned(),
+                );
+            }
+        }
+    }
+    enabled
+}
+
+/// A required feature is met when it is enabled; `dep/feat` forms count as met when `dep` is.
+fn feature_enabled(required: &str, enabled: &BTreeSet<String>) -> bool {
+    let name = required
+        .split('/')
+        .next()
+        .unwrap_or(required)
+        .trim_end_matches('?');
+    enabled.contains(required) || enabled.contains(name)
+}
+
+/// `--features` as `package/feature` for the selected packages, so multi-package invocations stay exact.
+pub fn qualify_user_features(
+    packages: &[&Package],
+    settings: &Settings,
+) -> Result<Vec<String>, PlanError> {
+    let mut out = BTreeSet::new();
+    for feature in &settings.features.features {
+        if let Some((p, _)) = feature.split_once('/') {
+            if packages.iter().any(|pkg| pkg.name == p) {
+                out.insert(feature.clone());
+                continue;
+            }
+            // `dep/feature` of a dependency: Cargo applies it to every selected package that has `dep`.
+            out.insert(feature.clone());
+            continue;
+        }
+        let owners: Vec<_> = packages
+            .iter()
+            .filter(|p| p.features.contains_key(feature))
+            .collect();
+        if owners.is_empty() {
+            return Err(PlanError::UnknownFeature {
+                feature: feature.clone(),
+            });
+        }
+        for owner in owners {
+            out.insert(format!("{}/{}", owner.name, feature));
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// The profiles Cargo knows without configuration.
+const BUILTIN_PROFILES: [&str; 4] = ["bench", "dev", "release", "test"];
+
+/// A binary's profile must exist, or the build would fail inside the engine with Cargo's message.
+fn check_profile(config: &BinaryConfig, binary: &str, custom: &[String]) -> Result<(), PlanError> {
+    let profile = &config.profile.value;
+    if BUILTIN_PROFILES.contains(&profile.as_str()) || custom.contains(profile) {
+        return Ok(());
+    }
+    let mut available: Vec<String> = BUILTIN_PROFILES.iter().map(|p| p.to_string()).collect();
+    available.extend(custom.iter().cloned());
+    available.sort();
+    Err(PlanError::UnknownProfile {
+        binary: binary.to_string(),
+        profile: profile.clone(),
+        origin: config.profile.source.to_string(),
+        available,
+    })
+}

@@ -1,0 +1,322 @@
+//! The workspace as `cargo metadata` describes it.
+//!
+//! Takes a manifest path (or the current directory), runs `cargo metadata` once and gives a [`Workspace`]:
+//! its members, every binary target, the native libraries each member's dependency closure links, and
+//! the Rust toolchain to build with. Everything read here is sorted, so that the same workspace always
+//! gives the same Dockerfile. This is the only step that runs Cargo and reads the workspace's files (manifests,
+//! toolchain files, `.cargo/config.toml`); nothing after it reads them again until the files are written.
+//!
+//! [`load`] is the edge; [`graph`] turns `cargo metadata`'s answer into the [`Workspace`] (pure), [`toolchain`]
+//! picks the Rust toolchain, and [`native`] knows which crates link native libraries.
+
+mod graph;
+mod native;
+mod toolchain;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use cargo_metadata::{Metadata, MetadataCommand};
+use serde::Serialize;
+
+pub use graph::from_metadata;
+pub use native::{classify, DISTROLESS_CC_LIBRARIES};
+pub use toolchain::{parse_toolchain_file, toolchain_for_channel, Toolchain, ToolchainSource};
+
+use toolchain::{present_toolchain_files, read_toolchain, spawn_rustc_version};
+
+use crate::model::{BuildTool, NativeLink};
+
+/// The workspace, read once.
+#[derive(Debug, Clone, Serialize)]
+pub struct Workspace {
+    /// Absolute path of the workspace root (the directory of the root `Cargo.toml`).
+    pub root: Utf8PathBuf,
+    /// Cargo's target directory (absolute).
+    pub target_dir: Utf8PathBuf,
+    /// Members, sorted by package name.
+    pub members: Vec<Package>,
+    /// Names of the default members, as Cargo resolves them (`default-members`, the root package, or all).
+    pub default_members: BTreeSet<String>,
+    /// The member whose manifest was named or found from the current directory, when it is not the root.
+    pub current_package: Option<String>,
+    /// Whether `Cargo.lock` exists at the root (then builds run with `--locked`).
+    pub has_lockfile: bool,
+    /// The toolchain the builder image must carry.
+    pub toolchain: Toolchain,
+    /// `[workspace.metadata.dockerize]` as Cargo read it (`null` when absent).
+    pub config: serde_json::Value,
+    /// `rust-toolchain(.toml)` file names present at the root, which the builder must neutralise.
+    pub toolchain_files: Vec<String>,
+    /// Path packages that are not members (`path` dependencies, `[patch]` with local paths), sorted by directory.
+    pub path_packages: Vec<PathPackage>,
+    /// Profiles the root manifest defines (`[profile.<name>]`), sorted; the built-in ones are not listed.
+    pub profiles: Vec<String>,
+    /// Tools `.cargo/config.toml` asks the builder for (a `clang` linker, `lld`, `mold`, git on the command line).
+    pub cargo_config_tools: Vec<BuildTool>,
+}
+
+/// A local package the build needs that is not a member: its sources go into the dependency recipe as they are.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PathPackage {
+    /// Absolute directory of its manifest.
+    pub dir: Utf8PathBuf,
+    pub name: String,
+}
+
+/// One workspace member.
+#[derive(Debug, Clone, Serialize)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub license: Option<String>,
+    pub repository: Option<String>,
+    pub homepage: Option<String>,
+    /// Directory of the member's manifest, relative to the workspace root (`.` for the root package).
+    pub dir: Utf8PathBuf,
+    /// The `[features]` table.
+    pub features: BTreeMap<String, Vec<String>>,
+    /// Binary targets, sorted by name.
+    pub binaries: Vec<Binary>,
+    /// Native crates of its normal-dependency closure (for the Linux target), sorted by crate name.
+    pub native: Vec<NativeLink>,
+    /// Build tools its build scripts need (`protoc`, `clang`, `cmake`), from its whole dependency closure.
+    pub build_tools: Vec<BuildTool>,
+    /// Whether a build script of its closure compiles C code (`cc` or `cmake` crates): a musl target then
+    /// needs `musl-gcc` in the builder.
+    pub compiles_c: bool,
+    /// `[package.metadata.dockerize]` as Cargo read it (`null` when absent).
+    pub config: serde_json::Value,
+}
+
+/// One `bin` target.
+#[derive(Debug, Clone, Serialize)]
+pub struct Binary {
+    pub name: String,
+    /// Source file, relative to the workspace root.
+    pub src_path: Utf8PathBuf,
+    pub required_features: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("could not find `Cargo.toml` in `{dir}` or any parent directory")]
+    ManifestNotFound { dir: Utf8PathBuf },
+    #[error("the manifest path `{path}` does not exist")]
+    ManifestPathMissing { path: Utf8PathBuf },
+    #[error("the manifest path `{path}` must point to a `Cargo.toml` file")]
+    ManifestPathNotCargoToml { path: Utf8PathBuf },
+    #[error("the current directory is not valid UTF-8")]
+    CurrentDirNotUtf8,
+    #[error("failed to read the current directory")]
+    CurrentDir(#[source] std::io::Error),
+    /// Cargo's own message is indented under ours, so that the one `error:` at the start of a line is ours.
+    #[error("`cargo metadata` failed for `{manifest}`:\n{}", indent(.stderr))]
+    MetadataFailed {
+        manifest: Utf8PathBuf,
+        stderr: String,
+    },
+    #[error("failed to run `cargo metadata` for `{manifest}`")]
+    MetadataSpawn {
+        manifest: Utf8PathBuf,
+        #[source]
+        source: cargo_metadata::Error,
+    },
+    #[error("failed to read the toolchain file `{path}`")]
+    ToolchainRead {
+        path: Utf8PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to parse the toolchain file `{path}`: {message}")]
+    ToolchainParse { path: Utf8PathBuf, message: String },
+    #[error("failed to run `rustc --version` to pick the builder's Rust version")]
+    RustcVersion(#[source] std::io::Error),
+}
+
+/// `text` with every non-empty line indented by two spaces.
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("  {line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl WorkspaceError {
+    /// A line telling the user how to fix it, where there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::ManifestNotFound { .. } => Some(
+                "run `cargo dockerize` inside a Cargo workspace, or pass `--manifest-path <path/to/Cargo.toml>`"
+                    .into(),
+            ),
+            Self::ManifestPathMissing { .. } | Self::ManifestPathNotCargoToml { .. } => {
+                Some("pass the path of a workspace's or a package's `Cargo.toml`".into())
+            }
+            Self::ToolchainParse { .. } => Some(
+                "the file must hold a channel name, or a TOML table `[toolchain]` with `channel = \"...\"`".into(),
+            ),
+                        Self::MetadataFailed { stderr, .. }
+                if stderr.contains("toolchain") && stderr.contains("is not installed") =>
+            {
+                Some(
+                    "the workspace pins a Rust toolchain this machine lacks: install it with `rustup toolchain install`, or run with `RUSTUP_TOOLCHAIN=<an installed toolchain>` (the image's toolchain still follows the pin)"
+                        .into(),
+                )
+            }
+            Self::RustcVersion(_) => Some(
+                "install Rust, or pin the version with a `rust-toolchain.toml` or `rust-version` in `Cargo.toml`"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// The inputs of [`load`]: what the user pointed at and the feature flags the resolve must use.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub manifest_path: Option<Utf8PathBuf>,
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+    /// Target triple whose dependency graph decides the native libraries (`--filter-platform`).
+    pub target_triple: String,
+}
+
+/// Finds the manifest, runs `cargo metadata` and reads the toolchain files: the I/O edge of this step.
+pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
+    let manifest = locate_manifest(options.manifest_path.as_deref())?;
+    // Asked while `cargo metadata` runs, so the fallback toolchain costs no wall time when it is not needed.
+    let rustc = spawn_rustc_version(manifest.parent().unwrap_or(&manifest));
+    let metadata = run_metadata(&manifest, options)?;
+    let toolchain_files = present_toolchain_files(&metadata.workspace_root);
+    let toolchain = read_toolchain(&metadata, &toolchain_files, rustc)?;
+    let has_lockfile = metadata.workspace_root.join("Cargo.lock").is_file();
+    let mut workspace = from_metadata(
+        &metadata,
+        &manifest,
+        toolchain,
+        toolchain_files,
+        has_lockfile,
+    );
+    workspace.cargo_config_tools = read_cargo_config(&metadata.workspace_root);
+    read_root_manifest(&mut workspace);
+    Ok(workspace)
+}
+
+/// Reads what `cargo metadata` does not give from the root manifest: custom profiles, and
+/// `[patch.<source>]` entries with a local `path`: Cargo loads every one of them, even those the resolve leaves
+/// out (behind a feature that is off), so the recipe needs them all. `cargo metadata` lists only resolved ones.
+fn read_root_manifest(workspace: &mut Workspace) {
+    let Ok(text) = std::fs::read_to_string(workspace.root.join("Cargo.toml")) else {
+        return;
+    };
+    let Ok(manifest) = text.parse::<toml::Table>() else {
+        return;
+    };
+    let mut profiles: Vec<String> = manifest
+        .get("profile")
+        .and_then(|p| p.as_table())
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    profiles.sort();
+    workspace.profiles = profiles;
+    let member_dirs: Vec<Utf8PathBuf> = workspace
+        .members
+        .iter()
+        .map(|m| workspace.root.join(&m.dir))
+        .collect();
+    let patches = manifest
+        .get("patch")
+        .and_then(|p| p.as_table())
+        .into_iter()
+        .flat_map(|p| p.values());
+    for (name, entry) in patches.filter_map(|t| t.as_table()).flat_map(|t| t.iter()) {
+        let Some(path) = entry.get("path").and_then(|p| p.as_str()) else {
+            continue;
+        };
+        let dir = crate::paths::normalize(&workspace.root.join(path));
+        let known =
+            workspace.path_packages.iter().any(|p| p.dir == dir) || member_dirs.contains(&dir);
+        if !known {
+            workspace.path_packages.push(PathPackage {
+                dir,
+                name: entry
+                    .get("package")
+                    .and_then(|p| p.as_str())
+                    .unwrap_or(name)
+                    .to_string(),
+            });
+        }
+    }
+    workspace.path_packages.sort();
+}
+
+/// The tools `.cargo/config.toml` (or `.cargo/config`) at the workspace root makes the builder need. A file we
+/// cannot read or parse is left to Cargo, which reports it in the build with its own words.
+fn read_cargo_config(root: &Utf8Path) -> Vec<BuildTool> {
+    [".cargo/config.toml", ".cargo/config"]
+        .iter()
+        .filter_map(|name| std::fs::read_to_string(root.join(name)).ok())
+        .flat_map(|text| native::cargo_config_tools(&text))
+        .collect()
+}
+
+/// `--manifest-path` checked, or the nearest `Cargo.toml` upwards from the current directory, as Cargo does.
+fn locate_manifest(explicit: Option<&Utf8Path>) -> Result<Utf8PathBuf, WorkspaceError> {
+    let cwd = std::env::current_dir().map_err(WorkspaceError::CurrentDir)?;
+    let cwd = Utf8PathBuf::from_path_buf(cwd).map_err(|_| WorkspaceError::CurrentDirNotUtf8)?;
+    if let Some(path) = explicit {
+        let path = cwd.join(path);
+        if path.file_name() != Some("Cargo.toml") {
+            return Err(WorkspaceError::ManifestPathNotCargoToml { path });
+        }
+        if !path.is_file() {
+            return Err(WorkspaceError::ManifestPathMissing { path });
+        }
+        return Ok(path);
+    }
+    cwd.ancestors()
+        .map(|dir| dir.join("Cargo.toml"))
+        .find(|candidate| candidate.is_file())
+        .ok_or(WorkspaceError::ManifestNotFound { dir: cwd })
+}
+
+fn run_metadata(manifest: &Utf8Path, options: &LoadOptions) -> Result<Metadata, WorkspaceError> {
+    let mut command = MetadataCommand::new();
+    command.manifest_path(manifest);
+    // Features change the resolve (optional native dependencies), so the graph must see the same ones.
+    if options.all_features {
+        command.features(cargo_metadata::CargoOpt::AllFeatures);
+    }
+    if options.no_default_features {
+        command.features(cargo_metadata::CargoOpt::NoDefaultFeatures);
+    }
+    if !options.features.is_empty() {
+        command.features(cargo_metadata::CargoOpt::SomeFeatures(
+            options.features.clone(),
+        ));
+    }
+    command.other_options(vec![
+        "--filter-platform".to_string(),
+        options.target_triple.clone(),
+    ]);
+    command.exec().map_err(|source| match source {
+        cargo_metadata::Error::CargoMetadata { stderr } => WorkspaceError::MetadataFailed {
+            manifest: manifest.to_owned(),
+            stderr: stderr.trim_end().to_string(),
+        },
+        source => WorkspaceError::MetadataSpawn {
+            manifest: manifest.to_owned(),
+            source,
+        },
+    })
+}
