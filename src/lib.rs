@@ -14,8 +14,11 @@
 //! build       context tar, the engine through bollard              → events         (the engine edge)
 //! ui          shell, progress, summary, logs, listing: reads plan and events only   (the terminal edge)
 //! cli         clap definitions → Settings                          (imports config and model)
-//! command     run: cli → workspace → plan → render/files/build/ui; error maps failures to exit codes
+//! error       the one top-level error, and the exit code of each failure
+//! command     run: cli → workspace → config → plan → render/files/build/ui, each command to an exit code
 //! ```
+//!
+//! `tests/architecture.rs` reads this list and fails when an import points down it.
 
 pub mod build;
 pub mod cli;

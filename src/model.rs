@@ -303,3 +303,26 @@ pub enum ColorChoice {
     Always,
     Never,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_parses_names_and_images() {
+        assert_eq!("scratch".parse::<Runtime>().unwrap(), Runtime::Scratch);
+        assert_eq!(
+            "ghcr.io/acme/base:1".parse::<Runtime>().unwrap(),
+            Runtime::Image("ghcr.io/acme/base:1".into())
+        );
+        assert!("".parse::<Runtime>().is_err());
+    }
+
+    #[test]
+    fn libc_names_are_the_flags_values() {
+        for libc in [Libc::Auto, Libc::Musl, Libc::Gnu] {
+            let parsed: Libc = serde_json::from_value(serde_json::json!(libc.as_str())).unwrap();
+            assert_eq!(parsed, libc);
+        }
+    }
+}

@@ -15,14 +15,15 @@ use std::time::Instant;
 use bollard::Docker;
 use tokio::sync::{mpsc, Semaphore};
 
-use super::target::build_one;
+pub use super::target::build_target;
 use crate::events::{BuildEvent, ImageOutcome, Outcome};
 use crate::model::{BuilderChoice, BuilderKind};
 use crate::plan::Plan;
 
-/// A connected engine.
+/// A connected engine. Cheap to clone: every concurrent build holds one.
+#[derive(Clone)]
 pub struct Engine {
-    docker: Docker,
+    pub(super) docker: Docker,
     pub kind: BuilderKind,
     /// Where we connected, for messages: `DOCKER_HOST` or the default socket.
     pub host: String,
@@ -133,7 +134,7 @@ pub async fn build_all(
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for image in &plan.images {
-        let docker = engine.docker.clone();
+        let engine = engine.clone();
         let image = image.clone();
         let target = Target {
             stage: image.stage.clone(),
@@ -143,14 +144,12 @@ pub async fn build_all(
         let options = options.clone();
         let events = events.clone();
         let permits = permits.clone();
-        let kind = engine.kind;
         tasks.spawn(async move {
             let _permit = permits
                 .acquire_owned()
                 .await
                 .expect("the semaphore is never closed");
-            let outcome =
-                build_one(&docker, kind, &target, context, &options, &events, started).await;
+            let outcome = build_target(&engine, &target, context, &options, &events, started).await;
             ImageOutcome {
                 stage: image.stage.clone(),
                 binary: image.binary.clone(),
@@ -199,28 +198,6 @@ pub struct Target {
     pub stage: String,
     /// The first is applied by the build, the others with `tag_image` once it succeeded.
     pub tags: Vec<String>,
-}
-
-/// Builds one target of the Dockerfile in `context` (a tar with a `Dockerfile` at its root), sending events
-/// as they come. Public for the benchmarks, which build other Dockerfiles through the same path.
-pub async fn build_target(
-    engine: &Engine,
-    target: &Target,
-    context: bytes::Bytes,
-    options: &BuildOptions,
-    events: &mpsc::UnboundedSender<BuildEvent>,
-    started: Instant,
-) -> Outcome {
-    build_one(
-        &engine.docker,
-        engine.kind,
-        target,
-        context,
-        options,
-        events,
-        started,
-    )
-    .await
 }
 
 /// An error and its causes on one line: bollard hides the useful part (connection refused) in `source()`.

@@ -15,22 +15,23 @@ use bollard::Docker;
 use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
-use super::engine::{error_chain, BuildOptions, EngineError, Target};
+use super::engine::{error_chain, BuildOptions, Engine, EngineError, Target};
 use super::translate::{ClassicTracker, VertexTracker};
 use crate::events::{BuildEvent, BuildEventKind, ImageBuilt, ImageFailed, Outcome, Step};
 use crate::model::BuilderKind;
 use crate::reference;
 
-/// Builds `target`, sending events as they come, and says how it ended.
-pub(super) async fn build_one(
-    docker: &Docker,
-    kind: BuilderKind,
+/// Builds one target of the Dockerfile in `context` (a tar with a `Dockerfile` at its root), sending events as
+/// they come, and says how it ended. Public for the benchmarks, which build other Dockerfiles the same way.
+pub async fn build_target(
+    engine: &Engine,
     target: &Target,
     context: bytes::Bytes,
     options: &BuildOptions,
     events: &mpsc::UnboundedSender<BuildEvent>,
     started: Instant,
 ) -> Outcome {
+    let (docker, kind) = (&engine.docker, engine.kind);
     let began = Instant::now();
     let send = |event: BuildEventKind| {
         let _ = events.send(BuildEvent {

@@ -316,16 +316,9 @@ fn resolve_asset(asset: &Asset, layer: &Layer<'_>) -> Result<ResolvedAsset, Conf
 
 #[cfg(test)]
 mod tests {
-    use super::super::table::parse;
+    use super::super::table::{parse, tests::origin};
     use super::*;
     use serde_json::json;
-
-    fn origin() -> TableOrigin {
-        TableOrigin {
-            manifest: "crates/api/Cargo.toml".into(),
-            table: "[package.metadata.dockerize]".into(),
-        }
-    }
 
     #[test]
     fn layering_overrides_in_order_and_merges_env() {

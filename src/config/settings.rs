@@ -185,16 +185,6 @@ mod tests {
     }
 
     #[test]
-    fn runtime_parses_names_and_images() {
-        assert_eq!("scratch".parse::<Runtime>().unwrap(), Runtime::Scratch);
-        assert_eq!(
-            "ghcr.io/acme/base:1".parse::<Runtime>().unwrap(),
-            Runtime::Image("ghcr.io/acme/base:1".into())
-        );
-        assert!("".parse::<Runtime>().is_err());
-    }
-
-    #[test]
     fn regenerate_command_lists_only_changes_and_quotes() {
         assert_eq!(
             Settings::default().regenerate_command(),

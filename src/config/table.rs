@@ -295,11 +295,12 @@ fn unknown_key(origin: &TableOrigin, path: &str) -> ConfigError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn origin() -> TableOrigin {
+    /// The origin the configuration tests report against.
+    pub fn origin() -> TableOrigin {
         TableOrigin {
             manifest: "crates/api/Cargo.toml".into(),
             table: "[package.metadata.dockerize]".into(),

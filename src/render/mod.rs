@@ -1,7 +1,7 @@
 //! The plan as text: the Dockerfile, the `.dockerignore`, and the quoting both need.
 //!
 //! Takes `&Plan` and gives strings. Pure and deterministic: the same plan gives the same bytes, and nothing here
-//! decides anything — every choice is in the plan. Writing the text to disk is [`crate::files`]' business.
+//! decides anything — every choice is in the plan. Writing the text to disk is the business of `files`, after this step.
 
 mod dockerfile;
 mod dockerignore;
