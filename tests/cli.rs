@@ -389,7 +389,7 @@ fn unknown_profiles_fail_and_custom_ones_are_accepted() {
     let dockerfile = copy.generate(&["--profile", "container"]);
     assert!(dockerfile.contains("--profile container"), "{dockerfile}");
     assert!(
-        dockerfile.contains("/target/x86_64-unknown-linux-musl/container/single-bin"),
+        dockerfile.contains("/x86_64-unknown-linux-musl/container/single-bin "),
         "a custom profile writes to its own directory"
     );
 }

@@ -1,6 +1,6 @@
 //! The Docker engine, through bollard: connect, and build every image of the plan, `jobs` at a time.
 //!
-//! Takes the [`Plan`], the packed build context and the build options, and gives [`BuildEvent`]s on a channel
+//! Takes the targets (stages of the Dockerfile, with their tags), the packed build context and the build options, and gives [`BuildEvent`]s on a channel
 //! and one [`ImageOutcome`] per image. One target's build is [`super::target`]; the translation of the engine's
 //! progress into events is [`super::translate`].
 //!
@@ -18,7 +18,6 @@ use tokio::sync::{mpsc, Semaphore};
 pub use super::target::build_target;
 use crate::events::{BuildEvent, ImageOutcome, Outcome};
 use crate::model::{BuilderChoice, BuilderKind};
-use crate::plan::Plan;
 
 /// A connected engine. Cheap to clone: every concurrent build holds one.
 #[derive(Clone)]
@@ -119,12 +118,12 @@ pub struct BuildOptions {
     pub keep_going: bool,
 }
 
-/// Builds every image of the plan, `jobs` at a time, sending events as they come. Returns when all are done,
-/// one failed (without `keep_going`), or `interrupt` resolves (Ctrl-C): then builds in flight are dropped,
-/// which cancels them in the engine.
+/// Builds every target, `jobs` at a time, sending events as they come. Returns when all are done, one failed
+/// (without `keep_going`), or `interrupt` resolves (Ctrl-C): then builds in flight are dropped, which cancels
+/// them in the engine. The outcomes come in the order of `targets`.
 pub async fn build_all(
     engine: &Engine,
-    plan: &Plan,
+    targets: &[Target],
     context: bytes::Bytes,
     options: &BuildOptions,
     events: mpsc::UnboundedSender<BuildEvent>,
@@ -133,13 +132,9 @@ pub async fn build_all(
 ) -> (Vec<ImageOutcome>, bool) {
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for image in &plan.images {
+    for target in targets {
         let engine = engine.clone();
-        let image = image.clone();
-        let target = Target {
-            stage: image.stage.clone(),
-            tags: image.tags.clone(),
-        };
+        let target = target.clone();
         let context = context.clone();
         let options = options.clone();
         let events = events.clone();
@@ -151,8 +146,8 @@ pub async fn build_all(
                 .expect("the semaphore is never closed");
             let outcome = build_target(&engine, &target, context, &options, &events, started).await;
             ImageOutcome {
-                stage: image.stage.clone(),
-                binary: image.binary.clone(),
+                stage: target.stage,
+                binary: target.binary,
                 outcome,
             }
         });
@@ -178,13 +173,12 @@ pub async fn build_all(
             }
         }
     }
-    let ordered = plan
-        .images
+    let ordered = targets
         .iter()
-        .map(|image| {
-            outcomes.remove(&image.stage).unwrap_or(ImageOutcome {
-                stage: image.stage.clone(),
-                binary: image.binary.clone(),
+        .map(|target| {
+            outcomes.remove(&target.stage).unwrap_or(ImageOutcome {
+                stage: target.stage.clone(),
+                binary: target.binary.clone(),
                 outcome: Outcome::Cancelled,
             })
         })
@@ -196,6 +190,8 @@ pub async fn build_all(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub stage: String,
+    /// The binary the image holds, for the report.
+    pub binary: String,
     /// The first is applied by the build, the others with `tag_image` once it succeeded.
     pub tags: Vec<String>,
 }

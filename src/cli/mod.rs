@@ -252,6 +252,9 @@ pub struct BuildArgs {
     /// Go on building the other images when one fails
     #[arg(long, global = true, help_heading = "Build Options")]
     pub keep_going: bool,
+    /// Build each binary's debug variant instead: unstripped, on Debian slim with a shell, tagged `<tag>-debug`
+    #[arg(long, global = true, help_heading = "Build Options")]
+    pub debug: bool,
     /// The engine's builder
     #[arg(
         long,
@@ -283,6 +286,7 @@ impl BuildArgs {
             build_args,
             dry_run,
             keep_going,
+            debug,
             builder,
             message_format,
         } = self;
@@ -292,6 +296,7 @@ impl BuildArgs {
             (!build_args.is_empty(), "--build-arg"),
             (*dry_run, "--dry-run"),
             (*keep_going, "--keep-going"),
+            (*debug, "--debug"),
             (*builder != BuilderChoice::Auto, "--builder"),
             (*message_format != MessageFormat::Human, "--message-format"),
         ]

@@ -38,7 +38,6 @@ pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
         return Ok(0);
     }
     generate(plan, &GenerateArgs::default(), shell)?;
-    let archive = pack(plan, shell)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -50,19 +49,20 @@ pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
         jobs: 0,
         keep_going: args.keep_going,
     };
-    let result = runtime.block_on(run_builds(plan, args, options, archive, shell));
+    let result = runtime.block_on(run_builds(plan, args, options, shell));
     // Builds were dropped on interrupt; shutting down now ends any session task still open.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     report(plan, args.message_format, result?, shell)
 }
 
 /// The build context as the engine receives it: the workspace's files that `.dockerignore` keeps, and the
-/// rendered Dockerfile from memory.
-fn pack(plan: &Plan, shell: &mut Shell) -> Result<bytes::Bytes, Error> {
+/// Dockerfile rendered from memory for the engine's builder (the classic builder's has no cache mounts; the file
+/// on disk is BuildKit's).
+fn pack(plan: &Plan, kind: BuilderKind, shell: &mut Shell) -> Result<bytes::Bytes, Error> {
     let ignore = read_dockerignore(plan)?
         .map(|(_, parsed)| parsed)
         .unwrap_or_default();
-    let dockerfile = render::render(plan);
+    let dockerfile = render::render_for(plan, kind);
     let subtrees: Vec<Utf8PathBuf> = std::iter::once(plan.context.workspace_dir.clone())
         .chain(plan.context.path_packages.iter().cloned())
         .collect();
@@ -84,17 +84,18 @@ fn pack(plan: &Plan, shell: &mut Shell) -> Result<bytes::Bytes, Error> {
     Ok(bytes::Bytes::from(archive))
 }
 
-/// Connects, builds every image `jobs` at a time with a reporter following the events, until all are done or
-/// Ctrl-C.
+/// Connects, packs the context for the engine's builder, builds every image `jobs` at a time with a reporter
+/// following the events, until all are done or Ctrl-C.
 async fn run_builds(
     plan: &Plan,
     args: &BuildArgs,
     mut options: engine::BuildOptions,
-    archive: bytes::Bytes,
     shell: &mut Shell,
 ) -> Result<Builds, Error> {
     let engine = engine::connect(args.builder).await?;
-    announce(&engine, plan, shell);
+    let archive = pack(plan, engine.kind, shell)?;
+    announce(&engine, plan, args.debug, shell);
+    let targets = targets(plan, args.debug);
     options.jobs = match (args.jobs, engine.kind) {
         (Some(n), _) => n.get(),
         (None, BuilderKind::BuildKit) => plan.images.len(),
@@ -107,8 +108,10 @@ async fn run_builds(
             std::future::pending::<()>().await;
         }
     };
-    let (outcomes, interrupted) =
-        engine::build_all(&engine, plan, archive, &options, events, started, interrupt).await;
+    let (outcomes, interrupted) = engine::build_all(
+        &engine, &targets, archive, &options, events, started, interrupt,
+    )
+    .await;
     let logs = reporter.await.unwrap_or_default();
     Ok(Builds {
         outcomes,
@@ -118,8 +121,27 @@ async fn run_builds(
     })
 }
 
+/// The stages to build and their tags: each binary's image, or with `--debug` its debug variant.
+fn targets(plan: &Plan, debug: bool) -> Vec<engine::Target> {
+    plan.images
+        .iter()
+        .map(|image| {
+            let (stage, tags) = if debug {
+                (&image.debug.stage, &image.debug.tags)
+            } else {
+                (&image.stage, &image.tags)
+            };
+            engine::Target {
+                stage: stage.clone(),
+                binary: image.binary.clone(),
+                tags: tags.clone(),
+            }
+        })
+        .collect()
+}
+
 /// Says which engine and builder run the builds; the classic builder gets a warning, as it builds more.
-fn announce(engine: &engine::Engine, plan: &Plan, shell: &mut Shell) {
+fn announce(engine: &engine::Engine, plan: &Plan, debug: bool, shell: &mut Shell) {
     let builder = match engine.kind {
         BuilderKind::BuildKit => "BuildKit",
         BuilderKind::Classic => {
@@ -133,8 +155,9 @@ fn announce(engine: &engine::Engine, plan: &Plan, shell: &mut Shell) {
     shell.status(
         "Building",
         format!(
-            "{} image(s) with {builder} on {} ({})",
+            "{} {}image(s) with {builder} on {} ({})",
             plan.images.len(),
+            if debug { "debug " } else { "" },
             engine.description,
             engine.host
         ),
@@ -230,6 +253,16 @@ fn dry_run(plan: &Plan) -> Result<(), Error> {
             image.triple,
             image.runtime.image(),
             image.tags.join(", ")
+        ));
+    }
+    text.push_str("debug images (--debug):\n");
+    for image in &plan.images {
+        text.push_str(&format!(
+            "  --target {:<16} {} on {} [{}]\n",
+            image.debug.stage,
+            image.triple,
+            crate::model::DEBIAN_SLIM,
+            image.debug.tags.join(", ")
         ));
     }
     std::io::stdout()

@@ -40,6 +40,7 @@ pub fn builder_stages(
     stage_names: &[String],
     user_features: &[String],
     settings: &Settings,
+    cache_key: &str,
 ) -> Vec<BuilderStage> {
     let mut groups: BTreeMap<(String, bool), Vec<BuildMember<'_>>> = BTreeMap::new();
     for (candidate, stage) in candidates.iter().zip(stage_names) {
@@ -90,14 +91,25 @@ pub fn builder_stages(
             } else {
                 stage::BUILDER_GNU
             };
+            let invocations: Vec<Invocation> = invocations
+                .into_iter()
+                .map(|members| invocation(members, user_features, &selected, settings))
+                .collect();
+            let profiles: BTreeSet<&str> = invocations
+                .iter()
+                .map(|i| i.profile.name.as_str())
+                .collect();
+            let cache_id = format!(
+                "cargo-dockerize-{cache_key}-{triple}{}-{}",
+                if crt_static { "-static" } else { "" },
+                profiles.into_iter().collect::<Vec<_>>().join("+")
+            );
             BuilderStage {
                 stage: stage.to_string(),
                 triple,
                 crt_static,
-                invocations: invocations
-                    .into_iter()
-                    .map(|members| invocation(members, user_features, &selected, settings))
-                    .collect(),
+                invocations,
+                cache_id,
             }
         })
         .collect()

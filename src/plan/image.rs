@@ -6,19 +6,21 @@
 
 use std::collections::BTreeMap;
 
+use super::naming::DEBUG_SUFFIX;
 use super::runtime::{self, RuntimeChoice};
 use super::select::Candidate;
-use super::{Image, PlanError};
+use super::{DebugImage, Image, PlanError, Strip};
 use crate::config::{BinaryConfig, Settings, Source};
 use crate::model::{LibcKind, APP_DIR, BIN_DIR};
 use crate::reference;
-use crate::workspace::Package;
+use crate::workspace::{Package, ProfileKeys};
 
 /// The image of `candidate`, and the notes its choices leave for the user.
 pub fn image_for(
     candidate: &Candidate<'_>,
     stage: &str,
     settings: &Settings,
+    profiles: &BTreeMap<String, ProfileKeys>,
 ) -> Result<(Image, Vec<String>), PlanError> {
     let package = candidate.package;
     let binary = candidate.binary;
@@ -29,6 +31,7 @@ pub fn image_for(
         native,
         runtime,
         runtime_packages,
+        debian_packages,
         reasons,
         mut notes,
     } = runtime::choose(&binary.name, package, config)?;
@@ -56,7 +59,6 @@ pub fn image_for(
         version: package.version.clone(),
         stage: stage.to_string(),
         image_name,
-        tags,
         builder: String::new(),
         triple: settings.platform.triple(libc == LibcKind::Musl),
         libc,
@@ -80,8 +82,65 @@ pub fn image_for(
         cmd: config.cmd.value.clone(),
         assets: config.assets.value.clone(),
         config: config.clone(),
+        strip: strip_for(&config.profile.value, profiles),
+        debug: debug_image(stage, &tags, debian_packages),
+        tags,
     };
     Ok((image, notes))
+}
+
+/// The profiles Cargo builds with debug info unless told otherwise.
+const DEBUG_BY_DEFAULT: [&str; 2] = ["dev", "test"];
+
+/// Stripped unless the profile, or one it inherits from, sets `strip` or turns debug info on: then Cargo's output
+/// is what the user asked for. Built-in `release` and `bench` have no debug info, so their images are stripped.
+pub fn strip_for(profile: &str, profiles: &BTreeMap<String, ProfileKeys>) -> Strip {
+    let none = ProfileKeys::default();
+    let mut name = profile;
+    // `inherits` chains end at a built-in profile; the bound stops a cycle Cargo would refuse anyway.
+    for _ in 0..8 {
+        let keys = profiles.get(name).unwrap_or(&none);
+        if let Some(strip) = &keys.strip {
+            return Strip::Kept(format!("profile `{name}` sets `strip = {strip}`"));
+        }
+        if let Some(debug) = &keys.debug {
+            return if matches!(debug.as_str(), "false" | "0" | "none") {
+                Strip::Symbols
+            } else {
+                Strip::Kept(format!("profile `{name}` sets `debug = {debug}`"))
+            };
+        }
+        match keys.inherits.as_deref() {
+            Some(parent) if parent != name => name = parent,
+            _ => break,
+        }
+    }
+    if DEBUG_BY_DEFAULT.contains(&name) {
+        Strip::Kept(format!("profile `{name}` builds with debug info"))
+    } else {
+        Strip::Symbols
+    }
+}
+
+/// The debug variant: `<stage>-debug`, its tags, and the Debian packages it installs.
+fn debug_image(stage: &str, tags: &[String], mut packages: Vec<String>) -> DebugImage {
+    packages.push("ca-certificates".to_string());
+    packages.sort();
+    packages.dedup();
+    DebugImage {
+        stage: format!("{stage}{DEBUG_SUFFIX}"),
+        tags: tags
+            .iter()
+            .map(|tag| {
+                let (name, tag) = reference::split_tag(tag);
+                match tag {
+                    "latest" => format!("{name}:debug"),
+                    tag => format!("{name}:{tag}-debug"),
+                }
+            })
+            .collect(),
+        packages,
+    }
 }
 
 /// OCI labels from the package's metadata, then the configured ones (which win), sorted by key.
@@ -196,6 +255,55 @@ pub fn expand_tags(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn release_is_stripped_unless_the_profile_says_otherwise() {
+        let keys = |inherits: Option<&str>, strip: Option<&str>, debug: Option<&str>| ProfileKeys {
+            inherits: inherits.map(Into::into),
+            strip: strip.map(Into::into),
+            debug: debug.map(Into::into),
+        };
+        let mut profiles = BTreeMap::new();
+        assert_eq!(strip_for("release", &profiles), Strip::Symbols);
+        assert!(matches!(strip_for("dev", &profiles), Strip::Kept(_)));
+        profiles.insert("dist".to_string(), keys(Some("release"), None, None));
+        assert_eq!(strip_for("dist", &profiles), Strip::Symbols);
+        profiles.insert(
+            "release".to_string(),
+            keys(None, None, Some("line-tables-only")),
+        );
+        assert_eq!(
+            strip_for("dist", &profiles),
+            Strip::Kept("profile `release` sets `debug = line-tables-only`".into())
+        );
+        profiles.insert(
+            "dist".to_string(),
+            keys(Some("release"), Some("none"), None),
+        );
+        assert!(
+            matches!(strip_for("dist", &profiles), Strip::Kept(r) if r.contains("strip = none"))
+        );
+        profiles.insert("fast".to_string(), keys(Some("dev"), None, Some("false")));
+        assert_eq!(strip_for("fast", &profiles), Strip::Symbols);
+    }
+
+    #[test]
+    fn debug_tags_mark_the_tag() {
+        let debug = debug_image(
+            "api",
+            &[
+                "ghcr.io/a/api:1.2.0".into(),
+                "localhost:5000/api:latest".into(),
+            ],
+            vec!["libssl3".into()],
+        );
+        assert_eq!(debug.stage, "api-debug");
+        assert_eq!(
+            debug.tags,
+            vec!["ghcr.io/a/api:1.2.0-debug", "localhost:5000/api:debug"]
+        );
+        assert_eq!(debug.packages, vec!["ca-certificates", "libssl3"]);
+    }
 
     #[test]
     fn tags_expand_templates_and_take_the_registry_prefix() {

@@ -27,7 +27,7 @@ pub use naming::stage_name;
 
 use crate::config::{read_tables, BinaryConfig, ResolvedAsset, Settings, TestStage};
 use crate::model::{stage, LibcKind, Linkage, NativeLink, Platform, Port};
-use crate::workspace::{Toolchain, Workspace};
+use crate::workspace::{ProfileKeys, Toolchain, Workspace};
 use select::Candidate;
 
 /// The whole build, decided.
@@ -121,6 +121,9 @@ pub struct BuilderStage {
     pub crt_static: bool,
     /// The cargo invocations; more than one only when two binaries share a name (their outputs would collide).
     pub invocations: Vec<Invocation>,
+    /// The BuildKit cache mount that keeps Cargo's state of the final compile between builds: one per workspace,
+    /// target, static-ness, profiles and toolchain, so builds that could not share artifacts never share it.
+    pub cache_id: String,
 }
 
 /// One `cargo build`: the same flags cook the dependencies and build the binaries, so nothing recompiles.
@@ -177,6 +180,34 @@ pub struct Image {
     pub assets: Vec<ResolvedAsset>,
     /// The effective configuration and where each value came from, for `cargo dockerize config`.
     pub config: BinaryConfig,
+    /// Whether the image's executable is stripped, and why.
+    pub strip: Strip,
+    /// The opt-in debug variant of this image.
+    pub debug: DebugImage,
+}
+
+/// Whether an image holds a stripped executable. Stripping happens after the build (`strip --strip-all`, what
+/// `strip = "symbols"` in the profile would do), so the unstripped executable is there for the debug variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "reason")]
+pub enum Strip {
+    /// Stripped: the profile asks for neither `strip` nor debug info.
+    Symbols,
+    /// As Cargo built it; the reason names the profile key that decided it.
+    Kept(String),
+}
+
+/// The debug variant of an image: the same binary unstripped, on Debian slim with a shell, as the same non-root
+/// user. Built only on request (`--target <stage>`, `cargo dockerize build --debug`), from the same builder, so it
+/// costs no second compile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DebugImage {
+    /// `<stage>-debug`.
+    pub stage: String,
+    /// The image's tags with `-debug` on the tag (`latest` becomes `debug`).
+    pub tags: Vec<String>,
+    /// Debian packages it installs: CA certificates and the libraries the binary loads, sorted.
+    pub packages: Vec<String>,
 }
 
 /// The base of a runtime stage.
@@ -232,6 +263,7 @@ impl Plan {
         let mut stages = vec![stage::CHEF, stage::PLANNER];
         stages.extend(self.builders.iter().map(|b| b.stage.as_str()));
         stages.extend(self.images.iter().map(|i| i.stage.as_str()));
+        stages.extend(self.images.iter().map(|i| i.debug.stage.as_str()));
         if self.test.is_some() {
             stages.push(stage::TEST);
         }
@@ -256,9 +288,21 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
     let user_features = select::qualify_user_features(&packages, settings)?;
     let mut notes = Vec::new();
     let stage_names = naming::assign_stage_names(&candidates, &mut notes);
-    let mut images = images(&candidates, &stage_names, settings, &mut notes)?;
-    let builders =
-        builders::builder_stages(&images, &candidates, &stage_names, &user_features, settings);
+    let mut images = images(
+        &candidates,
+        &stage_names,
+        settings,
+        &workspace.profiles,
+        &mut notes,
+    )?;
+    let builders = builders::builder_stages(
+        &images,
+        &candidates,
+        &stage_names,
+        &user_features,
+        settings,
+        &cache_key(workspace),
+    );
     point_at_builders(&mut images, &builders);
     let (builder_packages, builder_reasons) =
         builders::builder_packages(&images, &packages, &workspace.cargo_config_tools);
@@ -300,6 +344,25 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
     })
 }
 
+/// What names the workspace and its toolchain in the cache ids: a digest of the member names (stable across
+/// machines and checkouts, unlike a path) and the toolchain, so two workspaces or toolchains never share a cache.
+fn cache_key(workspace: &Workspace) -> String {
+    use std::hash::Hasher as _;
+    let mut names: Vec<&str> = workspace.members.iter().map(|m| m.name.as_str()).collect();
+    names.sort_unstable();
+    let mut hasher = fnv::FnvHasher::default();
+    for name in names {
+        hasher.write(name.as_bytes());
+        hasher.write(b"\n");
+    }
+    let toolchain = &workspace.toolchain;
+    let channel = toolchain
+        .install_channel
+        .as_deref()
+        .unwrap_or(&toolchain.image_version);
+    format!("{:016x}-rust-{channel}", hasher.finish())
+}
+
 /// Why no binary is left: the first skipped one, or packages without binaries.
 fn nothing_selected(skipped: &[Skipped], packages: &[&crate::workspace::Package]) -> PlanError {
     let why = match skipped.first() {
@@ -321,11 +384,12 @@ fn images(
     candidates: &[Candidate<'_>],
     stage_names: &[String],
     settings: &Settings,
+    profiles: &BTreeMap<String, ProfileKeys>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Image>, PlanError> {
     let mut images = Vec::new();
     for (candidate, stage) in candidates.iter().zip(stage_names) {
-        let (image, image_notes) = image::image_for(candidate, stage, settings)?;
+        let (image, image_notes) = image::image_for(candidate, stage, settings, profiles)?;
         notes.extend(image_notes);
         images.push(image);
     }

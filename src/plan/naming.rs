@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::select::Candidate;
 use crate::model::stage;
 
+/// What a binary's stage name gets for its debug variant.
+pub const DEBUG_SUFFIX: &str = "-debug";
+
 /// Valid, unique stage names. A name shared by several binaries becomes `<package>-<binary>` for each of
 /// them, so that no binary's name depends on which other binaries happen to be selected first.
 pub fn assign_stage_names(candidates: &[Candidate<'_>], notes: &mut Vec<String>) -> Vec<String> {
@@ -22,7 +25,11 @@ pub fn assign_stage_names(candidates: &[Candidate<'_>], notes: &mut Vec<String>)
     for (candidate, name) in candidates.iter().zip(&plain) {
         let shared = counts[name.as_str()] > 1;
         let reserved = stage::RESERVED.contains(&name.as_str());
-        let mut chosen = if shared || reserved {
+        // `api-debug` beside `api` would take the name of `api`'s debug variant.
+        let debug_of_another = plain
+            .iter()
+            .any(|other| format!("{other}{DEBUG_SUFFIX}") == *name);
+        let mut chosen = if shared || reserved || debug_of_another {
             stage_name(&format!(
                 "{}-{}",
                 candidate.package.name, candidate.binary.name
@@ -32,7 +39,12 @@ pub fn assign_stage_names(candidates: &[Candidate<'_>], notes: &mut Vec<String>)
         };
         let base = chosen.clone();
         let mut n = 2;
-        while taken.contains(&chosen) || stage::RESERVED.contains(&chosen.as_str()) {
+        let clashes = |name: &str| {
+            taken.contains(name)
+                || taken.contains(&format!("{name}{DEBUG_SUFFIX}"))
+                || stage::RESERVED.contains(&name)
+        };
+        while clashes(&chosen) {
             chosen = format!("{base}-{n}");
             n += 1;
         }
@@ -41,6 +53,8 @@ pub fn assign_stage_names(candidates: &[Candidate<'_>], notes: &mut Vec<String>)
                 "its name is shared with another binary of the workspace"
             } else if reserved {
                 "its name is reserved for a pipeline stage"
+            } else if debug_of_another {
+                "its name is that of another binary's debug variant"
             } else {
                 "stage and image names must be lowercase and start with a letter"
             };
@@ -49,6 +63,7 @@ pub fn assign_stage_names(candidates: &[Candidate<'_>], notes: &mut Vec<String>)
                 candidate.binary.name, candidate.package.name, chosen, why
             ));
         }
+        taken.insert(format!("{chosen}{DEBUG_SUFFIX}"));
         taken.insert(chosen.clone());
         out.push(chosen);
     }

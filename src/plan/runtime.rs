@@ -22,6 +22,9 @@ pub struct RuntimeChoice {
     pub runtime: RuntimeBase,
     /// Debian packages installed in a Debian-based runtime, sorted.
     pub runtime_packages: Vec<String>,
+    /// What the binary needs from Debian on any Debian-based image (the debug variant's): the packages of the
+    /// libraries it loads and the configured `runtime-packages`, sorted.
+    pub debian_packages: Vec<String>,
     /// Why, one short line each, in the order the decisions were made.
     pub reasons: Vec<String>,
     /// What the user should know about this choice (for `list` and `generate`).
@@ -74,6 +77,7 @@ pub fn choose(
         native,
         runtime,
         runtime_packages,
+        debian_packages: needs.packages,
         reasons,
         notes,
     })

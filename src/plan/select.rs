@@ -4,12 +4,12 @@
 //! Takes the workspace, its tables and the settings and gives the [`Candidate`]s (binaries to image, each with its
 //! layered configuration) and the binaries left out with the reason. Pure.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{PlanError, Skipped};
 use crate::config::{binary_config, BinaryConfig, Settings, Tables};
 use crate::text::closest;
-use crate::workspace::{Binary, Package, Workspace};
+use crate::workspace::{Binary, Package, ProfileKeys, Workspace};
 
 /// One binary on its way through the planner.
 pub struct Candidate<'a> {
@@ -257,14 +257,18 @@ pub fn qualify_user_features(
 const BUILTIN_PROFILES: [&str; 4] = ["bench", "dev", "release", "test"];
 
 /// A binary's profile must exist, or the build would fail inside the engine with Cargo's message.
-fn check_profile(config: &BinaryConfig, binary: &str, custom: &[String]) -> Result<(), PlanError> {
+fn check_profile(
+    config: &BinaryConfig,
+    binary: &str,
+    custom: &BTreeMap<String, ProfileKeys>,
+) -> Result<(), PlanError> {
     let profile = &config.profile.value;
-    if BUILTIN_PROFILES.contains(&profile.as_str()) || custom.contains(profile) {
+    if BUILTIN_PROFILES.contains(&profile.as_str()) || custom.contains_key(profile) {
         return Ok(());
     }
-    let mut available: Vec<String> = BUILTIN_PROFILES.iter().map(|p| p.to_string()).collect();
-    available.extend(custom.iter().cloned());
-    available.sort();
+    let mut available: BTreeSet<String> = BUILTIN_PROFILES.iter().map(|p| p.to_string()).collect();
+    available.extend(custom.keys().cloned());
+    let available = available.into_iter().collect();
     Err(PlanError::UnknownProfile {
         binary: binary.to_string(),
         profile: profile.clone(),

@@ -15,15 +15,22 @@
 
 use std::fmt::Write as _;
 
+use super::builder::builder_stage;
 use super::quote::{dockerfile_path, json_array, label_value};
 use super::recipe::planner;
 use super::GENERATED_MARKER;
-use crate::model::{stage, APP_DIR, BIN_DIR, OUT_DIR};
-use crate::plan::{BuildContext, BuilderStage, Image, Invocation, Plan, RuntimeBase, TestPlan};
+use crate::model::{stage, BuilderKind, APP_DIR, BIN_DIR, DEBIAN_SLIM, OUT_DIR};
+use crate::plan::{BuildContext, DebugImage, Image, Plan, RuntimeBase, Strip, TestPlan};
 use crate::text::shell_word;
 
-/// Renders the Dockerfile.
+/// Renders the Dockerfile: the one written to disk, for BuildKit.
 pub fn render(plan: &Plan) -> String {
+    render_for(plan, BuilderKind::BuildKit)
+}
+
+/// Renders the Dockerfile for a builder: the classic builder rejects `RUN --mount`, so its final compile runs in
+/// the layer, as a plain `docker build` without BuildKit would need.
+pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
     // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here.
     let Plan {
         root: _,
@@ -57,10 +64,13 @@ pub fn render(plan: &Plan) -> String {
     );
     planner(&mut out, toolchain_files, context);
     for builder in builders {
-        builder_stage(&mut out, plan, builder);
+        builder_stage(&mut out, plan, builder, kind);
     }
     for image in images {
         runtime_stage(&mut out, image);
+    }
+    for image in images {
+        debug_stage(&mut out, image);
     }
     if let Some(test) = test {
         test_stage(&mut out, plan, test);
@@ -136,122 +146,72 @@ fn chef(
     out.push('\n');
 }
 
-fn cargo_build(plan: &Plan, builder: &BuilderStage, invocation: &Invocation) -> String {
-    let Invocation {
-        profile,
-        packages,
-        bins,
-        features,
-        all_features,
-        no_default_features,
-    } = invocation;
-    let mut words = vec!["cargo build".to_string()];
-    if plan.locked {
-        words.push("--locked".into());
-    }
-    words.push(format!("--profile {}", profile.name));
-    words.push(format!("--target {}", builder.triple));
-    for p in packages {
-        words.push(format!("-p {p}"));
-    }
-    for (bin, _) in bins {
-        words.push(format!("--bin {}", shell_word(bin)));
-    }
-    words.extend(feature_flags(features, *all_features, *no_default_features));
-    words.join(" ")
-}
-
-fn builder_stage(out: &mut String, plan: &Plan, builder: &BuilderStage) {
-    let BuilderStage {
-        stage,
-        triple,
-        crt_static,
-        invocations,
-    } = builder;
+fn runtime_stage(out: &mut String, image: &Image) {
+    let strip = match &image.strip {
+        Strip::Symbols => "stripped (the profile sets neither `strip` nor debug info)".to_string(),
+        Strip::Kept(why) => format!("not stripped: {why}"),
+    };
     let _ = writeln!(
         out,
-        "# Compiles for {triple}{}.",
-        if *crt_static {
-            " with glibc linked statically"
-        } else {
-            ""
-        }
+        "# `{}` of package `{}`: {}; {strip}.",
+        image.binary,
+        image.package,
+        image.reasons.join("; ")
     );
-    let _ = writeln!(out, "FROM {} AS {stage}", stage::CHEF);
-    if *crt_static {
-        let var = format!(
-            "CARGO_TARGET_{}_RUSTFLAGS",
-            triple.to_uppercase().replace('-', "_")
-        );
-        let _ = writeln!(out, "ENV {var}=\"-C target-feature=+crt-static\"");
-    }
-    let widened = plan.context.is_widened();
-    if widened {
-        let _ = writeln!(out, "WORKDIR {}", workspace_in_image(&plan.context));
-        let _ = writeln!(out, "COPY --from={} /recipe/ {APP_DIR}/", stage::PLANNER);
-    } else {
-        let _ = writeln!(out, "COPY --from={} /recipe/ ./", stage::PLANNER);
-    }
-    out.push_str("# Dependencies only: cached until Cargo.lock, a manifest's dependencies or the flags change.\n");
-    let cooks: Vec<String> = invocations
-        .iter()
-        .map(|i| cargo_build(plan, builder, i))
-        .collect();
-    let _ = writeln!(out, "RUN {}", cooks.join(" \\\n    && "));
-    if widened {
-        let _ = writeln!(out, "COPY . {APP_DIR}/");
-    } else {
-        out.push_str("COPY . .\n");
-    }
-    out.push_str(
-        "# Sources are newer than the empty ones the dependencies were built with, so the workspace crates rebuild.\n",
-    );
-    let mut steps = Vec::new();
-    if !plan.toolchain_files.is_empty() {
-        steps.push(format!("rm -f {}", plan.toolchain_files.join(" ")));
-    }
-    steps.push(if widened {
-        format!("find {APP_DIR} -path {APP_DIR}/target -prune -o -type f -exec touch {{}} +")
-    } else {
-        "find . -path ./target -prune -o -type f -exec touch {} +".to_string()
-    });
-    // An empty directory for runtime stages to copy as their working directory: scratch has no `mkdir`, and
-    // `WORKDIR` alone would create it owned by root, where a non-root binary cannot write.
-    if plan.images.iter().any(|i| i.workdir.is_some()) {
-        steps.push(format!("mkdir -p {OUT_DIR}/.empty"));
-    } else {
-        steps.push(format!("mkdir -p {OUT_DIR}"));
-    }
-    for invocation in invocations {
-        steps.push(cargo_build(plan, builder, invocation));
-        for (bin, stage_name) in &invocation.bins {
-            steps.push(format!(
-                "cp {}/target/{triple}/{}/{} {OUT_DIR}/{stage_name}",
-                APP_DIR,
-                invocation.profile.dir,
-                shell_word(bin)
-            ));
+    let _ = writeln!(out, "FROM {} AS {}", image.runtime.image(), image.stage);
+    match &image.runtime {
+        RuntimeBase::Scratch => {
+            let _ = writeln!(
+                out,
+                "COPY --from={} /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt",
+                stage::CHEF
+            );
+            out.push_str("ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n");
         }
+        RuntimeBase::DebianSlim(_) => {
+            let mut packages = vec!["ca-certificates".to_string()];
+            packages.extend(image.runtime_packages.iter().cloned());
+            let _ = writeln!(out, "{}", apt_install(&packages));
+        }
+        RuntimeBase::Distroless(_) | RuntimeBase::Custom(_) => {}
     }
-    let _ = writeln!(out, "RUN {}", steps.join(" \\\n    && "));
-    out.push('\n');
+    binary_and_files(out, image, &format!("{OUT_DIR}/{}", image.stage));
 }
 
-fn runtime_stage(out: &mut String, image: &Image) {
+/// The debug variant: Debian slim with a shell and the libraries, the unstripped binary, the same files and user.
+fn debug_stage(out: &mut String, image: &Image) {
+    let DebugImage {
+        stage,
+        tags: _,
+        packages,
+    } = &image.debug;
+    let _ = writeln!(
+        out,
+        "# `{}` unstripped, with a shell, for debugging: built only on request (`--target {stage}`).",
+        image.binary
+    );
+    let _ = writeln!(out, "FROM {DEBIAN_SLIM} AS {stage}");
+    let _ = writeln!(out, "{}", apt_install(packages));
+    binary_and_files(out, image, &format!("{OUT_DIR}/debug/{}", image.stage));
+}
+
+/// What every image of a binary holds after its base: the executable from `built`, its working directory and
+/// assets, environment, ports, user, labels and entrypoint.
+fn binary_and_files(out: &mut String, image: &Image, built: &str) {
     let Image {
         binary,
-        package,
+        package: _,
         version: _,
-        stage,
+        stage: _,
         image_name: _,
         tags: _,
         builder,
         triple: _,
         libc: _,
         linkage: _,
-        runtime,
-        runtime_packages,
-        reasons,
+        runtime: _,
+        runtime_packages: _,
+        reasons: _,
         labels,
         required_features: _,
         native: _,
@@ -263,33 +223,13 @@ fn runtime_stage(out: &mut String, image: &Image) {
         cmd,
         assets,
         config: _,
+        strip: _,
+        debug: _,
     } = image;
-    let _ = writeln!(
-        out,
-        "# `{binary}` of package `{package}`: {}.",
-        reasons.join("; ")
-    );
-    let _ = writeln!(out, "FROM {} AS {stage}", runtime.image());
-    match runtime {
-        RuntimeBase::Scratch => {
-            let _ = writeln!(
-                out,
-                "COPY --from={} /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt",
-                stage::CHEF
-            );
-            out.push_str("ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n");
-        }
-        RuntimeBase::DebianSlim(_) => {
-            let mut packages = vec!["ca-certificates".to_string()];
-            packages.extend(runtime_packages.iter().cloned());
-            let _ = writeln!(out, "{}", apt_install(&packages));
-        }
-        RuntimeBase::Distroless(_) | RuntimeBase::Custom(_) => {}
-    }
     let path = format!("{BIN_DIR}/{binary}");
     let _ = writeln!(
         out,
-        "COPY --from={builder} {OUT_DIR}/{stage} {}",
+        "COPY --from={builder} {built} {}",
         dockerfile_path(&path)
     );
     if let Some(workdir) = workdir {
@@ -369,7 +309,7 @@ pub(super) fn apt_install(packages: &[String]) -> String {
 }
 
 /// Cargo's feature flags, the same for the dependency build, the final build and the tests.
-fn feature_flags(
+pub(super) fn feature_flags(
     features: &[String],
     all_features: bool,
     no_default_features: bool,

@@ -3,12 +3,13 @@
 //! Takes `&Plan` and gives strings. Pure and deterministic: the same plan gives the same bytes, and nothing here
 //! decides anything — every choice is in the plan. Writing the text to disk is the business of `files`, after this step.
 
+mod builder;
 mod dockerfile;
 mod dockerignore;
 mod quote;
 mod recipe;
 
-pub use dockerfile::render;
+pub use dockerfile::{render, render_for};
 pub use dockerignore::{dockerignore, DockerIgnore, IgnoreError};
 
 /// The first line of every file we write: how we recognise our own files before overwriting them.

@@ -8,7 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::model::{LibcKind, Linkage, NativeLink};
-use crate::plan::{Image, Plan};
+use crate::plan::{DebugImage, Image, Plan, Strip};
 use crate::text::table;
 
 /// Version of the JSON document; bumped only when a field changes meaning or goes away.
@@ -47,6 +47,8 @@ struct BinaryJson<'a> {
     native_dependencies: &'a [NativeLink],
     required_features: &'a [String],
     reasons: &'a [String],
+    strip: &'a Strip,
+    debug: &'a DebugImage,
 }
 
 #[derive(Serialize)]
@@ -74,6 +76,8 @@ fn binary_json(image: &Image) -> BinaryJson<'_> {
         native_dependencies: &image.native,
         required_features: &image.required_features,
         reasons: &image.reasons,
+        strip: &image.strip,
+        debug: &image.debug,
     }
 }
 
@@ -141,6 +145,19 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
                 )?;
             }
             writeln!(out, "    - tags: {}", image.tags.join(", "))?;
+            match &image.strip {
+                Strip::Symbols => writeln!(
+                    out,
+                    "    - stripped: the profile sets neither `strip` nor debug info"
+                )?,
+                Strip::Kept(why) => writeln!(out, "    - not stripped: {why}")?,
+            }
+            writeln!(
+                out,
+                "    - debug variant: --target {} ({})",
+                image.debug.stage,
+                image.debug.tags.join(", ")
+            )?;
         }
     }
     if verbose && !plan.builder_packages.is_empty() {

@@ -67,7 +67,7 @@ pub fn from_metadata(
     path_packages.dedup_by(|a, b| a.dir == b.dir);
     Workspace {
         path_packages,
-        profiles: Vec::new(),
+        profiles: Default::default(),
         cargo_config_tools: Vec::new(),
         config: metadata
             .workspace_metadata

@@ -51,9 +51,21 @@ pub struct Workspace {
     /// Path packages that are not members (`path` dependencies, `[patch]` with local paths), sorted by directory.
     pub path_packages: Vec<PathPackage>,
     /// Profiles the root manifest defines (`[profile.<name>]`), sorted; the built-in ones are not listed.
-    pub profiles: Vec<String>,
+    pub profiles: BTreeMap<String, ProfileKeys>,
     /// Tools `.cargo/config.toml` asks the builder for (a `clang` linker, `lld`, `mold`, git on the command line).
     pub cargo_config_tools: Vec<BuildTool>,
+}
+
+/// What a `[profile.<name>]` table of the root manifest says about the binary's symbols: the keys that decide
+/// whether the images hold a stripped executable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProfileKeys {
+    /// `inherits = "release"`.
+    pub inherits: Option<String>,
+    /// `strip`, as written (`"symbols"`, `true`, `"none"`).
+    pub strip: Option<String>,
+    /// `debug`, as written (`true`, `1`, `"line-tables-only"`, `false`).
+    pub debug: Option<String>,
 }
 
 /// A local package the build needs that is not a member: its sources go into the dependency recipe as they are.
@@ -212,7 +224,8 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
     Ok(workspace)
 }
 
-/// Reads what `cargo metadata` does not give from the root manifest: custom profiles, and
+/// Reads what `cargo metadata` does not give from the root manifest: profiles (custom ones, and the keys that
+/// decide stripping), and
 /// `[patch.<source>]` entries with a local `path`: Cargo loads every one of them, even those the resolve leaves
 /// out (behind a feature that is off), so the recipe needs them all. `cargo metadata` lists only resolved ones.
 fn read_root_manifest(workspace: &mut Workspace) {
@@ -222,13 +235,26 @@ fn read_root_manifest(workspace: &mut Workspace) {
     let Ok(manifest) = text.parse::<toml::Table>() else {
         return;
     };
-    let mut profiles: Vec<String> = manifest
+    workspace.profiles = manifest
         .get("profile")
         .and_then(|p| p.as_table())
-        .map(|p| p.keys().cloned().collect())
-        .unwrap_or_default();
-    profiles.sort();
-    workspace.profiles = profiles;
+        .into_iter()
+        .flat_map(|p| p.iter())
+        .map(|(name, table)| {
+            let key = |k: &str| {
+                table.get(k).map(|v| match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            };
+            let keys = ProfileKeys {
+                inherits: key("inherits"),
+                strip: key("strip"),
+                debug: key("debug"),
+            };
+            (name.clone(), keys)
+        })
+        .collect();
     let member_dirs: Vec<Utf8PathBuf> = workspace
         .members
         .iter()

@@ -1,0 +1,273 @@
+//! A builder stage: the dependencies cooked from the recipe in their own layer, then the final compile of the
+//! workspace's sources, which leaves each binary in `/out/<stage>` (stripped or not, as the plan says) and its
+//! unstripped build in `/out/debug/<stage>` for the debug variant.
+//!
+//! For BuildKit the final compile keeps Cargo's state in a cache mount between builds, so an edit recompiles only
+//! the crates it touched. The cooked layer stays the portable cache (CI runners, other machines, `--no-cache`,
+//! the classic builder); the cache mount is seeded from it whenever the recipe changes. Freshness is decided by
+//! content, never by the file times the context brings: each file is dated when its digest was first seen, later
+//! than any artifact already in the cache, and keeps that date while its content stays the same; Cargo then judges
+//! freshness by comparing those dates with its artifacts, as it does on a machine whose files change only when
+//! edited. A build that fails, compiles only some crates or is cancelled leaves dates that stay right.
+
+use std::fmt::Write as _;
+
+use super::dockerfile::{feature_flags, workspace_in_image};
+use crate::model::{stage, BuilderKind, APP_DIR, OUT_DIR};
+use crate::plan::{BuilderStage, Invocation, Plan, Strip};
+use crate::text::shell_word;
+
+/// Where the compile cache is mounted in the final compile.
+const CACHE_DIR: &str = "/cache";
+/// The recipe's digest, written by the cook and kept in the cache: a mismatch re-seeds the cache.
+const RECIPE_MARK: &str = ".dockerize-recipe";
+/// Touched after every compile into the cache (and set to its newest artifact when seeded): files dated later
+/// than this are newer than anything Cargo built there.
+const BUILT: &str = ".dockerize-built";
+
+/// The directories a builder works in, which depend on whether the context is wider than the workspace.
+struct Paths {
+    /// Where the sources are: `.` (the workspace) or `/app` (the whole context).
+    top: String,
+    /// The cooked target directory, which no source scan enters.
+    target: String,
+}
+
+impl Paths {
+    fn of(plan: &Plan) -> Self {
+        if plan.context.is_widened() {
+            Self {
+                top: APP_DIR.into(),
+                target: format!("{APP_DIR}/target"),
+            }
+        } else {
+            Self {
+                top: ".".into(),
+                target: "./target".into(),
+            }
+        }
+    }
+
+    /// `find` over every source file, never entering the target directory: the caller adds the action.
+    fn sources(&self) -> String {
+        format!("find {} -path {} -prune -o -type f", self.top, self.target)
+    }
+}
+
+pub(super) fn builder_stage(
+    out: &mut String,
+    plan: &Plan,
+    builder: &BuilderStage,
+    kind: BuilderKind,
+) {
+    let BuilderStage {
+        stage,
+        triple,
+        crt_static,
+        invocations: _,
+        cache_id,
+    } = builder;
+    let linking = if *crt_static {
+        " with glibc linked statically"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "# Compiles for {triple}{linking}.");
+    let _ = writeln!(out, "FROM {} AS {stage}", stage::CHEF);
+    if *crt_static {
+        let var = format!(
+            "CARGO_TARGET_{}_RUSTFLAGS",
+            triple.to_uppercase().replace('-', "_")
+        );
+        let _ = writeln!(out, "ENV {var}=\"-C target-feature=+crt-static\"");
+    }
+    let widened = plan.context.is_widened();
+    if widened {
+        let _ = writeln!(out, "WORKDIR {}", workspace_in_image(&plan.context));
+        let _ = writeln!(out, "COPY --from={} /recipe/ {APP_DIR}/", stage::PLANNER);
+    } else {
+        let _ = writeln!(out, "COPY --from={} /recipe/ ./", stage::PLANNER);
+    }
+    cook(out, plan, builder, kind);
+    if widened {
+        let _ = writeln!(out, "COPY . {APP_DIR}/");
+    } else {
+        out.push_str("COPY . .\n");
+    }
+    match kind {
+        BuilderKind::BuildKit => compile_cached(out, plan, builder, cache_id),
+        BuilderKind::Classic => compile_in_layer(out, plan, builder),
+    }
+    out.push('\n');
+}
+
+/// The dependencies, built from the recipe: the same `cargo build` as the final compile, so nothing recompiles.
+fn cook(out: &mut String, plan: &Plan, builder: &BuilderStage, kind: BuilderKind) {
+    out.push_str("# Dependencies only: cached until Cargo.lock, a manifest's dependencies or the flags change.\n");
+    let mut steps: Vec<String> = builder
+        .invocations
+        .iter()
+        .map(|i| cargo_build(plan, builder, i))
+        .collect();
+    if kind == BuilderKind::BuildKit {
+        out.push_str("# The recipe's digest marks this layer: the compile cache below starts again from it when it changes.\n");
+        let paths = Paths::of(plan);
+        steps.push(format!(
+            "{} -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum > {}/{RECIPE_MARK}",
+            paths.sources(),
+            paths.target
+        ));
+    }
+    let _ = writeln!(out, "RUN {}", steps.join(" \\\n    && "));
+}
+
+/// The final compile in the image's layer: every workspace crate rebuilds (its sources are newer than the empty
+/// ones the dependencies were cooked with). For the classic builder, which has no cache mounts.
+fn compile_in_layer(out: &mut String, plan: &Plan, builder: &BuilderStage) {
+    out.push_str(
+        "# Sources are newer than the empty ones the dependencies were built with, so the workspace crates rebuild.\n",
+    );
+    let mut steps = remove_toolchain_files(plan);
+    steps.push(format!("{} -exec touch {{}} +", Paths::of(plan).sources()));
+    steps.push(out_dirs(plan));
+    steps.extend(compile_and_collect(
+        plan,
+        builder,
+        &format!("{APP_DIR}/target"),
+    ));
+    let _ = writeln!(out, "RUN {}", steps.join(" \\\n    && "));
+}
+
+/// Dates each source file by its content: the time it was first seen with its digest, kept in the cache, or, for
+/// a digest not seen before, now (taken before the compile, later than the end of any earlier compile into the
+/// cache). Cargo then judges freshness as it does on a developer's machine whose files change only when edited.
+/// Reads NUL-separated `sha256sum -z` lines; sets times with `touch` (perl-base's `utime` has whole seconds only).
+const DATE_BY_CONTENT: &[&str] = &[
+    r#"use strict; my ($cache, $sums, $now, $built) = @ARGV; local $/ = "\0"; my (%seen, %dated);"#,
+    r#"$now = sprintf("%.9f", $built + 1) if $built >= $now;"#,
+    r#"if (open(my $f, "<", "$cache/.dockerize-times")) { while (<$f>) { chomp; my ($d, $t, $p) = split(/ /, $_, 3); $seen{$p} = [$d, $t]; } }"#,
+    r#"open(my $s, "<", $sums) or die "$sums: $!"; open(my $o, ">", "$cache/.dockerize-times.new") or die "$cache: $!";"#,
+    r#"while (<$s>) { chomp; my ($d, $p) = /^([0-9a-f]+)  (.*)$/s or next; my $old = $seen{$p};"#,
+    r#"  my $t = ($old && $old->[0] eq $d) ? $old->[1] : $now; push(@{$dated{$t}}, $p); print $o "$d $t $p\0"; }"#,
+    r#"for my $t (keys %dated) { while (my @chunk = splice(@{$dated{$t}}, 0, 500)) { system("touch", "-c", "-d", "\@$t", "--", @chunk) == 0 or die "touch failed"; } }"#,
+    r#"close($o) or die "$cache: $!"; rename("$cache/.dockerize-times.new", "$cache/.dockerize-times") or die "$cache: $!";"#,
+];
+
+/// The final compile with Cargo's state in a cache mount (see the module documentation for why it is safe).
+fn compile_cached(out: &mut String, plan: &Plan, builder: &BuilderStage, cache_id: &str) {
+    out.push_str(
+        "# The final compile keeps Cargo's state in a cache mount, seeded from the layer above, so only the crates\n\
+         # whose sources changed recompile. Files are dated by content: the time their digest was first seen, so\n\
+         # no file time from the context can leave a stale binary.\n",
+    );
+    let paths = Paths::of(plan);
+    let sources = paths.sources();
+    let target = &paths.target;
+    let mut steps = remove_toolchain_files(plan);
+    steps.push(format!(
+        "if ! cmp -s {target}/{RECIPE_MARK} {CACHE_DIR}/{RECIPE_MARK}; then find {CACHE_DIR} -mindepth 1 -delete \
+         && cp -a {target}/. {CACHE_DIR}/ \
+         && touch -d \"@$(find {CACHE_DIR} -type f -printf '%T@\\n' | sort -n | tail -n 1)\" {CACHE_DIR}/{BUILT}; fi"
+    ));
+    steps.push(format!(
+        "{sources} -print0 | xargs -0 -r sha256sum -z > /tmp/sums"
+    ));
+    let mut script = String::from("perl -e '");
+    for line in DATE_BY_CONTENT {
+        let _ = write!(script, " \\\n      {line}");
+    }
+    let _ = write!(
+        script,
+        "' {CACHE_DIR} /tmp/sums \"$(date +%s.%N)\" \"$(stat -c %.9Y {CACHE_DIR}/{BUILT} 2>/dev/null || echo 0)\""
+    );
+    steps.push(script);
+    steps.push(out_dirs(plan));
+    steps.extend(compile_and_collect(plan, builder, CACHE_DIR));
+    let _ = writeln!(
+        out,
+        "RUN --mount=type=cache,id={cache_id},target={CACHE_DIR},sharing=locked \\\n    {}",
+        steps.join(" \\\n    && ")
+    );
+}
+
+/// The image already carries the pinned toolchain; the file would make rustup look for it by another name.
+fn remove_toolchain_files(plan: &Plan) -> Vec<String> {
+    if plan.toolchain_files.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!("rm -f {}", plan.toolchain_files.join(" "))]
+    }
+}
+
+/// `/out` and `/out/debug`, and an empty directory runtime stages copy as their working directory: scratch has no
+/// `mkdir`, and `WORKDIR` alone would create it owned by root, where a non-root binary cannot write.
+fn out_dirs(plan: &Plan) -> String {
+    if plan.images.iter().any(|i| i.workdir.is_some()) {
+        format!("mkdir -p {OUT_DIR}/debug {OUT_DIR}/.empty")
+    } else {
+        format!("mkdir -p {OUT_DIR}/debug")
+    }
+}
+
+/// Each `cargo build` into `target_dir`, then each binary copied out: unstripped to `/out/debug/<stage>`, and to
+/// `/out/<stage>` stripped or as built.
+fn compile_and_collect(plan: &Plan, builder: &BuilderStage, target_dir: &str) -> Vec<String> {
+    let mut steps = Vec::new();
+    for invocation in &builder.invocations {
+        let build = cargo_build(plan, builder, invocation);
+        // Into the cache, the end of every compile is marked, failed or not: a later edit must date after it.
+        steps.push(if target_dir == CACHE_DIR {
+            format!(
+                "{{ CARGO_TARGET_DIR={CACHE_DIR} {build}; status=$?; touch {CACHE_DIR}/{BUILT}; [ $status -eq 0 ]; }}"
+            )
+        } else {
+            build
+        });
+        for (bin, stage_name) in &invocation.bins {
+            let built = format!(
+                "{target_dir}/{}/{}/{}",
+                builder.triple,
+                invocation.profile.dir,
+                shell_word(bin)
+            );
+            let debug = format!("{OUT_DIR}/debug/{stage_name}");
+            steps.push(format!("cp {built} {debug}"));
+            let stripped = plan
+                .images
+                .iter()
+                .any(|i| &i.stage == stage_name && i.strip == Strip::Symbols);
+            steps.push(if stripped {
+                format!("strip --strip-all -o {OUT_DIR}/{stage_name} {debug}")
+            } else {
+                format!("cp {debug} {OUT_DIR}/{stage_name}")
+            });
+        }
+    }
+    steps
+}
+
+/// One `cargo build` of an invocation: the same words cook the dependencies and compile the binaries.
+fn cargo_build(plan: &Plan, builder: &BuilderStage, invocation: &Invocation) -> String {
+    let Invocation {
+        profile,
+        packages,
+        bins,
+        features,
+        all_features,
+        no_default_features,
+    } = invocation;
+    let mut words = vec!["cargo build".to_string()];
+    if plan.locked {
+        words.push("--locked".into());
+    }
+    words.push(format!("--profile {}", profile.name));
+    words.push(format!("--target {}", builder.triple));
+    for p in packages {
+        words.push(format!("-p {p}"));
+    }
+    for (bin, _) in bins {
+        words.push(format!("--bin {}", shell_word(bin)));
+    }
+    words.extend(feature_flags(features, *all_features, *no_default_features));
+    words.join(" ")
+}
