@@ -39,6 +39,15 @@ impl Spec<'_> {
         )
     }
 
+    /// The builder stage of (b) and (d) up to their build: the whole context copied in.
+    fn copy_all_builder(&self) -> String {
+        format!(
+            "FROM {} AS builder\nWORKDIR /app\n{}\nCOPY . .\n",
+            self.base(),
+            self.rustflags()
+        )
+    }
+
     fn artifact(&self) -> String {
         format!("/app/target/{}/release/{}", self.triple, self.bin)
     }
@@ -46,11 +55,7 @@ impl Spec<'_> {
 
 /// (b) The plain Dockerfile: copy everything, build. Any change to the context rebuilds every dependency.
 pub fn plain(spec: &Spec) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "FROM {} AS builder", spec.base());
-    out.push_str("WORKDIR /app\n");
-    let _ = writeln!(out, "{}", spec.rustflags());
-    out.push_str("COPY . .\n");
+    let mut out = spec.copy_all_builder();
     let _ = writeln!(out, "RUN {}\n", spec.build());
     runtime(&mut out, spec, &spec.artifact());
     out
@@ -87,11 +92,7 @@ pub fn cache_mounts(spec: &Spec) -> String {
         Some(id) => format!(",id={id}-{name}"),
         None => String::new(),
     };
-    let mut out = String::new();
-    let _ = writeln!(out, "FROM {} AS builder", spec.base());
-    out.push_str("WORKDIR /app\n");
-    let _ = writeln!(out, "{}", spec.rustflags());
-    out.push_str("COPY . .\n");
+    let mut out = spec.copy_all_builder();
     let _ = writeln!(
         out,
         "RUN --mount=type=cache,target=/usr/local/cargo/registry{} --mount=type=cache,target=/app/target{} \\\n    {} \\\n    && mkdir -p /out && cp {} /out/{}\n",

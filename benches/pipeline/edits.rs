@@ -1,15 +1,131 @@
-//! The edits a developer makes between two builds, applied to a copy of the fixture workspace.
+//! The edits a developer makes between two builds, applied to a variant's copy of the fixture workspace
+//! ([`Checkout`]), and the marks that keep each variant's copy, and each run's, apart in the engine's cache.
 //!
 //! Each edit is new on every repetition (`n`), so a repeated scenario never finds its result in the cache. Text
 //! edits only: the fixtures are ours, so a line-based edit of their manifests is exact enough, and it keeps the
 //! manifests as a person would leave them (comments, order).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use crate::fixture::{self, Fixture};
+use crate::options::{Cold, Scenario, Variant};
+
+/// One variant's copy of the fixture, through the scenarios in order: each build sees one edit on top of the last.
+pub struct Checkout {
+    pub dir: PathBuf,
+    /// The run's id, written into every edit.
+    run: String,
+    /// The first binary's manifest before any config edit: each config edit replaces the previous one.
+    config_base: Option<String>,
+}
+
+impl Checkout {
+    /// Copies `pristine` to `dir` and marks the copy as this variant's, in this run.
+    pub fn new(
+        pristine: &Path,
+        dir: PathBuf,
+        run: &str,
+        variant: Variant,
+        cold: Cold,
+    ) -> Result<Self, String> {
+        fixture::copy_tree(pristine, &dir)?;
+        // Each variant's context differs by this file, so no variant finds another's layers in the cache, and
+        // the run id keeps a run from finding a previous run's (`--cold no-cache` empties nothing; with `prune`
+        // it costs nothing).
+        write(
+            &dir.join(".bench-variant"),
+            &format!("{} {run}\n", variant.key()),
+        )?;
+        if cold == Cold::NoCache {
+            mark_recipes(&dir.join("Cargo.toml"), run)?;
+        }
+        if !variant.is_ours() {
+            // Ours is written by `cargo dockerize`; (b)–(d) are packed with the same one.
+            write(
+                &dir.join(".dockerignore"),
+                &cargo_dockerize::dockerfile::dockerignore("cargo dockerize"),
+            )?;
+        }
+        Ok(Checkout {
+            dir,
+            run: run.to_string(),
+            config_base: None,
+        })
+    }
+
+    /// The edit before the build of `scenario`, repetition `n`.
+    pub fn apply(&mut self, fixture: &Fixture, scenario: Scenario, n: usize) -> Result<(), String> {
+        let one = fixture.one();
+        match scenario {
+            Scenario::Cold | Scenario::Unchanged => Ok(()),
+            Scenario::SourceEdit => touch_source(&self.dir.join(&one.source), &self.run, n),
+            Scenario::LibEdit => {
+                let lib = fixture.lib_source.as_ref().expect("checked by the caller");
+                touch_source(&self.dir.join(lib), &self.run, n)
+            }
+            Scenario::VersionBump => {
+                let manifests: Vec<PathBuf> =
+                    fixture.manifests.iter().map(|m| self.dir.join(m)).collect();
+                if bump_versions(&manifests)? == 0 {
+                    return Err("no version to bump in the fixture's manifests".into());
+                }
+                update_lock(&self.dir)
+            }
+            Scenario::ConfigEdit => {
+                let path = self.dir.join(&one.manifest);
+                let base = match &self.config_base {
+                    Some(base) => base.clone(),
+                    None => self.config_base.insert(read(&path)?).clone(),
+                };
+                let value = format!("{}-{n}", self.run);
+                write(&path, &with_config_edit(&base, &one.name, &value))
+            }
+            Scenario::DependencyAdded => {
+                let line = self.dependency_line(fixture, n)?;
+                let path = self.dir.join(&one.manifest);
+                write(&path, &with_dependency(&read(&path)?, &line))?;
+                update_lock(&self.dir)
+            }
+        }
+    }
+
+    /// A crate of the lock not yet depended on, a new one each repetition.
+    fn dependency_line(&self, fixture: &Fixture, n: usize) -> Result<String, String> {
+        let run = &self.run;
+        let spare = &fixture.spare_dependencies;
+        if let Some((name, version)) = spare.get(n) {
+            return Ok(format!("{name} = \"{version}\" # benchmark {run}"));
+        }
+        // Out of distinct crates: the same crate again under a new name is still a new dependency.
+        let (name, version) = spare
+            .first()
+            .ok_or("no registry crate in Cargo.lock to add as a dependency")?;
+        Ok(format!(
+            "benchmark-dependency-{n} = {{ package = \"{name}\", version = \"{version}\" }} # benchmark {run}"
+        ))
+    }
+}
+
+/// The recipes leave `.bench-variant` out: a comment at the top (kept by ours) and a metadata table (kept by
+/// cargo-chef's) of the root manifest make them unique to the run too, so the dependency layers of this run's
+/// edits are built, not found in a previous run's cache.
+fn mark_recipes(root: &Path, run: &str) -> Result<(), String> {
+    let text = read(root)?;
+    let table = if text.lines().any(|l| l.trim() == "[workspace]") {
+        "workspace"
+    } else {
+        "package"
+    };
+    write(
+        root,
+        &format!("# benchmark run {run}\n{text}\n[{table}.metadata.benchmark]\nrun = \"{run}\"\n"),
+    )
+}
 
 /// A source edit: a comment line at the end of the file. Cargo rebuilds the crate (it compares file times), the
 /// build context's checksum changes.
-pub fn touch_source(path: &Path, run: &str, n: usize) -> Result<(), String> {
+fn touch_source(path: &Path, run: &str, n: usize) -> Result<(), String> {
     let mut text = read(path)?;
     text.push_str(&format!("// benchmark {run} edit #{n}\n"));
     write(path, &text)
@@ -17,7 +133,7 @@ pub fn touch_source(path: &Path, run: &str, n: usize) -> Result<(), String> {
 
 /// Bumps the patch version of every local crate: `version = "x.y.z"` in `[package]` and `[workspace.package]`,
 /// and the version requirement of path dependencies (`{ path = "...", version = "x.y.z" }`), so they still match.
-pub fn bump_versions(manifests: &[std::path::PathBuf]) -> Result<usize, String> {
+fn bump_versions(manifests: &[PathBuf]) -> Result<usize, String> {
     let mut bumped = 0;
     for manifest in manifests {
         let text = read(manifest)?;
@@ -82,7 +198,7 @@ fn bump_quoted_version(line: &str) -> Option<String> {
 
 /// `base` (a manifest) with a `[package.metadata.dockerize.bin.<bin>]` label whose value is `value`: a configuration
 /// edit that changes only the image's metadata.
-pub fn with_config_edit(base: &str, bin: &str, value: &str) -> String {
+fn with_config_edit(base: &str, bin: &str, value: &str) -> String {
     let mut text = base.to_string();
     if !text.ends_with('\n') {
         text.push('\n');
@@ -94,7 +210,7 @@ pub fn with_config_edit(base: &str, bin: &str, value: &str) -> String {
 }
 
 /// `text` (a manifest) with `line` added at the top of its `[dependencies]` table (created when missing).
-pub fn with_dependency(text: &str, line: &str) -> String {
+fn with_dependency(text: &str, line: &str) -> String {
     let mut out = String::with_capacity(text.len() + line.len() + 16);
     let mut added = false;
     for l in text.split_inclusive('\n') {
@@ -138,22 +254,19 @@ pub fn locked_registry_packages(lock: &str) -> Vec<(String, String)> {
 }
 
 /// Brings `Cargo.lock` up to date with the manifests without touching the network or other packages' versions.
-pub fn update_lock(root: &Path) -> Result<(), String> {
+fn update_lock(root: &Path) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(&cargo)
-        .args(["update", "--workspace", "--offline", "--quiet"])
-        .current_dir(root)
-        .output()
-        .map_err(|e| format!("failed to run `{cargo} update`: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`cargo update --workspace --offline` failed in {}:\n{}",
-            root.display(),
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
+    let what = format!(
+        "`{cargo} update --workspace --offline` in {}",
+        root.display()
+    );
+    crate::stdout_of(
+        Command::new(&cargo)
+            .args(["update", "--workspace", "--offline", "--quiet"])
+            .current_dir(root),
+        &what,
+    )
+    .map(drop)
 }
 
 pub fn read(path: &Path) -> Result<String, String> {

@@ -1,0 +1,320 @@
+//! What the benchmark prints: the header, the wall-time table with its ratios, the PASS/MISS target lines, the
+//! image sizes, the steps that ran, notes and the generation figure, in that order (BENCHMARKS.md, "What it
+//! prints"). Pure: takes the measurements and gives text; the thresholds of the targets live here.
+
+use std::fmt::Write as _;
+
+use cargo_dockerize::progress::short_name;
+use cargo_dockerize::report::human_size;
+
+use crate::options::{Cold, Scenario, Variant};
+use crate::records::{seconds, Results, SizeRow};
+use crate::runner::{Bench, Measured};
+
+/// The targets of the "Performance" issue.
+const COLD_VS_PLAIN: f64 = 1.10;
+const EDIT_VS_BEST: f64 = 1.10;
+const ALL_VS_ONE: f64 = 1.15;
+const UNCHANGED_SECONDS: f64 = 2.0;
+/// Bytes a `scratch` image may hold beyond its stripped binary (the CA bundle is about 220 kB of it).
+const IMAGE_OVERHEAD: u64 = 300_000;
+
+/// The whole report; `generation` is the generation benchmark's table when it ran.
+pub fn render(bench: &Bench, measured: &Measured, generation: Option<&str>) -> String {
+    let mut out = String::new();
+    header(&mut out, bench);
+    wall_times(
+        &mut out,
+        &bench.options.variants,
+        &bench.options.scenarios,
+        &measured.results,
+    );
+    out.push_str("\ntargets\n");
+    let mut targets = Targets {
+        out: &mut out,
+        results: &measured.results,
+    };
+    targets.times();
+    targets.no_dependency_rebuilt();
+    targets.all_images(&bench.options.scenarios, bench.fixture.bins.len());
+    targets.image_size(&measured.sizes);
+    sizes(&mut out, &measured.sizes);
+    steps(&mut out, &measured.results);
+    if !bench.recovered.is_empty() {
+        out.push_str("\nnotes\n");
+        for note in &bench.recovered {
+            let _ = writeln!(out, "  {note}");
+        }
+    }
+    if let Some(text) = generation {
+        out.push_str("\ngeneration speed (benches/generate.rs)\n");
+        for line in text.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    out
+}
+
+/// What was built, how, and on which engine.
+fn header(out: &mut String, bench: &Bench) {
+    let options = &bench.options;
+    let fixture = &bench.fixture;
+    let _ = writeln!(
+        out,
+        "\npipeline benchmark{}: fixture `{}` ({} binaries, {} packages in Cargo.lock), one image = `{}`",
+        if options.quick { " (quick)" } else { "" },
+        fixture.name,
+        fixture.bins.len(),
+        fixture.locked_packages,
+        fixture.one().name
+    );
+    let _ = writeln!(
+        out,
+        "every variant: rust:{}-slim-bookworm, release, {} with +crt-static, scratch runtime; median of {} run(s); cold = {}",
+        fixture.rust_version,
+        fixture.triple,
+        options.repeats,
+        match options.cold {
+            Cold::Prune => "`docker builder prune -af` before the build",
+            Cold::NoCache => "--no-cache and fresh cache mounts",
+        }
+    );
+    if let Some(engine) = &bench.engine {
+        let _ = writeln!(
+            out,
+            "engine: {} at {} (BuildKit)",
+            engine.description, engine.host
+        );
+    }
+}
+
+/// One row per scenario: every variant's median, then each variant's ratio to (a) one.
+fn wall_times(out: &mut String, variants: &[Variant], scenarios: &[Scenario], results: &Results) {
+    let _ = write!(out, "\n{:<18}", "wall time (s)");
+    for v in variants {
+        let _ = write!(out, "{:>11}", v.label());
+    }
+    let ratios: Vec<(Variant, &str)> = [
+        (Variant::AAll, "all/one"),
+        (Variant::Plain, "b/a"),
+        (Variant::Chef, "c/a"),
+        (Variant::CacheMounts, "d/a"),
+    ]
+    .into_iter()
+    .filter(|(v, _)| variants.contains(v) && variants.contains(&Variant::AOne))
+    .collect();
+    for (_, label) in &ratios {
+        let _ = write!(out, "{label:>9}");
+    }
+    out.push('\n');
+    for scenario in scenarios {
+        let _ = write!(out, "{:<18}", scenario.label());
+        for v in variants {
+            let cell = match seconds(results, *v, *scenario) {
+                Some(s) => format!("{s:.1}"),
+                None if results.contains_key(&(*v, *scenario)) => "FAILED".into(),
+                None => "-".into(),
+            };
+            let _ = write!(out, "{cell:>11}");
+        }
+        let a = seconds(results, Variant::AOne, *scenario);
+        for (v, _) in &ratios {
+            match (seconds(results, *v, *scenario), a) {
+                (Some(x), Some(a)) if a > 0.0 => {
+                    let _ = write!(out, "{:>9.2}", x / a);
+                }
+                _ => {
+                    let _ = write!(out, "{:>9}", "-");
+                }
+            }
+        }
+        out.push('\n');
+    }
+}
+
+/// The PASS/MISS lines; a target without its measurements is `n/a`.
+struct Targets<'a> {
+    out: &'a mut String,
+    results: &'a Results,
+}
+
+impl Targets<'_> {
+    fn verdict(&mut self, ok: Option<bool>, what: &str, detail: String) {
+        let word = match ok {
+            Some(true) => "PASS",
+            Some(false) => "MISS",
+            None => "n/a ",
+        };
+        let _ = writeln!(self.out, "  {word}  {what:<52} {detail}");
+    }
+
+    fn seconds(&self, variant: Variant, scenario: Scenario) -> Option<f64> {
+        seconds(self.results, variant, scenario)
+    }
+
+    /// Cold against (b); one source edit against the better of (c) and (d).
+    fn times(&mut self) {
+        let what = "cold: (a) <= 1.10 x (b)";
+        match (
+            self.seconds(Variant::AOne, Scenario::Cold),
+            self.seconds(Variant::Plain, Scenario::Cold),
+        ) {
+            (Some(a), Some(b)) => self.verdict(
+                Some(a <= COLD_VS_PLAIN * b),
+                what,
+                format!("{a:.1} s vs {b:.1} s ({:.2}x)", a / b),
+            ),
+            _ => self.verdict(None, what, "not measured".into()),
+        }
+        let what = "one source edit: (a) <= 1.10 x min((c), (d))";
+        let best = [Variant::Chef, Variant::CacheMounts]
+            .into_iter()
+            .filter_map(|v| self.seconds(v, Scenario::SourceEdit).map(|t| (v, t)))
+            .min_by(|x, y| x.1.total_cmp(&y.1));
+        match (self.seconds(Variant::AOne, Scenario::SourceEdit), best) {
+            (Some(a), Some((v, b))) => self.verdict(
+                Some(a <= EDIT_VS_BEST * b),
+                what,
+                format!("{a:.1} s vs {b:.1} s {} ({:.2}x)", v.label(), a / b),
+            ),
+            _ => self.verdict(None, what, "not measured".into()),
+        }
+    }
+
+    /// Version bump and config edit: the dependency step is `step-cached` in every build of (a).
+    fn no_dependency_rebuilt(&mut self) {
+        for scenario in [Scenario::VersionBump, Scenario::ConfigEdit] {
+            let what = format!("{}: (a) rebuilds no dependency", scenario.label());
+            let mut ran = Vec::new();
+            let mut seen = false;
+            for v in [Variant::AOne, Variant::AAll] {
+                for run in self.results.get(&(v, scenario)).into_iter().flatten() {
+                    match run.dependency_step() {
+                        Some(None) => seen = true,
+                        Some(Some(t)) => {
+                            seen = true;
+                            ran.push(format!("{} {t:.1} s", v.label()));
+                        }
+                        None => {}
+                    }
+                }
+            }
+            if !seen {
+                self.verdict(None, &what, "not measured".into());
+            } else if ran.is_empty() {
+                let detail = "dependency step `step-cached` in every build";
+                self.verdict(Some(true), &what, detail.into());
+            } else {
+                let detail = format!("dependency step ran: {}", ran.join(", "));
+                self.verdict(Some(false), &what, detail);
+            }
+        }
+    }
+
+    /// Every image against one image, per scenario; nothing changed against an absolute time.
+    fn all_images(&mut self, scenarios: &[Scenario], bins: usize) {
+        for scenario in scenarios {
+            if *scenario == Scenario::Unchanged {
+                continue;
+            }
+            let what = format!(
+                "{}: all {bins} images <= 1.15 x one image",
+                scenario.label()
+            );
+            match (
+                self.seconds(Variant::AAll, *scenario),
+                self.seconds(Variant::AOne, *scenario),
+            ) {
+                (Some(all), Some(one)) => self.verdict(
+                    Some(all <= ALL_VS_ONE * one),
+                    &what,
+                    format!("{all:.1} s vs {one:.1} s ({:.2}x)", all / one),
+                ),
+                _ => self.verdict(None, &what, "not measured".into()),
+            }
+        }
+        let what = format!("nothing changed: all {bins} images in <= 2 s");
+        match self.seconds(Variant::AAll, Scenario::Unchanged) {
+            Some(t) => self.verdict(Some(t <= UNCHANGED_SECONDS), &what, format!("{t:.2} s")),
+            None => self.verdict(None, &what, "not measured".into()),
+        }
+    }
+
+    /// Our images (every binary's when (a) all ran) against their stripped binaries.
+    fn image_size(&mut self, sizes: &[SizeRow]) {
+        let of =
+            |variant| -> Vec<&SizeRow> { sizes.iter().filter(|r| r.variant == variant).collect() };
+        let ours = match of(Variant::AAll) {
+            all if all.is_empty() => of(Variant::AOne),
+            all => all,
+        };
+        let what = "scratch image <= stripped binary + 300 kB";
+        let Some(worst) = ours
+            .iter()
+            .max_by_key(|r| r.image.saturating_sub(r.stripped))
+        else {
+            self.verdict(None, what, "not measured".into());
+            return;
+        };
+        self.verdict(
+            Some(ours.iter().all(|r| r.image <= r.stripped + IMAGE_OVERHEAD)),
+            what,
+            format!(
+                "worst `{}`: {} image, {} stripped (+{})",
+                worst.bin,
+                human_size(worst.image),
+                human_size(worst.stripped),
+                human_size(worst.image.saturating_sub(worst.stripped))
+            ),
+        );
+    }
+}
+
+/// The engine's image size, the binary in it, and the same stripped.
+fn sizes(out: &mut String, sizes: &[SizeRow]) {
+    if sizes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nimage sizes\n  {:<10} {:<14} {:>10} {:>12} {:>12} {:>16}",
+        "variant", "binary", "image", "binary", "stripped", "image-stripped"
+    );
+    for row in sizes {
+        let _ = writeln!(
+            out,
+            "  {:<10} {:<14} {:>10} {:>12} {:>12} {:>16}",
+            row.variant.label(),
+            row.bin,
+            human_size(row.image),
+            human_size(row.binary),
+            human_size(row.stripped),
+            human_size(row.image.saturating_sub(row.stripped))
+        );
+    }
+}
+
+/// Where the time went: the steps that ran, from the engine's events (last repetition), for (a) in every
+/// scenario and for (b)–(d) cold and after a source edit.
+fn steps(out: &mut String, results: &Results) {
+    out.push_str("\nsteps that ran (seconds, from the build events; last repetition)\n");
+    for ((variant, scenario), runs) in results {
+        let detailed =
+            variant.is_ours() || matches!(scenario, Scenario::Cold | Scenario::SourceEdit);
+        let Some(run) = runs.last() else { continue };
+        if !detailed {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  {} / {}: wall {:.1} s, {} step(s) cached",
+            variant.label(),
+            scenario.label(),
+            run.seconds,
+            run.cached()
+        );
+        for (name, secs) in run.ran().iter().filter(|(_, s)| *s >= 0.05) {
+            let _ = writeln!(out, "    {secs:>7.2}  {}", short_name(name, 100));
+        }
+    }
+}
