@@ -1,8 +1,9 @@
 //! End-to-end: `cargo-dockerize` builds real images through a real Docker engine (BuildKit).
 //!
-//! Each engine test opens with the gate of [`support::engine_available`] (skip without an engine unless
-//! `DOCKERIZE_E2E=1`), copies its fixture to a fresh temporary directory, tags its images
-//! `dz-e2e-build-<pid>-<test>-...` and removes them when it ends, failing or not ([`support::ImageGuard`]).
+//! Each engine test opens with the gate of [`common::engine_gate`] (skip without an engine unless
+//! `DOCKERIZE_E2E=1`; engine tests run one at a time), copies its fixture to a fresh temporary directory, tags
+//! its images `dz-e2e-build-<pid>-<test>-...` and removes them when it ends, failing or not
+//! ([`common::TestImages`]).
 //! The no-engine tests (`DOCKER_HOST` pointing nowhere, `--dry-run`) always run.
 //!
 //! Builds are the expensive part (2 cores, one CI budget), so they are few: one test builds the `workspace`
@@ -12,19 +13,20 @@
 //!
 //! Run: `DOCKERIZE_E2E=1 cargo test --test e2e_build -- --nocapture --test-threads=1`.
 
-mod support;
+mod common;
 
-use support::steps::parse_step;
+use common::steps::parse_step;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use cargo_dockerize::events::Step;
-use serde_json::Value;
-use support::{
-    engine_available, events_of, exported_files, inspect_image, json_events, run_image, step_name,
-    Fixture, ImageGuard, Output,
+use common::process::{wait_or_kill, RUN_LIMIT};
+use common::{
+    engine_gate, events_of, image_entries, inspect_image, run, run_image, step_name, BuildJson,
+    Fixture, Run, TestImages,
 };
+use serde_json::Value;
 
 /// The binaries of the `workspace` fixture (stage names equal binary names there) and their version.
 const WORKSPACE_BINS: [&str; 3] = ["api", "dz-cli", "worker"];
@@ -56,7 +58,7 @@ const CA_BUNDLE: &str = "etc/ssl/certs/ca-certificates.crt";
 /// The non-root user the generated runtime stages run as (distroless's `nonroot`).
 const NONROOT: &str = "65532:65532";
 
-fn timed(what: &str, out: &Output) {
+fn timed(what: &str, out: &Run) {
     eprintln!("[e2e] {what}: {:.1}s (exit {:?})", out.seconds, out.code);
 }
 
@@ -168,7 +170,7 @@ fn assert_ids_match_engine(built: &BTreeMap<String, &Value>, what: &str) {
 
 /// A `scratch` image from the `workspace` fixture: both tags, runs, non-root, and holds nothing but its
 /// binary and the CA bundle.
-fn check_scratch_image(images: &ImageGuard, bin: &str) {
+fn check_scratch_image(images: &TestImages, bin: &str) {
     let versioned = images.tag(bin, WORKSPACE_VERSION);
     let latest = images.tag(bin, "latest");
     let image = inspect_image(&versioned)
@@ -217,7 +219,7 @@ fn check_scratch_image(images: &ImageGuard, bin: &str) {
         ]
         .map(String::from),
     );
-    let entries = exported_files(&versioned);
+    let entries = image_entries(&versioned);
     let unexpected: Vec<&str> = entries
         .iter()
         .map(|e| e.path.as_str())
@@ -243,10 +245,11 @@ fn check_scratch_image(images: &ImageGuard, bin: &str) {
 /// cached). One test, so the three builds share one fixture copy and one warm cache.
 #[test]
 fn workspace_images_are_small_nonroot_and_rebuild_from_cache() {
-    if !engine_available("workspace_images_are_small_nonroot_and_rebuild_from_cache") {
+    let Some(_engine) = engine_gate("workspace_images_are_small_nonroot_and_rebuild_from_cache")
+    else {
         return;
-    }
-    let images = ImageGuard::new("ws");
+    };
+    let images = TestImages::new("ws");
     let fixture = Fixture::copy("workspace");
     let versioned = images.template("{version}");
     let latest = images.template("latest");
@@ -266,31 +269,75 @@ fn workspace_images_are_small_nonroot_and_rebuild_from_cache() {
     }
 
     // 2. Edit one binary's source, rebuild with JSON events.
-    let main_rs = fixture.path("crates/api/src/main.rs");
-    let source = std::fs::read_to_string(&main_rs).expect("read crates/api/src/main.rs");
-    // Unique per run: a rebuild of a text an earlier run built would come from the cache and show nothing.
-    let greeting = format!("hello again from api ({})", std::process::id());
-    let edited = source.replace("hello from api", &greeting);
-    assert_ne!(edited, source, "the fixture's api prints `hello from api`");
-    std::fs::write(&main_rs, edited).expect("edit crates/api/src/main.rs");
-
+    let greeting = edit_api_greeting(&fixture);
     let mut json_args = args.to_vec();
     json_args.extend(["--message-format", "json"]);
     let out = fixture.run(&json_args);
     timed("workspace: rebuild after editing api", &out);
     out.assert_code(0, "rebuild after an edit");
-    let (events, summary) = json_events(&out, "rebuild after an edit");
+    let BuildJson {
+        events, summary, ..
+    } = BuildJson::parse(&out, "rebuild after an edit");
     let built = assert_summary_agrees(&events, &summary, &WORKSPACE_BINS, "rebuild after an edit");
     assert_ids_match_engine(&built, "rebuild after an edit");
+    assert_only_workspace_crates_recompiled(&events);
+    assert_eq!(
+        first_line(&run_image(&images.tag("api", WORKSPACE_VERSION))),
+        greeting,
+        "the edited binary prints its new text"
+    );
+    assert_eq!(
+        first_line(&run_image(&images.tag("worker", "latest"))),
+        "hello from worker",
+        "the other binaries are unchanged"
+    );
 
-    // The builder's steps, in order: COPY --from=planner, RUN cargo build (dependencies), COPY . ., the build.
-    let builder_steps: BTreeMap<u32, String> = events
+    // 3. Rebuild with nothing changed.
+    let out = fixture.run(&json_args);
+    timed("workspace: rebuild with nothing changed", &out);
+    out.assert_code(0, "rebuild with nothing changed");
+    let BuildJson {
+        events, summary, ..
+    } = BuildJson::parse(&out, "rebuild with nothing changed");
+    let built = assert_summary_agrees(
+        &events,
+        &summary,
+        &WORKSPACE_BINS,
+        "rebuild with nothing changed",
+    );
+    assert_ids_match_engine(&built, "rebuild with nothing changed");
+    assert_everything_cached(&events, &built);
+}
+
+/// Makes the `workspace` fixture's `api` print a new greeting, unique to this run (a rebuild of a text an
+/// earlier run built would come from the cache and show nothing); returns the greeting.
+fn edit_api_greeting(fixture: &Fixture) -> String {
+    let main_rs = "crates/api/src/main.rs";
+    let source = fixture.read(main_rs);
+    let greeting = format!("hello again from api ({})", std::process::id());
+    let edited = source.replace("hello from api", &greeting);
+    assert_ne!(edited, source, "the fixture's api prints `hello from api`");
+    fixture.write(main_rs, &edited);
+    greeting
+}
+
+/// The builder's steps by number, from the events of a rebuild.
+fn builder_steps(events: &[Value]) -> BTreeMap<u32, String> {
+    events
         .iter()
         .filter_map(|e| {
             let (stage, n, _) = parse_step(step_name(e))?;
             (stage == "builder").then(|| (n, step_name(e).to_string()))
         })
-        .collect();
+        .collect()
+}
+
+/// After a source edit: the builder's dependency step (the `RUN cargo build` before `COPY . .`) came from
+/// the cache for every image, the final build step (after `COPY . .`) ran and compiled the edited `api`, and
+/// no crate but the workspace's compiled.
+fn assert_only_workspace_crates_recompiled(events: &[Value]) {
+    // The builder's steps, in order: COPY --from=planner, RUN cargo build (dependencies), COPY . ., the build.
+    let builder_steps = builder_steps(events);
     let instruction = |name: &str| parse_step(name).map(|(_, _, i)| i.to_string()).unwrap();
     let copy_sources = builder_steps
         .iter()
@@ -319,10 +366,10 @@ fn workspace_images_are_small_nonroot_and_rebuild_from_cache() {
         );
     }
     assert!(
-        events_of(&events, "step-started").any(|e| step_name(e) == final_step),
+        events_of(events, "step-started").any(|e| step_name(e) == final_step),
         "the final build step `{final_step}` must run after a source edit"
     );
-    let compiled: Vec<(String, String)> = events_of(&events, "step-log")
+    let compiled: Vec<(String, String)> = events_of(events, "step-log")
         .filter_map(|e| {
             let line = e["line"].as_str()?.trim();
             let krate = line.strip_prefix("Compiling ")?.split_whitespace().next()?;
@@ -346,32 +393,13 @@ fn workspace_images_are_small_nonroot_and_rebuild_from_cache() {
         foreign.is_empty(),
         "after a source edit only workspace crates compile, not dependencies (itoa): {foreign:?}"
     );
-    assert_eq!(
-        first_line(&run_image(&images.tag("api", WORKSPACE_VERSION))),
-        greeting,
-        "the edited binary prints its new text"
-    );
-    assert_eq!(
-        first_line(&run_image(&images.tag("worker", "latest"))),
-        "hello from worker",
-        "the other binaries are unchanged"
-    );
+}
 
-    // 3. Rebuild with nothing changed.
-    let out = fixture.run(&json_args);
-    timed("workspace: rebuild with nothing changed", &out);
-    out.assert_code(0, "rebuild with nothing changed");
-    let (events, summary) = json_events(&out, "rebuild with nothing changed");
-    let built = assert_summary_agrees(
-        &events,
-        &summary,
-        &WORKSPACE_BINS,
-        "rebuild with nothing changed",
-    );
-    assert_ids_match_engine(&built, "rebuild with nothing changed");
+/// With nothing changed, no step ran again and every counted step of every image came from the cache.
+fn assert_everything_cached(events: &[Value], built: &BTreeMap<String, &Value>) {
     // Nothing of the Dockerfile ran again. BuildKit resolves a `FROM` image anew each build and reports it
     // as run, never cached, so `FROM` is left out of this check (but not of the counts below).
-    let ran: BTreeSet<String> = events_of(&events, "step-started")
+    let ran: BTreeSet<String> = events_of(events, "step-started")
         .map(step_name)
         .filter(|name| !is_internal(name))
         .filter(|name| !parse_step(name).is_some_and(|(_, _, i)| i.starts_with("FROM ")))
@@ -382,7 +410,7 @@ fn workspace_images_are_small_nonroot_and_rebuild_from_cache() {
         "with nothing changed no step may run again, but these did: {ran:#?}"
     );
     // What the user reads in the summary table: every counted step came from the cache.
-    for (image, event) in &built {
+    for (image, event) in built {
         let not_cached: BTreeSet<&str> = events
             .iter()
             .filter(|e| e["image"] == image.as_str())
@@ -402,10 +430,10 @@ fn workspace_images_are_small_nonroot_and_rebuild_from_cache() {
 /// prints the OpenSSL version, as non-root.
 #[test]
 fn native_openssl_runs_on_distroless() {
-    if !engine_available("native_openssl_runs_on_distroless") {
+    let Some(_engine) = engine_gate("native_openssl_runs_on_distroless") else {
         return;
-    }
-    let images = ImageGuard::new("ossl");
+    };
+    let images = TestImages::new("ossl");
     let fixture = Fixture::copy("native-openssl");
     let out = fixture.run(&["--libc", "gnu", "-t", &images.template("{version}")]);
     timed("native-openssl: build", &out);
@@ -459,10 +487,10 @@ fn native_openssl_runs_on_distroless() {
 /// in human mode and in the `image-failed` event's `log_tail` in JSON mode; nothing is tagged.
 #[test]
 fn compile_error_fails_with_the_compilers_message() {
-    if !engine_available("compile_error_fails_with_the_compilers_message") {
+    let Some(_engine) = engine_gate("compile_error_fails_with_the_compilers_message") else {
         return;
-    }
-    let images = ImageGuard::new("cerr");
+    };
+    let images = TestImages::new("cerr");
     let fixture = Fixture::copy("compile-error");
     let template = images.template("{version}");
     let args = ["--libc", "gnu", "--static", "-t", &template];
@@ -488,7 +516,9 @@ fn compile_error_fails_with_the_compilers_message() {
     let out = fixture.run(&json_args);
     timed("compile-error: JSON build", &out);
     out.assert_code(4, "compile-error build, JSON");
-    let (events, summary) = json_events(&out, "compile-error build, JSON");
+    let BuildJson {
+        events, summary, ..
+    } = BuildJson::parse(&out, "compile-error build, JSON");
     let failed: Vec<&Value> = events_of(&events, "image-failed").collect();
     assert_eq!(failed.len(), 1, "one image-failed event: {failed:#?}");
     let failed = failed[0];
@@ -517,7 +547,7 @@ fn compile_error_fails_with_the_compilers_message() {
 }
 
 /// Acceptance 5: the tool against an engine that is not there; no gate, no engine needed.
-fn assert_no_engine(host: &str) -> Output {
+fn assert_no_engine(host: &str) -> Run {
     let fixture = Fixture::copy("workspace");
     let mut command = fixture.command(&[
         "--libc",
@@ -531,25 +561,13 @@ fn assert_no_engine(host: &str) -> Output {
         .env_remove("DOCKER_TLS_VERIFY")
         .env_remove("DOCKER_CERT_PATH")
         .env_remove("DOCKER_CONTEXT");
-    let out = fixture.run_with(command);
+    let out = run(&mut command);
     timed(&format!("no engine at {host}"), &out);
     let what = format!("DOCKER_HOST={host} cargo-dockerize");
-    out.assert_code(5, &what);
-    let errors: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("error:"))
-        .collect();
-    assert_eq!(
-        errors.len(),
-        1,
-        "one `error:` line\n{}",
-        out.describe(&what)
-    );
+    let error = out.assert_one_error(5, &what);
     assert!(
-        errors[0].contains(host),
-        "the error names the host `{host}`: {}",
-        errors[0]
+        error.contains(host),
+        "the error names the host `{host}`: {error}"
     );
     let dockerfile = std::fs::read_to_string(fixture.path("Dockerfile"))
         .unwrap_or_else(|e| panic!("the Dockerfile is written before the engine is tried: {e}"));
@@ -605,7 +623,7 @@ fn dry_run_prints_targets_and_tags_without_files_or_engine() {
         "dze2e-dry-{bin}:latest",
     ]);
     command.env("DOCKER_HOST", "unix:///nonexistent.sock");
-    let out = fixture.run_with(command);
+    let out = run(&mut command);
     timed("dry run", &out);
     out.assert_code(0, "--dry-run");
     for bin in WORKSPACE_BINS {
@@ -636,10 +654,10 @@ fn interrupt_cancels_the_build_and_tags_nothing() {
     use std::os::unix::process::ExitStatusExt as _;
     use std::process::Stdio;
 
-    if !engine_available("interrupt_cancels_the_build_and_tags_nothing") {
+    let Some(_engine) = engine_gate("interrupt_cancels_the_build_and_tags_nothing") else {
         return;
-    }
-    let images = ImageGuard::new("int");
+    };
+    let images = TestImages::new("int");
     let fixture = Fixture::copy("native-openssl");
     // --no-cache: the dependency step (openssl-sys and openssl, about 25s on 2 cores) really runs, so the
     // interrupt lands in the middle of a step, not after the build.
@@ -669,7 +687,7 @@ fn interrupt_cancels_the_build_and_tags_nothing() {
     });
     // Plain progress lines: `<image> | [builder 2/4] RUN cargo build ...` when a step starts.
     let mut seen = Vec::new();
-    let deadline = Instant::now() + support::RUN_LIMIT;
+    let deadline = Instant::now() + RUN_LIMIT;
     loop {
         let line = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(line) => line,
@@ -701,9 +719,7 @@ fn interrupt_cancels_the_build_and_tags_nothing() {
         .status()
         .expect("run kill");
     assert!(kill.success(), "kill -INT failed");
-    let Some(status) = support::wait_limited(&mut child, Duration::from_secs(60)) else {
-        let _ = child.kill();
-        let _ = child.wait();
+    let Some(status) = wait_or_kill(&mut child, Duration::from_secs(60)) else {
         panic!("cargo-dockerize did not exit within 60s of SIGINT");
     };
     eprintln!(
@@ -743,10 +759,11 @@ fn interrupt_cancels_the_build_and_tags_nothing() {
 /// the plain line-per-step progress reports the classic builder's steps.
 #[test]
 fn classic_builder_builds_the_same_dockerfile_and_says_so() {
-    if !engine_available("classic_builder_builds_the_same_dockerfile_and_says_so") {
+    let Some(_engine) = engine_gate("classic_builder_builds_the_same_dockerfile_and_says_so")
+    else {
         return;
-    }
-    let images = ImageGuard::new("classic");
+    };
+    let images = TestImages::new("classic");
     let fixture = Fixture::copy("single-bin");
     let out = fixture.run(&[
         "--libc",

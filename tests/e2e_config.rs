@@ -24,7 +24,7 @@ mod common;
 use common::steps::parse_step;
 
 use common::{
-    docker_inspect, docker_ok, engine_gate, image_entries, structure, BuildJson, Fixture,
+    docker_ok, engine_gate, image_entries, inspect_image, run_image, structure, BuildJson, Fixture,
     TestImages,
 };
 use serde_json::{json, Value};
@@ -781,14 +781,9 @@ fn assert_dependencies_cached(build: &BuildJson, what: &str) {
     );
 }
 
-/// `docker run --rm --network none <image>`: its stdout.
-fn run_image(reference: &str) -> String {
-    docker_ok(&["run", "--rm", "--network", "none", reference])
-}
-
 /// The image's config after the build: user non-root.
 fn inspected_config(reference: &str) -> Value {
-    let image = docker_inspect(reference).unwrap_or_else(|| panic!("no image `{reference}`"));
+    let image = inspect_image(reference).unwrap_or_else(|| panic!("no image `{reference}`"));
     let config = image["Config"].clone();
     assert_eq!(
         config["User"], NONROOT,
@@ -991,16 +986,12 @@ fn e2e_metadata_edits_and_version_bumps_keep_the_dependency_layer_cached() {
         "common = { path = \"crates/common\", version = \"0.4.0\" }",
     );
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let update = std::process::Command::new(cargo)
-        .args(["update", "--workspace", "--offline"])
-        .current_dir(&copy.root)
-        .output()
-        .expect("run cargo update");
-    assert!(
-        update.status.success(),
-        "cargo update --workspace --offline: {}",
-        String::from_utf8_lossy(&update.stderr)
-    );
+    common::run(
+        std::process::Command::new(cargo)
+            .args(["update", "--workspace", "--offline"])
+            .current_dir(&copy.root),
+    )
+    .assert_success("cargo update --workspace --offline");
     let lock = copy.read("Cargo.lock");
     assert_eq!(lock.matches("version = \"0.4.0\"").count(), 4, "{lock}");
     assert!(!lock.contains("version = \"0.3.0\""), "{lock}");
