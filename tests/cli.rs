@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{binary, Fixture, Run};
+use common::{binary, run, tool, Fixture};
 
 /// Neither generated file exists in `dir`.
 fn assert_nothing_written(dir: &Path, what: &str) {
@@ -37,7 +37,7 @@ fn generate_fails(fixture: &str, args: &[&str], code: i32) -> (String, String) {
 
 #[test]
 fn help_names_the_commands_and_key_flags() {
-    let run = Run::from(binary().arg("--help").output().unwrap());
+    let run = run(binary().arg("--help"));
     run.assert_success("--help");
     for needle in [
         "Usage: cargo dockerize",
@@ -66,7 +66,7 @@ fn help_names_the_commands_and_key_flags() {
 
 #[test]
 fn generate_help_names_check_and_force() {
-    let run = Run::from(binary().args(["generate", "--help"]).output().unwrap());
+    let run = run(binary().args(["generate", "--help"]));
     run.assert_success("generate --help");
     for needle in [
         "Usage: cargo dockerize generate",
@@ -87,7 +87,7 @@ fn generate_help_names_check_and_force() {
 
 #[test]
 fn list_help_names_the_formats() {
-    let run = Run::from(binary().args(["list", "--help"]).output().unwrap());
+    let run = run(binary().args(["list", "--help"]));
     run.assert_success("list --help");
     for needle in ["Usage: cargo dockerize list", "--format", "human", "json"] {
         assert!(
@@ -101,34 +101,21 @@ fn list_help_names_the_formats() {
 #[test]
 fn version_in_both_invocation_forms() {
     let expected = format!("cargo-dockerize {}\n", common::VERSION);
-    let run = Run::from(binary().arg("--version").output().unwrap());
+    let run = run(binary().arg("--version"));
     assert_eq!(run.stdout, expected, "`cargo dockerize --version`");
     // Run directly, without the `dockerize` Cargo inserts.
-    let direct = assert_cmd::Command::cargo_bin("cargo-dockerize")
-        .unwrap()
-        .arg("--version")
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&direct.stdout),
-        expected,
-        "`cargo-dockerize --version`"
-    );
+    let direct = common::run(tool().arg("--version"));
+    assert_eq!(direct.stdout, expected, "`cargo-dockerize --version`");
 }
 
 #[test]
 fn direct_invocation_generates_too() {
     let copy = Fixture::copy("single-bin");
-    let run = Run::from(
-        assert_cmd::Command::cargo_bin("cargo-dockerize")
-            .unwrap()
-            .arg("generate")
-            .arg("--manifest-path")
-            .arg(copy.manifest())
-            .current_dir(&copy.outside)
-            .output()
-            .unwrap(),
-    );
+    let run = run(tool()
+        .arg("generate")
+        .arg("--manifest-path")
+        .arg(copy.manifest())
+        .current_dir(&copy.outside));
     run.assert_success("cargo-dockerize generate");
     assert!(copy.dockerfile_path().is_file());
 }
@@ -212,13 +199,7 @@ fn check_reports_missing_then_fresh_then_edited_files() {
 #[test]
 fn outside_any_workspace() {
     let empty = tempfile::tempdir().unwrap();
-    let run = Run::from(
-        binary()
-            .arg("generate")
-            .current_dir(empty.path())
-            .output()
-            .unwrap(),
-    );
+    let run = run(binary().arg("generate").current_dir(empty.path()));
     let error = run.assert_error(1, "generate in an empty directory");
     assert!(error.contains("could not find `Cargo.toml`"), "{error}");
     assert!(
@@ -233,15 +214,11 @@ fn outside_any_workspace() {
 fn manifest_path_to_a_missing_file() {
     let empty = tempfile::tempdir().unwrap();
     let missing = empty.path().join("nowhere/Cargo.toml");
-    let run = Run::from(
-        binary()
-            .arg("generate")
-            .arg("--manifest-path")
-            .arg(&missing)
-            .current_dir(empty.path())
-            .output()
-            .unwrap(),
-    );
+    let run = run(binary()
+        .arg("generate")
+        .arg("--manifest-path")
+        .arg(&missing)
+        .current_dir(empty.path()));
     let error = run.assert_error(1, "--manifest-path to a missing file");
     assert!(error.contains("does not exist"), "{error}");
     assert!(error.contains(&missing.display().to_string()), "{error}");
@@ -253,15 +230,11 @@ fn manifest_path_to_a_missing_file() {
 fn manifest_path_to_another_file() {
     let copy = Fixture::copy("single-bin");
     for other in ["Cargo.lock", "src/main.rs"] {
-        let run = Run::from(
-            binary()
-                .arg("generate")
-                .arg("--manifest-path")
-                .arg(copy.root.join(other))
-                .current_dir(&copy.outside)
-                .output()
-                .unwrap(),
-        );
+        let run = run(binary()
+            .arg("generate")
+            .arg("--manifest-path")
+            .arg(copy.root.join(other))
+            .current_dir(&copy.outside));
         let error = run.assert_error(1, &format!("--manifest-path {other}"));
         assert!(error.contains("must point to a `Cargo.toml`"), "{error}");
         assert_nothing_written(&copy.root, other);

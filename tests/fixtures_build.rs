@@ -16,74 +16,15 @@
 mod common;
 
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
-use common::Fixture;
+use common::{engine_gate, inspect_image, run, run_image, Fixture, TestImages};
 
-/// One build at a time: they compete for the same two cores and the engine's cache.
-static ENGINE: Mutex<()> = Mutex::new(());
-
-/// Whether to run, holding the engine for this test when it does.
-fn engine() -> Option<MutexGuard<'static, ()>> {
-    static ANSWERS: OnceLock<bool> = OnceLock::new();
-    let required = match std::env::var("DOCKERIZE_E2E").as_deref() {
-        Ok("0") => {
-            println!("skipping: DOCKERIZE_E2E=0");
-            return None;
-        }
-        Ok("1") => true,
-        _ => false,
-    };
-    let answers = *ANSWERS.get_or_init(|| {
-        Command::new("docker")
-            .args(["info", "--format", "{{.ServerVersion}}"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if !answers {
-        assert!(
-            !required,
-            "DOCKERIZE_E2E=1 but no Docker engine answers `docker info`"
-        );
-        println!("skipping: no Docker engine (set DOCKERIZE_E2E=1 to require one)");
-        return None;
-    }
-    // A failed test poisons the lock; the engine is still fine for the next one.
-    Some(
-        ENGINE
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()),
-    )
-}
-
-/// A tagged image, removed when dropped (also when the test fails).
-struct Image {
-    tag: String,
-}
-
-impl Drop for Image {
-    fn drop(&mut self) {
-        let _ = Command::new("docker")
-            .args(["image", "rm", "--force", &self.tag])
-            .output();
-    }
-}
-
-/// `docker build --target <stage>` in the copy, tagged uniquely.
-fn build(copy: &Fixture, stage: &str) -> Image {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let tag = format!(
-        "dockerize-e2e/{}-{stage}:{}-{}",
-        copy.name.replace('/', "-"),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let image = Image { tag };
-    let started = Instant::now();
+/// `docker build --target <stage>` in the copy, tagged under `images`; returns the tag.
+fn build(images: &TestImages, copy: &Fixture, stage: &str) -> String {
+    let tag = images.tag(stage, "t");
     let mut command = Command::new("docker");
-    command.args(["build", "--target", stage, "--tag", &image.tag]);
+    command.args(["build", "--target", stage, "--tag", &tag]);
     if std::env::var_os("DOCKERIZE_E2E_NO_CACHE").is_some_and(|v| v == "1") {
         command.arg("--no-cache");
     }
@@ -93,21 +34,16 @@ fn build(copy: &Fixture, stage: &str) -> Image {
         Some((top, _)) => copy.outside.join(top),
         None => copy.root.clone(),
     };
-    let output = command
+    command
         .arg("--file")
         .arg(copy.dockerfile_path())
         .arg(".")
         // The classic builder: the docker CLI here has no buildx (DESIGN.md §4).
         .env("DOCKER_BUILDKIT", "0")
-        .current_dir(&context)
-        .output()
-        .expect("run docker build");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    if !output.status.success() {
+        .current_dir(&context);
+    let out = run(&mut command);
+    if out.code != Some(0) {
+        let log = format!("{}{}", out.stdout, out.stderr);
         let tail: Vec<&str> = log.lines().rev().take(80).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         panic!(
@@ -119,46 +55,28 @@ fn build(copy: &Fixture, stage: &str) -> Image {
     }
     println!(
         "e2e: {} --target {stage}: built in {:.1}s",
-        copy.name,
-        started.elapsed().as_secs_f64()
+        copy.name, out.seconds
     );
-    image
-}
-
-/// `docker run --rm`: the image's stdout.
-fn run(image: &Image) -> String {
-    let output = Command::new("docker")
-        .args(["run", "--rm", &image.tag])
-        .output()
-        .expect("run docker run");
-    assert!(
-        output.status.success(),
-        "`docker run {}` failed: {}",
-        image.tag,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    tag
 }
 
 /// The image's configured user.
-fn user(image: &Image) -> String {
-    let output = Command::new("docker")
-        .args([
-            "image",
-            "inspect",
-            "--format",
-            "{{.Config.User}}",
-            &image.tag,
-        ])
-        .output()
-        .expect("run docker image inspect");
-    assert!(output.status.success(), "inspect {}", image.tag);
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
+fn user(tag: &str) -> String {
+    let image = inspect_image(tag).unwrap_or_else(|| panic!("inspect {tag}"));
+    image["Config"]["User"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
-/// Generates `fixture` with `args`, then builds, runs and inspects each `(stage, greeting)`; returns the
-/// output of each run.
-fn build_and_run(fixture: &str, args: &[&str], stages: &[(&str, &str)]) -> Vec<String> {
+/// Generates `fixture` with `args`, then builds (tagged under `images`), runs and inspects each
+/// `(stage, greeting)`; returns the output of each run.
+fn build_and_run(
+    images: &TestImages,
+    fixture: &str,
+    args: &[&str],
+    stages: &[(&str, &str)],
+) -> Vec<String> {
     let copy = Fixture::copy(fixture);
     copy.generate(args);
     let (_, list) = copy.list_json(args);
@@ -171,8 +89,8 @@ fn build_and_run(fixture: &str, args: &[&str], stages: &[(&str, &str)]) -> Vec<S
             .iter()
             .any(|b| b["stage"] == *stage);
         assert!(listed, "`list` has no stage `{stage}`: {list:#}");
-        let image = build(&copy, stage);
-        let stdout = run(&image);
+        let image = build(images, &copy, stage);
+        let stdout = run_image(&image);
         assert!(
             stdout.starts_with(&format!("hello from {greeting}")),
             "`{stage}` printed {stdout:?}, not `hello from {greeting}`"
@@ -197,40 +115,71 @@ const GNU_STATIC: &[&str] = &["--libc", "gnu", "--static"];
 
 #[test]
 fn single_bin() {
-    let Some(_engine) = engine() else { return };
-    build_and_run("single-bin", GNU_STATIC, &[("single-bin", "single-bin")]);
+    let Some(_engine) = engine_gate("single_bin") else {
+        return;
+    };
+    let images = TestImages::new("single-bin");
+    build_and_run(
+        &images,
+        "single-bin",
+        GNU_STATIC,
+        &[("single-bin", "single-bin")],
+    );
 }
 
 #[test]
 fn multi_bin() {
-    let Some(_engine) = engine() else { return };
+    let Some(_engine) = engine_gate("multi_bin") else {
+        return;
+    };
+    let images = TestImages::new("multi-bin");
     // `gamma` has the custom `[[bin]]` path; the builder compiles all four either way.
-    build_and_run("multi-bin", GNU_STATIC, &[("gamma", "gamma")]);
+    build_and_run(&images, "multi-bin", GNU_STATIC, &[("gamma", "gamma")]);
 }
 
 #[test]
 fn workspace() {
-    let Some(_engine) = engine() else { return };
+    let Some(_engine) = engine_gate("workspace") else {
+        return;
+    };
+    let images = TestImages::new("workspace");
     // The binary whose name is not its package's.
-    build_and_run("workspace", GNU_STATIC, &[("dz-cli", "dz-cli")]);
+    build_and_run(&images, "workspace", GNU_STATIC, &[("dz-cli", "dz-cli")]);
 }
 
 #[test]
 fn required_features() {
-    let Some(_engine) = engine() else { return };
-    build_and_run("required-features", GNU_STATIC, &[("plain", "plain")]);
+    let Some(_engine) = engine_gate("required_features") else {
+        return;
+    };
+    let images = TestImages::new("required-features");
+    build_and_run(
+        &images,
+        "required-features",
+        GNU_STATIC,
+        &[("plain", "plain")],
+    );
     let with_extra: Vec<&str> = GNU_STATIC
         .iter()
         .copied()
         .chain(["--bin", "extra"])
         .collect();
-    build_and_run("required-features", &with_extra, &[("extra", "extra")]);
+    build_and_run(
+        &images,
+        "required-features",
+        &with_extra,
+        &[("extra", "extra")],
+    );
 }
 
 #[test]
 fn build_script() {
-    let Some(_engine) = engine() else { return };
+    let Some(_engine) = engine_gate("build_script") else {
+        return;
+    };
+    let images = TestImages::new("build-script");
     let outputs = build_and_run(
+        &images,
         "build-script",
         GNU_STATIC,
         &[("build-script", "build-script")],
@@ -244,9 +193,13 @@ fn build_script() {
 
 #[test]
 fn native_openssl() {
-    let Some(_engine) = engine() else { return };
+    let Some(_engine) = engine_gate("native_openssl") else {
+        return;
+    };
+    let images = TestImages::new("native-openssl");
     // Dynamic glibc on distroless: libssl comes from the runtime image.
     let outputs = build_and_run(
+        &images,
         "native-openssl",
         &["--libc", "gnu"],
         &[("native-openssl", "native-openssl")],
@@ -263,8 +216,12 @@ fn native_openssl() {
 
 #[test]
 fn toolchain_pin() {
-    let Some(_engine) = engine() else { return };
+    let Some(_engine) = engine_gate("toolchain_pin") else {
+        return;
+    };
+    let images = TestImages::new("toolchain-pin");
     build_and_run(
+        &images,
         "toolchain-pin",
         GNU_STATIC,
         &[("toolchain-pin", "toolchain-pin")],
@@ -273,8 +230,12 @@ fn toolchain_pin() {
 
 #[test]
 fn odd_names() {
-    let Some(_engine) = engine() else { return };
+    let Some(_engine) = engine_gate("odd_names") else {
+        return;
+    };
+    let images = TestImages::new("odd-names");
     build_and_run(
+        &images,
         "odd-names",
         GNU_STATIC,
         &[("my_tool", "My_Tool"), ("bin-2fa", "2fa")],
@@ -283,8 +244,12 @@ fn odd_names() {
 
 #[test]
 fn name_collision() {
-    let Some(_engine) = engine() else { return };
+    let Some(_engine) = engine_gate("name_collision") else {
+        return;
+    };
+    let images = TestImages::new("name-collision");
     build_and_run(
+        &images,
         "name-collision",
         GNU_STATIC,
         &[
@@ -296,8 +261,12 @@ fn name_collision() {
 
 #[test]
 fn path_dependency_outside_the_workspace() {
-    let Some(_engine) = engine() else { return };
+    let Some(_engine) = engine_gate("path_dependency_outside_the_workspace") else {
+        return;
+    };
+    let images = TestImages::new("path-dependency-outside-the-workspace");
     let outputs = build_and_run(
+        &images,
         "path-outside/app",
         GNU_STATIC,
         &[("outside-app", "outside-app")],
@@ -310,14 +279,25 @@ fn path_dependency_outside_the_workspace() {
 
 #[test]
 fn path_packages_and_patches_inside_the_workspace() {
-    let Some(_engine) = engine() else { return };
-    let outputs = build_and_run("path-inside", GNU_STATIC, &[("path-inside", "path-inside")]);
+    let Some(_engine) = engine_gate("path_packages_and_patches_inside_the_workspace") else {
+        return;
+    };
+    let images = TestImages::new("path-packages-and-patches-inside-the-workspace");
+    let outputs = build_and_run(
+        &images,
+        "path-inside",
+        GNU_STATIC,
+        &[("path-inside", "path-inside")],
+    );
     assert!(outputs[0].contains("42 (patched itoa)"), "{outputs:?}");
 }
 
 #[test]
 fn native_openssl_linked_statically_runs_on_scratch() {
-    let Some(_engine) = engine() else { return };
+    let Some(_engine) = engine_gate("native_openssl_linked_statically_runs_on_scratch") else {
+        return;
+    };
+    let images = TestImages::new("native-openssl-linked-statically-runs-on-scratch");
     // `+crt-static`: openssl-sys links libssl.a and libcrypto.a from libssl-dev, which the builder keeps.
     let copy = Fixture::copy("native-openssl");
     copy.generate(GNU_STATIC);
@@ -326,6 +306,7 @@ fn native_openssl_linked_statically_runs_on_scratch() {
         "the builder keeps the -dev package"
     );
     let outputs = build_and_run(
+        &images,
         "native-openssl",
         GNU_STATIC,
         &[("native-openssl", "native-openssl")],

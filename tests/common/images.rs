@@ -1,7 +1,10 @@
-//! The images one test creates, and their removal: shared by the helper modules of every engine suite
-//! (`tests/common` includes it as a module, `tests/support` by path).
+//! The images one engine test creates, tagged uniquely for the test, and their removal by tag when the test
+//! ends, failing or not.
 
 use std::process::Command;
+
+use super::docker::DOCKER_LIMIT;
+use super::process::run_limited;
 
 /// Every tag a test creates starts with `dz-<suite>-<pid>-<test>-`: unique to the suite (the test crate), the run
 /// and the test. All of them are removed when the guard drops, also when the test fails; removal is by tag, never
@@ -33,13 +36,13 @@ impl TestImages {
 
     /// The tags under this guard that exist now.
     pub fn existing(&self) -> Vec<String> {
-        let Ok(listed) = Command::new("docker")
-            .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
-            .output()
-        else {
+        let mut command = Command::new("docker");
+        command.args(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+        let Ok(listed) = run_limited(&mut command, DOCKER_LIMIT) else {
             return Vec::new();
         };
-        String::from_utf8_lossy(&listed.stdout)
+        listed
+            .stdout
             .lines()
             .map(str::trim)
             .filter(|t| t.starts_with(&self.prefix))
@@ -55,15 +58,13 @@ impl Drop for TestImages {
         if tags.is_empty() {
             return;
         }
-        match Command::new("docker")
-            .args(["rmi", "-f"])
-            .args(&tags)
-            .output()
-        {
-            Ok(out) if out.status.success() => {}
+        let mut command = Command::new("docker");
+        command.args(["rmi", "-f"]).args(&tags);
+        match run_limited(&mut command, DOCKER_LIMIT) {
+            Ok(out) if out.code == Some(0) => {}
             Ok(out) => eprintln!(
                 "warning: failed to remove test images {tags:?}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
+                out.stderr.trim()
             ),
             Err(why) => eprintln!("warning: failed to remove test images {tags:?}: {why}"),
         }

@@ -1,4 +1,4 @@
-//! BuildKit step names, as the build events carry them; shared by the engine suites.
+//! BuildKit step names, as the build events carry them.
 
 /// `[builder 2/4] RUN cargo build ...` → (`builder`, 2, `RUN cargo build ...`); `None` for names without a
 /// `[stage n/m]` prefix (`copy /context /`, `exporting to image`).

@@ -7,7 +7,10 @@
 //! compiler, copy only their own binary (and the CA bundle), run as a non-root user and have an exec-form
 //! ENTRYPOINT that is the binary they copied.
 
-use dockerfile_parser::{Dockerfile, Instruction, StageParent};
+use dockerfile_parser::{
+    CopyInstruction, Dockerfile, EntrypointInstruction, Instruction, RunInstruction, Stage,
+    StageParent, Stages,
+};
 
 /// What `list --format json` says about one binary.
 #[derive(Debug, Clone)]
@@ -53,220 +56,292 @@ pub fn check(context: &str, text: &str, binaries: &[ListedBinary]) {
     );
 }
 
+/// The binaries `list --format json` reports, as the structural checks need them.
+pub fn listed_binaries(list: &serde_json::Value) -> Vec<ListedBinary> {
+    list["binaries"]
+        .as_array()
+        .expect("`binaries` is an array")
+        .iter()
+        .map(|b| ListedBinary {
+            name: b["name"].as_str().expect("name").to_string(),
+            stage: b["stage"].as_str().expect("stage").to_string(),
+            builder: b["builder"].as_str().expect("builder").to_string(),
+            base_image: b["base_image"].as_str().expect("base_image").to_string(),
+        })
+        .collect()
+}
+
 /// Every broken rule, one line each.
 pub fn problems(text: &str, binaries: &[ListedBinary]) -> Vec<String> {
-    let mut problems = Vec::new();
     let dockerfile = match Dockerfile::parse(text) {
         Ok(d) => d,
         Err(e) => return vec![format!("does not parse: {e}")],
     };
+    let mut problems = Vec::new();
     if dockerfile.get_global_arg("RUST_VERSION").is_none() {
         problems.push("no global `ARG RUST_VERSION` before the first FROM".into());
     }
     let stages = dockerfile.stages();
     let names: Vec<Option<String>> = stages.iter().map(|s| s.name.clone()).collect();
-    let index_of = |name: &str| names.iter().position(|n| n.as_deref() == Some(name));
-
     for stage in stages.iter() {
         let Some(name) = &stage.name else {
             problems.push(format!("stage #{} has no name", stage.index));
             continue;
         };
-        // The parser lowercases stage names, as Docker does; the rule is about the name as written.
-        let written = stage
-            .instructions
-            .iter()
-            .find_map(|i| i.as_from())
-            .and_then(|f| f.alias.as_ref())
-            .map_or(name.as_str(), |a| a.content.as_str());
-        if !is_valid_stage_name(written) {
-            problems.push(format!("stage name `{written}` is not `[a-z][a-z0-9._-]*`"));
-        }
-        if index_of(name) != Some(stage.index) {
-            problems.push(format!("stage name `{name}` is used more than once"));
-        }
+        stage_name_problems(stage, name, &names, &mut problems);
         for instruction in &stage.instructions {
-            match instruction {
-                Instruction::From(from) => {
-                    let image = from.image.content.as_str();
-                    if image.chars().all(|c| c.is_ascii_digit()) {
-                        problems.push(format!(
-                            "stage `{name}` starts FROM a stage number ({image})"
-                        ));
-                    }
-                    if let Some(index) = index_of(image) {
-                        if index >= stage.index {
-                            problems.push(format!(
-                                "stage `{name}` starts FROM `{image}`, which is not defined before it"
-                            ));
-                        }
-                    }
-                }
-                Instruction::Copy(copy) => {
-                    for flag in copy.flags.iter().filter(|f| f.name.content == "from") {
-                        let from = flag.value.content.as_str();
-                        if from.chars().all(|c| c.is_ascii_digit()) {
-                            problems
-                                .push(format!("stage `{name}` has a numeric `COPY --from={from}`"));
-                        }
-                        match index_of(from) {
-                            Some(index) if index < stage.index => {}
-                            Some(_) => problems.push(format!(
-                                "stage `{name}` copies from `{from}`, which is defined after it"
-                            )),
-                            None => problems.push(format!(
-                                "stage `{name}` copies from `{from}`, which is no stage of this Dockerfile"
-                            )),
-                        }
-                    }
-                }
-                _ => {}
-            }
+            reference_problems(stage.index, name, instruction, &names, &mut problems);
         }
     }
+    runtime_stage_problems(&stages, binaries, &mut problems);
+    for binary in binaries {
+        if let Some(stage) = stages
+            .iter()
+            .find(|s| s.name.as_deref() == Some(&binary.stage))
+        {
+            runtime_problems(stage, binary, &mut problems);
+        }
+    }
+    problems
+}
 
-    // Runtime stages: those with an ENTRYPOINT. Exactly the stages `list` reports, each once.
-    let runtime: Vec<&str> = stages
+/// The index of the stage named `name`.
+fn index_of(names: &[Option<String>], name: &str) -> Option<usize> {
+    names.iter().position(|n| n.as_deref() == Some(name))
+}
+
+/// A stage's name is valid as written and unique.
+fn stage_name_problems(
+    stage: &Stage,
+    name: &str,
+    names: &[Option<String>],
+    problems: &mut Vec<String>,
+) {
+    // The parser lowercases stage names, as Docker does; the rule is about the name as written.
+    let written = stage
+        .instructions
+        .iter()
+        .find_map(|i| i.as_from())
+        .and_then(|f| f.alias.as_ref())
+        .map_or(name, |a| a.content.as_str());
+    if !is_valid_stage_name(written) {
+        problems.push(format!("stage name `{written}` is not `[a-z][a-z0-9._-]*`"));
+    }
+    if index_of(names, name) != Some(stage.index) {
+        problems.push(format!("stage name `{name}` is used more than once"));
+    }
+}
+
+/// A stage is referenced (`FROM x`, `COPY --from=x`) only after it is defined, and never by number.
+fn reference_problems(
+    index: usize,
+    name: &str,
+    instruction: &Instruction,
+    names: &[Option<String>],
+    problems: &mut Vec<String>,
+) {
+    match instruction {
+        Instruction::From(from) => {
+            let image = from.image.content.as_str();
+            if image.chars().all(|c| c.is_ascii_digit()) {
+                problems.push(format!(
+                    "stage `{name}` starts FROM a stage number ({image})"
+                ));
+            }
+            if index_of(names, image).is_some_and(|i| i >= index) {
+                problems.push(format!(
+                    "stage `{name}` starts FROM `{image}`, which is not defined before it"
+                ));
+            }
+        }
+        Instruction::Copy(copy) => {
+            for flag in copy.flags.iter().filter(|f| f.name.content == "from") {
+                let from = flag.value.content.as_str();
+                if from.chars().all(|c| c.is_ascii_digit()) {
+                    problems.push(format!("stage `{name}` has a numeric `COPY --from={from}`"));
+                }
+                match index_of(names, from) {
+                    Some(i) if i < index => {}
+                    Some(_) => problems.push(format!(
+                        "stage `{name}` copies from `{from}`, which is defined after it"
+                    )),
+                    None => problems.push(format!(
+                        "stage `{name}` copies from `{from}`, which is no stage of this Dockerfile"
+                    )),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Runtime stages (those with an ENTRYPOINT) are exactly the stages `list` reports, each once.
+fn runtime_stage_problems(stages: &Stages, binaries: &[ListedBinary], problems: &mut Vec<String>) {
+    let mut found: Vec<&str> = stages
         .iter()
         .filter(|s| s.instructions.iter().any(|i| i.as_entrypoint().is_some()))
         .filter_map(|s| s.name.as_deref())
         .collect();
+    found.sort();
     let mut listed: Vec<&str> = binaries.iter().map(|b| b.stage.as_str()).collect();
     listed.sort();
-    let mut found = runtime.clone();
-    found.sort();
     if found != listed {
         problems.push(format!(
             "runtime stages {found:?} are not the binaries' stages {listed:?} from `list --format json`"
         ));
     }
+}
 
-    for binary in binaries {
-        let Some(stage) = stages
-            .iter()
-            .find(|s| s.name.as_deref() == Some(&binary.stage))
-        else {
-            continue;
-        };
-        let name = &binary.stage;
-        let from = stage
-            .instructions
-            .iter()
-            .find_map(|i| i.as_from())
-            .expect("every stage starts with FROM");
-        let base = from.image.content.as_str();
-        let base_ok = match &stage.parent {
-            StageParent::Scratch => true,
-            StageParent::Image(_) => {
-                base.starts_with("gcr.io/distroless/") || base.starts_with("debian:")
+/// The rules of the runtime stage of `binary`.
+fn runtime_problems(stage: &Stage, binary: &ListedBinary, problems: &mut Vec<String>) {
+    base_problems(stage, binary, problems);
+    let mut own_copies = 0;
+    let mut user = None;
+    let mut entrypoint = None;
+    for instruction in &stage.instructions {
+        match instruction {
+            Instruction::Run(run) => build_tool_problems(&binary.stage, run, problems),
+            Instruction::Copy(copy) => own_copies += copy_problems(binary, copy, problems),
+            Instruction::Misc(misc) if misc.instruction.content.eq_ignore_ascii_case("USER") => {
+                user = Some(misc.arguments.to_string().trim().to_string());
             }
-            StageParent::Stage(_) => false,
-        };
-        if !base_ok {
+            Instruction::Entrypoint(e) => entrypoint = Some(e),
+            _ => {}
+        }
+    }
+    if own_copies != 1 {
+        problems.push(format!(
+            "runtime stage `{}` copies `/out/{}` from `{}` {own_copies} times, not once",
+            binary.stage, binary.stage, binary.builder
+        ));
+    }
+    user_problems(&binary.stage, user.as_deref(), problems);
+    entrypoint_problems(binary, entrypoint, problems);
+}
+
+/// A runtime stage starts from `scratch`, distroless or Debian: the base `list` reports.
+fn base_problems(stage: &Stage, binary: &ListedBinary, problems: &mut Vec<String>) {
+    let name = &binary.stage;
+    let from = stage
+        .instructions
+        .iter()
+        .find_map(|i| i.as_from())
+        .expect("every stage starts with FROM");
+    let base = from.image.content.as_str();
+    let base_ok = match &stage.parent {
+        StageParent::Scratch => true,
+        StageParent::Image(_) => {
+            base.starts_with("gcr.io/distroless/") || base.starts_with("debian:")
+        }
+        StageParent::Stage(_) => false,
+    };
+    if !base_ok {
+        problems.push(format!(
+            "runtime stage `{name}` starts from `{base}`, not scratch, distroless or Debian"
+        ));
+    }
+    if base != binary.base_image {
+        problems.push(format!(
+            "runtime stage `{name}` starts from `{base}` but `list` says `{}`",
+            binary.base_image
+        ));
+    }
+}
+
+/// A runtime stage runs no compiler or other build tool.
+fn build_tool_problems(name: &str, run: &RunInstruction, problems: &mut Vec<String>) {
+    let command = match run.as_shell() {
+        Some(shell) => shell.to_string(),
+        None => run
+            .as_exec()
+            .map(|e| e.as_str_vec().join(" "))
+            .unwrap_or_default(),
+    };
+    let words = command.split(|c: char| c.is_whitespace() || ";&|()".contains(c));
+    for word in words {
+        let program = word.rsplit('/').next().unwrap_or(word);
+        if BUILD_TOOLS.contains(&program) {
             problems.push(format!(
-                "runtime stage `{name}` starts from `{base}`, not scratch, distroless or Debian"
+                "runtime stage `{name}` runs the build tool `{program}`: RUN {command}"
             ));
         }
-        if base != binary.base_image {
-            problems.push(format!(
-                "runtime stage `{name}` starts from `{base}` but `list` says `{}`",
-                binary.base_image
-            ));
-        }
-        let entry = format!("{BIN_DIR}/{}", binary.name);
-        let artifact = format!("/out/{name}");
-        let mut own_copies = 0;
-        let mut user = None;
-        let mut entrypoint = None;
-        for instruction in &stage.instructions {
-            match instruction {
-                Instruction::Run(run) => {
-                    let command = match run.as_shell() {
-                        Some(shell) => shell.to_string(),
-                        None => run
-                            .as_exec()
-                            .map(|e| e.as_str_vec().join(" "))
-                            .unwrap_or_default(),
-                    };
-                    let words = command.split(|c: char| c.is_whitespace() || ";&|()".contains(c));
-                    for word in words {
-                        let program = word.rsplit('/').next().unwrap_or(word);
-                        if BUILD_TOOLS.contains(&program) {
-                            problems.push(format!(
-                                "runtime stage `{name}` runs the build tool `{program}`: RUN {command}"
-                            ));
-                        }
-                    }
-                }
-                Instruction::Copy(copy) => {
-                    let from = copy
-                        .flags
-                        .iter()
-                        .find(|f| f.name.content == "from")
-                        .map(|f| f.value.content.as_str());
-                    let sources: Vec<&str> =
-                        copy.sources.iter().map(|s| s.content.as_str()).collect();
-                    let destination = copy.destination.content.as_str();
-                    match from {
-                        None => problems.push(format!(
-                            "runtime stage `{name}` copies from the build context ({sources:?})"
-                        )),
-                        Some(from) if from == binary.builder && sources == [artifact.as_str()] => {
-                            own_copies += 1;
-                            if destination != entry {
-                                problems.push(format!(
-                                    "runtime stage `{name}` puts its binary at `{destination}`, not `{entry}`"
-                                ));
-                            }
-                        }
-                        Some(_) if sources == [CA_BUNDLE] && destination == CA_BUNDLE => {}
-                        // The empty directory that becomes the working directory, owned by the user.
-                        Some(from) if from == binary.builder && sources == ["/out/.empty/"] => {}
-                        Some(from) => problems.push(format!(
-                            "runtime stage `{name}` copies {sources:?} from `{from}`: only its binary and the CA bundle belong there"
-                        )),
-                    }
-                }
-                Instruction::Misc(misc)
-                    if misc.instruction.content.eq_ignore_ascii_case("USER") =>
-                {
-                    user = Some(misc.arguments.to_string().trim().to_string());
-                }
-                Instruction::Entrypoint(e) => entrypoint = Some(e),
-                _ => {}
+    }
+}
+
+/// A runtime stage copies only its own binary (to [`BIN_DIR`]), the CA bundle and its empty working
+/// directory, never from the build context. Returns 1 for a copy of its own binary, else 0.
+fn copy_problems(
+    binary: &ListedBinary,
+    copy: &CopyInstruction,
+    problems: &mut Vec<String>,
+) -> usize {
+    let name = &binary.stage;
+    let entry = format!("{BIN_DIR}/{}", binary.name);
+    let artifact = format!("/out/{name}");
+    let from = copy
+        .flags
+        .iter()
+        .find(|f| f.name.content == "from")
+        .map(|f| f.value.content.as_str());
+    let sources: Vec<&str> = copy.sources.iter().map(|s| s.content.as_str()).collect();
+    let destination = copy.destination.content.as_str();
+    match from {
+        None => problems.push(format!(
+            "runtime stage `{name}` copies from the build context ({sources:?})"
+        )),
+        Some(from) if from == binary.builder && sources == [artifact.as_str()] => {
+            if destination != entry {
+                problems.push(format!(
+                    "runtime stage `{name}` puts its binary at `{destination}`, not `{entry}`"
+                ));
             }
+            return 1;
         }
-        if own_copies != 1 {
-            problems.push(format!(
-                "runtime stage `{name}` copies `{artifact}` from `{}` {own_copies} times, not once",
-                binary.builder
-            ));
-        }
-        match user.as_deref() {
-            None => problems.push(format!(
-                "runtime stage `{name}` has no USER: it runs as root"
-            )),
-            Some(user) => {
-                let uid = user.split(':').next().unwrap_or(user);
-                if uid.is_empty() || uid == "root" || uid == "0" {
-                    problems.push(format!("runtime stage `{name}` runs as `{user}`"));
-                }
-            }
-        }
-        match entrypoint.map(|e| e.expr.as_exec()) {
-            None => problems.push(format!("runtime stage `{name}` has no ENTRYPOINT")),
-            Some(None) => problems.push(format!(
-                "runtime stage `{name}` has a shell-form ENTRYPOINT (scratch has no shell)"
-            )),
-            Some(Some(exec)) => {
-                let argv = exec.as_str_vec();
-                if argv != [entry.as_str()] {
-                    problems.push(format!(
-                        "runtime stage `{name}` has ENTRYPOINT {argv:?}, not [\"{entry}\"]"
-                    ));
-                }
+        Some(_) if sources == [CA_BUNDLE] && destination == CA_BUNDLE => {}
+        // The empty directory that becomes the working directory, owned by the user.
+        Some(from) if from == binary.builder && sources == ["/out/.empty/"] => {}
+        Some(from) => problems.push(format!(
+            "runtime stage `{name}` copies {sources:?} from `{from}`: only its binary and the CA bundle belong there"
+        )),
+    }
+    0
+}
+
+/// A runtime stage runs as a non-root user.
+fn user_problems(name: &str, user: Option<&str>, problems: &mut Vec<String>) {
+    match user {
+        None => problems.push(format!(
+            "runtime stage `{name}` has no USER: it runs as root"
+        )),
+        Some(user) => {
+            let uid = user.split(':').next().unwrap_or(user);
+            if uid.is_empty() || uid == "root" || uid == "0" {
+                problems.push(format!("runtime stage `{name}` runs as `{user}`"));
             }
         }
     }
-    problems
+}
+
+/// A runtime stage has an exec-form ENTRYPOINT that is the binary it copied.
+fn entrypoint_problems(
+    binary: &ListedBinary,
+    entrypoint: Option<&EntrypointInstruction>,
+    problems: &mut Vec<String>,
+) {
+    let name = &binary.stage;
+    let entry = format!("{BIN_DIR}/{}", binary.name);
+    match entrypoint.map(|e| e.expr.as_exec()) {
+        None => problems.push(format!("runtime stage `{name}` has no ENTRYPOINT")),
+        Some(None) => problems.push(format!(
+            "runtime stage `{name}` has a shell-form ENTRYPOINT (scratch has no shell)"
+        )),
+        Some(Some(exec)) => {
+            let argv = exec.as_str_vec();
+            if argv != [entry.as_str()] {
+                problems.push(format!(
+                    "runtime stage `{name}` has ENTRYPOINT {argv:?}, not [\"{entry}\"]"
+                ));
+            }
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! Copying fixtures: shared by every test crate's helper module.
+//! Copying a fixture's directory tree, without build output or generated files.
 
 use std::path::Path;
 

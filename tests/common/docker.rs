@@ -1,0 +1,88 @@
+//! `docker` CLI calls of the engine tests, each with a time limit: any call, image inspection, running an
+//! image, and an image's file system as `docker export` writes it.
+
+use std::process::Command;
+use std::time::Duration;
+
+use super::process::{run_bytes, run_limited, Run};
+
+/// The longest a `docker` CLI call may take.
+pub const DOCKER_LIMIT: Duration = Duration::from_secs(120);
+
+/// `docker <args>`, captured; panics only when the CLI cannot run at all or hangs.
+pub fn docker(args: &[&str]) -> Run {
+    run_limited(Command::new("docker").args(args), DOCKER_LIMIT)
+        .unwrap_or_else(|why| panic!("{why}"))
+}
+
+/// `docker <args>`, which must succeed: its stdout.
+pub fn docker_ok(args: &[&str]) -> String {
+    let run = docker(args);
+    run.assert_success(&format!("docker {}", args.join(" ")));
+    run.stdout
+}
+
+/// `docker image inspect <reference>`: the one object, or `None` when there is no such image.
+pub fn inspect_image(reference: &str) -> Option<serde_json::Value> {
+    let run = docker(&["image", "inspect", reference]);
+    if run.code != Some(0) {
+        return None;
+    }
+    let mut list: Vec<serde_json::Value> =
+        serde_json::from_str(&run.stdout).expect("docker image inspect prints a JSON array");
+    list.pop()
+}
+
+/// `docker run --rm --network none <image>`: the image's entrypoint, which must exit 0; its stdout.
+pub fn run_image(reference: &str) -> String {
+    docker_ok(&["run", "--rm", "--network", "none", reference])
+}
+
+/// One entry of a container's file system, as `docker export` writes it.
+#[derive(Debug, Clone)]
+pub struct ImageEntry {
+    /// Relative, without a trailing slash: `usr/local/bin/api`, `app/configuration/base.toml`.
+    pub path: String,
+    pub is_dir: bool,
+    pub mode: u32,
+    pub size: u64,
+    pub uid: u64,
+    pub gid: u64,
+}
+
+/// The file system of a container created from `reference` (`docker create` + `docker export`), sorted by
+/// path.
+pub fn image_entries(reference: &str) -> Vec<ImageEntry> {
+    let id = docker_ok(&["create", reference]).trim().to_string();
+    let bytes = std::panic::catch_unwind(|| {
+        run_bytes(Command::new("docker").args(["export", &id]), DOCKER_LIMIT)
+    });
+    let _ = docker(&["rm", "-f", &id]);
+    let bytes = bytes.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let mut archive = tar::Archive::new(bytes.as_slice());
+    let mut entries: Vec<ImageEntry> = archive
+        .entries()
+        .expect("docker export writes a tar archive")
+        .map(|entry| {
+            let entry = entry.expect("a tar entry");
+            let header = entry.header();
+            ImageEntry {
+                path: entry
+                    .path()
+                    .expect("a tar entry path")
+                    .to_string_lossy()
+                    .trim_start_matches("./")
+                    .trim_end_matches('/')
+                    .to_string(),
+                is_dir: header.entry_type().is_dir(),
+                mode: header.mode().unwrap_or(0),
+                size: header.size().unwrap_or(0),
+                uid: header.uid().unwrap_or(u64::MAX),
+                gid: header.gid().unwrap_or(u64::MAX),
+            }
+        })
+        .filter(|e| !e.path.is_empty() && e.path != ".")
+        .collect();
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    entries
+}
