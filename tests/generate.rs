@@ -49,6 +49,15 @@ impl Generated {
             .iter()
             .filter_map(|i| i.as_run())
             .filter_map(|r| r.as_shell().map(|s| s.to_string()))
+            .map(|run| without_mounts(&run).to_string())
+            .collect()
+    }
+
+    /// The `cargo build` commands of a RUN, however they are wrapped (`{ CARGO_TARGET_DIR=... cargo build ...; }`).
+    fn cargo_builds(run: &str) -> Vec<String> {
+        run.split("&&")
+            .filter_map(|step| step.find("cargo build").map(|at| &step[at..]))
+            .map(|build| build.split(';').next().unwrap_or(build).trim().to_string())
             .collect()
     }
 
@@ -59,6 +68,17 @@ impl Generated {
             .find(|l| l.starts_with("FROM ") && l.ends_with(&format!(" AS {stage}")))
             .unwrap_or_else(|| panic!("no `FROM ... AS {stage}` line"))
     }
+}
+
+/// The command of a RUN without its leading `--mount=...` flags, which the parser keeps in the shell text.
+fn without_mounts(run: &str) -> &str {
+    let mut rest = run.trim_start();
+    while let Some(flag) = rest.strip_prefix("--mount=") {
+        rest = flag
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, after)| after.trim_start());
+    }
+    rest
 }
 
 /// Generates `fixture` with `args` and checks everything every scenario must satisfy; snapshots the
@@ -162,11 +182,9 @@ fn multi_bin() {
     assert_eq!(g.binaries("name"), ["alpha", "beta", "gamma", "multi-bin"]);
     // One cargo invocation builds all four; the cook step uses the same flags.
     let builder = g.runs("builder");
-    assert_eq!(
-        builder[0],
-        "cargo build --locked --profile release --target x86_64-unknown-linux-musl -p multi-bin --bin alpha --bin beta --bin gamma --bin multi-bin"
-    );
-    assert!(builder[1].contains(&builder[0]));
+    let build = "cargo build --locked --profile release --target x86_64-unknown-linux-musl -p multi-bin --bin alpha --bin beta --bin gamma --bin multi-bin";
+    assert_eq!(Generated::cargo_builds(&builder[0]), [build]);
+    assert_eq!(Generated::cargo_builds(&builder[1]), [build]);
 }
 
 #[test]
@@ -269,13 +287,7 @@ fn name_collision_gets_distinct_stages_and_two_cargo_invocations() {
         "each renamed binary is explained: {notes:?}"
     );
 
-    let builds = |run: &str| -> Vec<String> {
-        run.split("&&")
-            .map(str::trim)
-            .filter(|s| s.starts_with("cargo build"))
-            .map(str::to_string)
-            .collect()
-    };
+    let builds = Generated::cargo_builds;
     let runs = g.runs("builder");
     let expected = [
         "cargo build --locked --profile release --target x86_64-unknown-linux-musl -p alpha-svc --bin server",
@@ -288,15 +300,15 @@ fn name_collision_gets_distinct_stages_and_two_cargo_invocations() {
     let position = |step: &str| {
         steps
             .iter()
-            .position(|s| *s == step)
+            .position(|s| s.contains(step))
             .unwrap_or_else(|| panic!("no step `{step}` in {steps:?}"))
     };
     let alpha = position(expected[0]);
     let beta = position(expected[1]);
     let copy_alpha =
-        position("cp /app/target/x86_64-unknown-linux-musl/release/server /out/alpha-svc-server");
+        position("cp /cache/x86_64-unknown-linux-musl/release/server /out/debug/alpha-svc-server");
     let copy_beta =
-        position("cp /app/target/x86_64-unknown-linux-musl/release/server /out/beta-svc-server");
+        position("cp /cache/x86_64-unknown-linux-musl/release/server /out/debug/beta-svc-server");
     assert!(
         alpha < copy_alpha && copy_alpha < beta && beta < copy_beta,
         "{steps:?}"
@@ -348,8 +360,8 @@ fn required_features_bin_extra_enables_the_feature() {
     // The same flags for the dependency layer and the binary, so nothing recompiles between them.
     let build = "cargo build --locked --profile release --target x86_64-unknown-linux-musl -p required-features --bin extra --features required-features/extra";
     let runs = g.runs("builder");
-    assert_eq!(runs[0], build);
-    assert!(runs[1].contains(build), "{}", runs[1]);
+    assert_eq!(Generated::cargo_builds(&runs[0]), [build]);
+    assert_eq!(Generated::cargo_builds(&runs[1]), [build]);
 }
 
 #[test]
@@ -458,6 +470,8 @@ fn structure_checker_catches_broken_dockerfiles() {
         stage: stage.into(),
         builder: "builder".into(),
         base_image: base.into(),
+        artifact: format!("/out/{stage}"),
+        debug_stage: None,
     };
     let good = "ARG RUST_VERSION=1.95\nFROM rust:${RUST_VERSION}-slim-bookworm AS chef\nFROM chef AS builder\nRUN cargo build\n\
                 FROM scratch AS app\nCOPY --from=builder /out/app /usr/local/bin/app\nUSER 65532:65532\nENTRYPOINT [\"/usr/local/bin/app\"]\n";
@@ -497,6 +511,41 @@ fn structure_checker_catches_broken_dockerfiles() {
     ];
     for (text, expected) in broken {
         let problems = structure::problems(&text, &[listed("app", "scratch")]);
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "expected a problem containing `{expected}`, got {problems:?}\n{text}"
+        );
+    }
+    // A debug variant is checked like a runtime stage: Debian slim, its own unstripped copy, non-root.
+    let debug = || structure::ListedBinary {
+        debug_stage: Some("app-debug".into()),
+        ..listed("app", "scratch")
+    };
+    let with_debug = format!(
+        "{good}FROM debian:bookworm-slim AS app-debug\nCOPY --from=builder /out/debug/app /usr/local/bin/app\nUSER 65532:65532\nENTRYPOINT [\"/usr/local/bin/app\"]\n"
+    );
+    assert_eq!(
+        structure::problems(&with_debug, &[debug()]),
+        Vec::<String>::new()
+    );
+    for (text, expected) in [
+        (
+            with_debug.replace("/out/debug/app /usr", "/out/app /usr"),
+            "only its binary",
+        ),
+        (
+            with_debug.replace("AS app-debug", "AS app-dbg"),
+            "runtime stages",
+        ),
+        (
+            with_debug.replace(
+                "65532:65532\nENTRYPOINT [\"/usr/local/bin/app\"]\n",
+                "0\nENTRYPOINT [\"/usr/local/bin/app\"]\n",
+            ),
+            "runs as `0`",
+        ),
+    ] {
+        let problems = structure::problems(&text, &[debug()]);
         assert!(
             problems.iter().any(|p| p.contains(expected)),
             "expected a problem containing `{expected}`, got {problems:?}\n{text}"

@@ -19,6 +19,24 @@ pub struct ListedBinary {
     pub stage: String,
     pub builder: String,
     pub base_image: String,
+    /// What the stage copies from the builder: `/out/<stage>`.
+    pub artifact: String,
+    /// Its debug variant's stage, which holds the unstripped binary on Debian slim.
+    pub debug_stage: Option<String>,
+}
+
+impl ListedBinary {
+    /// The debug variant as the runtime rules see it: its own stage, on Debian slim, copying `/out/debug/<stage>`.
+    fn debug_view(&self) -> Option<ListedBinary> {
+        Some(ListedBinary {
+            name: self.name.clone(),
+            stage: self.debug_stage.clone()?,
+            builder: self.builder.clone(),
+            base_image: "debian:bookworm-slim".into(),
+            artifact: format!("/out/debug/{}", self.stage),
+            debug_stage: None,
+        })
+    }
 }
 
 /// Where runtime binaries live, and the CA bundle scratch images get from the builder base.
@@ -62,11 +80,16 @@ pub fn listed_binaries(list: &serde_json::Value) -> Vec<ListedBinary> {
         .as_array()
         .expect("`binaries` is an array")
         .iter()
-        .map(|b| ListedBinary {
-            name: b["name"].as_str().expect("name").to_string(),
-            stage: b["stage"].as_str().expect("stage").to_string(),
-            builder: b["builder"].as_str().expect("builder").to_string(),
-            base_image: b["base_image"].as_str().expect("base_image").to_string(),
+        .map(|b| {
+            let stage = b["stage"].as_str().expect("stage").to_string();
+            ListedBinary {
+                name: b["name"].as_str().expect("name").to_string(),
+                artifact: format!("/out/{stage}"),
+                stage,
+                builder: b["builder"].as_str().expect("builder").to_string(),
+                base_image: b["base_image"].as_str().expect("base_image").to_string(),
+                debug_stage: b["debug"]["stage"].as_str().map(str::to_string),
+            }
         })
         .collect()
 }
@@ -93,6 +116,12 @@ pub fn problems(text: &str, binaries: &[ListedBinary]) -> Vec<String> {
             reference_problems(stage.index, name, instruction, &names, &mut problems);
         }
     }
+    let with_debug: Vec<ListedBinary> = binaries
+        .iter()
+        .cloned()
+        .chain(binaries.iter().filter_map(ListedBinary::debug_view))
+        .collect();
+    let binaries = with_debug.as_slice();
     runtime_stage_problems(&stages, binaries, &mut problems);
     for binary in binaries {
         if let Some(stage) = stages
@@ -175,7 +204,8 @@ fn reference_problems(
     }
 }
 
-/// Runtime stages (those with an ENTRYPOINT) are exactly the stages `list` reports, each once.
+/// Runtime stages (those with an ENTRYPOINT) are exactly the stages `list` reports, each once, with their debug
+/// variants.
 fn runtime_stage_problems(stages: &Stages, binaries: &[ListedBinary], problems: &mut Vec<String>) {
     let mut found: Vec<&str> = stages
         .iter()
@@ -277,7 +307,7 @@ fn copy_problems(
 ) -> usize {
     let name = &binary.stage;
     let entry = format!("{BIN_DIR}/{}", binary.name);
-    let artifact = format!("/out/{name}");
+    let artifact = &binary.artifact;
     let from = copy
         .flags
         .iter()
