@@ -24,12 +24,9 @@ impl Spec<'_> {
         format!("rust:{}-slim-bookworm", self.rust_version)
     }
 
-    /// What `--static` sets in our builder: static glibc for target crates only (not build scripts or proc macros).
     fn rustflags(&self) -> String {
-        format!(
-            "ENV CARGO_TARGET_{}_RUSTFLAGS=\"-C target-feature=+crt-static\"",
-            self.triple.to_uppercase().replace('-', "_")
-        )
+        let (name, flags) = static_rustflags(self.triple);
+        format!("ENV {name}=\"{flags}\"")
     }
 
     fn build(&self) -> String {
@@ -51,6 +48,18 @@ impl Spec<'_> {
     fn artifact(&self) -> String {
         format!("/app/target/{}/release/{}", self.triple, self.bin)
     }
+}
+
+/// What `--static` sets in our builder, as a variable and its value: static glibc for target crates only (not
+/// build scripts or proc macros). The host variant builds with the same.
+pub fn static_rustflags(triple: &str) -> (String, &'static str) {
+    (
+        format!(
+            "CARGO_TARGET_{}_RUSTFLAGS",
+            triple.to_uppercase().replace('-', "_")
+        ),
+        "-C target-feature=+crt-static",
+    )
 }
 
 /// (b) The plain Dockerfile: copy everything, build. Any change to the context rebuilds every dependency.

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::fixture::{self, Fixture};
 use crate::options::{Cold, Scenario, Variant};
@@ -18,6 +19,8 @@ pub struct Checkout {
     run: String,
     /// The first binary's manifest before any config edit: each config edit replaces the previous one.
     config_base: Option<String>,
+    /// When the last build in this copy ended: the next edit waits until the second after it.
+    built_at: Option<SystemTime>,
 }
 
 impl Checkout {
@@ -38,25 +41,36 @@ impl Checkout {
             &format!("{} {run}\n", variant.key()),
         )?;
         if cold == Cold::NoCache {
-            mark_recipes(&dir.join("Cargo.toml"), run)?;
+            mark_recipes(&dir, run, variant)?;
         }
-        if !variant.is_ours() {
+        if variant.is_handwritten() {
             // Ours is written by `cargo dockerize`; (b)–(d) are packed with the same one.
             write(
                 &dir.join(".dockerignore"),
-                &cargo_dockerize::dockerfile::dockerignore("cargo dockerize"),
+                &cargo_dockerize::render::dockerignore("cargo dockerize"),
             )?;
         }
         Ok(Checkout {
             dir,
             run: run.to_string(),
             config_base: None,
+            built_at: None,
         })
+    }
+
+    /// A build in this copy has just ended.
+    pub fn built(&mut self) {
+        self.built_at = Some(SystemTime::now());
     }
 
     /// The edit before the build of `scenario`, repetition `n`.
     pub fn apply(&mut self, fixture: &Fixture, scenario: Scenario, n: usize) -> Result<(), String> {
         let one = fixture.one();
+        if !matches!(scenario, Scenario::Cold | Scenario::Unchanged) {
+            if let Some(built) = self.built_at {
+                wait_for_the_second_after(built);
+            }
+        }
         match scenario {
             Scenario::Cold | Scenario::Unchanged => Ok(()),
             Scenario::SourceEdit => touch_source(&self.dir.join(&one.source), &self.run, n),
@@ -107,18 +121,48 @@ impl Checkout {
     }
 }
 
-/// The recipes leave `.bench-variant` out: a comment at the top (kept by ours) and a metadata table (kept by
-/// cargo-chef's) of the root manifest make them unique to the run too, so the dependency layers of this run's
-/// edits are built, not found in a previous run's cache.
-fn mark_recipes(root: &Path, run: &str) -> Result<(), String> {
-    let text = read(root)?;
+/// Sleeps until the clock is past the whole second in which `built` fell. A tar header stores whole seconds, so an
+/// edit made in the same second as the build before it reaches (b)–(d)'s builders older than that build's outputs:
+/// (d), whose `target/` persists in a cache mount, would then rebuild nothing and ship the old binary. A developer's
+/// edit never comes that quickly; on the quick fixture, whose builds take a fraction of a second, it would. The
+/// margin: a file's time comes from the kernel's coarse clock, a few milliseconds behind [`SystemTime::now`].
+fn wait_for_the_second_after(built: SystemTime) {
+    let since_epoch = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let next_second =
+        Duration::from_secs(since_epoch(built).as_secs() + 1) + Duration::from_millis(50);
+    if let Some(wait) = next_second.checked_sub(since_epoch(SystemTime::now())) {
+        std::thread::sleep(wait);
+    }
+}
+
+/// The recipes leave `.bench-variant` out: a metadata table of the root manifest (kept by cargo-chef's) and an
+/// alias in `.cargo/config.toml` (kept by ours, which drops comments and metadata; an alias changes no build) make
+/// them unique to the run and the variant, so the dependency layers of this run's edits are built, not found in a
+/// previous run's cache, and our compile cache mount (its id names the workspace and the toolchain only: (a) one
+/// and (a) all, and every run, share it) is seeded afresh at each variant's cold build, as the recipe differs.
+fn mark_recipes(dir: &Path, run: &str, variant: Variant) -> Result<(), String> {
+    let config = dir.join(".cargo/config.toml");
+    let mut text = if config.exists() {
+        read(&config)? + "\n"
+    } else {
+        String::new()
+    };
+    text.push_str(&format!(
+        "[alias]\ndzbench-{run}-{} = \"build\"\n",
+        variant.key()
+    ));
+    std::fs::create_dir_all(dir.join(".cargo"))
+        .map_err(|e| format!("failed to create {}/.cargo: {e}", dir.display()))?;
+    write(&config, &text)?;
+    let root = dir.join("Cargo.toml");
+    let text = read(&root)?;
     let table = if text.lines().any(|l| l.trim() == "[workspace]") {
         "workspace"
     } else {
         "package"
     };
     write(
-        root,
+        &root,
         &format!("# benchmark run {run}\n{text}\n[{table}.metadata.benchmark]\nrun = \"{run}\"\n"),
     )
 }

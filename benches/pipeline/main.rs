@@ -5,12 +5,14 @@
 //!     cargo bench --bench pipeline -- --quick            CI smoke run on fixtures/workspaces/workspace
 //!
 //! Options (after `--`): `--repeats N` (median of N, default 1), `--cold prune|no-cache`, `--fixture DIR`,
-//! `--scenarios cold,unchanged,source,lib,version,config,dependency`, `--variants a-one,a-all,plain,chef,cache`,
-//! `--no-generation`, `--logs DIR` (every build's step logs). BENCHMARKS.md says what each number means.
+//! `--scenarios cold,unchanged,source,lib,version,config,dependency`,
+//! `--variants a-one,a-all,plain,chef,cache,host`, `--no-generation`, `--logs DIR` (every build's step logs).
+//! BENCHMARKS.md says what each number means.
 //!
 //! Variants: (a) `cargo dockerize --libc gnu --static` run as a process, for one image (`--bin`) and for all of
 //! them; (b) `COPY . . && cargo build`; (c) cargo-chef with `cargo install cargo-chef` in its base; (d) BuildKit
-//! cache mounts only. (b)–(d) are built through the library's `engine::build_target`, the same BuildKit path.
+//! cache mounts only. (b)–(d) are built through the library's `engine::build_target`, the same BuildKit path. And
+//! `host`: `cargo build --release` of the one binary on this machine, no engine: the physical limit.
 //! Each variant runs in its own copy of the fixture, through every scenario in order (cold first), so each build
 //! sees exactly one edit on top of its own previous build.
 //!
@@ -19,13 +21,14 @@
 //!
 //! The modules, in the order a run uses them: `options` (the command line), `fixture` (the workspace copied and
 //! described), `edits` (each variant's copy and the edits between builds), `dockerfiles` (variants (b)–(d)),
-//! `runner` (the builds, timed), `records` (what a build gave, from its events), `docker` (the CLI: cache, sizes,
-//! cleanup), `report` (the tables and target lines).
+//! `runner` (the builds, timed), `host` (the host variant's `cargo build`), `records` (what a build gave, from its
+//! events), `docker` (the CLI: cache, sizes, cleanup), `report` (the tables and target lines).
 
 mod docker;
 mod dockerfiles;
 mod edits;
 mod fixture;
+mod host;
 mod options;
 mod records;
 mod report;
@@ -108,6 +111,17 @@ fn stdout_of(command: &mut Command, what: &str) -> Result<String, String> {
             String::from_utf8_lossy(&output.stderr).trim_end()
         ))
     }
+}
+
+/// `what`, then the last 30 lines of `stderr`, indented: the end of a failed process's log.
+fn tail(what: &str, stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().rev().take(30).collect();
+    let mut text = format!("{what}; the end of its stderr:");
+    for line in lines.into_iter().rev() {
+        text.push_str("\n    | ");
+        text.push_str(line);
+    }
+    text
 }
 
 fn load_average() -> String {

@@ -11,15 +11,18 @@ pub enum Variant {
     Plain,
     Chef,
     CacheMounts,
+    /// `cargo build --release` on the host, no engine: the physical limit of a build.
+    Host,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 5] = [
+    pub const ALL: [Variant; 6] = [
         Variant::AOne,
         Variant::AAll,
         Variant::Plain,
         Variant::Chef,
         Variant::CacheMounts,
+        Variant::Host,
     ];
 
     pub fn key(self) -> &'static str {
@@ -29,6 +32,7 @@ impl Variant {
             Variant::Plain => "plain",
             Variant::Chef => "chef",
             Variant::CacheMounts => "cache",
+            Variant::Host => "host",
         }
     }
 
@@ -39,12 +43,13 @@ impl Variant {
             Variant::Plain => "(b) plain",
             Variant::Chef => "(c) chef",
             Variant::CacheMounts => "(d) cache",
+            Variant::Host => "host",
         }
     }
 
-    /// (a): built by the `cargo-dockerize` binary; the others through `engine::build_target`.
-    pub fn is_ours(self) -> bool {
-        matches!(self, Variant::AOne | Variant::AAll)
+    /// (b)–(d): a hand-written Dockerfile, built through `engine::build_target`.
+    pub fn is_handwritten(self) -> bool {
+        matches!(self, Variant::Plain | Variant::Chef | Variant::CacheMounts)
     }
 }
 
@@ -121,7 +126,7 @@ pub struct Options {
 const USAGE: &str =
     "usage: cargo bench --bench pipeline -- [--quick] [--repeats N] [--cold prune|no-cache] \
 [--fixture DIR] [--scenarios cold,unchanged,source,lib,version,config,dependency] \
-[--variants a-one,a-all,plain,chef,cache] [--no-generation] [--logs DIR]";
+[--variants a-one,a-all,plain,chef,cache,host] [--no-generation] [--logs DIR]";
 
 /// The flags as given, before defaults.
 #[derive(Default)]

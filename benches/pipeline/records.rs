@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use cargo_dockerize::events::{BuildEvent, BuildEventKind, Step};
-use cargo_dockerize::progress::{short_name, Failures};
+use cargo_dockerize::ui::progress::{short_name, Failures};
 
 use crate::options::{Scenario, Variant};
 
@@ -104,6 +104,25 @@ impl Run {
             }
         }
         seen.into_iter().map(|(s, t)| (s.name.clone(), t)).collect()
+    }
+
+    /// The crates Cargo compiled, from its `Compiling <name> v<version>` log lines, each once, in order: what an
+    /// edit cost in crates, whichever variant built.
+    pub fn compiled(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for line in &self.log {
+            let Some((_, rest)) = line.split_once("Compiling ") else {
+                continue;
+            };
+            let mut words = rest.split_whitespace();
+            let (Some(name), Some(version)) = (words.next(), words.next()) else {
+                continue;
+            };
+            if version.starts_with('v') && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
     }
 
     pub fn cached(&self) -> usize {

@@ -1,22 +1,27 @@
 //! Running the builds and timing them: each variant in its own [`Checkout`] of the fixture, through the scenarios
 //! in order. (a) runs the `cargo-dockerize` binary and reads its `--message-format json` lines as the library's
 //! [`BuildEvent`]s; (b)–(d) pack the same context with `context::archive` and build through
-//! `engine::build_target`. Everything lands in [`Results`]; the report reads them, this module prints only progress.
+//! `engine::build_target`; the host variant runs `cargo build` ([`host`]). Everything lands in [`Results`]; the
+//! report reads them, this module prints only progress.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
 use camino::Utf8Path;
-use cargo_dockerize::context::{self, DockerIgnore};
-use cargo_dockerize::engine::{self, BuildOptions, BuilderChoice, Engine, Target};
+use cargo_dockerize::build::context;
+use cargo_dockerize::build::engine::{self, BuildOptions, Engine, Target};
 use cargo_dockerize::events::{BuildEvent, Outcome};
+use cargo_dockerize::files;
+use cargo_dockerize::model::BuilderChoice;
+use cargo_dockerize::render::DockerIgnore;
 use serde::Deserialize;
 
 use crate::docker::{self, CacheMounts, Cleanup};
 use crate::dockerfiles;
 use crate::edits::Checkout;
 use crate::fixture::{self, Fixture};
+use crate::host;
 use crate::options::{Cold, Options, Scenario, Variant};
 use crate::records::{ImageRecord, Results, Run, SizeRow};
 
@@ -63,7 +68,7 @@ impl Bench {
             .enable_all()
             .build()
             .map_err(|e| format!("failed to start a tokio runtime: {e}"))?;
-        let engine = if options.variants.iter().any(|v| !v.is_ours()) {
+        let engine = if options.variants.iter().any(|v| v.is_handwritten()) {
             let connected = runtime.block_on(engine::connect(BuilderChoice::Buildkit));
             Some(connected.map_err(|e| engine::error_chain(&e))?)
         } else {
@@ -112,7 +117,8 @@ impl Bench {
             }
             for rep in 0..self.options.repeats {
                 let mut no_cache = false;
-                if scenario == Scenario::Cold {
+                // The host variant's cold start is its own: a fresh target directory.
+                if scenario == Scenario::Cold && variant != Variant::Host {
                     match self.options.cold {
                         Cold::Prune => docker::prune_builder_cache()?,
                         Cold::NoCache => {
@@ -130,6 +136,7 @@ impl Bench {
                     generation,
                 };
                 let run = self.build(&build, &checkout.dir);
+                checkout.built();
                 print_progress(&build, &run);
                 let failure = run.failure.clone();
                 if failure.is_none() {
@@ -169,13 +176,14 @@ impl Bench {
 
     /// One timed build; its tags are remembered for the cleanup, its log written with `--logs`.
     fn build(&mut self, build: &Build, dir: &Path) -> Run {
-        let mut run = if build.variant.is_ours() {
-            self.build_ours(build, dir)
-        } else {
-            self.build_other(build, dir)
+        let mut run = match build.variant {
+            Variant::AOne | Variant::AAll => self.build_ours(build, dir),
+            Variant::Host => host::build(dir, &self.fixture, build.scenario == Scenario::Cold),
+            Variant::Plain | Variant::Chef | Variant::CacheMounts => self.build_other(build, dir),
         };
         let bins: Vec<&str> = match build.variant {
             Variant::AAll => self.fixture.bins.iter().map(|b| b.name.as_str()).collect(),
+            Variant::Host => Vec::new(),
             _ => vec![self.fixture.one().name.as_str()],
         };
         let expected: Vec<(String, String)> = bins
@@ -283,10 +291,13 @@ impl Bench {
             Variant::Plain => dockerfiles::plain(&spec),
             Variant::Chef => dockerfiles::chef(&spec),
             Variant::CacheMounts => dockerfiles::cache_mounts(&spec),
-            Variant::AOne | Variant::AAll => unreachable!("built by build_ours"),
+            Variant::AOne | Variant::AAll | Variant::Host => {
+                unreachable!("not built by the engine")
+            }
         };
         let target = Target {
             stage: bin.clone(),
+            binary: bin.clone(),
             tags: vec![self.tag(build, &bin)],
         };
         let engine = self.engine.as_ref().expect("connected when (b)-(d) run");
@@ -336,7 +347,7 @@ struct Build {
 /// The context (b)–(d) build from: the checkout as our `.dockerignore` filters it, their Dockerfile packed in.
 fn pack_context(dir: &Path, dockerfile: &str) -> Result<bytes::Bytes, String> {
     let root = Utf8Path::from_path(dir).ok_or("the work directory is not UTF-8")?;
-    let ignore = match context::read_dockerignore(root) {
+    let ignore = match files::read_dockerignore(root) {
         Ok(Some((_, ignore))) => ignore,
         Ok(None) => DockerIgnore::default(),
         Err(e) => return Err(format!("failed to read {root}/.dockerignore: {e}")),
@@ -365,17 +376,11 @@ fn read_output(output: &Output, run: &mut Run) {
         }
     }
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
-        let mut text = format!(
-            "cargo-dockerize exited with {}; the end of its stderr:",
-            output.status
-        );
-        for line in tail.into_iter().rev() {
-            text.push_str("\n    | ");
-            text.push_str(line);
-        }
-        run.fail(&text);
+        let what = format!("cargo-dockerize exited with {}", output.status);
+        run.fail(&crate::tail(
+            &what,
+            &String::from_utf8_lossy(&output.stderr),
+        ));
     }
 }
 

@@ -1,0 +1,72 @@
+//! The physical limit: `cargo build --release` on the host for the one binary, with what (a) builds with (the
+//! `release` profile, `--locked`, the fixture's target, `-C target-feature=+crt-static` for target crates), in
+//! the variant's own checkout and target directory. No engine, no context, no image: the compile alone.
+//!
+//! Cold is a fresh target directory (deleted before the build, untimed); Cargo's registry (`$CARGO_HOME`) stays as
+//! it is, so a cold host build downloads nothing the machine already has. The other scenarios reuse the target
+//! directory, as a developer's checkout does.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::dockerfiles;
+use crate::fixture::Fixture;
+use crate::records::Run;
+
+/// Variables of the bench's own environment that would change what the host build does.
+const CLEARED: [&str; 6] = [
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+    "CARGO_BUILD_TARGET_DIR",
+    "CARGO_BUILD_JOBS",
+    "RUSTC_WRAPPER",
+];
+
+/// One timed `cargo build --release` of the first binary in `dir`; `cold`: from an empty target directory.
+pub fn build(dir: &Path, fixture: &Fixture, cold: bool) -> Run {
+    let mut run = Run::default();
+    let target_dir = dir.join("target");
+    if cold && target_dir.exists() {
+        if let Err(e) = std::fs::remove_dir_all(&target_dir) {
+            run.fail(&format!("failed to remove {}: {e}", target_dir.display()));
+            return run;
+        }
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let (flags_var, flags) = dockerfiles::static_rustflags(&fixture.triple);
+    let mut command = Command::new(&cargo);
+    command
+        .args([
+            "build",
+            "--locked",
+            "--release",
+            "--target",
+            &fixture.triple,
+        ])
+        .args(["--bin", &fixture.one().name])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env(flags_var, flags)
+        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_TERM_COLOR", "never");
+    for name in CLEARED {
+        command.env_remove(name);
+    }
+    let started = Instant::now();
+    let output = command.output();
+    run.seconds = started.elapsed().as_secs_f64();
+    match output {
+        Ok(output) => {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            run.log.extend(stderr.lines().map(str::to_string));
+            if !output.status.success() {
+                let what = format!("`{cargo} build --release` exited with {}", output.status);
+                run.fail(&crate::tail(&what, &stderr));
+            }
+        }
+        Err(e) => run.fail(&format!("failed to run {cargo}: {e}")),
+    }
+    run
+}
