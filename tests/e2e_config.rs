@@ -14,8 +14,8 @@
 //! run and inspected; and the cache test: a `[package.metadata.dockerize]` edit, a `description` edit and a
 //! version bump must leave the dependency layer (`[builder n/m] RUN cargo build ...` before `COPY . .`) cached.
 //!
-//! Tests whose doc comment opens with `BUG` pin down a defect of the tool (the comment names the function at
-//! fault, the input, what happens and what should): they fail until it is fixed.
+//! Tests whose doc comment opens with `Regression` pin down a defect the tool once had (the comment names where
+//! it was, the input and what happened): they fail if it comes back.
 //!
 //! Run: `DOCKERIZE_E2E=1 cargo test --test e2e_config -- --nocapture --test-threads=1`.
 
@@ -439,11 +439,11 @@ fn flags_override_the_tables() {
     );
 }
 
-/// BUG (src/metadata.rs, `layer`: `env` and `labels` merge their keys across tables, but the merged map's
-/// `source` is overwritten by the last table that has the key): `config` says the `server` binary's labels
-/// `{"org.example.component": "server", "org.example.owner": "platform"}` come from
+/// Regression (`config::layer` once let the last table with a key overwrite the `source` of the merged `env`
+/// and `labels` maps): `config` said the `server` binary's labels
+/// `{"org.example.component": "server", "org.example.owner": "platform"}` came from
 /// `[package.metadata.dockerize]`, though `org.example.owner` is set in `[workspace.metadata.dockerize]` only.
-/// Every merged key should carry its own source (or the value list every table it merged).
+/// The source now names every table whose keys it merged.
 #[test]
 fn merged_labels_name_every_table_they_came_from() {
     let copy = Fixture::copy("config");

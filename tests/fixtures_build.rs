@@ -1,12 +1,11 @@
 //! End to end: generate a fixture's Dockerfile, build images from it with a real engine, run them.
 //!
 //! For every fixture that compiles, the Dockerfile is generated with `--libc gnu --static` (a static glibc
-//! binary on `scratch`: there is no musl target in every toolchain image this has to run with) or, for
-//! `native-openssl`, with `--libc gnu` (dynamic, on distroless). Then `docker build --target <stage>` with
-//! the docker CLI's classic builder (it builds every stage before the target, so one build per fixture
-//! suffices unless names are what the fixture tests), `docker run --rm` must print `hello from <binary>`
-//! first, and `docker image inspect` must show a non-root user. The tagged images are removed afterwards;
-//! the classic builder keeps its intermediate stages as its cache, so a second run is quick.
+//! binary on `scratch`, the path most of these tests have always taken) or, for `native-openssl`, with
+//! `--libc gnu` (dynamic, on distroless). Then a plain `docker build --target <stage>` with BuildKit (the
+//! committed Dockerfile is BuildKit's: its compile cache is a cache mount), `docker run --rm` must print
+//! `hello from <binary>` first, and `docker image inspect` must show a non-root user. The tagged images are
+//! removed afterwards.
 //!
 //! Gate: with `DOCKERIZE_E2E=1` an engine is required (no engine fails the tests); with `DOCKERIZE_E2E=0`
 //! these tests are skipped; unset, they run when `docker info` answers and are skipped otherwise. Builds
@@ -15,15 +14,14 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Instant;
 
-use common::{engine_gate, inspect_image, run, run_image, Fixture, TestImages};
+use common::{buildkit_docker, engine_gate, inspect_image, run, run_image, Fixture, TestImages};
 
 /// `docker build --target <stage>` in the copy, tagged under `images`; returns the tag.
 fn build(images: &TestImages, copy: &Fixture, stage: &str) -> String {
     let tag = images.tag(stage, "t");
-    let mut command = Command::new("docker");
+    let mut command = buildkit_docker();
     command.args(["build", "--target", stage, "--tag", &tag]);
     if std::env::var_os("DOCKERIZE_E2E_NO_CACHE").is_some_and(|v| v == "1") {
         command.arg("--no-cache");
@@ -38,8 +36,6 @@ fn build(images: &TestImages, copy: &Fixture, stage: &str) -> String {
         .arg("--file")
         .arg(copy.dockerfile_path())
         .arg(".")
-        // The classic builder: the docker CLI here has no buildx (DESIGN.md §4).
-        .env("DOCKER_BUILDKIT", "0")
         .current_dir(&context);
     let out = run(&mut command);
     if out.code != Some(0) {

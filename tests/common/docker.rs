@@ -9,6 +9,37 @@ use super::process::{run_bytes, run_limited, Run};
 /// The longest a `docker` CLI call may take.
 pub const DOCKER_LIMIT: Duration = Duration::from_secs(120);
 
+/// A `docker` command whose `build` uses BuildKit, as a user's does: the one on `PATH` when it has the buildx
+/// plugin (the default builder since Docker 23), else a pre-23 CLI with `DOCKER_BUILDKIT=1` (its built-in
+/// BuildKit client; Debian's `docker.io`, which `local-engine` installs, is one). Panics naming both when
+/// neither is there.
+pub fn buildkit_docker() -> Command {
+    let answers = |program: &str, args: &[&str]| {
+        run_limited(Command::new(program).args(args), DOCKER_LIMIT)
+            .ok()
+            .filter(|run| run.code == Some(0))
+            .map(|run| run.stdout.trim().to_string())
+    };
+    if answers("docker", &["buildx", "version"]).is_some() {
+        return Command::new("docker");
+    }
+    for program in ["docker", "/usr/bin/docker"] {
+        let version = answers(program, &["version", "--format", "{{.Client.Version}}"]);
+        let major = version
+            .as_deref()
+            .and_then(|v| v.split('.').next())
+            .and_then(|m| m.parse::<u32>().ok());
+        if major.is_some_and(|m| m < 23) {
+            let mut command = Command::new(program);
+            command.env("DOCKER_BUILDKIT", "1");
+            return command;
+        }
+    }
+    panic!(
+        "no docker CLI builds with BuildKit here: `docker buildx` is missing and no pre-23 `docker` (e.g. Debian's docker.io at /usr/bin/docker) was found"
+    )
+}
+
 /// `docker <args>`, captured; panics only when the CLI cannot run at all or hangs.
 pub fn docker(args: &[&str]) -> Run {
     run_limited(Command::new("docker").args(args), DOCKER_LIMIT)

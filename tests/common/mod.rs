@@ -33,7 +33,7 @@ pub mod steps;
 pub mod structure;
 pub mod tree;
 
-pub use docker::{docker, docker_ok, image_entries, inspect_image, run_image};
+pub use docker::{buildkit_docker, docker, docker_ok, image_entries, inspect_image, run_image};
 pub use engine::engine_gate;
 pub use events::{events_of, step_name, BuildJson};
 pub use fixture::{fixtures_dir, Fixture, GENERATING_FIXTURES, VERSION};

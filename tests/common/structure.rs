@@ -1,7 +1,7 @@
 //! The rules every generated Dockerfile keeps, checked on the parsed file (the `dockerfile-parser` crate,
 //! which reads our line continuations, the single-quoted perl recipe script and the JSON-form ENTRYPOINT).
 //!
-//! Rules (DESIGN.md §2): every stage named, with a valid and unique name; a stage is referenced (`FROM x`,
+//! Rules (those the generated Dockerfile promises, README.md): every stage named, with a valid and unique name; a stage is referenced (`FROM x`,
 //! `COPY --from=x`) only after it is defined and never by number; one runtime stage per binary that
 //! `list --format json` reports; runtime stages start from `scratch`, distroless or Debian, run no
 //! compiler, copy only their own binary (and the CA bundle), run as a non-root user and have an exec-form

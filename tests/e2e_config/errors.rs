@@ -114,9 +114,9 @@ fn wrong_type_names_the_key_and_the_expected_type() {
     );
 }
 
-/// BUG (src/metadata.rs, `Port` and `Asset` are `#[serde(untagged)]`): a wrong type *inside* `expose` or
-/// `assets` reports serde's "data did not match any variant of untagged enum Port", which names neither
-/// what a port may be nor the TOML types accepted.
+/// Regression (`model::Port` and `config::table::Asset` were once `#[serde(untagged)]`): a wrong type *inside*
+/// `expose` or `assets` reported serde's "data did not match any variant of untagged enum Port", which named
+/// neither what a port may be nor the TOML types accepted.
 #[test]
 fn wrong_type_of_an_element_names_the_expected_type() {
     for (from, to, key) in [
