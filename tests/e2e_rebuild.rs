@@ -114,14 +114,15 @@ fn compile_cache_recompiles_what_changed_and_never_leaves_a_stale_binary() {
     );
     build(&["--no-cache"]);
     assert_eq!(greeting(&api), "hello uncached api");
+    let classic_text = unique("hello classic api");
     fixture.replace_in(
         "crates/api/src/main.rs",
         "hello uncached api",
-        "hello classic api",
+        &classic_text,
     );
     let classic = fixture.run(&["build", "--builder", "classic", "-t", &tags]);
     classic.assert_code(0, "the classic builder");
-    assert_eq!(greeting(&api), "hello classic api");
+    assert_eq!(greeting(&api), classic_text);
 }
 
 #[test]
