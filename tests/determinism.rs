@@ -296,3 +296,33 @@ fn first_difference(expected: &str, actual: &str) -> String {
         }
     }
 }
+
+/// The compile cache is never shared by builds that could not share artifacts: another toolchain, profile or
+/// target gets another cache id, and the same workspace always gets the same one.
+#[test]
+fn compile_cache_ids_follow_toolchain_profile_and_target() {
+    let ids = |workspace: &Workspace, settings: &Settings| -> Vec<String> {
+        let plan = plan::plan(workspace, settings).expect("the synthetic workspace plans");
+        plan.builders.iter().map(|b| b.cache_id.clone()).collect()
+    };
+    let with = |libc: Libc, profile: Option<&str>| Settings {
+        libc: Some(libc),
+        profile: profile.map(str::to_string),
+        ..Default::default()
+    };
+    let workspace = sorted_workspace();
+    let base = ids(&workspace, &with(Libc::Musl, None));
+    assert_eq!(base, ids(&sorted_workspace(), &with(Libc::Musl, None)));
+    let mut other_toolchain = sorted_workspace();
+    other_toolchain.toolchain =
+        workspace::toolchain_for_channel("1.96", ToolchainSource::LocalRustc);
+    for (what, other) in [
+        ("toolchain", ids(&other_toolchain, &with(Libc::Musl, None))),
+        ("profile", ids(&workspace, &with(Libc::Musl, Some("dev")))),
+        ("target", ids(&workspace, &with(Libc::Gnu, None))),
+    ] {
+        for id in &other {
+            assert!(!base.contains(id), "another {what} shares the cache `{id}`");
+        }
+    }
+}
