@@ -116,7 +116,7 @@ fn sorted_workspace() -> Workspace {
     workspace.members = members;
     workspace.current_package = None;
     workspace.has_lockfile = true;
-    workspace.toolchain = workspace::toolchain_for_channel("1.95", ToolchainSource::LocalRustc);
+    workspace.toolchain = workspace::toolchain_for_channel("1.95", ToolchainSource::Floating);
     workspace.toolchain_files = vec![
         "rust-toolchain.toml".to_string(),
         "rust-toolchain".to_string(),
@@ -314,8 +314,7 @@ fn compile_cache_ids_follow_toolchain_profile_and_target() {
     let base = ids(&workspace, &with(Libc::Musl, None));
     assert_eq!(base, ids(&sorted_workspace(), &with(Libc::Musl, None)));
     let mut other_toolchain = sorted_workspace();
-    other_toolchain.toolchain =
-        workspace::toolchain_for_channel("1.96", ToolchainSource::LocalRustc);
+    other_toolchain.toolchain = workspace::toolchain_for_channel("1.96", ToolchainSource::Floating);
     for (what, other) in [
         ("toolchain", ids(&other_toolchain, &with(Libc::Musl, None))),
         ("profile", ids(&workspace, &with(Libc::Musl, Some("dev")))),

@@ -7,9 +7,26 @@ use crate::plan::Plan;
 use crate::render::{self, GENERATED_MARKER};
 use crate::ui::shell::Shell;
 
-/// Writes (or checks) the Dockerfile and `.dockerignore`, after the plan's notes.
+/// Writes (or checks) the Dockerfile and `.dockerignore`, then the plan's notes: a failure shows its error alone.
 pub fn generate(plan: &Plan, args: &GenerateArgs, shell: &mut Shell) -> Result<i32, Error> {
     let dockerfile = render::render(plan);
+    if args.check {
+        let fresh = check(plan, &dockerfile, shell)?;
+        notes(plan, shell);
+        return Ok(fresh);
+    }
+    write(plan, &dockerfile, args.force, shell)?;
+    notes(plan, shell);
+    let stages: Vec<&str> = plan.images.iter().map(|i| i.stage.as_str()).collect();
+    shell.status(
+        "Planned",
+        format!("{} image(s): {}", plan.images.len(), stages.join(", ")),
+    );
+    Ok(0)
+}
+
+/// What the user should know about the plan, and the binaries it leaves out.
+fn notes(plan: &Plan, shell: &mut Shell) {
     for note in &plan.notes {
         shell.note(note);
     }
@@ -19,16 +36,6 @@ pub fn generate(plan: &Plan, args: &GenerateArgs, shell: &mut Shell) -> Result<i
             skipped.binary, skipped.package, skipped.reason
         ));
     }
-    if args.check {
-        return check(plan, &dockerfile, shell);
-    }
-    write(plan, &dockerfile, args.force, shell)?;
-    let stages: Vec<&str> = plan.images.iter().map(|i| i.stage.as_str()).collect();
-    shell.status(
-        "Planned",
-        format!("{} image(s): {}", plan.images.len(), stages.join(", ")),
-    );
-    Ok(0)
 }
 
 /// `--check`: exit 0 when the Dockerfile on disk is what would be written, else show the diff.

@@ -19,6 +19,14 @@ pub struct Tables {
     packages: BTreeMap<String, (Table, TableOrigin)>,
 }
 
+impl Tables {
+    /// `rust-version` of `[workspace.metadata.dockerize]`, and where it is written.
+    pub fn rust_version(&self) -> Option<(&str, &TableOrigin)> {
+        let (table, origin) = &self.workspace;
+        table.rust_version.as_deref().map(|v| (v, origin))
+    }
+}
+
 /// Parses every table, so a mistake in any manifest is reported whatever is selected.
 pub fn read_tables(workspace: &Workspace) -> Result<Tables, ConfigError> {
     let origin = TableOrigin {

@@ -44,6 +44,8 @@ pub struct Table {
     pub tags: Option<Vec<String>>,
     /// Leave this binary (or every binary of this package) out.
     pub skip: Option<bool>,
+    /// The builder's Rust release, `1.95` or `1.95.0` (workspace table only: every package shares the builder).
+    pub rust_version: Option<String>,
     /// Per-binary tables (package level only).
     pub bin: Option<BTreeMap<String, Table>>,
 }
@@ -64,6 +66,7 @@ pub const KEYS: &[&str] = &[
     "profile",
     "runtime",
     "runtime-packages",
+    "rust-version",
     "skip",
     "static",
     "tags",
@@ -156,6 +159,27 @@ pub fn parse(
             suggestion: None,
         });
     }
+    // The builder is shared by every package: only the workspace table can choose its toolchain.
+    let misplaced_rust_version = allow_bin && table.rust_version.is_some();
+    let in_bin = table
+        .bin
+        .iter()
+        .flatten()
+        .find(|(_, inner)| inner.rust_version.is_some());
+    if misplaced_rust_version || in_bin.is_some() {
+        let table = match in_bin {
+            Some((name, _)) => format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
+            None => origin.table.clone(),
+        };
+        return Err(ConfigError::InvalidValue {
+            origin: TableOrigin {
+                manifest: origin.manifest.clone(),
+                table,
+            },
+            key: "rust-version".into(),
+            message: "the builder's toolchain is the workspace's: set it in `[workspace.metadata.dockerize]` of the root `Cargo.toml`".into(),
+        });
+    }
     if let Some(bins) = &table.bin {
         for (name, inner) in bins {
             if inner.bin.is_some() {
@@ -175,6 +199,22 @@ pub fn parse(
 
 /// Values the types accept but a Dockerfile cannot hold: each error names the key and what it must be.
 fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> {
+    if let Some(version) = &table.rust_version {
+        let parts: Vec<&str> = version.split('.').collect();
+        let release = (2..=3).contains(&parts.len())
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        if !release {
+            return Err(ConfigError::InvalidValue {
+                origin: origin.clone(),
+                key: "rust-version".into(),
+                message: format!(
+                    "`{version}` is not a Rust release like `1.95` or `1.95.0` (for nightly or other channels, use a `rust-toolchain.toml`)"
+                ),
+            });
+        }
+    }
     let invalid = |key: &str, message: String| ConfigError::InvalidValue {
         origin: origin.clone(),
         key: key.to_string(),
@@ -356,6 +396,37 @@ pub(super) mod tests {
         let ok = json!({"user": "1000:1000", "workdir": "/srv", "env": {"RUST_LOG": "info"},
             "labels": {"org.opencontainers.image.vendor": "Acme"}, "build-packages": ["libssl-dev", "g++"]});
         parse(&ok, &origin(), true).unwrap();
+    }
+
+    #[test]
+    fn rust_version_is_a_release_of_the_workspace_table() {
+        let workspace = TableOrigin {
+            manifest: "Cargo.toml".into(),
+            table: "[workspace.metadata.dockerize]".into(),
+        };
+        let table = parse(&json!({"rust-version": "1.95"}), &workspace, false).unwrap();
+        assert_eq!(table.rust_version.as_deref(), Some("1.95"));
+        for bad in ["1", "nightly", "1.95.x", "1.95.0.1"] {
+            let err = parse(&json!({ "rust-version": bad }), &workspace, false).unwrap_err();
+            assert!(
+                err.to_string().contains("is not a Rust release"),
+                "{bad}: {err}"
+            );
+        }
+        for (value, table) in [
+            (
+                json!({"rust-version": "1.95"}),
+                "[package.metadata.dockerize]",
+            ),
+            (
+                json!({"bin": {"api": {"rust-version": "1.95"}}}),
+                "[package.metadata.dockerize.bin.api]",
+            ),
+        ] {
+            let err = parse(&value, &origin(), true).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(table) && text.contains("workspace"), "{text}");
+        }
     }
 
     #[test]

@@ -25,9 +25,9 @@ pub use error::PlanError;
 pub use image::expand_tags;
 pub use naming::stage_name;
 
-use crate::config::{read_tables, BinaryConfig, ResolvedAsset, Settings, TestStage};
+use crate::config::{read_tables, BinaryConfig, ResolvedAsset, Settings, Tables, TestStage};
 use crate::model::{stage, LibcKind, Linkage, NativeLink, Platform, Port};
-use crate::workspace::{ProfileKeys, Toolchain, Workspace};
+use crate::workspace::{ProfileKeys, Toolchain, ToolchainSource, Workspace};
 use select::Candidate;
 
 /// The whole build, decided.
@@ -287,6 +287,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
     }
     let user_features = select::qualify_user_features(&packages, settings)?;
     let mut notes = Vec::new();
+    let toolchain = toolchain(workspace, &tables, &mut notes);
     let stage_names = naming::assign_stage_names(&candidates, &mut notes);
     let mut images = images(
         &candidates,
@@ -301,7 +302,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
         &stage_names,
         &user_features,
         settings,
-        &cache_key(workspace),
+        &cache_key(workspace, &toolchain),
     );
     point_at_builders(&mut images, &builders);
     let (builder_packages, builder_reasons) =
@@ -328,7 +329,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
         target_dir: workspace.target_dir.clone(),
         context,
         command: settings.regenerate_command(),
-        toolchain: workspace.toolchain.clone(),
+        toolchain,
         toolchain_files,
         platform: settings.platform,
         profile: Profile::named(settings.profile.as_deref().unwrap_or("release")),
@@ -346,7 +347,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
 
 /// What names the workspace and its toolchain in the cache ids: a digest of the member names (stable across
 /// machines and checkouts, unlike a path) and the toolchain, so two workspaces or toolchains never share a cache.
-fn cache_key(workspace: &Workspace) -> String {
+fn cache_key(workspace: &Workspace, toolchain: &Toolchain) -> String {
     use std::hash::Hasher as _;
     let mut names: Vec<&str> = workspace.members.iter().map(|m| m.name.as_str()).collect();
     names.sort_unstable();
@@ -355,12 +356,41 @@ fn cache_key(workspace: &Workspace) -> String {
         hasher.write(name.as_bytes());
         hasher.write(b"\n");
     }
-    let toolchain = &workspace.toolchain;
     let channel = toolchain
         .install_channel
         .as_deref()
         .unwrap_or(&toolchain.image_version);
     format!("{:016x}-rust-{channel}", hasher.finish())
+}
+
+/// The builder's toolchain: the toolchain file (rustup's precedence), else `rust-version` of
+/// `[workspace.metadata.dockerize]`, else the floating `rust:1`, with a note advising a pin. Never the machine's
+/// `rustc`, so the Dockerfile is the same wherever it is generated; never the members' `rust-version`, a minimum
+/// the crates promise to support, not the release the images should be built with.
+fn toolchain(workspace: &Workspace, tables: &Tables, notes: &mut Vec<String>) -> Toolchain {
+    let from_file = workspace.toolchain.source != ToolchainSource::Floating;
+    match tables.rust_version() {
+        Some((version, origin)) if from_file => {
+            notes.push(format!(
+                "`rust-version = \"{version}\"` in {origin} is not used: the toolchain file {} pins the toolchain",
+                workspace.toolchain.source
+            ));
+            workspace.toolchain.clone()
+        }
+        Some((version, origin)) => Toolchain {
+            image_version: version.to_string(),
+            install_channel: None,
+            source: ToolchainSource::Config(origin.to_string()),
+        },
+        None if from_file => workspace.toolchain.clone(),
+        None => {
+            notes.push(
+                "no toolchain is pinned: the builder uses `rust:1`, the latest stable release when the image is built; pin one with `rust-version = \"1.xx\"` in `[workspace.metadata.dockerize]` or a `rust-toolchain.toml`"
+                    .into(),
+            );
+            workspace.toolchain.clone()
+        }
+    }
 }
 
 /// Why no binary is left: the first skipped one, or packages without binaries.

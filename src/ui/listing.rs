@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::model::{LibcKind, Linkage, NativeLink};
 use crate::plan::{DebugImage, Image, Plan, Strip};
 use crate::text::table;
+use crate::workspace::ToolchainSource;
 
 /// Version of the JSON document; bumped only when a field changes meaning or goes away.
 pub const FORMAT_VERSION: u32 = 1;
@@ -20,6 +21,8 @@ struct ListJson<'a> {
     workspace_root: &'a str,
     dockerfile: String,
     rust_version: &'a str,
+    /// Where the Rust release comes from: a toolchain file, `rust-version`, or nothing (floating).
+    rust_version_source: &'a ToolchainSource,
     platform: &'a str,
     profile: &'a str,
     builder_packages: &'a [String],
@@ -88,6 +91,7 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
         workspace_root: plan.root.as_str(),
         dockerfile: plan.root.join("Dockerfile").to_string(),
         rust_version: &plan.toolchain.image_version,
+        rust_version_source: &plan.toolchain.source,
         platform: plan.platform.docker_name(),
         profile: &plan.profile.name,
         builder_packages: &plan.builder_packages,
@@ -159,6 +163,13 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
                 image.debug.tags.join(", ")
             )?;
         }
+    }
+    if verbose {
+        writeln!(
+            out,
+            "toolchain: rust:{} ({})",
+            plan.toolchain.image_version, plan.toolchain.source
+        )?;
     }
     if verbose && !plan.builder_packages.is_empty() {
         writeln!(

@@ -96,7 +96,7 @@ pub fn failure_text(image: &str, failed: &ImageFailed) -> String {
     text.push_str(&format!("  cause: {}\n", failed.message));
     if failed.message.contains("library/rust:") {
         text.push_str(
-            "  hint: the builder image's tag comes from `ARG RUST_VERSION` (the toolchain pin, `rust-version`, or the local rustc); `--build-arg RUST_VERSION=<version>` picks another\n",
+            "  hint: the builder image's tag comes from `ARG RUST_VERSION` (the toolchain file, `rust-version` in `[workspace.metadata.dockerize]`, or `1`); `--build-arg RUST_VERSION=<version>` picks another\n",
         );
     }
     if !failed.log_tail.is_empty() {

@@ -23,7 +23,7 @@ pub use graph::from_metadata;
 pub use native::{classify, DISTROLESS_CC_LIBRARIES};
 pub use toolchain::{parse_toolchain_file, toolchain_for_channel, Toolchain, ToolchainSource};
 
-use toolchain::{present_toolchain_files, read_toolchain, spawn_rustc_version};
+use toolchain::{present_toolchain_files, read_toolchain};
 
 use crate::model::{BuildTool, NativeLink};
 
@@ -143,8 +143,6 @@ pub enum WorkspaceError {
     },
     #[error("failed to parse the toolchain file `{path}`: {message}")]
     ToolchainParse { path: Utf8PathBuf, message: String },
-    #[error("failed to run `rustc --version` to pick the builder's Rust version")]
-    RustcVersion(#[source] std::io::Error),
 }
 
 /// `text` with every non-empty line indented by two spaces.
@@ -183,10 +181,6 @@ impl WorkspaceError {
                         .into(),
                 )
             }
-            Self::RustcVersion(_) => Some(
-                "install Rust, or pin the version with a `rust-toolchain.toml` or `rust-version` in `Cargo.toml`"
-                    .into(),
-            ),
             _ => None,
         }
     }
@@ -206,11 +200,9 @@ pub struct LoadOptions {
 /// Finds the manifest, runs `cargo metadata` and reads the toolchain files: the I/O edge of this step.
 pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
     let manifest = locate_manifest(options.manifest_path.as_deref())?;
-    // Asked while `cargo metadata` runs, so the fallback toolchain costs no wall time when it is not needed.
-    let rustc = spawn_rustc_version(manifest.parent().unwrap_or(&manifest));
     let metadata = run_metadata(&manifest, options)?;
     let toolchain_files = present_toolchain_files(&metadata.workspace_root);
-    let toolchain = read_toolchain(&metadata, &toolchain_files, rustc)?;
+    let toolchain = read_toolchain(&metadata.workspace_root, &toolchain_files)?;
     let has_lockfile = metadata.workspace_root.join("Cargo.lock").is_file();
     let mut workspace = from_metadata(
         &metadata,

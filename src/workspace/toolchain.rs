@@ -1,8 +1,8 @@
 //! The Rust toolchain of the builder image, and where that choice came from: the toolchain file (rustup's own
-//! precedence), then the members' `rust-version`, then the `rustc` of this machine.
+//! precedence), else the floating `rust:1`; the planner puts `rust-version` from `[workspace.metadata.dockerize]`
+//! in its place when that is set.
 
 use camino::Utf8Path;
-use cargo_metadata::Metadata;
 use serde::Serialize;
 
 use super::WorkspaceError;
@@ -17,94 +17,28 @@ pub(super) fn present_toolchain_files(root: &Utf8Path) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn spawn_rustc_version(dir: &Utf8Path) -> std::io::Result<std::process::Child> {
-    std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-        .arg("--version")
-        .current_dir(dir)
-        // Never let this guess install a pinned toolchain: when a pin exists, its answer is not used.
-        .env("RUSTUP_AUTO_INSTALL", "0")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-}
-
-/// The toolchain file wins (rustup's own precedence), then the members' `rust-version`, then local rustc.
+/// The toolchain file, when the workspace has one (rustup's own precedence); else the floating `rust:1`, which
+/// the planner replaces with `rust-version` from `[workspace.metadata.dockerize]` when that is set. Nothing of
+/// this machine (its `rustc`) and not the members' `rust-version` (a minimum, not a release toolchain) decides it,
+/// so the Dockerfile is the same wherever it is generated.
 pub(super) fn read_toolchain(
-    metadata: &Metadata,
+    root: &Utf8Path,
     files: &[String],
-    rustc: std::io::Result<std::process::Child>,
 ) -> Result<Toolchain, WorkspaceError> {
-    // The speculative `rustc --version` is reaped on every path that does not need it.
-    let reap = |child: std::io::Result<std::process::Child>| {
-        if let Ok(mut child) = child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+    let Some(name) = files.first() else {
+        return Ok(Toolchain::floating());
     };
-    if let Some(name) = files.first() {
-        reap(rustc);
-        let path = metadata.workspace_root.join(name);
-        let text =
-            std::fs::read_to_string(&path).map_err(|source| WorkspaceError::ToolchainRead {
-                path: path.clone(),
-                source,
-            })?;
-        let channel = parse_toolchain_file(&text)
-            .map_err(|message| WorkspaceError::ToolchainParse { path, message })?;
-        return Ok(toolchain_for_channel(
-            &channel,
-            ToolchainSource::ToolchainFile(name.clone()),
-        ));
-    }
-    let highest = metadata
-        .workspace_members
-        .iter()
-        .filter_map(|id| metadata.packages.iter().find(|p| &p.id == id))
-        .filter_map(|p| {
-            p.rust_version
-                .as_ref()
-                .map(|v| (v.clone(), p.name.to_string()))
-        })
-        .max();
-    if let Some((version, package)) = highest {
-        reap(rustc);
-        return Ok(Toolchain {
-            image_version: format!("{}.{}", version.major, version.minor),
-            install_channel: None,
-            source: ToolchainSource::RustVersion(package),
-        });
-    }
-    let output = rustc
-        .and_then(std::process::Child::wait_with_output)
-        .map_err(WorkspaceError::RustcVersion)?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let full = text.split_whitespace().nth(1).unwrap_or_default();
-    // A nightly or beta rustc names a release no `rust` image has yet: build with the latest stable, `rust:1`.
-    if full.contains("-nightly") || full.contains("-beta") {
-        return Ok(Toolchain {
-            image_version: "1".to_string(),
-            install_channel: None,
-            source: ToolchainSource::LocalRustc,
-        });
-    }
-    let version = Some(full)
-        .filter(|v| !v.is_empty())
-        .and_then(|v| v.split('-').next())
-        .and_then(|v| {
-            let mut parts = v.split('.');
-            Some(format!("{}.{}", parts.next()?, parts.next()?))
-        })
-        .ok_or_else(|| {
-            WorkspaceError::RustcVersion(std::io::Error::other(format!(
-                "unexpected output: {}",
-                text.trim()
-            )))
-        })?;
-    Ok(Toolchain {
-        image_version: version,
-        install_channel: None,
-        source: ToolchainSource::LocalRustc,
-    })
+    let path = root.join(name);
+    let text = std::fs::read_to_string(&path).map_err(|source| WorkspaceError::ToolchainRead {
+        path: path.clone(),
+        source,
+    })?;
+    let channel = parse_toolchain_file(&text)
+        .map_err(|message| WorkspaceError::ToolchainParse { path, message })?;
+    Ok(toolchain_for_channel(
+        &channel,
+        ToolchainSource::ToolchainFile(name.clone()),
+    ))
 }
 
 /// The channel of a `rust-toolchain` file: the legacy one-line form or the TOML `[toolchain]` table.
@@ -174,10 +108,31 @@ pub struct Toolchain {
 pub enum ToolchainSource {
     /// `rust-toolchain.toml` or `rust-toolchain` at the workspace root.
     ToolchainFile(String),
-    /// The highest `rust-version` among the members.
-    RustVersion(String),
-    /// The `rustc` found on this machine.
-    LocalRustc,
+    /// `rust-version` in the table the detail names (`[workspace.metadata.dockerize]` in `Cargo.toml`).
+    Config(String),
+    /// Nothing pins it: `rust:1`, the latest stable release when the image is built.
+    Floating,
+}
+
+impl std::fmt::Display for ToolchainSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ToolchainFile(file) => write!(f, "`{file}`"),
+            Self::Config(table) => write!(f, "`rust-version` in {table}"),
+            Self::Floating => f.write_str("nothing pins it: the latest stable release"),
+        }
+    }
+}
+
+impl Toolchain {
+    /// `rust:1`: what a workspace that pins nothing builds with.
+    pub fn floating() -> Self {
+        Self {
+            image_version: "1".into(),
+            install_channel: None,
+            source: ToolchainSource::Floating,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -197,7 +152,7 @@ mod tests {
 
     #[test]
     fn channels_map_to_image_tags() {
-        let source = ToolchainSource::LocalRustc;
+        let source = ToolchainSource::Floating;
         let t = toolchain_for_channel("1.95", source.clone());
         assert_eq!(
             (t.image_version.as_str(), t.install_channel),

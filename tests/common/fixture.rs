@@ -119,13 +119,6 @@ impl Fixture {
         self.write(relative, &all);
     }
 
-    /// Whether the copy pins a toolchain (then the Rust version is the pin's, not the local rustc's).
-    pub fn has_toolchain_file(&self) -> bool {
-        ["rust-toolchain.toml", "rust-toolchain"]
-            .iter()
-            .any(|f| self.path(f).is_file())
-    }
-
     /// Replaces the copy's absolute path with `[ROOT]`.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.replace(&self.root.display().to_string(), "[ROOT]");
