@@ -195,11 +195,11 @@ fn asset_escaping_the_workspace_is_an_error() {
     }
 }
 
-/// BUG (src/metadata.rs, `resolve_asset` and the default destination in `layer`): an asset that resolves to
-/// the workspace root (`../..` from `crates/server`, or `.` from a root package) gets the empty source, and
-/// `generate` writes `COPY --chown=65532:65532  /app/`, a COPY without a source that no builder accepts. It
-/// should be an error naming `assets` (copying the whole build context, sources included, into a runtime
-/// image is never what the user wants), or at least a COPY with a source.
+/// Regression (`config::layer`, `resolve_asset` and the default destination): an asset that resolves to the
+/// workspace root (`../..` from `crates/server`, or `.` from a root package) once got the empty source, and
+/// `generate` wrote `COPY --chown=65532:65532  /app/`, a COPY without a source that no builder accepts. It is
+/// an error naming `assets`: copying the whole build context, sources included, into a runtime image is never
+/// what the user wants.
 #[test]
 fn asset_resolving_to_the_workspace_root_never_writes_a_copy_without_a_source() {
     for (fixture, manifest, table) in [
@@ -245,9 +245,9 @@ fn fixture_stage(fixture: &str) -> &str {
     }
 }
 
-/// BUG (src/metadata.rs, `Asset::Table` inside the untagged `Asset`: serde_ignored does not see the keys of
-/// a buffered untagged value): `{ source = "static", dst = "/srv/static" }` is accepted, `dst` is dropped
-/// without a word, and the files land in `/app/static`. Unknown keys must be reported, as everywhere else.
+/// Regression (`config::table::Asset` was once untagged, and serde_ignored does not see the keys of a buffered
+/// untagged value): `{ source = "static", dst = "/srv/static" }` was accepted, `dst` dropped without a word, and
+/// the files landed in `/app/static`. Unknown keys are reported, as everywhere else.
 #[test]
 fn misspelt_key_in_an_asset_table_is_reported() {
     let copy = Fixture::copy("assets");
