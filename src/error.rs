@@ -39,6 +39,8 @@ pub enum Error {
         flag: &'static str,
         command: &'static str,
     },
+    #[error("`{flag}` chooses which images to build or list; `generate` writes every binary of the workspace")]
+    SelectionFlag { flag: &'static str },
     #[error("{count} generated file(s) are out of date")]
     Stale { count: usize },
     #[error("failed to write to standard output")]
@@ -56,7 +58,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Stale { .. } => 3,
-            Self::BuildOnlyFlag { .. } => 2,
+            Self::BuildOnlyFlag { .. } | Self::SelectionFlag { .. } => 2,
             Self::BuildFailed { .. } => 4,
             Self::Engine(EngineError::NoEngine { .. }) => 5,
             Self::Interrupted => 130,
@@ -75,6 +77,9 @@ impl Error {
             }
                         Self::Engine(e) => e.hint(),
             Self::BuildOnlyFlag { flag, .. } => Some(format!("drop it, or build: `cargo dockerize build {flag} ...`")),
+            Self::SelectionFlag { flag } => Some(format!(
+                "drop it: one Dockerfile serves every image; `cargo dockerize build {flag} ...` builds only those"
+            )),
             Self::BuildFailed { log_dir, .. } => Some(format!(
                 "the failing step, its command and the end of its log are shown with the build output; whole logs are in `{log_dir}`"
             )),

@@ -33,6 +33,18 @@ fn generate_fails(fixture: &str, args: &[&str], code: i32) -> (String, String) {
     (error, run.stderr)
 }
 
+/// `list <args>` in a copy of `fixture`: the selection's errors, which `list` and `build` share.
+fn list_fails(fixture: &str, args: &[&str], code: i32) -> (String, String) {
+    let copy = Fixture::copy(fixture);
+    let mut full = vec!["list"];
+    full.extend_from_slice(args);
+    let what = format!("list {} on `{fixture}`", args.join(" "));
+    let run = copy.run(&full);
+    let error = run.assert_error(code, &what).to_string();
+    assert_nothing_written(&copy.root, &what);
+    (error, run.stderr)
+}
+
 // --- help and version
 
 #[test]
@@ -271,7 +283,7 @@ fn workspace_without_binaries() {
 
 #[test]
 fn unknown_binary() {
-    let (error, stderr) = generate_fails("workspace", &["--bin", "nope"], 1);
+    let (error, stderr) = list_fails("workspace", &["--bin", "nope"], 1);
     assert!(error.contains("no binary target named `nope`"), "{error}");
     assert!(!error.contains("did you mean"), "{error}");
     assert!(
@@ -282,32 +294,56 @@ fn unknown_binary() {
 
 #[test]
 fn misspelt_binary_gets_a_suggestion() {
-    let (error, _) = generate_fails("workspace", &["--bin", "wroker"], 1);
+    let (error, _) = list_fails("workspace", &["--bin", "wroker"], 1);
     assert!(error.contains("no binary target named `wroker`"), "{error}");
     assert!(error.contains("did you mean `worker`?"), "{error}");
 }
 
 #[test]
 fn binary_of_an_unselected_package_names_its_package() {
-    let (error, _) = generate_fails("workspace", &["-p", "api", "--bin", "worker"], 1);
+    let (error, _) = list_fails("workspace", &["-p", "api", "--bin", "worker"], 1);
     assert!(error.contains("add `-p worker`"), "{error}");
 }
 
 #[test]
 fn unknown_package() {
-    let (error, stderr) = generate_fails("workspace", &["-p", "nope"], 1);
+    let (error, stderr) = list_fails("workspace", &["-p", "nope"], 1);
     assert!(error.contains("package `nope` is not a member"), "{error}");
     assert!(
         stderr.contains("help: workspace members: api, cli, common, worker"),
         "{stderr}"
     );
-    let (error, _) = generate_fails("workspace", &["-p", "wroker"], 1);
+    let (error, _) = list_fails("workspace", &["-p", "wroker"], 1);
     assert!(error.contains("did you mean `worker`?"), "{error}");
+}
+
+/// One Dockerfile serves every image: `generate` takes no selection, and says what to do instead.
+#[test]
+fn generate_refuses_selection_flags() {
+    for args in [&["--bin", "api"][..], &["-p", "api"], &["--workspace"]] {
+        let (error, stderr) = generate_fails("workspace", args, 2);
+        assert!(error.contains("`generate` writes every binary"), "{error}");
+        assert!(stderr.contains("cargo dockerize build"), "{stderr}");
+    }
+}
+
+/// `--bin` of a binary the Dockerfile leaves out says why it is out and how to bring it in.
+#[test]
+fn a_binary_the_dockerfile_leaves_out_cannot_be_selected() {
+    let (error, _) = list_fails("required-features", &["--bin", "extra"], 1);
+    assert!(
+        error.contains("binary `extra` is not in the Dockerfile"),
+        "{error}"
+    );
+    assert!(
+        error.contains("--features required-features/extra"),
+        "{error}"
+    );
 }
 
 #[test]
 fn exclude_without_workspace_is_a_usage_error() {
-    let (error, stderr) = generate_fails("workspace", &["--exclude", "api"], 2);
+    let (error, stderr) = list_fails("workspace", &["--exclude", "api"], 2);
     assert!(stderr.contains("--workspace"), "{error}\n{stderr}");
 }
 

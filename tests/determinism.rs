@@ -12,7 +12,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use cargo_dockerize::config::{Linking, Selection, Settings};
+use cargo_dockerize::config::{Features, Linking, Selection, Settings};
 use cargo_dockerize::model::{Libc, NativeLink, Runtime};
 use cargo_dockerize::ui::listing;
 use cargo_dockerize::workspace::{self, Package, ToolchainSource, Workspace};
@@ -186,6 +186,10 @@ fn settings() -> Vec<(&'static str, Settings)> {
                     bins: vec!["server".into(), "gated".into(), "2fa".into()],
                     ..Default::default()
                 },
+                features: Features {
+                    features: vec!["tools/extra".into()],
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         ),
@@ -241,6 +245,14 @@ fn rendering_the_same_plan_twice_is_identical() {
 #[test]
 fn synthetic_workspace_keeps_the_structural_rules() {
     for (name, settings) in settings() {
+        // The listing of every image of the file: the selection only narrows what `list` shows.
+        let settings = Settings {
+            selection: Selection {
+                workspace: true,
+                ..Default::default()
+            },
+            ..settings
+        };
         let (dockerfile, json) = outputs(&sorted_workspace(), &settings);
         let list: serde_json::Value = serde_json::from_str(&json).unwrap();
         common::structure::check(

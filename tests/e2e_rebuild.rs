@@ -223,3 +223,49 @@ fn release_images_are_stripped_and_the_debug_variant_is_not() {
         binary.size
     );
 }
+
+/// One Dockerfile serves every image: building all of them, then one after an edit, then another, never runs the
+/// dependency step again and never changes the file, so `generate --check` passes after each build.
+#[test]
+fn selecting_images_never_changes_the_dockerfile_or_the_dependency_layer() {
+    let Some(_engine) = engine_gate("selecting_images_never_changes_the_dockerfile") else {
+        return;
+    };
+    let images = TestImages::new("select");
+    let fixture = Fixture::copy("workspace");
+    let tags = images.template("{version}");
+    let all = fixture.build_json(&["-t", &tags]);
+    assert_eq!(all.summary["images"].as_array().map(Vec::len), Some(3));
+    let committed = fixture.dockerfile();
+    let dependency_step_ran = |build: &BuildJson| {
+        build
+            .steps("step-started")
+            .iter()
+            .any(|s| s.contains("RUN cargo build") && !s.contains("--mount"))
+    };
+    for (bin, file) in [("worker", WORKER_MAIN), ("api", "crates/api/src/main.rs")] {
+        let edit = unique(&format!("hello edited {bin}"));
+        fixture.replace_in(file, &format!("hello from {bin}"), &edit);
+        let one = fixture.build_json(&["--bin", bin, "-t", &tags]);
+        let built: Vec<&str> = one.summary["images"]
+            .as_array()
+            .expect("images")
+            .iter()
+            .filter_map(|i| i["binary"].as_str())
+            .collect();
+        assert_eq!(built, [bin], "`--bin {bin}` builds that image only");
+        assert!(
+            !dependency_step_ran(&one),
+            "`--bin {bin}` after an edit runs no dependency step: {:?}",
+            one.steps("step-started")
+        );
+        assert_eq!(greeting(&images.tag(bin, "0.3.0")), edit);
+        assert_eq!(
+            fixture.dockerfile(),
+            committed,
+            "`--bin` never changes the file"
+        );
+        let check = fixture.run(&["generate", "--check"]);
+        check.assert_code(0, "generate --check after `build --bin`");
+    }
+}

@@ -158,7 +158,7 @@ fn required_features() {
     let with_extra: Vec<&str> = GNU_STATIC
         .iter()
         .copied()
-        .chain(["--bin", "extra"])
+        .chain(["--features", "required-features/extra"])
         .collect();
     build_and_run(
         &images,

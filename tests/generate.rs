@@ -344,24 +344,24 @@ fn required_features_skips_the_gated_binary_by_default() {
     assert!(skipped[0]["reason"]
         .as_str()
         .unwrap()
-        .contains("--bin extra"));
+        .contains("--features required-features/extra"));
     assert!(!g.dockerfile.contains("--features"));
 }
 
 #[test]
-fn required_features_bin_extra_enables_the_feature() {
+fn required_features_enabled_by_a_flag_bring_the_binary_in() {
     let g = scenario(
-        "required-features-bin-extra",
+        "required-features-enabled",
         "required-features",
-        &["--bin", "extra"],
+        &["--features", "required-features/extra"],
     );
-    assert_eq!(g.binaries("name"), ["extra"]);
+    assert_eq!(g.binaries("name"), ["extra", "plain"]);
     assert_eq!(
         g.list["binaries"][0]["required_features"],
         serde_json::json!(["required-features/extra"])
     );
-    // The same flags for the dependency layer and the binary, so nothing recompiles between them.
-    let build = "cargo build --locked --profile release --target x86_64-unknown-linux-musl -p required-features --bin extra --features required-features/extra";
+    // The same flags for the dependency layer and the binaries, so nothing recompiles between them.
+    let build = "cargo build --locked --profile release --target x86_64-unknown-linux-musl -p required-features --bin extra --bin plain --features required-features/extra";
     let runs = g.runs("builder");
     assert_eq!(Generated::cargo_builds(&runs[0]), [build]);
     assert_eq!(Generated::cargo_builds(&runs[1]), [build]);
@@ -420,7 +420,7 @@ fn structure_holds_for_every_libc() {
 #[test]
 fn structure_holds_for_every_runtime_and_selection() {
     structure_over_every_fixture(&[
-        &["--workspace", "--runtime", "distroless"],
+        &["--runtime", "distroless"],
         &["--runtime", "debian-slim", "--no-test-stage"],
         &["--profile", "dev"],
     ]);

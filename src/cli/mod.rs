@@ -312,6 +312,21 @@ fn parse_build_arg(raw: &str) -> Result<(String, String), String> {
     }
 }
 
+impl CommonArgs {
+    /// The first selection flag given (`-p`, `--workspace`, `--exclude`, `--bin`): they choose images to build
+    /// or list, never what the Dockerfile holds.
+    pub fn selection_flag(&self) -> Option<&'static str> {
+        [
+            (!self.packages.is_empty(), "--package"),
+            (self.workspace, "--workspace"),
+            (!self.exclude.is_empty(), "--exclude"),
+            (!self.bins.is_empty(), "--bin"),
+        ]
+        .into_iter()
+        .find_map(|(set, flag)| set.then_some(flag))
+    }
+}
+
 impl Cli {
     /// Parses the process arguments, accepting both `cargo dockerize ...` and `cargo-dockerize ...`.
     pub fn parse_args() -> Self {

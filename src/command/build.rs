@@ -98,7 +98,7 @@ async fn run_builds(
     let targets = targets(plan, args.debug);
     options.jobs = match (args.jobs, engine.kind) {
         (Some(n), _) => n.get(),
-        (None, BuilderKind::BuildKit) => plan.images.len(),
+        (None, BuilderKind::BuildKit) => plan.selected.len(),
         (None, BuilderKind::Classic) => 1,
     };
     let (events, reporter) = spawn_reporter(args.message_format, shell);
@@ -123,8 +123,7 @@ async fn run_builds(
 
 /// The stages to build and their tags: each binary's image, or with `--debug` its debug variant.
 fn targets(plan: &Plan, debug: bool) -> Vec<engine::Target> {
-    plan.images
-        .iter()
+    plan.selected_images()
         .map(|image| {
             let (stage, tags) = if debug {
                 (&image.debug.stage, &image.debug.tags)
@@ -156,7 +155,7 @@ fn announce(engine: &engine::Engine, plan: &Plan, debug: bool, shell: &mut Shell
         "Building",
         format!(
             "{} {}image(s) with {builder} on {} ({})",
-            plan.images.len(),
+            plan.selected.len(),
             if debug { "debug " } else { "" },
             engine.description,
             engine.host
@@ -246,7 +245,7 @@ fn dry_run(plan: &Plan) -> Result<(), Error> {
         plan.root.join("Dockerfile"),
         plan.stage_names().join(" ")
     );
-    for image in &plan.images {
+    for image in plan.selected_images() {
         text.push_str(&format!(
             "  --target {:<16} {} on {} [{}]\n",
             image.stage,
@@ -256,7 +255,7 @@ fn dry_run(plan: &Plan) -> Result<(), Error> {
         ));
     }
     text.push_str("debug images (--debug):\n");
-    for image in &plan.images {
+    for image in plan.selected_images() {
         text.push_str(&format!(
             "  --target {:<16} {} on {} [{}]\n",
             image.debug.stage,

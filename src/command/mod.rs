@@ -25,6 +25,9 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
     if let (Some(command), Some(flag)) = (command, cli.build.build_only_flag()) {
         return Err(Error::BuildOnlyFlag { flag, command });
     }
+    if let (Some(Command::Generate(_)), Some(flag)) = (&cli.command, cli.common.selection_flag()) {
+        return Err(Error::SelectionFlag { flag });
+    }
     let mut settings = cli.settings();
     let workspace = workspace::load(&workspace::LoadOptions {
         manifest_path: cli.common.manifest_path.clone(),

@@ -50,7 +50,7 @@ pub fn builder_stages(
             .expect("every candidate has an image");
         let crt_static = image.libc == LibcKind::Gnu && image.linkage == Linkage::Static;
         let package = candidate.package.name.as_str();
-        let mut features: BTreeSet<String> = candidate.enable.iter().cloned().collect();
+        let mut features: BTreeSet<String> = BTreeSet::new();
         features.extend(candidate.config.features.value.iter().map(|f| {
             if f.contains('/') {
                 f.clone()

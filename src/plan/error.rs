@@ -25,6 +25,8 @@ pub enum PlanError {
         suggestion: Option<String>,
         available: Vec<String>,
     },
+    #[error("binary `{binary}` is not in the Dockerfile ({reason})")]
+    NotInDockerfile { binary: String, reason: String },
     #[error("none of the selected packages has a feature named `{feature}`")]
     UnknownFeature { feature: String },
     #[error(transparent)]
@@ -99,6 +101,9 @@ impl PlanError {
             } else {
                 format!("available binaries: {}", available.join(", "))
             }),
+            Self::NotInDockerfile { .. } => Some(
+                "the Dockerfile holds every binary the manifests and feature flags enable; `--bin` chooses among them".into(),
+            ),
             Self::UnknownFeature { .. } => Some("qualify it as `<package>/<feature>`, or check the `[features]` tables".into()),
             Self::DynamicOnScratch { .. } => Some(
                 "pass `--static` to link glibc statically, `--libc musl`, or pick `--runtime distroless`".into(),

@@ -67,7 +67,11 @@ pub fn image_for(
         runtime_packages,
         reasons,
         labels: labels(&binary.name, package, config),
-        required_features: candidate.enable.clone(),
+        required_features: binary
+            .required_features
+            .iter()
+            .map(|f| format!("{}/{f}", package.name))
+            .collect(),
         native,
         env: config.env.value.clone(),
         expose: config.expose.value.clone(),

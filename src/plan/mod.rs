@@ -25,7 +25,9 @@ pub use error::PlanError;
 pub use image::expand_tags;
 pub use naming::stage_name;
 
-use crate::config::{read_tables, BinaryConfig, ResolvedAsset, Settings, Tables, TestStage};
+use crate::config::{
+    read_tables, BinaryConfig, ResolvedAsset, Selection, Settings, Tables, TestStage,
+};
 use crate::model::{stage, LibcKind, Linkage, NativeLink, Platform, Port};
 use crate::workspace::{ProfileKeys, Toolchain, ToolchainSource, Workspace};
 use select::Candidate;
@@ -57,8 +59,10 @@ pub struct Plan {
     pub rustup_targets: Vec<String>,
     /// One builder stage per way of compiling (target triple and static-ness).
     pub builders: Vec<BuilderStage>,
-    /// One runtime image per selected binary, sorted by stage name.
+    /// One runtime image per binary of the workspace (but those left out: `skipped`), sorted by stage name.
     pub images: Vec<Image>,
+    /// The stages of `images` the command line selects: what `build` builds and `list` shows, sorted.
+    pub selected: Vec<String>,
     /// Binaries of the selected packages that are not built, and why.
     pub skipped: Vec<Skipped>,
     /// The optional `test` stage.
@@ -163,7 +167,7 @@ pub struct Image {
     pub reasons: Vec<String>,
     /// OCI labels, sorted by key.
     pub labels: BTreeMap<String, String>,
-    /// Features this binary required and the plan enabled.
+    /// The binary's `required-features`, qualified: the manifests or the feature flags enable them.
     pub required_features: Vec<String>,
     /// Native crates of its package's dependency closure.
     pub native: Vec<NativeLink>,
@@ -258,6 +262,13 @@ pub struct TestPlan {
 }
 
 impl Plan {
+    /// The images the command line selects, in the plan's order.
+    pub fn selected_images(&self) -> impl Iterator<Item = &Image> {
+        self.images
+            .iter()
+            .filter(|i| self.selected.contains(&i.stage))
+    }
+
     /// Every stage of the Dockerfile, in the order it is written.
     pub fn stage_names(&self) -> Vec<&str> {
         let mut stages = vec![stage::CHEF, stage::PLANNER];
@@ -271,8 +282,24 @@ impl Plan {
     }
 }
 
-/// Makes the plan. Errors name the package, binary or feature at fault.
+/// Makes the plan: the Dockerfile's images are every binary of the workspace (the selection flags never change the
+/// file, so every image shares one dependency layer), and `selected` the ones the command line picks among them.
+/// Errors name the package, binary or feature at fault.
 pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanError> {
+    let whole = Settings {
+        selection: Selection {
+            workspace: true,
+            ..Selection::default()
+        },
+        ..settings.clone()
+    };
+    let mut plan = plan_file(workspace, &whole)?;
+    plan.selected = select::selected_stages(workspace, &plan, settings)?;
+    Ok(plan)
+}
+
+/// The plan of the Dockerfile for `settings`, whose selection is the whole workspace.
+fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanError> {
     if workspace.members.iter().all(|p| p.binaries.is_empty()) {
         return Err(PlanError::NoBinaries {
             root: workspace.root.clone(),
@@ -339,6 +366,7 @@ pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErro
         rustup_targets,
         builders,
         images,
+        selected: Vec::new(),
         skipped,
         test,
         notes,

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{PlanError, Skipped};
+use super::{Plan, PlanError, Skipped};
 use crate::config::{binary_config, BinaryConfig, Settings, Tables};
 use crate::text::closest;
 use crate::workspace::{Binary, Package, ProfileKeys, Workspace};
@@ -15,8 +15,6 @@ use crate::workspace::{Binary, Package, ProfileKeys, Workspace};
 pub struct Candidate<'a> {
     pub package: &'a Package,
     pub binary: &'a Binary,
-    /// Required features the plan enables for it (qualified).
-    pub enable: Vec<String>,
     /// Its tables and the flags, layered.
     pub config: BinaryConfig,
 }
@@ -69,44 +67,54 @@ pub fn select_packages<'a>(
     Ok(selected)
 }
 
-/// Binaries of the selected packages, filtered by `--bin`, with `required-features` honoured.
+/// `--bin` names must be binaries of the selected packages; the error says where a name is instead.
+fn check_wanted_bins(
+    workspace: &Workspace,
+    packages: &[&Package],
+    wanted: &[String],
+) -> Result<(), PlanError> {
+    for name in wanted {
+        let found = packages
+            .iter()
+            .any(|p| p.binaries.iter().any(|b| &b.name == name));
+        if found {
+            continue;
+        }
+        let available: Vec<String> = packages
+            .iter()
+            .flat_map(|p| p.binaries.iter().map(|b| b.name.clone()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let elsewhere = workspace
+            .members
+            .iter()
+            .find(|p| p.binaries.iter().any(|b| &b.name == name));
+        let scope = match elsewhere {
+            Some(p) => format!(
+                "the selected packages (it is in `{}`: add `-p {}`)",
+                p.name, p.name
+            ),
+            None => "the selected packages".to_string(),
+        };
+        return Err(PlanError::UnknownBinary {
+            name: name.clone(),
+            scope,
+            suggestion: closest(name, &available),
+            available,
+        });
+    }
+    Ok(())
+}
+
+/// The binaries the Dockerfile holds: every binary of `packages` but those with `skip = true` and those whose
+/// `required-features` the manifests and feature flags leave off, which are returned as skipped, with why.
 pub fn select_binaries<'a>(
     workspace: &'a Workspace,
     packages: &[&'a Package],
     tables: &Tables,
     settings: &Settings,
 ) -> Result<(Vec<Candidate<'a>>, Vec<Skipped>), PlanError> {
-    let wanted = &settings.selection.bins;
-    for name in wanted {
-        let found = packages
-            .iter()
-            .any(|p| p.binaries.iter().any(|b| &b.name == name));
-        if !found {
-            let available: Vec<String> = packages
-                .iter()
-                .flat_map(|p| p.binaries.iter().map(|b| b.name.clone()))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let elsewhere = workspace
-                .members
-                .iter()
-                .find(|p| p.binaries.iter().any(|b| &b.name == name));
-            let scope = match elsewhere {
-                Some(p) => format!(
-                    "the selected packages (it is in `{}`: add `-p {}`)",
-                    p.name, p.name
-                ),
-                None => "the selected packages".to_string(),
-            };
-            return Err(PlanError::UnknownBinary {
-                name: name.clone(),
-                scope,
-                suggestion: closest(name, &available),
-                available,
-            });
-        }
-    }
     let mut candidates = Vec::new();
     let mut skipped = Vec::new();
     for package in packages {
@@ -115,13 +123,9 @@ pub fn select_binaries<'a>(
         let mut binaries: Vec<&Binary> = package.binaries.iter().collect();
         binaries.sort_by(|a, b| a.name.cmp(&b.name));
         for binary in binaries {
-            let explicit = wanted.contains(&binary.name);
-            if !wanted.is_empty() && !explicit {
-                continue;
-            }
             let config = binary_config(tables, package, &binary.name, settings)?;
             check_profile(&config, &binary.name, &workspace.profiles)?;
-            if config.skip.value && !explicit {
+            if config.skip.value {
                 skipped.push(Skipped {
                     binary: binary.name.clone(),
                     package: package.name.clone(),
@@ -135,26 +139,7 @@ pub fn select_binaries<'a>(
                 .iter()
                 .filter(|f| !feature_enabled(f, &enabled))
                 .collect();
-            if missing.is_empty() {
-                candidates.push(Candidate {
-                    package,
-                    binary,
-                    enable: Vec::new(),
-                    config,
-                });
-            } else if explicit {
-                // Naming the binary asks for it: build it with the features it needs.
-                let enable = missing
-                    .iter()
-                    .map(|f| format!("{}/{}", package.name, f))
-                    .collect();
-                candidates.push(Candidate {
-                    package,
-                    binary,
-                    enable,
-                    config,
-                });
-            } else {
+            if let Some(first) = missing.first() {
                 let list = missing
                     .iter()
                     .map(|f| format!("`{f}`"))
@@ -164,14 +149,75 @@ pub fn select_binaries<'a>(
                     binary: binary.name.clone(),
                     package: package.name.clone(),
                     reason: format!(
-                        "requires feature {list}; pass `--features {}/{}` or `--bin {}`",
-                        package.name, missing[0], binary.name
+                        "requires feature {list}; enable it with `features = [\"{first}\"]` in `[package.metadata.dockerize.bin.{}]` or `--features {}/{first}`",
+                        binary.name, package.name
                     ),
                 });
+                continue;
             }
+            candidates.push(Candidate {
+                package,
+                binary,
+                config,
+            });
         }
     }
     Ok((candidates, skipped))
+}
+
+/// The stages of `plan` the command line selects, by Cargo's rules (`-p`, `--workspace`, `--exclude`, `--bin`, else
+/// the current package, else the default members): the images `build` builds and `list` shows. Naming a binary
+/// the Dockerfile leaves out is an error saying why it is out.
+pub fn selected_stages(
+    workspace: &Workspace,
+    plan: &Plan,
+    settings: &Settings,
+) -> Result<Vec<String>, PlanError> {
+    let packages = select_packages(workspace, settings)?;
+    let wanted = &settings.selection.bins;
+    check_wanted_bins(workspace, &packages, wanted)?;
+    let mut stages = Vec::new();
+    for package in &packages {
+        for binary in &package.binaries {
+            let explicit = wanted.contains(&binary.name);
+            if !wanted.is_empty() && !explicit {
+                continue;
+            }
+            let image = plan
+                .images
+                .iter()
+                .find(|i| i.package == package.name && i.binary == binary.name);
+            match image {
+                Some(image) => stages.push(image.stage.clone()),
+                None if explicit => {
+                    let reason = plan
+                        .skipped
+                        .iter()
+                        .find(|s| s.package == package.name && s.binary == binary.name)
+                        .map(|s| s.reason.clone())
+                        .unwrap_or_default();
+                    return Err(PlanError::NotInDockerfile {
+                        binary: binary.name.clone(),
+                        reason,
+                    });
+                }
+                None => {}
+            }
+        }
+    }
+    if stages.is_empty() {
+        let names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
+        return Err(PlanError::NothingSelected {
+            why: format!(
+                "the Dockerfile holds no image of the selected packages ({})",
+                names.join(", ")
+            ),
+        });
+    }
+    // In the plan's order (by stage name), like everything else `list` and `build` show.
+    stages.sort();
+    stages.dedup();
+    Ok(stages)
 }
 
 /// The features of `package` the flags enable, expanded through its `[features]` table.

@@ -47,6 +47,7 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         rustup_targets,
         builders,
         images,
+        selected: _,
         skipped: _,
         test,
         notes: _,

@@ -96,7 +96,7 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
         profile: &plan.profile.name,
         builder_packages: &plan.builder_packages,
         builder_reasons: &plan.builder_reasons,
-        binaries: plan.images.iter().map(binary_json).collect(),
+        binaries: plan.selected_images().map(binary_json).collect(),
         skipped: plan
             .skipped
             .iter()
@@ -118,8 +118,7 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
         "BINARY", "PACKAGE", "STAGE", "IMAGE", "RUNTIME", "TARGET", "WHY",
     ];
     let rows: Vec<[String; 7]> = plan
-        .images
-        .iter()
+        .selected_images()
         .map(|i| {
             [
                 i.binary.clone(),
@@ -135,7 +134,7 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
     let table = table(header, &rows);
     let mut lines = table.lines();
     writeln!(out, "{}", lines.next().unwrap_or_default())?;
-    for (line, image) in lines.zip(&plan.images) {
+    for (line, image) in lines.zip(plan.selected_images()) {
         writeln!(out, "{line}")?;
         if verbose {
             for reason in &image.reasons {
@@ -193,7 +192,7 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
 
 /// `cargo dockerize config`: every binary's effective settings and where each came from.
 pub fn write_config_human(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
-    for (index, image) in plan.images.iter().enumerate() {
+    for (index, image) in plan.selected_images().enumerate() {
         if index > 0 {
             writeln!(out)?;
         }
@@ -242,8 +241,7 @@ pub fn write_config_human(plan: &Plan, out: &mut dyn Write) -> std::io::Result<(
 /// `{"kind": "flag", "detail": "--libc gnu"}`).
 pub fn write_config_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
     let binaries: Vec<serde_json::Value> = plan
-        .images
-        .iter()
+        .selected_images()
         .map(|i| {
             serde_json::json!({
                 "name": i.binary,
