@@ -54,8 +54,10 @@ pub struct Cli {
 pub enum Command {
     /// Write the Dockerfile and .dockerignore at the workspace root
     #[command(
-        after_help = "The Dockerfile names the command that regenerates it. Files this tool did not write \
-        are never overwritten without --force; an existing .dockerignore is kept (with --force, it is replaced too)."
+        after_help = "The Dockerfile holds every binary of the workspace and names the command that regenerates it; \
+        the selection flags (-p, --bin, ...) choose images to build or list and do not apply here. Files this tool \
+        did not write are never overwritten without --force; an existing .dockerignore is kept (with --force, it is \
+        replaced too)."
     )]
     Generate(GenerateArgs),
     /// Show each binary: package, stage, image, runtime and why
