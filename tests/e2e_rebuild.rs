@@ -60,6 +60,8 @@ fn compile_cache_recompiles_what_changed_and_never_leaves_a_stale_binary() {
     };
     let worker = images.tag("worker", "0.3.0");
     let api = images.tag("api", "0.3.0");
+    // Sources no earlier run built, so this build compiles into the cache (other tests share it) and records them.
+    fixture.append_to(COMMON_LIB, &format!("// {}\n", unique("this run")));
     build(&[]);
 
     // An edit recompiles its crate only, and the image has the edit.
