@@ -24,6 +24,27 @@ fn compiled(build: &BuildJson) -> BTreeSet<String> {
         .collect()
 }
 
+/// What an engine test here starts from: the engine lock, its image guard, a fixture copy, and the `-t` template
+/// that tags its images under the guard. `None` (skip) without an engine, unless `DOCKERIZE_E2E=1`.
+struct Setup {
+    _engine: std::sync::MutexGuard<'static, ()>,
+    images: TestImages,
+    fixture: Fixture,
+    tags: String,
+}
+
+fn setup(test: &str, key: &str, fixture: &str) -> Option<Setup> {
+    let engine = engine_gate(test)?;
+    let images = TestImages::new(key);
+    let tags = images.template("{version}");
+    Some(Setup {
+        _engine: engine,
+        images,
+        fixture: Fixture::copy(fixture),
+        tags,
+    })
+}
+
 /// Text no earlier build has seen, so that an edit never meets a layer the engine cached in an earlier run.
 fn unique(what: &str) -> String {
     let nanos = std::time::SystemTime::now()
@@ -47,12 +68,19 @@ const COMMON_LIB: &str = "crates/common/src/lib.rs";
 
 #[test]
 fn compile_cache_recompiles_what_changed_and_never_leaves_a_stale_binary() {
-    let Some(_engine) = engine_gate("compile_cache_recompiles_what_changed") else {
+    let Some(Setup {
+        _engine,
+        images,
+        fixture,
+        tags,
+    }) = setup(
+        "compile_cache_recompiles_what_changed",
+        "cache",
+        "workspace",
+    )
+    else {
         return;
     };
-    let images = TestImages::new("cache");
-    let fixture = Fixture::copy("workspace");
-    let tags = images.template("{version}");
     let build = |extra: &[&str]| {
         let mut args = vec!["-t", tags.as_str()];
         args.extend_from_slice(extra);
@@ -129,13 +157,20 @@ fn compile_cache_recompiles_what_changed_and_never_leaves_a_stale_binary() {
 
 #[test]
 fn a_changed_dependency_reaches_the_binary() {
-    let Some(_engine) = engine_gate("a_changed_dependency_reaches_the_binary") else {
+    // `shared-lib` is a path package outside the workspace: a dependency, cooked from its real sources.
+    let Some(Setup {
+        _engine,
+        images,
+        fixture,
+        tags,
+    }) = setup(
+        "a_changed_dependency_reaches_the_binary",
+        "dep",
+        "path-outside/app",
+    )
+    else {
         return;
     };
-    let images = TestImages::new("dep");
-    // `shared-lib` is a path package outside the workspace: a dependency, cooked from its real sources.
-    let fixture = Fixture::copy("path-outside/app");
-    let tags = images.template("{version}");
     fixture.build_json(&["-t", &tags]);
     let reference = images.tag("outside-app", "0.1.0");
     let before = run_image(&reference);
@@ -165,12 +200,15 @@ fn a_changed_dependency_reaches_the_binary() {
 
 #[test]
 fn release_images_are_stripped_and_the_debug_variant_is_not() {
-    let Some(_engine) = engine_gate("release_images_are_stripped") else {
+    let Some(Setup {
+        _engine,
+        images,
+        fixture,
+        tags,
+    }) = setup("release_images_are_stripped", "debug", "workspace")
+    else {
         return;
     };
-    let images = TestImages::new("debug");
-    let fixture = Fixture::copy("workspace");
-    let tags = images.template("{version}");
     fixture.build_json(&["--bin", "api", "-t", &tags]);
     let debug = fixture.build_json(&["--bin", "api", "--debug", "-t", &tags]);
     let release = images.tag("api", "0.3.0");
@@ -183,31 +221,24 @@ fn release_images_are_stripped_and_the_debug_variant_is_not() {
     );
 
     // A shell, the same non-root user, and the unstripped binary with its symbol table.
-    let shell = common::docker_ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--entrypoint",
-        "sh",
-        &variant,
-        "-c",
-        "id -u; wc -c < /usr/local/bin/api",
-    ]);
+    let in_shell = |script: &str| {
+        common::docker_ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "sh",
+            &variant,
+            "-c",
+            script,
+        ])
+    };
+    let shell = in_shell("id -u; wc -c < /usr/local/bin/api");
     let lines: Vec<&str> = shell.lines().collect();
     assert_eq!(lines.first().copied(), Some("65532"), "{shell}");
     let unstripped: u64 = lines[1].trim().parse().expect("a size");
-    let symtab = common::docker_ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--entrypoint",
-        "sh",
-        &variant,
-        "-c",
-        "grep -c -a .symtab /usr/local/bin/api",
-    ]);
+    let symtab = in_shell("grep -c -a .symtab /usr/local/bin/api");
     assert_ne!(
         symtab.trim(),
         "0",
@@ -230,12 +261,19 @@ fn release_images_are_stripped_and_the_debug_variant_is_not() {
 /// dependency step again and never changes the file, so `generate --check` passes after each build.
 #[test]
 fn selecting_images_never_changes_the_dockerfile_or_the_dependency_layer() {
-    let Some(_engine) = engine_gate("selecting_images_never_changes_the_dockerfile") else {
+    let Some(Setup {
+        _engine,
+        images,
+        fixture,
+        tags,
+    }) = setup(
+        "selecting_images_never_changes_the_dockerfile",
+        "select",
+        "workspace",
+    )
+    else {
         return;
     };
-    let images = TestImages::new("select");
-    let fixture = Fixture::copy("workspace");
-    let tags = images.template("{version}");
     let all = fixture.build_json(&["-t", &tags]);
     assert_eq!(all.summary["images"].as_array().map(Vec::len), Some(3));
     let committed = fixture.dockerfile();
