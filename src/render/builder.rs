@@ -13,6 +13,7 @@
 use std::fmt::Write as _;
 
 use super::dockerfile::{feature_flags, workspace_in_image};
+use super::quote::perl_script;
 use crate::model::{stage, BuilderKind, APP_DIR, OUT_DIR};
 use crate::plan::{BuilderStage, Invocation, Plan, Strip};
 use crate::text::shell_word;
@@ -172,13 +173,11 @@ fn compile_cached(out: &mut String, plan: &Plan, builder: &BuilderStage, cache_i
     steps.push(format!(
         "{sources} -print0 | xargs -0 -r sha256sum -z > /tmp/sums"
     ));
-    let mut script = String::from("perl -e '");
-    for line in DATE_BY_CONTENT {
-        let _ = write!(script, " \\\n      {line}");
-    }
-    let _ = write!(
-        script,
-        "' {CACHE_DIR} /tmp/sums \"$(date +%s.%N)\" \"$(stat -c %.9Y {CACHE_DIR}/{BUILT} 2>/dev/null || echo 0)\""
+    let script = perl_script(
+        DATE_BY_CONTENT.iter().copied(),
+        &format!(
+            "{CACHE_DIR} /tmp/sums \"$(date +%s.%N)\" \"$(stat -c %.9Y {CACHE_DIR}/{BUILT} 2>/dev/null || echo 0)\""
+        ),
     );
     steps.push(script);
     steps.push(out_dirs(plan));

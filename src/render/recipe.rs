@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 
 use super::dockerfile::workspace_in_image;
+use super::quote::perl_script;
 use crate::model::{stage, APP_DIR};
 use crate::plan::BuildContext;
 use crate::text::shell_word;
@@ -67,15 +68,16 @@ pub(super) fn planner(out: &mut String, toolchain_files: &[String], context: &Bu
     steps.push(
         "cargo metadata --no-deps --format-version 1 --offline > /tmp/metadata.json".to_string(),
     );
-    let mut script = String::from("perl -e '");
-    for line in RECIPE_SCRIPT {
-        let _ = write!(script, " \\\n      {}", line.replace("{APP_DIR}", APP_DIR));
+    let lines: Vec<String> = RECIPE_SCRIPT
+        .iter()
+        .map(|line| line.replace("{APP_DIR}", APP_DIR))
+        .collect();
+    let mut args = format!("/tmp/metadata.json {workspace}");
+    for path in &context.path_packages {
+        args.push(' ');
+        args.push_str(&shell_word(path.as_str()));
     }
-    let paths: Vec<&str> = context.path_packages.iter().map(|p| p.as_str()).collect();
-    let _ = write!(script, "' /tmp/metadata.json {workspace}");
-    for path in paths {
-        let _ = write!(script, " {}", shell_word(path));
-    }
+    let script = perl_script(lines.iter().map(String::as_str), &args);
     steps.push(script);
     let _ = writeln!(out, "RUN {}\n", steps.join(" \\\n    && "));
 }
