@@ -54,6 +54,14 @@ fn unique(what: &str) -> String {
     format!("{what} {}-{nanos}", std::process::id())
 }
 
+/// Whether the build ran the dependency step (the cook: `RUN cargo build` without the compile cache's mount).
+fn cooked(build: &BuildJson) -> bool {
+    build
+        .steps("step-started")
+        .iter()
+        .any(|s| s.contains("RUN cargo build") && !s.contains("--mount"))
+}
+
 /// The first line an image prints.
 fn greeting(reference: &str) -> String {
     run_image(reference)
@@ -185,13 +193,7 @@ fn a_changed_dependency_reaches_the_binary() {
     let new_message = unique("a new message from shared-lib");
     std::fs::write(&library, text.replace(message, &new_message)).expect("edit the library");
     let rebuilt = fixture.build_json(&["-t", &tags]);
-    assert!(
-        rebuilt
-            .steps("step-started")
-            .iter()
-            .any(|s| s.contains("cargo build") && !s.contains("--mount")),
-        "the dependency layer is cooked again"
-    );
+    assert!(cooked(&rebuilt), "the dependency layer is cooked again");
     assert_eq!(
         run_image(&reference).lines().nth(1),
         Some(new_message.as_str())
@@ -277,12 +279,6 @@ fn selecting_images_never_changes_the_dockerfile_or_the_dependency_layer() {
     let all = fixture.build_json(&["-t", &tags]);
     assert_eq!(all.summary["images"].as_array().map(Vec::len), Some(3));
     let committed = fixture.dockerfile();
-    let dependency_step_ran = |build: &BuildJson| {
-        build
-            .steps("step-started")
-            .iter()
-            .any(|s| s.contains("RUN cargo build") && !s.contains("--mount"))
-    };
     for (bin, file) in [("worker", WORKER_MAIN), ("api", "crates/api/src/main.rs")] {
         let edit = unique(&format!("hello edited {bin}"));
         fixture.replace_in(file, &format!("hello from {bin}"), &edit);
@@ -295,7 +291,7 @@ fn selecting_images_never_changes_the_dockerfile_or_the_dependency_layer() {
             .collect();
         assert_eq!(built, [bin], "`--bin {bin}` builds that image only");
         assert!(
-            !dependency_step_ran(&one),
+            !cooked(&one),
             "`--bin {bin}` after an edit runs no dependency step: {:?}",
             one.steps("step-started")
         );

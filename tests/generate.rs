@@ -708,3 +708,36 @@ fn rust_version_in_the_workspace_table_pins_the_builder() {
         run.describe("generate")
     );
 }
+
+/// A binary named like another's debug variant (`api-debug` beside `api`) gets its own stage name, with a note,
+/// so every image and every debug variant keeps a stage of its own.
+#[test]
+fn a_binary_named_like_a_debug_variant_gets_its_own_stage() {
+    let copy = Fixture::copy("workspace");
+    copy.append_to(
+        "crates/api/Cargo.toml",
+        "\n[[bin]]\nname = \"api\"\npath = \"src/main.rs\"\n\n[[bin]]\nname = \"api-debug\"\npath = \"src/main.rs\"\n",
+    );
+    let dockerfile = copy.generate(&[]);
+    let (_, list) = copy.list_json(&[]);
+    let stage_of = |name: &str| {
+        list["binaries"]
+            .as_array()
+            .expect("binaries")
+            .iter()
+            .find(|b| b["name"] == name)
+            .and_then(|b| b["stage"].as_str())
+            .unwrap_or_else(|| panic!("no binary `{name}` in {list}"))
+            .to_string()
+    };
+    assert_eq!(stage_of("api"), "api");
+    assert_ne!(stage_of("api-debug"), "api-debug");
+    assert!(
+        list["notes"]
+            .to_string()
+            .contains("another binary's debug variant"),
+        "{}",
+        list["notes"]
+    );
+    structure::check("api and api-debug", &dockerfile, &listed_binaries(&list));
+}
