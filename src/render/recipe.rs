@@ -1,11 +1,27 @@
 //! The planner stage: the dependency recipe, and the script that writes it.
 //!
-//! The planner needs no tool compiled into the image (cargo-chef's cold-build cost): `cargo metadata --no-deps`
-//! lists the targets, and a short perl script (perl-base is part of every Debian image) writes the recipe —
-//! member manifests with versions, descriptions and `[*.metadata]` masked, `Cargo.lock` with member versions
-//! masked, empty sources, `.cargo/config`. The recipe changes only when manifests, `Cargo.lock` or
-//! `.cargo/config.toml` change in a way that matters to dependencies, so a source edit, a version bump or a
-//! `[package.metadata]` edit leaves the dependency layer cached.
+//! The recipe is what the cook builds: member manifests with versions, descriptions and `[*.metadata]` masked,
+//! `Cargo.lock` with the members at `0.0.0`, empty sources, `.cargo/config`. It changes only when something that
+//! matters to dependencies changes, so a source edit, a member's version bump, a description or a
+//! `[package.metadata]` edit leaves the dependency layer cached. It must also be exactly what Cargo accepts with
+//! `--locked`, on any workspace.
+//!
+//! Why a perl script, run in the planner (`recipe.pl`, beside this file):
+//! - a tool compiled in the image (cargo-chef) costs about 60 s of the cold build, mostly its own dependencies; a
+//!   small Rust program would still pay for a TOML parser; perl-base is in every Debian image and costs nothing;
+//! - a recipe computed on the host and sent in the context would make a plain `docker build` depend on a fresh
+//!   `generate` after every manifest edit: the Dockerfile would no longer be the workspace's alone;
+//! - manifests need only part of TOML to be rewritten safely: the script reads them statement by statement
+//!   (table headers, dotted and quoted keys, single-line inline tables, multi-line arrays and strings, comments),
+//!   so a path dependency loses its version requirement whatever its form (inline, `[dependencies.foo]` table,
+//!   dotted keys, `[workspace.dependencies]`, `[target.'cfg(..)'.*]`, dev and build dependencies);
+//! - `Cargo.lock` is rewritten as Cargo writes it: masking a member's version can change how references spell
+//!   a registry crate of the same name (`"foo 0.3.1 (registry+…)"` becomes `"foo 0.3.1"`) and where the member
+//!   sorts, so the script re-spells every reference and re-sorts packages and dependency lists by Cargo's rules.
+//!   A member that a `[patch]` puts in place of a registry crate keeps its version (the patch must still match).
+//!
+//! `tests/recipe.rs` runs the script this module embeds on copies of every fixture and checks that Cargo accepts
+//! the result with `--locked`.
 
 use std::fmt::Write as _;
 
@@ -15,32 +31,17 @@ use crate::model::{stage, APP_DIR};
 use crate::plan::BuildContext;
 use crate::text::shell_word;
 
-/// The recipe script. Single-quoted for `sh`, so it uses `\x27` for quotes; one statement per line. `{APP_DIR}`
-/// stands for [`APP_DIR`], filled in when the script is written out.
-const RECIPE_SCRIPT: &[&str] = &[
-    r##"use strict; use File::Path qw(make_path); use File::Basename qw(dirname);"##,
-    r##"sub slurp { local $/; open(my $f, "<", $_[0]) or return undef; my $t = <$f>; return $t; }"##,
-    r##"sub out { my ($rel, $text) = @_; my $p = "/recipe/$rel"; make_path(dirname($p)); open(my $o, ">", $p) or die "$p: $!"; print $o $text; close($o); }"##,
-    r##"my ($metadata, $ws, @paths) = @ARGV;"##,
-    r##"sub rel { my $p = shift; $p =~ s{^{APP_DIR}/}{}; return $p; }"##,
-    r##"sub manifest { my ($sec, $skip, $ml, @o) = ("", 0, ""); for my $l (split /\n/, shift) {"##,
-    r##"  if ($ml ne "") { $ml = "" if index($l, $ml) >= 0; next; }"##,
-    r##"  if ($l =~ /^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$/) { ($sec = $1) =~ s/[\s"]//g; $skip = $sec =~ /^(package|workspace)\.metadata(\.|$)/; }"##,
-    r##"  next if $skip || $l =~ /^\s*(#.*)?$/;"##,
-    r##"  if ($sec eq "package" || $sec eq "workspace.package") {"##,
-    r##"    next if $l =~ /^\s*metadata\./;"##,
-    r##"    if ($l =~ /^\s*version\s*=\s*["\x27]/) { push @o, "version = \"0.0.0\""; next; }"##,
-    r##"    if ($l =~ /^\s*description\s*=/) { for my $q ("\"\"\"", "\x27\x27\x27") { my $n = () = $l =~ /\Q$q\E/g; $ml = $q if $n == 1; } push @o, "description = \"\""; next; } }"##,
-    r##"  if ($l =~ /\bpath\s*=/) { $l =~ s/\bversion\s*=\s*"[^"]*"\s*,\s*// or $l =~ s/,\s*version\s*=\s*"[^"]*"//; }"##,
-    r##"  push @o, $l; } return join("\n", @o) . "\n"; }"##,
-    r##"sub lock { my ($text, %member) = @_; my @b = split /(?=^\[\[package\]\])/m, $text; for (@b) { s/^version = "[^"]*"/version = "0.0.0"/m if /^name = "([^"]+)"/m && $member{$1} && !/^source = /m; } return join("", @b); }"##,
-    r##"my $meta = slurp($metadata); my %m = ("$ws/Cargo.toml" => 1); $m{$1} = 1 while $meta =~ /"manifest_path":"([^"]+)"/g;"##,
-    r##"my %member; $member{$1} = 1 while $meta =~ /"name":"([^"]+)","version":"[^"]*","id":"/g;"##,
-    r##"for my $p (sort keys %m) { my $t = slurp($p); out(rel($p), manifest($t)) if defined $t; }"##,
-    r##"while ($meta =~ /"src_path":"([^"]+)"/g) { out(rel($1), "#![allow(dead_code)]\nfn main() {}\n"); }"##,
-    r##"my $l = slurp("$ws/Cargo.lock"); out(rel("$ws/Cargo.lock"), lock($l, %member)) if defined $l;"##,
-    r##"for my $c (".cargo/config.toml", ".cargo/config") { my $t = slurp("$ws/$c"); out(rel("$ws/$c"), $t) if defined $t; }"##,
-];
+/// The recipe writer, a perl script kept in its own file (`recipe.pl`, which says what it writes and how).
+const RECIPE_SCRIPT: &str = include_str!("recipe.pl");
+
+/// The script's statements as embedded in the Dockerfile: whole-line comments and blank lines dropped, indentation
+/// trimmed (the RUN instruction joins the lines into one).
+pub(crate) fn recipe_script_lines() -> impl Iterator<Item = &'static str> {
+    RECIPE_SCRIPT
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+}
 
 pub(super) fn planner(out: &mut String, toolchain_files: &[String], context: &BuildContext) {
     out.push_str(
@@ -68,16 +69,12 @@ pub(super) fn planner(out: &mut String, toolchain_files: &[String], context: &Bu
     steps.push(
         "cargo metadata --no-deps --format-version 1 --offline > /tmp/metadata.json".to_string(),
     );
-    let lines: Vec<String> = RECIPE_SCRIPT
-        .iter()
-        .map(|line| line.replace("{APP_DIR}", APP_DIR))
-        .collect();
-    let mut args = format!("/tmp/metadata.json {workspace}");
+    let mut args = format!("/tmp/metadata.json {APP_DIR} {workspace} /recipe");
     for path in &context.path_packages {
         args.push(' ');
         args.push_str(&shell_word(path.as_str()));
     }
-    let script = perl_script(lines.iter().map(String::as_str), &args);
+    let script = perl_script(recipe_script_lines(), &args);
     steps.push(script);
     let _ = writeln!(out, "RUN {}\n", steps.join(" \\\n    && "));
 }
