@@ -82,6 +82,8 @@ pub struct BinaryConfig {
     pub image: Sourced<Option<String>>,
     pub tags: Sourced<Vec<String>>,
     pub skip: Sourced<bool>,
+    /// The builder's environment, shared by every binary (workspace table only).
+    pub build_env: Sourced<BTreeMap<String, String>>,
 }
 
 impl Default for BinaryConfig {
@@ -106,6 +108,7 @@ impl Default for BinaryConfig {
             image: Sourced::default(None),
             tags: Sourced::default(default_tags()),
             skip: Sourced::default(false),
+            build_env: Sourced::default(BTreeMap::new()),
         }
     }
 }
@@ -172,6 +175,7 @@ fn apply_table(config: &mut BinaryConfig, layer: &Layer<'_>) -> Result<(), Confi
     set!(image, |v: &String| Some(v.clone()));
     set!(tags, |v: &Vec<String>| v.clone());
     set!(skip, |v: &bool| *v);
+    set!(build_env, |v: &BTreeMap<String, String>| v.clone());
     for (field, target) in [
         (&table.env, &mut config.env),
         (&table.labels, &mut config.labels),

@@ -25,6 +25,11 @@ impl Tables {
         let (table, origin) = &self.workspace;
         table.rust_version.as_deref().map(|v| (v, origin))
     }
+
+    /// `build-env` of `[workspace.metadata.dockerize]`: the builder's environment, sorted (empty when unset).
+    pub fn build_env(&self) -> BTreeMap<String, String> {
+        self.workspace.0.build_env.clone().unwrap_or_default()
+    }
 }
 
 /// Parses every table, so a mistake in any manifest is reported whatever is selected.

@@ -46,6 +46,9 @@ pub struct Table {
     pub skip: Option<bool>,
     /// The builder's Rust release, `1.95` or `1.95.0` (workspace table only: every package shares the builder).
     pub rust_version: Option<String>,
+    /// `ENV` of the builder, set before the dependencies are cooked, so build scripts and proc macros of
+    /// dependencies and members see it (workspace table only: every package shares the builder).
+    pub build_env: Option<BTreeMap<String, String>>,
     /// Per-binary tables (package level only).
     pub bin: Option<BTreeMap<String, Table>>,
 }
@@ -54,6 +57,7 @@ pub struct Table {
 pub const KEYS: &[&str] = &[
     "assets",
     "bin",
+    "build-env",
     "build-packages",
     "cmd",
     "entrypoint",
@@ -159,27 +163,23 @@ pub fn parse(
             suggestion: None,
         });
     }
-    // The builder is shared by every package: only the workspace table can choose its toolchain.
-    let misplaced_rust_version = allow_bin && table.rust_version.is_some();
-    let in_bin = table
-        .bin
-        .iter()
-        .flatten()
-        .find(|(_, inner)| inner.rust_version.is_some());
-    if misplaced_rust_version || in_bin.is_some() {
-        let table = match in_bin {
-            Some((name, _)) => format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
-            None => origin.table.clone(),
-        };
-        return Err(ConfigError::InvalidValue {
-            origin: TableOrigin {
-                manifest: origin.manifest.clone(),
-                table,
-            },
-            key: "rust-version".into(),
-            message: "the builder's toolchain is the workspace's: set it in `[workspace.metadata.dockerize]` of the root `Cargo.toml`".into(),
-        });
-    }
+    // The builder is shared by every package: only the workspace table can choose its toolchain or environment.
+    workspace_only(
+        &table,
+        origin,
+        allow_bin,
+        "rust-version",
+        |t| t.rust_version.is_some(),
+        "the builder's toolchain is the workspace's",
+    )?;
+    workspace_only(
+        &table,
+        origin,
+        allow_bin,
+        "build-env",
+        |t| t.build_env.is_some(),
+        "every package shares the builder, so its environment is the workspace's",
+    )?;
     if let Some(bins) = &table.bin {
         for (name, inner) in bins {
             if inner.bin.is_some() {
@@ -195,6 +195,36 @@ pub fn parse(
         }
     }
     Ok(table)
+}
+
+/// A key only `[workspace.metadata.dockerize]` may hold, found in a package or binary table: an error naming that
+/// table, saying `why` and where the key belongs.
+fn workspace_only(
+    table: &Table,
+    origin: &TableOrigin,
+    in_package: bool,
+    key: &str,
+    set: impl Fn(&Table) -> bool,
+    why: &str,
+) -> Result<(), ConfigError> {
+    let in_bin = table.bin.iter().flatten().find(|(_, inner)| set(inner));
+    if !(in_package && set(table)) && in_bin.is_none() {
+        return Ok(());
+    }
+    let table = match in_bin {
+        Some((name, _)) => format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
+        None => origin.table.clone(),
+    };
+    Err(ConfigError::InvalidValue {
+        origin: TableOrigin {
+            manifest: origin.manifest.clone(),
+            table,
+        },
+        key: key.into(),
+        message: format!(
+            "{why}: set it in `[workspace.metadata.dockerize]` of the root `Cargo.toml`"
+        ),
+    })
 }
 
 /// Values the types accept but a Dockerfile cannot hold: each error names the key and what it must be.
@@ -251,17 +281,13 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
             && k.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
     };
-    if let Some(bad) = table
-        .env
-        .iter()
-        .flatten()
-        .map(|(k, _)| k)
-        .find(|k| !env_name(k))
-    {
-        return Err(invalid(
-            "env",
-            format!("`{bad}` is not a variable name (`A-Za-z_` then `A-Za-z0-9_.-`)"),
-        ));
+    for (key, env) in [("env", &table.env), ("build-env", &table.build_env)] {
+        if let Some(bad) = env.iter().flatten().map(|(k, _)| k).find(|k| !env_name(k)) {
+            return Err(invalid(
+                key,
+                format!("`{bad}` is not a variable name (`A-Za-z_` then `A-Za-z0-9_.-`)"),
+            ));
+        }
     }
     let label_name = |k: &str| {
         !k.is_empty()

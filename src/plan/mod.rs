@@ -51,6 +51,8 @@ pub struct Plan {
     pub profile: Profile,
     /// `--locked` when the workspace has a `Cargo.lock`.
     pub locked: bool,
+    /// `ENV` of every builder stage, before the cook (`build-env` of `[workspace.metadata.dockerize]`), sorted.
+    pub build_env: BTreeMap<String, String>,
     /// Debian packages of the builder base, sorted.
     pub builder_packages: Vec<String>,
     /// Why the builder has each of them, one line each, sorted.
@@ -361,6 +363,7 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         platform: settings.platform,
         profile: Profile::named(settings.profile.as_deref().unwrap_or("release")),
         locked: workspace.has_lockfile,
+        build_env: tables.build_env(),
         builder_packages,
         builder_reasons,
         rustup_targets,

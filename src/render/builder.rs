@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 
 use super::dockerfile::{feature_flags, workspace_in_image};
-use super::quote::perl_script;
+use super::quote::{label_value, perl_script};
 use crate::model::{stage, BuilderKind, APP_DIR, OUT_DIR};
 use crate::plan::{BuilderStage, Invocation, Plan, Strip};
 use crate::text::shell_word;
@@ -81,6 +81,19 @@ pub(super) fn builder_stage(
             triple.to_uppercase().replace('-', "_")
         );
         let _ = writeln!(out, "ENV {var}=\"-C target-feature=+crt-static\"");
+    }
+    if !plan.build_env.is_empty() {
+        // Before the cook: dependencies' build scripts and proc macros read it too, so it is part of the
+        // dependency layer's key. Runtime stages start from their own base and never see it.
+        out.push_str(
+            "# The builder's environment (`build-env` in [workspace.metadata.dockerize]).\n",
+        );
+        let rendered: Vec<String> = plan
+            .build_env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", label_value(v)))
+            .collect();
+        let _ = writeln!(out, "ENV {}", rendered.join(" \\\n    "));
     }
     let widened = plan.context.is_widened();
     if widened {

@@ -42,6 +42,7 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         platform: _,
         profile: _,
         locked: _,
+        build_env: _,
         builder_packages,
         builder_reasons,
         rustup_targets,

@@ -1,0 +1,289 @@
+//! The dependency recipe, without the engine: the planner's perl script, taken from the generated Dockerfile, runs
+//! on the host against a copy of a fixture (the same `cargo metadata --no-deps` input, the same arguments with the
+//! image's directories mapped to temporary ones), and Cargo must accept what it writes with `--locked`, leaving
+//! `Cargo.lock` as it is: exactly what the cook stage runs. Then what must not change the recipe (versions,
+//! descriptions, `[package.metadata]`) and what must (dependencies).
+//!
+//! `fixtures/workspaces/recipe-shapes` holds the hard shapes: members named like registry crates (at the same
+//! version, and at a later one, which sorts differently once masked), path dependencies as multi-line tables with
+//! versions, `[workspace.dependencies]` with path and version, renamed, target, dev and build dependencies.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{copy_tree, run, Fixture};
+
+/// Every fixture with a `Cargo.lock` and a binary (`no-bins` cannot generate).
+const FIXTURES: &[&str] = &[
+    "assets",
+    "bench-services",
+    "build-script",
+    "compile-error",
+    "config",
+    "multi-bin",
+    "name-collision",
+    "native-openssl",
+    "native-sqlite",
+    "odd-names",
+    "path-inside",
+    "path-outside/app",
+    "protoc",
+    "recipe-shapes",
+    "required-features",
+    "single-bin",
+    "toolchain-pin",
+    "workspace",
+];
+
+/// Where the Dockerfile puts the context and the recipe in the planner.
+const APP_DIR: &str = "/app";
+const RECIPE_DIR: &str = "/recipe";
+
+/// The planner's perl script and its arguments, as the generated Dockerfile has them.
+struct PlannerScript {
+    script: String,
+    args: Vec<String>,
+}
+
+impl PlannerScript {
+    fn of(dockerfile: &str) -> Self {
+        let planner = dockerfile
+            .split("\nFROM ")
+            .find(|stage| stage.starts_with("chef AS planner"))
+            .expect("a planner stage");
+        // The Dockerfile parser joins continued lines: so does this reader.
+        let joined = planner.replace(" \\\n", " ");
+        let start = joined
+            .find("perl -e '")
+            .expect("a perl script in the planner")
+            + 9;
+        let end = start
+            + joined[start..]
+                .find('\'')
+                .expect("the script's closing quote");
+        let args = joined[end + 1..]
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        Self {
+            script: joined[start..end].to_string(),
+            args,
+        }
+    }
+}
+
+/// A recipe written on the host for a copy of a fixture.
+struct Recipe {
+    /// The recipe's directory (the image's `/recipe`).
+    dir: PathBuf,
+    /// The workspace inside it.
+    workspace: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl Recipe {
+    /// Generates the copy's Dockerfile and runs its planner script as the planner stage would.
+    fn write(fixture: &Fixture) -> Self {
+        let planner = PlannerScript::of(&fixture.generate(&[]));
+        let [metadata, app, workspace, recipe, paths @ ..] = planner.args.as_slice() else {
+            panic!("planner arguments: {:?}", planner.args);
+        };
+        assert_eq!(
+            (metadata.as_str(), app.as_str(), recipe.as_str()),
+            ("/tmp/metadata.json", APP_DIR, RECIPE_DIR)
+        );
+        // The context in the image is `/app`; the workspace is `/app` or a directory below it.
+        let inside = workspace
+            .strip_prefix(APP_DIR)
+            .expect("the workspace is under /app");
+        let context = ancestor(&fixture.root, inside.trim_start_matches('/'));
+        let tmp = tempfile::tempdir().expect("a temporary directory");
+        let dir = tmp.path().join("recipe");
+        for path in paths {
+            copy_tree(&context.join(path), &dir.join(path));
+        }
+        let json = tmp.path().join("metadata.json");
+        let metadata = cargo(
+            &fixture.root,
+            &[
+                "metadata",
+                "--no-deps",
+                "--format-version",
+                "1",
+                "--offline",
+            ],
+        );
+        std::fs::write(&json, metadata).expect("write metadata.json");
+        let mut perl = Command::new("perl");
+        perl.arg("-e")
+            .arg(&planner.script)
+            .arg(&json)
+            .arg(&context)
+            .arg(&fixture.root)
+            .arg(&dir)
+            .args(paths);
+        run(&mut perl).assert_success(&format!("the planner script on `{}`", fixture.name));
+        let workspace = dir.join(inside.trim_start_matches('/'));
+        Self {
+            dir,
+            workspace,
+            _tmp: tmp,
+        }
+    }
+
+    /// Every file of the recipe and its content, by path relative to the recipe.
+    fn files(&self) -> BTreeMap<String, String> {
+        fn walk(dir: &Path, top: &Path, out: &mut BTreeMap<String, String>) {
+            for entry in std::fs::read_dir(dir).expect("read the recipe") {
+                let path = entry.expect("an entry").path();
+                if path.is_dir() {
+                    walk(&path, top, out);
+                } else {
+                    let rel = path
+                        .strip_prefix(top)
+                        .expect("inside")
+                        .display()
+                        .to_string();
+                    out.insert(
+                        rel,
+                        std::fs::read_to_string(&path).expect("read a recipe file"),
+                    );
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(&self.dir, &self.dir, &mut out);
+        out
+    }
+
+    fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.workspace.join(relative)).expect("read a recipe file")
+    }
+
+    /// What the cook needs of Cargo: the recipe's lock, unchanged, with `--locked`.
+    fn assert_cargo_accepts(&self, what: &str) {
+        let lock = self.read("Cargo.lock");
+        cargo(
+            &self.workspace,
+            &["metadata", "--locked", "--format-version", "1"],
+        );
+        cargo(
+            &self.workspace,
+            &["tree", "--locked", "-e", "all", "--workspace"],
+        );
+        assert_eq!(
+            lock,
+            self.read("Cargo.lock"),
+            "{what}: Cargo rewrote the recipe's lock"
+        );
+    }
+}
+
+/// `dir` without its last components `inside` (`a/b/c` less `c` is `a/b`).
+fn ancestor(dir: &Path, inside: &str) -> PathBuf {
+    let mut out = dir.to_path_buf();
+    for _ in Path::new(inside).components() {
+        out.pop();
+    }
+    out
+}
+
+/// `cargo <args>` in `dir`, which must succeed: its stdout.
+fn cargo(dir: &Path, args: &[&str]) -> String {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.args(args).current_dir(dir);
+    let result = run(&mut command);
+    result.assert_success(&format!("cargo {} in {}", args.join(" "), dir.display()));
+    result.stdout
+}
+
+#[test]
+fn cargo_accepts_the_recipe_of_every_fixture_with_locked() {
+    for name in FIXTURES {
+        let fixture = Fixture::copy(name);
+        let recipe = Recipe::write(&fixture);
+        recipe.assert_cargo_accepts(&format!("fixture `{name}`"));
+    }
+}
+
+#[test]
+fn members_named_like_registry_crates_and_path_tables_are_masked_as_cargo_spells_them() {
+    let fixture = Fixture::copy("recipe-shapes");
+    let recipe = Recipe::write(&fixture);
+    recipe.assert_cargo_accepts("recipe-shapes");
+    let lock = recipe.read("Cargo.lock");
+    // The member `fnv` at 0.0.0 and the registry's 1.0.7 are now told apart by version alone.
+    assert!(
+        lock.contains(" \"fnv 0.0.0\",\n \"fnv 1.0.7\",\n"),
+        "{lock}"
+    );
+    assert!(!lock.contains("(registry+"), "{lock}");
+    // The member `itoa` (2.0.0, masked to 0.0.0) now sorts before the registry's 1.0.19.
+    let member = lock
+        .find("name = \"itoa\"\nversion = \"0.0.0\"")
+        .expect("member itoa");
+    let registry = lock
+        .find("name = \"itoa\"\nversion = \"1.0.19\"")
+        .expect("registry itoa");
+    assert!(member < registry, "{lock}");
+    let app = recipe.read("app/Cargo.toml");
+    assert!(
+        !app.contains("18.2.0"),
+        "path dependencies keep no version requirement:\n{app}"
+    );
+    assert!(
+        app.contains("fnv-registry = { package = \"fnv\", version = \"1.0.7\" }"),
+        "{app}"
+    );
+    let root = recipe.read("Cargo.toml");
+    assert!(root.contains("fnv = { path = \"lib/fnv\" }"), "{root}");
+    assert!(!root.contains("metadata"), "{root}");
+}
+
+#[test]
+fn versions_descriptions_and_package_metadata_leave_the_recipe_byte_identical() {
+    let fixture = Fixture::copy("recipe-shapes");
+    let before = Recipe::write(&fixture).files();
+    fixture.replace_in("Cargo.toml", "version = \"0.3.1\"", "version = \"0.4.0\"");
+    fixture.replace_in(
+        "lib/util/Cargo.toml",
+        "version = \"18.2.0\"",
+        "version = \"18.3.0\"",
+    );
+    fixture.replace_in(
+        "lib/fnv/Cargo.toml",
+        "at the same version",
+        "at the very same version",
+    );
+    fixture.replace_in(
+        "app/Cargo.toml",
+        "SHAPES_MODE = \"runtime\"",
+        "SHAPES_MODE = \"edited\"",
+    );
+    // The lock follows the version bumps, as `cargo build` would write it.
+    cargo(&fixture.root, &["metadata", "--format-version", "1"]);
+    assert!(fixture.read("Cargo.lock").contains("0.4.0"));
+    let after = Recipe::write(&fixture);
+    after.assert_cargo_accepts("recipe-shapes after version bumps");
+    assert_eq!(before, after.files());
+}
+
+#[test]
+fn a_dependency_change_changes_the_recipe() {
+    let fixture = Fixture::copy("recipe-shapes");
+    let before = Recipe::write(&fixture).files();
+    fixture.replace_in(
+        "app/Cargo.toml",
+        "version = \"1.0.7\" }",
+        "version = \"1.0.7\", default-features = false }",
+    );
+    let after = Recipe::write(&fixture);
+    after.assert_cargo_accepts("recipe-shapes without fnv's default features");
+    assert_ne!(before, after.files());
+}
