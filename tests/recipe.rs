@@ -4,6 +4,9 @@
 //! `Cargo.lock` as it is: exactly what the cook stage runs. Then what must not change the recipe (versions,
 //! descriptions, `[package.metadata]`) and what must (dependencies).
 //!
+//! One engine test builds `recipe-shapes` for real: the cook with `--locked` on the masked recipe, the final
+//! compile, a build script that panics unless `build-env` reached it, and the image run.
+//!
 //! `fixtures/workspaces/recipe-shapes` holds the hard shapes: members named like registry crates (at the same
 //! version, and at a later one, which sorts differently once masked), path dependencies as multi-line tables with
 //! versions, `[workspace.dependencies]` with path and version, renamed, target, dev and build dependencies.
@@ -14,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{copy_tree, run, Fixture};
+use common::{copy_tree, engine_gate, inspect_image, run, run_image, Fixture, TestImages};
 
 /// Every fixture with a `Cargo.lock` and a binary (`no-bins` cannot generate).
 const FIXTURES: &[&str] = &[
@@ -286,4 +289,43 @@ fn a_dependency_change_changes_the_recipe() {
     let after = Recipe::write(&fixture);
     after.assert_cargo_accepts("recipe-shapes without fnv's default features");
     assert_ne!(before, after.files());
+}
+
+/// The hard shapes through the engine: the dependency step cooks the masked recipe with `--locked`, the build
+/// script sees `build-env` (it panics otherwise), and the runtime image carries the runtime `env` but not the
+/// builder's.
+#[test]
+fn the_hard_shapes_build_and_run_and_build_scripts_see_build_env() {
+    let Some(_engine) =
+        engine_gate("the_hard_shapes_build_and_run_and_build_scripts_see_build_env")
+    else {
+        return;
+    };
+    let images = TestImages::new("shapes");
+    let fixture = Fixture::copy("recipe-shapes");
+    let out = fixture.run(&["build", "-t", &images.template("{version}")]);
+    out.assert_success("build of recipe-shapes");
+    let dockerfile = fixture.dockerfile();
+    assert!(
+        dockerfile.contains("ENV SHAPES_GREETING=\"set by build-env\""),
+        "{dockerfile}"
+    );
+    let reference = images.tag("shapes", "0.3.1");
+    let printed = run_image(&reference);
+    assert_eq!(
+        printed.lines().collect::<Vec<_>>(),
+        [
+            "hello from shapes",
+            "member fnv 271!",
+            "greeting: set by build-env"
+        ],
+        "{printed}"
+    );
+    let image = inspect_image(&reference).expect("the image");
+    let env = image["Config"]["Env"].to_string();
+    assert!(env.contains("SHAPES_MODE=runtime"), "{env}");
+    assert!(
+        !env.contains("SHAPES_GREETING"),
+        "the builder's environment stays in the builder: {env}"
+    );
 }
