@@ -709,6 +709,39 @@ fn rust_version_in_the_workspace_table_pins_the_builder() {
     );
 }
 
+/// `build-env` of `[workspace.metadata.dockerize]` is the builder's `ENV`, set before the cook (dependencies'
+/// build scripts read it), and never in a runtime stage; `config` shows it and where it came from. The
+/// `recipe-shapes` fixture's manifests are the hard shapes of the recipe (`tests/recipe.rs`).
+#[test]
+fn recipe_shapes_build_env_is_the_builders_before_the_cook() {
+    let g = scenario("recipe-shapes", "recipe-shapes", &[]);
+    let builder = g
+        .dockerfile
+        .split("\nFROM ")
+        .find(|s| s.starts_with("chef AS builder"))
+        .expect("a builder stage");
+    let env = builder
+        .find("\nENV SHAPES_GREETING=\"set by build-env\"\n")
+        .expect("the builder's ENV");
+    let cook = builder.find("cargo build").expect("the cook");
+    assert!(env < cook, "{builder}");
+    for stage in ["shapes", "shapes-debug", "planner"] {
+        let text = g
+            .dockerfile
+            .split("\nFROM ")
+            .find(|s| s.contains(&format!(" AS {stage}\n")))
+            .unwrap_or_else(|| panic!("no stage {stage}"));
+        assert!(!text.contains("SHAPES_GREETING"), "{stage}: {text}");
+    }
+    let run = g.fixture.run(&["config"]);
+    run.assert_success("config");
+    assert!(
+        run.stdout.contains("build-env         {\"SHAPES_GREETING\":\"set by build-env\"}  `[workspace.metadata.dockerize]` in `Cargo.toml`"),
+        "{}",
+        run.stdout
+    );
+}
+
 /// A binary named like another's debug variant (`api-debug` beside `api`) gets its own stage name, with a note,
 /// so every image and every debug variant keeps a stage of its own.
 #[test]

@@ -456,6 +456,55 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn build_env_is_the_workspace_tables_and_names_variables() {
+        let workspace = TableOrigin {
+            manifest: "Cargo.toml".into(),
+            table: "[workspace.metadata.dockerize]".into(),
+        };
+        let table = parse(
+            &json!({"build-env": {"SQLX_OFFLINE": "true"}}),
+            &workspace,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            table.build_env,
+            Some(BTreeMap::from([(
+                "SQLX_OFFLINE".to_string(),
+                "true".to_string()
+            )]))
+        );
+        let err = parse(&json!({"build-env": {"1BAD": "x"}}), &workspace, false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid value for `build-env` in `[workspace.metadata.dockerize]` in `Cargo.toml`: `1BAD` is not a variable name (`A-Za-z_` then `A-Za-z0-9_.-`)"
+        );
+        let err = parse(&json!({"build-env": {"A": 1}}), &workspace, false).unwrap_err();
+        assert!(err.to_string().contains("`build-env.A`"), "{err}");
+        for (value, table) in [
+            (
+                json!({"build-env": {"A": "1"}}),
+                "`[package.metadata.dockerize]` in `crates/api/Cargo.toml`",
+            ),
+            (
+                json!({"bin": {"api": {"build-env": {"A": "1"}}}}),
+                "`[package.metadata.dockerize.bin.api]` in `crates/api/Cargo.toml`",
+            ),
+        ] {
+            let text = parse(&value, &origin(), true).unwrap_err().to_string();
+            assert_eq!(
+                text,
+                format!("invalid value for `build-env` in {table}: every package shares the builder, so its environment is the workspace's: set it in `[workspace.metadata.dockerize]` of the root `Cargo.toml`")
+            );
+        }
+        let err = parse(&json!({"build-evn": {}}), &workspace, false).unwrap_err();
+        assert!(
+            err.to_string().contains("did you mean `build-env`"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn bin_tables_only_at_package_level() {
         let err = parse(&json!({"bin": {}}), &origin(), false).unwrap_err();
         assert!(matches!(err, ConfigError::UnknownKey { ref key, .. } if key == "bin"));
