@@ -291,6 +291,110 @@ fn a_dependency_change_changes_the_recipe() {
     assert_ne!(before, after.files());
 }
 
+/// Manifests in TOML's less common forms, with path dependencies only (so Cargo writes the lock offline): CRLF
+/// line ends, comments holding brackets, literal and multi-line strings, top-level dotted keys, dotted dependency
+/// keys, a quoted `cfg` with escapes, `[workspace.dependencies.<name>]` tables with exact requirements.
+const UNUSUAL: &[(&str, &str)] = &[
+    (
+        "Cargo.toml",
+        concat!(
+            "[workspace]\r\nmembers = [\r\n    \"a\", # ] [not = a table]\r\n    \"b\",\r\n    \"c\",\r\n]\r\n",
+            "resolver = \"2\"\r\n\r\n[workspace.package]\r\nversion = '4.5.6'\r\n",
+            "description = '''\r\n[not.a.table]\r\nversion = \"1\"\r\n'''\r\n\r\n",
+            "[workspace.dependencies.c]\r\npath = \"c\" # the member\r\nversion = \"=9.0.0\"\r\n\r\n",
+            "[workspace.metadata.tool]\r\nlist = [\r\n  [\"x\"],\r\n]\r\n",
+        ),
+    ),
+    (
+        "a/Cargo.toml",
+        concat!(
+            "[package]\nname = \"a\"\nversion.workspace = true\ndescription = { workspace = true }\n",
+            "edition = \"2021\"\n\n[package.metadata.docs]\nfeatures = [\n  \"x\",\n]\n\n",
+            "[dependencies]\nb.path = \"../b\"\nb.version = \"0.7.0\"\n\"c\" = { workspace = true }\n\n",
+            "[target.\"cfg(target_os = \\\"linux\\\")\".dependencies]\n",
+            "b = { version = \"0.7\", path = \"../b\", features = [\"f\"] } # {version}\n\n",
+            "[dev-dependencies.b]\nversion = \"0.7.0\"\npath = \"../b\"\n",
+        ),
+    ),
+    ("a/src/main.rs", "fn main() {}\n"),
+    (
+        "b/Cargo.toml",
+        "package.name = \"b\"\npackage.version = \"0.7.0\"\npackage.edition = \"2021\"\nfeatures.f = []\n",
+    ),
+    ("b/src/lib.rs", ""),
+    (
+        "c/Cargo.toml",
+        "[package]\nname = \"c\"\nversion = \"9.0.0\"\nedition = \"2021\"\n",
+    ),
+    ("c/src/lib.rs", ""),
+];
+
+#[test]
+fn unusual_toml_forms_give_a_recipe_cargo_accepts_and_versions_leave_it_alone() {
+    let fixture = Fixture::from_files("unusual", UNUSUAL);
+    cargo(&fixture.root, &["generate-lockfile", "--offline"]);
+    let recipe = Recipe::write(&fixture);
+    recipe.assert_cargo_accepts("unusual forms");
+    let a = recipe.read("a/Cargo.toml");
+    assert!(!a.contains("0.7") && !a.contains("docs"), "{a}");
+    assert!(a.contains("features = [\"f\"]"), "{a}");
+    let b = recipe.read("b/Cargo.toml");
+    assert!(b.contains("package.version = \"0.0.0\""), "{b}");
+    let before = recipe.files();
+    fixture.replace_in("c/Cargo.toml", "9.0.0", "9.1.0");
+    fixture.replace_in("Cargo.toml", "=9.0.0", "=9.1.0");
+    fixture.replace_in("b/Cargo.toml", "0.7.0", "0.7.1");
+    fixture.replace_in("Cargo.toml", "4.5.6", "4.6.0");
+    cargo(&fixture.root, &["generate-lockfile", "--offline"]);
+    let after = Recipe::write(&fixture);
+    after.assert_cargo_accepts("unusual forms after version bumps");
+    assert_eq!(before, after.files());
+}
+
+/// A member that `[patch]` puts in place of a registry crate keeps its version in the recipe: masked, the patch
+/// would no longer match the requirement and Cargo would look for the registry's crate.
+#[test]
+fn a_member_patching_a_registry_crate_keeps_its_version() {
+    let fixture = Fixture::from_files(
+        "patched",
+        &[
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = [\"app\", \"itoa\"]\nresolver = \"2\"\n\n[patch.crates-io]\nitoa = { path = \"./itoa/\" }\n",
+            ),
+            (
+                "app/Cargo.toml",
+                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n",
+            ),
+            ("app/src/main.rs", "fn main() {}\n"),
+            (
+                "itoa/Cargo.toml",
+                "[package]\nname = \"itoa\"\nversion = \"1.99.0\"\nedition = \"2021\"\ndescription = \"a member in place of the registry's\"\n",
+            ),
+            ("itoa/src/lib.rs", ""),
+        ],
+    );
+    // Cargo reads the registry's index to apply a patch: offline from the local cache when it has it.
+    let mut offline = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    offline
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(&fixture.root);
+    if run(&mut offline).code != Some(0) {
+        cargo(&fixture.root, &["generate-lockfile"]);
+    }
+    let recipe = Recipe::write(&fixture);
+    recipe.assert_cargo_accepts("a patched member");
+    assert!(recipe
+        .read("itoa/Cargo.toml")
+        .contains("version = \"1.99.0\""));
+    assert!(recipe
+        .read("itoa/Cargo.toml")
+        .contains("description = \"\""));
+    assert!(recipe
+        .read("app/Cargo.toml")
+        .contains("version = \"0.0.0\""));
+}
+
 /// The hard shapes through the engine: the dependency step cooks the masked recipe with `--locked`, the build
 /// script sees `build-env` (it panics otherwise), and the runtime image carries the runtime `env` but not the
 /// builder's.

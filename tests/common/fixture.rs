@@ -66,6 +66,27 @@ impl Fixture {
         }
     }
 
+    /// A workspace the test writes: `files` are (path relative to the root, text).
+    pub fn from_files(name: &str, files: &[(&str, &str)]) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("dockerize-test-")
+            .tempdir()
+            .expect("create a temporary directory");
+        let outside = dir.path().to_path_buf();
+        let root = outside.join(name);
+        for (path, text) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("create a directory");
+            std::fs::write(&path, text).expect("write a file");
+        }
+        Self {
+            name: name.to_string(),
+            root,
+            outside,
+            _dir: dir,
+        }
+    }
+
     /// The copy's path `relative` (to the workspace root).
     pub fn path(&self, relative: &str) -> PathBuf {
         self.root.join(relative)
