@@ -432,4 +432,15 @@ fn the_hard_shapes_build_and_run_and_build_scripts_see_build_env() {
         !env.contains("SHAPES_GREETING"),
         "the builder's environment stays in the builder: {env}"
     );
+
+    // A new value reaches the build script on the next build.
+    fixture.replace_in("Cargo.toml", "set by build-env", "changed in build-env");
+    fixture
+        .run(&["build", "-t", &images.template("{version}")])
+        .assert_success("rebuild of recipe-shapes with another build-env");
+    let printed = run_image(&reference);
+    assert!(
+        printed.ends_with("greeting: changed in build-env\n"),
+        "{printed}"
+    );
 }

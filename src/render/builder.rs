@@ -126,9 +126,20 @@ fn cook(out: &mut String, plan: &Plan, builder: &BuilderStage, kind: BuilderKind
     if kind == BuilderKind::BuildKit {
         out.push_str("# The recipe's digest marks this layer: the compile cache below starts again from it when it changes.\n");
         let paths = Paths::of(plan);
+        let sums = format!(
+            "{} -print0 | LC_ALL=C sort -z | xargs -0 sha256sum",
+            paths.sources()
+        );
+        // The builder's environment is part of the mark: dependencies cooked with other values must not be
+        // mixed with the cache's, whose build scripts may not say which variables they read.
+        let marked = if plan.build_env.is_empty() {
+            sums
+        } else {
+            let names: Vec<&str> = plan.build_env.keys().map(String::as_str).collect();
+            format!("{{ {sums} && printenv {}; }}", names.join(" "))
+        };
         steps.push(format!(
-            "{} -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum > {}/{RECIPE_MARK}",
-            paths.sources(),
+            "{marked} | sha256sum > {}/{RECIPE_MARK}",
             paths.target
         ));
     }
