@@ -117,7 +117,8 @@ sub manifest {
 #
 # Cargo.lock with the members at 0.0.0, written as Cargo writes it: packages sorted by name, version and source
 # kind; a dependency spelt `name` when the name is unique, `name version` when the version is, else
-# `name version (source)`; each package's dependencies sorted by that spelling.
+# `name version (source)` (a path package has no source to spell); each package's dependencies sorted by that
+# spelling. Blocks are separated by one blank line, as Cargo separates them.
 sub vcmp {
   my ($x, $y) = @_; my ($ac, $ap) = split /-/, ($x =~ s/\+.*//r), 2; my ($bc, $bp) = split /-/, ($y =~ s/\+.*//r), 2;
   my @a = split /\./, $ac; my @b = split /\./, $bc;
@@ -136,12 +137,12 @@ sub lock {
   my ($text, $mask) = @_;
   return $text if $text =~ /^\[metadata\]/m;
   my @blocks = split /(?=^\[)/m, $text; my $head = $blocks[0] =~ /^\[/ ? "" : shift @blocks;
-  my (@pkgs, @other, %old, %new);
+  my (@pkgs, @other, %new);
   for my $b (@blocks) {
     if ($b !~ /^\[\[package\]\]/) { push @other, $b; next; }
     my %p = (text => $b); ($p{name}) = $b =~ /^name = "([^"]*)"/m; ($p{version}) = $b =~ /^version = "([^"]*)"/m; ($p{source}) = $b =~ /^source = "([^"]*)"/m;
     $p{new} = (!defined $p{source} && $mask->{"$p{name} $p{version}"}) ? "0.0.0" : $p{version};
-    push @pkgs, \%p; $old{$p{name}}{$p{version}}++; $new{$p{name}}{$p{new}}++;
+    push @pkgs, \%p; $new{$p{name}}{$p{new}}++;
   }
   return $text unless grep { $_->{new} ne $_->{version} } @pkgs;
   my $spell = sub {
@@ -162,9 +163,8 @@ sub lock {
     }me;
   }
   @pkgs = sort { $a->{name} cmp $b->{name} || vcmp($a->{new}, $b->{new}) || kind($a->{source}) <=> kind($b->{source}) || ($a->{source} // "") cmp ($b->{source} // "") } @pkgs;
-  my @texts = map { $_->{text} } @pkgs;
-  $texts[-1] .= "\n" if @texts && @other && $texts[-1] !~ /\n\n$/;
-  return join("", $head, @texts, @other);
+  my @texts = map { s/\n+$//r } (map({ $_->{text} } @pkgs), @other);
+  return $head . join("\n\n", @texts) . "\n";
 }
 #
 # The members (name, version, manifest) from cargo metadata; the root manifest first, for its [patch] paths: a
