@@ -197,6 +197,17 @@ fn ancestor(dir: &Path, inside: &str) -> PathBuf {
     out
 }
 
+/// `cargo generate-lockfile` in `dir`: offline from the local registry cache when it has the crates, else online.
+fn lock(dir: &Path) {
+    let mut offline = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    offline
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(dir);
+    if run(&mut offline).code != Some(0) {
+        cargo(dir, &["generate-lockfile"]);
+    }
+}
+
 /// `cargo <args>` in `dir`, which must succeed: its stdout.
 fn cargo(dir: &Path, args: &[&str]) -> String {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -374,14 +385,7 @@ fn a_member_patching_a_registry_crate_keeps_its_version() {
             ("itoa/src/lib.rs", ""),
         ],
     );
-    // Cargo reads the registry's index to apply a patch: offline from the local cache when it has it.
-    let mut offline = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    offline
-        .args(["generate-lockfile", "--offline"])
-        .current_dir(&fixture.root);
-    if run(&mut offline).code != Some(0) {
-        cargo(&fixture.root, &["generate-lockfile"]);
-    }
+    lock(&fixture.root);
     let recipe = Recipe::write(&fixture);
     recipe.assert_cargo_accepts("a patched member");
     assert!(recipe
@@ -393,6 +397,44 @@ fn a_member_patching_a_registry_crate_keeps_its_version() {
     assert!(recipe
         .read("app/Cargo.toml")
         .contains("version = \"0.0.0\""));
+}
+
+/// The last package of `Cargo.lock` moving up once masked (a member `zmij 9.0.0` after the registry's `zmij 1.x`):
+/// the blocks keep Cargo's layout, one blank line between them.
+#[test]
+fn a_member_moving_from_the_end_of_the_lock_keeps_cargos_layout() {
+    let fixture = Fixture::from_files(
+        "moving",
+        &[
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = [\"app\", \"zmij\"]\nresolver = \"2\"\n",
+            ),
+            (
+                "app/Cargo.toml",
+                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nzmij = \"1\"\n",
+            ),
+            ("app/src/main.rs", "fn main() {}\n"),
+            (
+                "zmij/Cargo.toml",
+                "[package]\nname = \"zmij\"\nversion = \"9.0.0\"\nedition = \"2021\"\n",
+            ),
+            ("zmij/src/lib.rs", ""),
+        ],
+    );
+    lock(&fixture.root);
+    let original = fixture.read("Cargo.lock");
+    assert!(
+        original.ends_with("name = \"zmij\"\nversion = \"9.0.0\"\n"),
+        "{original}"
+    );
+    let recipe = Recipe::write(&fixture);
+    recipe.assert_cargo_accepts("a member moving up the lock");
+    let lock = recipe.read("Cargo.lock");
+    assert!(
+        lock.contains("name = \"zmij\"\nversion = \"0.0.0\"\n\n[[package]]\nname = \"zmij\""),
+        "{lock}"
+    );
 }
 
 /// The hard shapes through the engine: the dependency step cooks the masked recipe with `--locked`, the build
