@@ -128,6 +128,11 @@ pub struct BuilderStage {
     /// The BuildKit cache mount that keeps Cargo's state of the final compile between builds: one per workspace,
     /// target, static-ness, profiles and toolchain, so builds that could not share artifacts never share it.
     pub cache_id: String,
+    /// Environment the build scripts' compilers read (`CC_<triple>`, `AR_<triple>`...), sorted, with why: set
+    /// explicitly so that `cc`, `cmake` and autoconf builds all find the same compiler.
+    pub compiler_env: Vec<(String, String)>,
+    /// Why the builder has `compiler_env`, one line; empty when it has none.
+    pub compiler_note: String,
 }
 
 /// One `cargo build`: the same flags cook the dependencies and build the binaries, so nothing recompiles.
@@ -188,6 +193,19 @@ pub struct Image {
     pub strip: Strip,
     /// The opt-in debug variant of this image.
     pub debug: DebugImage,
+    /// The C and C++ compilers its dependencies need on its target, and which toolchain runs them.
+    pub compilers: Compilers,
+}
+
+/// The C and C++ code a binary's dependencies compile for its target, and the toolchain that compiles it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Compilers {
+    /// Crates whose build scripts compile C (or C++) for the target, sorted.
+    pub c: Vec<String>,
+    /// Crates that compile C++, each "`crate`: how we know", sorted.
+    pub cpp: Vec<String>,
+    /// The toolchain, one line (`musl-gcc from Debian's musl-tools`); empty when nothing compiles C.
+    pub toolchain: String,
 }
 
 /// Whether an image holds a stripped executable. Stripping happens after the build (`strip --strip-all`, what
