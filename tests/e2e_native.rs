@@ -18,6 +18,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::docker::DOCKER_INIT_ENTRIES;
 use common::{
     docker_ok, engine_gate, image_entries, inspect_image, run, run_image, Fixture, TestImages,
 };
@@ -175,15 +176,7 @@ fn every_native_library_builds_static_and_runs_on_scratch() {
         assert_eq!(config["Config"]["User"], "65532:65532", "`{binary}`");
         let files: Vec<String> = image_entries(&tag)
             .into_iter()
-            .filter(|e| {
-                !e.is_dir && !e.path.starts_with("etc/hostname") && !e.path.starts_with("etc/hosts")
-            })
-            .filter(|e| {
-                !matches!(
-                    e.path.as_str(),
-                    "etc/resolv.conf" | ".dockerenv" | "etc/mtab"
-                )
-            })
+            .filter(|e| !e.is_dir && !DOCKER_INIT_ENTRIES.contains(&e.path.as_str()))
             .map(|e| e.path)
             .collect();
         assert_eq!(
