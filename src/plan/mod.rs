@@ -359,8 +359,14 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    // The tests run for the builder's own target: from a builder without `+crt-static` where there is one, since
+    // those flags would also apply to the tests' proc macros (a C++ binary puts a static glibc builder first).
+    let test_from = builders
+        .iter()
+        .find(|b| !b.crt_static)
+        .unwrap_or(&builders[0]);
     let test = (settings.test_stage == TestStage::Include).then(|| TestPlan {
-        from: builders[0].stage.clone(),
+        from: test_from.stage.clone(),
         packages: packages.iter().map(|p| p.name.clone()).collect(),
         features: user_features.clone(),
         all_features: settings.features.all_features,
