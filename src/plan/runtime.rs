@@ -103,8 +103,8 @@ pub fn choose(
 /// Why musl gives way to glibc for C++: Debian's `musl-tools` has a C compiler only (no `musl-g++`, no libstdc++
 /// built against musl). The other ways to get one were weighed: a musl cross toolchain with libstdc++ is in no
 /// archive reachable from a build (musl.cc, Alpine), clang has no musl C++ library in Debian, and zig (PyPI's
-/// `ziglang`) adds Python, a 101 MB download (376 MB unpacked) and a compile of libc++ to every cold builder. Static glibc needs
-/// only Debian's `g++` and keeps the binary static, on `scratch`.
+/// `ziglang`) adds Python, a 101 MB download (376 MB unpacked) and a compile of libc++ to every cold builder.
+/// Static glibc needs only Debian's `g++` and keeps the binary static, on `scratch`.
 const CPP_ON_MUSL: &str = "Debian has no C++ compiler for musl";
 
 /// The compilers of a binary's C and C++ dependencies on the chosen target, and the toolchain that runs them.
