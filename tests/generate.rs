@@ -785,6 +785,24 @@ fn native_static_reads_each_targets_graph_and_names_its_compilers() {
         !gnu.dockerfile.contains("musl-gcc"),
         "no musl builder, no musl-gcc"
     );
+    // `static = false` in the manifest keeps glibc dynamic for C++: distroless `cc`, which ships libstdc++.
+    let dynamic = Fixture::copy("native-static");
+    dynamic.append_to(
+        "crates/cpp-greet/Cargo.toml",
+        "\n[package.metadata.dockerize]\nstatic = false\n",
+    );
+    let (_, list) = dynamic.list_json(&[]);
+    let cpp = list["binaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "cpp-greet")
+        .unwrap();
+    assert_eq!(
+        (&cpp["libc"], &cpp["linkage"], &cpp["runtime"]),
+        (&"gnu".into(), &"dynamic".into(), &"distroless".into()),
+        "{cpp:#}"
+    );
     // Forcing musl on the C++ binary says it will not compile, instead of failing silently in the build.
     let forced = Fixture::copy("native-static").run(&["list", "-v", "--libc", "musl"]);
     forced.assert_success("list -v --libc musl");
