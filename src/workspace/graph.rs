@@ -1,6 +1,7 @@
 //! `cargo metadata`'s answer turned into the [`Workspace`]: members, binaries, default members, path packages, and
-//! for each member the native crates and build tools of its dependency closure. Pure, so tests can feed it
-//! recorded JSON.
+//! for each member and target triple the native crates, build tools and C/C++ compiles of its dependency closure
+//! on that target (an edge counts when its platform, `cfg(...)` or a triple, holds there, evaluated with
+//! `cargo-platform`). Pure, so tests can feed it recorded JSON.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
