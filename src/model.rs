@@ -54,7 +54,7 @@ pub mod stage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Libc {
-    /// musl where nothing links a native library dynamically, else glibc
+    /// musl where nothing links a native library dynamically or compiles C++, else glibc (static, on scratch, for C++)
     Auto,
     /// a static musl binary (`<arch>-unknown-linux-musl`)
     Musl,

@@ -33,7 +33,10 @@ fn loaded() -> &'static Workspace {
                     .expect("a UTF-8 temporary path")
                     .into(),
             ),
-            target_triple: "x86_64-unknown-linux-gnu".into(),
+            triples: vec![
+                "x86_64-unknown-linux-musl".into(),
+                "x86_64-unknown-linux-gnu".into(),
+            ],
             ..Default::default()
         })
         .expect("load the workspace fixture")
@@ -71,7 +74,10 @@ fn package(name: &str, binaries: &[(&str, &[&str])], native: Vec<NativeLink>) ->
         ("extra".to_string(), Vec::new()),
     ]);
     package.binaries = binaries;
-    package.native = native;
+    // The same native crates on every target the workspace was read for.
+    for deps in package.targets.values_mut() {
+        deps.native = native.clone();
+    }
     package
 }
 
@@ -141,7 +147,10 @@ fn shuffled_workspace(seed: u64) -> Workspace {
     shuffle(&mut workspace.members, &mut seed);
     for member in &mut workspace.members {
         shuffle(&mut member.binaries, &mut seed);
-        shuffle(&mut member.native, &mut seed);
+        for deps in member.targets.values_mut() {
+            shuffle(&mut deps.native, &mut seed);
+            shuffle(&mut deps.compiles_c, &mut seed);
+        }
     }
     shuffle(&mut workspace.toolchain_files, &mut seed);
     workspace

@@ -774,3 +774,77 @@ fn a_binary_named_like_a_debug_variant_gets_its_own_stage() {
     );
     structure::check("api and api-debug", &dockerfile, &listed_binaries(&list));
 }
+
+#[test]
+fn native_static_reads_each_targets_graph_and_names_its_compilers() {
+    let g = scenario("native-static", "native-static", &[]);
+    // Every binary static on scratch: musl with musl-gcc for C, static glibc for the C++ one.
+    assert!(g.binaries("runtime").iter().all(|r| r == "scratch"));
+    let targets = g.binaries("target");
+    let names = g.binaries("name");
+    for (name, target) in names.iter().zip(&targets) {
+        let expected = if name == "cpp-greet" {
+            "x86_64-unknown-linux-gnu"
+        } else {
+            "x86_64-unknown-linux-musl"
+        };
+        assert_eq!(target, expected, "{name}");
+    }
+    assert!(g
+        .dockerfile
+        .contains("ENV AR_x86_64_unknown_linux_musl=ar CC_x86_64_unknown_linux_musl=musl-gcc"));
+    assert!(g.dockerfile.contains(
+        "ENV CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS=\"-C target-feature=+crt-static\""
+    ));
+    let chef = g.runs("chef").join("\n");
+    assert!(
+        chef.contains("musl-tools") && chef.contains("g++"),
+        "{chef}"
+    );
+    // The jemalloc dependency exists for musl only: on musl it is a C compile, on glibc it is not there.
+    let jemalloc = |list: &Value| {
+        list["binaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["name"] == "jemalloc-alloc")
+            .map(|b| b["compilers"]["c"].clone())
+            .unwrap()
+    };
+    assert_eq!(jemalloc(&g.list), serde_json::json!(["tikv-jemalloc-sys"]));
+    let gnu = generate_and_check("native-static", &["--libc", "gnu"]);
+    assert_eq!(jemalloc(&gnu.list), serde_json::json!([]));
+    assert!(
+        !gnu.dockerfile.contains("musl-gcc"),
+        "no musl builder, no musl-gcc"
+    );
+    // `static = false` in the manifest keeps glibc dynamic for C++: distroless `cc`, which ships libstdc++.
+    let dynamic = Fixture::copy("native-static");
+    dynamic.append_to(
+        "crates/cpp-greet/Cargo.toml",
+        "\n[package.metadata.dockerize]\nstatic = false\n",
+    );
+    let (_, list) = dynamic.list_json(&[]);
+    let cpp = list["binaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "cpp-greet")
+        .unwrap();
+    assert_eq!(
+        (&cpp["libc"], &cpp["linkage"], &cpp["runtime"]),
+        (&"gnu".into(), &"dynamic".into(), &"distroless".into()),
+        "{cpp:#}"
+    );
+    // Forcing musl on the C++ binary says it will not compile, instead of failing silently in the build.
+    let forced = Fixture::copy("native-static").run(&["list", "-v", "--libc", "musl"]);
+    forced.assert_success("list -v --libc musl");
+    assert!(
+        forced.stderr.contains("binary `cpp-greet` compiles C++")
+            && forced
+                .stderr
+                .contains("Debian has no C++ compiler for musl"),
+        "{}",
+        forced.stderr
+    );
+}

@@ -34,7 +34,10 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         features: settings.features.features.clone(),
         all_features: settings.features.all_features,
         no_default_features: settings.features.no_default_features,
-        target_triple: settings.platform.triple(false),
+        triples: vec![
+            settings.platform.triple(true),
+            settings.platform.triple(false),
+        ],
     })?;
     if wants_git_sha(&settings, &workspace) {
         settings.git_sha = git_sha(&workspace.root);

@@ -104,15 +104,54 @@ pub fn builder_stages(
                 if crt_static { "-static" } else { "" },
                 profiles.into_iter().collect::<Vec<_>>().join("+")
             );
+            let (compiler_env, compiler_note) = compiler_env(&triple, images, &invocations);
             BuilderStage {
                 stage: stage.to_string(),
                 triple,
                 crt_static,
                 invocations,
                 cache_id,
+                compiler_env,
+                compiler_note,
             }
         })
         .collect()
+}
+
+/// The compiler a musl builder's build scripts use, named for every tool that asks: the `cc` crate reads
+/// `CC_<triple>` and `AR_<triple>` (and hands them to `cmake` and to the autoconf builds of crates such as
+/// jemalloc), so with these set nothing guesses a `x86_64-linux-musl-gcc` that Debian does not have. Empty for a
+/// glibc builder, whose gcc is the default, or when nothing compiles C for the target.
+fn compiler_env(
+    triple: &str,
+    images: &[Image],
+    invocations: &[Invocation],
+) -> (Vec<(String, String)>, String) {
+    if !triple.ends_with("musl") {
+        return (Vec::new(), String::new());
+    }
+    let stages: BTreeSet<&str> = invocations
+        .iter()
+        .flat_map(|i| i.bins.iter().map(|(_, s)| s.as_str()))
+        .collect();
+    let crates: BTreeSet<&str> = images
+        .iter()
+        .filter(|i| stages.contains(i.stage.as_str()))
+        .flat_map(|i| i.compilers.c.iter().map(String::as_str))
+        .collect();
+    if crates.is_empty() {
+        return (Vec::new(), String::new());
+    }
+    let suffix = triple.replace('-', "_");
+    let env = vec![
+        (format!("AR_{suffix}"), "ar".to_string()),
+        (format!("CC_{suffix}"), "musl-gcc".to_string()),
+    ];
+    let note = format!(
+        "C for {triple} compiles with musl-gcc (Debian's musl-tools), for {}",
+        crates.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    (env, note)
 }
 
 fn invocation(
@@ -150,7 +189,8 @@ fn invocation(
 }
 
 /// Debian packages of the builder base: what the native crates and build scripts of the selected binaries
-/// need, what their tables ask for (`build-packages`), and `musl-tools` for C code on a musl target.
+/// need on their targets, what their tables ask for (`build-packages`), `musl-tools` for C code on a musl target
+/// and `g++` for C++ code.
 pub fn builder_packages(
     images: &[Image],
     packages: &[&Package],
@@ -169,12 +209,15 @@ pub fn builder_packages(
         add(&tool.packages, tool_reason(tool));
     }
     for image in images {
-        // The package's own view, before `+crt-static` made its libraries static: linking them statically
-        // needs the same `-dev` packages (they carry the `.a` archives).
-        let package = packages.iter().find(|p| p.name == image.package);
-        for native in package
+        // The package's own view on the image's target, before `+crt-static` made its libraries static: linking
+        // them statically needs the same `-dev` packages (they carry the `.a` archives).
+        let deps = packages
             .iter()
-            .flat_map(|p| p.native.iter())
+            .find(|p| p.name == image.package)
+            .map(|p| p.target(&image.triple));
+        for native in deps
+            .iter()
+            .flat_map(|d| d.native.iter())
             .filter(|n| n.linkage == Linkage::Dynamic)
         {
             add(
@@ -195,22 +238,30 @@ pub fn builder_packages(
                 configured.source
             ),
         );
-        if let Some(package) = packages.iter().find(|p| p.name == image.package) {
-            for tool in &package.build_tools {
-                add(&tool.packages, tool_reason(tool));
-            }
+        for tool in deps.iter().flat_map(|d| d.build_tools.iter()) {
+            add(&tool.packages, tool_reason(tool));
         }
     }
     let c_on_musl = images
         .iter()
-        .filter(|i| i.libc == LibcKind::Musl)
-        .find(|i| packages.iter().any(|p| p.name == i.package && p.compiles_c));
+        .find(|i| i.libc == LibcKind::Musl && !i.compilers.c.is_empty());
     if let Some(image) = c_on_musl {
         add(
             &["musl-tools".to_string()],
             format!(
-                "musl-tools: a build script of `{}` compiles C code for the musl target",
-                image.package
+                "musl-tools: a build script of `{}` compiles C code for the musl target ({})",
+                image.package,
+                image.compilers.c.join(", ")
+            ),
+        );
+    }
+    if let Some(image) = images.iter().find(|i| !i.compilers.cpp.is_empty()) {
+        add(
+            &["g++".to_string()],
+            format!(
+                "g++: `{}` compiles C++ ({})",
+                image.package,
+                image.compilers.cpp.join("; ")
             ),
         );
     }

@@ -34,7 +34,8 @@ pub fn image_for(
         debian_packages,
         reasons,
         mut notes,
-    } = runtime::choose(&binary.name, package, config)?;
+        compilers,
+    } = runtime::choose(&binary.name, package, config, settings.platform)?;
     let user = &config.user;
     if user.value == "root" || user.value == "0" || user.value.starts_with("0:") {
         notes.push(format!(
@@ -87,6 +88,7 @@ pub fn image_for(
         assets: config.assets.value.clone(),
         config: config.clone(),
         strip: strip_for(&config.profile.value, profiles),
+        compilers,
         debug: debug_image(stage, &tags, debian_packages),
         tags,
     };

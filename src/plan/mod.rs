@@ -130,6 +130,11 @@ pub struct BuilderStage {
     /// The BuildKit cache mount that keeps Cargo's state of the final compile between builds: one per workspace,
     /// target, static-ness, profiles and toolchain, so builds that could not share artifacts never share it.
     pub cache_id: String,
+    /// Environment the build scripts' compilers read (`CC_<triple>`, `AR_<triple>`...), sorted, with why: set
+    /// explicitly so that `cc`, `cmake` and autoconf builds all find the same compiler.
+    pub compiler_env: Vec<(String, String)>,
+    /// Why the builder has `compiler_env`, one line; empty when it has none.
+    pub compiler_note: String,
 }
 
 /// One `cargo build`: the same flags cook the dependencies and build the binaries, so nothing recompiles.
@@ -190,6 +195,19 @@ pub struct Image {
     pub strip: Strip,
     /// The opt-in debug variant of this image.
     pub debug: DebugImage,
+    /// The C and C++ compilers its dependencies need on its target, and which toolchain runs them.
+    pub compilers: Compilers,
+}
+
+/// The C and C++ code a binary's dependencies compile for its target, and the toolchain that compiles it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Compilers {
+    /// Crates whose build scripts compile C (or C++) for the target, sorted.
+    pub c: Vec<String>,
+    /// Crates that compile C++, each "`crate`: how we know", sorted.
+    pub cpp: Vec<String>,
+    /// The toolchain, one line (`musl-gcc from Debian's musl-tools`); empty when nothing compiles C.
+    pub toolchain: String,
 }
 
 /// Whether an image holds a stripped executable. Stripping happens after the build (`strip --strip-all`, what
@@ -343,8 +361,14 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    // The tests run for the builder's own target: from a builder without `+crt-static` where there is one, since
+    // those flags would also apply to the tests' proc macros (a C++ binary puts a static glibc builder first).
+    let test_from = builders
+        .iter()
+        .find(|b| !b.crt_static)
+        .unwrap_or(&builders[0]);
     let test = (settings.test_stage == TestStage::Include).then(|| TestPlan {
-        from: builders[0].stage.clone(),
+        from: test_from.stage.clone(),
         packages: packages.iter().map(|p| p.name.clone()).collect(),
         features: user_features.clone(),
         all_features: settings.features.all_features,

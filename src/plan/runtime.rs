@@ -6,11 +6,11 @@
 
 use std::collections::BTreeSet;
 
-use super::{PlanError, RuntimeBase};
-use crate::config::BinaryConfig;
-use crate::model::Libc;
+use super::{Compilers, PlanError, RuntimeBase};
+use crate::config::{BinaryConfig, Source};
+use crate::model::{Libc, Platform};
 use crate::model::{LibcKind, Linkage, NativeLink, Runtime, DEBIAN_SLIM, DISTROLESS_CC};
-use crate::workspace::{Package, DISTROLESS_CC_LIBRARIES};
+use crate::workspace::{Package, TargetDeps, DISTROLESS_CC_LIBRARIES};
 
 /// The decision for one binary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,21 +29,29 @@ pub struct RuntimeChoice {
     pub reasons: Vec<String>,
     /// What the user should know about this choice (for `list` and `generate`).
     pub notes: Vec<String>,
+    /// The C and C++ compilers its build needs for the chosen target.
+    pub compilers: Compilers,
 }
 
-/// Chooses libc, linkage and runtime base for `binary` of `package`.
+/// Chooses libc, linkage and runtime base for `binary` of `package` on `platform`.
+///
+/// The choice reads the dependency graph of the target it is about: musl's first (its target-specific
+/// dependencies, such as a jemalloc allocator for musl only, count), then glibc's when glibc is chosen.
 pub fn choose(
     binary: &str,
     package: &Package,
     config: &BinaryConfig,
+    platform: Platform,
 ) -> Result<RuntimeChoice, PlanError> {
-    // Sorted here too: the reasons and library lists below are rendered in this order.
-    let mut native = package.native.clone();
-    native.sort();
-    native.dedup();
+    let musl = package.target(&platform.triple(true));
     let mut reasons = Vec::new();
     let mut notes = Vec::new();
-    let libc = choose_libc(binary, &native, config, &mut reasons, &mut notes);
+    let (libc, cpp_static) = choose_libc(binary, musl, config, &mut reasons, &mut notes);
+    let deps = package.target(&platform.triple(libc == LibcKind::Musl));
+    // Sorted here too: the reasons and library lists below are rendered in this order.
+    let mut native = deps.native.clone();
+    native.sort();
+    native.dedup();
     let linkage = match (libc, config.static_.value) {
         (LibcKind::Musl, _) => Linkage::Static,
         (LibcKind::Gnu, true) => {
@@ -53,11 +61,19 @@ pub fn choose(
             ));
             Linkage::Static
         }
+        (LibcKind::Gnu, false) if cpp_static => {
+            reasons.push(
+                "glibc linked statically (`+crt-static`, libstdc++ included) so the binary still runs on `scratch`"
+                    .to_string(),
+            );
+            Linkage::Static
+        }
         (LibcKind::Gnu, false) => Linkage::Dynamic,
     };
     if libc == LibcKind::Gnu && linkage == Linkage::Static {
         link_statically(&mut native);
     }
+    let compilers = compilers(libc, linkage, deps);
     let needs = Needs::of(&native, config);
     let (runtime, runtime_packages) =
         choose_base(binary, linkage, &needs, config, &mut reasons, &mut notes)?;
@@ -80,23 +96,68 @@ pub fn choose(
         debian_packages: needs.packages,
         reasons,
         notes,
+        compilers,
     })
+}
+
+/// Why musl gives way to glibc for C++: Debian's `musl-tools` has a C compiler only (no `musl-g++`, no libstdc++
+/// built against musl). The other ways to get one were weighed: a musl cross toolchain with libstdc++ is in no
+/// archive reachable from a build (musl.cc, Alpine), clang has no musl C++ library in Debian, and zig (PyPI's
+/// `ziglang`) adds Python, a 101 MB download (376 MB unpacked) and a compile of libc++ to every cold builder.
+/// Static glibc needs only Debian's `g++` and keeps the binary static, on `scratch`.
+const CPP_ON_MUSL: &str = "Debian has no C++ compiler for musl";
+
+/// The compilers of a binary's C and C++ dependencies on the chosen target, and the toolchain that runs them.
+fn compilers(libc: LibcKind, linkage: Linkage, deps: &TargetDeps) -> Compilers {
+    // Sorted: `list` and the Dockerfile name them in this order.
+    let c: Vec<String> = deps
+        .compiles_c
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let cpp: Vec<String> = deps
+        .compiles_cpp
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let toolchain = match (libc, cpp.is_empty(), linkage) {
+        _ if c.is_empty() && cpp.is_empty() => String::new(),
+        (LibcKind::Musl, true, _) => "musl-gcc from Debian's musl-tools".to_string(),
+        (LibcKind::Musl, false, _) => format!(
+            "musl-gcc from Debian's musl-tools, for C only: {CPP_ON_MUSL}, so the C++ code will not compile"
+        ),
+        (LibcKind::Gnu, true, _) => "the builder's gcc (glibc)".to_string(),
+        (LibcKind::Gnu, false, Linkage::Static) => {
+            "gcc and g++ (glibc), with libstdc++ linked statically".to_string()
+        }
+        (LibcKind::Gnu, false, Linkage::Dynamic) => "gcc and g++ (glibc)".to_string(),
+    };
+    Compilers { c, cpp, toolchain }
 }
 
 fn dynamic(native: &[NativeLink]) -> impl Iterator<Item = &NativeLink> {
     native.iter().filter(|n| n.linkage == Linkage::Dynamic)
 }
 
-/// musl unless a dependency links a system library dynamically, or the configuration says otherwise.
+/// musl unless a dependency links a system library dynamically or compiles C++, or the configuration says
+/// otherwise. Reads the musl target's closure. The second value says that glibc was chosen for C++, which then
+/// links statically (unless `static` is set either way) so the binary stays on `scratch`.
 fn choose_libc(
     binary: &str,
-    native: &[NativeLink],
+    musl: &TargetDeps,
     config: &BinaryConfig,
     reasons: &mut Vec<String>,
     notes: &mut Vec<String>,
-) -> LibcKind {
+) -> (LibcKind, bool) {
     let source = &config.libc.source;
-    let dynamic: Vec<&NativeLink> = dynamic(native).collect();
+    // Sorted: the reasons name them in this order.
+    let mut dynamic: Vec<&NativeLink> = dynamic(&musl.native).collect();
+    dynamic.sort();
+    dynamic.dedup();
     match config.libc.value {
         Libc::Musl => {
             reasons.push(format!("musl chosen by {source}"));
@@ -106,19 +167,32 @@ fn choose_libc(
                     dynamic.iter().map(|n| n.krate.as_str()).collect::<Vec<_>>().join(", ")
                 ));
             }
-            LibcKind::Musl
+            if !musl.compiles_cpp.is_empty() {
+                notes.push(format!(
+                    "binary `{binary}` compiles C++ ({}) but {source} asks for musl: {CPP_ON_MUSL}, so the build will fail; leave `libc` to `auto` for static glibc",
+                    musl.compiles_cpp.join("; ")
+                ));
+            }
+            (LibcKind::Musl, false)
         }
         Libc::Gnu => {
             reasons.push(format!("glibc chosen by {source}"));
-            LibcKind::Gnu
+            (LibcKind::Gnu, false)
         }
-        Libc::Auto if dynamic.is_empty() => {
-            reasons.push("no dependency links a system library: static musl".to_string());
-            LibcKind::Musl
+        Libc::Auto if !dynamic.is_empty() => {
+            reasons.extend(dynamic.iter().map(|n| n.note.clone()));
+            (LibcKind::Gnu, false)
+        }
+        Libc::Auto if !musl.compiles_cpp.is_empty() => {
+            reasons.push(format!(
+                "compiles C++ ({}) and {CPP_ON_MUSL}: glibc",
+                musl.compiles_cpp.join("; ")
+            ));
+            (LibcKind::Gnu, config.static_.source == Source::Default)
         }
         Libc::Auto => {
-            reasons.extend(dynamic.iter().map(|n| n.note.clone()));
-            LibcKind::Gnu
+            reasons.push("no dependency links a system library: static musl".to_string());
+            (LibcKind::Musl, false)
         }
     }
 }

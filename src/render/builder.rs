@@ -67,6 +67,8 @@ pub(super) fn builder_stage(
         crt_static,
         invocations: _,
         cache_id,
+        compiler_env,
+        compiler_note,
     } = builder;
     let linking = if *crt_static {
         " with glibc linked statically"
@@ -81,6 +83,14 @@ pub(super) fn builder_stage(
             triple.to_uppercase().replace('-', "_")
         );
         let _ = writeln!(out, "ENV {var}=\"-C target-feature=+crt-static\"");
+    }
+    if !compiler_env.is_empty() {
+        let _ = writeln!(out, "# {compiler_note}.");
+        let vars: Vec<String> = compiler_env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shell_word(v)))
+            .collect();
+        let _ = writeln!(out, "ENV {}", vars.join(" "));
     }
     if !plan.build_env.is_empty() {
         // Before the cook: dependencies' build scripts and proc macros read it too, so it is part of the

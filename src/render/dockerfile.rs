@@ -227,6 +227,7 @@ fn binary_and_files(out: &mut String, image: &Image, built: &str) {
         config: _,
         strip: _,
         debug: _,
+        compilers: _,
     } = image;
     let path = format!("{BIN_DIR}/{binary}");
     let _ = writeln!(

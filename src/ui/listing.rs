@@ -8,7 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::model::{LibcKind, Linkage, NativeLink};
-use crate::plan::{DebugImage, Image, Plan, Strip};
+use crate::plan::{Compilers, DebugImage, Image, Plan, Strip};
 use crate::text::table;
 use crate::workspace::ToolchainSource;
 
@@ -52,6 +52,8 @@ struct BinaryJson<'a> {
     reasons: &'a [String],
     strip: &'a Strip,
     debug: &'a DebugImage,
+    /// The crates that compile C and C++ for its target and the toolchain that compiles them.
+    compilers: &'a Compilers,
 }
 
 #[derive(Serialize)]
@@ -81,6 +83,7 @@ fn binary_json(image: &Image) -> BinaryJson<'_> {
         reasons: &image.reasons,
         strip: &image.strip,
         debug: &image.debug,
+        compilers: &image.compilers,
     }
 }
 
@@ -146,6 +149,19 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
                     "    - runtime packages: {}",
                     image.runtime_packages.join(", ")
                 )?;
+            }
+            let compilers = &image.compilers;
+            if !compilers.toolchain.is_empty() {
+                writeln!(
+                    out,
+                    "    - C compiled for {} by {}: {}",
+                    image.triple,
+                    compilers.toolchain,
+                    compilers.c.join(", ")
+                )?;
+            }
+            for cpp in &compilers.cpp {
+                writeln!(out, "    - C++: {cpp}")?;
             }
             writeln!(out, "    - tags: {}", image.tags.join(", "))?;
             match &image.strip {

@@ -1,15 +1,27 @@
 //! `cargo metadata`'s answer turned into the [`Workspace`]: members, binaries, default members, path packages, and
-//! for each member the native crates and build tools of its dependency closure. Pure, so tests can feed it
-//! recorded JSON.
+//! for each member and target triple the native crates, build tools and C/C++ compiles of its dependency closure
+//! on that target (an edge counts when its platform, `cfg(...)` or a triple, holds there, evaluated with
+//! `cargo-platform`). Pure, so tests can feed it recorded JSON.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use camino::{Utf8Path, Utf8PathBuf};
-use cargo_metadata::{DependencyKind, Metadata, Package as CargoPackage, TargetKind};
+use cargo_metadata::cargo_platform::Cfg;
+use cargo_metadata::{DependencyKind, Metadata, Package as CargoPackage, PackageId, TargetKind};
 
-use super::native;
-use super::{Binary, Package, PathPackage, Toolchain, Workspace};
-use crate::model::{BuildTool, NativeLink};
+use super::{native, targets};
+use super::{Binary, Package, PathPackage, TargetDeps, Toolchain, Workspace};
+use crate::model::NativeLink;
+
+/// What the graph is read for: the target triples the images may be built for, and the local packages whose
+/// build scripts compile C++ (found by [`super::load`], which reads them).
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    /// Target triples, each giving every member a [`TargetDeps`].
+    pub triples: Vec<String>,
+    /// Packages whose build script asks the `cc` crate for C++ (`.cpp(true)`).
+    pub cpp_build_scripts: BTreeSet<PackageId>,
+}
 
 /// Builds the [`Workspace`] from `cargo metadata`'s answer: pure, so tests can feed it recorded JSON.
 pub fn from_metadata(
@@ -18,6 +30,7 @@ pub fn from_metadata(
     toolchain: Toolchain,
     toolchain_files: Vec<String>,
     has_lockfile: bool,
+    reading: &Reading,
 ) -> Workspace {
     let root = metadata.workspace_root.clone();
     let by_id: HashMap<_, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
@@ -26,10 +39,15 @@ pub fn from_metadata(
         .iter()
         .filter_map(|id| by_id.get(id).copied())
         .collect();
-    let graph = Graph::new(metadata);
+    let graph = Graph::new(metadata, &reading.cpp_build_scripts);
+    let platforms: Vec<(&str, Vec<Cfg>)> = reading
+        .triples
+        .iter()
+        .map(|t| (t.as_str(), targets::cfgs(t)))
+        .collect();
     let mut members: Vec<Package> = member_packages
         .iter()
-        .map(|p| member(p, &root, &graph))
+        .map(|p| member(p, &root, &graph, &platforms))
         .collect();
     members.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -85,8 +103,12 @@ pub fn from_metadata(
     }
 }
 
-fn member(package: &CargoPackage, root: &Utf8Path, graph: &Graph<'_>) -> Package {
-    let (build_tools, compiles_c) = build_tools(package, graph);
+fn member(
+    package: &CargoPackage,
+    root: &Utf8Path,
+    graph: &Graph<'_>,
+    platforms: &[(&str, Vec<Cfg>)],
+) -> Package {
     let dir = package
         .manifest_path
         .parent()
@@ -114,6 +136,13 @@ fn member(package: &CargoPackage, root: &Utf8Path, graph: &Graph<'_>) -> Package
         })
         .collect();
     binaries.sort_by(|a, b| a.name.cmp(&b.name));
+    let targets: BTreeMap<String, TargetDeps> = platforms
+        .iter()
+        .map(|(triple, cfgs)| {
+            let platform = Platform { triple, cfgs };
+            (triple.to_string(), target_deps(package, graph, &platform))
+        })
+        .collect();
     Package {
         name: package.name.to_string(),
         version: package.version.to_string(),
@@ -124,9 +153,7 @@ fn member(package: &CargoPackage, root: &Utf8Path, graph: &Graph<'_>) -> Package
         dir,
         features: package.features.clone(),
         binaries,
-        native: native_closure(package, graph),
-        build_tools,
-        compiles_c,
+        targets,
         config: package
             .metadata
             .get("dockerize")
@@ -135,14 +162,23 @@ fn member(package: &CargoPackage, root: &Utf8Path, graph: &Graph<'_>) -> Package
     }
 }
 
+/// The target a closure is computed for: a dependency edge counts when it has no platform, or its platform
+/// (`cfg(...)` or a triple) matches this one. That is `cargo metadata --filter-platform`, evaluated here for
+/// every target from one unfiltered `cargo metadata`.
+struct Platform<'p> {
+    triple: &'p str,
+    cfgs: &'p [Cfg],
+}
+
 /// The resolved dependency graph, indexed once for every member's closures.
 struct Graph<'a> {
-    nodes: HashMap<&'a cargo_metadata::PackageId, &'a cargo_metadata::Node>,
-    packages: HashMap<&'a cargo_metadata::PackageId, &'a CargoPackage>,
+    nodes: HashMap<&'a PackageId, &'a cargo_metadata::Node>,
+    packages: HashMap<&'a PackageId, &'a CargoPackage>,
+    cpp_build_scripts: &'a BTreeSet<PackageId>,
 }
 
 impl<'a> Graph<'a> {
-    fn new(metadata: &'a Metadata) -> Self {
+    fn new(metadata: &'a Metadata, cpp_build_scripts: &'a BTreeSet<PackageId>) -> Self {
         Self {
             nodes: metadata
                 .resolve
@@ -151,15 +187,18 @@ impl<'a> Graph<'a> {
                 .map(|n| (&n.id, n))
                 .collect(),
             packages: metadata.packages.iter().map(|p| (&p.id, p)).collect(),
+            cpp_build_scripts,
         }
     }
 
-    /// Every package reachable from `root` through dependencies of the kinds `follow` accepts, `root` included.
+    /// Every package reachable from `root` through dependencies of the kinds `follow` accepts that apply to
+    /// `platform`, `root` included.
     fn closure(
         &self,
-        root: &'a cargo_metadata::PackageId,
+        root: &'a PackageId,
+        platform: &Platform<'_>,
         follow: impl Fn(DependencyKind) -> bool,
-    ) -> BTreeSet<&'a cargo_metadata::PackageId> {
+    ) -> BTreeSet<&'a PackageId> {
         let mut seen = BTreeSet::new();
         let mut stack = vec![root];
         while let Some(id) = stack.pop() {
@@ -168,7 +207,13 @@ impl<'a> Graph<'a> {
             }
             if let Some(node) = self.nodes.get(id) {
                 for dep in &node.deps {
-                    if dep.dep_kinds.iter().any(|k| follow(k.kind)) {
+                    let applies = dep.dep_kinds.iter().any(|k| {
+                        follow(k.kind)
+                            && k.target
+                                .as_ref()
+                                .is_none_or(|t| t.matches(platform.triple, platform.cfgs))
+                    });
+                    if applies {
                         stack.push(&dep.pkg);
                     }
                 }
@@ -177,19 +222,45 @@ impl<'a> Graph<'a> {
         seen
     }
 
-    fn names(&self, ids: &BTreeSet<&'a cargo_metadata::PackageId>) -> Vec<&'a str> {
+    fn names(&self, ids: &BTreeSet<&'a PackageId>) -> Vec<&'a str> {
         ids.iter()
             .filter_map(|id| self.packages.get(id).map(|p| p.name.as_str()))
             .collect()
     }
+
+    /// The names of the build dependencies of `id` (what its build script may use), for any platform.
+    fn build_dependencies(&self, id: &PackageId) -> Vec<&'a str> {
+        self.nodes
+            .get(id)
+            .into_iter()
+            .flat_map(|n| n.deps.iter())
+            .filter(|d| d.dep_kinds.iter().any(|k| k.kind == DependencyKind::Build))
+            .filter_map(|d| self.packages.get(&d.pkg).map(|p| p.name.as_str()))
+            .collect()
+    }
 }
 
-/// The native crates reachable from `package` through normal (not build or dev) dependencies: those are
-/// the ones linked into its binaries. Build dependencies run on the builder only.
-fn native_closure(package: &CargoPackage, graph: &Graph<'_>) -> Vec<NativeLink> {
-    let seen = graph.closure(&package.id, |kind| kind == DependencyKind::Normal);
-    let names = graph.names(&seen);
-    let mut links: Vec<NativeLink> = seen
+/// Crates known to compile C++ whose build scripts do not say so through a build dependency.
+const CPP_CRATES: &[&str] = &[
+    "grpcio-sys",
+    "libduckdb-sys",
+    "librocksdb-sys",
+    "link-cplusplus",
+    "snappy-sys",
+];
+
+/// Build dependencies that compile C or C++ for the target when a build script uses them.
+const C_BUILDERS: &[&str] = &["cc", "cmake", "cxx-build"];
+
+/// What `package`'s closure needs on `platform`: the native crates reachable through normal (not build or dev)
+/// dependencies, which are linked into its binaries; the tools of its build scripts (normal and build
+/// dependencies, which run on the builder); and the crates that compile C or C++ for the target: those of the
+/// normal closure whose build scripts use `cc`, `cmake` or `cxx-build` (a build dependency's own C is compiled
+/// for the builder, whose compiler is always there).
+fn target_deps(package: &CargoPackage, graph: &Graph<'_>, platform: &Platform<'_>) -> TargetDeps {
+    let linked = graph.closure(&package.id, platform, |kind| kind == DependencyKind::Normal);
+    let names = graph.names(&linked);
+    let mut native: Vec<NativeLink> = linked
         .iter()
         .filter(|id| **id != &package.id)
         .filter_map(|id| {
@@ -202,15 +273,181 @@ fn native_closure(package: &CargoPackage, graph: &Graph<'_>) -> Vec<NativeLink> 
             native::classify(p.name.as_str(), p.links.as_deref(), &features, &names)
         })
         .collect();
-    links.sort();
-    links.dedup();
-    links
+    native.sort();
+    native.dedup();
+    let built = graph.closure(&package.id, platform, |kind| {
+        kind != DependencyKind::Development
+    });
+    let build_tools = native::build_tools(&graph.names(&built));
+    let mut compiles_c = BTreeSet::new();
+    let mut compiles_cpp = BTreeMap::new();
+    for id in &linked {
+        let Some(p) = graph.packages.get(id) else {
+            continue;
+        };
+        let name = p.name.to_string();
+        let builders = graph.build_dependencies(id);
+        if builders.iter().any(|b| C_BUILDERS.contains(b)) {
+            compiles_c.insert(name.clone());
+        }
+        let why = if builders.contains(&"cxx-build") {
+            Some("its build script uses `cxx-build`")
+        } else if graph.cpp_build_scripts.contains(*id) {
+            Some("its build script calls `cpp(true)` on a `cc::Build`")
+        } else if CPP_CRATES.contains(&name.as_str()) {
+            Some("it compiles C++ sources")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            compiles_cpp.insert(name, why.to_string());
+        }
+    }
+    TargetDeps {
+        native,
+        build_tools,
+        compiles_c: compiles_c.into_iter().collect(),
+        compiles_cpp: compiles_cpp
+            .into_iter()
+            .map(|(krate, why)| format!("`{krate}`: {why}"))
+            .collect(),
+    }
 }
 
-/// Tools the build scripts of `package`'s whole closure (normal and build dependencies) run on the builder.
-fn build_tools(package: &CargoPackage, graph: &Graph<'_>) -> (Vec<BuildTool>, bool) {
-    let seen = graph.closure(&package.id, |kind| kind != DependencyKind::Development);
-    let names = graph.names(&seen);
-    let compiles_c = names.iter().any(|n| matches!(*n, "cc" | "cmake"));
-    (native::build_tools(&names), compiles_c)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A package of `cargo metadata`'s JSON: `name`, its build script's build dependencies, its `links` key.
+    fn package(name: &str, custom_build: bool, links: Option<&str>) -> serde_json::Value {
+        let mut targets = vec![serde_json::json!({
+            "kind": ["lib"], "crate_types": ["lib"], "name": name,
+            "src_path": format!("/ws/{name}/src/lib.rs"), "edition": "2021",
+        })];
+        if custom_build {
+            targets.push(serde_json::json!({
+                "kind": ["custom-build"], "crate_types": ["bin"], "name": "build-script-build",
+                "src_path": format!("/ws/{name}/build.rs"), "edition": "2021",
+            }));
+        }
+        serde_json::json!({
+            "name": name, "version": "1.0.0", "id": format!("{name}#1.0.0"), "source": null,
+            "dependencies": [], "targets": targets, "features": {},
+            "manifest_path": format!("/ws/{name}/Cargo.toml"), "links": links,
+        })
+    }
+
+    /// A dependency edge of the resolve: to `pkg`, of `kind` (`null` for normal), on `target` (`null` for all).
+    fn edge(pkg: &str, kind: Option<&str>, target: Option<&str>) -> serde_json::Value {
+        serde_json::json!({
+            "name": pkg.replace('-', "_"), "pkg": format!("{pkg}#1.0.0"),
+            "dep_kinds": [{ "kind": kind, "target": target }],
+        })
+    }
+
+    /// `app` uses jemalloc on musl only, `winapi` on Windows only, `zstd-sys` on the x86_64 musl triple by name,
+    /// and `ring` everywhere; the three `-sys`-like crates compile C with `cc`.
+    fn metadata() -> Metadata {
+        let node = |id: &str, deps: Vec<serde_json::Value>| serde_json::json!({ "id": format!("{id}#1.0.0"), "deps": deps, "dependencies": [], "features": [] });
+        let json = serde_json::json!({
+            "packages": [
+                package("app", false, None),
+                package("cc", false, None),
+                package("jemalloc-sys", true, Some("jemalloc")),
+                package("ring", true, Some("ring_core")),
+                package("winapi", false, None),
+                package("zstd-sys", true, Some("zstd")),
+            ],
+            "workspace_members": ["app#1.0.0"],
+            "resolve": { "root": null, "nodes": [
+                node("app", vec![
+                    edge("jemalloc-sys", None, Some("cfg(target_env = \"musl\")")),
+                    edge("ring", None, None),
+                    edge("winapi", None, Some("cfg(windows)")),
+                    edge("zstd-sys", None, Some("x86_64-unknown-linux-musl")),
+                ]),
+                node("cc", vec![]),
+                node("jemalloc-sys", vec![edge("cc", Some("build"), None)]),
+                node("ring", vec![edge("cc", Some("build"), None)]),
+                node("winapi", vec![]),
+                node("zstd-sys", vec![edge("cc", Some("build"), None)]),
+            ]},
+            "target_directory": "/ws/target", "version": 1, "workspace_root": "/ws", "metadata": null,
+        });
+        serde_json::from_value(json).expect("recorded metadata")
+    }
+
+    #[test]
+    fn each_target_counts_only_the_dependencies_its_cfg_selects() {
+        let reading = Reading {
+            triples: [
+                "aarch64-unknown-linux-musl",
+                "x86_64-unknown-linux-gnu",
+                "x86_64-unknown-linux-musl",
+            ]
+            .map(String::from)
+            .to_vec(),
+            cpp_build_scripts: BTreeSet::new(),
+        };
+        let workspace = from_metadata(
+            &metadata(),
+            Utf8Path::new("/ws/app/Cargo.toml"),
+            Toolchain::floating(),
+            Vec::new(),
+            true,
+            &reading,
+        );
+        let app = &workspace.members[0];
+        let c = |triple: &str| app.target(triple).compiles_c.join(" ");
+        assert_eq!(c("x86_64-unknown-linux-musl"), "jemalloc-sys ring zstd-sys");
+        assert_eq!(c("aarch64-unknown-linux-musl"), "jemalloc-sys ring");
+        assert_eq!(c("x86_64-unknown-linux-gnu"), "ring");
+        let natives = |triple: &str| {
+            let deps = app.target(triple);
+            deps.native
+                .iter()
+                .map(|n| n.krate.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(natives("x86_64-unknown-linux-gnu"), "ring");
+        assert_eq!(
+            natives("x86_64-unknown-linux-musl"),
+            "jemalloc-sys ring zstd-sys"
+        );
+        // A triple the workspace was not read for has nothing.
+        assert!(app
+            .target("riscv64gc-unknown-linux-gnu")
+            .compiles_c
+            .is_empty());
+    }
+
+    #[test]
+    fn cpp_is_found_in_local_build_scripts_and_known_crates() {
+        let metadata = metadata();
+        let cpp: BTreeSet<PackageId> = metadata
+            .packages
+            .iter()
+            .filter(|p| p.name.as_str() == "ring")
+            .map(|p| p.id.clone())
+            .collect();
+        let reading = Reading {
+            triples: vec!["x86_64-unknown-linux-gnu".into()],
+            cpp_build_scripts: cpp,
+        };
+        let workspace = from_metadata(
+            &metadata,
+            Utf8Path::new("/ws/app/Cargo.toml"),
+            Toolchain::floating(),
+            Vec::new(),
+            true,
+            &reading,
+        );
+        assert_eq!(
+            workspace.members[0]
+                .target("x86_64-unknown-linux-gnu")
+                .compiles_cpp,
+            ["`ring`: its build script calls `cpp(true)` on a `cc::Build`"]
+        );
+    }
 }

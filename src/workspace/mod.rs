@@ -1,16 +1,19 @@
 //! The workspace as `cargo metadata` describes it.
 //!
-//! Takes a manifest path (or the current directory), runs `cargo metadata` once and gives a [`Workspace`]:
-//! its members, every binary target, the native libraries each member's dependency closure links, and
-//! the Rust toolchain to build with. Everything read here is sorted, so that the same workspace always
+//! Takes a manifest path (or the current directory), runs `cargo metadata` once (unfiltered: every platform's
+//! dependencies) and gives a [`Workspace`]: its members, every binary target, for each target triple the images may
+//! be built for the native libraries and C/C++ compiles of each member's dependency closure, and the Rust toolchain
+//! to build with. Everything read here is sorted, so that the same workspace always
 //! gives the same Dockerfile. This is the only step that runs Cargo and reads the workspace's files (manifests,
 //! toolchain files, `.cargo/config.toml`); nothing after it reads them again until the files are written.
 //!
 //! [`load`] is the edge; [`graph`] turns `cargo metadata`'s answer into the [`Workspace`] (pure), [`toolchain`]
-//! picks the Rust toolchain, and [`native`] knows which crates link native libraries.
+//! picks the Rust toolchain, [`native`] knows which crates link native libraries, and [`targets`] holds the
+//! `cfg(...)` values of each target triple.
 
 mod graph;
 mod native;
+mod targets;
 mod toolchain;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +22,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use cargo_metadata::{Metadata, MetadataCommand};
 use serde::Serialize;
 
-pub use graph::from_metadata;
+pub use graph::{from_metadata, Reading};
 pub use native::{classify, DISTROLESS_CC_LIBRARIES};
 pub use toolchain::{parse_toolchain_file, toolchain_for_channel, Toolchain, ToolchainSource};
 
@@ -91,15 +94,38 @@ pub struct Package {
     pub features: BTreeMap<String, Vec<String>>,
     /// Binary targets, sorted by name.
     pub binaries: Vec<Binary>,
-    /// Native crates of its normal-dependency closure (for the Linux target), sorted by crate name.
+    /// What its dependency closure needs, for each target triple the images may be built for (the platform's
+    /// musl and glibc triples): target-specific dependencies count only where their `cfg(...)` holds.
+    pub targets: BTreeMap<String, TargetDeps>,
+    /// `[package.metadata.dockerize]` as Cargo read it (`null` when absent).
+    pub config: serde_json::Value,
+}
+
+/// What a member's dependency closure needs when it is built for one target triple.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TargetDeps {
+    /// Native crates of its normal-dependency closure, sorted by crate name.
     pub native: Vec<NativeLink>,
     /// Build tools its build scripts need (`protoc`, `clang`, `cmake`), from its whole dependency closure.
     pub build_tools: Vec<BuildTool>,
-    /// Whether a build script of its closure compiles C code (`cc` or `cmake` crates): a musl target then
-    /// needs `musl-gcc` in the builder.
-    pub compiles_c: bool,
-    /// `[package.metadata.dockerize]` as Cargo read it (`null` when absent).
-    pub config: serde_json::Value,
+    /// Crates of the closure whose build scripts compile C (or C++) for the target, through the `cc`, `cmake` or
+    /// `cxx-build` crates, sorted: a musl target then needs a musl C compiler in the builder.
+    pub compiles_c: Vec<String>,
+    /// Crates of the closure that compile C++ for the target, each with why we know: "`crate`: reason", sorted.
+    pub compiles_cpp: Vec<String>,
+}
+
+impl Package {
+    /// What its closure needs for `triple`; nothing when the workspace was not read for that triple.
+    pub fn target(&self, triple: &str) -> &TargetDeps {
+        static NONE: TargetDeps = TargetDeps {
+            native: Vec::new(),
+            build_tools: Vec::new(),
+            compiles_c: Vec::new(),
+            compiles_cpp: Vec::new(),
+        };
+        self.targets.get(triple).unwrap_or(&NONE)
+    }
 }
 
 /// One `bin` target.
@@ -193,8 +219,9 @@ pub struct LoadOptions {
     pub features: Vec<String>,
     pub all_features: bool,
     pub no_default_features: bool,
-    /// Target triple whose dependency graph decides the native libraries (`--filter-platform`).
-    pub target_triple: String,
+    /// Target triples whose dependency graphs decide the native libraries and compilers: one unfiltered
+    /// `cargo metadata` is read for each, its `cfg(...)` dependencies evaluated here.
+    pub triples: Vec<String>,
 }
 
 /// Finds the manifest, runs `cargo metadata` and reads the toolchain files: the I/O edge of this step.
@@ -204,12 +231,17 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
     let toolchain_files = present_toolchain_files(&metadata.workspace_root);
     let toolchain = read_toolchain(&metadata.workspace_root, &toolchain_files)?;
     let has_lockfile = metadata.workspace_root.join("Cargo.lock").is_file();
+    let reading = Reading {
+        triples: options.triples.clone(),
+        cpp_build_scripts: cpp_build_scripts(&metadata),
+    };
     let mut workspace = from_metadata(
         &metadata,
         &manifest,
         toolchain,
         toolchain_files,
         has_lockfile,
+        &reading,
     );
     workspace.cargo_config_tools = read_cargo_config(&metadata.workspace_root);
     read_root_manifest(&mut workspace);
@@ -278,6 +310,26 @@ fn read_root_manifest(workspace: &mut Workspace) {
     workspace.path_packages.sort();
 }
 
+/// The local packages (members, path dependencies) whose build script asks the `cc` crate for C++: `.cpp(true)`
+/// in the build script's main file. Only local ones are read: a registry crate's build script often asks for C++
+/// on some targets only (mimalloc's, for MSVC), which a text scan cannot tell apart; known C++ crates are listed
+/// in the graph reader instead. A file we cannot read is not C++.
+fn cpp_build_scripts(metadata: &Metadata) -> BTreeSet<cargo_metadata::PackageId> {
+    metadata
+        .packages
+        .iter()
+        .filter(|p| p.source.is_none())
+        .filter(|p| {
+            p.targets
+                .iter()
+                .filter(|t| t.kind.contains(&cargo_metadata::TargetKind::CustomBuild))
+                .filter_map(|t| std::fs::read_to_string(&t.src_path).ok())
+                .any(|text| text.replace(char::is_whitespace, "").contains(".cpp(true)"))
+        })
+        .map(|p| p.id.clone())
+        .collect()
+}
+
 /// The tools `.cargo/config.toml` (or `.cargo/config`) at the workspace root makes the builder need. A file we
 /// cannot read or parse is left to Cargo, which reports it in the build with its own words.
 fn read_cargo_config(root: &Utf8Path) -> Vec<BuildTool> {
@@ -323,10 +375,8 @@ fn run_metadata(manifest: &Utf8Path, options: &LoadOptions) -> Result<Metadata, 
             options.features.clone(),
         ));
     }
-    command.other_options(vec![
-        "--filter-platform".to_string(),
-        options.target_triple.clone(),
-    ]);
+    // No `--filter-platform`: one unfiltered resolve holds every target's dependencies with their platform,
+    // which the graph reader evaluates for each triple. A second `cargo metadata` would double the time.
     command.exec().map_err(|source| match source {
         cargo_metadata::Error::CargoMetadata { stderr } => WorkspaceError::MetadataFailed {
             manifest: manifest.to_owned(),

@@ -69,6 +69,24 @@ pub fn run_image(reference: &str) -> String {
     docker_ok(&["run", "--rm", "--network", "none", reference])
 }
 
+/// What Docker itself puts into every container's file system (moby's `daemon/initlayer`, plus
+/// `.dockerenv`), and so into every `docker export`: found by exporting a container of a `scratch` image on
+/// Engine 20.10. Anything else in an exported image came from the image.
+pub const DOCKER_INIT_ENTRIES: [&str; 12] = [
+    ".dockerenv",
+    "dev",
+    "dev/console",
+    "dev/pts",
+    "dev/shm",
+    "etc",
+    "etc/hostname",
+    "etc/hosts",
+    "etc/mtab",
+    "etc/resolv.conf",
+    "proc",
+    "sys",
+];
+
 /// One entry of a container's file system, as `docker export` writes it.
 #[derive(Debug, Clone)]
 pub struct ImageEntry {

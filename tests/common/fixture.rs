@@ -23,6 +23,7 @@ pub const GENERATING_FIXTURES: &[&str] = &[
     "multi-bin",
     "name-collision",
     "native-openssl",
+    "native-static",
     "odd-names",
     "required-features",
     "single-bin",

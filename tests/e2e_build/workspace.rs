@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{is_internal, timed, WORKSPACE_BINS, WORKSPACE_VERSION};
+use crate::common::docker::DOCKER_INIT_ENTRIES;
 use crate::common::steps::parse_step;
 use crate::common::{
     engine_gate, events_of, image_entries, inspect_image, run_image, step_name, BuildJson, Fixture,
@@ -15,24 +16,6 @@ use crate::common::{
 
 /// The packages of the `workspace` fixture: the only crates a source edit may recompile.
 const WORKSPACE_CRATES: [&str; 4] = ["api", "cli", "common", "worker"];
-
-/// What Docker itself puts into every container's file system (moby's `daemon/initlayer`, plus
-/// `.dockerenv`), and so into every `docker export`: found by exporting a container of a `scratch` image on
-/// Engine 20.10. Anything else in an exported image came from the image.
-const DOCKER_INIT_ENTRIES: [&str; 12] = [
-    ".dockerenv",
-    "dev",
-    "dev/console",
-    "dev/pts",
-    "dev/shm",
-    "etc",
-    "etc/hostname",
-    "etc/hosts",
-    "etc/mtab",
-    "etc/resolv.conf",
-    "proc",
-    "sys",
-];
 
 /// The CA bundle every `scratch` image carries.
 const CA_BUNDLE: &str = "etc/ssl/certs/ca-certificates.crt";
