@@ -4,7 +4,7 @@
 //! ones above it):
 //!
 //! ```text
-//! model, reference, text, paths   shared values and pure helpers: import nothing of this crate
+//! model, reference, text, paths, endpoint   shared values and pure helpers: import nothing of this crate
 //! workspace   cargo metadata, toolchain files, native crates      → Workspace      (the Cargo and file edge)
 //! config      [*.metadata.dockerize] tables + Settings, layered   → BinaryConfig per binary
 //! plan        every decision, made once                           → Plan           (pure)
@@ -24,6 +24,7 @@ pub mod build;
 pub mod cli;
 pub mod command;
 pub mod config;
+pub mod endpoint;
 pub mod error;
 pub mod events;
 pub mod files;
