@@ -12,7 +12,7 @@ mod common;
 
 use std::process::Command;
 
-use common::remote::{accepted, forwarder, DockerConfig, SshServer};
+use common::remote::{accepted, forwarder, DockerConfig, SshServer, TlsForwarder};
 use common::{engine_gate, inspect_image, run, BuildJson, Fixture, Run, TestImages};
 
 /// `--libc gnu --static`, as the other engine tests build (the stand-in toolchain lacks the musl target).
@@ -268,4 +268,69 @@ fn dry_run_names_the_engine_and_host_conflicts_with_context() {
     let out = run(&mut command);
     out.assert_code(2, "-H with --context");
     assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+}
+
+/// `tcp://` with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`, and a context whose TLS files the Docker CLI stored:
+/// both build over TLS; a CA the engine's certificate does not chain to is refused (exit 5).
+#[test]
+fn builds_over_tls_and_verifies_the_engine() {
+    let Some(_engine) = engine_gate("builds_over_tls_and_verifies_the_engine") else {
+        return;
+    };
+    let images = TestImages::new("tls");
+    let fixture = Fixture::copy("single-bin");
+    let config = DockerConfig::new();
+    let tls = TlsForwarder::start();
+    let host = tls.docker_host();
+    let with_certs = |dir: &std::path::Path| {
+        let dir = dir.to_path_buf();
+        let host = host.clone();
+        let config = &config;
+        move |c: &mut Command| {
+            config.apply(c);
+            c.env("DOCKER_HOST", &host)
+                .env("DOCKER_TLS_VERIFY", "1")
+                .env("DOCKER_CERT_PATH", &dir);
+        }
+    };
+    let out = build(&fixture, &images, "env", &[], with_certs(&tls.certs));
+    out.assert_success(&format!("DOCKER_HOST={host} DOCKER_TLS_VERIFY=1"));
+    assert_image(&images, "env");
+    let summary = format!("on {host} (DOCKER_HOST, TLS)");
+    assert!(
+        out.stderr.contains(&summary),
+        "the summary says `{summary}`\n{}",
+        out.stderr
+    );
+
+    let out = build(&fixture, &images, "foreign", &[], with_certs(&tls.foreign));
+    let error = out.assert_one_error(5, "a foreign CA");
+    assert!(error.contains(&host), "{error}");
+    assert!(
+        out.stderr.to_lowercase().contains("certificate"),
+        "the cause says the certificate was refused\n{}",
+        out.stderr
+    );
+
+    let file = |name: &str| tls.certs.join(name).display().to_string();
+    config.create_context(
+        "secure",
+        &format!(
+            "{host},ca={},cert={},key={}",
+            file("ca.pem"),
+            file("cert.pem"),
+            file("key.pem")
+        ),
+    );
+    let out = build(&fixture, &images, "ctx", &["--context", "secure"], |c| {
+        config.apply(c)
+    });
+    out.assert_success("--context secure");
+    assert_image(&images, "ctx");
+    assert!(
+        out.stderr
+            .contains(&format!("on {host} (context `secure`, TLS)")),
+        "{}",
+        out.stderr
+    );
 }

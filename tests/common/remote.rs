@@ -270,3 +270,156 @@ fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file());
     found
 }
+
+/// A TLS endpoint in front of the test engine: `socat OPENSSL-LISTEN` on a free loopback port with a server
+/// certificate for `127.0.0.1` from a temporary CA, whose `ca.pem`, `cert.pem` and `key.pem` (a client
+/// certificate of the same CA) sit in `certs`, as `DOCKER_CERT_PATH` lays them out; `foreign` holds the same
+/// three files from another CA. socat 1.7 does not check client certificates here (with `verify=1` its OpenSSL
+/// server fails TLS 1.3 handshakes: "session id context uninitialized"), so these tests check that the client
+/// verifies the engine, and that the files are sent.
+pub struct TlsForwarder {
+    pub server: Server,
+    pub port: u16,
+    pub certs: PathBuf,
+    pub foreign: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl TlsForwarder {
+    pub fn start() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("dz-tls-")
+            .tempdir()
+            .expect("a temporary directory");
+        let certs = dir.path().join("certs");
+        let foreign = dir.path().join("foreign");
+        let server_dir = dir.path().join("server");
+        for d in [&certs, &foreign, &server_dir] {
+            std::fs::create_dir(d).expect("a certificate directory");
+        }
+        certificate_authority(&certs);
+        certificate_authority(&foreign);
+        for d in [&certs, &foreign] {
+            sign(
+                d,
+                &d.join("cert.pem"),
+                &d.join("key.pem"),
+                "client",
+                "extendedKeyUsage=clientAuth",
+            );
+        }
+        let server_cert = server_dir.join("server.pem");
+        let server_key = server_dir.join("server-key.pem");
+        sign(
+            &certs,
+            &server_cert,
+            &server_key,
+            "127.0.0.1",
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth",
+        );
+        let port = free_port();
+        let log = dir.path().join("socat.log");
+        let child = Command::new("socat")
+            .args(["-d", "-d"])
+            .arg(format!(
+                "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,cert={},key={},verify=0",
+                server_cert.display(),
+                server_key.display()
+            ))
+            .arg(format!("UNIX-CONNECT:{}", engine_socket().display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("the socat log"))
+            .spawn()
+            .expect("start socat (Debian's `socat`; .ci/run installs it)");
+        let server = Server { child, log };
+        wait_for(
+            || server.log_text().contains("listening on"),
+            &format!("socat TLS on port {port}"),
+        );
+        Self {
+            server,
+            port,
+            certs,
+            foreign,
+            dir,
+        }
+    }
+
+    /// `tcp://127.0.0.1:<port>`.
+    pub fn docker_host(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+}
+
+fn openssl(args: &[&str]) {
+    let mut command = Command::new("openssl");
+    command.args(args);
+    let out = run_limited(&mut command, DOCKER_LIMIT).unwrap_or_else(|why| panic!("{why}"));
+    out.assert_success(&format!("openssl {}", args.join(" ")));
+}
+
+/// `ca.pem` and `ca-key.pem` in `dir`: a P-256 CA certificate valid for two days.
+fn certificate_authority(dir: &Path) {
+    let ca = dir.join("ca.pem");
+    let key = dir.join("ca-key.pem");
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &key.display().to_string(),
+        "-out",
+        &ca.display().to_string(),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=cargo-dockerize test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+}
+
+/// A certificate for `subject` signed by the CA in `ca_dir`, with the extensions `extensions` (one a line).
+fn sign(ca_dir: &Path, cert: &Path, key: &Path, subject: &str, extensions: &str) {
+    let csr = cert.with_extension("csr");
+    let ext = cert.with_extension("ext");
+    std::fs::write(&ext, format!("{extensions}\nbasicConstraints=CA:FALSE\n")).expect("extensions");
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &key.display().to_string(),
+        "-out",
+        &csr.display().to_string(),
+        "-subj",
+        &format!("/CN={subject}"),
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr.display().to_string(),
+        "-CA",
+        &ca_dir.join("ca.pem").display().to_string(),
+        "-CAkey",
+        &ca_dir.join("ca-key.pem").display().to_string(),
+        "-CAcreateserial",
+        "-out",
+        &cert.display().to_string(),
+        "-days",
+        "2",
+        "-extfile",
+        &ext.display().to_string(),
+    ]);
+}
