@@ -11,7 +11,7 @@
 //! render      Plan → Dockerfile and .dockerignore text                             (pure)
 //! files       the generated files on disk: write, --check, read .dockerignore       (file edge)
 //! events      what a build says: BuildEvent, ImageOutcome          (plain data, imports nothing)
-//! build       context tar, the engine through bollard              → events         (the engine edge)
+//! build       which engine (Docker CLI's rules), context tar, bollard → events       (the engine edge)
 //! ui          shell, progress, summary, logs, listing: reads plan and events only   (the terminal edge)
 //! cli         clap definitions → Settings                          (imports config and model)
 //! error       the one top-level error, and the exit code of each failure
