@@ -74,12 +74,21 @@ impl EngineError {
 /// The fix for an engine that does not answer, by what chose it.
 fn no_engine_hint(endpoint: &Endpoint) -> String {
     let written = "the Dockerfile is written, so `docker build --target <binary> .` works once an engine answers";
-    if let Host::Ssh { .. } = endpoint.host {
+    if let Host::Ssh {
+        user, host, port, ..
+    } = &endpoint.host
+    {
+        let mut ssh = vec!["ssh".to_string()];
+        if let Some(user) = user {
+            ssh.extend(["-l".into(), user.clone()]);
+        }
+        if let Some(port) = port {
+            ssh.extend(["-p".into(), port.to_string()]);
+        }
+        ssh.extend([host.clone(), "docker".into(), "version".into()]);
         return format!(
-            "check that `ssh {}` logs in without a prompt (key or agent, known host) and that `docker system dial-stdio` runs there; {written}",
-            super::ssh::ssh_args(&endpoint.host)
-                .map(|args| args.join(" "))
-                .unwrap_or_default()
+            "check that `{}` answers without a prompt (a key or agent, a known host key): each connection runs `docker system dial-stdio` there; {written}",
+            ssh.join(" ")
         );
     }
     match &endpoint.source {

@@ -17,8 +17,7 @@ Examples:
   cargo dockerize generate               write Dockerfile and .dockerignore at the workspace root
   cargo dockerize generate --check       exit 3 with a diff when the Dockerfile on disk is stale (CI)
   cargo dockerize list --format json     the binaries, their stages, images and runtimes, for a CI matrix
-  cargo dockerize --context builder      build on the engine of a Docker context (`docker context ls`);
-                                         DOCKER_HOST=ssh://user@host works as for `docker`
+  cargo dockerize -c builder             build on the engine of a Docker context, as `docker -c` does
   docker build --target <binary> .       build one image from the generated Dockerfile
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 `--check` found stale files, 4 a build failed,
