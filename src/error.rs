@@ -4,6 +4,7 @@
 //! 3 `generate --check` found stale files, 4 a build failed, 5 no Docker engine answered, 130 interrupted.
 
 use crate::build::context::ArchiveError;
+use crate::build::docker_config::EndpointError;
 use crate::build::engine::EngineError;
 use crate::files::FilesError;
 use crate::plan::PlanError;
@@ -19,6 +20,8 @@ pub enum Error {
     Files(#[from] FilesError),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
     #[error("failed to build {failed} of {total} image(s){}", if *cancelled > 0 { format!(", {cancelled} cancelled") } else { String::new() })]
@@ -75,7 +78,8 @@ impl Error {
             Self::Stale { .. } => {
                 Some("run `cargo dockerize generate` and commit the result".into())
             }
-                        Self::Engine(e) => e.hint(),
+            Self::Engine(e) => e.hint(),
+            Self::Endpoint(e) => e.hint(),
             Self::BuildOnlyFlag { flag, .. } => Some(format!("drop it, or build: `cargo dockerize build {flag} ...`")),
             Self::SelectionFlag { flag } => Some(format!(
                 "drop it: one Dockerfile serves every image; `cargo dockerize build {flag} ...` builds only those"

@@ -4,14 +4,14 @@
 //! ones above it):
 //!
 //! ```text
-//! model, reference, text, paths   shared values and pure helpers: import nothing of this crate
+//! model, reference, text, paths, endpoint   shared values and pure helpers: import nothing of this crate
 //! workspace   cargo metadata, toolchain files, native crates      → Workspace      (the Cargo and file edge)
 //! config      [*.metadata.dockerize] tables + Settings, layered   → BinaryConfig per binary
 //! plan        every decision, made once                           → Plan           (pure)
 //! render      Plan → Dockerfile and .dockerignore text                             (pure)
 //! files       the generated files on disk: write, --check, read .dockerignore       (file edge)
 //! events      what a build says: BuildEvent, ImageOutcome          (plain data, imports nothing)
-//! build       context tar, the engine through bollard              → events         (the engine edge)
+//! build       which engine (Docker CLI's rules), context tar, bollard → events       (the engine edge)
 //! ui          shell, progress, summary, logs, listing: reads plan and events only   (the terminal edge)
 //! cli         clap definitions → Settings                          (imports config and model)
 //! error       the one top-level error, and the exit code of each failure
@@ -24,6 +24,7 @@ pub mod build;
 pub mod cli;
 pub mod command;
 pub mod config;
+pub mod endpoint;
 pub mod error;
 pub mod events;
 pub mod files;

@@ -86,7 +86,7 @@ fn header(out: &mut String, bench: &Bench) {
         let _ = writeln!(
             out,
             "engine: {} at {} (BuildKit)",
-            engine.description, engine.host
+            engine.description, engine.endpoint
         );
     }
 }

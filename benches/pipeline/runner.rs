@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use camino::Utf8Path;
 use cargo_dockerize::build::context;
+use cargo_dockerize::build::docker_config;
 use cargo_dockerize::build::engine::{self, BuildOptions, Engine, Target};
 use cargo_dockerize::events::{BuildEvent, Outcome};
 use cargo_dockerize::files;
@@ -69,7 +70,13 @@ impl Bench {
             .build()
             .map_err(|e| format!("failed to start a tokio runtime: {e}"))?;
         let engine = if options.variants.iter().any(|v| v.is_handwritten()) {
-            let connected = runtime.block_on(engine::connect(BuilderChoice::Buildkit));
+            // The engine the tool itself builds on (a), chosen as the Docker CLI chooses it.
+            let endpoint = docker_config::resolve(
+                &docker_config::EngineRequest::default(),
+                &docker_config::DockerEnv::from_process(),
+            )
+            .map_err(|e| engine::error_chain(&e))?;
+            let connected = runtime.block_on(engine::connect(&endpoint, BuilderChoice::Buildkit));
             Some(connected.map_err(|e| engine::error_chain(&e))?)
         } else {
             None

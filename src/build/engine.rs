@@ -15,7 +15,9 @@ use std::time::Instant;
 use bollard::Docker;
 use tokio::sync::{mpsc, Semaphore};
 
+use super::ssh::SshDiagnostics;
 pub use super::target::build_target;
+use crate::endpoint::{Endpoint, EndpointSource, Host, Tls};
 use crate::events::{BuildEvent, ImageOutcome, Outcome};
 use crate::model::{BuilderChoice, BuilderKind};
 
@@ -24,19 +26,19 @@ use crate::model::{BuilderChoice, BuilderKind};
 pub struct Engine {
     pub(super) docker: Docker,
     pub kind: BuilderKind,
-    /// Where we connected, for messages: `DOCKER_HOST` or the default socket.
-    pub host: String,
+    /// Where we connected and what chose it, for messages.
+    pub endpoint: Endpoint,
     /// `Docker Engine 20.10.24`, or what the engine calls itself.
     pub description: String,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("no Docker engine answered at `{host}`")]
+    #[error("failed to connect to the Docker engine at {endpoint}")]
     NoEngine {
-        host: String,
+        endpoint: Box<Endpoint>,
         #[source]
-        source: bollard::errors::Error,
+        source: ConnectError,
     },
     #[error("failed to tag image `{image}` as `{tag}`")]
     Tag {
@@ -47,34 +49,114 @@ pub enum EngineError {
     },
 }
 
+/// Why an engine did not answer: bollard's error, and for ssh what ssh said on stderr.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Engine(#[from] bollard::errors::Error),
+    #[error("ssh: {}", stderr.join(" / "))]
+    Ssh {
+        stderr: Vec<String>,
+        #[source]
+        source: bollard::errors::Error,
+    },
+}
+
 impl EngineError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::NoEngine { .. } => Some(
-                "start Docker (e.g. `sudo systemctl start docker`), or set DOCKER_HOST to an engine that answers; the Dockerfile is written, so `docker build --target <binary> .` works once one runs"
-                    .into(),
-            ),
+            Self::NoEngine { endpoint, .. } => Some(no_engine_hint(endpoint)),
             Self::Tag { .. } => None,
         }
     }
 }
 
-/// The engine's address as a user would name it.
-pub fn docker_host() -> String {
-    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+/// The fix for an engine that does not answer, by what chose it.
+fn no_engine_hint(endpoint: &Endpoint) -> String {
+    let written = "the Dockerfile is written, so `docker build --target <binary> .` works once an engine answers";
+    if let Host::Ssh {
+        user, host, port, ..
+    } = &endpoint.host
+    {
+        let mut ssh = vec!["ssh".to_string()];
+        if let Some(user) = user {
+            ssh.extend(["-l".into(), user.clone()]);
+        }
+        if let Some(port) = port {
+            ssh.extend(["-p".into(), port.to_string()]);
+        }
+        ssh.extend([host.clone(), "docker".into(), "version".into()]);
+        return format!(
+            "check that `{}` answers without a prompt (a key or agent, a known host key): each connection runs `docker system dial-stdio` there; {written}",
+            ssh.join(" ")
+        );
+    }
+    match &endpoint.source {
+        EndpointSource::Default => format!(
+            "start Docker (e.g. `sudo systemctl start docker`), or choose another engine with --context, --host or DOCKER_HOST; {written}"
+        ),
+        source => match source.context() {
+            Some(context) => format!(
+                "start the engine of context `{context}`, or choose another with --context (`docker context ls` lists them); {written}"
+            ),
+            None => format!(
+                "start the engine there, or fix {} (or unset it for the default socket); {written}",
+                source.origin()
+            ),
+        },
+    }
 }
 
-/// Connects (following `DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`), negotiates the API version and
-/// picks the builder. An unreachable engine surfaces here, not in the middle of a build.
-pub async fn connect(choice: BuilderChoice) -> Result<Engine, EngineError> {
-    let host = docker_host();
-    let no_engine = |source| EngineError::NoEngine {
-        host: host.clone(),
-        source,
+/// A client for the endpoint: nothing is sent yet. For ssh, the diagnostics collect what ssh says.
+fn client(endpoint: &Endpoint) -> Result<(Docker, Option<SshDiagnostics>), bollard::errors::Error> {
+    let version = bollard::API_DEFAULT_VERSION;
+    let docker = match (&endpoint.host, &endpoint.tls) {
+        (Host::Unix { path }, _) => Docker::connect_with_unix(path.as_str(), TIMEOUT, version)?,
+        (Host::Tcp { address }, Tls::Off) => {
+            Docker::connect_with_http(&format!("tcp://{address}"), TIMEOUT, version)?
+        }
+        (Host::Tcp { address }, Tls::Verify { ca, cert, key }) => Docker::connect_with_ssl(
+            &format!("tcp://{address}"),
+            key.as_std_path(),
+            cert.as_std_path(),
+            ca.as_std_path(),
+            TIMEOUT,
+            version,
+        )?,
+        (host @ Host::Ssh { .. }, _) => {
+            let (docker, diagnostics) =
+                super::ssh::connect(host).expect("an ssh host has ssh arguments");
+            return Ok((docker, Some(diagnostics)));
+        }
     };
-    let docker = Docker::connect_with_defaults().map_err(no_engine)?;
-    let docker = docker.negotiate_version().await.map_err(no_engine)?;
-    let version = docker.version().await.map_err(no_engine)?;
+    Ok((docker, None))
+}
+
+/// bollard's default timeout for one request, in seconds.
+const TIMEOUT: u64 = 120;
+
+/// Connects to the endpoint, negotiates the API version and picks the builder. An unreachable engine surfaces
+/// here, not in the middle of a build, naming the endpoint and what chose it.
+pub async fn connect(endpoint: &Endpoint, choice: BuilderChoice) -> Result<Engine, EngineError> {
+    let (docker, version, diagnostics) = match handshake(endpoint).await {
+        Ok(connected) => connected,
+        Err((source, diagnostics)) => {
+            let stderr = match diagnostics {
+                Some(diagnostics) => diagnostics.stderr().await,
+                None => Vec::new(),
+            };
+            let source = if stderr.is_empty() {
+                ConnectError::Engine(source)
+            } else {
+                ConnectError::Ssh { stderr, source }
+            };
+            return Err(EngineError::NoEngine {
+                endpoint: Box::new(endpoint.clone()),
+                source,
+            });
+        }
+    };
+    drop(diagnostics);
     let components: Vec<String> = version
         .components
         .unwrap_or_default()
@@ -99,11 +181,28 @@ pub async fn connect(choice: BuilderChoice) -> Result<Engine, EngineError> {
     Ok(Engine {
         docker,
         kind,
-        host,
+        endpoint: endpoint.clone(),
         description: format!("{name} {}", version.version.unwrap_or_default())
             .trim()
             .to_string(),
     })
+}
+
+type Handshake = (
+    Docker,
+    bollard::models::SystemVersion,
+    Option<SshDiagnostics>,
+);
+
+/// The client, its negotiated API version and the engine's version; on failure, the error and what ssh said.
+async fn handshake(
+    endpoint: &Endpoint,
+) -> Result<Handshake, (bollard::errors::Error, Option<SshDiagnostics>)> {
+    let (docker, diagnostics) = client(endpoint).map_err(|e| (e, None))?;
+    let fail = |e| (e, diagnostics.clone());
+    let docker = docker.negotiate_version().await.map_err(fail)?;
+    let version = docker.version().await.map_err(fail)?;
+    Ok((docker, version, diagnostics))
 }
 
 /// How to build, beyond the plan.

@@ -2,10 +2,13 @@
 //! progress translated into [`crate::events::BuildEvent`]s.
 //!
 //! Takes the plan, the rendered Dockerfile and the build options; gives events on a channel and one outcome per
-//! image. The only module that talks to the engine or knows bollard's types; the reporter sees the events only.
+//! image. Which engine, is decided once by [`docker_config`] (as the Docker CLI decides it), and reached over its
+//! socket, TCP (with TLS) or [`ssh`]. The only module that talks to the engine or knows bollard's types; the reporter sees the events only.
 
 pub mod context;
+pub mod docker_config;
 pub mod engine;
+mod ssh;
 mod target;
 mod translate;
 

@@ -17,6 +17,7 @@ Examples:
   cargo dockerize generate               write Dockerfile and .dockerignore at the workspace root
   cargo dockerize generate --check       exit 3 with a diff when the Dockerfile on disk is stale (CI)
   cargo dockerize list --format json     the binaries, their stages, images and runtimes, for a CI matrix
+  cargo dockerize -c builder             build on the engine of a Docker context, as `docker -c` does
   docker build --target <binary> .       build one image from the generated Dockerfile
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 `--check` found stale files, 4 a build failed,
@@ -257,13 +258,34 @@ pub struct BuildArgs {
     /// Build each binary's debug variant instead: unstripped, on Debian slim with a shell, tagged `<tag>-debug`
     #[arg(long, global = true, help_heading = "Build Options")]
     pub debug: bool,
+    /// The Docker context to build on (`docker context ls`) [default: DOCKER_HOST, else DOCKER_CONTEXT, else the
+    /// Docker CLI's current context, else the local socket]
+    #[arg(
+        short = 'c',
+        long,
+        global = true,
+        value_name = "NAME",
+        conflicts_with = "host",
+        help_heading = "Engine"
+    )]
+    pub context: Option<String>,
+    /// The engine to build on: unix:///path, tcp://host:port (TLS with DOCKER_TLS_VERIFY) or ssh://[user@]host[:port]
+    /// [default: as --context says]
+    #[arg(
+        short = 'H',
+        long,
+        global = true,
+        value_name = "ADDRESS",
+        help_heading = "Engine"
+    )]
+    pub host: Option<String>,
     /// The engine's builder
     #[arg(
         long,
         global = true,
         value_enum,
         default_value = "auto",
-        help_heading = "Build Options"
+        help_heading = "Engine"
     )]
     pub builder: BuilderChoice,
     /// Progress output: bars or lines for people, JSON lines on stdout for scripts
@@ -289,6 +311,8 @@ impl BuildArgs {
             dry_run,
             keep_going,
             debug,
+            context,
+            host,
             builder,
             message_format,
         } = self;
@@ -299,6 +323,8 @@ impl BuildArgs {
             (*dry_run, "--dry-run"),
             (*keep_going, "--keep-going"),
             (*debug, "--debug"),
+            (context.is_some(), "--context"),
+            (host.is_some(), "--host"),
             (*builder != BuilderChoice::Auto, "--builder"),
             (*message_format != MessageFormat::Human, "--message-format"),
         ]

@@ -39,6 +39,7 @@ impl Cli {
             tags: (!self.build.tags.is_empty()).then(|| self.build.tags.clone()),
             registry: self.build.registry.clone(),
             git_sha: None,
+            engine: None,
         }
     }
 }

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use super::generate::{generate, read_dockerignore};
 use crate::build::{context, engine};
 use crate::cli::{BuildArgs, Cli, GenerateArgs};
+use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::events::{BuildEvent, ImageOutcome, Outcome};
 use crate::model::{BuilderKind, MessageFormat};
@@ -28,6 +29,8 @@ struct Builds {
     interrupted: bool,
     wall: f64,
     logs: BuildLogs,
+    /// The engine they ran on.
+    endpoint: Endpoint,
 }
 
 /// Generates, builds every image of the plan, and reports; a failed or cancelled image is an error.
@@ -92,7 +95,11 @@ async fn run_builds(
     mut options: engine::BuildOptions,
     shell: &mut Shell,
 ) -> Result<Builds, Error> {
-    let engine = engine::connect(args.builder).await?;
+    let endpoint = plan.engine.clone().unwrap_or_else(Endpoint::default_socket);
+    if shell.verbosity() >= Verbosity::Verbose {
+        shell.status("Engine", endpoint.explain());
+    }
+    let engine = engine::connect(&endpoint, args.builder).await?;
     let archive = pack(plan, engine.kind, shell)?;
     announce(&engine, plan, args.debug, shell);
     let targets = targets(plan, args.debug);
@@ -118,6 +125,7 @@ async fn run_builds(
         interrupted,
         wall: started.elapsed().as_secs_f64(),
         logs,
+        endpoint,
     })
 }
 
@@ -158,7 +166,7 @@ fn announce(engine: &engine::Engine, plan: &Plan, debug: bool, shell: &mut Shell
             plan.selected.len(),
             if debug { "debug " } else { "" },
             engine.description,
-            engine.host
+            engine.endpoint
         ),
     );
 }
@@ -205,6 +213,7 @@ fn report(
         interrupted,
         wall,
         logs,
+        endpoint,
     } = builds;
     let log_dir = plan.target_dir.join("dockerize").join("logs");
     match logs.write(&log_dir) {
@@ -214,11 +223,11 @@ fn report(
         )),
     }
     if format == MessageFormat::Json {
-        let summary = summary::summary_json(&outcomes, wall);
+        let summary = summary::summary_json(&outcomes, wall, &endpoint);
         let line = serde_json::to_string(&summary).expect("the summary always serialises");
         println!("{line}");
     } else if shell.verbosity() != Verbosity::Quiet {
-        shell.raw(&summary::summary(&outcomes, wall));
+        shell.raw(&summary::summary(&outcomes, wall, &endpoint));
     }
     if interrupted {
         return Err(Error::Interrupted);
@@ -240,9 +249,11 @@ fn report(
 /// `--dry-run`: the stages, targets and tags, on stdout; nothing written, no engine contacted.
 fn dry_run(plan: &Plan) -> Result<(), Error> {
     use std::io::Write as _;
+    let engine = plan.engine.clone().unwrap_or_else(Endpoint::default_socket);
     let mut text = format!(
-        "dockerfile: {} (not written: --dry-run)\nstages: {}\nimages:\n",
+        "dockerfile: {} (not written: --dry-run)\nengine: {} (not contacted: --dry-run)\nstages: {}\nimages:\n",
         plan.root.join("Dockerfile"),
+        engine.explain(),
         plan.stage_names().join(" ")
     );
     for image in plan.selected_images() {

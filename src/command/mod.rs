@@ -9,6 +9,7 @@ mod build;
 mod generate;
 mod list;
 
+use crate::build::docker_config;
 use crate::cli::{Cli, Command};
 use crate::error::Error;
 use crate::ui::shell::Shell;
@@ -42,6 +43,10 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
     if wants_git_sha(&settings, &workspace) {
         settings.git_sha = git_sha(&workspace.root);
     }
+    if matches!(cli.command, Some(Command::Build) | None) {
+        // Decided once, here at the edge, as the Docker CLI decides it; only a build reads Docker's configuration.
+        settings.engine = Some(resolve_engine(&cli)?);
+    }
     let plan = plan::plan(&workspace, &settings)?;
     match &cli.command {
         Some(Command::List(args)) => list::list(&plan, args.format, shell),
@@ -49,6 +54,18 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         Some(Command::Generate(args)) => generate::generate(&plan, args, shell),
         Some(Command::Build) | None => build::build(&plan, &cli, shell),
     }
+}
+
+/// The engine of this build, from `--context`/`--host`, the environment and the Docker CLI's configuration.
+fn resolve_engine(cli: &Cli) -> Result<crate::endpoint::Endpoint, Error> {
+    let request = docker_config::EngineRequest {
+        host: cli.build.host.clone(),
+        context: cli.build.context.clone(),
+    };
+    Ok(docker_config::resolve(
+        &request,
+        &docker_config::DockerEnv::from_process(),
+    )?)
 }
 
 /// Whether a tag template anywhere uses `{git_sha}`: only then is git asked.

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::endpoint::Endpoint;
 use crate::model::{Libc, Platform, Runtime};
 use crate::text::shell_word;
 
@@ -30,6 +31,9 @@ pub struct Settings {
     pub registry: Option<String>,
     /// Values the tag templates may use that only the edge can know (`{git_sha}`).
     pub git_sha: Option<String>,
+    /// The engine a build runs on, resolved at the edge as the Docker CLI resolves it; `None` for the
+    /// commands that build nothing (they never read the Docker CLI's configuration).
+    pub engine: Option<Endpoint>,
 }
 
 impl Default for Settings {
@@ -46,6 +50,7 @@ impl Default for Settings {
             tags: None,
             registry: None,
             git_sha: None,
+            engine: None,
         }
     }
 }

@@ -28,6 +28,7 @@ pub use naming::stage_name;
 use crate::config::{
     read_tables, BinaryConfig, ResolvedAsset, Selection, Settings, Tables, TestStage,
 };
+use crate::endpoint::Endpoint;
 use crate::model::{stage, LibcKind, Linkage, NativeLink, Platform, Port};
 use crate::workspace::{ProfileKeys, Toolchain, ToolchainSource, Workspace};
 use select::Candidate;
@@ -71,6 +72,8 @@ pub struct Plan {
     pub test: Option<TestPlan>,
     /// Things the user should know (for `list`, `generate`): collisions resolved, odd choices.
     pub notes: Vec<String>,
+    /// The engine `build` runs on (and `--dry-run` names); `None` for the commands that build nothing.
+    pub engine: Option<Endpoint>,
 }
 
 /// The build context: the workspace root, or the closest directory that also holds every path dependency.
@@ -397,6 +400,7 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         skipped,
         test,
         notes,
+        engine: settings.engine.clone(),
     })
 }
 

@@ -52,6 +52,7 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         skipped: _,
         test,
         notes: _,
+        engine: _,
     } = plan;
     let mut out = String::new();
     header(&mut out, command, context);

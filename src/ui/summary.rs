@@ -6,11 +6,12 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::endpoint::{Endpoint, Tls};
 use crate::events::{ImageOutcome, Outcome};
 use crate::text::{human_duration, human_size, table};
 
-/// The table: one row per image, then the totals line.
-pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64) -> String {
+/// The table: one row per image, then the totals line, which names the engine.
+pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64, engine: &Endpoint) -> String {
     let header = ["BINARY", "IMAGE", "SIZE", "TIME", "CACHED", "STATUS"];
     let rows: Vec<[String; 6]> = outcomes
         .iter()
@@ -48,7 +49,7 @@ pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64) -> String {
     let cancelled = count(|o| matches!(o, Outcome::Cancelled));
     let _ = write!(
         out,
-        "built {built} of {} image(s) in {}",
+        "built {built} of {} image(s) in {} on {engine}",
         outcomes.len(),
         human_duration(wall_seconds)
     );
@@ -67,7 +68,29 @@ pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64) -> String {
 pub struct SummaryJson<'a> {
     pub event: &'static str,
     pub seconds: f64,
+    pub engine: SummaryEngine<'a>,
     pub images: Vec<SummaryImage<'a>>,
+}
+
+/// The engine the images were built on: its address (never a secret: an address with a password is refused),
+/// the context that named it, what chose it, and whether TLS was used.
+#[derive(Debug, Serialize)]
+pub struct SummaryEngine<'a> {
+    pub host: String,
+    pub context: Option<&'a str>,
+    pub source: String,
+    pub tls: bool,
+}
+
+impl<'a> SummaryEngine<'a> {
+    pub fn of(engine: &'a Endpoint) -> Self {
+        Self {
+            host: engine.host.to_string(),
+            context: engine.source.context(),
+            source: engine.source.origin(),
+            tls: matches!(engine.tls, Tls::Verify { .. }),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -83,10 +106,15 @@ pub struct SummaryImage<'a> {
     pub steps_cached: Option<usize>,
 }
 
-pub fn summary_json(outcomes: &[ImageOutcome], wall_seconds: f64) -> SummaryJson<'_> {
+pub fn summary_json<'a>(
+    outcomes: &'a [ImageOutcome],
+    wall_seconds: f64,
+    engine: &'a Endpoint,
+) -> SummaryJson<'a> {
     SummaryJson {
         event: "summary",
         seconds: wall_seconds,
+        engine: SummaryEngine::of(engine),
         images: outcomes
             .iter()
             .map(|o| {
@@ -149,11 +177,24 @@ mod tests {
                 }),
             },
         ];
-        let text = summary(&outcomes, 4.0);
+        let engine = Endpoint {
+            host: crate::endpoint::Host::parse("ssh://root@build:2222", false).unwrap(),
+            tls: Tls::Off,
+            source: crate::endpoint::EndpointSource::ContextFlag {
+                context: "remote".into(),
+            },
+        };
+        let text = summary(&outcomes, 4.0, &engine);
         assert!(text.contains("api:0.3.0  1.64 MB  3.5s  8/10"), "{text}");
         assert!(text.contains("FAILED"));
-        assert!(text.ends_with("built 1 of 2 image(s) in 4.0s, 1 failed\n"));
-        let json = serde_json::to_value(summary_json(&outcomes, 4.0)).unwrap();
+        assert!(text.ends_with(
+            "built 1 of 2 image(s) in 4.0s on ssh://root@build:2222 (context `remote`), 1 failed\n"
+        ));
+        let json = serde_json::to_value(summary_json(&outcomes, 4.0, &engine)).unwrap();
+        assert_eq!(
+            json["engine"],
+            serde_json::json!({"host": "ssh://root@build:2222", "context": "remote", "source": "--context", "tls": false})
+        );
         assert_eq!(json["images"][0]["steps_cached"], 8);
         assert_eq!(json["images"][1]["status"], "failed");
     }

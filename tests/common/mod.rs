@@ -8,6 +8,7 @@
 //! - [`docker`]: `docker` CLI calls: inspect, run, and the file system of an image;
 //! - [`images`]: the guard that tags a test's images uniquely and removes them, also when the test fails;
 //! - [`events`]: readers of `--message-format json` output;
+//! - [`remote`]: Docker contexts, a socat forwarder and an OpenSSH server, for the remote-engine tests;
 //! - [`steps`]: BuildKit step names;
 //! - [`structure`]: the structural rules every generated Dockerfile keeps.
 //!
@@ -28,6 +29,7 @@ pub mod events;
 pub mod fixture;
 pub mod images;
 pub mod process;
+pub mod remote;
 pub mod snapshots;
 pub mod steps;
 pub mod structure;
