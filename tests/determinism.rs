@@ -235,8 +235,8 @@ fn rendering_the_same_plan_twice_is_identical() {
         let plan = plan::plan(&workspace, &settings).unwrap();
         assert_eq!(render::render(&plan), render::render(&plan), "{name}");
         assert_eq!(
-            render::dockerignore(&plan.command),
-            render::dockerignore(&plan.command),
+            render::dockerignore(&plan.command, &plan.dockerfile),
+            render::dockerignore(&plan.command, &plan.dockerfile),
             "{name}"
         );
     }

@@ -80,6 +80,11 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub manifest_path: Option<Utf8PathBuf>,
 
+    /// Where the Dockerfile goes, relative to the workspace root [default: `dockerfile` in
+    /// [workspace.metadata.dockerize], else Dockerfile]; its .dockerignore is `<PATH>.dockerignore` beside it
+    #[arg(long, global = true, value_name = "PATH", value_parser = parse_dockerfile)]
+    pub dockerfile: Option<Utf8PathBuf>,
+
     /// Package to containerize (repeatable) [default: the current package, else the default members]
     #[arg(
         short = 'p',
@@ -305,6 +310,10 @@ impl BuildArgs {
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
     }
+}
+
+fn parse_dockerfile(raw: &str) -> Result<Utf8PathBuf, String> {
+    crate::paths::inside(raw).map_err(|why| format!("`{raw}` {why}"))
 }
 
 fn parse_build_arg(raw: &str) -> Result<(String, String), String> {

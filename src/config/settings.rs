@@ -30,6 +30,9 @@ pub struct Settings {
     pub registry: Option<String>,
     /// Values the tag templates may use that only the edge can know (`{git_sha}`).
     pub git_sha: Option<String>,
+    /// `--dockerfile`: the Dockerfile's path relative to the workspace root (checked by the command line),
+    /// overriding the workspace table's `dockerfile`.
+    pub dockerfile: Option<camino::Utf8PathBuf>,
 }
 
 impl Default for Settings {
@@ -46,6 +49,7 @@ impl Default for Settings {
             tags: None,
             registry: None,
             git_sha: None,
+            dockerfile: None,
         }
     }
 }
@@ -134,6 +138,10 @@ impl Settings {
         }
         if self.test_stage == TestStage::Omit {
             words.push("--no-test-stage".into());
+        }
+        // The file names its own path (its header's `docker build -f`), so a path given by flag is part of it.
+        if let Some(path) = &self.dockerfile {
+            words.extend(["--dockerfile".into(), path.to_string()]);
         }
         words
             .iter()

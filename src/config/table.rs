@@ -46,6 +46,10 @@ pub struct Table {
     pub skip: Option<bool>,
     /// The builder's Rust release, `1.95` or `1.95.0` (workspace table only: every package shares the builder).
     pub rust_version: Option<String>,
+    /// Where the Dockerfile goes, relative to the workspace root (workspace table only: one file for the workspace).
+    pub dockerfile: Option<String>,
+    /// The registry prefix of every tag without one, e.g. `ghcr.io/acme` (workspace table only), as `--registry`.
+    pub registry: Option<String>,
     /// Per-binary tables (package level only).
     pub bin: Option<BTreeMap<String, Table>>,
 }
@@ -56,6 +60,7 @@ pub const KEYS: &[&str] = &[
     "bin",
     "build-packages",
     "cmd",
+    "dockerfile",
     "entrypoint",
     "env",
     "expose",
@@ -64,6 +69,7 @@ pub const KEYS: &[&str] = &[
     "labels",
     "libc",
     "profile",
+    "registry",
     "runtime",
     "runtime-packages",
     "rust-version",
@@ -159,25 +165,42 @@ pub fn parse(
             suggestion: None,
         });
     }
-    // The builder is shared by every package: only the workspace table can choose its toolchain.
-    let misplaced_rust_version = allow_bin && table.rust_version.is_some();
+    // One Dockerfile and one builder serve every package: only the workspace table can choose them.
+    let misplaced = |table: &Table| {
+        [
+            (table.rust_version.is_some(), "rust-version"),
+            (table.dockerfile.is_some(), "dockerfile"),
+            (table.registry.is_some(), "registry"),
+        ]
+        .into_iter()
+        .find_map(|(set, key)| set.then_some(key))
+    };
+    let here = if allow_bin { misplaced(&table) } else { None };
     let in_bin = table
         .bin
         .iter()
         .flatten()
-        .find(|(_, inner)| inner.rust_version.is_some());
-    if misplaced_rust_version || in_bin.is_some() {
-        let table = match in_bin {
-            Some((name, _)) => format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
-            None => origin.table.clone(),
+        .find_map(|(name, inner)| misplaced(inner).map(|key| (name, key)));
+    if let Some((table_name, key)) = here.map(|key| (origin.table.clone(), key)).or_else(|| {
+        in_bin.map(|(name, key)| {
+            (
+                format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
+                key,
+            )
+        })
+    }) {
+        let what = match key {
+            "rust-version" => "the builder's toolchain",
+            "dockerfile" => "the Dockerfile's path",
+            _ => "the registry of the images",
         };
         return Err(ConfigError::InvalidValue {
             origin: TableOrigin {
                 manifest: origin.manifest.clone(),
-                table,
+                table: table_name,
             },
-            key: "rust-version".into(),
-            message: "the builder's toolchain is the workspace's: set it in `[workspace.metadata.dockerize]` of the root `Cargo.toml`".into(),
+            key: key.into(),
+            message: format!("{what} is the workspace's: set it in `[workspace.metadata.dockerize]` of the root `Cargo.toml`"),
         });
     }
     if let Some(bins) = &table.bin {
@@ -220,6 +243,13 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
         key: key.to_string(),
         message,
     };
+    if let Some(path) = &table.dockerfile {
+        crate::paths::inside(path)
+            .map_err(|why| invalid("dockerfile", format!("`{path}` {why}")))?;
+    }
+    if let Some(registry) = &table.registry {
+        check_registry(registry).map_err(|why| invalid("registry", why))?;
+    }
     if let Some(user) = &table.user {
         if user.is_empty() || user.chars().any(char::is_whitespace) {
             return Err(invalid(
@@ -309,6 +339,21 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
         }
     }
     Ok(())
+}
+
+/// A registry prefix, `host[:port][/namespace...]`: what a tag may start with. `Err` says why not.
+pub fn check_registry(registry: &str) -> Result<(), String> {
+    let trimmed = registry.trim_end_matches('/');
+    if trimmed.is_empty()
+        || trimmed.contains('@')
+        || crate::reference::has_tag(&format!("{trimmed}/x"))
+    {
+        return Err(format!(
+            "`{registry}` is not a registry prefix like `ghcr.io/acme`"
+        ));
+    }
+    crate::reference::check(&format!("{trimmed}/x:t"))
+        .map_err(|why| format!("`{registry}` is not a registry prefix like `ghcr.io/acme`: {why}"))
 }
 
 /// `bin.api.runtme` → the error names `[... .bin.api]` and `runtme`.
@@ -426,6 +471,49 @@ pub(super) mod tests {
             let err = parse(&value, &origin(), true).unwrap_err();
             let text = err.to_string();
             assert!(text.contains(table) && text.contains("workspace"), "{text}");
+        }
+    }
+
+    #[test]
+    fn dockerfile_and_registry_are_checked_keys_of_the_workspace_table() {
+        let workspace = TableOrigin {
+            manifest: "Cargo.toml".into(),
+            table: "[workspace.metadata.dockerize]".into(),
+        };
+        let ok = json!({"dockerfile": "docker/Dockerfile.dockerize", "registry": "ghcr.io/acme"});
+        parse(&ok, &workspace, false).unwrap();
+        for (value, key, why) in [
+            (
+                json!({"dockerfile": "/srv/Dockerfile"}),
+                "dockerfile",
+                "not absolute",
+            ),
+            (
+                json!({"dockerfile": "../Dockerfile"}),
+                "dockerfile",
+                "leaves the workspace",
+            ),
+            (json!({"registry": "ghcr.io/Acme"}), "registry", "lowercase"),
+            (
+                json!({"registry": "ghcr.io/acme:1"}),
+                "registry",
+                "registry prefix",
+            ),
+        ] {
+            let err = parse(&value, &workspace, false).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                matches!(&err, ConfigError::InvalidValue { key: k, .. } if k == key)
+                    && text.contains(why),
+                "{value}: {text}"
+            );
+        }
+        for value in [
+            json!({"dockerfile": "D"}),
+            json!({"bin": {"api": {"registry": "x.io"}}}),
+        ] {
+            let err = parse(&value, &origin(), true).unwrap_err();
+            assert!(err.to_string().contains("is the workspace's"), "{err}");
         }
     }
 
