@@ -39,8 +39,11 @@ pub enum Error {
         flag: &'static str,
         command: &'static str,
     },
-    #[error("`{flag}` chooses which images to build or list; `generate` writes every binary of the workspace")]
-    SelectionFlag { flag: &'static str },
+    #[error("`{flag}` chooses which images to build or list; `{command}` writes every binary of the workspace")]
+    SelectionFlag {
+        flag: &'static str,
+        command: &'static str,
+    },
     #[error("{count} generated file(s) are out of date")]
     Stale {
         count: usize,
@@ -79,7 +82,7 @@ impl Error {
             Self::Stale { command, .. } => Some(format!("run `{command}` and commit the result")),
                         Self::Engine(e) => e.hint(),
             Self::BuildOnlyFlag { flag, .. } => Some(format!("drop it, or build: `cargo dockerize build {flag} ...`")),
-            Self::SelectionFlag { flag } => Some(format!(
+            Self::SelectionFlag { flag, .. } => Some(format!(
                 "drop it: one Dockerfile serves every image; `cargo dockerize build {flag} ...` builds only those"
             )),
             Self::BuildFailed { log_dir, .. } => Some(format!(

@@ -17,6 +17,7 @@ Examples:
   cargo dockerize generate               write Dockerfile and .dockerignore at the workspace root
   cargo dockerize generate --check       exit 3 with a diff when the Dockerfile on disk is stale (CI)
   cargo dockerize list --format json     the binaries, their stages, images and runtimes, for a CI matrix
+  cargo dockerize ci                     write .github/workflows/dockerize.yml: check, build, push every image
   docker build --target <binary> .       build one image from the generated Dockerfile
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 `--check` found stale files, 4 a build failed,
@@ -69,6 +70,19 @@ pub enum Command {
         `env` and `labels`, whose keys merge."
     )]
     Config(ListArgs),
+    /// Write the GitHub Actions workflow that checks the Dockerfile and builds (and pushes) every image
+    #[command(
+        after_help = "The workflow (default .github/workflows/dockerize.yml) has two jobs. `dockerfile` installs this \
+        release of cargo-dockerize and runs `generate --check` and `ci --check`. `image` is a matrix with one entry per \
+        image of the Dockerfile: docker/build-push-action builds its target with the GitHub Actions cache (one scope \
+        per image), pushes on the default branch and on `v*` tags, and only builds on pull requests.\n\n\
+        Tags come from the tag templates (`tags`, `-t`); a tag that names no registry gets `--registry`, else \
+        `registry` of [workspace.metadata.dockerize], else ghcr.io/<repository owner> (logged in with the job's \
+        GITHUB_TOKEN). Other registries log in with the secrets <HOST>_USERNAME and <HOST>_PASSWORD (Docker Hub: \
+        DOCKERHUB_USERNAME, DOCKERHUB_TOKEN). `{git_sha}` in a template is the commit being built.\n\n\
+        A workflow this tool did not write is never overwritten without --force."
+    )]
+    Ci(CiArgs),
     /// Generate the Dockerfile, then build the images through the Docker Engine API (the default)
     Build,
 }
@@ -203,6 +217,20 @@ pub struct GenerateArgs {
     /// Overwrite a Dockerfile or .dockerignore this tool did not write
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct CiArgs {
+    /// Write nothing; exit 3 with a diff when the workflow on disk differs from what would be generated
+    #[arg(long)]
+    pub check: bool,
+    /// Overwrite a workflow this tool did not write
+    #[arg(long)]
+    pub force: bool,
+    /// Where the workflow goes, relative to the workspace root: in `.github/workflows/` of the repository's root
+    /// [default: .github/workflows/dockerize.yml]
+    #[arg(long, value_name = "PATH")]
+    pub workflow: Option<Utf8PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

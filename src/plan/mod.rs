@@ -6,9 +6,11 @@
 //! The renderer and the engine take `&Plan` and decide nothing further.
 //!
 //! The steps, each in its own module: [`context`] (what the engine is sent), [`select`] (which binaries),
-//! [`naming`] (stage names), [`image`] with [`runtime`] (each binary's image), [`builders`] (how they compile).
+//! [`naming`] (stage names), [`image`] with [`runtime`] (each binary's image), [`builders`] (how they compile);
+//! [`ci`] decides the CI workflow from a finished plan.
 
 mod builders;
+pub mod ci;
 mod context;
 mod error;
 mod image;
