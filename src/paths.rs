@@ -27,6 +27,24 @@ pub fn normalize(path: &camino::Utf8Path) -> camino::Utf8PathBuf {
     }
 }
 
+/// `a/./b/../c` → `a/c`, keeping the `..` that climb above where a relative path starts (`../x/../y` → `../y`).
+pub fn fold(path: &camino::Utf8Path) -> camino::Utf8PathBuf {
+    if path.is_absolute() {
+        return normalize(path);
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.as_str().split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.join("/").into()
+}
+
 /// A path relative to a directory that must stay inside it (the Dockerfile's place in the workspace): folded with
 /// [`lexical_parts`], `Err` saying why when it is absolute, climbs out with `..`, names the directory itself, or
 /// ends in `/`.
@@ -57,6 +75,17 @@ mod tests {
         assert_eq!(lexical_parts("../x"), (vec!["x"], true));
         assert_eq!(normalize("/w/a/../b".into()), "/w/b");
         assert_eq!(normalize("a/../../b".into()), "b");
+    }
+
+    #[test]
+    fn fold_keeps_the_climb_of_a_relative_path() {
+        assert_eq!(
+            fold("../.github/./workflows/x.yml".into()),
+            "../.github/workflows/x.yml"
+        );
+        assert_eq!(fold("../a/../../b".into()), "../../b");
+        assert_eq!(fold("a/../b".into()), "b");
+        assert_eq!(fold("/w/../x".into()), "/x");
     }
 
     #[test]

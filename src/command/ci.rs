@@ -20,7 +20,7 @@ pub fn ci(
     let path = args
         .workflow
         .as_deref()
-        .map(crate::paths::normalize)
+        .map(crate::paths::fold)
         .unwrap_or_else(|| DEFAULT_WORKFLOW.into());
     let named = (path != DEFAULT_WORKFLOW).then_some(path.as_path());
     let ci = ci_plan(plan, &path, settings.ci_command(named))?;

@@ -166,7 +166,7 @@ fn repository_root(
     workspace_root: &Utf8Path,
     workflow: &Utf8Path,
 ) -> Result<(Utf8PathBuf, Utf8PathBuf), PlanError> {
-    let folded = crate::paths::normalize(workflow);
+    let folded = crate::paths::fold(workflow);
     let error = |reason: &str| PlanError::Workflow {
         path: folded.clone(),
         reason: reason.to_string(),
