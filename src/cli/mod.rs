@@ -53,7 +53,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write the Dockerfile and .dockerignore at the workspace root
+    /// Write the Dockerfile and its .dockerignore (at the workspace root, or where --dockerfile says)
     #[command(
         after_help = "The Dockerfile holds every binary of the workspace and names the command that regenerates it; \
         the selection flags (-p, --bin, ...) choose images to build or list and do not apply here. Files this tool \

@@ -175,6 +175,11 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
             "toolchain: rust:{} ({})",
             plan.toolchain.image_version, plan.toolchain.source
         )?;
+        writeln!(
+            out,
+            "dockerfile: {} ({}), ignore file {}",
+            plan.dockerfile.path, plan.dockerfile.source, plan.dockerfile.ignore
+        )?;
     }
     if verbose && !plan.builder_packages.is_empty() {
         writeln!(
