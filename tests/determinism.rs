@@ -207,6 +207,18 @@ fn outputs(workspace: &Workspace, settings: &Settings) -> (String, String) {
     )
 }
 
+/// The CI workflow of the plan (`cargo dockerize ci`), which lists every image of the file.
+fn workflow(workspace: &Workspace, settings: &Settings) -> String {
+    let plan = plan::plan(workspace, settings).expect("the synthetic workspace plans");
+    let ci = plan::ci::ci_plan(
+        &plan,
+        plan::ci::DEFAULT_WORKFLOW.into(),
+        "cargo dockerize ci".into(),
+    )
+    .expect("the workflow plans");
+    render::workflow(&ci)
+}
+
 #[test]
 fn shuffled_workspace_renders_identically() {
     for (name, settings) in settings() {
@@ -223,6 +235,15 @@ fn shuffled_workspace_renders_identically() {
                 shuffled_json == json,
                 "settings `{name}`, seed {seed}: `list --format json` depends on the input order\n{}",
                 first_difference(&json, &shuffled_json)
+            );
+            let (sorted, shuffled) = (
+                workflow(&sorted_workspace(), &settings),
+                workflow(&shuffled, &settings),
+            );
+            assert!(
+                sorted == shuffled,
+                "settings `{name}`, seed {seed}: the workflow depends on the input order\n{}",
+                first_difference(&sorted, &shuffled)
             );
         }
     }
