@@ -95,7 +95,8 @@ pub struct CommonArgs {
     pub manifest_path: Option<Utf8PathBuf>,
 
     /// Where the Dockerfile goes, relative to the workspace root [default: `dockerfile` in
-    /// [workspace.metadata.dockerize], else Dockerfile]; its .dockerignore is `<PATH>.dockerignore` beside it
+    /// [workspace.metadata.dockerize], else Dockerfile]; another name than Dockerfile gets its own
+    /// `<PATH>.dockerignore`
     #[arg(long, global = true, value_name = "PATH", value_parser = parse_dockerfile)]
     pub dockerfile: Option<Utf8PathBuf>,
 
@@ -258,7 +259,8 @@ pub struct BuildArgs {
         help_heading = "Build Options"
     )]
     pub tags: Vec<String>,
-    /// Registry prefix for every tag, e.g. ghcr.io/acme
+    /// Registry prefix for every tag, e.g. ghcr.io/acme [default: `registry` in [workspace.metadata.dockerize];
+    /// in the `ci` workflow, ghcr.io/<repository owner>]
     #[arg(
         long,
         global = true,
