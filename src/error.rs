@@ -42,10 +42,17 @@ pub enum Error {
         flag: &'static str,
         command: &'static str,
     },
-    #[error("`{flag}` chooses which images to build or list; `generate` writes every binary of the workspace")]
-    SelectionFlag { flag: &'static str },
+    #[error("`{flag}` chooses which images to build or list; `{command}` writes every binary of the workspace")]
+    SelectionFlag {
+        flag: &'static str,
+        command: &'static str,
+    },
     #[error("{count} generated file(s) are out of date")]
-    Stale { count: usize },
+    Stale {
+        count: usize,
+        /// The command that writes them afresh.
+        command: String,
+    },
     #[error("failed to write to standard output")]
     Stdout(#[source] std::io::Error),
     #[error("failed to read `.dockerignore` at `{path}`")]
@@ -75,13 +82,11 @@ impl Error {
             Self::Workspace(e) => e.hint(),
             Self::Plan(e) => e.hint(),
             Self::Files(e) => e.hint(),
-            Self::Stale { .. } => {
-                Some("run `cargo dockerize generate` and commit the result".into())
-            }
+            Self::Stale { command, .. } => Some(format!("run `{command}` and commit the result")),
             Self::Engine(e) => e.hint(),
             Self::Endpoint(e) => e.hint(),
             Self::BuildOnlyFlag { flag, .. } => Some(format!("drop it, or build: `cargo dockerize build {flag} ...`")),
-            Self::SelectionFlag { flag } => Some(format!(
+            Self::SelectionFlag { flag, .. } => Some(format!(
                 "drop it: one Dockerfile serves every image; `cargo dockerize build {flag} ...` builds only those"
             )),
             Self::BuildFailed { log_dir, .. } => Some(format!(

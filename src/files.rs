@@ -1,13 +1,15 @@
 //! The generated files on disk: writing them, `--check`, and reading the workspace's `.dockerignore`.
 //!
-//! Takes the rendered Dockerfile and `.dockerignore` and puts them at the workspace root: each through a
-//! temporary file renamed into place, so an interrupted or failed write leaves nothing half-written. Files
-//! this tool did not write (no generated marker on their first line) are not overwritten without `--force`;
-//! an existing `.dockerignore` is the user's and is kept.
+//! Takes the rendered Dockerfile and `.dockerignore` and puts them where the plan says (the workspace root by
+//! default, or the configured Dockerfile path and its `<path>.dockerignore`), and the CI workflow where `ci` says:
+//! each through a temporary file renamed into place, so an interrupted or failed write leaves nothing
+//! half-written. Files this tool did not write (no generated marker on their first line) are not overwritten
+//! without `--force`; an existing `.dockerignore` is the user's and is kept. `--check` compares the same files.
 
 use camino::{Utf8Path, Utf8PathBuf};
 use std::io::Write as _;
 
+use crate::plan::DockerfilePath;
 use crate::render::{DockerIgnore, GENERATED_MARKER};
 
 /// What happened to one file.
@@ -30,7 +32,11 @@ pub struct Drift {
 #[derive(Debug, thiserror::Error)]
 pub enum FilesError {
     #[error("`{path}` was not written by cargo-dockerize; refusing to overwrite it")]
-    NotOurs { path: Utf8PathBuf },
+    NotOurs {
+        path: Utf8PathBuf,
+        /// How to keep it and put ours elsewhere.
+        elsewhere: &'static str,
+    },
     #[error("failed to read `{path}`")]
     Read {
         path: Utf8PathBuf,
@@ -48,9 +54,9 @@ pub enum FilesError {
 impl FilesError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::NotOurs { .. } => {
-                Some("pass `--force` to replace it, or move it away first".into())
-            }
+            Self::NotOurs { elsewhere, .. } => Some(format!(
+                "pass `--force` to replace it, move it away first, or keep it and {elsewhere}"
+            )),
             Self::Write { path, .. } => Some(format!(
                 "check that `{}` exists and is writable",
                 path.parent().unwrap_or(path)
@@ -76,32 +82,26 @@ fn is_ours(text: &str) -> bool {
     text.starts_with(GENERATED_MARKER)
 }
 
-/// Writes the Dockerfile (and the `.dockerignore` when there is none). Nothing is written unless every
-/// check passes first.
+/// Writes the Dockerfile (and the `.dockerignore` when there is none) at the places `place` names under `root`.
+/// Nothing is written unless every check passes first.
 pub fn write(
     root: &Utf8Path,
+    place: &DockerfilePath,
     dockerfile: &str,
     dockerignore: &str,
     force: bool,
 ) -> Result<Vec<Outcome>, FilesError> {
-    let dockerfile_path = root.join("Dockerfile");
-    let ignore_path = root.join(".dockerignore");
+    let dockerfile_path = root.join(&place.path);
+    let ignore_path = root.join(&place.ignore);
     let current = read_optional(&dockerfile_path)?;
-    if let Some(text) = &current {
-        if !is_ours(text) && !force {
-            return Err(FilesError::NotOurs {
-                path: dockerfile_path,
-            });
-        }
-    }
+    refuse_theirs(
+        &dockerfile_path,
+        current.as_deref(),
+        force,
+        "give ours another path: `dockerfile = \"docker/Dockerfile.dockerize\"` in `[workspace.metadata.dockerize]` (or `--dockerfile`)",
+    )?;
     let current_ignore = read_optional(&ignore_path)?;
-    let mut outcomes = Vec::new();
-    if current.as_deref() == Some(dockerfile) {
-        outcomes.push(Outcome::Unchanged(dockerfile_path));
-    } else {
-        write_atomically(&dockerfile_path, dockerfile)?;
-        outcomes.push(Outcome::Written(dockerfile_path));
-    }
+    let mut outcomes = vec![replace(dockerfile_path, current.as_deref(), dockerfile)?];
     match current_ignore {
         None => {
             write_atomically(&ignore_path, dockerignore)?;
@@ -117,22 +117,54 @@ pub fn write(
     Ok(outcomes)
 }
 
-/// The files that `write` would change: a stale or missing Dockerfile, a missing `.dockerignore`.
-pub fn check(root: &Utf8Path, dockerfile: &str) -> Result<Vec<Drift>, FilesError> {
-    let mut drifts = Vec::new();
-    let dockerfile_path = root.join("Dockerfile");
-    match read_optional(&dockerfile_path)? {
-        Some(text) if text == dockerfile => {}
-        Some(text) => drifts.push(Drift {
-            diff: diff(&text, dockerfile, &dockerfile_path),
-            path: dockerfile_path,
+/// Writes one generated file that has no companion (the CI workflow): refused when a file we did not write is
+/// there, unless `force`; `elsewhere` says how to keep it and write ours at another path.
+pub fn write_owned(
+    path: &Utf8Path,
+    text: &str,
+    force: bool,
+    elsewhere: &'static str,
+) -> Result<Outcome, FilesError> {
+    let current = read_optional(path)?;
+    refuse_theirs(path, current.as_deref(), force, elsewhere)?;
+    replace(path.to_owned(), current.as_deref(), text)
+}
+
+/// `NotOurs` when `current` (the file at `path`) exists without our marker and `force` is not given.
+fn refuse_theirs(
+    path: &Utf8Path,
+    current: Option<&str>,
+    force: bool,
+    elsewhere: &'static str,
+) -> Result<(), FilesError> {
+    match current {
+        Some(text) if !is_ours(text) && !force => Err(FilesError::NotOurs {
+            path: path.to_owned(),
+            elsewhere,
         }),
-        None => drifts.push(Drift {
-            diff: format!("`{dockerfile_path}` does not exist\n"),
-            path: dockerfile_path,
-        }),
+        _ => Ok(()),
     }
-    let ignore_path = root.join(".dockerignore");
+}
+
+/// Writes `text` at `path` unless `current` already is that text.
+fn replace(path: Utf8PathBuf, current: Option<&str>, text: &str) -> Result<Outcome, FilesError> {
+    if current == Some(text) {
+        return Ok(Outcome::Unchanged(path));
+    }
+    write_atomically(&path, text)?;
+    Ok(Outcome::Written(path))
+}
+
+/// The files that `write` would change: a stale or missing Dockerfile, a missing `.dockerignore`.
+pub fn check(
+    root: &Utf8Path,
+    place: &DockerfilePath,
+    dockerfile: &str,
+) -> Result<Vec<Drift>, FilesError> {
+    let mut drifts: Vec<Drift> = check_owned(&root.join(&place.path), dockerfile)?
+        .into_iter()
+        .collect();
+    let ignore_path = root.join(&place.ignore);
     if read_optional(&ignore_path)?.is_none() {
         drifts.push(Drift {
             diff: format!("`{ignore_path}` does not exist\n"),
@@ -140,6 +172,21 @@ pub fn check(root: &Utf8Path, dockerfile: &str) -> Result<Vec<Drift>, FilesError
         });
     }
     Ok(drifts)
+}
+
+/// Whether the file at `path` differs from `text`: a diff, or a line saying it is missing.
+pub fn check_owned(path: &Utf8Path, text: &str) -> Result<Option<Drift>, FilesError> {
+    Ok(match read_optional(path)? {
+        Some(current) if current == text => None,
+        Some(current) => Some(Drift {
+            diff: diff(&current, text, path),
+            path: path.to_owned(),
+        }),
+        None => Some(Drift {
+            diff: format!("`{path}` does not exist\n"),
+            path: path.to_owned(),
+        }),
+    })
 }
 
 /// A short unified diff, three lines of context.
@@ -158,6 +205,7 @@ fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
         source,
     };
     let dir = path.parent().unwrap_or(Utf8Path::new("."));
+    std::fs::create_dir_all(dir).map_err(error)?;
     let mut file = tempfile::Builder::new()
         .prefix(".cargo-dockerize-")
         .tempfile_in(dir)
@@ -168,40 +216,46 @@ fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
     Ok(())
 }
 
-/// Warnings about an existing `.dockerignore` that lets build output or VCS data into the context.
-pub fn dockerignore_warnings(ignore: Option<&DockerIgnore>) -> Vec<String> {
+/// Warnings about an existing `.dockerignore` (called `name` in them) that lets build output or VCS data into the
+/// context.
+pub fn dockerignore_warnings(ignore: Option<&DockerIgnore>, name: &str) -> Vec<String> {
     let Some(ignore) = ignore else {
         return Vec::new();
     };
     let mut warnings = Vec::new();
     if !ignore.excludes("target/release") {
-        warnings.push(
-            "`.dockerignore` lets `target/` into the build context: every build sends it to the engine and `COPY . .` changes with every local build; add `target/` and `**/target/`"
-                .to_string(),
-        );
+        warnings.push(format!(
+            "`{name}` lets `target/` into the build context: every build sends it to the engine and `COPY . .` changes with every local build; add `target/` and `**/target/`"
+        ));
     }
     if !ignore.excludes(".git/HEAD") {
-        warnings.push(
-            "`.dockerignore` lets `.git/` into the build context: every commit invalidates `COPY . .`; add `.git/`"
-                .to_string(),
-        );
+        warnings.push(format!(
+            "`{name}` lets `.git/` into the build context: every commit invalidates `COPY . .`; add `.git/`"
+        ));
     }
     warnings
 }
 
-/// Reads `<root>/.dockerignore` if present.
+/// The `.dockerignore` Docker reads for the Dockerfile at `place`: `<path>.dockerignore` if present, else
+/// `<root>/.dockerignore` if present. `Err` names the file that could not be read or parsed.
+#[allow(clippy::type_complexity)]
 pub fn read_dockerignore(
     root: &Utf8Path,
-) -> Result<Option<(String, DockerIgnore)>, std::io::Error> {
-    let path = root.join(".dockerignore");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let parsed = DockerIgnore::parse(&text).map_err(std::io::Error::other)?;
-            Ok(Some((text, parsed)))
+    place: &DockerfilePath,
+) -> Result<Option<(Utf8PathBuf, String, DockerIgnore)>, (Utf8PathBuf, std::io::Error)> {
+    for candidate in place.ignore_candidates() {
+        let path = root.join(candidate);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let parsed = DockerIgnore::parse(&text)
+                    .map_err(|e| (path.clone(), std::io::Error::other(e)))?;
+                return Ok(Some((path, text, parsed)));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err((path, e)),
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
     }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -214,13 +268,18 @@ mod tests {
         (dir, path)
     }
 
+    fn default_place() -> DockerfilePath {
+        DockerfilePath::new("Dockerfile".into(), "the default".into())
+    }
+
     #[test]
     fn writes_then_reports_unchanged_and_keeps_user_ignore() {
         let (_guard, root) = root();
         let dockerfile = format!("{GENERATED_MARKER} x\nFROM scratch\n");
-        let out = write(&root, &dockerfile, "target/\n", false).unwrap();
+        let place = default_place();
+        let out = write(&root, &place, &dockerfile, "target/\n", false).unwrap();
         assert!(matches!(&out[0], Outcome::Written(_)));
-        let out = write(&root, &dockerfile, "target/\n.git/\n", false).unwrap();
+        let out = write(&root, &place, &dockerfile, "target/\n.git/\n", false).unwrap();
         assert!(matches!(&out[0], Outcome::Unchanged(_)));
         assert!(matches!(&out[1], Outcome::Kept(_)));
         assert_eq!(
@@ -233,10 +292,11 @@ mod tests {
     fn refuses_a_users_dockerfile_without_force() {
         let (_guard, root) = root();
         std::fs::write(root.join("Dockerfile"), "FROM alpine\n").unwrap();
-        let err = write(&root, &format!("{GENERATED_MARKER}\n"), "", false).unwrap_err();
+        let place = default_place();
+        let err = write(&root, &place, &format!("{GENERATED_MARKER}\n"), "", false).unwrap_err();
         assert!(matches!(err, FilesError::NotOurs { .. }));
         assert!(!root.join(".dockerignore").exists(), "nothing half-written");
-        write(&root, &format!("{GENERATED_MARKER}\n"), "", true).unwrap();
+        write(&root, &place, &format!("{GENERATED_MARKER}\n"), "", true).unwrap();
     }
 
     #[test]
@@ -244,16 +304,81 @@ mod tests {
         let (_guard, root) = root();
         std::fs::write(root.join("Dockerfile"), "a\nb\n").unwrap();
         std::fs::write(root.join(".dockerignore"), "target/\n").unwrap();
-        let drifts = check(&root, "a\nc\n").unwrap();
+        let place = default_place();
+        let drifts = check(&root, &place, "a\nc\n").unwrap();
         assert_eq!(drifts.len(), 1);
         assert!(drifts[0].diff.contains("-b\n+c"));
-        assert!(check(&root, "a\nb\n").unwrap().is_empty());
+        assert!(check(&root, &place, "a\nb\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn another_path_gets_its_own_ignore_file_and_leaves_the_users_dockerfile() {
+        let (_guard, root) = root();
+        std::fs::write(root.join("Dockerfile"), "FROM alpine\n").unwrap();
+        std::fs::write(root.join(".dockerignore"), "*\n").unwrap();
+        let place = DockerfilePath::new("docker/Dockerfile.x".into(), "a test".into());
+        let dockerfile = format!("{GENERATED_MARKER}\nFROM scratch\n");
+        let out = write(&root, &place, &dockerfile, "target/\n", false).unwrap();
+        assert_eq!(
+            out,
+            vec![
+                Outcome::Written(root.join("docker/Dockerfile.x")),
+                Outcome::Written(root.join("docker/Dockerfile.x.dockerignore")),
+            ]
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("Dockerfile")).unwrap(),
+            "FROM alpine\n"
+        );
+        assert!(check(&root, &place, &dockerfile).unwrap().is_empty());
+        let (path, text, _) = read_dockerignore(&root, &place).unwrap().unwrap();
+        assert_eq!(
+            (path, text.as_str()),
+            (root.join("docker/Dockerfile.x.dockerignore"), "target/\n")
+        );
+        // Docker's rule for the default name too: `Dockerfile.dockerignore` before `.dockerignore`.
+        let (path, _, _) = read_dockerignore(&root, &default_place()).unwrap().unwrap();
+        assert_eq!(path, root.join(".dockerignore"));
+        std::fs::write(root.join("Dockerfile.dockerignore"), "target/\n").unwrap();
+        let (path, _, _) = read_dockerignore(&root, &default_place()).unwrap().unwrap();
+        assert_eq!(path, root.join("Dockerfile.dockerignore"));
+    }
+
+    #[test]
+    fn owned_files_are_refused_checked_and_left_unchanged() {
+        let (_guard, root) = root();
+        let path = root.join(".github/workflows/x.yml");
+        let text = format!("{GENERATED_MARKER}\nname: x\n");
+        assert!(check_owned(&path, &text)
+            .unwrap()
+            .unwrap()
+            .diff
+            .contains("does not exist"));
+        assert_eq!(
+            write_owned(&path, &text, false, "x").unwrap(),
+            Outcome::Written(path.clone())
+        );
+        assert_eq!(
+            write_owned(&path, &text, false, "x").unwrap(),
+            Outcome::Unchanged(path.clone())
+        );
+        assert!(check_owned(&path, &text).unwrap().is_none());
+        std::fs::write(&path, "name: mine\n").unwrap();
+        assert!(matches!(
+            write_owned(&path, &text, false, "x"),
+            Err(FilesError::NotOurs { .. })
+        ));
+        assert!(check_owned(&path, &text)
+            .unwrap()
+            .unwrap()
+            .diff
+            .contains("+name: x"));
     }
 
     #[test]
     fn warns_when_target_is_not_ignored() {
         let ignore = DockerIgnore::parse(".git\n").unwrap();
-        let warnings = dockerignore_warnings(Some(&ignore));
+        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore");
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("target/"));
     }

@@ -8,7 +8,7 @@
 //! workspace   cargo metadata, toolchain files, native crates      → Workspace      (the Cargo and file edge)
 //! config      [*.metadata.dockerize] tables + Settings, layered   → BinaryConfig per binary
 //! plan        every decision, made once                           → Plan           (pure)
-//! render      Plan → Dockerfile and .dockerignore text                             (pure)
+//! render      Plan → Dockerfile, .dockerignore and CI workflow text                (pure)
 //! files       the generated files on disk: write, --check, read .dockerignore       (file edge)
 //! events      what a build says: BuildEvent, ImageOutcome          (plain data, imports nothing)
 //! build       which engine (Docker CLI's rules), context tar, bollard → events       (the engine edge)

@@ -27,6 +27,44 @@ pub fn normalize(path: &camino::Utf8Path) -> camino::Utf8PathBuf {
     }
 }
 
+/// `a/./b/../c` → `a/c`, keeping the `..` that climb above where a relative path starts (`../x/../y` → `../y`).
+pub fn fold(path: &camino::Utf8Path) -> camino::Utf8PathBuf {
+    if path.is_absolute() {
+        return normalize(path);
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.as_str().split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.join("/").into()
+}
+
+/// A path relative to a directory that must stay inside it (the Dockerfile's place in the workspace): folded with
+/// [`lexical_parts`], `Err` saying why when it is absolute, climbs out with `..`, names the directory itself, or
+/// ends in `/`.
+pub fn inside(path: &str) -> Result<camino::Utf8PathBuf, String> {
+    if path.starts_with('/') || path.starts_with('\\') {
+        return Err("must be relative to the workspace root, not absolute".into());
+    }
+    if path.ends_with('/') {
+        return Err("must name a file, not a directory".into());
+    }
+    let (parts, escaped) = lexical_parts(path);
+    if escaped {
+        return Err("leaves the workspace, and with it the build context".into());
+    }
+    if parts.is_empty() {
+        return Err("must name a file in the workspace".into());
+    }
+    Ok(parts.join("/").into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,5 +75,32 @@ mod tests {
         assert_eq!(lexical_parts("../x"), (vec!["x"], true));
         assert_eq!(normalize("/w/a/../b".into()), "/w/b");
         assert_eq!(normalize("a/../../b".into()), "b");
+    }
+
+    #[test]
+    fn fold_keeps_the_climb_of_a_relative_path() {
+        assert_eq!(
+            fold("../.github/./workflows/x.yml".into()),
+            "../.github/workflows/x.yml"
+        );
+        assert_eq!(fold("../a/../../b".into()), "../../b");
+        assert_eq!(fold("a/../b".into()), "b");
+        assert_eq!(fold("/w/../x".into()), "/x");
+    }
+
+    #[test]
+    fn inside_keeps_paths_in_their_directory() {
+        assert_eq!(inside("./docker//Dockerfile").unwrap(), "docker/Dockerfile");
+        assert_eq!(inside("a/../Dockerfile.x").unwrap(), "Dockerfile.x");
+        for bad in [
+            "/etc/Dockerfile",
+            "../Dockerfile",
+            "a/../../b",
+            ".",
+            "",
+            "docker/",
+        ] {
+            assert!(inside(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -23,6 +23,13 @@ pub fn has_tag(reference: &str) -> bool {
     split(reference).1.is_some()
 }
 
+/// The registry a reference names, as Docker normalises it: its first component when that looks like a host
+/// (`ghcr.io/acme/api`, `localhost:5000/api`), else `None` (Docker Hub: `api`, `acme/api`).
+pub fn registry_host(reference: &str) -> Option<&str> {
+    let (first, _) = reference.split_once('/')?;
+    (first.contains(['.', ':']) || first == "localhost").then_some(first)
+}
+
 /// Checks an image reference the way the engine will (`[host[:port]/]path[:tag]`), so a bad `-t`, `--registry`,
 /// `image` or `tags` fails here, before anything is built. `Err` says what is wrong.
 pub fn check(reference: &str) -> Result<(), String> {
@@ -102,6 +109,15 @@ mod tests {
         ] {
             assert!(check(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn registry_hosts_as_docker_reads_them() {
+        assert_eq!(registry_host("ghcr.io/acme/api:1"), Some("ghcr.io"));
+        assert_eq!(registry_host("localhost:5000/api"), Some("localhost:5000"));
+        assert_eq!(registry_host("localhost/api"), Some("localhost"));
+        assert_eq!(registry_host("acme/api:1"), None);
+        assert_eq!(registry_host("api:1"), None);
     }
 
     #[test]

@@ -216,6 +216,18 @@ fn outputs(workspace: &Workspace, settings: &Settings) -> (String, String) {
     )
 }
 
+/// The CI workflow of the plan (`cargo dockerize ci`), which lists every image of the file.
+fn workflow(workspace: &Workspace, settings: &Settings) -> String {
+    let plan = plan::plan(workspace, settings).expect("the synthetic workspace plans");
+    let ci = plan::ci::ci_plan(
+        &plan,
+        plan::ci::DEFAULT_WORKFLOW.into(),
+        "cargo dockerize ci".into(),
+    )
+    .expect("the workflow plans");
+    render::workflow(&ci)
+}
+
 #[test]
 fn shuffled_workspace_renders_identically() {
     for (name, settings) in settings() {
@@ -233,6 +245,15 @@ fn shuffled_workspace_renders_identically() {
                 "settings `{name}`, seed {seed}: `list --format json` depends on the input order\n{}",
                 first_difference(&json, &shuffled_json)
             );
+            let (sorted, shuffled) = (
+                workflow(&sorted_workspace(), &settings),
+                workflow(&shuffled, &settings),
+            );
+            assert!(
+                sorted == shuffled,
+                "settings `{name}`, seed {seed}: the workflow depends on the input order\n{}",
+                first_difference(&sorted, &shuffled)
+            );
         }
     }
 }
@@ -244,8 +265,8 @@ fn rendering_the_same_plan_twice_is_identical() {
         let plan = plan::plan(&workspace, &settings).unwrap();
         assert_eq!(render::render(&plan), render::render(&plan), "{name}");
         assert_eq!(
-            render::dockerignore(&plan.command),
-            render::dockerignore(&plan.command),
+            render::dockerignore(&plan.command, &plan.dockerfile),
+            render::dockerignore(&plan.command, &plan.dockerfile),
             "{name}"
         );
     }

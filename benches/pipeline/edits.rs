@@ -47,7 +47,13 @@ impl Checkout {
             // Ours is written by `cargo dockerize`; (b)–(d) are packed with the same one.
             write(
                 &dir.join(".dockerignore"),
-                &cargo_dockerize::render::dockerignore("cargo dockerize"),
+                &cargo_dockerize::render::dockerignore(
+                    "cargo dockerize",
+                    &cargo_dockerize::plan::DockerfilePath::new(
+                        cargo_dockerize::plan::DEFAULT_DOCKERFILE.into(),
+                        "the benchmark".into(),
+                    ),
+                ),
             )?;
         }
         Ok(Checkout {

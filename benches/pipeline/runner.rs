@@ -15,6 +15,7 @@ use cargo_dockerize::build::engine::{self, BuildOptions, Engine, Target};
 use cargo_dockerize::events::{BuildEvent, Outcome};
 use cargo_dockerize::files;
 use cargo_dockerize::model::BuilderChoice;
+use cargo_dockerize::plan::{DockerfilePath, DEFAULT_DOCKERFILE};
 use cargo_dockerize::render::DockerIgnore;
 use serde::Deserialize;
 
@@ -354,12 +355,17 @@ struct Build {
 /// The context (b)–(d) build from: the checkout as our `.dockerignore` filters it, their Dockerfile packed in.
 fn pack_context(dir: &Path, dockerfile: &str) -> Result<bytes::Bytes, String> {
     let root = Utf8Path::from_path(dir).ok_or("the work directory is not UTF-8")?;
-    let ignore = match files::read_dockerignore(root) {
-        Ok(Some((_, ignore))) => ignore,
+    let place = DockerfilePath::new(DEFAULT_DOCKERFILE.into(), "the benchmark".into());
+    let ignore = match files::read_dockerignore(root, &place) {
+        Ok(Some((_, _, ignore))) => ignore,
         Ok(None) => DockerIgnore::default(),
-        Err(e) => return Err(format!("failed to read {root}/.dockerignore: {e}")),
+        Err((path, e)) => return Err(format!("failed to read {path}: {e}")),
     };
-    let (bytes, _) = context::archive(root, &["".into()], &ignore, dockerfile, &[])
+    let dockerfile = context::Dockerfile {
+        path: DEFAULT_DOCKERFILE.into(),
+        text: dockerfile,
+    };
+    let (bytes, _) = context::archive(root, &["".into()], &ignore, &dockerfile, &[])
         .map_err(|e| engine::error_chain(&e))?;
     Ok(bytes::Bytes::from(bytes))
 }

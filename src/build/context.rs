@@ -24,6 +24,13 @@ pub enum ArchiveError {
     },
 }
 
+/// The Dockerfile the build reads: its path in the context, and its text (rendered, not read from disk).
+#[derive(Debug, Clone, Copy)]
+pub struct Dockerfile<'a> {
+    pub path: &'a Utf8Path,
+    pub text: &'a str,
+}
+
 /// What went into the context, for `-v` and tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ArchiveStats {
@@ -31,8 +38,9 @@ pub struct ArchiveStats {
     pub bytes: u64,
 }
 
-/// Packs the build context into a tar for the engine: every file `.dockerignore` keeps, plus the `Dockerfile` we
-/// rendered (from memory, so the build uses exactly the plan's text). `subtrees` are the directories of the context
+/// Packs the build context into a tar for the engine: every file `.dockerignore` keeps, plus the Dockerfile we
+/// rendered at its path (from memory, so the build uses exactly the plan's text; the file on disk there is not
+/// sent, any other `Dockerfile` is an ordinary file of the context). `subtrees` are the directories of the context
 /// to send, relative to `root` (`[""]` for all of it): a context widened for path dependencies sends the workspace
 /// and those packages only, each filtered by the workspace's `.dockerignore` from its own top. A `target/` directory
 /// at the top of a subtree is never walked, whatever `.dockerignore` says: it holds gigabytes no stage reads.
@@ -40,7 +48,7 @@ pub fn archive(
     root: &Utf8Path,
     subtrees: &[camino::Utf8PathBuf],
     ignore: &DockerIgnore,
-    dockerfile: &str,
+    dockerfile: &Dockerfile<'_>,
     skip_dirs: &[camino::Utf8PathBuf],
 ) -> Result<(Vec<u8>, ArchiveStats), ArchiveError> {
     let mut builder = tar::Builder::new(Vec::new());
@@ -52,21 +60,29 @@ pub fn archive(
         .filter(|s| !subtrees.iter().any(|o| o != *s && s.starts_with(o)))
         .collect();
     for top in tops {
-        pack_subtree(&mut builder, root, top, ignore, skip_dirs, &mut stats)?;
+        pack_subtree(
+            &mut builder,
+            root,
+            top,
+            ignore,
+            skip_dirs,
+            dockerfile.path,
+            &mut stats,
+        )?;
     }
     let mut header = tar::Header::new_gnu();
-    header.set_size(dockerfile.len() as u64);
+    header.set_size(dockerfile.text.len() as u64);
     header.set_mode(0o644);
     header.set_mtime(0);
     header.set_cksum();
     builder
-        .append_data(&mut header, "Dockerfile", dockerfile.as_bytes())
+        .append_data(&mut header, dockerfile.path, dockerfile.text.as_bytes())
         .map_err(|source| ArchiveError::Append {
-            path: root.join("Dockerfile"),
+            path: root.join(dockerfile.path),
             source,
         })?;
     stats.files += 1;
-    stats.bytes += dockerfile.len() as u64;
+    stats.bytes += dockerfile.text.len() as u64;
     let bytes = builder
         .into_inner()
         .map_err(|source| ArchiveError::Append {
@@ -82,6 +98,7 @@ fn pack_subtree(
     top: &Utf8Path,
     ignore: &DockerIgnore,
     skip_dirs: &[camino::Utf8PathBuf],
+    dockerfile: &Utf8Path,
     stats: &mut ArchiveStats,
 ) -> Result<(), ArchiveError> {
     let base = root.join(top);
@@ -111,7 +128,8 @@ fn pack_subtree(
             walker.skip_current_dir();
             continue;
         }
-        if top.as_str().is_empty() && name == "Dockerfile" {
+        let in_tar = path.strip_prefix(root).unwrap_or(path);
+        if in_tar == dockerfile {
             continue;
         }
         if ignore.excludes(name) && name != ".dockerignore" {
@@ -124,7 +142,6 @@ fn pack_subtree(
         if is_dir {
             continue;
         }
-        let in_tar = path.strip_prefix(root).unwrap_or(path);
         builder
             .append_path_with_name(path, in_tar)
             .map_err(|source| ArchiveError::Append {
@@ -156,7 +173,11 @@ mod archive_tests {
             std::fs::write(root.join(path), text).unwrap();
         }
         let ignore = DockerIgnore::parse("*.env\ndocs/\n").unwrap();
-        let (bytes, stats) = archive(root, &["".into()], &ignore, "FROM new\n", &[]).unwrap();
+        let dockerfile = Dockerfile {
+            path: "Dockerfile".into(),
+            text: "FROM new\n",
+        };
+        let (bytes, stats) = archive(root, &["".into()], &ignore, &dockerfile, &[]).unwrap();
         let mut names = Vec::new();
         let mut dockerfile = String::new();
         for entry in tar::Archive::new(bytes.as_slice()).entries().unwrap() {
@@ -173,5 +194,48 @@ mod archive_tests {
             "the rendered Dockerfile, not the one on disk"
         );
         assert_eq!(stats.files, 2);
+    }
+
+    #[test]
+    fn another_dockerfile_path_sends_the_users_dockerfile_and_ours_at_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = camino::Utf8Path::from_path(dir.path()).unwrap();
+        for (path, text) in [
+            ("src/main.rs", "fn main() {}"),
+            ("Dockerfile", "FROM theirs"),
+            ("docker/Dockerfile.x", "FROM stale"),
+        ] {
+            std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+            std::fs::write(root.join(path), text).unwrap();
+        }
+        let dockerfile = Dockerfile {
+            path: "docker/Dockerfile.x".into(),
+            text: "FROM ours\n",
+        };
+        let (bytes, _) = archive(
+            root,
+            &["".into()],
+            &DockerIgnore::default(),
+            &dockerfile,
+            &[],
+        )
+        .unwrap();
+        let mut entries = Vec::new();
+        for entry in tar::Archive::new(bytes.as_slice()).entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let name = entry.path().unwrap().to_string_lossy().to_string();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+            entries.push((name, text));
+        }
+        let entry = |name: &str, text: &str| (name.to_string(), text.to_string());
+        assert_eq!(
+            entries,
+            vec![
+                entry("Dockerfile", "FROM theirs"),
+                entry("src/main.rs", "fn main() {}"),
+                entry("docker/Dockerfile.x", "FROM ours\n"),
+            ]
+        );
     }
 }

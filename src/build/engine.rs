@@ -206,8 +206,10 @@ async fn handshake(
 }
 
 /// How to build, beyond the plan.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct BuildOptions {
+    /// The Dockerfile's path in the build context (`Dockerfile`, `docker/Dockerfile.dockerize`).
+    pub dockerfile: String,
     pub no_cache: bool,
     pub build_args: BTreeMap<String, String>,
     /// Passed to the engine only when the user chose a platform.
@@ -215,6 +217,19 @@ pub struct BuildOptions {
     /// Builds at once.
     pub jobs: usize,
     pub keep_going: bool,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        Self {
+            dockerfile: "Dockerfile".into(),
+            no_cache: false,
+            build_args: BTreeMap::new(),
+            platform: None,
+            jobs: 0,
+            keep_going: false,
+        }
+    }
 }
 
 /// Builds every target, `jobs` at a time, sending events as they come. Returns when all are done, one failed

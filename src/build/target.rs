@@ -21,7 +21,7 @@ use crate::events::{BuildEvent, BuildEventKind, ImageBuilt, ImageFailed, Outcome
 use crate::model::BuilderKind;
 use crate::reference;
 
-/// Builds one target of the Dockerfile in `context` (a tar with a `Dockerfile` at its root), sending events as
+/// Builds one target of the Dockerfile in `context` (a tar with the Dockerfile at `options.dockerfile`), sending events as
 /// they come, and says how it ended. Public for the benchmarks, which build other Dockerfiles the same way.
 pub async fn build_target(
     engine: &Engine,
@@ -109,7 +109,7 @@ fn request(
         .cloned()
         .unwrap_or_else(|| format!("{}:latest", target.stage));
     let mut builder = BuildImageOptionsBuilder::new()
-        .dockerfile("Dockerfile")
+        .dockerfile(&options.dockerfile)
         .t(&first_tag)
         .target(&target.stage)
         .buildargs(&build_args)

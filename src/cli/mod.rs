@@ -18,6 +18,7 @@ Examples:
   cargo dockerize generate --check       exit 3 with a diff when the Dockerfile on disk is stale (CI)
   cargo dockerize list --format json     the binaries, their stages, images and runtimes, for a CI matrix
   cargo dockerize -c builder             build on the engine of a Docker context, as `docker -c` does
+  cargo dockerize ci                     write .github/workflows/dockerize.yml: check, build, push every image
   docker build --target <binary> .       build one image from the generated Dockerfile
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 `--check` found stale files, 4 a build failed,
@@ -53,7 +54,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write the Dockerfile and .dockerignore at the workspace root
+    /// Write the Dockerfile and its .dockerignore (at the workspace root, or where --dockerfile says)
     #[command(
         after_help = "The Dockerfile holds every binary of the workspace and names the command that regenerates it; \
         the selection flags (-p, --bin, ...) choose images to build or list and do not apply here. Files this tool \
@@ -70,6 +71,19 @@ pub enum Command {
         `env` and `labels`, whose keys merge."
     )]
     Config(ListArgs),
+    /// Write the GitHub Actions workflow that checks the Dockerfile and builds (and pushes) every image
+    #[command(
+        after_help = "The workflow (default .github/workflows/dockerize.yml) has two jobs. `dockerfile` installs this \
+        release of cargo-dockerize and runs `generate --check` and `ci --check`. `image` is a matrix with one entry per \
+        image of the Dockerfile: docker/build-push-action builds its target with the GitHub Actions cache (one scope \
+        per image), pushes on the default branch and on `v*` tags, and only builds on pull requests.\n\n\
+        Tags come from the tag templates (`tags`, `-t`); a tag that names no registry gets `--registry`, else \
+        `registry` of [workspace.metadata.dockerize], else ghcr.io/<repository owner> (logged in with the job's \
+        GITHUB_TOKEN). Other registries log in with the secrets <HOST>_USERNAME and <HOST>_PASSWORD (Docker Hub: \
+        DOCKERHUB_USERNAME, DOCKERHUB_TOKEN). `{git_sha}` in a template is the commit being built.\n\n\
+        A workflow this tool did not write is never overwritten without --force."
+    )]
+    Ci(CiArgs),
     /// Generate the Dockerfile, then build the images through the Docker Engine API (the default)
     Build,
 }
@@ -80,6 +94,12 @@ pub struct CommonArgs {
     /// Path to the workspace's or a package's Cargo.toml [default: the nearest one from the current directory]
     #[arg(long, global = true, value_name = "PATH")]
     pub manifest_path: Option<Utf8PathBuf>,
+
+    /// Where the Dockerfile goes, relative to the workspace root [default: `dockerfile` in
+    /// [workspace.metadata.dockerize], else Dockerfile]; another name than Dockerfile gets its own
+    /// `<PATH>.dockerignore`
+    #[arg(long, global = true, value_name = "PATH", value_parser = parse_dockerfile)]
+    pub dockerfile: Option<Utf8PathBuf>,
 
     /// Package to containerize (repeatable) [default: the current package, else the default members]
     #[arg(
@@ -201,6 +221,20 @@ pub struct GenerateArgs {
     pub force: bool,
 }
 
+#[derive(Debug, Args, Clone, Default)]
+pub struct CiArgs {
+    /// Write nothing; exit 3 with a diff when the workflow on disk differs from what would be generated
+    #[arg(long)]
+    pub check: bool,
+    /// Overwrite a workflow this tool did not write
+    #[arg(long)]
+    pub force: bool,
+    /// Where the workflow goes, relative to the workspace root: in `.github/workflows/` of the repository's root
+    /// [default: .github/workflows/dockerize.yml]
+    #[arg(long, value_name = "PATH")]
+    pub workflow: Option<Utf8PathBuf>,
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct ListArgs {
     /// Output format: a table for people, or JSON (stable, documented in README.md) for scripts and CI matrices
@@ -226,7 +260,8 @@ pub struct BuildArgs {
         help_heading = "Build Options"
     )]
     pub tags: Vec<String>,
-    /// Registry prefix for every tag, e.g. ghcr.io/acme
+    /// Registry prefix for every tag, e.g. ghcr.io/acme [default: `registry` in [workspace.metadata.dockerize];
+    /// in the `ci` workflow, ghcr.io/<repository owner>]
     #[arg(
         long,
         global = true,
@@ -331,6 +366,10 @@ impl BuildArgs {
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
     }
+}
+
+fn parse_dockerfile(raw: &str) -> Result<Utf8PathBuf, String> {
+    crate::paths::inside(raw).map_err(|why| format!("`{raw}` {why}"))
 }
 
 fn parse_build_arg(raw: &str) -> Result<(String, String), String> {

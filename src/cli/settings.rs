@@ -38,6 +38,7 @@ impl Cli {
             },
             tags: (!self.build.tags.is_empty()).then(|| self.build.tags.clone()),
             registry: self.build.registry.clone(),
+            dockerfile: c.dockerfile.clone(),
             git_sha: None,
             engine: None,
         }
@@ -80,6 +81,7 @@ mod tests {
                 "linux/arm64",
                 "--no-test-stage",
             ],
+            &["--dockerfile", "./docker/Dockerfile.dockerize"],
             &["--libc", "musl", "--bin", "it's"],
         ] {
             let settings = settings_of(args);

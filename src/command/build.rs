@@ -46,6 +46,7 @@ pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
         .build()
         .map_err(Error::Runtime)?;
     let options = engine::BuildOptions {
+        dockerfile: dockerfile_in_context(plan).into_string(),
         no_cache: args.no_cache,
         build_args: args.build_args.iter().cloned().collect(),
         platform: cli.common.platform.map(|p| p.docker_name().to_string()),
@@ -63,7 +64,7 @@ pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
 /// on disk is BuildKit's).
 fn pack(plan: &Plan, kind: BuilderKind, shell: &mut Shell) -> Result<bytes::Bytes, Error> {
     let ignore = read_dockerignore(plan)?
-        .map(|(_, parsed)| parsed)
+        .map(|(_, _, parsed)| parsed)
         .unwrap_or_default();
     let dockerfile = render::render_for(plan, kind);
     let subtrees: Vec<Utf8PathBuf> = std::iter::once(plan.context.workspace_dir.clone())
@@ -73,7 +74,10 @@ fn pack(plan: &Plan, kind: BuilderKind, shell: &mut Shell) -> Result<bytes::Byte
         &plan.context.root,
         &subtrees,
         &ignore,
-        &dockerfile,
+        &context::Dockerfile {
+            path: &dockerfile_in_context(plan),
+            text: &dockerfile,
+        },
         std::slice::from_ref(&plan.target_dir),
     )?;
     shell.status(
@@ -85,6 +89,11 @@ fn pack(plan: &Plan, kind: BuilderKind, shell: &mut Shell) -> Result<bytes::Byte
         ),
     );
     Ok(bytes::Bytes::from(archive))
+}
+
+/// Where the Dockerfile sits in the build context: its path under the workspace's directory in the context.
+fn dockerfile_in_context(plan: &Plan) -> Utf8PathBuf {
+    plan.context.workspace_dir.join(&plan.dockerfile.path)
 }
 
 /// Connects, packs the context for the engine's builder, builds every image `jobs` at a time with a reporter
@@ -251,8 +260,9 @@ fn dry_run(plan: &Plan) -> Result<(), Error> {
     use std::io::Write as _;
     let engine = plan.engine.clone().unwrap_or_else(Endpoint::default_socket);
     let mut text = format!(
-        "dockerfile: {} (not written: --dry-run)\nengine: {} (not contacted: --dry-run)\nstages: {}\nimages:\n",
-        plan.root.join("Dockerfile"),
+        "dockerfile: {} (not written: --dry-run)\ndockerignore: {}\nengine: {} (not contacted: --dry-run)\nstages: {}\nimages:\n",
+        plan.root.join(&plan.dockerfile.path),
+        plan.root.join(&plan.dockerfile.ignore),
         engine.explain(),
         plan.stage_names().join(" ")
     );

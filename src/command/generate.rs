@@ -40,9 +40,9 @@ fn notes(plan: &Plan, shell: &mut Shell) {
 
 /// `--check`: exit 0 when the Dockerfile on disk is what would be written, else show the diff.
 fn check(plan: &Plan, dockerfile: &str, shell: &mut Shell) -> Result<i32, Error> {
-    let drifts = files::check(&plan.root, dockerfile)?;
+    let drifts = files::check(&plan.root, &plan.dockerfile, dockerfile)?;
     if drifts.is_empty() {
-        shell.status("Fresh", plan.root.join("Dockerfile"));
+        shell.status("Fresh", plan.root.join(&plan.dockerfile.path));
         return Ok(0);
     }
     for drift in &drifts {
@@ -50,44 +50,50 @@ fn check(plan: &Plan, dockerfile: &str, shell: &mut Shell) -> Result<i32, Error>
     }
     Err(Error::Stale {
         count: drifts.len(),
+        command: plan.command.clone(),
     })
 }
 
 /// Writes both files, saying what happened to each; a kept `.dockerignore` is checked for what it lets in.
 fn write(plan: &Plan, dockerfile: &str, force: bool, shell: &mut Shell) -> Result<(), Error> {
-    let dockerignore = render::dockerignore(&plan.command);
-    let existing = read_dockerignore(plan)?;
-    let outcomes = files::write(&plan.root, dockerfile, &dockerignore, force)?;
+    let dockerignore = render::dockerignore(&plan.command, &plan.dockerfile);
+    let outcomes = files::write(
+        &plan.root,
+        &plan.dockerfile,
+        dockerfile,
+        &dockerignore,
+        force,
+    )?;
     for outcome in &outcomes {
         match outcome {
             files::Outcome::Written(path) => shell.status("Wrote", path),
             files::Outcome::Unchanged(path) => shell.status("Unchanged", path),
             files::Outcome::Kept(path) => {
-                let ours = existing
-                    .as_ref()
-                    .is_some_and(|(text, _)| text.starts_with(GENERATED_MARKER));
-                let whose = if ours {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                let whose = if text.starts_with(GENERATED_MARKER) {
                     "written by an earlier run and left as it is"
                 } else {
                     "yours"
                 };
                 shell.status("Kept", format!("{path} ({whose}; --force replaces it)"));
-                let parsed = existing.as_ref().map(|(_, parsed)| parsed);
-                for warning in files::dockerignore_warnings(parsed) {
-                    shell.warn(warning);
-                }
             }
+        }
+    }
+    // What the builds will read, by Docker's rule (which may be another file than the one kept).
+    if let Some((path, _, parsed)) = read_dockerignore(plan)? {
+        let name = path.strip_prefix(&plan.root).unwrap_or(&path);
+        for warning in files::dockerignore_warnings(Some(&parsed), name.as_str()) {
+            shell.warn(warning);
         }
     }
     Ok(())
 }
 
-/// The workspace's `.dockerignore`, its text and its parsed rules, when it has one.
+/// The `.dockerignore` Docker reads for the plan's Dockerfile (`<path>.dockerignore`, else the root one): its
+/// path, text and parsed rules, when there is one.
 pub(super) fn read_dockerignore(
     plan: &Plan,
-) -> Result<Option<(String, render::DockerIgnore)>, Error> {
-    files::read_dockerignore(&plan.root).map_err(|source| Error::DockerIgnore {
-        path: plan.root.join(".dockerignore"),
-        source,
-    })
+) -> Result<Option<(camino::Utf8PathBuf, String, render::DockerIgnore)>, Error> {
+    files::read_dockerignore(&plan.root, &plan.dockerfile)
+        .map_err(|(path, source)| Error::DockerIgnore { path, source })
 }

@@ -1,4 +1,4 @@
-//! The commands: `generate`, `list`, `config` and `build` (the default), each from the parsed command line to an
+//! The commands: `generate`, `list`, `config`, `ci` and `build` (the default), each from the parsed command line to an
 //! exit code.
 //!
 //! Here the steps meet: the command line gives [`crate::config::Settings`], the workspace is loaded, the plan made,
@@ -6,6 +6,7 @@
 //! exit code `main` uses.
 
 mod build;
+mod ci;
 mod generate;
 mod list;
 
@@ -21,13 +22,19 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         Some(Command::Generate(_)) => Some("generate"),
         Some(Command::List(_)) => Some("list"),
         Some(Command::Config(_)) => Some("config"),
+        Some(Command::Ci(_)) => Some("ci"),
         Some(Command::Build) | None => None,
     };
     if let (Some(command), Some(flag)) = (command, cli.build.build_only_flag()) {
         return Err(Error::BuildOnlyFlag { flag, command });
     }
-    if let (Some(Command::Generate(_)), Some(flag)) = (&cli.command, cli.common.selection_flag()) {
-        return Err(Error::SelectionFlag { flag });
+    let writes_files = match &cli.command {
+        Some(Command::Generate(_)) => Some("generate"),
+        Some(Command::Ci(_)) => Some("ci"),
+        _ => None,
+    };
+    if let (Some(command), Some(flag)) = (writes_files, cli.common.selection_flag()) {
+        return Err(Error::SelectionFlag { flag, command });
     }
     let mut settings = cli.settings();
     let workspace = workspace::load(&workspace::LoadOptions {
@@ -40,7 +47,10 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
             settings.platform.triple(false),
         ],
     })?;
-    if wants_git_sha(&settings, &workspace) {
+    if matches!(cli.command, Some(Command::Ci(_))) {
+        // The workflow builds commits yet to come: `{git_sha}` stays a placeholder it fills in.
+        settings.git_sha = Some(plan::ci::GIT_SHA_STANDIN.into());
+    } else if wants_git_sha(&settings, &workspace) {
         settings.git_sha = git_sha(&workspace.root);
     }
     if matches!(cli.command, Some(Command::Build) | None) {
@@ -52,6 +62,7 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         Some(Command::List(args)) => list::list(&plan, args.format, shell),
         Some(Command::Config(args)) => list::config(&plan, args.format),
         Some(Command::Generate(args)) => generate::generate(&plan, args, shell),
+        Some(Command::Ci(args)) => ci::ci(&plan, &settings, args, shell),
         Some(Command::Build) | None => build::build(&plan, &cli, shell),
     }
 }

@@ -16,7 +16,7 @@ pub use read::{binary_config, read_tables, Tables};
 pub use settings::{
     default_tags, split_features, Features, Linking, Selection, Settings, TestStage,
 };
-pub use table::{TableOrigin, KEYS};
+pub use table::{check_registry, TableOrigin, KEYS};
 
 /// A table that cannot be used, named by manifest and table.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

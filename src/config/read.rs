@@ -30,6 +30,18 @@ impl Tables {
     pub fn build_env(&self) -> BTreeMap<String, String> {
         self.workspace.0.build_env.clone().unwrap_or_default()
     }
+
+    /// `dockerfile` of `[workspace.metadata.dockerize]` (checked: relative, inside the workspace), and where.
+    pub fn dockerfile(&self) -> Option<(&str, &TableOrigin)> {
+        let (table, origin) = &self.workspace;
+        table.dockerfile.as_deref().map(|v| (v, origin))
+    }
+
+    /// `registry` of `[workspace.metadata.dockerize]` (checked), and where.
+    pub fn registry(&self) -> Option<(&str, &TableOrigin)> {
+        let (table, origin) = &self.workspace;
+        table.registry.as_deref().map(|v| (v, origin))
+    }
 }
 
 /// Parses every table, so a mistake in any manifest is reported whatever is selected.

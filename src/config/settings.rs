@@ -34,6 +34,9 @@ pub struct Settings {
     /// The engine a build runs on, resolved at the edge as the Docker CLI resolves it; `None` for the
     /// commands that build nothing (they never read the Docker CLI's configuration).
     pub engine: Option<Endpoint>,
+    /// `--dockerfile`: the Dockerfile's path relative to the workspace root (checked by the command line),
+    /// overriding the workspace table's `dockerfile`.
+    pub dockerfile: Option<camino::Utf8PathBuf>,
 }
 
 impl Default for Settings {
@@ -51,6 +54,7 @@ impl Default for Settings {
             registry: None,
             git_sha: None,
             engine: None,
+            dockerfile: None,
         }
     }
 }
@@ -106,7 +110,28 @@ impl Settings {
     /// Only flags that change the Dockerfile appear (never the selection), in a fixed order, so that the header
     /// is deterministic.
     pub fn regenerate_command(&self) -> String {
-        let mut words = vec!["cargo".to_string(), "dockerize".into(), "generate".into()];
+        command_line("generate", self.file_flags())
+    }
+
+    /// The `cargo dockerize ci ...` line that writes the same workflow again, for its header and its own check:
+    /// the flags that change the Dockerfile, those that change the tags, and the workflow's path unless default.
+    pub fn ci_command(&self, workflow: Option<&camino::Utf8Path>) -> String {
+        let mut words = self.file_flags();
+        for tag in self.tags.iter().flatten() {
+            words.extend(["--tag".into(), tag.clone()]);
+        }
+        if let Some(registry) = &self.registry {
+            words.extend(["--registry".into(), registry.clone()]);
+        }
+        if let Some(path) = workflow {
+            words.extend(["--workflow".into(), path.to_string()]);
+        }
+        command_line("ci", words)
+    }
+
+    /// The flags that change the Dockerfile, in a fixed order.
+    fn file_flags(&self) -> Vec<String> {
+        let mut words: Vec<String> = Vec::new();
         // The selection (`-p`, `--bin`, ...) chooses images to build, never what the file holds: not a word here.
         let Features {
             features,
@@ -140,12 +165,22 @@ impl Settings {
         if self.test_stage == TestStage::Omit {
             words.push("--no-test-stage".into());
         }
+        // The file names its own path (its header's `docker build -f`), so a path given by flag is part of it.
+        if let Some(path) = &self.dockerfile {
+            words.extend(["--dockerfile".into(), path.to_string()]);
+        }
         words
-            .iter()
-            .map(|w| shell_word(w))
-            .collect::<Vec<_>>()
-            .join(" ")
     }
+}
+
+/// `cargo dockerize <command> <words...>`, each word quoted for a POSIX shell where it needs it.
+fn command_line(command: &str, words: Vec<String>) -> String {
+    ["cargo", "dockerize", command]
+        .into_iter()
+        .map(str::to_string)
+        .chain(words.iter().map(|w| shell_word(w)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Splits Cargo-style feature lists (`"a b,c"` given once or many times) into single names.

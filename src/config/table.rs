@@ -49,6 +49,10 @@ pub struct Table {
     /// `ENV` of the builder, set before the dependencies are cooked, so build scripts and proc macros of
     /// dependencies and members see it (workspace table only: every package shares the builder).
     pub build_env: Option<BTreeMap<String, String>>,
+    /// Where the Dockerfile goes, relative to the workspace root (workspace table only: one file for the workspace).
+    pub dockerfile: Option<String>,
+    /// The registry prefix of every tag without one, e.g. `ghcr.io/acme` (workspace table only), as `--registry`.
+    pub registry: Option<String>,
     /// Per-binary tables (package level only).
     pub bin: Option<BTreeMap<String, Table>>,
 }
@@ -60,6 +64,7 @@ pub const KEYS: &[&str] = &[
     "build-env",
     "build-packages",
     "cmd",
+    "dockerfile",
     "entrypoint",
     "env",
     "expose",
@@ -68,6 +73,7 @@ pub const KEYS: &[&str] = &[
     "labels",
     "libc",
     "profile",
+    "registry",
     "runtime",
     "runtime-packages",
     "rust-version",
@@ -163,7 +169,8 @@ pub fn parse(
             suggestion: None,
         });
     }
-    // The builder is shared by every package: only the workspace table can choose its toolchain or environment.
+    // The builder is shared by every package: only the workspace table can choose its toolchain, environment,
+    // Dockerfile path or registry.
     workspace_only(
         &table,
         origin,
@@ -179,6 +186,22 @@ pub fn parse(
         "build-env",
         |t| t.build_env.is_some(),
         "every package shares the builder, so its environment is the workspace's",
+    )?;
+    workspace_only(
+        &table,
+        origin,
+        allow_bin,
+        "dockerfile",
+        |t| t.dockerfile.is_some(),
+        "the Dockerfile's path is the workspace's",
+    )?;
+    workspace_only(
+        &table,
+        origin,
+        allow_bin,
+        "registry",
+        |t| t.registry.is_some(),
+        "the registry of the images is the workspace's",
     )?;
     if let Some(bins) = &table.bin {
         for (name, inner) in bins {
@@ -250,6 +273,13 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
         key: key.to_string(),
         message,
     };
+    if let Some(path) = &table.dockerfile {
+        crate::paths::inside(path)
+            .map_err(|why| invalid("dockerfile", format!("`{path}` {why}")))?;
+    }
+    if let Some(registry) = &table.registry {
+        check_registry(registry).map_err(|why| invalid("registry", why))?;
+    }
     if let Some(user) = &table.user {
         if user.is_empty() || user.chars().any(char::is_whitespace) {
             return Err(invalid(
@@ -335,6 +365,21 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
         }
     }
     Ok(())
+}
+
+/// A registry prefix, `host[:port][/namespace...]`: what a tag may start with. `Err` says why not.
+pub fn check_registry(registry: &str) -> Result<(), String> {
+    let trimmed = registry.trim_end_matches('/');
+    if trimmed.is_empty()
+        || trimmed.contains('@')
+        || crate::reference::has_tag(&format!("{trimmed}/x"))
+    {
+        return Err(format!(
+            "`{registry}` is not a registry prefix like `ghcr.io/acme`"
+        ));
+    }
+    crate::reference::check(&format!("{trimmed}/x:t"))
+        .map_err(|why| format!("`{registry}` is not a registry prefix like `ghcr.io/acme`: {why}"))
 }
 
 /// `bin.api.runtme` → the error names `[... .bin.api]` and `runtme`.
@@ -502,6 +547,49 @@ pub(super) mod tests {
             err.to_string().contains("did you mean `build-env`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn dockerfile_and_registry_are_checked_keys_of_the_workspace_table() {
+        let workspace = TableOrigin {
+            manifest: "Cargo.toml".into(),
+            table: "[workspace.metadata.dockerize]".into(),
+        };
+        let ok = json!({"dockerfile": "docker/Dockerfile.dockerize", "registry": "ghcr.io/acme"});
+        parse(&ok, &workspace, false).unwrap();
+        for (value, key, why) in [
+            (
+                json!({"dockerfile": "/srv/Dockerfile"}),
+                "dockerfile",
+                "not absolute",
+            ),
+            (
+                json!({"dockerfile": "../Dockerfile"}),
+                "dockerfile",
+                "leaves the workspace",
+            ),
+            (json!({"registry": "ghcr.io/Acme"}), "registry", "lowercase"),
+            (
+                json!({"registry": "ghcr.io/acme:1"}),
+                "registry",
+                "registry prefix",
+            ),
+        ] {
+            let err = parse(&value, &workspace, false).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                matches!(&err, ConfigError::InvalidValue { key: k, .. } if k == key)
+                    && text.contains(why),
+                "{value}: {text}"
+            );
+        }
+        for value in [
+            json!({"dockerfile": "D"}),
+            json!({"bin": {"api": {"registry": "x.io"}}}),
+        ] {
+            let err = parse(&value, &origin(), true).unwrap_err();
+            assert!(err.to_string().contains("is the workspace's"), "{err}");
+        }
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub enum PlanError {
     },
     #[error("path dependency `{package}` at `{dir}` shares no directory with the workspace but `/`: the build context would be the whole file system")]
     ContextTooWide { package: String, dir: Utf8PathBuf },
+    #[error("the workflow `{path}` {reason}")]
+    Workflow { path: Utf8PathBuf, reason: String },
     #[error(
         "binary `{binary}` is linked dynamically (glibc{}) and cannot run on `scratch`",
         libs_suffix(.libraries)
@@ -105,6 +107,9 @@ impl PlanError {
                 "the Dockerfile holds every binary the manifests and feature flags enable; `--bin` chooses among them".into(),
             ),
             Self::UnknownFeature { .. } => Some("qualify it as `<package>/<feature>`, or check the `[features]` tables".into()),
+            Self::Workflow { .. } => Some(
+                "GitHub runs the workflows in `.github/workflows/` at the repository's root: `--workflow <repository root, relative to the workspace>/.github/workflows/dockerize.yml`".into(),
+            ),
             Self::DynamicOnScratch { .. } => Some(
                 "pass `--static` to link glibc statically, `--libc musl`, or pick `--runtime distroless`".into(),
             ),

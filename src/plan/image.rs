@@ -215,7 +215,7 @@ fn tag_origin(config: &BinaryConfig, registry: bool) -> String {
         places.push(config.tags.source.to_string());
     }
     if registry {
-        places.push("`--registry`".to_string());
+        places.push("`--registry` (or `registry` in `[workspace.metadata.dockerize]`)".to_string());
     }
     if places.is_empty() {
         places.push("the default tag templates".to_string());

@@ -6,9 +6,11 @@
 //! The renderer and the engine take `&Plan` and decide nothing further.
 //!
 //! The steps, each in its own module: [`context`] (what the engine is sent), [`select`] (which binaries),
-//! [`naming`] (stage names), [`image`] with [`runtime`] (each binary's image), [`builders`] (how they compile).
+//! [`naming`] (stage names), [`image`] with [`runtime`] (each binary's image), [`builders`] (how they compile);
+//! [`ci`] decides the CI workflow from a finished plan.
 
 mod builders;
+pub mod ci;
 mod context;
 mod error;
 mod image;
@@ -42,6 +44,8 @@ pub struct Plan {
     pub target_dir: Utf8PathBuf,
     /// What the engine gets as build context, and where the workspace sits in it.
     pub context: BuildContext,
+    /// Where the Dockerfile and the `.dockerignore` it reads go.
+    pub dockerfile: DockerfilePath,
     /// `cargo dockerize generate ...` that reproduces this plan, for the header.
     pub command: String,
     pub toolchain: Toolchain,
@@ -97,6 +101,55 @@ impl BuildContext {
     pub fn root_from_workspace(&self) -> String {
         let up: Vec<&str> = self.workspace_dir.components().map(|_| "..").collect();
         up.join("/")
+    }
+}
+
+/// Where the Dockerfile goes (relative to the workspace root) and the `.dockerignore` written for it.
+///
+/// Docker's rule for the ignore file: `<Dockerfile>.dockerignore` beside the Dockerfile takes precedence, else
+/// `.dockerignore` at the context root. For the default `Dockerfile` we write the root one, as every Docker
+/// version reads it; for any other path `<path>.dockerignore`, so a workspace that keeps its own `Dockerfile`
+/// keeps its own `.dockerignore` for it too, and ours (which must keep `target/` out) cannot be overruled by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DockerfilePath {
+    /// `Dockerfile`, `docker/Dockerfile.dockerize`: relative, folded, inside the workspace.
+    pub path: Utf8PathBuf,
+    /// The `.dockerignore` we write: `.dockerignore`, or `<path>.dockerignore`.
+    pub ignore: Utf8PathBuf,
+    /// Where the path came from: the default, `--dockerfile`, or the workspace table.
+    pub source: String,
+}
+
+/// The Dockerfile's name when nothing sets another.
+pub const DEFAULT_DOCKERFILE: &str = "Dockerfile";
+
+impl DockerfilePath {
+    /// The path and its ignore file, from where it came from.
+    pub fn new(path: Utf8PathBuf, source: String) -> Self {
+        let ignore = if path == DEFAULT_DOCKERFILE {
+            ".dockerignore".into()
+        } else {
+            format!("{path}.dockerignore").into()
+        };
+        Self {
+            path,
+            ignore,
+            source,
+        }
+    }
+
+    /// Whether it is the default `Dockerfile` at the workspace root.
+    pub fn is_default(&self) -> bool {
+        self.path == DEFAULT_DOCKERFILE
+    }
+
+    /// The ignore files Docker would read for this Dockerfile, first match wins: `<path>.dockerignore`, then the
+    /// root `.dockerignore` (relative to the workspace root).
+    pub fn ignore_candidates(&self) -> [Utf8PathBuf; 2] {
+        [
+            format!("{}.dockerignore", self.path).into(),
+            ".dockerignore".into(),
+        ]
     }
 }
 
@@ -330,6 +383,14 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
     }
     let context = context::build_context(workspace)?;
     let tables = read_tables(workspace)?;
+    let dockerfile = dockerfile_path(settings, &tables);
+    let settings = &Settings {
+        registry: settings
+            .registry
+            .clone()
+            .or_else(|| tables.registry().map(|(r, _)| r.to_string())),
+        ..settings.clone()
+    };
     let packages = select::select_packages(workspace, settings)?;
     let (candidates, skipped) = select::select_binaries(workspace, &packages, &tables, settings)?;
     if candidates.is_empty() {
@@ -384,6 +445,7 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         root: workspace.root.clone(),
         target_dir: workspace.target_dir.clone(),
         context,
+        dockerfile,
         command: settings.regenerate_command(),
         toolchain,
         toolchain_files,
@@ -402,6 +464,19 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         notes,
         engine: settings.engine.clone(),
     })
+}
+
+/// The Dockerfile's path: `--dockerfile`, else `dockerfile` of `[workspace.metadata.dockerize]`, else
+/// `Dockerfile`. Both were checked where they were read (relative, inside the workspace) and come folded.
+fn dockerfile_path(settings: &Settings, tables: &Tables) -> DockerfilePath {
+    match (&settings.dockerfile, tables.dockerfile()) {
+        (Some(path), _) => DockerfilePath::new(path.clone(), "`--dockerfile`".into()),
+        (None, Some((path, origin))) => DockerfilePath::new(
+            crate::paths::inside(path).unwrap_or_else(|_| path.into()),
+            format!("`dockerfile` in {origin}"),
+        ),
+        (None, None) => DockerfilePath::new(DEFAULT_DOCKERFILE.into(), "the default".into()),
+    }
 }
 
 /// What names the workspace and its toolchain in the cache ids: a digest of the member names (stable across

@@ -20,7 +20,9 @@ use super::quote::{dockerfile_path, json_array, label_value};
 use super::recipe::planner;
 use super::GENERATED_MARKER;
 use crate::model::{stage, BuilderKind, APP_DIR, BIN_DIR, DEBIAN_SLIM, OUT_DIR};
-use crate::plan::{BuildContext, DebugImage, Image, Plan, RuntimeBase, Strip, TestPlan};
+use crate::plan::{
+    BuildContext, DebugImage, DockerfilePath, Image, Plan, RuntimeBase, Strip, TestPlan,
+};
 use crate::text::shell_word;
 
 /// Renders the Dockerfile: the one written to disk, for BuildKit.
@@ -36,6 +38,7 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         root: _,
         target_dir: _,
         context,
+        dockerfile,
         command,
         toolchain,
         toolchain_files,
@@ -55,7 +58,7 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         engine: _,
     } = plan;
     let mut out = String::new();
-    header(&mut out, command, context);
+    header(&mut out, command, context, dockerfile);
     let _ = writeln!(out, "ARG RUST_VERSION={}", toolchain.image_version);
     out.push('\n');
     chef(
@@ -81,7 +84,7 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
     out
 }
 
-fn header(out: &mut String, command: &str, context: &BuildContext) {
+fn header(out: &mut String, command: &str, context: &BuildContext, dockerfile: &DockerfilePath) {
     let _ = writeln!(
         out,
         "{GENERATED_MARKER} {}. Do not edit: regenerate with",
@@ -92,8 +95,15 @@ fn header(out: &mut String, command: &str, context: &BuildContext) {
         let up = context.root_from_workspace();
         let _ = writeln!(
             out,
-            "# Path dependencies live outside the workspace, so the build context is `{up}`:\n#   docker build -f {}/Dockerfile --target <binary> {up}",
-            context.workspace_dir,
+            "# Path dependencies live outside the workspace, so the build context is `{up}`:\n#   docker build -f {}/{} --target <binary> {up}",
+            context.workspace_dir, dockerfile.path,
+        );
+    } else if !dockerfile.is_default() {
+        let _ = writeln!(
+            out,
+            "# One image per binary: `docker build -f {} --target <binary> .` (BuildKit builds only the stages it needs\n# and reads `{}`).",
+            shell_word(dockerfile.path.as_str()),
+            dockerfile.ignore,
         );
     } else {
         out.push_str(
@@ -288,8 +298,14 @@ fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
         all_features,
         no_default_features,
     } = test;
-    out.push_str(
-        "# CI target: `docker build --target test .` runs the workspace's tests in the builder.\n",
+    let file = if plan.dockerfile.is_default() {
+        String::new()
+    } else {
+        format!("-f {} ", shell_word(plan.dockerfile.path.as_str()))
+    };
+    let _ = writeln!(
+        out,
+        "# CI target: `docker build {file}--target test .` runs the workspace's tests in the builder."
     );
     let _ = writeln!(out, "FROM {from} AS {}", stage::TEST);
     let mut words = vec!["cargo test".to_string()];

@@ -20,6 +20,10 @@ struct ListJson<'a> {
     format_version: u32,
     workspace_root: &'a str,
     dockerfile: String,
+    /// The Dockerfile relative to the workspace root, as `docker build -f` and CI take it.
+    dockerfile_path: &'a str,
+    /// The `.dockerignore` written for it, relative to the workspace root.
+    dockerignore_path: &'a str,
     rust_version: &'a str,
     /// Where the Rust release comes from: a toolchain file, `rust-version`, or nothing (floating).
     rust_version_source: &'a ToolchainSource,
@@ -92,7 +96,9 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
     let doc = ListJson {
         format_version: FORMAT_VERSION,
         workspace_root: plan.root.as_str(),
-        dockerfile: plan.root.join("Dockerfile").to_string(),
+        dockerfile: plan.root.join(&plan.dockerfile.path).to_string(),
+        dockerfile_path: plan.dockerfile.path.as_str(),
+        dockerignore_path: plan.dockerfile.ignore.as_str(),
         rust_version: &plan.toolchain.image_version,
         rust_version_source: &plan.toolchain.source,
         platform: plan.platform.docker_name(),
@@ -184,6 +190,11 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
             out,
             "toolchain: rust:{} ({})",
             plan.toolchain.image_version, plan.toolchain.source
+        )?;
+        writeln!(
+            out,
+            "dockerfile: {} ({}), ignore file {}",
+            plan.dockerfile.path, plan.dockerfile.source, plan.dockerfile.ignore
         )?;
     }
     if verbose && !plan.builder_packages.is_empty() {

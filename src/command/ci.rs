@@ -1,0 +1,73 @@
+//! `ci`: decide the workflow from the plan, render it, then write it or, with `--check`, compare it with the file
+//! on disk.
+
+use crate::cli::CiArgs;
+use crate::config::Settings;
+use crate::error::Error;
+use crate::files;
+use crate::plan::ci::{ci_plan, DEFAULT_WORKFLOW};
+use crate::plan::Plan;
+use crate::render;
+use crate::ui::shell::Shell;
+
+/// Writes (or checks) the workflow; says when the Dockerfile it checks is not written yet or stale.
+pub fn ci(
+    plan: &Plan,
+    settings: &Settings,
+    args: &CiArgs,
+    shell: &mut Shell,
+) -> Result<i32, Error> {
+    let path = args
+        .workflow
+        .as_deref()
+        .map(crate::paths::fold)
+        .unwrap_or_else(|| DEFAULT_WORKFLOW.into());
+    let named = (path != DEFAULT_WORKFLOW).then_some(path.as_path());
+    let ci = ci_plan(plan, &path, settings.ci_command(named))?;
+    let text = render::workflow(&ci);
+    let file = crate::paths::normalize(&plan.root.join(&ci.workflow));
+    if args.check {
+        return match files::check_owned(&file, &text)? {
+            None => {
+                shell.status("Fresh", &file);
+                Ok(0)
+            }
+            Some(drift) => {
+                shell.raw(&drift.diff);
+                Err(Error::Stale {
+                    count: 1,
+                    command: ci.command,
+                })
+            }
+        };
+    }
+    let outcome = files::write_owned(
+        &file,
+        &text,
+        args.force,
+        "write ours elsewhere: `--workflow .github/workflows/<name>.yml`",
+    )?;
+    match outcome {
+        files::Outcome::Written(path) => shell.status("Wrote", path),
+        files::Outcome::Unchanged(path) | files::Outcome::Kept(path) => {
+            shell.status("Unchanged", path)
+        }
+    }
+    let hosts: Vec<&str> = ci.logins.iter().map(|l| l.host.as_str()).collect();
+    shell.status(
+        "Planned",
+        format!(
+            "{} image(s) in the matrix, pushed to {} on the default branch and `v*` tags",
+            ci.images.len(),
+            hosts.join(", ")
+        ),
+    );
+    let dockerfile = render::render(plan);
+    if !files::check(&plan.root, &plan.dockerfile, &dockerfile)?.is_empty() {
+        shell.warn(format!(
+            "the workflow checks that `{}` is current, and it is not: run `{}` and commit it with the workflow",
+            plan.dockerfile.path, plan.command
+        ));
+    }
+    Ok(0)
+}

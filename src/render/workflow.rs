@@ -1,0 +1,194 @@
+//! The GitHub Actions workflow: `workflow(&CiPlan)` spells it out.
+//!
+//! Pure and deterministic: the same plan gives the same bytes (images sorted by stage, registries by host, no
+//! timestamps). The renderer decides nothing — every choice is in the [`CiPlan`]. Two jobs:
+//!
+//! ```text
+//! dockerfile  installs this release of cargo-dockerize, then `generate --check` and `ci --check`: the committed
+//!             Dockerfile and this workflow are what the manifests say
+//! image       a matrix, one entry per image of the Dockerfile: Buildx builds its target with the GitHub Actions
+//!             cache (a scope per image); pushes on the default branch and `v*` tags, only builds on pull requests
+//! ```
+//!
+//! Actions are pinned by major version, the docker ones being the ecosystem's own: `setup-buildx-action`,
+//! `login-action`, `build-push-action`. Values go in single-quoted YAML scalars ([`yaml`]), so no tag, stage or
+//! path can be read as YAML syntax. The one shell step fills the matrix's `{registry}` and `{git_sha}` in: GitHub's
+//! expressions have no lowercase, which a registry needs of the owner's name.
+
+use std::fmt::Write as _;
+
+use super::GENERATED_MARKER;
+use crate::plan::ci::{CiImage, CiPlan, Credentials, Login, DEFAULT_CI_REGISTRY};
+
+/// The actions the workflow uses, pinned by major version.
+pub const CHECKOUT: &str = "actions/checkout@v7";
+pub const SETUP_BUILDX: &str = "docker/setup-buildx-action@v4";
+pub const LOGIN: &str = "docker/login-action@v4";
+pub const BUILD_PUSH: &str = "docker/build-push-action@v7";
+
+/// Runs a job on pull requests, on pushes to the default branch and on version tags (the only tags that trigger
+/// the workflow): pushes to other branches start the workflow but run nothing.
+const WANTED: &str = "github.event_name == 'pull_request' || github.ref_type == 'tag' || github.ref_name == github.event.repository.default_branch";
+
+/// Renders the workflow.
+pub fn workflow(plan: &CiPlan) -> String {
+    // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here.
+    let CiPlan {
+        workflow: _,
+        command,
+        dockerfile_check,
+        workspace_dir,
+        context: _,
+        dockerfile,
+        platform: _,
+        images: _,
+        logins: _,
+    } = plan;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{GENERATED_MARKER} {}. Do not edit: regenerate with\n#   {command}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(
+        out,
+        "# Checks that `{dockerfile}` and this workflow are current, then builds one image per binary of the workspace:\n\
+         # pushed on the default branch and on `v*` tags, built only on pull requests."
+    );
+    out.push_str(
+        "name: dockerize\n\non:\n  push:\n    branches: ['**']\n    tags: ['v*']\n  pull_request:\n\n\
+         permissions:\n  contents: read\n\njobs:\n",
+    );
+    let _ = writeln!(out, "  dockerfile:");
+    let _ = writeln!(out, "    name: Dockerfile is current");
+    let _ = writeln!(out, "    if: {WANTED}");
+    out.push_str("    runs-on: ubuntu-latest\n");
+    if !workspace_dir.as_str().is_empty() {
+        let _ = writeln!(
+            out,
+            "    defaults:\n      run:\n        working-directory: {}",
+            yaml(workspace_dir.as_str())
+        );
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    let _ = writeln!(out, "    steps:\n      - uses: {CHECKOUT}");
+    let _ = writeln!(
+        out,
+        "      - name: Install cargo-dockerize {version}\n        run: cargo install cargo-dockerize --locked --version {version}"
+    );
+    let _ = writeln!(
+        out,
+        "      - name: The Dockerfile is what the manifests say\n        run: {}",
+        yaml(dockerfile_check)
+    );
+    let _ = writeln!(
+        out,
+        "      - name: This workflow is what the manifests say\n        run: {}",
+        yaml(&format!("{command} --check"))
+    );
+    out.push('\n');
+    image_job(&mut out, plan);
+    out
+}
+
+/// The matrix job: one image per entry.
+fn image_job(out: &mut String, plan: &CiPlan) {
+    out.push_str(
+        "  image:\n    name: image ${{ matrix.stage }}\n    needs: dockerfile\n    runs-on: ubuntu-latest\n",
+    );
+    out.push_str("    permissions:\n      contents: read\n");
+    if plan.pushes_to_github() {
+        out.push_str("      packages: write\n");
+    }
+    out.push_str("    strategy:\n      fail-fast: false\n      matrix:\n        include:\n");
+    for CiImage { stage, tags } in &plan.images {
+        let _ = writeln!(out, "          - stage: {}\n            tags:", yaml(stage));
+        for tag in tags {
+            let _ = writeln!(out, "              - {}", yaml(tag));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "    steps:\n      - uses: {CHECKOUT}\n      - uses: {SETUP_BUILDX}"
+    );
+    for login in &plan.logins {
+        login_step(out, login);
+    }
+    tags_step(out, plan);
+    let _ = writeln!(out, "      - name: Build{}", push_note(plan));
+    let _ = writeln!(out, "        uses: {BUILD_PUSH}");
+    let _ = writeln!(out, "        with:");
+    let _ = writeln!(out, "          context: {}", yaml(plan.context.as_str()));
+    let _ = writeln!(out, "          file: {}", yaml(plan.dockerfile.as_str()));
+    out.push_str("          target: ${{ matrix.stage }}\n");
+    let _ = writeln!(out, "          platforms: {}", yaml(&plan.platform));
+    out.push_str("          tags: ${{ steps.tags.outputs.tags }}\n");
+    out.push_str(
+        "          labels: |\n            org.opencontainers.image.revision=${{ github.sha }}\n            \
+         org.opencontainers.image.source=${{ github.server_url }}/${{ github.repository }}\n",
+    );
+    out.push_str("          cache-from: type=gha,scope=dockerize-${{ matrix.stage }}\n");
+    out.push_str("          cache-to: type=gha,mode=max,scope=dockerize-${{ matrix.stage }}\n");
+    out.push_str("          push: ${{ github.event_name == 'push' }}\n");
+}
+
+fn push_note(plan: &CiPlan) -> String {
+    let hosts: Vec<&str> = plan.logins.iter().map(|l| l.host.as_str()).collect();
+    format!(" (and push to {} outside pull requests)", hosts.join(", "))
+}
+
+/// Logs in to one registry, outside pull requests (which only build).
+fn login_step(out: &mut String, login: &Login) {
+    let _ = writeln!(out, "      - name: Log in to {}", login.host);
+    out.push_str("        if: github.event_name == 'push'\n");
+    let _ = writeln!(out, "        uses: {LOGIN}\n        with:");
+    let _ = writeln!(out, "          registry: {}", yaml(&login.host));
+    match &login.credentials {
+        Credentials::GithubToken => out.push_str(
+            "          username: ${{ github.actor }}\n          password: ${{ secrets.GITHUB_TOKEN }}\n",
+        ),
+        Credentials::Secrets { username, password } => {
+            let _ = writeln!(
+                out,
+                "          username: ${{{{ secrets.{username} }}}}\n          password: ${{{{ secrets.{password} }}}}"
+            );
+        }
+    }
+}
+
+/// The matrix's tags with `{registry}` (the default registry, lowercased) and `{git_sha}` (the commit's first 12
+/// hex digits) filled in, one per line, as the step's output `tags`.
+fn tags_step(out: &mut String, plan: &CiPlan) {
+    out.push_str("      - name: Tags\n        id: tags\n        env:\n");
+    if plan.uses_default_registry() {
+        let _ = writeln!(out, "          REGISTRY: {DEFAULT_CI_REGISTRY}");
+    }
+    out.push_str("          TAGS: ${{ join(matrix.tags, ' ') }}\n        run: |\n");
+    if plan.uses_default_registry() {
+        out.push_str("          registry=\"${REGISTRY,,}\"\n");
+    }
+    out.push_str("          {\n            echo 'tags<<EOF'\n            for tag in $TAGS; do\n");
+    if plan.uses_default_registry() {
+        out.push_str("              tag=\"${tag/#\\{registry\\}/$registry}\"\n");
+    }
+    out.push_str(
+        "              echo \"${tag//\\{git_sha\\}/${GITHUB_SHA::12}}\"\n            done\n            \
+         echo EOF\n          } >> \"$GITHUB_OUTPUT\"\n",
+    );
+}
+
+/// A single-quoted YAML scalar: nothing in it is YAML syntax, and `'` doubles.
+fn yaml(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_scalars_are_quoted() {
+        assert_eq!(yaml("{registry}/api:1"), "'{registry}/api:1'");
+        assert_eq!(yaml("it's"), "'it''s'");
+    }
+}
