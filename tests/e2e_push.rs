@@ -195,6 +195,49 @@ fn a_wrong_password_fails_the_push_at_once_with_one_clear_line() {
     );
 }
 
+#[test]
+fn credentials_come_from_a_credential_helper() {
+    let Some(_engine) = gate("credentials_come_from_a_credential_helper") else {
+        return;
+    };
+    let registry = Registry::start(true);
+    let (user, password) = registry.login.clone().unwrap();
+    // `credHelpers` names `docker-credential-dztest`, found on PATH, which answers `get` with the login.
+    let config = tempfile::tempdir().unwrap();
+    let helper = config.path().join("docker-credential-dztest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread server\n[ \"$1\" = get ] && [ \"$server\" = \"{}\" ] || exit 1\n\
+             printf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"{password}\"}}' \"$server\"\n",
+            registry.host
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        config.path().join("config.json"),
+        format!(r#"{{"credHelpers": {{"{}": "dztest"}}}}"#, registry.host),
+    )
+    .unwrap();
+    let fixture = Fixture::copy("single-bin");
+    let prefix = namespace(&registry.host, "helper");
+    let _refs = Refs(single_bin_tags(&prefix));
+    let path = format!(
+        "{}:{}",
+        config.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut command = fixture.command(&["build", "--registry", &prefix, "--push"]);
+    command
+        .env("DOCKER_CONFIG", config.path())
+        .env("PATH", path);
+    let out = run(&mut command);
+    out.assert_success("build --push with a credential helper");
+    let row = summary_row(&out);
+    assert!(row.contains(" pushed ") && row.contains("sha256:"), "{row}");
+}
+
 /// The summary table's row of `single-bin` (stderr, human output).
 fn summary_row(out: &Run) -> String {
     out.stderr
@@ -326,9 +369,18 @@ fn the_dependency_layer_comes_from_the_registry_cache() {
     refs.push(cache_ref.clone());
     let _refs = Refs(refs.clone());
 
+    // The first run of a CI pipeline: `--cache-from` names a cache that does not exist yet, which is no error.
     let first = fixture_build_json(
         &fixture,
-        &["--registry", &prefix, "--push", "--cache-to", &cache_ref],
+        &[
+            "--registry",
+            &prefix,
+            "--push",
+            "--cache-from",
+            &cache_ref,
+            "--cache-to",
+            &cache_ref,
+        ],
     );
     assert!(cooked(&first), "the first build cooks the dependencies");
     let cache = &first.summary["cache"][0];
