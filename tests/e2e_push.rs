@@ -347,7 +347,9 @@ fn the_dependency_layer_comes_from_the_registry_cache() {
     let Some(_engine) = gate("the_dependency_layer_comes_from_the_registry_cache") else {
         return;
     };
-    let registry = Registry::start(false);
+    // A registry with auth: the engine's cache import must log in too (`X-Registry-Config`).
+    let registry = Registry::start(true);
+    let config = registry.docker_config(&registry.login.as_ref().unwrap().1);
     let fixture = Fixture::copy("single-bin");
     // A recipe no earlier build saw (the recipe carries `.cargo/config.toml`): the cook is this test's alone.
     let nonce = format!(
@@ -372,6 +374,7 @@ fn the_dependency_layer_comes_from_the_registry_cache() {
     // The first run of a CI pipeline: `--cache-from` names a cache that does not exist yet, which is no error.
     let first = fixture_build_json(
         &fixture,
+        config.path(),
         &[
             "--registry",
             &prefix,
@@ -395,6 +398,7 @@ fn the_dependency_layer_comes_from_the_registry_cache() {
 
     let second = fixture_build_json(
         &fixture,
+        config.path(),
         &["--registry", &prefix, "--cache-from", &cache_ref],
     );
     assert!(
@@ -413,11 +417,15 @@ fn the_dependency_layer_comes_from_the_registry_cache() {
     assert_eq!(docker_ok(&["run", "--rm", &refs[0]]).trim(), GREETING);
 }
 
-/// `build <args> --message-format json` with no credentials, which must succeed.
-fn fixture_build_json(fixture: &Fixture, args: &[&str]) -> BuildJson {
+/// `build <args> --message-format json` with the credentials in `docker_config`, which must succeed.
+fn fixture_build_json(
+    fixture: &Fixture,
+    docker_config: &std::path::Path,
+    args: &[&str],
+) -> BuildJson {
     let mut full = args.to_vec();
     full.extend_from_slice(&["--message-format", "json"]);
-    let out = build(fixture, &full, None);
+    let out = build(fixture, &full, Some(docker_config));
     out.assert_success(&full.join(" "));
     BuildJson::parse(&out, &full.join(" "))
 }
