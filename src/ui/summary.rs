@@ -246,4 +246,66 @@ mod tests {
         assert_eq!(json["images"][0]["steps_cached"], 8);
         assert_eq!(json["images"][1]["status"], "failed");
     }
+
+    #[test]
+    fn pushed_images_show_their_digest_and_a_failed_push_never_says_pushed() {
+        use crate::events::{ImagePushed, PushFailed};
+        let built = |stage: &str, push| ImageOutcome {
+            stage: stage.into(),
+            binary: stage.into(),
+            outcome: Outcome::Built(ImageBuilt {
+                id: "sha256:1".into(),
+                tags: vec![format!("r.io/{stage}:1")],
+                size: 1000,
+                seconds: 1.0,
+                steps_total: 2,
+                steps_cached: 1,
+            }),
+            push,
+        };
+        let digest = format!("sha256:{}", "c".repeat(64));
+        let outcomes = vec![
+            built(
+                "api",
+                Some(Push::Pushed(ImagePushed {
+                    digest: digest.clone(),
+                    tags: vec!["r.io/api:1".into()],
+                    registry: "r.io".into(),
+                    seconds: 1.0,
+                })),
+            ),
+            built(
+                "worker",
+                Some(Push::Failed(PushFailed {
+                    tag: "r.io/worker:1".into(),
+                    registry: "r.io".into(),
+                    message: "unauthorized".into(),
+                    reason: "auth".into(),
+                    attempts: 1,
+                })),
+            ),
+        ];
+        let text = summary(&outcomes, &[], 2.0);
+        assert!(text.contains("DIGEST"), "{text}");
+        let api = text.lines().find(|l| l.starts_with("api ")).unwrap();
+        assert!(api.contains("pushed") && api.ends_with(&digest), "{text}");
+        let worker = text.lines().find(|l| l.starts_with("worker ")).unwrap();
+        assert!(
+            worker.contains("PUSH FAILED") && !worker.contains(" pushed "),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("built 2 of 2 image(s) in 2.0s, pushed 1, 1 push(es) failed\n"),
+            "{text}"
+        );
+        let json = serde_json::to_value(summary_json(&outcomes, &[], 2.0)).unwrap();
+        assert_eq!(json["images"][0]["push"]["status"], "pushed");
+        assert_eq!(json["images"][0]["push"]["digest"], digest.as_str());
+        assert_eq!(json["images"][1]["push"]["status"], "failed");
+        assert_eq!(json["images"][1]["push"]["reason"], "auth");
+        assert_eq!(json["cache"], serde_json::json!([]));
+        // Without --push the table keeps its six columns.
+        let plain = summary(&[built("api", None)], &[], 1.0);
+        assert!(!plain.contains("DIGEST"), "{plain}");
+    }
 }
