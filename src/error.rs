@@ -1,8 +1,9 @@
 //! The one top-level error, and the exit code each failure maps to.
 //!
 //! Exit codes (documented in `--help` and README.md): 0 success, 1 error, 2 usage error (clap),
-//! 3 `generate --check` found stale files, 4 a build failed, 5 no Docker engine answered, 130 interrupted.
+//! 3 `generate --check` found stale files, 4 a build or a push failed, 5 no Docker engine answered, 130 interrupted.
 
+use crate::build::auth::AuthError;
 use crate::build::context::ArchiveError;
 use crate::build::docker_config::EndpointError;
 use crate::build::engine::EngineError;
@@ -32,6 +33,30 @@ pub enum Error {
         total: usize,
         /// Where every image's whole log was written.
         log_dir: camino::Utf8PathBuf,
+    },
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("`--push` needs tags that name a registry: `{tag}` (image `{stage}`) would go to Docker Hub as `docker.io/{hub_name}`")]
+    PushNeedsRegistry {
+        tag: String,
+        stage: String,
+        hub_name: String,
+    },
+    #[error("failed to push `{tag}` to `{registry}`: {message}{}", if *more > 0 { format!(" (and {more} more image(s) not pushed)") } else { String::new() })]
+    PushFailed {
+        tag: String,
+        registry: String,
+        message: String,
+        /// The failure's kind (`auth`, `tls`, ...), for the hint.
+        reason: String,
+        /// Other images whose push failed too.
+        more: usize,
+    },
+    #[error("failed to write the metadata file `{path}`")]
+    MetadataFile {
+        path: camino::Utf8PathBuf,
+        #[source]
+        source: FilesError,
     },
     #[error("interrupted: builds in flight were cancelled and nothing was tagged by them")]
     Interrupted,
@@ -69,7 +94,7 @@ impl Error {
         match self {
             Self::Stale { .. } => 3,
             Self::BuildOnlyFlag { .. } | Self::SelectionFlag { .. } => 2,
-            Self::BuildFailed { .. } => 4,
+            Self::BuildFailed { .. } | Self::PushFailed { .. } => 4,
             Self::Engine(EngineError::NoEngine { .. }) => 5,
             Self::Interrupted => 130,
             _ => 1,
@@ -85,6 +110,15 @@ impl Error {
             Self::Stale { command, .. } => Some(format!("run `{command}` and commit the result")),
             Self::Engine(e) => e.hint(),
             Self::Endpoint(e) => e.hint(),
+            Self::Auth(e) => e.hint(),
+            Self::PushNeedsRegistry { .. } => Some(
+                "add `--registry <host>/<namespace>` (e.g. ghcr.io/acme), or `-t <host>/...`; for Docker Hub say so: `-t docker.io/<user>/{bin}:{version}`"
+                    .into(),
+            ),
+            Self::PushFailed { registry, reason, .. } => Some(
+                crate::build::push::Failure::from_name(reason).hint(registry),
+            ),
+            Self::MetadataFile { source, .. } => source.hint(),
             Self::BuildOnlyFlag { flag, .. } => Some(format!("drop it, or build: `cargo dockerize build {flag} ...`")),
             Self::SelectionFlag { flag, .. } => Some(format!(
                 "drop it: one Dockerfile serves every image; `cargo dockerize build {flag} ...` builds only those"

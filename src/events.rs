@@ -41,6 +41,13 @@ pub enum BuildEventKind {
     ImageBuilt(ImageBuilt),
     /// The build failed; `step` is the step that failed, when the engine said which.
     ImageFailed(ImageFailed),
+    /// `--push`: one tag's push failed for a reason that may pass (connection reset, 5xx); it is tried again.
+    PushRetried(PushRetried),
+    /// `--push`: every tag of the image is in its registry; `digest` is the manifest's. With `--cache-to`, the
+    /// builder stage's build and push report as an image whose `image` is the builder stage (`builder`).
+    ImagePushed(ImagePushed),
+    /// `--push`: a tag could not be pushed; the image stays built locally but is not published.
+    PushFailed(PushFailed),
 }
 
 /// A build step: BuildKit's vertex, or a classic builder `Step N/M`.
@@ -114,6 +121,44 @@ pub struct ImageFailed {
     pub seconds: f64,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImagePushed {
+    /// `sha256:...` of the manifest the registry stored: pull `<repository>@<digest>` for exactly this image.
+    pub digest: String,
+    pub tags: Vec<String>,
+    /// The registry host, as Docker normalises it (`docker.io` for names without one).
+    pub registry: String,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushFailed {
+    /// The tag that failed (tags are pushed in order; the ones after it were not tried).
+    pub tag: String,
+    pub registry: String,
+    /// The registry's or the engine's words.
+    pub message: String,
+    /// What went wrong, for scripts: `auth`, `unknown-host`, `tls`, `rejected`, `unreachable`, `server`, `other`.
+    pub reason: String,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRetried {
+    pub tag: String,
+    pub registry: String,
+    pub message: String,
+    /// The attempt that failed, from 1.
+    pub attempt: u32,
+}
+
+/// How an image's push ended (`--push`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Push {
+    Pushed(ImagePushed),
+    Failed(PushFailed),
+}
+
 /// Lines of a failing step's log shown on failure.
 pub const LOG_TAIL_LINES: usize = 40;
 
@@ -132,4 +177,7 @@ pub struct ImageOutcome {
     pub stage: String,
     pub binary: String,
     pub outcome: Outcome,
+    /// `None` without `--push`, or when the build did not succeed.
+    #[serde(default)]
+    pub push: Option<Push>,
 }

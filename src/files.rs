@@ -198,13 +198,17 @@ fn diff(old: &str, new: &str, path: &Utf8Path) -> String {
         .to_string()
 }
 
-/// Writes through a temporary file in the same directory, then renames it over the target.
-fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
+/// Writes through a temporary file in the same directory, then renames it over the target: a reader sees the old
+/// file or the new one, never half of one.
+pub fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
     let error = |source| FilesError::Write {
         path: path.to_owned(),
         source,
     };
-    let dir = path.parent().unwrap_or(Utf8Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_str().is_empty())
+        .unwrap_or(Utf8Path::new("."));
     std::fs::create_dir_all(dir).map_err(error)?;
     let mut file = tempfile::Builder::new()
         .prefix(".cargo-dockerize-")

@@ -11,8 +11,8 @@
 //! render      Plan → Dockerfile, .dockerignore and CI workflow text                (pure)
 //! files       the generated files on disk: write, --check, read .dockerignore       (file edge)
 //! events      what a build says: BuildEvent, ImageOutcome          (plain data, imports nothing)
-//! build       which engine (Docker CLI's rules), context tar, bollard → events       (the engine edge)
-//! ui          shell, progress, summary, logs, listing: reads plan and events only   (the terminal edge)
+//! build       which engine (Docker CLI's rules), context tar, bollard, push, creds → events (the engine edge)
+//! ui          shell, progress, summary, logs, listing, metadata file: plan and events only (the terminal edge)
 //! cli         clap definitions → Settings                          (imports config and model)
 //! error       the one top-level error, and the exit code of each failure
 //! command     run: cli → workspace → config → plan → render/files/build/ui, each command to an exit code

@@ -23,13 +23,6 @@ pub fn has_tag(reference: &str) -> bool {
     split(reference).1.is_some()
 }
 
-/// The registry a reference names, as Docker normalises it: its first component when that looks like a host
-/// (`ghcr.io/acme/api`, `localhost:5000/api`), else `None` (Docker Hub: `api`, `acme/api`).
-pub fn registry_host(reference: &str) -> Option<&str> {
-    let (first, _) = reference.split_once('/')?;
-    (first.contains(['.', ':']) || first == "localhost").then_some(first)
-}
-
 /// Checks an image reference the way the engine will (`[host[:port]/]path[:tag]`), so a bad `-t`, `--registry`,
 /// `image` or `tags` fails here, before anything is built. `Err` says what is wrong.
 pub fn check(reference: &str) -> Result<(), String> {
@@ -80,9 +73,64 @@ pub fn check(reference: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The registry a reference goes to, as Docker normalises it: the first component when it names a host (holds a
+/// `.` or a `:`, or is `localhost`), else Docker Hub, `docker.io`.
+pub fn registry_host(reference: &str) -> &str {
+    match reference.split_once('/') {
+        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => first,
+        _ => DOCKER_HUB,
+    }
+}
+
+/// Docker Hub's registry host, where a reference without one goes.
+pub const DOCKER_HUB: &str = "docker.io";
+
+/// The key credentials of `host` are stored under in the Docker CLI's `config.json` and asked of credential
+/// helpers: `https://index.docker.io/v1/` for Docker Hub (`docker login` writes that), the host otherwise.
+pub fn auth_server(host: &str) -> String {
+    match host {
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" => {
+            "https://index.docker.io/v1/".to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Whether the reference names a registry host itself (`ghcr.io/a/b`, `localhost:5000/b`, `docker.io/a/b`),
+/// rather than going to Docker Hub by default (`api:1`, `acme/api`).
+pub fn names_registry(reference: &str) -> bool {
+    reference
+        .split_once('/')
+        .is_some_and(|(first, _)| first.contains(['.', ':']) || first == "localhost")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_registry_host_is_dockers() {
+        assert_eq!(registry_host("api:1"), "docker.io");
+        assert_eq!(registry_host("acme/api:1"), "docker.io");
+        assert_eq!(registry_host("docker.io/acme/api:1"), "docker.io");
+        assert_eq!(registry_host("ghcr.io/acme/api:1"), "ghcr.io");
+        assert_eq!(registry_host("127.0.0.1:5000/api:1"), "127.0.0.1:5000");
+        assert_eq!(registry_host("localhost/api"), "localhost");
+        assert!(!names_registry("acme/api:1"));
+        assert!(names_registry("docker.io/acme/api:1"));
+        assert!(names_registry("localhost:5000/api"));
+    }
+
+    #[test]
+    fn auth_keys_follow_the_docker_cli() {
+        assert_eq!(auth_server("docker.io"), "https://index.docker.io/v1/");
+        assert_eq!(
+            auth_server("index.docker.io"),
+            "https://index.docker.io/v1/"
+        );
+        assert_eq!(auth_server("ghcr.io"), "ghcr.io");
+        assert_eq!(auth_server("127.0.0.1:5000"), "127.0.0.1:5000");
+    }
 
     #[test]
     fn references_follow_the_engines_grammar() {
@@ -112,12 +160,12 @@ mod tests {
     }
 
     #[test]
-    fn registry_hosts_as_docker_reads_them() {
-        assert_eq!(registry_host("ghcr.io/acme/api:1"), Some("ghcr.io"));
-        assert_eq!(registry_host("localhost:5000/api"), Some("localhost:5000"));
-        assert_eq!(registry_host("localhost/api"), Some("localhost"));
-        assert_eq!(registry_host("acme/api:1"), None);
-        assert_eq!(registry_host("api:1"), None);
+    fn names_registry_as_docker_reads_it() {
+        assert!(names_registry("ghcr.io/acme/api:1"));
+        assert!(names_registry("localhost:5000/api"));
+        assert!(names_registry("localhost/api"));
+        assert!(!names_registry("acme/api:1"));
+        assert!(!names_registry("api:1"));
     }
 
     #[test]

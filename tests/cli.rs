@@ -545,3 +545,111 @@ fn list_json_is_stable_and_writes_nothing() {
     assert!(text.ends_with("}\n"));
     assert_nothing_written(&copy.root, "list --format json");
 }
+
+// --- publishing: --push, --metadata-file, --cache-from, --cache-to
+
+#[test]
+fn build_help_teaches_the_publishing_flags() {
+    let run = run(binary().args(["build", "--help"]));
+    run.assert_success("build --help");
+    for needle in [
+        "--push",
+        "DOCKER_CONFIG",
+        "credHelpers",
+        "docker.io/<user>/{bin}:{version}",
+        "--metadata-file",
+        "containerimage.digest",
+        "--cache-from",
+        "--cache-to",
+        "BUILDKIT_INLINE_CACHE=1",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "`build --help` mentions `{needle}`\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn publishing_flags_are_refused_by_commands_that_do_not_build() {
+    for flag in [
+        &["--push"][..],
+        &["--metadata-file", "m.json"],
+        &["--cache-from", "r.io/c:1"],
+        &["--cache-to", "r.io/c:1"],
+    ] {
+        let (error, _) = generate_fails("single-bin", flag, 2);
+        assert!(
+            error.contains(&format!("`{}` only applies when building", flag[0])),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn push_needs_tags_that_name_a_registry() {
+    let copy = Fixture::copy("single-bin");
+    for args in [
+        &["--push"][..],
+        &["--push", "--registry", "acme"],
+        &["--push", "--dry-run"],
+    ] {
+        let mut full = vec!["build"];
+        full.extend_from_slice(args);
+        let run = copy.run(&full);
+        let error = run.assert_error(1, &full.join(" "));
+        assert!(
+            error.contains("`--push` needs tags that name a registry")
+                && error.contains("would go to Docker Hub as `docker.io/"),
+            "{error}"
+        );
+        assert!(
+            run.stderr.contains("help: add `--registry"),
+            "{}",
+            run.stderr
+        );
+        assert_nothing_written(&copy.root, &full.join(" "));
+    }
+}
+
+#[test]
+fn cache_references_are_checked_by_the_parser() {
+    let copy = Fixture::copy("single-bin");
+    let run = copy.run(&["build", "--cache-to", "r.io/Cache:1"]);
+    run.assert_code(2, "build --cache-to with an uppercase name");
+    assert!(
+        run.stderr.contains("`Cache` must be lowercase"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn dry_run_says_what_would_be_pushed_and_cached() {
+    let copy = Fixture::copy("single-bin");
+    let args = [
+        "build",
+        "--dry-run",
+        "--push",
+        "--registry",
+        "127.0.0.1:5000/acme",
+        "--cache-from",
+        "127.0.0.1:5000/acme/cache:main",
+        "--cache-to",
+        "127.0.0.1:5000/acme/cache:main",
+    ];
+    let run = copy.run(&args);
+    run.assert_success("build --dry-run --push");
+    for needle in [
+        "127.0.0.1:5000/acme/single-bin:0.1.0",
+        "push (--push): every tag above, to: 127.0.0.1:5000",
+        "cache from: 127.0.0.1:5000/acme/cache:main",
+        "cache to: 127.0.0.1:5000/acme/cache:main (stage `builder`",
+    ] {
+        assert!(run.stdout.contains(needle), "`{needle}`\n{}", run.stdout);
+    }
+    assert_nothing_written(&copy.root, "build --dry-run --push");
+    let plain = copy.run(&["build", "--dry-run"]);
+    assert!(plain.stdout.contains("push: no"), "{}", plain.stdout);
+}

@@ -81,7 +81,12 @@ impl Run {
                 let text = self.failures.text(&event.image, failed);
                 self.failure.get_or_insert_with(String::new).push_str(&text);
             }
-            BuildEventKind::BuildStarted { .. } | BuildEventKind::StepStarted { .. } => {}
+            // The benchmark never pushes.
+            BuildEventKind::BuildStarted { .. }
+            | BuildEventKind::StepStarted { .. }
+            | BuildEventKind::PushRetried(_)
+            | BuildEventKind::ImagePushed(_)
+            | BuildEventKind::PushFailed(_) => {}
         }
     }
 

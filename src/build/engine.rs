@@ -15,10 +15,11 @@ use std::time::Instant;
 use bollard::Docker;
 use tokio::sync::{mpsc, Semaphore};
 
+use super::push::{push_tags, Credentials};
 use super::ssh::SshDiagnostics;
 pub use super::target::build_target;
 use crate::endpoint::{Endpoint, EndpointSource, Host, Tls};
-use crate::events::{BuildEvent, ImageOutcome, Outcome};
+use crate::events::{BuildEvent, BuildEventKind, ImageOutcome, Outcome, Push};
 use crate::model::{BuilderChoice, BuilderKind};
 
 /// A connected engine. Cheap to clone: every concurrent build holds one.
@@ -217,6 +218,12 @@ pub struct BuildOptions {
     /// Builds at once.
     pub jobs: usize,
     pub keep_going: bool,
+    /// `--cache-from`: images in a registry whose inline cache BuildKit may reuse (the engine's `cachefrom`).
+    pub cache_from: Vec<String>,
+    /// Credentials of the registries the build reads (`--cache-from`), by host: the engine's `X-Registry-Config`.
+    pub registry_config: HashMap<String, bollard::auth::DockerCredentials>,
+    /// `--push`: push every tag of each image once it is built, with these credentials.
+    pub push: Option<Credentials>,
 }
 
 impl Default for BuildOptions {
@@ -228,6 +235,9 @@ impl Default for BuildOptions {
             platform: None,
             jobs: 0,
             keep_going: false,
+            cache_from: Vec::new(),
+            registry_config: HashMap::new(),
+            push: None,
         }
     }
 }
@@ -259,10 +269,17 @@ pub async fn build_all(
                 .await
                 .expect("the semaphore is never closed");
             let outcome = build_target(&engine, &target, context, &options, &events, started).await;
+            let push = match (&outcome, &options.push) {
+                (Outcome::Built(_), Some(credentials)) => {
+                    Some(push_image(&engine, &target, credentials, &events, started).await)
+                }
+                _ => None,
+            };
             ImageOutcome {
                 stage: target.stage,
                 binary: target.binary,
                 outcome,
+                push,
             }
         });
     }
@@ -275,7 +292,8 @@ pub async fn build_all(
             next = tasks.join_next() => {
                 let Some(joined) = next else { break };
                 let Ok(result) = joined else { continue };
-                let failed = matches!(result.outcome, Outcome::Failed(_));
+                let failed = matches!(result.outcome, Outcome::Failed(_))
+                    || matches!(result.push, Some(Push::Failed(_)));
                 outcomes.insert(result.stage.clone(), result);
                 if failed && !options.keep_going {
                     tasks.abort_all();
@@ -294,10 +312,37 @@ pub async fn build_all(
                 stage: target.stage.clone(),
                 binary: target.binary.clone(),
                 outcome: Outcome::Cancelled,
+                push: None,
             })
         })
         .collect();
     (ordered, interrupted)
+}
+
+/// Pushes a built image's tags, sending a retry event for each transient failure and the push's end.
+pub async fn push_image(
+    engine: &Engine,
+    target: &Target,
+    credentials: &Credentials,
+    events: &mpsc::UnboundedSender<BuildEvent>,
+    started: Instant,
+) -> Push {
+    let send = |kind| {
+        let _ = events.send(BuildEvent {
+            image: target.stage.clone(),
+            elapsed: started.elapsed().as_secs_f64(),
+            kind,
+        });
+    };
+    let push = push_tags(engine, &target.tags, credentials, |retry| {
+        send(BuildEventKind::PushRetried(retry))
+    })
+    .await;
+    send(match &push {
+        Push::Pushed(pushed) => BuildEventKind::ImagePushed(pushed.clone()),
+        Push::Failed(failed) => BuildEventKind::PushFailed(failed.clone()),
+    });
+    push
 }
 
 /// One target to build: a stage of the Dockerfile in the context, and the tags its image gets.

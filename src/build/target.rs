@@ -45,7 +45,9 @@ pub async fn build_target(
         tags: target.tags.clone(),
     });
     let request = request(kind, target, options, started);
-    let stream = docker.build_image(request, None, Some(bollard::body_full(context)));
+    let registry_config =
+        (!options.registry_config.is_empty()).then(|| options.registry_config.clone());
+    let stream = docker.build_image(request, registry_config, Some(bollard::body_full(context)));
     let followed = follow(stream, &send).await;
     let seconds = began.elapsed().as_secs_f64();
     let fail = |message: String, failed_step: Option<(Step, Vec<String>)>| {
@@ -124,6 +126,9 @@ fn request(
     };
     if let Some(platform) = &options.platform {
         builder = builder.platform(platform);
+    }
+    if !options.cache_from.is_empty() {
+        builder = builder.cachefrom(&options.cache_from);
     }
     builder.build()
 }

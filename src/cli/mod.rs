@@ -20,8 +20,12 @@ Examples:
   cargo dockerize -c builder             build on the engine of a Docker context, as `docker -c` does
   cargo dockerize ci                     write .github/workflows/dockerize.yml: check, build, push every image
   docker build --target <binary> .       build one image from the generated Dockerfile
+  cargo dockerize build --registry ghcr.io/acme --push --metadata-file images.json
+                                         build, push every tag, write each image's digest for the next CI step
+  cargo dockerize build --push --registry R --cache-from R/app-cache:main --cache-to R/app-cache:main
+                                         reuse and refresh the dependency layer in the registry (ephemeral CI runners)
 
-Exit codes: 0 success, 1 error, 2 usage error, 3 `--check` found stale files, 4 a build failed,
+Exit codes: 0 success, 1 error, 2 usage error, 3 `--check` found stale files, 4 a build or push failed,
 5 no Docker engine answered, 130 interrupted.";
 
 /// The `cargo` shim: `cargo dockerize ...` arrives as `cargo-dockerize dockerize ...`.
@@ -314,6 +318,59 @@ pub struct BuildArgs {
         help_heading = "Engine"
     )]
     pub host: Option<String>,
+    /// Push every tag of each image once it is built, and report its digest
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Publishing",
+        long_help = "Push every tag of each image once it is built, and report the digest the registry stored \
+            (summary, JSON events, --metadata-file). Credentials come from the Docker CLI's config: \
+            $DOCKER_CONFIG/config.json, else ~/.docker/config.json (`auths`, `credHelpers`, `credsStore`; \
+            `docker login <registry>` writes them). Every tag must name its registry (`--registry ghcr.io/acme`, \
+            or `-t ghcr.io/acme/{bin}:{version}`); to push to Docker Hub, say so: `-t docker.io/<user>/{bin}:{version}`. \
+            A reset connection or a 5xx is tried again (3 tries); wrong credentials, an unknown host or a TLS \
+            problem fail at once. An image whose push failed counts as failed (exit 4)."
+    )]
+    pub push: bool,
+    /// Reuse the dependency layer of a builder image in a registry (repeatable), e.g. ghcr.io/acme/app-cache:main
+    #[arg(
+        long,
+        global = true,
+        value_name = "REF",
+        value_parser = parse_reference,
+        help_heading = "Publishing",
+        long_help = "Reuse the layers of a builder image that `--cache-to` pushed (repeatable): BuildKit reads its \
+            inline cache and skips every step whose key matches, the dependency compile above all, so a fresh CI \
+            runner compiles only the workspace. Missing or unreadable: a warning from the engine, and a normal build."
+    )]
+    pub cache_from: Vec<String>,
+    /// Push the builder stage with its inline cache as REF, for `--cache-from` on the next runner
+    #[arg(
+        long,
+        global = true,
+        value_name = "REF",
+        value_parser = parse_reference,
+        help_heading = "Publishing",
+        long_help = "After the images, build the builder stage (toolchain, cooked dependencies, compiled workspace) \
+            with BUILDKIT_INLINE_CACHE=1, tag it REF and push it; the next build passes `--cache-from REF`. With \
+            several builder stages each gets `REF-<stage>` as its tag. Inline cache because Engine 20.10's BuildKit \
+            cannot export a registry cache; it holds the builder's layers only (the planner reruns, in seconds). \
+            Typical CI: the main branch runs `--cache-to R --cache-from R`, other branches `--cache-from R`."
+    )]
+    pub cache_to: Option<String>,
+    /// Write what was built and pushed as JSON to PATH, one object per image (like `docker buildx build --metadata-file`)
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Publishing",
+        long_help = "Write what was built as JSON to PATH: one object per image, keyed by its stage, with \
+            `containerimage.digest` (the pushed manifest's digest, with --push), `containerimage.config.digest` \
+            (the image id), `image.name` (the tags, comma-joined, as buildx writes them), `binary`, `stage`, `size`, \
+            `platform`, `status`, and `error` for an image that failed. Written atomically, also when a build or \
+            push failed."
+    )]
+    pub metadata_file: Option<Utf8PathBuf>,
     /// The engine's builder
     #[arg(
         long,
@@ -350,6 +407,10 @@ impl BuildArgs {
             host,
             builder,
             message_format,
+            push,
+            cache_from,
+            cache_to,
+            metadata_file,
         } = self;
         [
             (jobs.is_some(), "--jobs"),
@@ -362,6 +423,10 @@ impl BuildArgs {
             (host.is_some(), "--host"),
             (*builder != BuilderChoice::Auto, "--builder"),
             (*message_format != MessageFormat::Human, "--message-format"),
+            (*push, "--push"),
+            (!cache_from.is_empty(), "--cache-from"),
+            (cache_to.is_some(), "--cache-to"),
+            (metadata_file.is_some(), "--metadata-file"),
         ]
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
@@ -370,6 +435,10 @@ impl BuildArgs {
 
 fn parse_dockerfile(raw: &str) -> Result<Utf8PathBuf, String> {
     crate::paths::inside(raw).map_err(|why| format!("`{raw}` {why}"))
+}
+
+fn parse_reference(raw: &str) -> Result<String, String> {
+    crate::reference::check(raw).map(|()| raw.to_string())
 }
 
 fn parse_build_arg(raw: &str) -> Result<(String, String), String> {

@@ -9,23 +9,26 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::generate::{generate, read_dockerignore};
-use crate::build::{context, engine};
+use crate::build::{auth, cache, context, engine, push};
 use crate::cli::{BuildArgs, Cli, GenerateArgs};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::events::{BuildEvent, ImageOutcome, Outcome};
+use crate::events::{BuildEvent, ImageOutcome, Outcome, Push};
 use crate::model::{BuilderKind, MessageFormat};
 use crate::plan::Plan;
-use crate::render;
 use crate::text::human_size;
 use crate::ui::logs::BuildLogs;
+use crate::ui::metadata::metadata_json;
 use crate::ui::progress::{ProgressStyleKind, Reporter};
 use crate::ui::shell::{Shell, Verbosity};
 use crate::ui::summary;
+use crate::{files, reference, render};
 
-/// What the builds left: one outcome per image, whether Ctrl-C stopped them, the wall time, the logs.
+/// What the builds left: one outcome per image, the cache images of `--cache-to`, whether Ctrl-C stopped them,
+/// the wall time, the logs.
 struct Builds {
     outcomes: Vec<ImageOutcome>,
+    cache: Vec<ImageOutcome>,
     interrupted: bool,
     wall: f64,
     logs: BuildLogs,
@@ -36,10 +39,14 @@ struct Builds {
 /// Generates, builds every image of the plan, and reports; a failed or cancelled image is an error.
 pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
     let args = &cli.build;
+    if args.push {
+        check_push_tags(plan, args.debug)?;
+    }
     if args.dry_run {
-        dry_run(plan)?;
+        dry_run(plan, args)?;
         return Ok(0);
     }
+    let (credentials, registry_config) = credentials(plan, args)?;
     generate(plan, &GenerateArgs::default(), shell)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -52,11 +59,107 @@ pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
         platform: cli.common.platform.map(|p| p.docker_name().to_string()),
         jobs: 0,
         keep_going: args.keep_going,
+        cache_from: cache_from(plan, args),
+        registry_config,
+        push: args.push.then(|| credentials.clone()),
     };
-    let result = runtime.block_on(run_builds(plan, args, options, shell));
+    let result = runtime.block_on(run_builds(plan, args, options, credentials, shell));
     // Builds were dropped on interrupt; shutting down now ends any session task still open.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    report(plan, args.message_format, result?, shell)
+    report(plan, args, result?, shell)
+}
+
+/// With `--push`, every tag must name its registry: a bare `api:1` would go to Docker Hub's `library/api`,
+/// which is rarely what a user of `--push` means, so Docker Hub must be named (`docker.io/<user>/...`).
+fn check_push_tags(plan: &Plan, debug: bool) -> Result<(), Error> {
+    for target in targets(plan, debug) {
+        if let Some(tag) = target.tags.iter().find(|t| !reference::names_registry(t)) {
+            let hub_name = if tag.contains('/') {
+                tag.clone()
+            } else {
+                format!("library/{tag}")
+            };
+            return Err(Error::PushNeedsRegistry {
+                tag: tag.clone(),
+                stage: target.stage,
+                hub_name,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The credentials of every registry the build pushes to (`--push`, `--cache-to`), and those of the
+/// `--cache-from` registries as the engine's `X-Registry-Config`; read before any build, so a broken
+/// config.json fails at once.
+fn credentials(
+    plan: &Plan,
+    args: &BuildArgs,
+) -> Result<
+    (
+        push::Credentials,
+        std::collections::HashMap<String, bollard::auth::DockerCredentials>,
+    ),
+    Error,
+> {
+    let mut hosts: Vec<String> = Vec::new();
+    if args.push {
+        for target in targets(plan, args.debug) {
+            for tag in &target.tags {
+                hosts.push(reference::registry_host(tag).to_string());
+            }
+        }
+    }
+    hosts.extend(
+        args.cache_to
+            .iter()
+            .map(|r| reference::registry_host(r).to_string()),
+    );
+    let mut credentials = push::Credentials::new();
+    for host in hosts {
+        if let std::collections::btree_map::Entry::Vacant(entry) = credentials.entry(host) {
+            let found = auth::credentials(entry.key())?;
+            entry.insert(found);
+        }
+    }
+    let mut config = std::collections::HashMap::new();
+    for reference in &args.cache_from {
+        let host = reference::registry_host(reference);
+        if let Some(found) = auth::credentials(host)? {
+            config.insert(reference::auth_server(host), found);
+        }
+    }
+    Ok((credentials, config))
+}
+
+/// The builder stages of the whole plan, in the Dockerfile's order: they name the cache images.
+fn builder_stages(plan: &Plan) -> Vec<String> {
+    plan.builders.iter().map(|b| b.stage.clone()).collect()
+}
+
+/// `--cache-from`: every reference, one per builder stage ([`cache::cache_refs`]).
+fn cache_from(plan: &Plan, args: &BuildArgs) -> Vec<String> {
+    let stages = builder_stages(plan);
+    args.cache_from
+        .iter()
+        .flat_map(|r| cache::cache_refs(r, &stages))
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// `--cache-to`: the builder stages the selected images use, each with its cache image.
+fn cache_to(plan: &Plan, args: &BuildArgs) -> Vec<(String, String)> {
+    let Some(reference) = &args.cache_to else {
+        return Vec::new();
+    };
+    let used: Vec<&str> = plan
+        .selected_images()
+        .map(|image| image.builder.as_str())
+        .collect();
+    cache::cache_refs(reference, &builder_stages(plan))
+        .into_iter()
+        .filter(|(stage, _)| used.contains(&stage.as_str()))
+        .collect()
 }
 
 /// The build context as the engine receives it: the workspace's files that `.dockerignore` keeps, and the
@@ -102,6 +205,7 @@ async fn run_builds(
     plan: &Plan,
     args: &BuildArgs,
     mut options: engine::BuildOptions,
+    credentials: push::Credentials,
     shell: &mut Shell,
 ) -> Result<Builds, Error> {
     let endpoint = plan.engine.clone().unwrap_or_else(Endpoint::default_socket);
@@ -125,12 +229,42 @@ async fn run_builds(
         }
     };
     let (outcomes, interrupted) = engine::build_all(
-        &engine, &targets, archive, &options, events, started, interrupt,
+        &engine,
+        &targets,
+        archive.clone(),
+        &options,
+        events.clone(),
+        started,
+        interrupt,
     )
     .await;
+    // The cache is pushed only after every image is built (and pushed): its steps are all cached by then.
+    let all_done = outcomes.iter().all(|o| {
+        matches!(o.outcome, Outcome::Built(_)) && !matches!(o.push, Some(Push::Failed(_)))
+    });
+    let mut cache = Vec::new();
+    if !interrupted && all_done {
+        options.push = Some(credentials);
+        for (stage, reference) in cache_to(plan, args) {
+            cache.push(
+                cache::push_cache(
+                    &engine,
+                    &stage,
+                    &reference,
+                    archive.clone(),
+                    &options,
+                    &events,
+                    started,
+                )
+                .await,
+            );
+        }
+    }
+    drop(events);
     let logs = reporter.await.unwrap_or_default();
     Ok(Builds {
         outcomes,
+        cache,
         interrupted,
         wall: started.elapsed().as_secs_f64(),
         logs,
@@ -211,14 +345,11 @@ fn spawn_reporter(
 }
 
 /// Writes the logs, prints the summary (a table, or the closing JSON line), and turns failures into the error.
-fn report(
-    plan: &Plan,
-    format: MessageFormat,
-    builds: Builds,
-    shell: &mut Shell,
-) -> Result<i32, Error> {
+fn report(plan: &Plan, args: &BuildArgs, builds: Builds, shell: &mut Shell) -> Result<i32, Error> {
+    let format = args.message_format;
     let Builds {
         outcomes,
+        cache,
         interrupted,
         wall,
         logs,
@@ -232,11 +363,19 @@ fn report(
         )),
     }
     if format == MessageFormat::Json {
-        let summary = summary::summary_json(&outcomes, wall, &endpoint);
+        let summary = summary::summary_json(&outcomes, &cache, wall, &endpoint);
         let line = serde_json::to_string(&summary).expect("the summary always serialises");
         println!("{line}");
     } else if shell.verbosity() != Verbosity::Quiet {
-        shell.raw(&summary::summary(&outcomes, wall, &endpoint));
+        shell.raw(&summary::summary(&outcomes, &cache, wall, &endpoint));
+    }
+    if let Some(path) = &args.metadata_file {
+        let text = metadata_json(&outcomes, plan.platform.docker_name());
+        files::write_atomically(path, &text).map_err(|source| Error::MetadataFile {
+            path: path.clone(),
+            source,
+        })?;
+        shell.status("Metadata", format!("{path}"));
     }
     if interrupted {
         return Err(Error::Interrupted);
@@ -252,11 +391,37 @@ fn report(
             log_dir,
         });
     }
+    let mut push_failures = outcomes.iter().chain(&cache).filter_map(|o| match &o.push {
+        Some(Push::Failed(failed)) => Some(failed),
+        _ => None,
+    });
+    if let Some(first) = push_failures.next() {
+        return Err(Error::PushFailed {
+            tag: first.tag.clone(),
+            registry: first.registry.clone(),
+            message: first.message.clone(),
+            reason: first.reason.clone(),
+            more: push_failures.count(),
+        });
+    }
+    let cache_failed = cache
+        .iter()
+        .filter(|c| !matches!(c.outcome, Outcome::Built(_)))
+        .count();
+    if cache_failed > 0 {
+        return Err(Error::BuildFailed {
+            failed: cache_failed,
+            cancelled: 0,
+            total: cache.len(),
+            log_dir,
+        });
+    }
     Ok(0)
 }
 
-/// `--dry-run`: the stages, targets and tags, on stdout; nothing written, no engine contacted.
-fn dry_run(plan: &Plan) -> Result<(), Error> {
+/// `--dry-run`: the stages, targets and tags, what would be pushed, on stdout; nothing written, no engine
+/// contacted.
+fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
     use std::io::Write as _;
     let engine = plan.engine.clone().unwrap_or_else(Endpoint::default_socket);
     let mut text = format!(
@@ -283,6 +448,32 @@ fn dry_run(plan: &Plan) -> Result<(), Error> {
             image.triple,
             crate::model::DEBIAN_SLIM,
             image.debug.tags.join(", ")
+        ));
+    }
+    if args.push {
+        text.push_str("push (--push): every tag above");
+        text.push_str(if args.debug {
+            " of the debug images"
+        } else {
+            ""
+        });
+        text.push_str(", to:");
+        let hosts: std::collections::BTreeSet<String> = targets(plan, args.debug)
+            .iter()
+            .flat_map(|t| &t.tags)
+            .map(|tag| reference::registry_host(tag).to_string())
+            .collect();
+        let hosts: Vec<String> = hosts.into_iter().collect();
+        text.push_str(&format!(" {}\n", hosts.join(", ")));
+    } else {
+        text.push_str("push: no (--push pushes every tag)\n");
+    }
+    for reference in cache_from(plan, args) {
+        text.push_str(&format!("cache from: {reference}\n"));
+    }
+    for (stage, reference) in cache_to(plan, args) {
+        text.push_str(&format!(
+            "cache to: {reference} (stage `{stage}` with BUILDKIT_INLINE_CACHE=1, pushed after the images)\n"
         ));
     }
     std::io::stdout()

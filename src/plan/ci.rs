@@ -138,9 +138,7 @@ pub fn ci_plan(plan: &Plan, workflow: &Utf8Path, command: String) -> Result<CiPl
         .flat_map(|i| &i.tags)
         .map(|tag| match tag.strip_prefix(REGISTRY_PLACEHOLDER) {
             Some(_) => GITHUB_REGISTRY.to_string(),
-            None => reference::registry_host(tag)
-                .unwrap_or("docker.io")
-                .to_string(),
+            None => reference::registry_host(tag).to_string(),
         })
         .collect();
     hosts.sort();
@@ -198,9 +196,10 @@ fn repository_root(
 /// registry, the commit's placeholder for the stand-in of `{git_sha}`.
 fn ci_tag(tag: &str) -> String {
     let tag = tag.replace(GIT_SHA_STANDIN, GIT_SHA_PLACEHOLDER);
-    match reference::registry_host(&tag) {
-        Some(_) => tag,
-        None => format!("{REGISTRY_PLACEHOLDER}/{tag}"),
+    if reference::names_registry(&tag) {
+        tag
+    } else {
+        format!("{REGISTRY_PLACEHOLDER}/{tag}")
     }
 }
 

@@ -1,5 +1,6 @@
 //! What the user sees: messages on stderr ([`shell`]), live build progress ([`progress`]), the closing summary
-//! ([`summary`]), the kept build logs ([`logs`]), and `list`/`config` output ([`listing`]).
+//! ([`summary`]), the kept build logs ([`logs`]), `list`/`config` output ([`listing`]), and the
+//! `--metadata-file` JSON ([`metadata`]).
 //!
 //! Reads the plan and the build events only, never the engine: the reporter and the builds meet through
 //! [`crate::events`]. Text comes from pure functions over those values, written to a writer the caller gives,
@@ -7,6 +8,7 @@
 
 pub mod listing;
 pub mod logs;
+pub mod metadata;
 pub mod progress;
 pub mod shell;
 pub mod summary;

@@ -80,6 +80,20 @@ pub fn plain_line(event: &BuildEvent, verbose: bool) -> Option<String> {
             built.steps_total
         )),
         BuildEventKind::ImageFailed(_) => Some(format!("{image:>12} | FAILED")),
+        BuildEventKind::PushRetried(retry) => Some(format!(
+            "{image:>12} | push of `{}` to `{}` failed (try {}), trying again: {}",
+            retry.tag, retry.registry, retry.attempt, retry.message
+        )),
+        BuildEventKind::ImagePushed(pushed) => Some(format!(
+            "{image:>12} | pushed {} to `{}`: {}",
+            pushed.tags.join(", "),
+            pushed.registry,
+            pushed.digest
+        )),
+        BuildEventKind::PushFailed(failed) => Some(format!(
+            "{image:>12} | PUSH FAILED: `{}` to `{}`: {}",
+            failed.tag, failed.registry, failed.message
+        )),
         _ => None,
     }
 }
@@ -278,6 +292,13 @@ impl Reporter {
                 bar.abandon_with_message("FAILED");
                 let text = self.failures.text(&image, failed);
                 bars.multi.suspend(|| eprint!("{text}"));
+            }
+            BuildEventKind::PushRetried(_)
+            | BuildEventKind::ImagePushed(_)
+            | BuildEventKind::PushFailed(_) => {
+                if let Some(line) = plain_line(event, false) {
+                    bars.multi.suspend(|| eprintln!("{line}"));
+                }
             }
             _ => {}
         }

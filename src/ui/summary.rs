@@ -7,52 +7,65 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::endpoint::{Endpoint, Tls};
-use crate::events::{ImageOutcome, Outcome};
+use crate::events::{ImageOutcome, Outcome, Push};
 use crate::text::{human_duration, human_size, table};
 
-/// The table: one row per image, then the totals line, which names the engine.
-pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64, engine: &Endpoint) -> String {
-    let header = ["BINARY", "IMAGE", "SIZE", "TIME", "CACHED", "STATUS"];
-    let rows: Vec<[String; 6]> = outcomes
-        .iter()
-        .map(|o| match &o.outcome {
-            Outcome::Built(b) => [
-                o.binary.clone(),
-                b.tags.first().cloned().unwrap_or_default(),
-                human_size(b.size),
-                human_duration(b.seconds),
-                format!("{}/{}", b.steps_cached, b.steps_total),
-                "built".into(),
-            ],
-            Outcome::Failed(f) => [
-                o.binary.clone(),
-                o.stage.clone(),
-                "-".into(),
-                human_duration(f.seconds),
-                "-".into(),
-                "FAILED".into(),
-            ],
-            Outcome::Cancelled => [
-                o.binary.clone(),
-                o.stage.clone(),
-                "-".into(),
-                "-".into(),
-                "-".into(),
-                "cancelled".into(),
-            ],
-        })
-        .collect();
-    let mut out = table(header, &rows);
+/// The status column: `built`, or with `--push` `pushed` / `PUSH FAILED` (never `pushed` unless the registry
+/// gave a digest).
+fn built_status(push: &Option<Push>) -> String {
+    match push {
+        None => "built".into(),
+        Some(Push::Pushed(_)) => "pushed".into(),
+        Some(Push::Failed(_)) => "PUSH FAILED".into(),
+    }
+}
+
+/// The table: one row per image (with a DIGEST column when something was pushed), the cache images of
+/// `--cache-to`, then the totals line.
+pub fn summary(
+    outcomes: &[ImageOutcome],
+    cache: &[ImageOutcome],
+    wall_seconds: f64,
+    engine: &Endpoint,
+) -> String {
+    let mut out = images_table(outcomes);
+    for c in cache {
+        let reference = match &c.outcome {
+            Outcome::Built(b) => b.tags.first().cloned().unwrap_or_default(),
+            _ => c.stage.clone(),
+        };
+        let state = match (&c.outcome, &c.push) {
+            (_, Some(Push::Pushed(p))) => format!("pushed, {}", p.digest),
+            (_, Some(Push::Failed(f))) => format!("PUSH FAILED: {}", f.message),
+            (Outcome::Failed(f), _) => format!("FAILED: {}", f.message),
+            _ => "not pushed".into(),
+        };
+        let _ = writeln!(out, "cache `{}` as {reference}: {state}", c.stage);
+    }
     let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|o| f(&o.outcome)).count();
     let built = count(|o| matches!(o, Outcome::Built(_)));
     let failed = count(|o| matches!(o, Outcome::Failed(_)));
     let cancelled = count(|o| matches!(o, Outcome::Cancelled));
+    let pushed = outcomes
+        .iter()
+        .filter(|o| matches!(o.push, Some(Push::Pushed(_))))
+        .count();
+    let push_failed = outcomes
+        .iter()
+        .filter(|o| matches!(o.push, Some(Push::Failed(_))))
+        .count();
     let _ = write!(
         out,
         "built {built} of {} image(s) in {} on {engine}",
         outcomes.len(),
         human_duration(wall_seconds)
     );
+    if pushed + push_failed > 0 {
+        let _ = write!(out, ", pushed {pushed}");
+    }
+    if push_failed > 0 {
+        let _ = write!(out, ", {push_failed} push(es) failed");
+    }
     if failed > 0 {
         let _ = write!(out, ", {failed} failed");
     }
@@ -63,6 +76,59 @@ pub fn summary(outcomes: &[ImageOutcome], wall_seconds: f64, engine: &Endpoint) 
     out
 }
 
+/// One row per image; the DIGEST column only when an image was pushed or tried to.
+fn images_table(outcomes: &[ImageOutcome]) -> String {
+    let pushing = outcomes.iter().any(|o| o.push.is_some());
+    let header = [
+        "BINARY", "IMAGE", "SIZE", "TIME", "CACHED", "STATUS", "DIGEST",
+    ];
+    let rows: Vec<[String; 7]> = outcomes
+        .iter()
+        .map(|o| match &o.outcome {
+            Outcome::Built(b) => [
+                o.binary.clone(),
+                b.tags.first().cloned().unwrap_or_default(),
+                human_size(b.size),
+                human_duration(b.seconds),
+                format!("{}/{}", b.steps_cached, b.steps_total),
+                built_status(&o.push),
+                match &o.push {
+                    Some(Push::Pushed(p)) => p.digest.clone(),
+                    _ => "-".into(),
+                },
+            ],
+            Outcome::Failed(f) => [
+                o.binary.clone(),
+                o.stage.clone(),
+                "-".into(),
+                human_duration(f.seconds),
+                "-".into(),
+                "FAILED".into(),
+                "-".into(),
+            ],
+            Outcome::Cancelled => [
+                o.binary.clone(),
+                o.stage.clone(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "cancelled".into(),
+                "-".into(),
+            ],
+        })
+        .collect();
+    if pushing {
+        table(header, &rows)
+    } else {
+        let narrow: Vec<[String; 6]> = rows
+            .into_iter()
+            .map(|[a, b, c, d, e, f, _]| [a, b, c, d, e, f])
+            .collect();
+        let [a, b, c, d, e, f, _] = header;
+        table([a, b, c, d, e, f], &narrow)
+    }
+}
+
 /// The last line of `--message-format json`: the same story as the table.
 #[derive(Debug, Serialize)]
 pub struct SummaryJson<'a> {
@@ -70,6 +136,8 @@ pub struct SummaryJson<'a> {
     pub seconds: f64,
     pub engine: SummaryEngine<'a>,
     pub images: Vec<SummaryImage<'a>>,
+    /// `--cache-to`: each builder stage's cache image, as its own entry (`binary` empty).
+    pub cache: Vec<SummaryImage<'a>>,
 }
 
 /// The engine the images were built on: its address (never a secret: an address with a password is refused),
@@ -104,10 +172,30 @@ pub struct SummaryImage<'a> {
     pub seconds: Option<f64>,
     pub steps_total: Option<usize>,
     pub steps_cached: Option<usize>,
+    /// `--push`: `null` when not pushed (no `--push`, or the build failed); else the push's end, with the
+    /// digest (`{"status": "pushed", "digest", "tags", "registry", "seconds"}`) or the failure
+    /// (`{"status": "failed", "tag", "registry", "message", "reason", "attempts"}`).
+    pub push: Option<PushJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum PushJson<'a> {
+    Pushed(&'a crate::events::ImagePushed),
+    Failed(&'a crate::events::PushFailed),
+}
+
+fn push_json(push: &Option<Push>) -> Option<PushJson<'_>> {
+    match push {
+        None => None,
+        Some(Push::Pushed(p)) => Some(PushJson::Pushed(p)),
+        Some(Push::Failed(f)) => Some(PushJson::Failed(f)),
+    }
 }
 
 pub fn summary_json<'a>(
     outcomes: &'a [ImageOutcome],
+    cache: &'a [ImageOutcome],
     wall_seconds: f64,
     engine: &'a Endpoint,
 ) -> SummaryJson<'a> {
@@ -115,34 +203,35 @@ pub fn summary_json<'a>(
         event: "summary",
         seconds: wall_seconds,
         engine: SummaryEngine::of(engine),
-        images: outcomes
-            .iter()
-            .map(|o| {
-                let built = match &o.outcome {
-                    Outcome::Built(b) => Some(b),
-                    _ => None,
-                };
-                SummaryImage {
-                    binary: &o.binary,
-                    image: &o.stage,
-                    status: match o.outcome {
-                        Outcome::Built(_) => "built",
-                        Outcome::Failed(_) => "failed",
-                        Outcome::Cancelled => "cancelled",
-                    },
-                    id: built.map(|b| b.id.as_str()),
-                    tags: built.map(|b| b.tags.as_slice()).unwrap_or(&[]),
-                    size: built.map(|b| b.size),
-                    seconds: match &o.outcome {
-                        Outcome::Built(b) => Some(b.seconds),
-                        Outcome::Failed(f) => Some(f.seconds),
-                        Outcome::Cancelled => None,
-                    },
-                    steps_total: built.map(|b| b.steps_total),
-                    steps_cached: built.map(|b| b.steps_cached),
-                }
-            })
-            .collect(),
+        images: outcomes.iter().map(summary_image).collect(),
+        cache: cache.iter().map(summary_image).collect(),
+    }
+}
+
+fn summary_image(o: &ImageOutcome) -> SummaryImage<'_> {
+    let built = match &o.outcome {
+        Outcome::Built(b) => Some(b),
+        _ => None,
+    };
+    SummaryImage {
+        binary: &o.binary,
+        image: &o.stage,
+        status: match o.outcome {
+            Outcome::Built(_) => "built",
+            Outcome::Failed(_) => "failed",
+            Outcome::Cancelled => "cancelled",
+        },
+        id: built.map(|b| b.id.as_str()),
+        tags: built.map(|b| b.tags.as_slice()).unwrap_or(&[]),
+        size: built.map(|b| b.size),
+        seconds: match &o.outcome {
+            Outcome::Built(b) => Some(b.seconds),
+            Outcome::Failed(f) => Some(f.seconds),
+            Outcome::Cancelled => None,
+        },
+        steps_total: built.map(|b| b.steps_total),
+        steps_cached: built.map(|b| b.steps_cached),
+        push: push_json(&o.push),
     }
 }
 
@@ -165,6 +254,7 @@ mod tests {
                     steps_total: 10,
                     steps_cached: 8,
                 }),
+                push: None,
             },
             ImageOutcome {
                 stage: "worker".into(),
@@ -175,6 +265,7 @@ mod tests {
                     log_tail: vec![],
                     seconds: 1.0,
                 }),
+                push: None,
             },
         ];
         let engine = Endpoint {
@@ -184,18 +275,83 @@ mod tests {
                 context: "remote".into(),
             },
         };
-        let text = summary(&outcomes, 4.0, &engine);
+        let text = summary(&outcomes, &[], 4.0, &engine);
         assert!(text.contains("api:0.3.0  1.64 MB  3.5s  8/10"), "{text}");
         assert!(text.contains("FAILED"));
         assert!(text.ends_with(
             "built 1 of 2 image(s) in 4.0s on ssh://root@build:2222 (context `remote`), 1 failed\n"
         ));
-        let json = serde_json::to_value(summary_json(&outcomes, 4.0, &engine)).unwrap();
+        let json = serde_json::to_value(summary_json(&outcomes, &[], 4.0, &engine)).unwrap();
         assert_eq!(
             json["engine"],
             serde_json::json!({"host": "ssh://root@build:2222", "context": "remote", "source": "--context", "tls": false})
         );
         assert_eq!(json["images"][0]["steps_cached"], 8);
         assert_eq!(json["images"][1]["status"], "failed");
+    }
+
+    #[test]
+    fn pushed_images_show_their_digest_and_a_failed_push_never_says_pushed() {
+        use crate::events::{ImagePushed, PushFailed};
+        let built = |stage: &str, push| ImageOutcome {
+            stage: stage.into(),
+            binary: stage.into(),
+            outcome: Outcome::Built(ImageBuilt {
+                id: "sha256:1".into(),
+                tags: vec![format!("r.io/{stage}:1")],
+                size: 1000,
+                seconds: 1.0,
+                steps_total: 2,
+                steps_cached: 1,
+            }),
+            push,
+        };
+        let digest = format!("sha256:{}", "c".repeat(64));
+        let outcomes = vec![
+            built(
+                "api",
+                Some(Push::Pushed(ImagePushed {
+                    digest: digest.clone(),
+                    tags: vec!["r.io/api:1".into()],
+                    registry: "r.io".into(),
+                    seconds: 1.0,
+                })),
+            ),
+            built(
+                "worker",
+                Some(Push::Failed(PushFailed {
+                    tag: "r.io/worker:1".into(),
+                    registry: "r.io".into(),
+                    message: "unauthorized".into(),
+                    reason: "auth".into(),
+                    attempts: 1,
+                })),
+            ),
+        ];
+        let engine = Endpoint::default_socket();
+        let text = summary(&outcomes, &[], 2.0, &engine);
+        assert!(text.contains("DIGEST"), "{text}");
+        let api = text.lines().find(|l| l.starts_with("api ")).unwrap();
+        assert!(api.contains("pushed") && api.ends_with(&digest), "{text}");
+        let worker = text.lines().find(|l| l.starts_with("worker ")).unwrap();
+        assert!(
+            worker.contains("PUSH FAILED") && !worker.contains(" pushed "),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "built 2 of 2 image(s) in 2.0s on unix:///var/run/docker.sock, pushed 1, 1 push(es) failed\n"
+            ),
+            "{text}"
+        );
+        let json = serde_json::to_value(summary_json(&outcomes, &[], 2.0, &engine)).unwrap();
+        assert_eq!(json["images"][0]["push"]["status"], "pushed");
+        assert_eq!(json["images"][0]["push"]["digest"], digest.as_str());
+        assert_eq!(json["images"][1]["push"]["status"], "failed");
+        assert_eq!(json["images"][1]["push"]["reason"], "auth");
+        assert_eq!(json["cache"], serde_json::json!([]));
+        // Without --push the table keeps its six columns.
+        let plain = summary(&[built("api", None)], &[], 1.0, &engine);
+        assert!(!plain.contains("DIGEST"), "{plain}");
     }
 }

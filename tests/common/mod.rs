@@ -6,6 +6,7 @@
 //! - [`snapshots`]: insta settings that filter versions out of the snapshots;
 //! - [`engine`]: the gate every engine test opens with, and the lock that runs those tests one at a time;
 //! - [`docker`]: `docker` CLI calls: inspect, run, and the file system of an image;
+//! - [`registry`]: a real registry (`docker-registry`) on loopback, its credentials, a proxy that vanishes;
 //! - [`images`]: the guard that tags a test's images uniquely and removes them, also when the test fails;
 //! - [`events`]: readers of `--message-format json` output;
 //! - [`remote`]: Docker contexts, a socat forwarder and an OpenSSH server, for the remote-engine tests;
@@ -29,6 +30,7 @@ pub mod events;
 pub mod fixture;
 pub mod images;
 pub mod process;
+pub mod registry;
 pub mod remote;
 pub mod snapshots;
 pub mod steps;

@@ -1,0 +1,313 @@
+//! `--push`: every tag of a built image pushed through the engine, with the user's credentials, and the digest
+//! the registry stored.
+//!
+//! Takes an image's tags and the credentials of their registries; gives [`Push`] and events. Tags are pushed one
+//! after another (the second push of the same image only writes a manifest). A failure is classified from the
+//! engine's words ([`classify`]): what may pass (a reset connection, a refused one while the registry restarts, a
+//! 5xx) is tried again, [`ATTEMPTS`] times in all with a growing pause; what will not (credentials, an unknown
+//! host, TLS, a rejected name) fails at once. The digest comes from the push stream's last status line,
+//! `<tag>: digest: sha256:... size: N` (bollard 0.21 does not decode the `aux` object that carries it too).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use bollard::auth::DockerCredentials;
+use bollard::query_parameters::PushImageOptionsBuilder;
+use futures_util::StreamExt;
+
+use super::engine::{error_chain, Engine};
+use crate::events::{ImagePushed, Push, PushFailed, PushRetried};
+use crate::reference;
+
+/// Tries per tag, the first included.
+pub const ATTEMPTS: u32 = 3;
+
+/// The pause before the second try; it doubles for each later one.
+const FIRST_PAUSE: Duration = Duration::from_secs(1);
+
+/// Credentials by registry host, resolved once before any build (a broken config fails before the builds).
+pub type Credentials = BTreeMap<String, Option<DockerCredentials>>;
+
+/// Why a push failed, read from the engine's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// 401/403: wrong or missing credentials, or no right to push there.
+    Auth,
+    /// The registry's host name does not resolve.
+    UnknownHost,
+    /// The registry speaks plain HTTP to an HTTPS client, or its certificate is not trusted.
+    Tls,
+    /// The registry refused the name or tag (invalid, 404, denied by policy).
+    Rejected,
+    /// Nothing answered, or the connection broke: the registry may be restarting. Tried again.
+    Unreachable,
+    /// The registry answered 5xx. Tried again.
+    Server,
+    Other,
+}
+
+impl Failure {
+    /// Whether trying again may succeed.
+    pub fn is_transient(self) -> bool {
+        matches!(self, Self::Unreachable | Self::Server)
+    }
+
+    /// The `reason` of the JSON event.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auth => "auth",
+            Self::UnknownHost => "unknown-host",
+            Self::Tls => "tls",
+            Self::Rejected => "rejected",
+            Self::Unreachable => "unreachable",
+            Self::Server => "server",
+            Self::Other => "other",
+        }
+    }
+
+    /// From the `reason` of a [`PushFailed`].
+    pub fn from_name(name: &str) -> Self {
+        [
+            Self::Auth,
+            Self::UnknownHost,
+            Self::Tls,
+            Self::Rejected,
+            Self::Unreachable,
+            Self::Server,
+        ]
+        .into_iter()
+        .find(|f| f.name() == name)
+        .unwrap_or(Self::Other)
+    }
+
+    /// One line naming the fix.
+    pub fn hint(self, registry: &str) -> String {
+        match self {
+            Self::Auth => format!(
+                "log in with `docker login {registry}` (or fix its entry in $DOCKER_CONFIG/config.json); the account needs push rights on the repository"
+            ),
+            Self::UnknownHost => format!("`{registry}` does not resolve: check the registry in `--registry` or `-t`"),
+            Self::Tls => format!(
+                "`{registry}` does not speak TLS the engine trusts: serve it over HTTPS, or list it in the engine's `insecure-registries` (daemon.json)"
+            ),
+            Self::Rejected => "the registry refused the name: use a lowercase repository the account may create or write".into(),
+            Self::Unreachable => format!("`{registry}` did not answer (tried {ATTEMPTS} times): check that it runs and is reachable from the engine"),
+            Self::Server => format!("`{registry}` failed with a server error (tried {ATTEMPTS} times): try again later"),
+            Self::Other => "the engine's message is above; `docker push <tag>` shows the same".into(),
+        }
+    }
+}
+
+/// What the engine's message says went wrong. The words are the engine's and the registry's (distribution's
+/// error codes, Go's net errors), matched in lowercase; status codes only with their reason phrase, as a port
+/// (`127.0.0.1:40123`) holds digits too.
+pub fn classify(message: &str) -> Failure {
+    let m = message.to_lowercase();
+    let any = |words: &[&str]| words.iter().any(|w| m.contains(w));
+    if any(&[
+        "no such host",
+        "server misbehaving",
+        "name or service not known",
+    ]) {
+        Failure::UnknownHost
+    } else if any(&[
+        "http response to https client",
+        "x509",
+        "tls:",
+        "certificate",
+    ]) {
+        Failure::Tls
+    } else if any(&[
+        "unauthorized",
+        "authentication required",
+        "incorrect username or password",
+        "401 unauthorized",
+        "403 forbidden",
+    ]) {
+        Failure::Auth
+    } else if any(&[
+        "name_invalid",
+        "invalid reference",
+        "repository name must",
+        "name unknown",
+        "denied",
+        "404 not found",
+        "tag_invalid",
+        "manifest invalid",
+    ]) {
+        Failure::Rejected
+    } else if any(&[
+        "connection refused",
+        "connection reset",
+        "broken pipe",
+        "eof",
+        "i/o timeout",
+        "timeout",
+        "no route to host",
+    ]) {
+        Failure::Unreachable
+    } else if any(&[
+        "500 internal",
+        "502 bad gateway",
+        "503 service",
+        "504 gateway",
+        "status: 50",
+        "status code 50",
+    ]) {
+        Failure::Server
+    } else {
+        Failure::Other
+    }
+}
+
+/// The digest in a push status line: `1.0: digest: sha256:ab... size: 528`.
+pub fn digest_of(status: &str) -> Option<&str> {
+    let rest = status.split_once("digest: ")?.1;
+    let digest = rest.split_whitespace().next()?;
+    (digest.starts_with("sha256:") && digest.len() == 71).then_some(digest)
+}
+
+/// Pushes every tag of one image, in order, and says how it ended; `on_retry` hears of each transient failure.
+pub async fn push_tags(
+    engine: &Engine,
+    tags: &[String],
+    credentials: &Credentials,
+    on_retry: impl Fn(PushRetried),
+) -> Push {
+    let began = Instant::now();
+    let mut digest = None;
+    for tag in tags {
+        let registry = reference::registry_host(tag).to_string();
+        let auth = credentials.get(&registry).cloned().flatten();
+        let mut attempt = 1;
+        loop {
+            match push_one(engine, tag, auth.clone()).await {
+                Ok(d) => {
+                    digest = Some(d);
+                    break;
+                }
+                Err(message) => {
+                    let failure = classify(&message);
+                    if !failure.is_transient() || attempt >= ATTEMPTS {
+                        return Push::Failed(PushFailed {
+                            tag: tag.clone(),
+                            registry,
+                            message,
+                            reason: failure.name().into(),
+                            attempts: attempt,
+                        });
+                    }
+                    on_retry(PushRetried {
+                        tag: tag.clone(),
+                        registry: registry.clone(),
+                        message,
+                        attempt,
+                    });
+                    tokio::time::sleep(FIRST_PAUSE * 2u32.pow(attempt - 1)).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+    let registry = tags
+        .first()
+        .map(|t| reference::registry_host(t).to_string())
+        .unwrap_or_default();
+    match digest {
+        Some(digest) => Push::Pushed(ImagePushed {
+            digest,
+            tags: tags.to_vec(),
+            registry,
+            seconds: began.elapsed().as_secs_f64(),
+        }),
+        None => Push::Failed(PushFailed {
+            tag: String::new(),
+            registry,
+            message: "the image has no tag to push".into(),
+            reason: Failure::Other.name().into(),
+            attempts: 0,
+        }),
+    }
+}
+
+/// One push of one tag: `Ok(digest)`, or the engine's message.
+async fn push_one(
+    engine: &Engine,
+    tag: &str,
+    auth: Option<DockerCredentials>,
+) -> Result<String, String> {
+    let (repository, name) = reference::split_tag(tag);
+    let options = PushImageOptionsBuilder::new().tag(name).build();
+    let stream = engine.docker.push_image(repository, Some(options), auth);
+    futures_util::pin_mut!(stream);
+    let mut digest = None;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(info) => {
+                if let Some(found) = info.status.as_deref().and_then(digest_of) {
+                    digest = Some(found.to_string());
+                }
+            }
+            Err(bollard::errors::Error::DockerStreamError { error }) => return Err(error),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code,
+                message,
+            }) => return Err(format!("{message} (engine status {status_code})")),
+            Err(other) => return Err(error_chain(&other)),
+        }
+    }
+    digest.ok_or_else(|| "the engine ended the push without a digest".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_comes_from_the_last_status() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(
+            digest_of(&format!("0.1.0: digest: {digest} size: 528")),
+            Some(digest.as_str())
+        );
+        assert_eq!(digest_of("Pushed"), None);
+        assert_eq!(digest_of("digest: sha256:short size: 1"), None);
+    }
+
+    #[test]
+    fn failures_are_classified_and_only_transient_ones_retried() {
+        let cases = [
+            ("unauthorized: authentication required", Failure::Auth),
+            ("denied: requested access to the resource is denied", Failure::Rejected),
+            (
+                "Get \"https://nope.invalid/v2/\": dial tcp: lookup nope.invalid on 10.0.0.2:53: no such host",
+                Failure::UnknownHost,
+            ),
+            (
+                "Get \"https://127.0.0.1:5000/v2/\": http: server gave HTTP response to HTTPS client",
+                Failure::Tls,
+            ),
+            (
+                "Get \"https://r.example/v2/\": x509: certificate signed by unknown authority",
+                Failure::Tls,
+            ),
+            (
+                "Put \"http://127.0.0.1:5000/v2/a/blobs/uploads/1\": dial tcp 127.0.0.1:5000: connect: connection refused",
+                Failure::Unreachable,
+            ),
+            ("write tcp 127.0.0.1:1->127.0.0.1:5000: write: connection reset by peer", Failure::Unreachable),
+            ("received unexpected HTTP status: 503 Service Unavailable", Failure::Server),
+            ("something odd", Failure::Other),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(classify(message), expected, "{message}");
+            assert_eq!(Failure::from_name(expected.name()), expected);
+        }
+        assert!(!Failure::Auth.is_transient());
+        assert!(!Failure::UnknownHost.is_transient());
+        assert!(!Failure::Tls.is_transient());
+        assert!(!Failure::Rejected.is_transient());
+        assert!(Failure::Unreachable.is_transient());
+        assert!(Failure::Server.is_transient());
+    }
+}

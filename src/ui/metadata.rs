@@ -1,0 +1,149 @@
+//! `--metadata-file`: what was built and pushed, for the next step of a CI pipeline.
+//!
+//! Takes the outcomes and gives the file's JSON text; pure (the command writes it atomically). One object per
+//! image, keyed by its stage (as `docker buildx bake --metadata-file` keys by target), with buildx's key names
+//! where they fit: `containerimage.digest` (the pushed manifest's digest: pull `<repository>@<digest>`),
+//! `containerimage.config.digest` (the image id), `image.name` (every tag, comma-joined). Beyond buildx:
+//! `binary`, `stage`, `size`, `platform`, `status` (`built`, `pushed`, `failed`, `push-failed`, `cancelled`),
+//! and `error` for an image without a digest because something failed. Keys sorted: the same build gives the
+//! same file.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::events::{ImageOutcome, Outcome, Push};
+
+/// The file's text: a JSON object, pretty-printed, with a final newline.
+pub fn metadata_json(outcomes: &[ImageOutcome], platform: &str) -> String {
+    let images: BTreeMap<&str, Value> = outcomes
+        .iter()
+        .map(|o| (o.stage.as_str(), image(o, platform)))
+        .collect();
+    let mut text = serde_json::to_string_pretty(&images).expect("the metadata always serialises");
+    text.push('\n');
+    text
+}
+
+fn image(o: &ImageOutcome, platform: &str) -> Value {
+    let mut value = json!({
+        "binary": o.binary,
+        "stage": o.stage,
+        "platform": platform,
+    });
+    let fields = value.as_object_mut().expect("an object");
+    let (status, error) = match (&o.outcome, &o.push) {
+        (Outcome::Built(_), None) => ("built", None),
+        (Outcome::Built(_), Some(Push::Pushed(_))) => ("pushed", None),
+        (Outcome::Built(_), Some(Push::Failed(f))) => (
+            "push-failed",
+            Some(format!(
+                "failed to push `{}` to `{}`: {}",
+                f.tag, f.registry, f.message
+            )),
+        ),
+        (Outcome::Failed(f), _) => ("failed", Some(f.message.clone())),
+        (Outcome::Cancelled, _) => (
+            "cancelled",
+            Some("not built: another image failed first, or the build was interrupted".into()),
+        ),
+    };
+    fields.insert("status".into(), status.into());
+    if let Outcome::Built(built) = &o.outcome {
+        fields.insert("image.name".into(), built.tags.join(",").into());
+        fields.insert(
+            "containerimage.config.digest".into(),
+            built.id.clone().into(),
+        );
+        fields.insert("size".into(), built.size.into());
+    }
+    if let Some(Push::Pushed(pushed)) = &o.push {
+        fields.insert("containerimage.digest".into(), pushed.digest.clone().into());
+        fields.insert("registry".into(), pushed.registry.clone().into());
+    }
+    if let Some(error) = error {
+        fields.insert("error".into(), error.into());
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{ImageBuilt, ImageFailed, ImagePushed, PushFailed};
+
+    fn built(stage: &str, push: Option<Push>) -> ImageOutcome {
+        ImageOutcome {
+            stage: stage.into(),
+            binary: stage.into(),
+            outcome: Outcome::Built(ImageBuilt {
+                id: "sha256:1d".into(),
+                tags: vec![format!("r.io/{stage}:1"), format!("r.io/{stage}:latest")],
+                size: 1234,
+                seconds: 1.0,
+                steps_total: 3,
+                steps_cached: 1,
+            }),
+            push,
+        }
+    }
+
+    #[test]
+    fn one_object_per_image_with_buildx_keys_and_errors() {
+        let digest = format!("sha256:{}", "b".repeat(64));
+        let outcomes = vec![
+            built(
+                "api",
+                Some(Push::Pushed(ImagePushed {
+                    digest: digest.clone(),
+                    tags: vec!["r.io/api:1".into(), "r.io/api:latest".into()],
+                    registry: "r.io".into(),
+                    seconds: 1.0,
+                })),
+            ),
+            built(
+                "worker",
+                Some(Push::Failed(PushFailed {
+                    tag: "r.io/worker:1".into(),
+                    registry: "r.io".into(),
+                    message: "unauthorized: authentication required".into(),
+                    reason: "auth".into(),
+                    attempts: 1,
+                })),
+            ),
+            ImageOutcome {
+                stage: "cli".into(),
+                binary: "cli".into(),
+                outcome: Outcome::Failed(ImageFailed {
+                    message: "cargo build failed".into(),
+                    step: None,
+                    log_tail: vec![],
+                    seconds: 1.0,
+                }),
+                push: None,
+            },
+        ];
+        let text = metadata_json(&outcomes, "linux/amd64");
+        assert!(text.ends_with("}\n"));
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let api = &value["api"];
+        assert_eq!(api["containerimage.digest"], digest.as_str());
+        assert_eq!(api["image.name"], "r.io/api:1,r.io/api:latest");
+        assert_eq!(api["containerimage.config.digest"], "sha256:1d");
+        assert_eq!(api["status"], "pushed");
+        assert_eq!(api["platform"], "linux/amd64");
+        assert_eq!(api["size"], 1234);
+        assert!(api.get("error").is_none());
+        let worker = &value["worker"];
+        assert!(worker.get("containerimage.digest").is_none());
+        assert_eq!(worker["status"], "push-failed");
+        assert_eq!(
+            worker["error"],
+            "failed to push `r.io/worker:1` to `r.io`: unauthorized: authentication required"
+        );
+        assert_eq!(value["cli"]["status"], "failed");
+        assert_eq!(value["cli"]["error"], "cargo build failed");
+        assert!(value["cli"].get("image.name").is_none());
+        assert_eq!(text, metadata_json(&outcomes, "linux/amd64"));
+    }
+}
