@@ -212,5 +212,10 @@ fn build_tools(package: &CargoPackage, graph: &Graph<'_>) -> (Vec<BuildTool>, bo
     let seen = graph.closure(&package.id, |kind| kind != DependencyKind::Development);
     let names = graph.names(&seen);
     let compiles_c = names.iter().any(|n| matches!(*n, "cc" | "cmake"));
-    (native::build_tools(&names), compiles_c)
+    let versions: Vec<(&str, &cargo_metadata::semver::Version)> = seen
+        .iter()
+        .filter_map(|id| graph.packages.get(id))
+        .map(|p| (p.name.as_str(), &p.version))
+        .collect();
+    (native::build_tools(&versions), compiles_c)
 }
