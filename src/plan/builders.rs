@@ -199,6 +199,16 @@ pub fn builder_packages(
             for tool in &package.build_tools {
                 add(&tool.packages, tool_reason(tool));
             }
+            for native in &package.build_native {
+                add(
+                    &native.build_packages,
+                    format!(
+                        "{}: `{}` links a system library into a build script",
+                        native.build_packages.join(", "),
+                        native.krate
+                    ),
+                );
+            }
         }
     }
     let c_on_musl = images

@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use camino::{Utf8Path, Utf8PathBuf};
 use cargo_metadata::{DependencyKind, Metadata, Package as CargoPackage, TargetKind};
 
+use super::activated::Activated;
 use super::native;
 use super::{Binary, Package, PathPackage, Toolchain, Workspace};
 use crate::model::{BuildTool, NativeLink};
@@ -19,6 +20,26 @@ pub fn from_metadata(
     toolchain_files: Vec<String>,
     has_lockfile: bool,
 ) -> Workspace {
+    from_resolved(
+        metadata,
+        None,
+        manifest,
+        toolchain,
+        toolchain_files,
+        has_lockfile,
+    )
+}
+
+/// [`from_metadata`], the native crates and build tools narrowed to what a build compiles, with the features
+/// it compiles them with (see [`Activated`]), when `activated` is given.
+pub fn from_resolved(
+    metadata: &Metadata,
+    activated: Option<&Activated>,
+    manifest: &Utf8Path,
+    toolchain: Toolchain,
+    toolchain_files: Vec<String>,
+    has_lockfile: bool,
+) -> Workspace {
     let root = metadata.workspace_root.clone();
     let by_id: HashMap<_, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
     let member_packages: Vec<&CargoPackage> = metadata
@@ -26,7 +47,8 @@ pub fn from_metadata(
         .iter()
         .filter_map(|id| by_id.get(id).copied())
         .collect();
-    let graph = Graph::new(metadata);
+    let mut graph = Graph::new(metadata);
+    graph.activated = activated;
     let mut members: Vec<Package> = member_packages
         .iter()
         .map(|p| member(p, &root, &graph))
@@ -125,6 +147,7 @@ fn member(package: &CargoPackage, root: &Utf8Path, graph: &Graph<'_>) -> Package
         features: package.features.clone(),
         binaries,
         native: native_closure(package, graph),
+        build_native: build_script_native(package, graph),
         build_tools,
         compiles_c,
         config: package
@@ -139,6 +162,8 @@ fn member(package: &CargoPackage, root: &Utf8Path, graph: &Graph<'_>) -> Package
 struct Graph<'a> {
     nodes: HashMap<&'a cargo_metadata::PackageId, &'a cargo_metadata::Node>,
     packages: HashMap<&'a cargo_metadata::PackageId, &'a CargoPackage>,
+    /// What a build really compiles, when it was asked (see [`Activated`]).
+    activated: Option<&'a Activated>,
 }
 
 impl<'a> Graph<'a> {
@@ -151,7 +176,29 @@ impl<'a> Graph<'a> {
                 .map(|n| (&n.id, n))
                 .collect(),
             packages: metadata.packages.iter().map(|p| (&p.id, p)).collect(),
+            activated: None,
         }
+    }
+
+    /// The features `id` is compiled with for the target (`host` false) or for build scripts; `None` when the
+    /// build does not compile it there. Without [`Activated`], the resolve's unified features.
+    fn features(&self, id: &cargo_metadata::PackageId, host: bool) -> Option<Vec<String>> {
+        let Some(activated) = self.activated else {
+            return Some(
+                self.nodes
+                    .get(id)
+                    .map(|n| n.features.iter().map(|f| f.to_string()).collect())
+                    .unwrap_or_default(),
+            );
+        };
+        let package = self.packages.get(id)?;
+        let (name, version) = (package.name.as_str(), package.version.to_string());
+        let features = if host {
+            activated.host_features(name, &version)
+        } else {
+            activated.target_features(name, &version)
+        };
+        features.map(|f| f.iter().cloned().collect())
     }
 
     /// Every package reachable from `root` through dependencies of the kinds `follow` accepts, `root` included.
@@ -187,18 +234,15 @@ impl<'a> Graph<'a> {
 /// The native crates reachable from `package` through normal (not build or dev) dependencies: those are
 /// the ones linked into its binaries. Build dependencies run on the builder only.
 fn native_closure(package: &CargoPackage, graph: &Graph<'_>) -> Vec<NativeLink> {
-    let seen = graph.closure(&package.id, |kind| kind == DependencyKind::Normal);
+    let mut seen = graph.closure(&package.id, |kind| kind == DependencyKind::Normal);
+    seen.retain(|id| graph.features(id, false).is_some());
     let names = graph.names(&seen);
     let mut links: Vec<NativeLink> = seen
         .iter()
         .filter(|id| **id != &package.id)
         .filter_map(|id| {
             let p = graph.packages.get(id)?;
-            let features: Vec<String> = graph
-                .nodes
-                .get(id)
-                .map(|n| n.features.iter().map(|f| f.to_string()).collect())
-                .unwrap_or_default();
+            let features = graph.features(id, false)?;
             native::classify(p.name.as_str(), p.links.as_deref(), &features, &names)
         })
         .collect();
@@ -209,13 +253,73 @@ fn native_closure(package: &CargoPackage, graph: &Graph<'_>) -> Vec<NativeLink> 
 
 /// Tools the build scripts of `package`'s whole closure (normal and build dependencies) run on the builder.
 fn build_tools(package: &CargoPackage, graph: &Graph<'_>) -> (Vec<BuildTool>, bool) {
-    let seen = graph.closure(&package.id, |kind| kind != DependencyKind::Development);
-    let names = graph.names(&seen);
-    let compiles_c = names.iter().any(|n| matches!(*n, "cc" | "cmake"));
+    let mut seen = graph.closure(&package.id, |kind| kind != DependencyKind::Development);
+    seen.retain(|id| graph.features(id, false).is_some() || graph.features(id, true).is_some());
+    let compiles_c = compiles_c_for_target(package, graph);
     let versions: Vec<(&str, &cargo_metadata::semver::Version)> = seen
         .iter()
         .filter_map(|id| graph.packages.get(id))
         .map(|p| (p.name.as_str(), &p.version))
         .collect();
     (native::build_tools(&versions), compiles_c)
+}
+
+/// Whether a build script compiles C for the target: a package compiled for the target whose build script uses
+/// `cc` or `cmake` (a build-dependency, or a crate it depends on, like `openssl-src`). A build script's own
+/// dependency compiling C (`libz-sys` under a build-dependency) compiles it for the builder's own machine.
+fn compiles_c_for_target(package: &CargoPackage, graph: &Graph<'_>) -> bool {
+    let mut target = graph.closure(&package.id, |kind| kind == DependencyKind::Normal);
+    target.retain(|id| graph.features(id, false).is_some());
+    target
+        .iter()
+        .filter_map(|id| graph.nodes.get(id))
+        .flat_map(|node| node.deps.iter())
+        .filter(|dep| {
+            dep.dep_kinds
+                .iter()
+                .any(|k| k.kind == DependencyKind::Build)
+        })
+        .any(|dep| {
+            let mut script = graph.closure(&dep.pkg, |kind| kind == DependencyKind::Normal);
+            script.retain(|id| graph.features(id, true).is_some());
+            graph
+                .names(&script)
+                .iter()
+                .any(|n| matches!(*n, "cc" | "cmake"))
+        })
+}
+
+/// The native crates build scripts of `package`'s closure link (reached through a build-dependency): they need
+/// their `-dev` packages on the builder, and nothing at run time. Only those linking a system library. Sorted.
+fn build_script_native(package: &CargoPackage, graph: &Graph<'_>) -> Vec<NativeLink> {
+    let target = graph.closure(&package.id, |kind| kind == DependencyKind::Normal);
+    let mut host = BTreeSet::new();
+    for id in &target {
+        let Some(node) = graph.nodes.get(id) else {
+            continue;
+        };
+        for dep in &node.deps {
+            if dep
+                .dep_kinds
+                .iter()
+                .any(|k| k.kind == DependencyKind::Build)
+            {
+                host.extend(graph.closure(&dep.pkg, |kind| kind != DependencyKind::Development));
+            }
+        }
+    }
+    host.retain(|id| graph.features(id, true).is_some());
+    let names = graph.names(&host);
+    let mut links: Vec<NativeLink> = host
+        .iter()
+        .filter_map(|id| {
+            let p = graph.packages.get(id)?;
+            let features = graph.features(id, true)?;
+            native::classify(p.name.as_str(), p.links.as_deref(), &features, &names)
+        })
+        .filter(|link| link.linkage == crate::model::Linkage::Dynamic)
+        .collect();
+    links.sort();
+    links.dedup();
+    links
 }

@@ -9,6 +9,7 @@
 //! [`load`] is the edge; [`graph`] turns `cargo metadata`'s answer into the [`Workspace`] (pure), [`toolchain`]
 //! picks the Rust toolchain, and [`native`] knows which crates link native libraries.
 
+mod activated;
 mod graph;
 mod native;
 mod toolchain;
@@ -19,7 +20,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use cargo_metadata::{Metadata, MetadataCommand};
 use serde::Serialize;
 
-pub use graph::from_metadata;
+pub use activated::{parse_tree, Activated};
+pub use graph::{from_metadata, from_resolved};
 pub use native::{classify, DISTROLESS_CC_LIBRARIES};
 pub use toolchain::{parse_toolchain_file, toolchain_for_channel, Toolchain, ToolchainSource};
 
@@ -93,6 +95,9 @@ pub struct Package {
     pub binaries: Vec<Binary>,
     /// Native crates of its normal-dependency closure (for the Linux target), sorted by crate name.
     pub native: Vec<NativeLink>,
+    /// Native crates build scripts of its closure link dynamically: their `-dev` packages go to the builder
+    /// only. Sorted.
+    pub build_native: Vec<NativeLink>,
     /// Build tools its build scripts need (`protoc`, `clang`, `cmake`), from its whole dependency closure.
     pub build_tools: Vec<BuildTool>,
     /// Whether a build script of its closure compiles C code (`cc` or `cmake` crates): a musl target then
@@ -128,6 +133,18 @@ pub enum WorkspaceError {
     MetadataFailed {
         manifest: Utf8PathBuf,
         stderr: String,
+    },
+    /// Cargo's own message is indented under ours, as for `cargo metadata`.
+    #[error("`cargo tree` failed for `{manifest}`:\n{}", indent(.stderr))]
+    TreeFailed {
+        manifest: Utf8PathBuf,
+        stderr: String,
+    },
+    #[error("failed to run `cargo tree` for `{manifest}`")]
+    TreeSpawn {
+        manifest: Utf8PathBuf,
+        #[source]
+        source: std::io::Error,
     },
     #[error("failed to run `cargo metadata` for `{manifest}`")]
     MetadataSpawn {
@@ -204,8 +221,15 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
     let toolchain_files = present_toolchain_files(&metadata.workspace_root);
     let toolchain = read_toolchain(&metadata.workspace_root, &toolchain_files)?;
     let has_lockfile = metadata.workspace_root.join("Cargo.lock").is_file();
-    let mut workspace = from_metadata(
+    // The exact resolve only where the unified one shows something that decides the Dockerfile.
+    let activated = if activated::at_stake(&metadata) {
+        Some(activated::run(&manifest, options)?)
+    } else {
+        None
+    };
+    let mut workspace = from_resolved(
         &metadata,
+        activated.as_ref(),
         &manifest,
         toolchain,
         toolchain_files,
