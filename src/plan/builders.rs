@@ -226,3 +226,27 @@ pub fn builder_packages(
     }
     (out.into_iter().collect(), reasons.into_iter().collect())
 }
+
+/// Debian packages the `test` stage adds to the builder base: the `-dev` packages of what the tests of `packages`
+/// link (dev-dependencies included), which no image needs, but those `installed` already has. With the reasons,
+/// like [`builder_packages`].
+pub fn test_packages(packages: &[&Package], installed: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut out = BTreeSet::new();
+    let mut reasons = BTreeSet::new();
+    let new = |native: &&crate::model::NativeLink| {
+        native.build_packages.iter().any(|p| !installed.contains(p))
+    };
+    for native in packages
+        .iter()
+        .flat_map(|p| p.test_native.iter())
+        .filter(new)
+    {
+        out.extend(native.build_packages.iter().cloned());
+        reasons.insert(format!(
+            "{}: `{}` links a system library into the tests (the `test` stage)",
+            native.build_packages.join(", "),
+            native.krate
+        ));
+    }
+    (out.into_iter().collect(), reasons.into_iter().collect())
+}

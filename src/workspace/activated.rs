@@ -324,6 +324,20 @@ mod tests {
             assert!(exact.native.is_empty(), "{:?}", exact.native);
             assert!(exact.build_native.is_empty());
             assert!(!exact.compiles_c);
+            // The tests do link it: the `test` stage needs its `-dev` packages on the builder.
+            assert_eq!(krates(&exact.test_native), ["libz-sys"]);
+        }
+
+        #[test]
+        fn a_dev_dependency_links_into_the_tests_only() {
+            let crates = [("app", None), ("libsqlite3-sys", Some("sqlite3"))];
+            let edges = [("app", "libsqlite3-sys", Some("dev"))];
+            let app = workspace(&crates, &edges, &[], None);
+            assert!(app.native.is_empty() && app.build_native.is_empty());
+            assert_eq!(krates(&app.test_native), ["libsqlite3-sys"]);
+            assert!(app.test_native[0]
+                .build_packages
+                .contains(&"libsqlite3-dev".to_string()));
         }
 
         #[test]

@@ -148,6 +148,7 @@ fn member(package: &CargoPackage, root: &Utf8Path, graph: &Graph<'_>) -> Package
         binaries,
         native: native_closure(package, graph),
         build_native: build_script_native(package, graph),
+        test_native: test_native(package, graph),
         build_tools,
         compiles_c,
         config: package
@@ -315,6 +316,30 @@ fn build_script_native(package: &CargoPackage, graph: &Graph<'_>) -> Vec<NativeL
         .filter_map(|id| {
             let p = graph.packages.get(id)?;
             let features = graph.features(id, true)?;
+            native::classify(p.name.as_str(), p.links.as_deref(), &features, &names)
+        })
+        .filter(|link| link.linkage == crate::model::Linkage::Dynamic)
+        .collect();
+    links.sort();
+    links.dedup();
+    links
+}
+
+/// The native crates `cargo test` of `package` links dynamically: its dev-dependencies too, with the resolve's
+/// unified features (a test build enables what dev-dependencies ask for). The `test` stage compiles them on the
+/// builder, which then needs their `-dev` packages; no image does. Sorted.
+fn test_native(package: &CargoPackage, graph: &Graph<'_>) -> Vec<NativeLink> {
+    let seen = graph.closure(&package.id, |_| true);
+    let names = graph.names(&seen);
+    let mut links: Vec<NativeLink> = seen
+        .iter()
+        .filter_map(|id| {
+            let p = graph.packages.get(id)?;
+            let features: Vec<String> = graph
+                .nodes
+                .get(id)
+                .map(|n| n.features.iter().map(|f| f.to_string()).collect())
+                .unwrap_or_default();
             native::classify(p.name.as_str(), p.links.as_deref(), &features, &names)
         })
         .filter(|link| link.linkage == crate::model::Linkage::Dynamic)

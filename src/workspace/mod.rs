@@ -98,6 +98,9 @@ pub struct Package {
     /// Native crates build scripts of its closure link dynamically: their `-dev` packages go to the builder
     /// only. Sorted.
     pub build_native: Vec<NativeLink>,
+    /// Native crates its tests link dynamically (dev-dependencies included): the `test` stage, which builds on
+    /// the builder, needs their `-dev` packages. Sorted.
+    pub test_native: Vec<NativeLink>,
     /// Build tools its build scripts need (`protoc`, `clang`, `cmake`), from its whole dependency closure.
     pub build_tools: Vec<BuildTool>,
     /// Whether a build script of its closure compiles C code (`cc` or `cmake` crates): a musl target then
