@@ -36,14 +36,14 @@ pub struct Activated {
 
 impl Activated {
     /// From `cargo tree -e normal` (`target_tree`) and `cargo tree -e normal,build` (`full_tree`), both with
-    /// `--prefix none -f '{p}|{f}'`.
+    /// `--prefix depth -f '{p}|{f}'`.
     pub fn from_trees(target_tree: &str, full_tree: &str) -> Self {
         let mut target: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
-        for (key, features) in parse_tree(target_tree) {
+        for (key, features) in without_proc_macro_dependencies(&parse_tree(target_tree)) {
             target.entry(key).or_default().extend(features);
         }
         let mut host: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
-        for (key, features) in parse_tree(full_tree) {
+        for TreeLine { key, features, .. } in parse_tree(full_tree) {
             if target.get(&key) != Some(&features) {
                 host.entry(key).or_default().extend(features);
             }
@@ -63,13 +63,24 @@ impl Activated {
     }
 }
 
-/// `(name, version) → features` of every line of `cargo tree --prefix none -f '{p}|{f}'`. A line is
-/// `serde v1.0.219|default,derive,std`, with ` (proc-macro)` or ` (/path)` after the version and ` (*)` after
-/// a package printed before; other lines (a `[build-dependencies]` heading, a warning) are skipped.
-pub fn parse_tree(text: &str) -> Vec<(Key, BTreeSet<String>)> {
+/// One package line of `cargo tree`: its depth, whether it is a proc macro, the package and its features.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeLine {
+    pub depth: usize,
+    pub proc_macro: bool,
+    pub key: Key,
+    pub features: BTreeSet<String>,
+}
+
+/// Every package line of `cargo tree --prefix depth -f '{p}|{f}'`. A line is `2serde v1.0.219|default,std`:
+/// the depth, then ` (proc-macro)` or ` (/path)` after the version and ` (*)` after a package printed before;
+/// other lines (a warning) are skipped.
+pub fn parse_tree(text: &str) -> Vec<TreeLine> {
     text.lines()
         .filter_map(|line| {
-            let (package, features) = line.split_once('|')?;
+            let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            let depth = line[..digits].parse().unwrap_or(0);
+            let (package, features) = line[digits..].split_once('|')?;
             let mut words = package.split_whitespace();
             let name = words.next()?;
             let version = words.next()?.strip_prefix('v')?;
@@ -79,9 +90,33 @@ pub fn parse_tree(text: &str) -> Vec<(Key, BTreeSet<String>)> {
                 .filter(|f| !f.is_empty())
                 .map(str::to_string)
                 .collect();
-            Some(((name.to_string(), version.to_string()), features))
+            Some(TreeLine {
+                depth,
+                proc_macro: package.contains("(proc-macro)"),
+                key: (name.to_string(), version.to_string()),
+                features,
+            })
         })
         .collect()
+}
+
+/// The packages of `lines` with what proc macros depend on left out: a proc macro runs in the compiler, so its
+/// dependencies are compiled for the builder's machine and linked into no binary (with `--target`, `cargo tree`
+/// prints them as nodes of their own, so a package the target needs too appears again outside).
+fn without_proc_macro_dependencies(lines: &[TreeLine]) -> Vec<(Key, BTreeSet<String>)> {
+    let mut out = Vec::new();
+    let mut inside: Option<usize> = None;
+    for line in lines {
+        match inside {
+            Some(depth) if line.depth > depth => continue,
+            _ => inside = None,
+        }
+        if line.proc_macro {
+            inside = Some(line.depth);
+        }
+        out.push((line.key.clone(), line.features.clone()));
+    }
+    out
 }
 
 /// Crates whose presence makes the exact resolve worth a second `cargo` run: they decide packages, the libc
@@ -125,7 +160,7 @@ fn tree(manifest: &Utf8Path, options: &LoadOptions, edges: &str) -> Result<Strin
             "tree",
             "--workspace",
             "--prefix",
-            "none",
+            "depth",
             "--color",
             "never",
         ])
@@ -170,11 +205,11 @@ mod tests {
     #[test]
     fn tree_lines_give_name_version_and_features() {
         let lines = parse_tree(
-            "app v0.1.0 (/tmp/app)|\nserde_derive v1.0.219 (proc-macro)|default\nflate2 v1.1.11|any_impl,default (*)\nwarning: something\n",
+            "0app v0.1.0 (/tmp/app)|\n1serde_derive v1.0.219 (proc-macro)|default\n1flate2 v1.1.11|any_impl,default (*)\nwarning: something\n",
         );
         let keys: Vec<(&str, &str)> = lines
             .iter()
-            .map(|((n, v), _)| (n.as_str(), v.as_str()))
+            .map(|l| (l.key.0.as_str(), l.key.1.as_str()))
             .collect();
         assert_eq!(
             keys,
@@ -184,8 +219,28 @@ mod tests {
                 ("flate2", "1.1.11")
             ]
         );
-        assert!(lines[0].1.is_empty());
-        assert_eq!(lines[2].1, set(&["any_impl", "default"]));
+        assert!(lines[0].features.is_empty());
+        assert_eq!(lines[2].features, set(&["any_impl", "default"]));
+        assert_eq!(
+            lines
+                .iter()
+                .map(|l| (l.depth, l.proc_macro))
+                .collect::<Vec<_>>(),
+            [(0, false), (1, true), (1, false)]
+        );
+    }
+
+    #[test]
+    fn what_a_proc_macro_links_is_not_the_targets() {
+        // A macro crate checking SQL at compile time links SQLite in the compiler, not in the binary.
+        let tree = "0app v1.0.0 (/w)|\n1sql-macros v1.0.0 (proc-macro)|\n2libsqlite3-sys v0.30.0|\n3cc v1.2.0|\n1itoa v1.0.0|\n";
+        let activated = Activated::from_trees(tree, tree);
+        assert_eq!(activated.target_features("libsqlite3-sys", "0.30.0"), None);
+        assert!(activated
+            .host_features("libsqlite3-sys", "0.30.0")
+            .is_some());
+        assert!(activated.target_features("itoa", "1.0.0").is_some());
+        assert!(activated.target_features("sql-macros", "1.0.0").is_some());
     }
 
     #[test]
@@ -229,7 +284,13 @@ mod tests {
         }
 
         fn package(name: &str, links: Option<&str>) -> Value {
-            let kind = if name == "app" { "bin" } else { "lib" };
+            let kind = if name == "app" {
+                "bin"
+            } else if name.ends_with("-macros") {
+                "proc-macro"
+            } else {
+                "lib"
+            };
             json!({
                 "name": name, "version": "1.0.0", "id": id(name), "source": null, "links": links,
                 "dependencies": [], "features": {}, "manifest_path": format!("/w/{name}/Cargo.toml"),
@@ -397,6 +458,24 @@ mod tests {
                 exact.compiles_c,
                 "libsqlite3-sys's build script compiles C for the target"
             );
+        }
+
+        #[test]
+        fn what_a_proc_macro_links_goes_to_the_builder_only() {
+            let crates = [
+                ("app", None),
+                ("libsqlite3-sys", Some("sqlite3")),
+                ("sql-macros", None),
+            ];
+            let edges = [
+                ("app", "sql-macros", None),
+                ("sql-macros", "libsqlite3-sys", None),
+            ];
+            let tree = "0app v1.0.0 (/w/app)|\n1sql-macros v1.0.0 (proc-macro)|\n2libsqlite3-sys v1.0.0|\n";
+            let activated = Activated::from_trees(tree, tree);
+            let app = workspace(&crates, &edges, &[], Some(&activated));
+            assert!(app.native.is_empty(), "{:?}", app.native);
+            assert_eq!(krates(&app.build_native), ["libsqlite3-sys"]);
         }
 
         #[test]

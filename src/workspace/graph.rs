@@ -290,8 +290,9 @@ fn compiles_c_for_target(package: &CargoPackage, graph: &Graph<'_>) -> bool {
         })
 }
 
-/// The native crates build scripts of `package`'s closure link (reached through a build-dependency): they need
-/// their `-dev` packages on the builder, and nothing at run time. Only those linking a system library. Sorted.
+/// The native crates build scripts and proc macros of `package`'s closure link (reached through a
+/// build-dependency or a proc macro): they need their `-dev` packages on the builder, and nothing at run time.
+/// Only those linking a system library. Sorted.
 fn build_script_native(package: &CargoPackage, graph: &Graph<'_>) -> Vec<NativeLink> {
     let target = graph.closure(&package.id, |kind| kind == DependencyKind::Normal);
     let mut host = BTreeSet::new();
@@ -307,6 +308,15 @@ fn build_script_native(package: &CargoPackage, graph: &Graph<'_>) -> Vec<NativeL
             {
                 host.extend(graph.closure(&dep.pkg, |kind| kind != DependencyKind::Development));
             }
+        }
+        // A proc macro runs in the compiler: what it links, it links on the builder.
+        let proc_macro = graph.packages.get(id).is_some_and(|p| {
+            p.targets
+                .iter()
+                .any(|t| t.kind.contains(&TargetKind::ProcMacro))
+        });
+        if proc_macro && *id != &package.id {
+            host.extend(graph.closure(id, |kind| kind != DependencyKind::Development));
         }
     }
     host.retain(|id| graph.features(id, true).is_some());

@@ -1,13 +1,15 @@
 //! The workspace as `cargo metadata` describes it.
 //!
-//! Takes a manifest path (or the current directory), runs `cargo metadata` once and gives a [`Workspace`]:
+//! Takes a manifest path (or the current directory), runs `cargo metadata` once (and `cargo tree` where a native
+//! crate or build tool is at stake, see [`activated`]) and gives a [`Workspace`]:
 //! its members, every binary target, the native libraries each member's dependency closure links, and
 //! the Rust toolchain to build with. Everything read here is sorted, so that the same workspace always
 //! gives the same Dockerfile. This is the only step that runs Cargo and reads the workspace's files (manifests,
 //! toolchain files, `.cargo/config.toml`); nothing after it reads them again until the files are written.
 //!
 //! [`load`] is the edge; [`graph`] turns `cargo metadata`'s answer into the [`Workspace`] (pure), [`toolchain`]
-//! picks the Rust toolchain, and [`native`] knows which crates link native libraries.
+//! picks the Rust toolchain, [`native`] knows which crates link native libraries, and [`activated`] says what a
+//! build really compiles where the unified resolve says more.
 
 mod activated;
 mod graph;
