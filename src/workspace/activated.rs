@@ -6,6 +6,8 @@
 //! for. So a test's `flate2 = { features = ["zlib"] }` puts `libz-sys` into the resolve although no binary
 //! links it, and a build script's own needs look like the binaries' needs: phantom native crates that would
 //! add `-dev` packages and force glibc, or, the other way round, a `bundled` feature that only a test enables.
+//! The resolve also lists dependencies only a weak feature names (`serde?/std` shows `serde`, cargo#15784), and
+//! what proc macros link as if the binary linked it.
 //!
 //! `cargo tree` answers with Cargo's own feature resolver: `-e normal` lists what is compiled for the target
 //! (with the features it gets there), `-e normal,build` adds what build scripts use on the host. [`Activated`]
