@@ -9,12 +9,12 @@
 //! The resolve also lists dependencies only a weak feature names (`serde?/std` shows `serde`, cargo#15784), and
 //! what proc macros link as if the binary linked it.
 //!
-//! `cargo tree` answers with Cargo's own feature resolver: `-e normal` lists what is compiled for the target
-//! (with the features it gets there), `-e normal,build` adds what build scripts use on the host. [`Activated`]
-//! holds both; the graph walk follows only edges to packages it lists and takes its features. Running `cargo`
-//! a second time costs as much as `cargo metadata` again, so [`at_stake`] says whether anything the resolve
-//! shows could change the Dockerfile (a known native crate, a build tool, C code); a pure-Rust workspace
-//! never pays.
+//! `cargo tree -e normal,build --target <triple>` answers with Cargo's own feature resolver, one run for the
+//! whole workspace: every package the build compiles with its features, the ones under a `[build-dependencies]`
+//! heading or a proc macro compiled apart for the builder's machine. [`Activated`] holds both sides; the graph
+//! walk keeps only packages it lists and takes their features from it. Running `cargo` a second time costs about
+//! as much as `cargo metadata` again, so [`at_stake`] says whether anything the resolve shows could change the
+//! Dockerfile (a crate with a `links` key, a build tool, C code); a pure-Rust workspace never pays.
 //!
 //! Parsing is pure; [`run`] is the process edge.
 
@@ -32,25 +32,23 @@ type Key = (String, String);
 pub struct Activated {
     /// Compiled for the target (linked into the binaries, or proc macros), with their features there.
     target: BTreeMap<Key, BTreeSet<String>>,
-    /// Compiled for build scripts with other features than on the target, or only for them.
+    /// Compiled for the builder's machine: build-dependencies, proc macros' dependencies, and all they depend on.
     host: BTreeMap<Key, BTreeSet<String>>,
 }
 
 impl Activated {
-    /// From `cargo tree -e normal` (`target_tree`) and `cargo tree -e normal,build` (`full_tree`), both with
-    /// `--prefix depth -f '{p}|{f}'`.
-    pub fn from_trees(target_tree: &str, full_tree: &str) -> Self {
-        let mut target: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
-        for (key, features) in without_proc_macro_dependencies(&parse_tree(target_tree)) {
-            target.entry(key).or_default().extend(features);
+    /// From `cargo tree --workspace -e normal,build --target <triple> --charset ascii -f '{p}|{f}'`.
+    pub fn from_tree(tree: &str) -> Self {
+        let mut activated = Self::default();
+        for line in parse_tree(tree) {
+            let side = if line.host {
+                &mut activated.host
+            } else {
+                &mut activated.target
+            };
+            side.entry(line.key).or_default().extend(line.features);
         }
-        let mut host: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
-        for TreeLine { key, features, .. } in parse_tree(full_tree) {
-            if target.get(&key) != Some(&features) {
-                host.entry(key).or_default().extend(features);
-            }
-        }
-        Self { target, host }
+        activated
     }
 
     /// The features of `name` `version` where it is compiled for the target; `None` when it is not.
@@ -58,70 +56,86 @@ impl Activated {
         self.target.get(&(name.to_string(), version.to_string()))
     }
 
-    /// The features of `name` `version` where a build script uses it; `None` when nothing compiles it.
+    /// The features of `name` `version` where build scripts and proc macros use it; `None` when nothing
+    /// compiles it. A package only the target compiles answers with the target's features (over-approximating:
+    /// the graph walk reaches it on the host side only through an edge the unified resolve shows).
     pub fn host_features(&self, name: &str, version: &str) -> Option<&BTreeSet<String>> {
         let key = (name.to_string(), version.to_string());
         self.host.get(&key).or_else(|| self.target.get(&key))
     }
 }
 
-/// One package line of `cargo tree`: its depth, whether it is a proc macro, the package and its features.
+/// One package line of `cargo tree`: the package, its features and whether it is compiled for the builder's
+/// machine (under a `[build-dependencies]` heading or a proc macro, at any depth).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeLine {
-    pub depth: usize,
-    pub proc_macro: bool,
     pub key: Key,
     pub features: BTreeSet<String>,
+    pub host: bool,
 }
 
-/// Every package line of `cargo tree --prefix depth -f '{p}|{f}'`. A line is `2serde v1.0.219|default,std`:
-/// the depth, then ` (proc-macro)` or ` (/path)` after the version and ` (*)` after a package printed before;
-/// other lines (a warning) are skipped.
+/// Every package line of `cargo tree --charset ascii -f '{p}|{f}'`, with the side it is compiled for.
+///
+/// A line is `|   |-- serde v1.0.219|default,std`: four columns of prefix per level, then the package, with
+/// ` (proc-macro)` or ` (/path)` after the version and ` (*)` after one printed before (whose children are not
+/// repeated). A `[build-dependencies]` heading at a package's column puts the children after it on the host
+/// side, until another heading or the package's next sibling. Under `--target`, Cargo prints host and target
+/// nodes of the same package apart, so no `(*)` line crosses sides. Other lines (blank between members, a
+/// warning) are skipped.
 pub fn parse_tree(text: &str) -> Vec<TreeLine> {
-    text.lines()
-        .filter_map(|line| {
-            let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-            let depth = line[..digits].parse().unwrap_or(0);
-            let (package, features) = line[digits..].split_once('|')?;
-            let mut words = package.split_whitespace();
-            let name = words.next()?;
-            let version = words.next()?.strip_prefix('v')?;
-            let features = features.trim_end().trim_end_matches("(*)").trim_end();
-            let features = features
+    // (depth, on the host side) of the packages above the current line; `section[d]` is the heading under the
+    // package at depth `d`, if any.
+    let mut stack: Vec<(usize, bool)> = Vec::new();
+    let mut section: Vec<Option<bool>> = Vec::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let column = line.len() - line.trim_start_matches(['|', '`', '-', ' ']).len();
+        let text = &line[column..];
+        if text.is_empty() {
+            continue;
+        }
+        if let Some(heading) = text.strip_prefix('[') {
+            let depth = column / 4;
+            section.resize(depth + 1, None);
+            section[depth] = Some(heading.starts_with("build-dependencies"));
+            continue;
+        }
+        let Some((package, features)) = text.split_once('|') else {
+            continue;
+        };
+        let mut words = package.split_whitespace();
+        let (Some(name), Some(version)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let Some(version) = version.strip_prefix('v') else {
+            continue;
+        };
+        let depth = column / 4;
+        while stack.last().is_some_and(|(d, _)| *d >= depth) {
+            stack.pop();
+        }
+        section.truncate(depth + 1);
+        let under_build = depth > 0 && section.get(depth - 1).copied().flatten() == Some(true);
+        let host = stack.last().is_some_and(|(_, host)| *host) || under_build;
+        let proc_macro = package.contains("(proc-macro)");
+        // A proc macro is compiled for the host; it counts on the target side (it is part of the build of the
+        // binary), its dependencies do not.
+        stack.push((depth, host || proc_macro));
+        let features = features.trim_end().trim_end_matches("(*)").trim_end();
+        out.push(TreeLine {
+            key: (name.to_string(), version.to_string()),
+            features: features
                 .split(',')
                 .filter(|f| !f.is_empty())
                 .map(str::to_string)
-                .collect();
-            Some(TreeLine {
-                depth,
-                proc_macro: package.contains("(proc-macro)"),
-                key: (name.to_string(), version.to_string()),
-                features,
-            })
-        })
-        .collect()
-}
-
-/// The packages of `lines` with what proc macros depend on left out: a proc macro runs in the compiler, so its
-/// dependencies are compiled for the builder's machine and linked into no binary (with `--target`, `cargo tree`
-/// prints them as nodes of their own, so a package the target needs too appears again outside).
-fn without_proc_macro_dependencies(lines: &[TreeLine]) -> Vec<(Key, BTreeSet<String>)> {
-    let mut out = Vec::new();
-    let mut inside: Option<usize> = None;
-    for line in lines {
-        match inside {
-            Some(depth) if line.depth > depth => continue,
-            _ => inside = None,
-        }
-        if line.proc_macro {
-            inside = Some(line.depth);
-        }
-        out.push((line.key.clone(), line.features.clone()));
+                .collect(),
+            host,
+        });
     }
     out
 }
 
-/// Crates whose presence makes the exact resolve worth a second `cargo` run: they decide packages, the libc
+/// Crates whose presence makes the exact resolve worth a `cargo tree` run: they decide packages, the libc
 /// or a C toolchain. Crates with a `links` key count too (see [`at_stake`]).
 const DECIDING: &[&str] = &[
     "bindgen",
@@ -147,26 +161,24 @@ pub fn at_stake(metadata: &cargo_metadata::Metadata) -> bool {
         .any(|p| p.links.is_some() || DECIDING.contains(&p.name.as_str()))
 }
 
-/// Runs `cargo tree` twice for the workspace of `manifest`, with the feature flags and target of `options`.
+/// Runs `cargo tree` for the workspace of `manifest`, with the feature flags and target of `options`.
 pub fn run(manifest: &Utf8Path, options: &LoadOptions) -> Result<Activated, WorkspaceError> {
-    let target = tree(manifest, options, "normal")?;
-    let full = tree(manifest, options, "normal,build")?;
-    Ok(Activated::from_trees(&target, &full))
+    Ok(Activated::from_tree(&tree(manifest, options)?))
 }
 
-fn tree(manifest: &Utf8Path, options: &LoadOptions, edges: &str) -> Result<String, WorkspaceError> {
+fn tree(manifest: &Utf8Path, options: &LoadOptions) -> Result<String, WorkspaceError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = std::process::Command::new(cargo);
     command
         .args([
             "tree",
             "--workspace",
-            "--prefix",
-            "depth",
+            "--charset",
+            "ascii",
             "--color",
             "never",
         ])
-        .args(["--format", "{p}|{f}", "--edges", edges])
+        .args(["--format", "{p}|{f}", "--edges", "normal,build"])
         .args(["--target", options.target_triple.as_str()])
         .arg("--manifest-path")
         .arg(manifest);
@@ -204,72 +216,99 @@ mod tests {
         features.iter().map(|f| f.to_string()).collect()
     }
 
-    #[test]
-    fn tree_lines_give_name_version_and_features() {
-        let lines = parse_tree(
-            "0app v0.1.0 (/tmp/app)|\n1serde_derive v1.0.219 (proc-macro)|default\n1flate2 v1.1.11|any_impl,default (*)\nwarning: something\n",
-        );
-        let keys: Vec<(&str, &str)> = lines
-            .iter()
-            .map(|l| (l.key.0.as_str(), l.key.1.as_str()))
-            .collect();
-        assert_eq!(
-            keys,
-            [
-                ("app", "0.1.0"),
-                ("serde_derive", "1.0.219"),
-                ("flate2", "1.1.11")
-            ]
-        );
-        assert!(lines[0].features.is_empty());
-        assert_eq!(lines[2].features, set(&["any_impl", "default"]));
-        assert_eq!(
-            lines
-                .iter()
-                .map(|l| (l.depth, l.proc_macro))
-                .collect::<Vec<_>>(),
-            [(0, false), (1, true), (1, false)]
-        );
-    }
+    /// `cargo tree` of the `dev-guesses` fixture, cut short: a proc macro under the target, a build-dependency
+    /// section with one of its own at depth 2.
+    const DEV_GUESSES: &str = r#"rpc v0.1.0 (/tmp/dg/rpc)|
+|-- flate2 v1.1.11|any_impl,miniz_oxide,rust_backend
+|   `-- miniz_oxide v0.9.1|default,simd,simd-adler32,with-alloc
+`-- prost v0.14.6|derive,std
+    |-- bytes v1.12.2|
+    `-- prost-derive v0.14.6 (proc-macro)|
+        |-- anyhow v1.0.104|default,std
+        `-- quote v1.0.47|default,proc-macro
+[build-dependencies]
+|-- flate2 v1.1.11|any_c_zlib,any_impl,any_zlib,libz-sys,zlib
+|   |-- crc32fast v1.5.5|
+|   `-- libz-sys v1.1.31|
+|       [build-dependencies]
+|       |-- cc v1.11.3|
+|       `-- pkg-config v0.3.34|
+`-- prost-build v0.14.6|
+    `-- prost v0.14.6|derive,std (*)
+
+xtask v0.1.0 (/tmp/dg/xtask)|
+warning: something
+"#;
 
     #[test]
-    fn what_a_proc_macro_links_is_not_the_targets() {
-        // A macro crate checking SQL at compile time links SQLite in the compiler, not in the binary.
-        let tree = "0app v1.0.0 (/w)|\n1sql-macros v1.0.0 (proc-macro)|\n2libsqlite3-sys v0.30.0|\n3cc v1.2.0|\n1itoa v1.0.0|\n";
-        let activated = Activated::from_trees(tree, tree);
-        assert_eq!(activated.target_features("libsqlite3-sys", "0.30.0"), None);
-        assert!(activated
-            .host_features("libsqlite3-sys", "0.30.0")
-            .is_some());
-        assert!(activated.target_features("itoa", "1.0.0").is_some());
-        assert!(activated.target_features("sql-macros", "1.0.0").is_some());
+    fn tree_lines_give_package_features_and_side() {
+        let lines = parse_tree(DEV_GUESSES);
+        let seen: Vec<(&str, bool)> = lines.iter().map(|l| (l.key.0.as_str(), l.host)).collect();
+        assert_eq!(
+            seen,
+            [
+                ("rpc", false),
+                ("flate2", false),
+                ("miniz_oxide", false),
+                ("prost", false),
+                ("bytes", false),
+                ("prost-derive", false),
+                ("anyhow", true),
+                ("quote", true),
+                ("flate2", true),
+                ("crc32fast", true),
+                ("libz-sys", true),
+                ("cc", true),
+                ("pkg-config", true),
+                ("prost-build", true),
+                ("prost", true),
+                ("xtask", false),
+            ]
+        );
+        assert_eq!(lines[1].key.1, "1.1.11");
+        assert!(lines[0].features.is_empty());
+        assert_eq!(lines[14].features, set(&["derive", "std"]), "(*) dropped");
     }
 
     #[test]
     fn a_build_script_feature_stays_on_the_host() {
         // `flate2` with `zlib` for the build script only: the target's flate2 has no `libz-sys`.
-        let target = "app v0.1.0 (/w)|\nflate2 v1.1.11|default,rust_backend\nminiz_oxide v0.9.1|\n";
-        let full = "app v0.1.0 (/w)|\nflate2 v1.1.11|default,rust_backend\nminiz_oxide v0.9.1|\nflate2 v1.1.11|default,libz-sys,rust_backend,zlib\nlibz-sys v1.1.31|\ncc v1.2.0|\n";
-        let activated = Activated::from_trees(target, full);
+        let activated = Activated::from_tree(DEV_GUESSES);
         assert_eq!(
             activated.target_features("flate2", "1.1.11"),
-            Some(&set(&["default", "rust_backend"]))
+            Some(&set(&["any_impl", "miniz_oxide", "rust_backend"]))
         );
         assert_eq!(
             activated.host_features("flate2", "1.1.11"),
-            Some(&set(&["default", "libz-sys", "rust_backend", "zlib"]))
+            Some(&set(&[
+                "any_c_zlib",
+                "any_impl",
+                "any_zlib",
+                "libz-sys",
+                "zlib"
+            ]))
         );
         assert_eq!(activated.target_features("libz-sys", "1.1.31"), None);
         assert_eq!(
             activated.host_features("libz-sys", "1.1.31"),
             Some(&set(&[]))
         );
-        // Same features on both sides: the host sees the target's.
-        assert_eq!(
-            activated.host_features("miniz_oxide", "0.9.1"),
-            Some(&set(&[]))
-        );
+        // Only on the target: the host side answers with the target's features.
+        assert_eq!(activated.host_features("bytes", "1.12.2"), Some(&set(&[])));
         assert_eq!(activated.host_features("openssl-sys", "0.9.0"), None);
+    }
+
+    #[test]
+    fn what_a_proc_macro_links_is_not_the_targets() {
+        // A macro crate checking SQL at compile time links SQLite in the compiler, not in the binary.
+        let tree = "app v1.0.0 (/w)|\n|-- sql-macros v1.0.0 (proc-macro)|\n|   `-- libsqlite3-sys v0.30.0|\n|       [build-dependencies]\n|       `-- cc v1.2.0|\n`-- itoa v1.0.0|\n";
+        let activated = Activated::from_tree(tree);
+        assert_eq!(activated.target_features("libsqlite3-sys", "0.30.0"), None);
+        assert!(activated
+            .host_features("libsqlite3-sys", "0.30.0")
+            .is_some());
+        assert!(activated.target_features("itoa", "1.0.0").is_some());
+        assert!(activated.target_features("sql-macros", "1.0.0").is_some());
     }
 
     /// Graphs as `cargo metadata` records them, small enough to read: what the walk makes of each, with and
@@ -381,8 +420,8 @@ mod tests {
             assert_eq!(krates(&unified.native), ["libz-sys"], "the resolve alone");
             assert_eq!(unified.native[0].linkage, Linkage::Dynamic);
 
-            let tree = "app v1.0.0 (/w/app)|\nflate2 v1.0.0|default,rust_backend\n";
-            let activated = Activated::from_trees(tree, tree);
+            let tree = "app v1.0.0 (/w/app)|\n`-- flate2 v1.0.0|default,rust_backend\n";
+            let activated = Activated::from_tree(tree);
             let exact = workspace(FLATE2, &edges, &[("flate2", &["zlib"])], Some(&activated));
             assert!(exact.native.is_empty(), "{:?}", exact.native);
             assert!(exact.build_native.is_empty());
@@ -412,9 +451,8 @@ mod tests {
                 ("libz-sys", "cc", Some("build")),
                 ("libz-sys", "pkg-config", Some("build")),
             ];
-            let target = "app v1.0.0 (/w/app)|\n";
-            let full = "app v1.0.0 (/w/app)|\nflate2 v1.0.0|zlib\nlibz-sys v1.0.0|\ncc v1.0.0|\npkg-config v1.0.0|\n";
-            let activated = Activated::from_trees(target, full);
+            let tree = "app v1.0.0 (/w/app)|\n[build-dependencies]\n`-- flate2 v1.0.0|zlib\n    `-- libz-sys v1.0.0|\n        [build-dependencies]\n        |-- cc v1.0.0|\n        `-- pkg-config v1.0.0|\n";
+            let activated = Activated::from_tree(tree);
             for activated in [None, Some(&activated)] {
                 let app = workspace(FLATE2, &edges, &[("flate2", &["zlib"])], activated);
                 assert!(app.native.is_empty(), "nothing links into the binary");
@@ -447,8 +485,8 @@ mod tests {
                 Linkage::Static,
                 "the resolve alone"
             );
-            let tree = "app v1.0.0 (/w/app)|\nlibsqlite3-sys v1.0.0|default\ncc v1.0.0|\n";
-            let activated = Activated::from_trees(tree, tree);
+            let tree = "app v1.0.0 (/w/app)|\n`-- libsqlite3-sys v1.0.0|default\n    [build-dependencies]\n    `-- cc v1.0.0|\n";
+            let activated = Activated::from_tree(tree);
             let exact = workspace(
                 &crates,
                 &edges,
@@ -473,8 +511,8 @@ mod tests {
                 ("app", "sql-macros", None),
                 ("sql-macros", "libsqlite3-sys", None),
             ];
-            let tree = "0app v1.0.0 (/w/app)|\n1sql-macros v1.0.0 (proc-macro)|\n2libsqlite3-sys v1.0.0|\n";
-            let activated = Activated::from_trees(tree, tree);
+            let tree = "app v1.0.0 (/w/app)|\n`-- sql-macros v1.0.0 (proc-macro)|\n    `-- libsqlite3-sys v1.0.0|\n";
+            let activated = Activated::from_tree(tree);
             let app = workspace(&crates, &edges, &[], Some(&activated));
             assert!(app.native.is_empty(), "{:?}", app.native);
             assert_eq!(krates(&app.build_native), ["libsqlite3-sys"]);
@@ -491,8 +529,8 @@ mod tests {
             ];
             let unified = workspace(&crates, &edges, &[], None);
             assert_eq!(unified.build_tools.len(), 1);
-            let tree = "app v1.0.0 (/w/app)|\nzstd-sys v1.0.0|legacy\n";
-            let activated = Activated::from_trees(tree, tree);
+            let tree = "app v1.0.0 (/w/app)|\n`-- zstd-sys v1.0.0|legacy\n";
+            let activated = Activated::from_tree(tree);
             let exact = workspace(&crates, &edges, &[], Some(&activated));
             assert!(exact.build_tools.is_empty(), "{:?}", exact.build_tools);
         }
