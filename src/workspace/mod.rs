@@ -192,6 +192,9 @@ impl WorkspaceError {
             Self::ManifestPathMissing { .. } | Self::ManifestPathNotCargoToml { .. } => {
                 Some("pass the path of a workspace's or a package's `Cargo.toml`".into())
             }
+            Self::TreeFailed { .. } => Some(
+                "where the resolve shows native crates or build tools, `cargo tree` tells what the build compiles; `cargo build` would stop on what it reports".into(),
+            ),
             Self::ToolchainParse { .. } => Some(
                 "the file must hold a channel name, or a TOML table `[toolchain]` with `channel = \"...\"`".into(),
             ),
