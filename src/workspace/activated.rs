@@ -114,7 +114,8 @@ pub fn parse_tree(text: &str) -> Vec<TreeLine> {
         while stack.last().is_some_and(|(d, _)| *d >= depth) {
             stack.pop();
         }
-        section.truncate(depth + 1);
+        // A heading belongs to the package above it: a new package at this depth ends the previous one's.
+        section.truncate(depth);
         let under_build = depth > 0 && section.get(depth - 1).copied().flatten() == Some(true);
         let host = stack.last().is_some_and(|(_, host)| *host) || under_build;
         let proc_macro = package.contains("(proc-macro)");
@@ -268,6 +269,24 @@ warning: something
         assert_eq!(lines[1].key.1, "1.1.11");
         assert!(lines[0].features.is_empty());
         assert_eq!(lines[14].features, set(&["derive", "std"]), "(*) dropped");
+    }
+
+    #[test]
+    fn a_heading_ends_with_its_package() {
+        // openssl-sys's build-dependencies are the builder's; its sibling's dependencies are the target's again.
+        let tree = "app v1.0.0 (/w)|\n|-- openssl-sys v0.9.0|\n|   [build-dependencies]\n|   `-- cc v1.2.0|\n`-- url v2.5.0|\n    `-- idna v1.0.0|\n";
+        let sides: Vec<(String, bool)> = parse_tree(tree)
+            .into_iter()
+            .map(|l| (l.key.0, l.host))
+            .collect();
+        let expected = [
+            ("app", false),
+            ("openssl-sys", false),
+            ("cc", true),
+            ("url", false),
+            ("idna", false),
+        ];
+        assert_eq!(sides, expected.map(|(n, h)| (n.to_string(), h)),);
     }
 
     #[test]
