@@ -271,6 +271,56 @@ warning: something
         assert_eq!(lines[14].features, set(&["derive", "std"]), "(*) dropped");
     }
 
+    /// The one run's target side is what `cargo tree -e normal` shows outside proc macros, on a real workspace
+    /// (the `dev-guesses` fixture: build-dependencies with their own, proc macros, two members).
+    #[test]
+    fn one_run_agrees_with_cargo_trees_target_graph() {
+        let manifest = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/workspaces/dev-guesses/Cargo.toml"
+        );
+        let tree = |edges: &str, prefix: &str| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+            let output = std::process::Command::new(cargo)
+                .args([
+                    "tree",
+                    "--locked",
+                    "--workspace",
+                    "--charset",
+                    "ascii",
+                    "--color",
+                    "never",
+                ])
+                .args(["--target", "x86_64-unknown-linux-musl", "-f", "{p}|{f}"])
+                .args(["-e", edges, "--prefix", prefix, "--manifest-path", manifest])
+                .output()
+                .expect("cargo tree runs");
+            assert!(output.status.success(), "{output:?}");
+            String::from_utf8(output.stdout).unwrap()
+        };
+        let activated = Activated::from_tree(&tree("normal,build", "indent"));
+        let mut expected = BTreeSet::new();
+        let mut macro_depth: Option<usize> = None;
+        for line in tree("normal", "depth").lines() {
+            let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            let Some((package, _)) = line[digits..].split_once('|') else {
+                continue;
+            };
+            let depth: usize = line[..digits].parse().unwrap();
+            match macro_depth {
+                Some(d) if depth > d => continue,
+                _ => macro_depth = package.contains("(proc-macro)").then_some(depth),
+            }
+            let mut words = package.split_whitespace();
+            let name = words.next().unwrap().to_string();
+            expected.insert((name, words.next().unwrap()[1..].to_string()));
+        }
+        let got: BTreeSet<Key> = activated.target.keys().cloned().collect();
+        assert_eq!(got, expected);
+        assert!(activated.host_features("libz-sys", "1.1.31").is_some());
+        assert!(activated.target_features("libz-sys", "1.1.31").is_none());
+    }
+
     #[test]
     fn a_heading_ends_with_its_package() {
         // openssl-sys's build-dependencies are the builder's; its sibling's dependencies are the target's again.
