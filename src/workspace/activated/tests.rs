@@ -11,10 +11,10 @@ const DEV_GUESSES: &str = r#"rpc v0.1.0 (/tmp/dg/rpc)|
 |-- flate2 v1.1.11|any_impl,miniz_oxide,rust_backend
 |   `-- miniz_oxide v0.9.1|default,simd,simd-adler32,with-alloc
 `-- prost v0.14.6|derive,std
-|-- bytes v1.12.2|
-`-- prost-derive v0.14.6 (proc-macro)|
-    |-- anyhow v1.0.104|default,std
-    `-- quote v1.0.47|default,proc-macro
+    |-- bytes v1.12.2|
+    `-- prost-derive v0.14.6 (proc-macro)|
+        |-- anyhow v1.0.104|default,std
+        `-- quote v1.0.47|default,proc-macro
 [build-dependencies]
 |-- flate2 v1.1.11|any_c_zlib,any_impl,any_zlib,libz-sys,zlib
 |   |-- crc32fast v1.5.5|
@@ -23,7 +23,7 @@ const DEV_GUESSES: &str = r#"rpc v0.1.0 (/tmp/dg/rpc)|
 |       |-- cc v1.11.3|
 |       `-- pkg-config v0.3.34|
 `-- prost-build v0.14.6|
-`-- prost v0.14.6|derive,std (*)
+    `-- prost v0.14.6|derive,std (*)
 
 xtask v0.1.0 (/tmp/dg/xtask)|
 warning: something
