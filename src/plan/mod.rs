@@ -352,8 +352,21 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         &cache_key(workspace, &toolchain),
     );
     point_at_builders(&mut images, &builders);
-    let (builder_packages, builder_reasons) =
+    let (mut builder_packages, mut builder_reasons) =
         builders::builder_packages(&images, &packages, &workspace.cargo_config_tools);
+    if settings.test_stage == TestStage::Include {
+        // The tests build on the builder: what only they link is installed there too, never in an image.
+        let triple = settings.platform.triple(false);
+        let (packages, reasons) = builders::test_packages(&packages, &triple, &builder_packages);
+        for (all, more) in [
+            (&mut builder_packages, packages),
+            (&mut builder_reasons, reasons),
+        ] {
+            all.extend(more);
+            all.sort();
+            all.dedup();
+        }
+    }
     let rustup_targets: Vec<String> = builders
         .iter()
         .filter(|b| b.triple.ends_with("musl"))
