@@ -402,3 +402,68 @@ mod shapes {
         assert!(exact.build_tools.is_empty(), "{:?}", exact.build_tools);
     }
 }
+
+fn fixture_manifest(name: &str) -> camino::Utf8PathBuf {
+    camino::Utf8PathBuf::from(format!(
+        "{}/fixtures/workspaces/{name}/Cargo.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+}
+
+fn fixture_metadata(name: &str) -> cargo_metadata::Metadata {
+    cargo_metadata::MetadataCommand::new()
+        .manifest_path(fixture_manifest(name))
+        .exec()
+        .expect("cargo metadata of a fixture")
+}
+
+/// A pure-Rust workspace (69 packages, tokio, axum, clap) runs no `cargo tree`; one with native crates does.
+#[test]
+fn only_a_workspace_with_native_crates_or_tools_is_at_stake() {
+    assert!(!at_stake(&fixture_metadata("bench-services")));
+    assert!(!at_stake(&fixture_metadata("single-bin")));
+    assert!(at_stake(&fixture_metadata("native-static")));
+    assert!(at_stake(&fixture_metadata("dev-guesses")));
+}
+
+/// Each triple gets its own run (real Cargo, the `native-static` fixture): jemalloc is a dependency of the musl
+/// target only, so only the musl run compiles it, and the graph reads each triple from its own run.
+#[test]
+fn each_triple_is_resolved_by_its_own_run() {
+    let (musl, gnu) = ("x86_64-unknown-linux-musl", "x86_64-unknown-linux-gnu");
+    let manifest = fixture_manifest("native-static");
+    let options = LoadOptions {
+        manifest_path: Some(manifest.clone()),
+        triples: vec![musl.to_string(), gnu.to_string()],
+        ..LoadOptions::default()
+    };
+    let runs = run(&manifest, &options).expect("cargo tree for two triples");
+    assert_eq!(runs.keys().collect::<Vec<_>>(), [gnu, musl]);
+    let jemalloc = |triple: &str| {
+        runs[triple]
+            .target
+            .keys()
+            .any(|(name, _)| name == "tikv-jemalloc-sys")
+    };
+    assert!(jemalloc(musl));
+    assert!(!jemalloc(gnu));
+
+    let workspace = crate::workspace::load(&options).expect("the fixture loads");
+    let member = workspace
+        .members
+        .iter()
+        .find(|m| m.name == "jemalloc-alloc")
+        .expect("the jemalloc member");
+    let natives = |triple: &str| -> Vec<String> {
+        member
+            .target(triple)
+            .native
+            .iter()
+            .map(|n| n.krate.clone())
+            .collect()
+    };
+    assert_eq!(natives(musl), ["tikv-jemalloc-sys"]);
+    assert!(natives(gnu).is_empty(), "{:?}", natives(gnu));
+    assert_eq!(member.target(musl).compiles_c, ["tikv-jemalloc-sys"]);
+    assert!(member.target(gnu).compiles_c.is_empty());
+}
