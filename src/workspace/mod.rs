@@ -248,7 +248,8 @@ pub struct LoadOptions {
     pub all_features: bool,
     pub no_default_features: bool,
     /// Target triples whose dependency graphs decide the native libraries and compilers: one unfiltered
-    /// `cargo metadata` is read for each, its `cfg(...)` dependencies evaluated here.
+    /// `cargo metadata` is read for each, its `cfg(...)` dependencies evaluated here, and where a native crate or
+    /// build tool is at stake, `cargo tree` runs once for each.
     pub triples: Vec<String>,
 }
 
