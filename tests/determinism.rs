@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use cargo_dockerize::config::{Features, Linking, Selection, Settings};
-use cargo_dockerize::model::{Libc, NativeLink, Runtime};
+use cargo_dockerize::model::{Libc, Linkage, NativeLink, Runtime};
 use cargo_dockerize::ui::listing;
 use cargo_dockerize::workspace::{self, Package, ToolchainSource, Workspace};
 use cargo_dockerize::{plan, render};
@@ -74,9 +74,17 @@ fn package(name: &str, binaries: &[(&str, &[&str])], native: Vec<NativeLink>) ->
         ("extra".to_string(), Vec::new()),
     ]);
     package.binaries = binaries;
-    // The same native crates on every target the workspace was read for.
+    // The same native crates on every target the workspace was read for; the dynamic ones are linked by a build
+    // script and the tests too (builder packages of their own, in sorted lists).
+    let dynamic: Vec<NativeLink> = native
+        .iter()
+        .filter(|n| n.linkage == Linkage::Dynamic)
+        .cloned()
+        .collect();
     for deps in package.targets.values_mut() {
         deps.native = native.clone();
+        deps.build_native = dynamic.clone();
+        deps.test_native = dynamic.clone();
     }
     package
 }
@@ -150,6 +158,8 @@ fn shuffled_workspace(seed: u64) -> Workspace {
         for deps in member.targets.values_mut() {
             shuffle(&mut deps.native, &mut seed);
             shuffle(&mut deps.compiles_c, &mut seed);
+            shuffle(&mut deps.build_native, &mut seed);
+            shuffle(&mut deps.test_native, &mut seed);
         }
     }
     shuffle(&mut workspace.toolchain_files, &mut seed);

@@ -35,7 +35,7 @@ const NONROOT: &str = "65532:65532";
 const GNU: &[&str] = &["--libc", "gnu"];
 const GNU_STATIC: &[&str] = &["--libc", "gnu", "--static"];
 /// The fixtures this file adds.
-const FIXTURES: &[&str] = &["assets", "config", "native-sqlite", "protoc"];
+const FIXTURES: &[&str] = &["assets", "config", "dev-guesses", "native-sqlite", "protoc"];
 
 // ------------------------------------------------------------------------------------------------ helpers
 

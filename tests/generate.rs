@@ -848,3 +848,94 @@ fn native_static_reads_each_targets_graph_and_names_its_compilers() {
         forced.stderr
     );
 }
+
+#[test]
+fn dev_guesses_protox_needs_no_protoc_and_what_tests_or_build_scripts_link_stays_out_of_the_image()
+{
+    let g = scenario("dev-guesses", "dev-guesses", &[]);
+    let installs: Vec<String> = g
+        .runs("chef")
+        .into_iter()
+        .filter(|r| r.contains("apt-get install"))
+        .collect();
+    assert_eq!(installs.len(), 1, "one apt-get install: {installs:?}");
+    let words: Vec<&str> = installs[0].split_whitespace().collect();
+    // The build script links the system zlib (a build-dependency's feature): the builder needs it.
+    assert!(words.contains(&"zlib1g-dev"), "{}", installs[0]);
+    assert!(g.dockerfile.contains(
+        "# pkg-config, zlib1g-dev: `libz-sys` links a system library into a build script"
+    ));
+    // prost-build with protox: no protoc. libz-sys's C is compiled for the builder's machine: no musl-gcc.
+    for absent in ["protobuf-compiler", "musl-tools"] {
+        assert!(!words.contains(&absent), "{absent}: {}", installs[0]);
+    }
+    // Neither the tests' zlib nor the build script's reaches the binary: static musl on scratch.
+    assert_eq!(g.base_line("rpc"), "FROM scratch AS rpc");
+    assert_eq!(g.binaries("name"), ["rpc"]);
+    let rpc = &g.list["binaries"][0];
+    assert_eq!(rpc["libc"], "musl");
+    assert_eq!(rpc["native_dependencies"], serde_json::json!([]));
+    // xtask is a development tool: listed as left out, with the way to bring it in.
+    let skipped = &g.list["skipped"];
+    assert_eq!(skipped[0]["name"], "xtask", "{skipped}");
+    let reason = skipped[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("cargo-xtask") && reason.contains("skip = false"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_development_tool_is_imaged_when_a_table_says_skip_false() {
+    for (manifest, table) in [
+        ("xtask/Cargo.toml", "[package.metadata.dockerize]"),
+        ("Cargo.toml", "[workspace.metadata.dockerize]"),
+    ] {
+        let copy = Fixture::copy("dev-guesses");
+        copy.append_to(manifest, &format!("\n{table}\nskip = false\n"));
+        copy.generate(&[]);
+        let (_, list) = copy.list_json(&[]);
+        let names: Vec<&str> = list["binaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["rpc", "xtask"], "{table}");
+        assert_eq!(list["skipped"], serde_json::json!([]), "{table}");
+        assert!(copy.dockerfile().contains(" AS xtask\n"), "{table}");
+    }
+    // `skip = true` says the same about any other package; naming the left-out tool says why it is out.
+    let copy = Fixture::copy("dev-guesses");
+    let run = copy.run(&["list", "--bin", "xtask"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("cargo-xtask"), "{}", run.stderr);
+}
+
+#[test]
+fn what_only_the_tests_link_is_installed_for_the_test_stage_and_nowhere_else() {
+    // dev-guesses without the build script's zlib: only `[dev-dependencies] flate2 = { features = ["zlib"] }`.
+    let copy = Fixture::copy("dev-guesses");
+    copy.replace_in(
+        "rpc/Cargo.toml",
+        "flate2 = { version = \"1\", default-features = false, features = [\"zlib\"] }\n\n[dev-dependencies]",
+        "\n[dev-dependencies]",
+    );
+    copy.write(
+        "rpc/build.rs",
+        "fn main() {\n    let descriptors = protox::compile([\"proto/greeting.proto\"], [\"proto/\"]).unwrap();\n    prost_build::compile_fds(descriptors).unwrap();\n    println!(\"cargo:rustc-env=BUILD_ZLIB_BYTES=0\");\n}\n",
+    );
+    let dockerfile = copy.generate(&[]);
+    assert!(
+        dockerfile.contains(
+            "# pkg-config, zlib1g-dev: `libz-sys` links a system library into the tests (the `test` stage)"
+        ),
+        "{dockerfile}"
+    );
+    assert!(dockerfile.contains("FROM scratch AS rpc\n"));
+    let without_tests = copy.generate(&["--no-test-stage"]);
+    assert!(
+        !without_tests.contains("zlib1g-dev"),
+        "no test stage, no zlib: {without_tests}"
+    );
+}

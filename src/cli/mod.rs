@@ -61,7 +61,9 @@ pub enum Command {
     /// Write the Dockerfile and its .dockerignore (at the workspace root, or where --dockerfile says)
     #[command(
         after_help = "The Dockerfile holds every binary of the workspace and names the command that regenerates it; \
-        the selection flags (-p, --bin, ...) choose images to build or list and do not apply here. Files this tool \
+        left out are binaries with `skip = true`, development tools (a package named `xtask` or `xtask-<name>`) \
+        unless a table says `skip = false`, and binaries whose required-features are off (`list` says which). \
+        The selection flags (-p, --bin, ...) choose images to build or list and do not apply here. Files this tool \
         did not write are never overwritten without --force; an existing .dockerignore is kept (with --force, it is \
         replaced too)."
     )]

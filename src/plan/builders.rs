@@ -241,6 +241,16 @@ pub fn builder_packages(
         for tool in deps.iter().flat_map(|d| d.build_tools.iter()) {
             add(&tool.packages, tool_reason(tool));
         }
+        for native in deps.iter().flat_map(|d| d.build_native.iter()) {
+            add(
+                &native.build_packages,
+                format!(
+                    "{}: `{}` links a system library into a build script",
+                    native.build_packages.join(", "),
+                    native.krate
+                ),
+            );
+        }
     }
     let c_on_musl = images
         .iter()
@@ -264,6 +274,34 @@ pub fn builder_packages(
                 image.compilers.cpp.join("; ")
             ),
         );
+    }
+    (out.into_iter().collect(), reasons.into_iter().collect())
+}
+
+/// Debian packages the `test` stage adds to the builder base: the `-dev` packages of what the tests of `packages`
+/// link on `triple` (the builder's own target, which `cargo test` builds for; dev-dependencies included), which
+/// no image needs, but those `installed` already has. With the reasons, like [`builder_packages`].
+pub fn test_packages(
+    packages: &[&Package],
+    triple: &str,
+    installed: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let mut out = BTreeSet::new();
+    let mut reasons = BTreeSet::new();
+    let new = |native: &&crate::model::NativeLink| {
+        native.build_packages.iter().any(|p| !installed.contains(p))
+    };
+    for native in packages
+        .iter()
+        .flat_map(|p| p.target(triple).test_native.iter())
+        .filter(new)
+    {
+        out.extend(native.build_packages.iter().cloned());
+        reasons.insert(format!(
+            "{}: `{}` links a system library into the tests (the `test` stage)",
+            native.build_packages.join(", "),
+            native.krate
+        ));
     }
     (out.into_iter().collect(), reasons.into_iter().collect())
 }

@@ -104,7 +104,7 @@ impl PlanError {
                 format!("available binaries: {}", available.join(", "))
             }),
             Self::NotInDockerfile { .. } => Some(
-                "the Dockerfile holds every binary the manifests and feature flags enable; `--bin` chooses among them".into(),
+                "the Dockerfile holds every binary the manifests and feature flags enable, but `skip = true` ones and development tools (`xtask`) no table includes; `--bin` chooses among them".into(),
             ),
             Self::UnknownFeature { .. } => Some("qualify it as `<package>/<feature>`, or check the `[features]` tables".into()),
             Self::Workflow { .. } => Some(

@@ -12,6 +12,7 @@
 mod builders;
 pub mod ci;
 mod context;
+mod dockerfile_path;
 mod error;
 mod image;
 mod naming;
@@ -23,6 +24,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
+use dockerfile_path::dockerfile_path;
+pub use dockerfile_path::{DockerfilePath, DEFAULT_DOCKERFILE};
 pub use error::PlanError;
 pub use image::expand_tags;
 pub use naming::stage_name;
@@ -101,55 +104,6 @@ impl BuildContext {
     pub fn root_from_workspace(&self) -> String {
         let up: Vec<&str> = self.workspace_dir.components().map(|_| "..").collect();
         up.join("/")
-    }
-}
-
-/// Where the Dockerfile goes (relative to the workspace root) and the `.dockerignore` written for it.
-///
-/// Docker's rule for the ignore file: `<Dockerfile>.dockerignore` beside the Dockerfile takes precedence, else
-/// `.dockerignore` at the context root. For the default `Dockerfile` we write the root one, as every Docker
-/// version reads it; for any other path `<path>.dockerignore`, so a workspace that keeps its own `Dockerfile`
-/// keeps its own `.dockerignore` for it too, and ours (which must keep `target/` out) cannot be overruled by it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DockerfilePath {
-    /// `Dockerfile`, `docker/Dockerfile.dockerize`: relative, folded, inside the workspace.
-    pub path: Utf8PathBuf,
-    /// The `.dockerignore` we write: `.dockerignore`, or `<path>.dockerignore`.
-    pub ignore: Utf8PathBuf,
-    /// Where the path came from: the default, `--dockerfile`, or the workspace table.
-    pub source: String,
-}
-
-/// The Dockerfile's name when nothing sets another.
-pub const DEFAULT_DOCKERFILE: &str = "Dockerfile";
-
-impl DockerfilePath {
-    /// The path and its ignore file, from where it came from.
-    pub fn new(path: Utf8PathBuf, source: String) -> Self {
-        let ignore = if path == DEFAULT_DOCKERFILE {
-            ".dockerignore".into()
-        } else {
-            format!("{path}.dockerignore").into()
-        };
-        Self {
-            path,
-            ignore,
-            source,
-        }
-    }
-
-    /// Whether it is the default `Dockerfile` at the workspace root.
-    pub fn is_default(&self) -> bool {
-        self.path == DEFAULT_DOCKERFILE
-    }
-
-    /// The ignore files Docker would read for this Dockerfile, first match wins: `<path>.dockerignore`, then the
-    /// root `.dockerignore` (relative to the workspace root).
-    pub fn ignore_candidates(&self) -> [Utf8PathBuf; 2] {
-        [
-            format!("{}.dockerignore", self.path).into(),
-            ".dockerignore".into(),
-        ]
     }
 }
 
@@ -416,8 +370,21 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         &cache_key(workspace, &toolchain),
     );
     point_at_builders(&mut images, &builders);
-    let (builder_packages, builder_reasons) =
+    let (mut builder_packages, mut builder_reasons) =
         builders::builder_packages(&images, &packages, &workspace.cargo_config_tools);
+    if settings.test_stage == TestStage::Include {
+        // The tests build on the builder: what only they link is installed there too, never in an image.
+        let triple = settings.platform.triple(false);
+        let (packages, reasons) = builders::test_packages(&packages, &triple, &builder_packages);
+        for (all, more) in [
+            (&mut builder_packages, packages),
+            (&mut builder_reasons, reasons),
+        ] {
+            all.extend(more);
+            all.sort();
+            all.dedup();
+        }
+    }
     let rustup_targets: Vec<String> = builders
         .iter()
         .filter(|b| b.triple.ends_with("musl"))
@@ -464,19 +431,6 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         notes,
         engine: settings.engine.clone(),
     })
-}
-
-/// The Dockerfile's path: `--dockerfile`, else `dockerfile` of `[workspace.metadata.dockerize]`, else
-/// `Dockerfile`. Both were checked where they were read (relative, inside the workspace) and come folded.
-fn dockerfile_path(settings: &Settings, tables: &Tables) -> DockerfilePath {
-    match (&settings.dockerfile, tables.dockerfile()) {
-        (Some(path), _) => DockerfilePath::new(path.clone(), "`--dockerfile`".into()),
-        (None, Some((path, origin))) => DockerfilePath::new(
-            crate::paths::inside(path).unwrap_or_else(|_| path.into()),
-            format!("`dockerfile` in {origin}"),
-        ),
-        (None, None) => DockerfilePath::new(DEFAULT_DOCKERFILE.into(), "the default".into()),
-    }
 }
 
 /// What names the workspace and its toolchain in the cache ids: a digest of the member names (stable across

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Plan, PlanError, Skipped};
-use crate::config::{binary_config, BinaryConfig, Settings, Tables};
+use crate::config::{binary_config, BinaryConfig, Settings, Source, Tables};
 use crate::text::closest;
 use crate::workspace::{Binary, Package, ProfileKeys, Workspace};
 
@@ -107,8 +107,22 @@ fn check_wanted_bins(
     Ok(())
 }
 
-/// The binaries the Dockerfile holds: every binary of `packages` but those with `skip = true` and those whose
-/// `required-features` the manifests and feature flags leave off, which are returned as skipped, with why.
+/// Why `package` is a development tool the Dockerfile leaves out unless a table says `skip = false`; `None` for
+/// any other package.
+///
+/// The rule is the cargo-xtask convention only: a package named `xtask` or `xtask-<name>`, which developers and CI
+/// run with `cargo xtask` (an alias for `cargo run -p xtask --`) and nobody deploys. `publish = false` is no
+/// sign: private services say it too, and leaving them out would leave a first `generate` with nothing to
+/// image. Any other tool package is imaged until its table says `skip = true`.
+pub fn development_tool(package: &Package) -> Option<String> {
+    let name = package.name.as_str();
+    (name == "xtask" || name.starts_with("xtask-"))
+        .then(|| format!("`{name}` is a development tool (the cargo-xtask convention)"))
+}
+
+/// The binaries the Dockerfile holds: every binary of `packages` but those with `skip = true`, those of
+/// [`development_tool`] packages no table includes, and those whose `required-features` the manifests and feature
+/// flags leave off, which are returned as skipped, with why.
 pub fn select_binaries<'a>(
     workspace: &'a Workspace,
     packages: &[&'a Package],
@@ -130,6 +144,18 @@ pub fn select_binaries<'a>(
                     binary: binary.name.clone(),
                     package: package.name.clone(),
                     reason: format!("`skip = true` in {}", config.skip.source),
+                });
+                continue;
+            }
+            if let (Source::Default, Some(tool)) = (&config.skip.source, development_tool(package))
+            {
+                skipped.push(Skipped {
+                    binary: binary.name.clone(),
+                    package: package.name.clone(),
+                    reason: format!(
+                        "{tool}, so no image by default; image it with `skip = false` in `[package.metadata.dockerize]` of `{}`",
+                        package.name
+                    ),
                 });
                 continue;
             }

@@ -1,7 +1,9 @@
 //! `cargo metadata`'s answer turned into the [`Workspace`]: members, binaries, default members, path packages, and
 //! for each member and target triple the native crates, build tools and C/C++ compiles of its dependency closure
 //! on that target (an edge counts when its platform, `cfg(...)` or a triple, holds there, evaluated with
-//! `cargo-platform`). Pure, so tests can feed it recorded JSON.
+//! `cargo-platform`), narrowed to what a build for that triple really compiles where Cargo's own resolve was
+//! asked (see [`Activated`]): what the binaries link, what build scripts and proc macros link on the builder, and
+//! what only the tests link. Pure, so tests can feed it recorded JSON and `cargo tree` text.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -9,9 +11,10 @@ use camino::{Utf8Path, Utf8PathBuf};
 use cargo_metadata::cargo_platform::Cfg;
 use cargo_metadata::{DependencyKind, Metadata, Package as CargoPackage, PackageId, TargetKind};
 
+use super::activated::Activated;
 use super::{native, targets};
 use super::{Binary, Package, PathPackage, TargetDeps, Toolchain, Workspace};
-use crate::model::NativeLink;
+use crate::model::{Linkage, NativeLink};
 
 /// What the graph is read for: the target triples the images may be built for, and the local packages whose
 /// build scripts compile C++ (found by [`super::load`], which reads them).
@@ -21,6 +24,9 @@ pub struct Reading {
     pub triples: Vec<String>,
     /// Packages whose build script asks the `cc` crate for C++ (`.cpp(true)`).
     pub cpp_build_scripts: BTreeSet<PackageId>,
+    /// Cargo's own resolve of what a build for the triple compiles, for the triples where it was asked; a
+    /// triple without one is read from the unified resolve of `cargo metadata`.
+    pub activated: BTreeMap<String, Activated>,
 }
 
 /// Builds the [`Workspace`] from `cargo metadata`'s answer: pure, so tests can feed it recorded JSON.
@@ -40,10 +46,14 @@ pub fn from_metadata(
         .filter_map(|id| by_id.get(id).copied())
         .collect();
     let graph = Graph::new(metadata, &reading.cpp_build_scripts);
-    let platforms: Vec<(&str, Vec<Cfg>)> = reading
+    let platforms: Vec<Platform<'_>> = reading
         .triples
         .iter()
-        .map(|t| (t.as_str(), targets::cfgs(t)))
+        .map(|t| Platform {
+            triple: t,
+            cfgs: targets::cfgs(t),
+            activated: reading.activated.get(t),
+        })
         .collect();
     let mut members: Vec<Package> = member_packages
         .iter()
@@ -107,7 +117,7 @@ fn member(
     package: &CargoPackage,
     root: &Utf8Path,
     graph: &Graph<'_>,
-    platforms: &[(&str, Vec<Cfg>)],
+    platforms: &[Platform<'_>],
 ) -> Package {
     let dir = package
         .manifest_path
@@ -138,9 +148,9 @@ fn member(
     binaries.sort_by(|a, b| a.name.cmp(&b.name));
     let targets: BTreeMap<String, TargetDeps> = platforms
         .iter()
-        .map(|(triple, cfgs)| {
-            let platform = Platform { triple, cfgs };
-            (triple.to_string(), target_deps(package, graph, &platform))
+        .map(|platform| {
+            let deps = target_deps(package, graph, platform);
+            (platform.triple.to_string(), deps)
         })
         .collect();
     Package {
@@ -164,10 +174,38 @@ fn member(
 
 /// The target a closure is computed for: a dependency edge counts when it has no platform, or its platform
 /// (`cfg(...)` or a triple) matches this one. That is `cargo metadata --filter-platform`, evaluated here for
-/// every target from one unfiltered `cargo metadata`.
+/// every target from one unfiltered `cargo metadata`. A package counts when the triple's exact resolve compiles
+/// it, where there is one.
 struct Platform<'p> {
     triple: &'p str,
-    cfgs: &'p [Cfg],
+    cfgs: Vec<Cfg>,
+    activated: Option<&'p Activated>,
+}
+
+impl Platform<'_> {
+    /// The features `package` is compiled with for the target (`host` false) or for build scripts and proc macros
+    /// (`host` true); `None` when the build does not compile it there. Without an exact resolve, the unified
+    /// resolve's features.
+    fn features(
+        &self,
+        package: &CargoPackage,
+        node: Option<&cargo_metadata::Node>,
+        host: bool,
+    ) -> Option<Vec<String>> {
+        let Some(activated) = self.activated else {
+            return Some(
+                node.map(|n| n.features.iter().map(|f| f.to_string()).collect())
+                    .unwrap_or_default(),
+            );
+        };
+        let (name, version) = (package.name.as_str(), package.version.to_string());
+        let features = if host {
+            activated.host_features(name, &version)
+        } else {
+            activated.target_features(name, &version)
+        };
+        features.map(|f| f.iter().cloned().collect())
+    }
 }
 
 /// The resolved dependency graph, indexed once for every member's closures.
@@ -211,7 +249,7 @@ impl<'a> Graph<'a> {
                         follow(k.kind)
                             && k.target
                                 .as_ref()
-                                .is_none_or(|t| t.matches(platform.triple, platform.cfgs))
+                                .is_none_or(|t| t.matches(platform.triple, &platform.cfgs))
                     });
                     if applies {
                         stack.push(&dep.pkg);
@@ -228,15 +266,45 @@ impl<'a> Graph<'a> {
             .collect()
     }
 
-    /// The names of the build dependencies of `id` (what its build script may use), for any platform.
-    fn build_dependencies(&self, id: &PackageId) -> Vec<&'a str> {
-        self.nodes
-            .get(id)
-            .into_iter()
-            .flat_map(|n| n.deps.iter())
-            .filter(|d| d.dep_kinds.iter().any(|k| k.kind == DependencyKind::Build))
-            .filter_map(|d| self.packages.get(&d.pkg).map(|p| p.name.as_str()))
-            .collect()
+    /// The features `id` is compiled with on `platform`'s target (`host` false) or builder (`host` true); `None`
+    /// when the build does not compile it there (see [`Platform::features`]).
+    fn features(&self, id: &PackageId, platform: &Platform<'_>, host: bool) -> Option<Vec<String>> {
+        let package = self.packages.get(id)?;
+        platform.features(package, self.nodes.get(id).copied(), host)
+    }
+
+    /// The packages the build script of `id` uses on `platform`'s builder: its build dependencies and their
+    /// normal dependencies (`openssl-src`'s `cc` compiles for `openssl-sys`'s build script), those the exact
+    /// resolve compiles.
+    fn build_script_closure(
+        &self,
+        id: &PackageId,
+        platform: &Platform<'_>,
+    ) -> BTreeSet<&'a PackageId> {
+        let mut script = BTreeSet::new();
+        for dep in self.nodes.get(id).into_iter().flat_map(|n| n.deps.iter()) {
+            let build = dep.dep_kinds.iter().any(|k| {
+                k.kind == DependencyKind::Build
+                    && k.target
+                        .as_ref()
+                        .is_none_or(|t| t.matches(platform.triple, &platform.cfgs))
+            });
+            if build {
+                script.extend(
+                    self.closure(&dep.pkg, platform, |kind| kind == DependencyKind::Normal),
+                );
+            }
+        }
+        script.retain(|id| self.features(id, platform, true).is_some());
+        script
+    }
+
+    fn is_proc_macro(&self, id: &PackageId) -> bool {
+        self.packages.get(id).is_some_and(|p| {
+            p.targets
+                .iter()
+                .any(|t| t.kind.contains(&TargetKind::ProcMacro))
+        })
     }
 }
 
@@ -249,36 +317,43 @@ const CPP_CRATES: &[&str] = &[
     "snappy-sys",
 ];
 
-/// Build dependencies that compile C or C++ for the target when a build script uses them.
+/// Crates that compile C or C++ for the target when a build script uses them.
 const C_BUILDERS: &[&str] = &["cc", "cmake", "cxx-build"];
 
 /// What `package`'s closure needs on `platform`: the native crates reachable through normal (not build or dev)
-/// dependencies, which are linked into its binaries; the tools of its build scripts (normal and build
-/// dependencies, which run on the builder); and the crates that compile C or C++ for the target: those of the
-/// normal closure whose build scripts use `cc`, `cmake` or `cxx-build` (a build dependency's own C is compiled
-/// for the builder, whose compiler is always there).
+/// dependencies that the build compiles for the target, which are linked into its binaries; the tools of its
+/// build scripts (normal and build dependencies, which run on the builder); the crates that compile C or C++ for
+/// the target: those linked whose build scripts use `cc`, `cmake` or `cxx-build` (a build dependency's own C is
+/// compiled for the builder, whose compiler is always there); what build scripts and proc macros link on the
+/// builder; and what the tests link.
 fn target_deps(package: &CargoPackage, graph: &Graph<'_>, platform: &Platform<'_>) -> TargetDeps {
-    let linked = graph.closure(&package.id, platform, |kind| kind == DependencyKind::Normal);
+    let mut linked = graph.closure(&package.id, platform, |kind| kind == DependencyKind::Normal);
+    linked.retain(|id| graph.features(id, platform, false).is_some());
     let names = graph.names(&linked);
     let mut native: Vec<NativeLink> = linked
         .iter()
         .filter(|id| **id != &package.id)
         .filter_map(|id| {
             let p = graph.packages.get(id)?;
-            let features: Vec<String> = graph
-                .nodes
-                .get(id)
-                .map(|n| n.features.iter().map(|f| f.to_string()).collect())
-                .unwrap_or_default();
+            let features = graph.features(id, platform, false)?;
             native::classify(p.name.as_str(), p.links.as_deref(), &features, &names)
         })
         .collect();
     native.sort();
     native.dedup();
-    let built = graph.closure(&package.id, platform, |kind| {
+    let mut built = graph.closure(&package.id, platform, |kind| {
         kind != DependencyKind::Development
     });
-    let build_tools = native::build_tools(&graph.names(&built));
+    built.retain(|id| {
+        graph.features(id, platform, false).is_some()
+            || graph.features(id, platform, true).is_some()
+    });
+    let versions: Vec<(&str, &cargo_metadata::semver::Version)> = built
+        .iter()
+        .filter_map(|id| graph.packages.get(id))
+        .map(|p| (p.name.as_str(), &p.version))
+        .collect();
+    let build_tools = native::build_tools(&versions);
     let mut compiles_c = BTreeSet::new();
     let mut compiles_cpp = BTreeMap::new();
     for id in &linked {
@@ -286,11 +361,11 @@ fn target_deps(package: &CargoPackage, graph: &Graph<'_>, platform: &Platform<'_
             continue;
         };
         let name = p.name.to_string();
-        let builders = graph.build_dependencies(id);
-        if builders.iter().any(|b| C_BUILDERS.contains(b)) {
+        let script = graph.names(&graph.build_script_closure(id, platform));
+        if script.iter().any(|b| C_BUILDERS.contains(b)) {
             compiles_c.insert(name.clone());
         }
-        let why = if builders.contains(&"cxx-build") {
+        let why = if script.contains(&"cxx-build") {
             Some("its build script uses `cxx-build`")
         } else if graph.cpp_build_scripts.contains(*id) {
             Some("its build script calls `cpp(true)` on a `cc::Build`")
@@ -311,143 +386,84 @@ fn target_deps(package: &CargoPackage, graph: &Graph<'_>, platform: &Platform<'_
             .into_iter()
             .map(|(krate, why)| format!("`{krate}`: {why}"))
             .collect(),
+        build_native: build_script_native(package, graph, platform),
+        test_native: test_native(package, graph, platform),
     }
+}
+
+/// The native crates build scripts and proc macros of `package`'s closure link on `platform`'s builder (reached
+/// through a build-dependency or a proc macro): they need their `-dev` packages on the builder, and nothing at
+/// run time. Only those linking a system library. Sorted.
+fn build_script_native(
+    package: &CargoPackage,
+    graph: &Graph<'_>,
+    platform: &Platform<'_>,
+) -> Vec<NativeLink> {
+    let target = graph.closure(&package.id, platform, |kind| kind == DependencyKind::Normal);
+    let mut host = BTreeSet::new();
+    for id in &target {
+        let Some(node) = graph.nodes.get(id) else {
+            continue;
+        };
+        for dep in &node.deps {
+            if dep
+                .dep_kinds
+                .iter()
+                .any(|k| k.kind == DependencyKind::Build)
+            {
+                host.extend(graph.closure(&dep.pkg, platform, |kind| {
+                    kind != DependencyKind::Development
+                }));
+            }
+        }
+        // A proc macro runs in the compiler: what it links, it links on the builder.
+        if graph.is_proc_macro(id) && *id != &package.id {
+            host.extend(graph.closure(id, platform, |kind| kind != DependencyKind::Development));
+        }
+    }
+    host.retain(|id| graph.features(id, platform, true).is_some());
+    let names = graph.names(&host);
+    let mut links: Vec<NativeLink> = host
+        .iter()
+        .filter_map(|id| {
+            let p = graph.packages.get(id)?;
+            let features = graph.features(id, platform, true)?;
+            native::classify(p.name.as_str(), p.links.as_deref(), &features, &names)
+        })
+        .filter(|link| link.linkage == Linkage::Dynamic)
+        .collect();
+    links.sort();
+    links.dedup();
+    links
+}
+
+/// The native crates `cargo test` of `package` links dynamically on `platform`: its dev-dependencies too, with
+/// the resolve's unified features (a test build enables what dev-dependencies ask for). The `test` stage
+/// compiles them on the builder, which then needs their `-dev` packages; no image does. Sorted.
+fn test_native(
+    package: &CargoPackage,
+    graph: &Graph<'_>,
+    platform: &Platform<'_>,
+) -> Vec<NativeLink> {
+    let seen = graph.closure(&package.id, platform, |_| true);
+    let names = graph.names(&seen);
+    let mut links: Vec<NativeLink> = seen
+        .iter()
+        .filter_map(|id| {
+            let p = graph.packages.get(id)?;
+            let features: Vec<String> = graph
+                .nodes
+                .get(id)
+                .map(|n| n.features.iter().map(|f| f.to_string()).collect())
+                .unwrap_or_default();
+            native::classify(p.name.as_str(), p.links.as_deref(), &features, &names)
+        })
+        .filter(|link| link.linkage == Linkage::Dynamic)
+        .collect();
+    links.sort();
+    links.dedup();
+    links
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A package of `cargo metadata`'s JSON: `name`, its build script's build dependencies, its `links` key.
-    fn package(name: &str, custom_build: bool, links: Option<&str>) -> serde_json::Value {
-        let mut targets = vec![serde_json::json!({
-            "kind": ["lib"], "crate_types": ["lib"], "name": name,
-            "src_path": format!("/ws/{name}/src/lib.rs"), "edition": "2021",
-        })];
-        if custom_build {
-            targets.push(serde_json::json!({
-                "kind": ["custom-build"], "crate_types": ["bin"], "name": "build-script-build",
-                "src_path": format!("/ws/{name}/build.rs"), "edition": "2021",
-            }));
-        }
-        serde_json::json!({
-            "name": name, "version": "1.0.0", "id": format!("{name}#1.0.0"), "source": null,
-            "dependencies": [], "targets": targets, "features": {},
-            "manifest_path": format!("/ws/{name}/Cargo.toml"), "links": links,
-        })
-    }
-
-    /// A dependency edge of the resolve: to `pkg`, of `kind` (`null` for normal), on `target` (`null` for all).
-    fn edge(pkg: &str, kind: Option<&str>, target: Option<&str>) -> serde_json::Value {
-        serde_json::json!({
-            "name": pkg.replace('-', "_"), "pkg": format!("{pkg}#1.0.0"),
-            "dep_kinds": [{ "kind": kind, "target": target }],
-        })
-    }
-
-    /// `app` uses jemalloc on musl only, `winapi` on Windows only, `zstd-sys` on the x86_64 musl triple by name,
-    /// and `ring` everywhere; the three `-sys`-like crates compile C with `cc`.
-    fn metadata() -> Metadata {
-        let node = |id: &str, deps: Vec<serde_json::Value>| serde_json::json!({ "id": format!("{id}#1.0.0"), "deps": deps, "dependencies": [], "features": [] });
-        let json = serde_json::json!({
-            "packages": [
-                package("app", false, None),
-                package("cc", false, None),
-                package("jemalloc-sys", true, Some("jemalloc")),
-                package("ring", true, Some("ring_core")),
-                package("winapi", false, None),
-                package("zstd-sys", true, Some("zstd")),
-            ],
-            "workspace_members": ["app#1.0.0"],
-            "resolve": { "root": null, "nodes": [
-                node("app", vec![
-                    edge("jemalloc-sys", None, Some("cfg(target_env = \"musl\")")),
-                    edge("ring", None, None),
-                    edge("winapi", None, Some("cfg(windows)")),
-                    edge("zstd-sys", None, Some("x86_64-unknown-linux-musl")),
-                ]),
-                node("cc", vec![]),
-                node("jemalloc-sys", vec![edge("cc", Some("build"), None)]),
-                node("ring", vec![edge("cc", Some("build"), None)]),
-                node("winapi", vec![]),
-                node("zstd-sys", vec![edge("cc", Some("build"), None)]),
-            ]},
-            "target_directory": "/ws/target", "version": 1, "workspace_root": "/ws", "metadata": null,
-        });
-        serde_json::from_value(json).expect("recorded metadata")
-    }
-
-    #[test]
-    fn each_target_counts_only_the_dependencies_its_cfg_selects() {
-        let reading = Reading {
-            triples: [
-                "aarch64-unknown-linux-musl",
-                "x86_64-unknown-linux-gnu",
-                "x86_64-unknown-linux-musl",
-            ]
-            .map(String::from)
-            .to_vec(),
-            cpp_build_scripts: BTreeSet::new(),
-        };
-        let workspace = from_metadata(
-            &metadata(),
-            Utf8Path::new("/ws/app/Cargo.toml"),
-            Toolchain::floating(),
-            Vec::new(),
-            true,
-            &reading,
-        );
-        let app = &workspace.members[0];
-        let c = |triple: &str| app.target(triple).compiles_c.join(" ");
-        assert_eq!(c("x86_64-unknown-linux-musl"), "jemalloc-sys ring zstd-sys");
-        assert_eq!(c("aarch64-unknown-linux-musl"), "jemalloc-sys ring");
-        assert_eq!(c("x86_64-unknown-linux-gnu"), "ring");
-        let natives = |triple: &str| {
-            let deps = app.target(triple);
-            deps.native
-                .iter()
-                .map(|n| n.krate.clone())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        assert_eq!(natives("x86_64-unknown-linux-gnu"), "ring");
-        assert_eq!(
-            natives("x86_64-unknown-linux-musl"),
-            "jemalloc-sys ring zstd-sys"
-        );
-        // A triple the workspace was not read for has nothing.
-        assert!(app
-            .target("riscv64gc-unknown-linux-gnu")
-            .compiles_c
-            .is_empty());
-    }
-
-    #[test]
-    fn cpp_is_found_in_local_build_scripts_and_known_crates() {
-        let metadata = metadata();
-        let cpp: BTreeSet<PackageId> = metadata
-            .packages
-            .iter()
-            .filter(|p| p.name.as_str() == "ring")
-            .map(|p| p.id.clone())
-            .collect();
-        let reading = Reading {
-            triples: vec!["x86_64-unknown-linux-gnu".into()],
-            cpp_build_scripts: cpp,
-        };
-        let workspace = from_metadata(
-            &metadata,
-            Utf8Path::new("/ws/app/Cargo.toml"),
-            Toolchain::floating(),
-            Vec::new(),
-            true,
-            &reading,
-        );
-        assert_eq!(
-            workspace.members[0]
-                .target("x86_64-unknown-linux-gnu")
-                .compiles_cpp,
-            ["`ring`: its build script calls `cpp(true)` on a `cc::Build`"]
-        );
-    }
-}
+mod tests;

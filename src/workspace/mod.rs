@@ -1,16 +1,20 @@
 //! The workspace as `cargo metadata` describes it.
 //!
 //! Takes a manifest path (or the current directory), runs `cargo metadata` once (unfiltered: every platform's
-//! dependencies) and gives a [`Workspace`]: its members, every binary target, for each target triple the images may
-//! be built for the native libraries and C/C++ compiles of each member's dependency closure, and the Rust toolchain
-//! to build with. Everything read here is sorted, so that the same workspace always
+//! dependencies), and `cargo tree` once per target triple where a native crate or build tool is at stake (see
+//! [`activated`]), and gives a [`Workspace`]: its members, every binary target, for each target triple the images
+//! may be built for the native libraries and C/C++ compiles of each member's dependency closure (what the
+//! binaries link, what build scripts and tests link), and the Rust toolchain to build with. Everything read here
+//! is sorted, so that the same workspace always
 //! gives the same Dockerfile. This is the only step that runs Cargo and reads the workspace's files (manifests,
 //! toolchain files, `.cargo/config.toml`); nothing after it reads them again until the files are written.
 //!
 //! [`load`] is the edge; [`graph`] turns `cargo metadata`'s answer into the [`Workspace`] (pure), [`toolchain`]
-//! picks the Rust toolchain, [`native`] knows which crates link native libraries, and [`targets`] holds the
-//! `cfg(...)` values of each target triple.
+//! picks the Rust toolchain, [`native`] knows which crates link native libraries, [`targets`] holds the
+//! `cfg(...)` values of each target triple, and [`activated`] says what a build for a triple really compiles
+//! where the unified resolve says more.
 
+mod activated;
 mod graph;
 mod native;
 mod targets;
@@ -22,6 +26,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use cargo_metadata::{Metadata, MetadataCommand};
 use serde::Serialize;
 
+pub use activated::{parse_tree, Activated};
 pub use graph::{from_metadata, Reading};
 pub use native::{classify, DISTROLESS_CC_LIBRARIES};
 pub use toolchain::{parse_toolchain_file, toolchain_for_channel, Toolchain, ToolchainSource};
@@ -113,6 +118,12 @@ pub struct TargetDeps {
     pub compiles_c: Vec<String>,
     /// Crates of the closure that compile C++ for the target, each with why we know: "`crate`: reason", sorted.
     pub compiles_cpp: Vec<String>,
+    /// Native crates build scripts and proc macros of its closure link dynamically on the builder: their `-dev`
+    /// packages go to the builder only. Sorted.
+    pub build_native: Vec<NativeLink>,
+    /// Native crates its tests link dynamically (dev-dependencies included): the `test` stage, which builds on
+    /// the builder, needs their `-dev` packages. Sorted.
+    pub test_native: Vec<NativeLink>,
 }
 
 impl Package {
@@ -123,6 +134,8 @@ impl Package {
             build_tools: Vec::new(),
             compiles_c: Vec::new(),
             compiles_cpp: Vec::new(),
+            build_native: Vec::new(),
+            test_native: Vec::new(),
         };
         self.targets.get(triple).unwrap_or(&NONE)
     }
@@ -154,6 +167,18 @@ pub enum WorkspaceError {
     MetadataFailed {
         manifest: Utf8PathBuf,
         stderr: String,
+    },
+    /// Cargo's own message is indented under ours, as for `cargo metadata`.
+    #[error("`cargo tree` failed for `{manifest}`:\n{}", indent(.stderr))]
+    TreeFailed {
+        manifest: Utf8PathBuf,
+        stderr: String,
+    },
+    #[error("failed to run `cargo tree` for `{manifest}`")]
+    TreeSpawn {
+        manifest: Utf8PathBuf,
+        #[source]
+        source: std::io::Error,
     },
     #[error("failed to run `cargo metadata` for `{manifest}`")]
     MetadataSpawn {
@@ -196,6 +221,9 @@ impl WorkspaceError {
             Self::ManifestPathMissing { .. } | Self::ManifestPathNotCargoToml { .. } => {
                 Some("pass the path of a workspace's or a package's `Cargo.toml`".into())
             }
+            Self::TreeFailed { .. } => Some(
+                "where the resolve shows native crates or build tools, `cargo tree` tells what the build compiles; `cargo build` would stop on what it reports".into(),
+            ),
             Self::ToolchainParse { .. } => Some(
                 "the file must hold a channel name, or a TOML table `[toolchain]` with `channel = \"...\"`".into(),
             ),
@@ -220,7 +248,8 @@ pub struct LoadOptions {
     pub all_features: bool,
     pub no_default_features: bool,
     /// Target triples whose dependency graphs decide the native libraries and compilers: one unfiltered
-    /// `cargo metadata` is read for each, its `cfg(...)` dependencies evaluated here.
+    /// `cargo metadata` is read for each, its `cfg(...)` dependencies evaluated here, and where a native crate or
+    /// build tool is at stake, `cargo tree` runs once for each.
     pub triples: Vec<String>,
 }
 
@@ -231,9 +260,17 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
     let toolchain_files = present_toolchain_files(&metadata.workspace_root);
     let toolchain = read_toolchain(&metadata.workspace_root, &toolchain_files)?;
     let has_lockfile = metadata.workspace_root.join("Cargo.lock").is_file();
+    // The exact resolve only where the unified one shows something that decides the Dockerfile: one
+    // `cargo tree` per triple, run side by side.
+    let activated = if activated::at_stake(&metadata) {
+        activated::run(&manifest, options)?
+    } else {
+        BTreeMap::new()
+    };
     let reading = Reading {
         triples: options.triples.clone(),
         cpp_build_scripts: cpp_build_scripts(&metadata),
+        activated,
     };
     let mut workspace = from_metadata(
         &metadata,

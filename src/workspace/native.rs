@@ -6,6 +6,8 @@
 //! Pure knowledge: no I/O, no Cargo. Unknown crates with a `links` key are assumed to compile their C code
 //! themselves (as `ring` or `zstd-sys` do by default) and so to link statically; `list` says so.
 
+use cargo_metadata::semver::Version;
+
 use crate::model::{BuildTool, Linkage, NativeLink};
 
 /// A known `-sys` crate: which feature makes it bundle its sources, and which Debian packages it needs.
@@ -148,38 +150,82 @@ pub fn classify(
     })
 }
 
-/// Build-time tools, by the crate that needs them: (crate, packages, crate that makes it unnecessary).
-const TOOLS: &[(&str, &[&str], Option<&str>)] = &[
-    ("bindgen", &["clang", "libclang-dev"], None),
-    ("cmake", &["cmake"], None),
-    (
-        "prost-build",
-        &["protobuf-compiler"],
-        Some("protoc-bin-vendored"),
-    ),
+/// A tool a crate's build script runs on the builder.
+struct Tool {
+    krate: &'static str,
+    packages: &'static [&'static str],
+    /// What it runs, for the note.
+    runs: &'static str,
+    /// Crates whose presence in the closure means the tool comes from elsewhere: a vendored binary
+    /// (`protoc-bin-vendored`), one built from sources by its own build script (`protobuf-src`, whose `cmake`
+    /// counts by itself), or a pure-Rust replacement whose descriptors the build script hands over instead
+    /// (`protox` with `prost_build::compile_fds` or `tonic_build`'s `compile_fds`).
+    providers: &'static [&'static str],
+    /// Versions below this (major, minor) bring the tool themselves.
+    bundled_before: Option<(u64, u64)>,
+}
+
+/// Build-time tools, by the crate that needs them. `bindgen` loads libclang (`runtime`, its default, opens it when
+/// the build script runs): Debian's `libclang-dev` is all it needs, with the C headers; no `clang` executable
+/// (measured here: bindgen 0.72 on `rust:1.95-slim-bookworm` with `libclang-dev` alone generates bindings for a
+/// header including `stdint.h`, `stddef.h` and `stdio.h`; `clang` would add 63.7 MB). Only its presence in the
+/// resolve (an optional `bindgen` left off is not there) decides.
+const TOOLS: &[Tool] = &[
+    Tool {
+        krate: "bindgen",
+        packages: &["libclang-dev"],
+        runs: "libclang",
+        providers: &[],
+        bundled_before: None,
+    },
+    Tool {
+        krate: "cmake",
+        packages: &["cmake"],
+        runs: "cmake",
+        providers: &[],
+        bundled_before: None,
+    },
+    // prost-build 0.10 built protoc from its vendored sources (with cmake) and earlier ones shipped protoc
+    // binaries; from 0.11 it runs `$PROTOC` or the `protoc` on the PATH (tokio-rs/prost#712).
+    Tool {
+        krate: "prost-build",
+        packages: &["protobuf-compiler"],
+        runs: "protoc",
+        providers: &["protobuf-src", "protoc-bin-vendored", "protox"],
+        bundled_before: Some((0, 11)),
+    },
+    // rust-protobuf 2's `protoc-rust` runs protoc (its pure sibling is `protobuf-codegen-pure`).
+    Tool {
+        krate: "protoc-rust",
+        packages: &["protobuf-compiler"],
+        runs: "protoc",
+        providers: &["protobuf-src", "protoc-bin-vendored"],
+        bundled_before: None,
+    },
 ];
 
-/// The tools a closure's build scripts need, from the names of the crates in it. Sorted.
-pub fn build_tools(closure: &[&str]) -> Vec<BuildTool> {
+/// The tools a closure's build scripts need, from the names and versions of the crates in it. Sorted.
+pub fn build_tools(closure: &[(&str, &Version)]) -> Vec<BuildTool> {
+    let present = |name: &str| closure.iter().any(|(n, _)| *n == name);
     let mut out: Vec<BuildTool> = TOOLS
         .iter()
-        .filter(|(krate, _, vendored)| {
-            closure.contains(krate) && !vendored.is_some_and(|v| closure.contains(&v))
+        .filter(|tool| {
+            let needs_it = closure.iter().any(|(name, version)| {
+                *name == tool.krate
+                    && !tool.bundled_before.is_some_and(|(major, minor)| {
+                        (version.major, version.minor) < (major, minor)
+                    })
+            });
+            needs_it && !tool.providers.iter().any(|p| present(p))
         })
-        .map(|(krate, packages, _)| BuildTool {
-            krate: krate.to_string(),
-            packages: packages.iter().map(|p| p.to_string()).collect(),
-            note: format!(
-                "`{krate}` runs {} at build time",
-                match *krate {
-                    "prost-build" => "protoc",
-                    "bindgen" => "libclang",
-                    _ => "cmake",
-                }
-            ),
+        .map(|tool| BuildTool {
+            krate: tool.krate.to_string(),
+            packages: tool.packages.iter().map(|p| p.to_string()).collect(),
+            note: format!("`{}` runs {} at build time", tool.krate, tool.runs),
         })
         .collect();
     out.sort();
+    out.dedup();
     out
 }
 
@@ -271,13 +317,73 @@ mod tests {
         assert!(cargo_config_tools("# linker = \"clang\"\n").is_empty());
     }
 
+    fn v(text: &str) -> Version {
+        Version::parse(text).unwrap()
+    }
+
+    fn tool_names(closure: &[(&str, &str)]) -> Vec<String> {
+        let versions: Vec<(&str, Version)> = closure.iter().map(|(n, t)| (*n, v(t))).collect();
+        let closure: Vec<(&str, &Version)> = versions.iter().map(|(n, v)| (*n, v)).collect();
+        build_tools(&closure).into_iter().map(|t| t.krate).collect()
+    }
+
     #[test]
     fn build_tools_follow_the_closure() {
-        let tools = build_tools(&["tonic-build", "prost-build", "bindgen"]);
+        let versions = [v("0.13.0"), v("0.14.1"), v("0.72.0")];
+        let closure = [
+            ("tonic-build", &versions[0]),
+            ("prost-build", &versions[1]),
+            ("bindgen", &versions[2]),
+        ];
+        let tools = build_tools(&closure);
         let names: Vec<_> = tools.iter().map(|t| t.krate.as_str()).collect();
         assert_eq!(names, ["bindgen", "prost-build"]);
+        assert_eq!(tools[0].packages, ["libclang-dev"], "no clang executable");
         assert!(tools[1].packages.contains(&"protobuf-compiler".to_string()));
-        assert!(build_tools(&["prost-build", "protoc-bin-vendored"]).is_empty());
+        assert!(tools[1].note.contains("protoc"));
+    }
+
+    #[test]
+    fn protoc_is_not_needed_where_something_else_provides_it() {
+        assert_eq!(tool_names(&[("prost-build", "0.14.1")]), ["prost-build"]);
+        for provider in ["protoc-bin-vendored", "protobuf-src", "protox"] {
+            let closure = [("prost-build", "0.14.1"), (provider, "3.0.0")];
+            assert!(tool_names(&closure).is_empty(), "{provider}");
+        }
+        // tonic-build with protox: `tonic_build::configure().compile_fds(protox::compile(..)?)`.
+        let tonic_protox = [
+            ("prost-build", "0.13.5"),
+            ("protox", "0.7.2"),
+            ("tonic-build", "0.13.1"),
+        ];
+        assert!(tool_names(&tonic_protox).is_empty());
+        // rust-protobuf 2 runs protoc unless a vendored one is there; protox does not feed it.
+        assert_eq!(tool_names(&[("protoc-rust", "2.28.0")]), ["protoc-rust"]);
+        let vendored = [("protoc-bin-vendored", "3.1.0"), ("protoc-rust", "2.28.0")];
+        assert!(tool_names(&vendored).is_empty());
+        assert_eq!(
+            tool_names(&[("protox", "0.7.2"), ("protoc-rust", "2.28.0")]),
+            ["protoc-rust"]
+        );
+    }
+
+    #[test]
+    fn prost_build_before_0_11_brings_its_own_protoc() {
+        assert!(tool_names(&[("prost-build", "0.9.0")]).is_empty());
+        // 0.10 builds protoc from sources with cmake: the `cmake` crate of its closure says so.
+        assert_eq!(
+            tool_names(&[("cmake", "0.1.48"), ("prost-build", "0.10.4")]),
+            ["cmake"]
+        );
+        assert_eq!(tool_names(&[("prost-build", "0.11.0")]), ["prost-build"]);
+    }
+
+    #[test]
+    fn tools_table_is_sorted() {
+        let names: Vec<_> = TOOLS.iter().map(|t| t.krate).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
     }
 
     use super::*;

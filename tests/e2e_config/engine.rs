@@ -200,6 +200,47 @@ fn e2e_protoc_builds_with_prost_build() {
     assert_eq!(config["Entrypoint"], json!(["/usr/local/bin/protoc"]));
 }
 
+/// `dev-guesses` on the default path: prost-build fed by protox builds without `protoc`, the build script links
+/// the system zlib on the builder, and the binary (which links neither the tests' nor the build script's zlib)
+/// runs on `scratch`; the `xtask` development tool gets no image.
+#[test]
+fn e2e_dev_guesses_builds_without_protoc_and_runs_on_scratch() {
+    let Some(_engine) = engine_gate("e2e_dev_guesses_builds_without_protoc_and_runs_on_scratch")
+    else {
+        return;
+    };
+    let images = TestImages::new("guesses");
+    let copy = Fixture::copy("dev-guesses");
+    let template = images.template("t");
+    let build = copy.build_json(&["-t", &template]);
+    println!("e2e: dev-guesses: {:.1}s", build.seconds);
+    let reference = images.tag("rpc", "t");
+    let out = run_image(&reference);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "hello from rpc",
+            "greeting: compiled by protox (count 3), deflated, build script zlib: 30 bytes"
+        ],
+        "{out}"
+    );
+    inspected_config(&reference);
+    // scratch: the executable and the CA bundle, no shared library.
+    let files: Vec<String> = image_entries(&reference)
+        .into_iter()
+        .filter(|e| !e.is_dir)
+        .map(|e| e.path)
+        // What `docker create` adds: `.dockerenv`, `/dev` and `/etc` entries (the CA bundle is under `/etc`).
+        .filter(|p| !p.starts_with("etc/") && !p.starts_with("dev/") && p != ".dockerenv")
+        .collect();
+    assert_eq!(files, ["usr/local/bin/rpc"], "{files:?}");
+    assert_eq!(
+        images.existing(),
+        std::slice::from_ref(&reference),
+        "one image: xtask is left out"
+    );
+}
+
 /// The cache test on the `workspace` fixture: editing only `[package.metadata.dockerize]` and a
 /// `description`, then bumping every local crate's version, must leave the dependency layer cached.
 ///
