@@ -148,14 +148,37 @@ pub fn classify(
     })
 }
 
-/// Build-time tools, by the crate that needs them: (crate, packages, crate that makes it unnecessary).
-const TOOLS: &[(&str, &[&str], Option<&str>)] = &[
-    ("bindgen", &["clang", "libclang-dev"], None),
-    ("cmake", &["cmake"], None),
+/// Build-time tools, by the crate that needs them: (crate, packages, crate that makes it unnecessary, what its
+/// build script runs). The official `rust:*-slim` images carry gcc and libc6-dev but neither `make` nor perl's
+/// full module set (perl-base lacks `FindBin`): vendored OpenSSL runs `perl ./Configure` and `make`, jemalloc its
+/// `configure` script and `make`, so both fail there unless the builder installs them (rust-openssl#1292,
+/// openssl-src-rs#47).
+const TOOLS: &[(&str, &[&str], Option<&str>, &str)] = &[
+    ("bindgen", &["clang", "libclang-dev"], None, "libclang"),
+    ("cmake", &["cmake"], None, "cmake"),
+    (
+        "jemalloc-sys",
+        &["make"],
+        None,
+        "jemalloc's configure script and make",
+    ),
+    (
+        "openssl-src",
+        &["make", "perl"],
+        None,
+        "OpenSSL's Configure (perl) and make",
+    ),
     (
         "prost-build",
         &["protobuf-compiler"],
         Some("protoc-bin-vendored"),
+        "protoc",
+    ),
+    (
+        "tikv-jemalloc-sys",
+        &["make"],
+        None,
+        "jemalloc's configure script and make",
     ),
 ];
 
@@ -163,20 +186,13 @@ const TOOLS: &[(&str, &[&str], Option<&str>)] = &[
 pub fn build_tools(closure: &[&str]) -> Vec<BuildTool> {
     let mut out: Vec<BuildTool> = TOOLS
         .iter()
-        .filter(|(krate, _, vendored)| {
+        .filter(|(krate, _, vendored, _)| {
             closure.contains(krate) && !vendored.is_some_and(|v| closure.contains(&v))
         })
-        .map(|(krate, packages, _)| BuildTool {
+        .map(|(krate, packages, _, runs)| BuildTool {
             krate: krate.to_string(),
             packages: packages.iter().map(|p| p.to_string()).collect(),
-            note: format!(
-                "`{krate}` runs {} at build time",
-                match *krate {
-                    "prost-build" => "protoc",
-                    "bindgen" => "libclang",
-                    _ => "cmake",
-                }
-            ),
+            note: format!("`{krate}` runs {runs} at build time"),
         })
         .collect();
     out.sort();
@@ -278,6 +294,20 @@ mod tests {
         assert_eq!(names, ["bindgen", "prost-build"]);
         assert!(tools[1].packages.contains(&"protobuf-compiler".to_string()));
         assert!(build_tools(&["prost-build", "protoc-bin-vendored"]).is_empty());
+    }
+
+    #[test]
+    fn vendored_openssl_and_jemalloc_bring_make_and_perl() {
+        // Found by the public-workspace trial: rathole vendors OpenSSL on musl, fd and oha link jemalloc; the
+        // official rust:*-slim images have neither make nor perl's FindBin.
+        let tools = build_tools(&["openssl-sys", "openssl-src", "tikv-jemalloc-sys"]);
+        let packages: Vec<_> = tools.iter().map(|t| t.packages.join(" ")).collect();
+        assert_eq!(packages, ["make perl", "make"]);
+        assert_eq!(
+            tools[0].note,
+            "`openssl-src` runs OpenSSL's Configure (perl) and make at build time"
+        );
+        assert!(build_tools(&["openssl-sys", "tikv-jemallocator"]).is_empty());
     }
 
     use super::*;
