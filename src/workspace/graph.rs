@@ -280,6 +280,7 @@ fn target_deps(package: &CargoPackage, graph: &Graph<'_>, platform: &Platform<'_
                 .map(|n| n.features.iter().map(|f| f.to_string()).collect())
                 .unwrap_or_default();
             native::classify(p.name.as_str(), p.links.as_deref(), &features, &names)
+                .map(|link| native::on_target(link, platform.triple))
         })
         .collect();
     native.sort();

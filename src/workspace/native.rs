@@ -148,6 +148,28 @@ pub fn classify(
     })
 }
 
+/// What a classified crate does on one target triple. `libz-sys` without `static` links the system zlib on glibc,
+/// but on a musl target its build script finds none (the `pkg-config` crate refuses to cross-compile from the
+/// builder's glibc host, and musl-gcc searches only musl's library directory) and compiles its bundled zlib:
+/// measured here, libz-sys 1.1.31 for `x86_64-unknown-linux-musl` prints `rustc-link-lib=static=z` and gives a
+/// static-pie executable, with zlib1g-dev installed or not. Found by the public-workspace trial: delta was sent
+/// to glibc on Debian slim for a zlib its musl build links statically anyway.
+pub fn on_target(link: NativeLink, triple: &str) -> NativeLink {
+    if link.krate == "libz-sys" && link.linkage == Linkage::Dynamic && triple.ends_with("-musl") {
+        return NativeLink {
+            linkage: Linkage::Static,
+            build_packages: Vec::new(),
+            runtime_packages: Vec::new(),
+            libraries: Vec::new(),
+            note: "`libz-sys` builds its bundled zlib for musl: pkg-config does not cross-compile and musl-gcc \
+                   finds no system libz"
+                .to_string(),
+            ..link
+        };
+    }
+    link
+}
+
 /// Build-time tools, by the crate that needs them: (crate, packages, crate that makes it unnecessary, what its
 /// build script runs). The official `rust:*-slim` images carry gcc and libc6-dev but neither `make` nor perl's
 /// full module set (perl-base lacks `FindBin`): vendored OpenSSL runs `perl ./Configure` and `make`, jemalloc its
@@ -294,6 +316,24 @@ mod tests {
         assert_eq!(names, ["bindgen", "prost-build"]);
         assert!(tools[1].packages.contains(&"protobuf-compiler".to_string()));
         assert!(build_tools(&["prost-build", "protoc-bin-vendored"]).is_empty());
+    }
+
+    #[test]
+    fn libz_without_static_is_dynamic_on_glibc_and_bundled_on_musl() {
+        let link = || classify("libz-sys", Some("z"), &["libc".to_string()], &[]).unwrap();
+        let gnu = on_target(link(), "x86_64-unknown-linux-gnu");
+        assert_eq!(gnu.linkage, Linkage::Dynamic);
+        assert_eq!(gnu.runtime_packages, ["zlib1g"]);
+        let musl = on_target(link(), "aarch64-unknown-linux-musl");
+        assert_eq!(musl.linkage, Linkage::Static);
+        assert!(musl.build_packages.is_empty() && musl.libraries.is_empty());
+        assert!(musl.note.contains("bundled zlib"), "{}", musl.note);
+        // Other system libraries stay dynamic on musl: openssl-sys would find glibc's headers and fail to link.
+        let ssl = classify("openssl-sys", Some("openssl"), &[], &[]).unwrap();
+        assert_eq!(
+            on_target(ssl, "x86_64-unknown-linux-musl").linkage,
+            Linkage::Dynamic
+        );
     }
 
     #[test]
