@@ -107,13 +107,22 @@ pub fn strip_for(profile: &str, profiles: &BTreeMap<String, ProfileKeys>) -> Str
     for _ in 0..8 {
         let keys = profiles.get(name).unwrap_or(&none);
         if let Some(strip) = &keys.strip {
-            return Strip::Kept(format!("profile `{name}` sets `strip = {strip}`"));
+            // `strip = true` (or "symbols", "debuginfo") means Cargo strips it already: say so, so that
+            // "as Cargo built it" never reads as "with its symbols".
+            let what = if matches!(strip.as_str(), "true" | "symbols" | "debuginfo") {
+                "Cargo strips it"
+            } else {
+                "Cargo keeps its symbols"
+            };
+            return Strip::Kept(format!("{what} (profile `{name}` sets `strip = {strip}`)"));
         }
         if let Some(debug) = &keys.debug {
             return if matches!(debug.as_str(), "false" | "0" | "none") {
                 Strip::Symbols
             } else {
-                Strip::Kept(format!("profile `{name}` sets `debug = {debug}`"))
+                Strip::Kept(format!(
+                    "with debug info (profile `{name}` sets `debug = {debug}`)"
+                ))
             };
         }
         match keys.inherits.as_deref() {
@@ -122,7 +131,9 @@ pub fn strip_for(profile: &str, profiles: &BTreeMap<String, ProfileKeys>) -> Str
         }
     }
     if DEBUG_BY_DEFAULT.contains(&name) {
-        Strip::Kept(format!("profile `{name}` builds with debug info"))
+        Strip::Kept(format!(
+            "with debug info (profile `{name}` has it by default)"
+        ))
     } else {
         Strip::Symbols
     }
@@ -280,14 +291,25 @@ mod tests {
         );
         assert_eq!(
             strip_for("dist", &profiles),
-            Strip::Kept("profile `release` sets `debug = line-tables-only`".into())
+            Strip::Kept(
+                "with debug info (profile `release` sets `debug = line-tables-only`)".into()
+            )
         );
         profiles.insert(
             "dist".to_string(),
             keys(Some("release"), Some("none"), None),
         );
-        assert!(
-            matches!(strip_for("dist", &profiles), Strip::Kept(r) if r.contains("strip = none"))
+        assert_eq!(
+            strip_for("dist", &profiles),
+            Strip::Kept("Cargo keeps its symbols (profile `dist` sets `strip = none`)".into())
+        );
+        profiles.insert(
+            "dist".to_string(),
+            keys(Some("release"), Some("true"), None),
+        );
+        assert_eq!(
+            strip_for("dist", &profiles),
+            Strip::Kept("Cargo strips it (profile `dist` sets `strip = true`)".into())
         );
         profiles.insert("fast".to_string(), keys(Some("dev"), None, Some("false")));
         assert_eq!(strip_for("fast", &profiles), Strip::Symbols);

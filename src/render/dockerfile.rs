@@ -162,7 +162,7 @@ fn chef(
 fn runtime_stage(out: &mut String, image: &Image) {
     let strip = match &image.strip {
         Strip::Symbols => "stripped (the profile sets neither `strip` nor debug info)".to_string(),
-        Strip::Kept(why) => format!("not stripped: {why}"),
+        Strip::Kept(why) => format!("as Cargo built it: {why}"),
     };
     let _ = writeln!(
         out,

@@ -175,7 +175,7 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
                     out,
                     "    - stripped: the profile sets neither `strip` nor debug info"
                 )?,
-                Strip::Kept(why) => writeln!(out, "    - not stripped: {why}")?,
+                Strip::Kept(why) => writeln!(out, "    - as Cargo built it: {why}")?,
             }
             writeln!(
                 out,

@@ -108,7 +108,18 @@ pub fn failure_text(image: &str, failed: &ImageFailed) -> String {
         text.push_str(&format!("  command: {command}\n"));
     }
     text.push_str(&format!("  cause: {}\n", failed.message));
-    if failed.message.contains("library/rust:") {
+    // The rust image's name is in the message when the registry answers ("docker.io/library/rust:1.93-...: not
+    // found"); when it cannot be reached (no network, air-gapped), only in the step, `[internal] load metadata
+    // for docker.io/library/rust:...`, the message naming `.../library/rust/manifests/<tag>` (found by the
+    // public-workspace trial: ouch pins 1.93.0, which this machine's engine has no image for).
+    let names_rust_image =
+        |text: &str| text.contains("library/rust:") || text.contains("library/rust/manifests/");
+    if names_rust_image(&failed.message)
+        || failed
+            .step
+            .as_ref()
+            .is_some_and(|s| names_rust_image(&s.name))
+    {
         text.push_str(
             "  hint: the builder image's tag comes from `ARG RUST_VERSION` (the toolchain file, `rust-version` in `[workspace.metadata.dockerize]`, or `1`); `--build-arg RUST_VERSION=<version>` picks another\n",
         );
@@ -470,5 +481,32 @@ mod tests {
         assert!(text.contains("step: [builder 6/6] RUN cargo build --release"));
         assert!(text.contains("command: RUN cargo build --release"));
         assert!(text.contains("    | error[E0308]: mismatched types"));
+        assert!(!text.contains("RUST_VERSION"));
+    }
+
+    #[test]
+    fn a_missing_rust_image_gets_the_rust_version_hint_also_without_a_registry() {
+        let unreachable = ImageFailed {
+            message: "failed to do request: Head \"https://registry-1.docker.io/v2/library/rust/manifests/1.93.0-slim-bookworm\": dial tcp: lookup registry-1.docker.io: no such host".into(),
+            step: Some(step("[internal] load metadata for docker.io/library/rust:1.93.0-slim-bookworm")),
+            log_tail: Vec::new(),
+            seconds: 1.0,
+        };
+        let no_step = ImageFailed {
+            step: None,
+            ..unreachable.clone()
+        };
+        let not_found = ImageFailed {
+            message: "docker.io/library/rust:1.93.0-slim-bookworm: not found".into(),
+            step: None,
+            ..unreachable.clone()
+        };
+        for failed in [unreachable, no_step, not_found] {
+            let text = failure_text("ouch", &failed);
+            assert!(
+                text.contains("hint: the builder image's tag comes from `ARG RUST_VERSION`"),
+                "{text}"
+            );
+        }
     }
 }

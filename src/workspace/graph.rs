@@ -309,12 +309,21 @@ impl<'a> Graph<'a> {
 }
 
 /// Crates known to compile C++ whose build scripts do not say so through a build dependency.
+/// Registry crates are not text-scanned (see `cpp_build_scripts`), so each is listed by name: the vendored C++
+/// libraries of UnRAR (ouch's `unrar-ng-sys`, found by the public-workspace trial), esaxx (tokenizers), HarfBuzz,
+/// snmalloc and libzmq among them.
 const CPP_CRATES: &[&str] = &[
+    "esaxx-rs",
     "grpcio-sys",
+    "harfbuzz-sys",
     "libduckdb-sys",
     "librocksdb-sys",
     "link-cplusplus",
     "snappy-sys",
+    "snmalloc-sys",
+    "unrar-ng-sys",
+    "unrar_sys",
+    "zeromq-src",
 ];
 
 /// Crates that compile C or C++ for the target when a build script uses them.
@@ -337,6 +346,7 @@ fn target_deps(package: &CargoPackage, graph: &Graph<'_>, platform: &Platform<'_
             let p = graph.packages.get(id)?;
             let features = graph.features(id, platform, false)?;
             native::classify(p.name.as_str(), p.links.as_deref(), &features, &names)
+                .map(|link| native::on_target(link, platform.triple))
         })
         .collect();
     native.sort();

@@ -150,6 +150,28 @@ pub fn classify(
     })
 }
 
+/// What a classified crate does on one target triple. `libz-sys` without `static` links the system zlib on glibc,
+/// but on a musl target its build script finds none (the `pkg-config` crate refuses to cross-compile from the
+/// builder's glibc host, and musl-gcc searches only musl's library directory) and compiles its bundled zlib:
+/// measured here, libz-sys 1.1.31 for `x86_64-unknown-linux-musl` prints `rustc-link-lib=static=z` and gives a
+/// static-pie executable, with zlib1g-dev installed or not. Found by the public-workspace trial: delta was sent
+/// to glibc on Debian slim for a zlib its musl build links statically anyway.
+pub fn on_target(link: NativeLink, triple: &str) -> NativeLink {
+    if link.krate == "libz-sys" && link.linkage == Linkage::Dynamic && triple.ends_with("-musl") {
+        return NativeLink {
+            linkage: Linkage::Static,
+            build_packages: Vec::new(),
+            runtime_packages: Vec::new(),
+            libraries: Vec::new(),
+            note: "`libz-sys` builds its bundled zlib for musl: pkg-config does not cross-compile and musl-gcc \
+                   finds no system libz"
+                .to_string(),
+            ..link
+        };
+    }
+    link
+}
+
 /// A tool a crate's build script runs on the builder.
 struct Tool {
     krate: &'static str,
@@ -185,6 +207,23 @@ const TOOLS: &[Tool] = &[
         providers: &[],
         bundled_before: None,
     },
+    // The official `rust:*-slim` images carry gcc and libc6-dev but neither `make` nor perl's full module set
+    // (perl-base lacks `FindBin`): vendored OpenSSL runs `perl ./Configure` and `make`, jemalloc its `configure`
+    // script and `make` (rust-openssl#1292, openssl-src-rs#47). Found by the public-workspace trial.
+    Tool {
+        krate: "jemalloc-sys",
+        packages: &["make"],
+        runs: "jemalloc's configure script and make",
+        providers: &[],
+        bundled_before: None,
+    },
+    Tool {
+        krate: "openssl-src",
+        packages: &["make", "perl"],
+        runs: "OpenSSL's Configure (perl) and make",
+        providers: &[],
+        bundled_before: None,
+    },
     // prost-build 0.10 built protoc from its vendored sources (with cmake) and earlier ones shipped protoc
     // binaries; from 0.11 it runs `$PROTOC` or the `protoc` on the PATH (tokio-rs/prost#712).
     Tool {
@@ -200,6 +239,13 @@ const TOOLS: &[Tool] = &[
         packages: &["protobuf-compiler"],
         runs: "protoc",
         providers: &["protobuf-src", "protoc-bin-vendored"],
+        bundled_before: None,
+    },
+    Tool {
+        krate: "tikv-jemalloc-sys",
+        packages: &["make"],
+        runs: "jemalloc's configure script and make",
+        providers: &[],
         bundled_before: None,
     },
 ];
@@ -384,6 +430,44 @@ mod tests {
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn libz_without_static_is_dynamic_on_glibc_and_bundled_on_musl() {
+        let link = || classify("libz-sys", Some("z"), &["libc".to_string()], &[]).unwrap();
+        let gnu = on_target(link(), "x86_64-unknown-linux-gnu");
+        assert_eq!(gnu.linkage, Linkage::Dynamic);
+        assert_eq!(gnu.runtime_packages, ["zlib1g"]);
+        let musl = on_target(link(), "aarch64-unknown-linux-musl");
+        assert_eq!(musl.linkage, Linkage::Static);
+        assert!(musl.build_packages.is_empty() && musl.libraries.is_empty());
+        assert!(musl.note.contains("bundled zlib"), "{}", musl.note);
+        // Other system libraries stay dynamic on musl: openssl-sys would find glibc's headers and fail to link.
+        let ssl = classify("openssl-sys", Some("openssl"), &[], &[]).unwrap();
+        assert_eq!(
+            on_target(ssl, "x86_64-unknown-linux-musl").linkage,
+            Linkage::Dynamic
+        );
+    }
+
+    #[test]
+    fn vendored_openssl_and_jemalloc_bring_make_and_perl() {
+        // Found by the public-workspace trial: rathole vendors OpenSSL on musl, fd and oha link jemalloc; the
+        // official rust:*-slim images have neither make nor perl's FindBin.
+        let version = v("1.0.0");
+        let closure = [
+            ("openssl-sys", &version),
+            ("openssl-src", &version),
+            ("tikv-jemalloc-sys", &version),
+        ];
+        let tools = build_tools(&closure);
+        let packages: Vec<_> = tools.iter().map(|t| t.packages.join(" ")).collect();
+        assert_eq!(packages, ["make perl", "make"]);
+        assert_eq!(
+            tools[0].note,
+            "`openssl-src` runs OpenSSL's Configure (perl) and make at build time"
+        );
+        assert!(tool_names(&[("openssl-sys", "0.9.0"), ("tikv-jemallocator", "0.6.0")]).is_empty());
     }
 
     use super::*;

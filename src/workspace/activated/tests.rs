@@ -285,7 +285,8 @@ mod shapes {
         ];
         let unified = workspace(FLATE2, &edges, &[("flate2", &["zlib"])], None);
         assert_eq!(krates(&unified.native), ["libz-sys"], "the resolve alone");
-        assert_eq!(unified.native[0].linkage, Linkage::Dynamic);
+        // On musl, libz-sys compiles its bundled zlib (`native::on_target`).
+        assert_eq!(unified.native[0].linkage, Linkage::Static);
 
         let tree = "app v1.0.0 (/w/app)|\n`-- flate2 v1.0.0|default,rust_backend\n";
         let activated = Activated::from_tree(tree);

@@ -136,3 +136,40 @@ fn cpp_is_found_in_local_build_scripts_and_known_crates() {
         ["`ring`: its build script calls `cpp(true)` on a `cc::Build`"]
     );
 }
+
+#[test]
+fn a_known_cpp_registry_crate_counts_as_cpp() {
+    // ouch links `unrar-ng-sys`, whose build script (not scanned: a registry crate) compiles UnRAR's C++.
+    let node = |id: &str, deps: Vec<serde_json::Value>| serde_json::json!({ "id": format!("{id}#1.0.0"), "deps": deps, "dependencies": [], "features": [] });
+    let json = serde_json::json!({
+        "packages": [package("app", false, None), package("cc", false, None), package("unrar-ng-sys", true, None)],
+        "workspace_members": ["app#1.0.0"],
+        "resolve": { "root": null, "nodes": [
+            node("app", vec![edge("unrar-ng-sys", None, None)]),
+            node("cc", vec![]),
+            node("unrar-ng-sys", vec![edge("cc", Some("build"), None)]),
+        ]},
+        "target_directory": "/ws/target", "version": 1, "workspace_root": "/ws", "metadata": null,
+    });
+    let metadata: Metadata = serde_json::from_value(json).expect("recorded metadata");
+    let reading = Reading {
+        triples: vec!["x86_64-unknown-linux-musl".into()],
+        cpp_build_scripts: BTreeSet::new(),
+        activated: BTreeMap::new(),
+    };
+    let workspace = from_metadata(
+        &metadata,
+        Utf8Path::new("/ws/app/Cargo.toml"),
+        Toolchain::floating(),
+        Vec::new(),
+        true,
+        &reading,
+    );
+    let deps = workspace.members[0].target("x86_64-unknown-linux-musl");
+    assert_eq!(deps.compiles_c, ["unrar-ng-sys"]);
+    assert_eq!(
+        deps.compiles_cpp,
+        ["`unrar-ng-sys`: it compiles C++ sources"]
+    );
+    assert!(CPP_CRATES.windows(2).all(|w| w[0] < w[1]), "sorted");
+}
