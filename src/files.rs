@@ -82,6 +82,12 @@ fn is_ours(text: &str) -> bool {
     text.starts_with(GENERATED_MARKER)
 }
 
+/// Whether `path` holds a file this tool did not write (no generated marker), which `write` would refuse: what
+/// `--dry-run` warns about before a real run stops on it.
+pub fn is_theirs(path: &Utf8Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| !is_ours(&text))
+}
+
 /// Writes the Dockerfile (and the `.dockerignore` when there is none) at the places `place` names under `root`.
 /// Nothing is written unless every check passes first.
 pub fn write(

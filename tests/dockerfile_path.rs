@@ -120,6 +120,16 @@ fn the_default_path_refuses_their_dockerfile_and_names_the_key() {
         out.stderr
     );
     assert_eq!(copy.read("Dockerfile"), THEIR_DOCKERFILE);
+    // --dry-run says so too, before a real run stops on it, and touches nothing.
+    let dry = copy.run(&["build", "--dry-run"]);
+    dry.assert_success("build --dry-run over their Dockerfile");
+    assert!(
+        dry.stdout
+            .contains("(not ours: a real run refuses to overwrite it;"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(copy.read("Dockerfile"), THEIR_DOCKERFILE);
 }
 
 #[test]

@@ -424,9 +424,16 @@ fn report(plan: &Plan, args: &BuildArgs, builds: Builds, shell: &mut Shell) -> R
 fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
     use std::io::Write as _;
     let engine = plan.engine.clone().unwrap_or_else(Endpoint::default_socket);
+    let dockerfile = plan.root.join(&plan.dockerfile.path);
+    // A real run stops on a Dockerfile we did not write: say so now rather than after the user relies on this.
+    let state = if files::is_theirs(&dockerfile) {
+        "not ours: a real run refuses to overwrite it; give ours another path with `dockerfile = \"...\"` in \
+         [workspace.metadata.dockerize] or --dockerfile"
+    } else {
+        "not written: --dry-run"
+    };
     let mut text = format!(
-        "dockerfile: {} (not written: --dry-run)\ndockerignore: {}\nengine: {} (not contacted: --dry-run)\nstages: {}\nimages:\n",
-        plan.root.join(&plan.dockerfile.path),
+        "dockerfile: {dockerfile} ({state})\ndockerignore: {}\nengine: {} (not contacted: --dry-run)\nstages: {}\nimages:\n",
         plan.root.join(&plan.dockerfile.ignore),
         engine.explain(),
         plan.stage_names().join(" ")
