@@ -16,8 +16,8 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
-use super::engine::{build_target, push_image, BuildOptions, Engine, Target};
-use crate::events::{BuildEvent, ImageOutcome, Outcome};
+use super::engine::{build_and_push, BuildOptions, Engine, Target};
+use crate::events::{BuildEvent, ImageOutcome};
 use crate::reference;
 
 /// The build argument that makes BuildKit write the inline cache into the image's config.
@@ -57,19 +57,7 @@ pub async fn push_cache(
     options
         .build_args
         .insert(INLINE_CACHE_ARG.to_string(), "1".to_string());
-    let outcome = build_target(engine, &target, context, &options, events, started).await;
-    let push = match (&outcome, &options.push) {
-        (Outcome::Built(_), Some(credentials)) => {
-            Some(push_image(engine, &target, credentials, events, started).await)
-        }
-        _ => None,
-    };
-    ImageOutcome {
-        stage: target.stage,
-        binary: target.binary,
-        outcome,
-        push,
-    }
+    build_and_push(engine, target, context, &options, events, started).await
 }
 
 #[cfg(test)]

@@ -268,19 +268,7 @@ pub async fn build_all(
                 .acquire_owned()
                 .await
                 .expect("the semaphore is never closed");
-            let outcome = build_target(&engine, &target, context, &options, &events, started).await;
-            let push = match (&outcome, &options.push) {
-                (Outcome::Built(_), Some(credentials)) => {
-                    Some(push_image(&engine, &target, credentials, &events, started).await)
-                }
-                _ => None,
-            };
-            ImageOutcome {
-                stage: target.stage,
-                binary: target.binary,
-                outcome,
-                push,
-            }
+            build_and_push(&engine, target, context, &options, &events, started).await
         });
     }
     drop(events);
@@ -317,6 +305,30 @@ pub async fn build_all(
         })
         .collect();
     (ordered, interrupted)
+}
+
+/// Builds `target`, then, with `--push` and only when the build succeeded, pushes its tags: one image's outcome.
+pub async fn build_and_push(
+    engine: &Engine,
+    target: Target,
+    context: bytes::Bytes,
+    options: &BuildOptions,
+    events: &mpsc::UnboundedSender<BuildEvent>,
+    started: Instant,
+) -> ImageOutcome {
+    let outcome = build_target(engine, &target, context, options, events, started).await;
+    let push = match (&outcome, &options.push) {
+        (Outcome::Built(_), Some(credentials)) => {
+            Some(push_image(engine, &target, credentials, events, started).await)
+        }
+        _ => None,
+    };
+    ImageOutcome {
+        stage: target.stage,
+        binary: target.binary,
+        outcome,
+        push,
+    }
 }
 
 /// Pushes a built image's tags, sending a retry event for each transient failure and the push's end.
