@@ -36,6 +36,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error("the images are built for {platforms}, which needs BuildKit, but {engine} offers only the classic builder")]
+    CrossNeedsBuildKit { platforms: String, engine: String },
     #[error("`--push` needs tags that name a registry: `{tag}` (image `{stage}`) would go to Docker Hub as `docker.io/{hub_name}`")]
     PushNeedsRegistry {
         tag: String,
@@ -115,8 +117,15 @@ impl Error {
                 "add `--registry <host>/<namespace>` (e.g. ghcr.io/acme), or `-t <host>/...`; for Docker Hub say so: `-t docker.io/<user>/{bin}:{version}`"
                     .into(),
             ),
+            Self::PushFailed { registry, reason, .. } if reason == "index" => Some(format!(
+                "every platform's image is pushed as `<tag>-<arch>`; the index under the plain tag failed: check that `{registry}` accepts OCI image indexes and your login there (`docker login {registry}`)"
+            )),
             Self::PushFailed { registry, reason, .. } => Some(
                 crate::build::push::Failure::from_name(reason).hint(registry),
+            ),
+            Self::CrossNeedsBuildKit { .. } => Some(
+                "build on an engine with BuildKit (Docker 18.09 and later; not `--builder classic`), or for linux/amd64 alone"
+                    .into(),
             ),
             Self::MetadataFile { source, .. } => source.hint(),
             Self::BuildOnlyFlag { flag, .. } => Some(format!("drop it, or build: `cargo dockerize build {flag} ...`")),

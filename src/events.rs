@@ -23,8 +23,13 @@ pub struct BuildEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum BuildEventKind {
-    /// The engine accepted the build of this target.
-    BuildStarted { target: String, tags: Vec<String> },
+    /// The engine accepted the build of this target (for `platform`, when one was asked for).
+    BuildStarted {
+        target: String,
+        tags: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        platform: Option<String>,
+    },
     /// A step began to run.
     StepStarted { step: Step },
     /// A step was served from the cache without running.
@@ -48,6 +53,36 @@ pub enum BuildEventKind {
     ImagePushed(ImagePushed),
     /// `--push`: a tag could not be pushed; the image stays built locally but is not published.
     PushFailed(PushFailed),
+    /// `--push` of an image built for several platforms: the image index under its tags, listing each
+    /// platform's pushed manifest.
+    IndexPushed(IndexPushed),
+    /// `--push`: the index could not be put under a tag; the per-platform images stay pushed.
+    IndexFailed(PushFailed),
+}
+
+/// An image index put in a registry: its digest, the tags it went under, and each platform's manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexPushed {
+    pub digest: String,
+    pub tags: Vec<String>,
+    pub registry: String,
+    pub platforms: Vec<PlatformDigest>,
+    pub seconds: f64,
+}
+
+/// One platform's manifest in an index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformDigest {
+    pub platform: String,
+    pub digest: String,
+}
+
+/// How the index of an image built for several platforms ended (`--push` only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexOutcome {
+    pub stage: String,
+    pub binary: String,
+    pub index: Result<IndexPushed, PushFailed>,
 }
 
 /// A build step: BuildKit's vertex, or a classic builder `Step N/M`.
@@ -176,6 +211,9 @@ pub enum Outcome {
 pub struct ImageOutcome {
     pub stage: String,
     pub binary: String,
+    /// The platform it was built for, when the image is built for several (each has its own outcome).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
     pub outcome: Outcome,
     /// `None` without `--push`, or when the build did not succeed.
     #[serde(default)]

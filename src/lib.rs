@@ -4,7 +4,7 @@
 //! ones above it):
 //!
 //! ```text
-//! model, reference, text, paths, endpoint   shared values and pure helpers: import nothing of this crate
+//! model, platform, reference, text, paths, endpoint   shared values and pure helpers: import nothing of this crate
 //! workspace   cargo metadata, toolchain files, native crates      → Workspace      (the Cargo and file edge)
 //! config      [*.metadata.dockerize] tables + Settings, layered   → BinaryConfig per binary
 //! plan        every decision, made once                           → Plan           (pure)
@@ -31,6 +31,7 @@ pub mod files;
 pub mod model;
 pub mod paths;
 pub mod plan;
+pub mod platform;
 pub mod reference;
 pub mod render;
 pub mod text;

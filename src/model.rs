@@ -109,55 +109,6 @@ impl std::fmt::Display for Runtime {
     }
 }
 
-/// The one platform the images are built for. Kept as a value in the plan, not a constant in the renderer, so
-/// that building for several platforms changes the planner, not every step after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub enum Platform {
-    #[default]
-    LinuxAmd64,
-    LinuxArm64,
-}
-
-impl Platform {
-    /// The Docker name, `linux/amd64`.
-    pub fn docker_name(self) -> &'static str {
-        match self {
-            Self::LinuxAmd64 => "linux/amd64",
-            Self::LinuxArm64 => "linux/arm64",
-        }
-    }
-
-    /// The Rust architecture of the target triple.
-    pub fn rust_arch(self) -> &'static str {
-        match self {
-            Self::LinuxAmd64 => "x86_64",
-            Self::LinuxArm64 => "aarch64",
-        }
-    }
-
-    /// The target triple for this platform and libc.
-    pub fn triple(self, musl: bool) -> String {
-        format!(
-            "{}-unknown-linux-{}",
-            self.rust_arch(),
-            if musl { "musl" } else { "gnu" }
-        )
-    }
-}
-
-impl std::str::FromStr for Platform {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "linux/amd64" | "linux/x86_64" => Ok(Self::LinuxAmd64),
-            "linux/arm64" | "linux/aarch64" | "linux/arm64/v8" => Ok(Self::LinuxArm64),
-            other => Err(format!(
-                "unsupported platform `{other}`: expected `linux/amd64` or `linux/arm64`"
-            )),
-        }
-    }
-}
-
 impl Libc {
     /// The name the flag and the manifests use.
     pub fn as_str(self) -> &'static str {

@@ -52,6 +52,8 @@ pub async fn push_cache(
         stage: stage.to_string(),
         binary: String::new(),
         tags: vec![reference.to_string()],
+        platform: None,
+        name: stage.to_string(),
     };
     let mut options = options.clone();
     options

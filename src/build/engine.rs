@@ -282,7 +282,11 @@ pub async fn build_all(
                 let Ok(result) = joined else { continue };
                 let failed = matches!(result.outcome, Outcome::Failed(_))
                     || matches!(result.push, Some(Push::Failed(_)));
-                outcomes.insert(result.stage.clone(), result);
+                let name = targets
+                    .iter()
+                    .find(|t| t.stage == result.stage && t.platform == result.platform)
+                    .map_or_else(|| result.stage.clone(), |t| t.name.clone());
+                outcomes.insert(name, result);
                 if failed && !options.keep_going {
                     tasks.abort_all();
                 }
@@ -296,9 +300,10 @@ pub async fn build_all(
     let ordered = targets
         .iter()
         .map(|target| {
-            outcomes.remove(&target.stage).unwrap_or(ImageOutcome {
+            outcomes.remove(&target.name).unwrap_or(ImageOutcome {
                 stage: target.stage.clone(),
                 binary: target.binary.clone(),
+                platform: target.platform.clone(),
                 outcome: Outcome::Cancelled,
                 push: None,
             })
@@ -326,6 +331,7 @@ pub async fn build_and_push(
     ImageOutcome {
         stage: target.stage,
         binary: target.binary,
+        platform: target.platform,
         outcome,
         push,
     }
@@ -341,7 +347,7 @@ pub async fn push_image(
 ) -> Push {
     let send = |kind| {
         let _ = events.send(BuildEvent {
-            image: target.stage.clone(),
+            image: target.name.clone(),
             elapsed: started.elapsed().as_secs_f64(),
             kind,
         });
@@ -365,6 +371,11 @@ pub struct Target {
     pub binary: String,
     /// The first is applied by the build, the others with `tag_image` once it succeeded.
     pub tags: Vec<String>,
+    /// The platform to build for (the engine's `platform`); `None` leaves it to `BuildOptions::platform`.
+    pub platform: Option<String>,
+    /// What events and logs call this build: the stage, or `<stage>@<arch>` when the image is built for
+    /// several platforms, each its own build.
+    pub name: String,
 }
 
 /// An error and its causes on one line: bollard hides the useful part (connection refused) in `source()`.

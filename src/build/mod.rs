@@ -14,6 +14,7 @@ pub mod context;
 pub mod docker_config;
 pub mod engine;
 pub mod index;
+pub mod platforms;
 pub mod push;
 mod ssh;
 mod target;

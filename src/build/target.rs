@@ -35,7 +35,7 @@ pub async fn build_target(
     let began = Instant::now();
     let send = |event: BuildEventKind| {
         let _ = events.send(BuildEvent {
-            image: target.stage.clone(),
+            image: target.name.clone(),
             elapsed: started.elapsed().as_secs_f64(),
             kind: event,
         });
@@ -43,6 +43,7 @@ pub async fn build_target(
     send(BuildEventKind::BuildStarted {
         target: target.stage.clone(),
         tags: target.tags.clone(),
+        platform: target.platform.clone(),
     });
     let request = request(kind, target, options, started);
     let registry_config =
@@ -97,7 +98,7 @@ fn request(
     let session = format!(
         "cargo-dockerize-{}-{}-{}",
         std::process::id(),
-        target.stage,
+        target.name.replace('@', "-"),
         started.elapsed().as_nanos()
     );
     let build_args: HashMap<&str, String> = options
@@ -124,7 +125,7 @@ fn request(
             .session(&session),
         BuilderKind::Classic => builder.version(BuilderVersion::BuilderV1),
     };
-    if let Some(platform) = &options.platform {
+    if let Some(platform) = target.platform.as_ref().or(options.platform.as_ref()) {
         builder = builder.platform(platform);
     }
     if !options.cache_from.is_empty() {

@@ -7,7 +7,8 @@
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::model::{BuilderChoice, ColorChoice, Libc, MessageFormat, Platform, Runtime};
+use crate::model::{BuilderChoice, ColorChoice, Libc, MessageFormat, Runtime};
+use crate::platform::PlatformList;
 
 mod settings;
 
@@ -184,14 +185,20 @@ pub struct CommonArgs {
     )]
     pub runtime: Option<Runtime>,
 
-    /// Target platform of the images, e.g. linux/arm64 [default: linux/amd64]
+    /// Platforms of the images, comma-separated, e.g. linux/amd64,linux/arm64 [default: `platforms` of
+    /// [workspace.metadata.dockerize], else linux/amd64]
+    ///
+    /// Every platform is cross-compiled on the build machine's own platform, never emulated: one builder stage
+    /// per platform, and only the runtime stage takes the target platform. Supported: linux/amd64, linux/arm64,
+    /// linux/arm/v7, linux/ppc64le, linux/s390x (glibc only), linux/riscv64. With more than one, each platform's
+    /// image is tagged `<tag>-<arch>` locally (`api:1.0-arm64`), and `--push` puts an image index under `<tag>`.
     #[arg(
         long,
         global = true,
-        value_name = "PLATFORM",
+        value_name = "PLATFORMS",
         help_heading = "Image Options"
     )]
-    pub platform: Option<Platform>,
+    pub platform: Option<PlatformList>,
 
     /// Leave out the `test` stage (`cargo test --locked`) that CI can target
     #[arg(long, global = true, help_heading = "Image Options")]

@@ -30,7 +30,7 @@ impl Cli {
             } else {
                 Linking::Auto
             },
-            platform: c.platform.unwrap_or_default(),
+            platforms: c.platform.clone(),
             test_stage: if c.no_test_stage {
                 TestStage::Omit
             } else {
@@ -78,7 +78,7 @@ mod tests {
                 "--runtime",
                 "distroless",
                 "--platform",
-                "linux/arm64",
+                "linux/arm64,linux/amd64",
                 "--no-test-stage",
             ],
             &["--dockerfile", "./docker/Dockerfile.dockerize"],

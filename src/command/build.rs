@@ -9,11 +9,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::generate::{generate, read_dockerignore};
-use crate::build::{auth, cache, context, engine, push};
+use crate::build::{auth, cache, context, engine, platforms, push};
 use crate::cli::{BuildArgs, Cli, GenerateArgs};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::events::{BuildEvent, ImageOutcome, Outcome, Push};
+use crate::events::{BuildEvent, ImageOutcome, IndexOutcome, Outcome, Push};
 use crate::model::{BuilderKind, MessageFormat};
 use crate::plan::Plan;
 use crate::text::human_size;
@@ -28,6 +28,8 @@ use crate::{files, reference, render};
 /// the wall time, the logs.
 struct Builds {
     outcomes: Vec<ImageOutcome>,
+    /// `--push` of images built for several platforms: each image's index.
+    indexes: Vec<IndexOutcome>,
     cache: Vec<ImageOutcome>,
     interrupted: bool,
     wall: f64,
@@ -56,7 +58,8 @@ pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
         dockerfile: dockerfile_in_context(plan).into_string(),
         no_cache: args.no_cache,
         build_args: args.build_args.iter().cloned().collect(),
-        platform: cli.common.platform.map(|p| p.docker_name().to_string()),
+        // Each target names its platform (see `targets`); the default plan leaves it to the engine.
+        platform: None,
         jobs: 0,
         keep_going: args.keep_going,
         cache_from: cache_from(plan, args),
@@ -213,12 +216,19 @@ async fn run_builds(
         shell.status("Engine", endpoint.explain());
     }
     let engine = engine::connect(&endpoint, args.builder).await?;
+    if plan.cross_compiles() && engine.kind == BuilderKind::Classic {
+        // `FROM --platform=$BUILDPLATFORM` and `$TARGETARCH` are BuildKit's.
+        return Err(Error::CrossNeedsBuildKit {
+            platforms: crate::platform::PlatformList(plan.platforms.clone()).joined(),
+            engine: engine.description.clone(),
+        });
+    }
     let archive = pack(plan, engine.kind, shell)?;
     announce(&engine, plan, args.debug, shell);
     let targets = targets(plan, args.debug);
     options.jobs = match (args.jobs, engine.kind) {
         (Some(n), _) => n.get(),
-        (None, BuilderKind::BuildKit) => plan.selected.len(),
+        (None, BuilderKind::BuildKit) => targets.len(),
         (None, BuilderKind::Classic) => 1,
     };
     let (events, reporter) = spawn_reporter(args.message_format, shell);
@@ -238,6 +248,21 @@ async fn run_builds(
         interrupt,
     )
     .await;
+    let indexes = if args.push && plan.platforms.len() > 1 && !interrupted {
+        let insecure = platforms::insecure_hosts(&engine).await;
+        push_indexes(
+            plan,
+            args.debug,
+            &outcomes,
+            &credentials,
+            &insecure,
+            &events,
+            started,
+        )
+        .await
+    } else {
+        Vec::new()
+    };
     // The cache is pushed only after every image is built (and pushed): its steps are all cached by then.
     let all_done = outcomes.iter().all(|o| {
         matches!(o.outcome, Outcome::Built(_)) && !matches!(o.push, Some(Push::Failed(_)))
@@ -264,6 +289,7 @@ async fn run_builds(
     let logs = reporter.await.unwrap_or_default();
     Ok(Builds {
         outcomes,
+        indexes,
         cache,
         interrupted,
         wall: started.elapsed().as_secs_f64(),
@@ -272,22 +298,76 @@ async fn run_builds(
     })
 }
 
-/// The stages to build and their tags: each binary's image, or with `--debug` its debug variant.
+/// The stage and plain tags of an image, or with `--debug` of its debug variant.
+fn stage_and_tags(image: &crate::plan::Image, debug: bool) -> (&String, &Vec<String>) {
+    if debug {
+        (&image.debug.stage, &image.debug.tags)
+    } else {
+        (&image.stage, &image.tags)
+    }
+}
+
+/// The builds: each binary's image (or with `--debug` its debug variant) once per platform. One platform keeps
+/// the plain tags; with several, each platform's build is tagged `<tag>-<arch>`, since the engine holds one
+/// platform per tag (the index under the plain tag is put in the registry by `--push`).
 fn targets(plan: &Plan, debug: bool) -> Vec<engine::Target> {
-    plan.selected_images()
-        .map(|image| {
-            let (stage, tags) = if debug {
-                (&image.debug.stage, &image.debug.tags)
-            } else {
-                (&image.stage, &image.tags)
-            };
-            engine::Target {
+    let mut targets = Vec::new();
+    for image in plan.selected_images() {
+        let (stage, tags) = stage_and_tags(image, debug);
+        if let [only] = plan.platforms[..] {
+            targets.push(engine::Target {
                 stage: stage.clone(),
                 binary: image.binary.clone(),
                 tags: tags.clone(),
-            }
-        })
-        .collect()
+                platform: plan
+                    .cross_compiles()
+                    .then(|| only.docker_name().to_string()),
+                name: stage.clone(),
+            });
+            continue;
+        }
+        for platform in &plan.platforms {
+            targets.push(engine::Target {
+                stage: stage.clone(),
+                binary: image.binary.clone(),
+                tags: tags
+                    .iter()
+                    .map(|t| platforms::platform_tag(t, platform.suffix()))
+                    .collect(),
+                platform: Some(platform.docker_name().to_string()),
+                name: format!("{stage}@{}", platform.suffix()),
+            });
+        }
+    }
+    targets
+}
+
+/// `--push` with several platforms: the index of every image whose platforms were all built and pushed.
+async fn push_indexes(
+    plan: &Plan,
+    debug: bool,
+    outcomes: &[ImageOutcome],
+    credentials: &push::Credentials,
+    insecure: &[String],
+    events: &mpsc::UnboundedSender<BuildEvent>,
+    started: Instant,
+) -> Vec<IndexOutcome> {
+    let mut indexes = Vec::new();
+    for image in plan.selected_images() {
+        let (stage, tags) = stage_and_tags(image, debug);
+        let multi = platforms::MultiImage {
+            stage,
+            binary: &image.binary,
+            tags,
+            outcomes: outcomes.iter().filter(|o| &o.stage == stage).collect(),
+        };
+        if let Some(index) =
+            platforms::push_image_index(&multi, credentials, insecure, events, started).await
+        {
+            indexes.push(index);
+        }
+    }
+    indexes
 }
 
 /// Says which engine and builder run the builds; the classic builder gets a warning, as it builds more.
@@ -349,6 +429,7 @@ fn report(plan: &Plan, args: &BuildArgs, builds: Builds, shell: &mut Shell) -> R
     let format = args.message_format;
     let Builds {
         outcomes,
+        indexes,
         cache,
         interrupted,
         wall,
@@ -363,14 +444,16 @@ fn report(plan: &Plan, args: &BuildArgs, builds: Builds, shell: &mut Shell) -> R
         )),
     }
     if format == MessageFormat::Json {
-        let summary = summary::summary_json(&outcomes, &cache, wall, &endpoint);
+        let summary = summary::summary_json(&outcomes, &indexes, &cache, wall, &endpoint);
         let line = serde_json::to_string(&summary).expect("the summary always serialises");
         println!("{line}");
     } else if shell.verbosity() != Verbosity::Quiet {
-        shell.raw(&summary::summary(&outcomes, &cache, wall, &endpoint));
+        shell.raw(&summary::summary(
+            &outcomes, &indexes, &cache, wall, &endpoint,
+        ));
     }
     if let Some(path) = &args.metadata_file {
-        let text = metadata_json(&outcomes, plan.platform.docker_name());
+        let text = metadata_json(&outcomes, &indexes, plan.platforms[0].docker_name());
         files::write_atomically(path, &text).map_err(|source| Error::MetadataFile {
             path: path.clone(),
             source,
@@ -391,10 +474,14 @@ fn report(plan: &Plan, args: &BuildArgs, builds: Builds, shell: &mut Shell) -> R
             log_dir,
         });
     }
-    let mut push_failures = outcomes.iter().chain(&cache).filter_map(|o| match &o.push {
-        Some(Push::Failed(failed)) => Some(failed),
-        _ => None,
-    });
+    let mut push_failures = outcomes
+        .iter()
+        .chain(&cache)
+        .filter_map(|o| match &o.push {
+            Some(Push::Failed(failed)) => Some(failed),
+            _ => None,
+        })
+        .chain(indexes.iter().filter_map(|i| i.index.as_ref().err()));
     if let Some(first) = push_failures.next() {
         return Err(Error::PushFailed {
             tag: first.tag.clone(),
@@ -419,6 +506,36 @@ fn report(plan: &Plan, args: &BuildArgs, builds: Builds, shell: &mut Shell) -> R
     Ok(0)
 }
 
+/// The `--dry-run` lines of each build: target, platform, Rust target, base and tags.
+fn dry_run_targets(plan: &Plan, debug: bool, text: &mut String) {
+    for target in targets(plan, debug) {
+        let Some(image) = plan.selected_images().find(|i| {
+            i.binary == target.binary && (i.stage == target.stage || i.debug.stage == target.stage)
+        }) else {
+            continue;
+        };
+        let platform = target
+            .platform
+            .clone()
+            .unwrap_or_else(|| plan.platforms[0].to_string());
+        let triple = image
+            .platforms
+            .iter()
+            .find(|p| p.platform.docker_name() == platform)
+            .map_or(image.triple.as_str(), |p| p.triple.as_str());
+        let base = if debug {
+            crate::model::DEBIAN_SLIM
+        } else {
+            image.runtime.image()
+        };
+        text.push_str(&format!(
+            "  --target {:<16} {platform} {triple} on {base} [{}]\n",
+            target.stage,
+            target.tags.join(", ")
+        ));
+    }
+}
+
 /// `--dry-run`: the stages, targets and tags, what would be pushed, on stdout; nothing written, no engine
 /// contacted.
 fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
@@ -438,24 +555,23 @@ fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
         engine.explain(),
         plan.stage_names().join(" ")
     );
-    for image in plan.selected_images() {
-        text.push_str(&format!(
-            "  --target {:<16} {} on {} [{}]\n",
-            image.stage,
-            image.triple,
-            image.runtime.image(),
-            image.tags.join(", ")
-        ));
-    }
+    text.push_str(&format!(
+        "platforms: {} ({}{})\n",
+        crate::platform::PlatformList(plan.platforms.clone()).joined(),
+        plan.platforms_source,
+        if plan.cross_compiles() {
+            ", cross-compiled on the build platform"
+        } else {
+            ""
+        }
+    ));
+    dry_run_targets(plan, false, &mut text);
     text.push_str("debug images (--debug):\n");
-    for image in plan.selected_images() {
-        text.push_str(&format!(
-            "  --target {:<16} {} on {} [{}]\n",
-            image.debug.stage,
-            image.triple,
-            crate::model::DEBIAN_SLIM,
-            image.debug.tags.join(", ")
-        ));
+    dry_run_targets(plan, true, &mut text);
+    if args.push && plan.platforms.len() > 1 {
+        text.push_str(
+            "index (--push): an image index under each plain tag, listing every platform's image\n",
+        );
     }
     if args.push {
         text.push_str("push (--push): every tag above");

@@ -42,10 +42,17 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         features: settings.features.features.clone(),
         all_features: settings.features.all_features,
         no_default_features: settings.features.no_default_features,
-        triples: vec![
-            settings.platform.triple(true),
-            settings.platform.triple(false),
-        ],
+        triples: settings
+            .platforms
+            .clone()
+            .unwrap_or_default()
+            .0
+            .iter()
+            .flat_map(|p| platform_triples(*p))
+            .collect(),
+        // The table's `platforms` count only where no flag chose them; a bad value is reported by the
+        // configuration's own reading, with its key, so here it just adds nothing.
+        table_triples: settings.platforms.is_none().then_some(table_triples as _),
     })?;
     if matches!(cli.command, Some(Command::Ci(_))) {
         // The workflow builds commits yet to come: `{git_sha}` stays a placeholder it fills in.
@@ -65,6 +72,23 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         Some(Command::Ci(args)) => ci::ci(&plan, &settings, args, shell),
         Some(Command::Build) | None => build::build(&plan, &cli, shell),
     }
+}
+
+/// The triples of a platform whose dependency graphs the plan reads: musl's (where Rust has it) and glibc's.
+fn platform_triples(platform: crate::platform::Platform) -> Vec<String> {
+    [platform.triple(true), platform.triple(false)]
+        .into_iter()
+        .flatten()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The triples of the `platforms` a workspace table names, for [`workspace::LoadOptions::table_triples`].
+fn table_triples(table: &serde_json::Value) -> Vec<String> {
+    let names = table["platforms"].as_array().into_iter().flatten();
+    let list = crate::platform::PlatformList::parse(names.filter_map(|n| n.as_str()));
+    list.map(|l| l.0.into_iter().flat_map(platform_triples).collect())
+        .unwrap_or_default()
 }
 
 /// The engine of this build, from `--context`/`--host`, the environment and the Docker CLI's configuration.

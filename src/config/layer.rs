@@ -25,6 +25,8 @@ pub enum Source {
     Table(String),
     /// A command-line flag.
     Flag(String),
+    /// Decided from another choice, which the text names (the platforms an image is built for).
+    Derived(String),
 }
 
 impl fmt::Display for Source {
@@ -33,6 +35,7 @@ impl fmt::Display for Source {
             Self::Default => f.write_str("default"),
             Self::Table(t) => f.write_str(t),
             Self::Flag(flag) => write!(f, "`{flag}`"),
+            Self::Derived(why) => f.write_str(why),
         }
     }
 }

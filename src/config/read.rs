@@ -37,6 +37,15 @@ impl Tables {
         table.dockerfile.as_deref().map(|v| (v, origin))
     }
 
+    /// `platforms` of `[workspace.metadata.dockerize]` (checked when read), and where.
+    pub fn platforms(&self) -> Option<(crate::platform::PlatformList, &TableOrigin)> {
+        let (table, origin) = &self.workspace;
+        let list = table.platforms.as_ref()?;
+        crate::platform::PlatformList::parse(list.iter().map(String::as_str))
+            .ok()
+            .map(|p| (p, origin))
+    }
+
     /// `registry` of `[workspace.metadata.dockerize]` (checked), and where.
     pub fn registry(&self) -> Option<(&str, &TableOrigin)> {
         let (table, origin) = &self.workspace;

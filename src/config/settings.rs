@@ -8,7 +8,8 @@
 use serde::Serialize;
 
 use crate::endpoint::Endpoint;
-use crate::model::{Libc, Platform, Runtime};
+use crate::model::{Libc, Runtime};
+use crate::platform::PlatformList;
 use crate::text::shell_word;
 
 /// Everything the planner needs to know about what the user asked for.
@@ -23,7 +24,8 @@ pub struct Settings {
     /// `--runtime`, overriding the manifests' `runtime`.
     pub runtime: Option<Runtime>,
     pub linking: Linking,
-    pub platform: Platform,
+    /// `--platform`: the platforms the images are built for, overriding the workspace table's `platforms`.
+    pub platforms: Option<PlatformList>,
     pub test_stage: TestStage,
     /// `--tag` templates, e.g. `{bin}:{version}`, overriding the manifests' `tags`; expanded per image.
     pub tags: Option<Vec<String>>,
@@ -48,7 +50,7 @@ impl Default for Settings {
             libc: None,
             runtime: None,
             linking: Linking::Auto,
-            platform: Platform::default(),
+            platforms: None,
             test_stage: TestStage::Include,
             tags: None,
             registry: None,
@@ -159,8 +161,8 @@ impl Settings {
         if let Some(runtime) = &self.runtime {
             words.extend(["--runtime".into(), runtime.to_string()]);
         }
-        if self.platform != Platform::default() {
-            words.extend(["--platform".into(), self.platform.docker_name().into()]);
+        if let Some(platforms) = &self.platforms {
+            words.extend(["--platform".into(), platforms.joined()]);
         }
         if self.test_stage == TestStage::Omit {
             words.push("--no-test-stage".into());

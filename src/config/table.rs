@@ -53,6 +53,9 @@ pub struct Table {
     pub dockerfile: Option<String>,
     /// The registry prefix of every tag without one, e.g. `ghcr.io/acme` (workspace table only), as `--registry`.
     pub registry: Option<String>,
+    /// The platforms the images are built for, e.g. `["linux/amd64", "linux/arm64"]` (workspace table only: one
+    /// Dockerfile holds every platform's builder), as `--platform`.
+    pub platforms: Option<Vec<String>>,
     /// Per-binary tables (package level only).
     pub bin: Option<BTreeMap<String, Table>>,
 }
@@ -72,6 +75,7 @@ pub const KEYS: &[&str] = &[
     "image",
     "labels",
     "libc",
+    "platforms",
     "profile",
     "registry",
     "runtime",
@@ -199,6 +203,14 @@ pub fn parse(
         &table,
         origin,
         allow_bin,
+        "platforms",
+        |t| t.platforms.is_some(),
+        "one Dockerfile holds every platform's builder, so the platforms are the workspace's",
+    )?;
+    workspace_only(
+        &table,
+        origin,
+        allow_bin,
         "registry",
         |t| t.registry.is_some(),
         "the registry of the images is the workspace's",
@@ -279,6 +291,10 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
     }
     if let Some(registry) = &table.registry {
         check_registry(registry).map_err(|why| invalid("registry", why))?;
+    }
+    if let Some(platforms) = &table.platforms {
+        crate::platform::PlatformList::parse(platforms.iter().map(String::as_str))
+            .map_err(|why| invalid("platforms", why))?;
     }
     if let Some(user) = &table.user {
         if user.is_empty() || user.chars().any(char::is_whitespace) {

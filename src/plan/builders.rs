@@ -7,6 +7,7 @@ use super::select::Candidate;
 use super::{BuilderStage, Image, Invocation, Profile};
 use crate::config::Settings;
 use crate::model::{stage, BuildTool, LibcKind, Linkage};
+use crate::platform::Platform;
 use crate::workspace::Package;
 
 /// A binary as the builder stages see it.
@@ -33,7 +34,9 @@ impl BuildMember<'_> {
 }
 
 /// Groups binaries by how they are compiled (target triple, static or not) into builder stages, and within
-/// a stage into as few `cargo build`s as profiles, per-package features and output names allow.
+/// a stage into as few `cargo build`s as profiles, per-package features and output names allow. In a
+/// multi-platform plan each platform gets its own stage of every kind (`builder-arm64`), cross-compiling on the
+/// build platform, and [`BuilderStage::alias`] names the stage that picks the target platform's one.
 pub fn builder_stages(
     images: &[Image],
     candidates: &[Candidate<'_>],
@@ -41,8 +44,11 @@ pub fn builder_stages(
     user_features: &[String],
     settings: &Settings,
     cache_key: &str,
+    cross: Option<&[&Package]>,
 ) -> Vec<BuilderStage> {
-    let mut groups: BTreeMap<(String, bool), Vec<BuildMember<'_>>> = BTreeMap::new();
+    // Keyed by platform first, so a one-platform plan keeps its order by triple.
+    let mut groups: BTreeMap<(usize, String, bool), Vec<BuildMember<'_>>> = BTreeMap::new();
+    let mut platforms: BTreeMap<usize, Platform> = BTreeMap::new();
     for (candidate, stage) in candidates.iter().zip(stage_names) {
         let image = images
             .iter()
@@ -58,22 +64,30 @@ pub fn builder_stages(
                 format!("{package}/{f}")
             }
         }));
-        groups
-            .entry((image.triple.clone(), crt_static))
-            .or_default()
-            .push(BuildMember {
-                profile: candidate.config.profile.value.as_str(),
-                package,
-                binary: candidate.binary.name.as_str(),
-                stage: stage.as_str(),
-                features,
-            });
+        let member = BuildMember {
+            profile: candidate.config.profile.value.as_str(),
+            package,
+            binary: candidate.binary.name.as_str(),
+            stage: stage.as_str(),
+            features,
+        };
+        for (index, target) in image.platforms.iter().enumerate() {
+            platforms.insert(index, target.platform);
+            groups
+                .entry((index, target.triple.clone(), crt_static))
+                .or_default()
+                .push(member.clone());
+        }
     }
-    let single = groups.len() == 1;
+    let kinds: BTreeSet<(bool, bool)> = groups
+        .keys()
+        .map(|(_, triple, crt_static)| (is_musl(triple), *crt_static))
+        .collect();
+    let single = kinds.len() == 1;
     let selected: BTreeSet<String> = candidates.iter().map(|c| c.package.name.clone()).collect();
     groups
         .into_iter()
-        .map(|((triple, crt_static), mut members)| {
+        .map(|((index, triple, crt_static), mut members)| {
             members.sort();
             let mut invocations: Vec<Vec<BuildMember<'_>>> = Vec::new();
             for member in members {
@@ -82,9 +96,9 @@ pub fn builder_stages(
                     None => invocations.push(vec![member]),
                 }
             }
-            let stage = if single {
+            let alias = if single {
                 stage::BUILDER
-            } else if triple.ends_with("musl") {
+            } else if is_musl(&triple) {
                 stage::BUILDER_MUSL
             } else if crt_static {
                 stage::BUILDER_GNU_STATIC
@@ -104,18 +118,104 @@ pub fn builder_stages(
                 if crt_static { "-static" } else { "" },
                 profiles.into_iter().collect::<Vec<_>>().join("+")
             );
-            let (compiler_env, compiler_note) = compiler_env(&triple, images, &invocations);
+            let platform = platforms[&index];
+            let (stage, compiler_env, compiler_note, setup) = match cross {
+                None => {
+                    let (env, note) = compiler_env(&triple, images, &invocations);
+                    (alias.to_string(), env, note, None)
+                }
+                Some(packages) => {
+                    let needs = CrossNeeds::of(&triple, images, &invocations, packages);
+                    let (env, note, setup) = super::cross::cross_setup(platform, &triple, &needs);
+                    (
+                        format!("{alias}-{}", platform.suffix()),
+                        env,
+                        note,
+                        Some(setup),
+                    )
+                }
+            };
             BuilderStage {
-                stage: stage.to_string(),
+                stage,
+                alias: alias.to_string(),
+                platform,
                 triple,
                 crt_static,
                 invocations,
                 cache_id,
                 compiler_env,
                 compiler_note,
+                cross: setup,
             }
         })
         .collect()
+}
+
+/// Whether a Debian package is a library's development files (`libssl-dev`), which a cross builder needs for
+/// the target's architecture, rather than a tool (`pkg-config`), which runs on the build platform.
+pub fn is_library(package: &str) -> bool {
+    package.ends_with("-dev")
+}
+
+/// Whether a triple is a musl one (`-musl`, `-musleabihf`).
+pub fn is_musl(triple: &str) -> bool {
+    triple.contains("-linux-musl")
+}
+
+/// What the binaries of a cross builder need for its target: which crates compile C and C++, and the `-dev`
+/// packages of the system libraries they link.
+pub struct CrossNeeds {
+    pub c: BTreeSet<String>,
+    pub cpp: bool,
+    /// Whether an image of the builder is stripped after the build (which takes the target's `strip`).
+    pub strip: bool,
+    /// `-dev` packages (unqualified) with the crate that needs each.
+    pub libraries: BTreeMap<String, String>,
+}
+
+impl CrossNeeds {
+    fn of(
+        triple: &str,
+        images: &[Image],
+        invocations: &[Invocation],
+        packages: &[&Package],
+    ) -> Self {
+        let stages: BTreeSet<&str> = invocations
+            .iter()
+            .flat_map(|i| i.bins.iter().map(|(_, s)| s.as_str()))
+            .collect();
+        let mine: Vec<&Image> = images
+            .iter()
+            .filter(|i| stages.contains(i.stage.as_str()))
+            .collect();
+        let mut libraries = BTreeMap::new();
+        for image in &mine {
+            let deps = packages
+                .iter()
+                .find(|p| p.name == image.package)
+                .map(|p| p.target(triple));
+            for native in deps
+                .iter()
+                .flat_map(|d| d.native.iter())
+                .filter(|n| n.linkage == Linkage::Dynamic)
+            {
+                for package in native.build_packages.iter().filter(|p| is_library(p)) {
+                    libraries
+                        .entry(package.clone())
+                        .or_insert_with(|| native.krate.clone());
+                }
+            }
+        }
+        Self {
+            c: mine
+                .iter()
+                .flat_map(|i| i.compilers.c.iter().cloned())
+                .collect(),
+            cpp: mine.iter().any(|i| !i.compilers.cpp.is_empty()),
+            strip: mine.iter().any(|i| i.strip == super::Strip::Symbols),
+            libraries,
+        }
+    }
 }
 
 /// The compiler a musl builder's build scripts use, named for every tool that asks: the `cc` crate reads
@@ -127,7 +227,7 @@ fn compiler_env(
     images: &[Image],
     invocations: &[Invocation],
 ) -> (Vec<(String, String)>, String) {
-    if !triple.ends_with("musl") {
+    if !is_musl(triple) {
         return (Vec::new(), String::new());
     }
     let stages: BTreeSet<&str> = invocations
@@ -190,11 +290,13 @@ fn invocation(
 
 /// Debian packages of the builder base: what the native crates and build scripts of the selected binaries
 /// need on their targets, what their tables ask for (`build-packages`), `musl-tools` for C code on a musl target
-/// and `g++` for C++ code.
+/// and `g++` for C++ code. With `cross`, the base holds only what runs on the build platform (tools, what
+/// build scripts link, `build-packages`): each platform's builder installs its target's libraries and compilers.
 pub fn builder_packages(
     images: &[Image],
     packages: &[&Package],
     cargo_config_tools: &[BuildTool],
+    cross: bool,
 ) -> (Vec<String>, Vec<String>) {
     let mut out = BTreeSet::new();
     let mut reasons = BTreeSet::new();
@@ -220,11 +322,19 @@ pub fn builder_packages(
             .flat_map(|d| d.native.iter())
             .filter(|n| n.linkage == Linkage::Dynamic)
         {
+            // Cross: the libraries are the target's (each platform's builder installs them), the tools that
+            // find them (`pkg-config`) the build platform's.
+            let packages: Vec<String> = native
+                .build_packages
+                .iter()
+                .filter(|p| !cross || !is_library(p))
+                .cloned()
+                .collect();
             add(
-                &native.build_packages,
+                &packages,
                 format!(
                     "{}: `{}` links a system library",
-                    native.build_packages.join(", "),
+                    packages.join(", "),
                     native.krate
                 ),
             );
@@ -254,7 +364,7 @@ pub fn builder_packages(
     }
     let c_on_musl = images
         .iter()
-        .find(|i| i.libc == LibcKind::Musl && !i.compilers.c.is_empty());
+        .find(|i| i.libc == LibcKind::Musl && !i.compilers.c.is_empty() && !cross);
     if let Some(image) = c_on_musl {
         add(
             &["musl-tools".to_string()],
@@ -265,7 +375,10 @@ pub fn builder_packages(
             ),
         );
     }
-    if let Some(image) = images.iter().find(|i| !i.compilers.cpp.is_empty()) {
+    if let Some(image) = images
+        .iter()
+        .find(|i| !i.compilers.cpp.is_empty() && !cross)
+    {
         add(
             &["g++".to_string()],
             format!(

@@ -44,7 +44,7 @@ pub struct CiPlan {
     pub context: Utf8PathBuf,
     /// The Dockerfile in the repository.
     pub dockerfile: Utf8PathBuf,
-    /// `linux/amd64`: the plan's platform.
+    /// `linux/amd64`, or `linux/amd64,linux/arm64`: the plan's platforms, as build-push-action takes them.
     pub platform: String,
     /// One matrix entry per image of the Dockerfile, sorted by stage.
     pub images: Vec<CiImage>,
@@ -151,7 +151,7 @@ pub fn ci_plan(plan: &Plan, workflow: &Utf8Path, command: String) -> Result<CiPl
         dockerfile: workspace_dir.join(&plan.dockerfile.path),
         workspace_dir,
         context,
-        platform: plan.platform.docker_name().to_string(),
+        platform: crate::platform::PlatformList(plan.platforms.clone()).joined(),
         images,
         logins: hosts.into_iter().map(login).collect(),
         workflow,

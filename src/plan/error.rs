@@ -60,6 +60,18 @@ pub enum PlanError {
         binary: String,
         libraries: Vec<String>,
     },
+    #[error("binary `{binary}` is built with musl ({origin}), but Rust has no prebuilt musl target for `{platform}`")]
+    NoMuslTarget {
+        binary: String,
+        platform: String,
+        origin: String,
+    },
+    #[error("binary `{binary}` needs Debian packages for `{platform}` ({packages}), which Debian bookworm, the builder's release, does not carry")]
+    NoDebianPackages {
+        binary: String,
+        platform: String,
+        packages: String,
+    },
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
@@ -110,6 +122,12 @@ impl PlanError {
             Self::Workflow { .. } => Some(
                 "GitHub runs the workflows in `.github/workflows/` at the repository's root: `--workflow <repository root, relative to the workspace>/.github/workflows/dockerize.yml`".into(),
             ),
+            Self::NoMuslTarget { platform, .. } => Some(format!(
+                "set `libc = \"gnu\"` for it (or leave `libc` to `auto`, which picks glibc), or build without `{platform}`"
+            )),
+            Self::NoDebianPackages { platform, .. } => Some(format!(
+                "only binaries that need no C compiler or system library cross-compile for `{platform}` here: vendor the C code in a pure-Rust crate, or build without `{platform}`"
+            )),
             Self::DynamicOnScratch { .. } => Some(
                 "pass `--static` to link glibc statically, `--libc musl`, or pick `--runtime distroless`".into(),
             ),

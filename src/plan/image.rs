@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use super::naming::DEBUG_SUFFIX;
 use super::runtime::{self, RuntimeChoice};
 use super::select::Candidate;
-use super::{DebugImage, Image, PlanError, Strip};
+use super::{Compilers, DebugImage, Image, ImagePlatform, PlanError, Strip};
 use crate::config::{BinaryConfig, Settings, Source};
-use crate::model::{LibcKind, APP_DIR, BIN_DIR};
+use crate::model::{LibcKind, Linkage, NativeLink, APP_DIR, BIN_DIR};
+use crate::platform::Platform;
 use crate::reference;
 use crate::workspace::{Package, ProfileKeys};
 
@@ -20,6 +21,7 @@ pub fn image_for(
     candidate: &Candidate<'_>,
     stage: &str,
     settings: &Settings,
+    platforms: &[Platform],
     profiles: &BTreeMap<String, ProfileKeys>,
 ) -> Result<(Image, Vec<String>), PlanError> {
     let package = candidate.package;
@@ -35,7 +37,19 @@ pub fn image_for(
         reasons,
         mut notes,
         compilers,
-    } = runtime::choose(&binary.name, package, config, settings.platform)?;
+    } = runtime::choose_for_platforms(&binary.name, package, config, platforms)?;
+    let musl = libc == LibcKind::Musl;
+    let image_platforms: Vec<ImagePlatform> = platforms
+        .iter()
+        .map(|&platform| ImagePlatform {
+            platform,
+            triple: platform
+                .triple(musl)
+                .expect("musl is chosen only where every platform has it")
+                .to_string(),
+        })
+        .collect();
+    check_debian_carries(&binary.name, musl, &native, &compilers, platforms)?;
     let user = &config.user;
     if user.value == "root" || user.value == "0" || user.value.starts_with("0:") {
         notes.push(format!(
@@ -61,7 +75,8 @@ pub fn image_for(
         stage: stage.to_string(),
         image_name,
         builder: String::new(),
-        triple: settings.platform.triple(libc == LibcKind::Musl),
+        triple: image_platforms[0].triple.clone(),
+        platforms: image_platforms,
         libc,
         linkage,
         runtime,
@@ -93,6 +108,38 @@ pub fn image_for(
         tags,
     };
     Ok((image, notes))
+}
+
+/// A platform whose packages Debian bookworm lacks (riscv64) can take only binaries that need none of them for
+/// the target: no C for musl (that needs its `musl-dev`), no system library (its `-dev` package).
+fn check_debian_carries(
+    binary: &str,
+    musl: bool,
+    native: &[NativeLink],
+    compilers: &Compilers,
+    platforms: &[Platform],
+) -> Result<(), PlanError> {
+    let Some(platform) = platforms.iter().find(|p| !p.in_debian_archive()) else {
+        return Ok(());
+    };
+    let mut packages: Vec<String> = native
+        .iter()
+        .filter(|n| n.linkage == Linkage::Dynamic)
+        .flat_map(|n| n.build_packages.iter().cloned())
+        .collect();
+    if musl && !compilers.c.is_empty() {
+        packages.push("musl-dev".into());
+    }
+    if packages.is_empty() {
+        return Ok(());
+    }
+    packages.sort();
+    packages.dedup();
+    Err(PlanError::NoDebianPackages {
+        binary: binary.to_string(),
+        platform: platform.to_string(),
+        packages: packages.join(", "),
+    })
 }
 
 /// The profiles Cargo builds with debug info unless told otherwise.

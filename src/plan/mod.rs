@@ -12,6 +12,7 @@
 mod builders;
 pub mod ci;
 mod context;
+mod cross;
 mod dockerfile_path;
 mod error;
 mod image;
@@ -34,7 +35,8 @@ use crate::config::{
     read_tables, BinaryConfig, ResolvedAsset, Selection, Settings, Tables, TestStage,
 };
 use crate::endpoint::Endpoint;
-use crate::model::{stage, LibcKind, Linkage, NativeLink, Platform, Port};
+use crate::model::{stage, LibcKind, Linkage, NativeLink, Port};
+use crate::platform::{Platform, PlatformList};
 use crate::workspace::{ProfileKeys, Toolchain, ToolchainSource, Workspace};
 use select::Candidate;
 
@@ -54,7 +56,11 @@ pub struct Plan {
     pub toolchain: Toolchain,
     /// Toolchain files the builder removes because the image already carries that toolchain.
     pub toolchain_files: Vec<String>,
-    pub platform: Platform,
+    /// The platforms the images are built for, in order: `--platform`, else `platforms` of
+    /// `[workspace.metadata.dockerize]`, else `linux/amd64`.
+    pub platforms: Vec<Platform>,
+    /// Where `platforms` came from, for `list -v` and `config`.
+    pub platforms_source: String,
     /// The profile most binaries build with (`--profile`, else `release`); each invocation names its own.
     pub profile: Profile,
     /// `--locked` when the workspace has a `Cargo.lock`.
@@ -131,7 +137,14 @@ impl Profile {
 /// A builder stage: cooks the dependencies, then builds its binaries, for one target triple.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuilderStage {
+    /// Its name: `builder` (or `builder-musl`...), with the platform's suffix in a multi-platform plan
+    /// (`builder-arm64`).
     pub stage: String,
+    /// The name runtime stages copy from: `stage` itself, or in a multi-platform plan the stage that picks the
+    /// target platform's builder of this kind (`FROM builder-${TARGETARCH}${TARGETVARIANT} AS builder`).
+    pub alias: String,
+    /// The platform it compiles for.
+    pub platform: Platform,
     pub triple: String,
     /// `-C target-feature=+crt-static` on a glibc target.
     pub crt_static: bool,
@@ -145,6 +158,27 @@ pub struct BuilderStage {
     pub compiler_env: Vec<(String, String)>,
     /// Why the builder has `compiler_env`, one line; empty when it has none.
     pub compiler_note: String,
+    /// In a multi-platform plan: what it installs to cross-compile on the build platform.
+    pub cross: Option<CrossSetup>,
+}
+
+/// What a builder of a multi-platform plan installs for its target, beyond the shared base.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrossSetup {
+    /// Added with rustup in this stage only, so a build for another platform never downloads it.
+    pub rustup_target: String,
+    /// Debian's architecture of the target (`arm64`), added with `dpkg --add-architecture` for its packages.
+    pub debian_arch: String,
+    /// Packages of the target's architecture, installed on any build platform (`libssl-dev:arm64`), sorted.
+    pub target_packages: Vec<String>,
+    /// Cross compilers, installed only where the build platform is another architecture, sorted.
+    pub cross_packages: Vec<String>,
+    /// `(wrapper, gcc triplet)`: `/usr/local/bin/<wrapper>` runs `<triplet>-gcc` with the target's musl specs.
+    pub musl_wrapper: Option<(String, String)>,
+    /// The `strip` that reads the target's executables: `<triplet>-strip` from Debian's cross binutils.
+    pub strip: String,
+    /// Why each package, one line each.
+    pub reasons: Vec<String>,
 }
 
 /// One `cargo build`: the same flags cook the dependencies and build the binaries, so nothing recompiles.
@@ -174,7 +208,10 @@ pub struct Image {
     pub tags: Vec<String>,
     /// The builder stage that compiles it.
     pub builder: String,
+    /// The target triple of its first platform (the only one, but for multi-platform plans).
     pub triple: String,
+    /// The platforms it is built for, each with its target triple, in the plan's order.
+    pub platforms: Vec<ImagePlatform>,
     pub libc: LibcKind,
     pub linkage: Linkage,
     pub runtime: RuntimeBase,
@@ -207,6 +244,13 @@ pub struct Image {
     pub debug: DebugImage,
     /// The C and C++ compilers its dependencies need on its target, and which toolchain runs them.
     pub compilers: Compilers,
+}
+
+/// One platform of an image and the Rust target it is compiled for there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImagePlatform {
+    pub platform: Platform,
+    pub triple: String,
 }
 
 /// The C and C++ code a binary's dependencies compile for its target, and the toolchain that compiles it.
@@ -289,9 +333,18 @@ pub struct TestPlan {
     pub features: Vec<String>,
     pub all_features: bool,
     pub no_default_features: bool,
+    /// Debian packages the stage installs itself, sorted: in a multi-platform plan the shared base has none of
+    /// the libraries the tests link on the build platform (each builder has its target's).
+    pub system_packages: Vec<String>,
 }
 
 impl Plan {
+    /// Whether the builder stages cross-compile on the build platform, one per platform: every plan but the
+    /// default one for `linux/amd64` alone, which builds exactly as it always has.
+    pub fn cross_compiles(&self) -> bool {
+        self.platforms != [Platform::LinuxAmd64]
+    }
+
     /// The images the command line selects, in the plan's order.
     pub fn selected_images(&self) -> impl Iterator<Item = &Image> {
         self.images
@@ -299,10 +352,25 @@ impl Plan {
             .filter(|i| self.selected.contains(&i.stage))
     }
 
+    /// The names runtime stages copy from in a multi-platform plan (`builder`, or `builder-musl`...), each once,
+    /// in the order of the builders.
+    pub fn builder_aliases(&self) -> Vec<&str> {
+        let mut aliases: Vec<&str> = Vec::new();
+        for builder in &self.builders {
+            if !aliases.contains(&builder.alias.as_str()) {
+                aliases.push(&builder.alias);
+            }
+        }
+        aliases
+    }
+
     /// Every stage of the Dockerfile, in the order it is written.
     pub fn stage_names(&self) -> Vec<&str> {
         let mut stages = vec![stage::CHEF, stage::PLANNER];
         stages.extend(self.builders.iter().map(|b| b.stage.as_str()));
+        if self.cross_compiles() {
+            stages.extend(self.builder_aliases());
+        }
         stages.extend(self.images.iter().map(|i| i.stage.as_str()));
         stages.extend(self.images.iter().map(|i| i.debug.stage.as_str()));
         if self.test.is_some() {
@@ -353,11 +421,14 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
     let user_features = select::qualify_user_features(&packages, settings)?;
     let mut notes = Vec::new();
     let toolchain = toolchain(workspace, &tables, &mut notes);
+    let (platforms, platforms_source) = platforms(settings, &tables);
+    let cross = platforms != [Platform::LinuxAmd64];
     let stage_names = naming::assign_stage_names(&candidates, &mut notes);
     let mut images = images(
         &candidates,
         &stage_names,
         settings,
+        &platforms,
         &workspace.profiles,
         &mut notes,
     )?;
@@ -368,30 +439,43 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         &user_features,
         settings,
         &cache_key(workspace, &toolchain),
+        cross.then_some(&packages[..]),
     );
     point_at_builders(&mut images, &builders);
     let (mut builder_packages, mut builder_reasons) =
-        builders::builder_packages(&images, &packages, &workspace.cargo_config_tools);
+        builders::builder_packages(&images, &packages, &workspace.cargo_config_tools, cross);
+    let mut test_system_packages = Vec::new();
     if settings.test_stage == TestStage::Include {
         // The tests build on the builder: what only they link is installed there too, never in an image.
-        let triple = settings.platform.triple(false);
-        let (packages, reasons) = builders::test_packages(&packages, &triple, &builder_packages);
-        for (all, more) in [
-            (&mut builder_packages, packages),
-            (&mut builder_reasons, reasons),
-        ] {
-            all.extend(more);
-            all.sort();
-            all.dedup();
+        let triple = platforms[0]
+            .triple(false)
+            .expect("every platform has a glibc target");
+        let (packages, reasons) = builders::test_packages(&packages, triple, &builder_packages);
+        if cross {
+            test_system_packages = test_packages_cross(&packages, &images);
+        } else {
+            for (all, more) in [
+                (&mut builder_packages, packages),
+                (&mut builder_reasons, reasons),
+            ] {
+                all.extend(more);
+                all.sort();
+                all.dedup();
+            }
         }
     }
-    let rustup_targets: Vec<String> = builders
-        .iter()
-        .filter(|b| b.triple.ends_with("musl"))
-        .map(|b| b.triple.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let rustup_targets: Vec<String> = if cross {
+        // Each platform's builder adds its own: a build for one platform never downloads another's.
+        Vec::new()
+    } else {
+        builders
+            .iter()
+            .filter(|b| builders::is_musl(&b.triple))
+            .map(|b| b.triple.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
     // The tests run for the builder's own target: from a builder without `+crt-static` where there is one, since
     // those flags would also apply to the tests' proc macros (a C++ binary puts a static glibc builder first).
     let test_from = builders
@@ -404,6 +488,7 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         features: user_features.clone(),
         all_features: settings.features.all_features,
         no_default_features: settings.features.no_default_features,
+        system_packages: test_system_packages,
     });
     notes.extend(workspace_notes(workspace, &context));
     let mut toolchain_files = workspace.toolchain_files.clone();
@@ -416,7 +501,8 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         command: settings.regenerate_command(),
         toolchain,
         toolchain_files,
-        platform: settings.platform,
+        platforms,
+        platforms_source,
         profile: Profile::named(settings.profile.as_deref().unwrap_or("release")),
         locked: workspace.has_lockfile,
         build_env: tables.build_env(),
@@ -431,6 +517,30 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         notes,
         engine: settings.engine.clone(),
     })
+}
+
+/// The platforms: `--platform`, else `platforms` of `[workspace.metadata.dockerize]`, else `linux/amd64`; and
+/// where they came from.
+fn platforms(settings: &Settings, tables: &Tables) -> (Vec<Platform>, String) {
+    match (&settings.platforms, tables.platforms()) {
+        (Some(list), _) => (list.0.clone(), "`--platform`".into()),
+        (None, Some((list, origin))) => (list.0, format!("`platforms` in {origin}")),
+        (None, None) => (PlatformList::default().0, "the default".into()),
+    }
+}
+
+/// In a multi-platform plan, what the `test` stage installs for the build platform's tests: the `-dev`
+/// packages of every system library the images link dynamically, and those only the tests link (`more`).
+fn test_packages_cross(more: &[String], images: &[Image]) -> Vec<String> {
+    let mut packages: BTreeSet<String> = more.iter().cloned().collect();
+    for native in images
+        .iter()
+        .flat_map(|i| i.native.iter())
+        .filter(|n| n.linkage == Linkage::Dynamic)
+    {
+        packages.extend(native.build_packages.iter().cloned());
+    }
+    packages.into_iter().collect()
 }
 
 /// What names the workspace and its toolchain in the cache ids: a digest of the member names (stable across
@@ -502,12 +612,14 @@ fn images(
     candidates: &[Candidate<'_>],
     stage_names: &[String],
     settings: &Settings,
+    platforms: &[Platform],
     profiles: &BTreeMap<String, ProfileKeys>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Image>, PlanError> {
     let mut images = Vec::new();
     for (candidate, stage) in candidates.iter().zip(stage_names) {
-        let (image, image_notes) = image::image_for(candidate, stage, settings, profiles)?;
+        let (image, image_notes) =
+            image::image_for(candidate, stage, settings, platforms, profiles)?;
         notes.extend(image_notes);
         images.push(image);
     }
@@ -525,7 +637,7 @@ fn point_at_builders(images: &mut [Image], builders: &[BuilderStage]) {
                     .iter()
                     .any(|i| i.bins.iter().any(|(_, s)| *s == image.stage))
             })
-            .map(|b| b.stage.clone())
+            .map(|b| b.alias.clone())
             .unwrap_or_default();
     }
 }

@@ -7,9 +7,10 @@
 use std::collections::BTreeSet;
 
 use super::{Compilers, PlanError, RuntimeBase};
-use crate::config::{BinaryConfig, Source};
-use crate::model::{Libc, Platform};
+use crate::config::{BinaryConfig, Source, Sourced};
+use crate::model::Libc;
 use crate::model::{LibcKind, Linkage, NativeLink, Runtime, DEBIAN_SLIM, DISTROLESS_CC};
+use crate::platform::Platform;
 use crate::workspace::{Package, TargetDeps, DISTROLESS_CC_LIBRARIES};
 
 /// The decision for one binary.
@@ -33,6 +34,83 @@ pub struct RuntimeChoice {
     pub compilers: Compilers,
 }
 
+/// Chooses for every platform of the image at once, since one runtime stage serves them all: they share the C
+/// library, the linkage and the base. musl where every platform has a musl target and its dependencies allow it
+/// there; glibc on every platform as soon as one needs it. Of the choices left, the widest base wins (a
+/// Debian-based one over distroless over `scratch`), with the runtime packages of every platform.
+pub fn choose_for_platforms(
+    binary: &str,
+    package: &Package,
+    config: &BinaryConfig,
+    platforms: &[Platform],
+) -> Result<RuntimeChoice, PlanError> {
+    let mut config = config.clone();
+    if let Some(platform) = platforms.iter().find(|p| p.triple(true).is_none()) {
+        match config.libc.value {
+            Libc::Musl => {
+                return Err(PlanError::NoMuslTarget {
+                    binary: binary.to_string(),
+                    platform: platform.to_string(),
+                    origin: config.libc.source.to_string(),
+                })
+            }
+            Libc::Auto => {
+                config.libc = Sourced {
+                    value: Libc::Gnu,
+                    source: Source::Derived(format!(
+                        "the platforms: Rust has no prebuilt musl target for `{platform}`"
+                    )),
+                }
+            }
+            Libc::Gnu => {}
+        }
+    }
+    let cross = platforms != [Platform::LinuxAmd64];
+    let choose_all = |config: &BinaryConfig| -> Result<Vec<RuntimeChoice>, PlanError> {
+        platforms
+            .iter()
+            .map(|p| choose(binary, package, config, *p, cross))
+            .collect()
+    };
+    let mut choices = choose_all(&config)?;
+    let gnu = platforms
+        .iter()
+        .zip(&choices)
+        .find(|(_, c)| c.libc == LibcKind::Gnu);
+    if let Some((platform, _)) = gnu.filter(|_| choices.iter().any(|c| c.libc == LibcKind::Musl)) {
+        config.libc = Sourced {
+            value: Libc::Gnu,
+            source: Source::Derived(format!(
+                "the platforms: `{platform}` needs glibc, and every platform of an image shares its runtime stage"
+            )),
+        };
+        choices = choose_all(&config)?;
+    }
+    let rank = |c: &RuntimeChoice| match c.runtime {
+        RuntimeBase::Scratch => 0,
+        RuntimeBase::Distroless(_) => 1,
+        RuntimeBase::DebianSlim(_) | RuntimeBase::Custom(_) => 2,
+    };
+    let mut widest = choices
+        .iter()
+        .max_by_key(|c| rank(c))
+        .cloned()
+        .expect("an image has at least one platform");
+    for other in &choices {
+        widest
+            .runtime_packages
+            .extend(other.runtime_packages.iter().cloned());
+        widest
+            .debian_packages
+            .extend(other.debian_packages.iter().cloned());
+    }
+    for list in [&mut widest.runtime_packages, &mut widest.debian_packages] {
+        list.sort();
+        list.dedup();
+    }
+    Ok(widest)
+}
+
 /// Chooses libc, linkage and runtime base for `binary` of `package` on `platform`.
 ///
 /// The choice reads the dependency graph of the target it is about: musl's first (its target-specific
@@ -42,12 +120,13 @@ pub fn choose(
     package: &Package,
     config: &BinaryConfig,
     platform: Platform,
+    cross: bool,
 ) -> Result<RuntimeChoice, PlanError> {
-    let musl = package.target(&platform.triple(true));
+    let musl = package.target(platform.triple(true).unwrap_or_default());
     let mut reasons = Vec::new();
     let mut notes = Vec::new();
     let (libc, cpp_static) = choose_libc(binary, musl, config, &mut reasons, &mut notes);
-    let deps = package.target(&platform.triple(libc == LibcKind::Musl));
+    let deps = package.target(platform.triple(libc == LibcKind::Musl).unwrap_or_default());
     // Sorted here too: the reasons and library lists below are rendered in this order.
     let mut native = deps.native.clone();
     native.sort();
@@ -73,7 +152,7 @@ pub fn choose(
     if libc == LibcKind::Gnu && linkage == Linkage::Static {
         link_statically(&mut native);
     }
-    let compilers = compilers(libc, linkage, deps);
+    let compilers = compilers(libc, linkage, deps, cross);
     let needs = Needs::of(&native, config);
     let (runtime, runtime_packages) =
         choose_base(binary, linkage, &needs, config, &mut reasons, &mut notes)?;
@@ -108,7 +187,7 @@ pub fn choose(
 const CPP_ON_MUSL: &str = "Debian has no C++ compiler for musl";
 
 /// The compilers of a binary's C and C++ dependencies on the chosen target, and the toolchain that runs them.
-fn compilers(libc: LibcKind, linkage: Linkage, deps: &TargetDeps) -> Compilers {
+fn compilers(libc: LibcKind, linkage: Linkage, deps: &TargetDeps, cross: bool) -> Compilers {
     // Sorted: `list` and the Dockerfile name them in this order.
     let c: Vec<String> = deps
         .compiles_c
@@ -126,6 +205,11 @@ fn compilers(libc: LibcKind, linkage: Linkage, deps: &TargetDeps) -> Compilers {
         .collect();
     let toolchain = match (libc, cpp.is_empty(), linkage) {
         _ if c.is_empty() && cpp.is_empty() => String::new(),
+        // Each platform's builder has its own (see `plan::cross`).
+        (LibcKind::Musl, _, _) if cross => {
+            "each platform's `<arch>-linux-musl-gcc`: Debian's cross gcc with musl's specs".to_string()
+        }
+        (LibcKind::Gnu, _, _) if cross => "each platform's Debian cross gcc (glibc)".to_string(),
         (LibcKind::Musl, true, _) => "musl-gcc from Debian's musl-tools".to_string(),
         (LibcKind::Musl, false, _) => format!(
             "musl-gcc from Debian's musl-tools, for C only: {CPP_ON_MUSL}, so the C++ code will not compile"

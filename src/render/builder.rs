@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use super::dockerfile::{feature_flags, workspace_in_image};
 use super::quote::{label_value, perl_script};
 use crate::model::{stage, BuilderKind, APP_DIR, OUT_DIR};
-use crate::plan::{BuilderStage, Invocation, Plan, Strip};
+use crate::plan::{BuilderStage, CrossSetup, Invocation, Plan, Strip};
 use crate::text::shell_word;
 
 /// Where the compile cache is mounted in the final compile.
@@ -63,20 +63,35 @@ pub(super) fn builder_stage(
 ) {
     let BuilderStage {
         stage,
+        alias: _,
+        platform,
         triple,
         crt_static,
         invocations: _,
         cache_id,
         compiler_env,
         compiler_note,
+        cross,
     } = builder;
     let linking = if *crt_static {
         " with glibc linked statically"
     } else {
         ""
     };
-    let _ = writeln!(out, "# Compiles for {triple}{linking}.");
-    let _ = writeln!(out, "FROM {} AS {stage}", stage::CHEF);
+    match cross {
+        None => {
+            let _ = writeln!(out, "# Compiles for {triple}{linking}.");
+            let _ = writeln!(out, "FROM {} AS {stage}", stage::CHEF);
+        }
+        Some(setup) => {
+            let _ = writeln!(
+                out,
+                "# Cross-compiles for {triple} ({platform}){linking} on the build platform."
+            );
+            let _ = writeln!(out, "FROM {} AS {stage}", stage::CHEF);
+            cross_setup(out, setup);
+        }
+    }
     if *crt_static {
         let var = format!(
             "CARGO_TARGET_{}_RUSTFLAGS",
@@ -123,6 +138,53 @@ pub(super) fn builder_stage(
         BuilderKind::Classic => compile_in_layer(out, plan, builder),
     }
     out.push('\n');
+}
+
+/// A cross builder's own part: its Rust target, and its target's packages and cross compilers. The compilers are
+/// installed only where the build platform is another architecture; on the target's own, Debian's native GCC
+/// answers to the same `<triplet>-gcc` names.
+fn cross_setup(out: &mut String, setup: &CrossSetup) {
+    let CrossSetup {
+        rustup_target,
+        debian_arch,
+        target_packages,
+        cross_packages,
+        musl_wrapper,
+        strip: _,
+        reasons,
+    } = setup;
+    let _ = writeln!(out, "RUN rustup target add {rustup_target}");
+    if target_packages.is_empty() && cross_packages.is_empty() {
+        return;
+    }
+    for reason in reasons {
+        let _ = writeln!(out, "# {reason}");
+    }
+    let install = "apt-get install -y --no-install-recommends";
+    let mut steps = Vec::new();
+    if !target_packages.is_empty() {
+        steps.push(format!("dpkg --add-architecture {debian_arch}"));
+    }
+    steps.push("apt-get update".to_string());
+    if !target_packages.is_empty() {
+        steps.push(format!("{install} {}", target_packages.join(" ")));
+    }
+    if !cross_packages.is_empty() {
+        steps.push(format!(
+            "if [ \"$(dpkg --print-architecture)\" != {debian_arch} ]; then {install} {}; fi",
+            cross_packages.join(" ")
+        ));
+    }
+    steps.push("rm -rf /var/lib/apt/lists/* /var/cache/apt/*".to_string());
+    if let Some((wrapper, gcc)) = musl_wrapper {
+        let musl_dir = wrapper.trim_end_matches("-gcc");
+        let path = format!("/usr/local/bin/{wrapper}");
+        steps.push(format!(
+            "printf '#!/bin/sh\\nexec {gcc}-gcc \"$@\" -specs /usr/lib/{musl_dir}/musl-gcc.specs\\n' > {path}"
+        ));
+        steps.push(format!("chmod +x {path}"));
+    }
+    let _ = writeln!(out, "RUN {}", steps.join(" \\\n    && "));
 }
 
 /// The dependencies, built from the recipe: the same `cargo build` as the final compile, so nothing recompiles.
@@ -269,8 +331,9 @@ fn compile_and_collect(plan: &Plan, builder: &BuilderStage, target_dir: &str) ->
                 .images
                 .iter()
                 .any(|i| &i.stage == stage_name && i.strip == Strip::Symbols);
+            let strip = builder.cross.as_ref().map_or("strip", |c| c.strip.as_str());
             steps.push(if stripped {
-                format!("strip --strip-all -o {OUT_DIR}/{stage_name} {debug}")
+                format!("{strip} --strip-all -o {OUT_DIR}/{stage_name} {debug}")
             } else {
                 format!("cp {debug} {OUT_DIR}/{stage_name}")
             });

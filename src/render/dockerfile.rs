@@ -42,7 +42,8 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         command,
         toolchain,
         toolchain_files,
-        platform: _,
+        platforms: _,
+        platforms_source: _,
         profile: _,
         locked: _,
         build_env: _,
@@ -63,6 +64,7 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
     out.push('\n');
     chef(
         &mut out,
+        plan.cross_compiles(),
         toolchain.install_channel.as_deref(),
         builder_packages,
         builder_reasons,
@@ -71,6 +73,11 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
     planner(&mut out, toolchain_files, context);
     for builder in builders {
         builder_stage(&mut out, plan, builder, kind);
+    }
+    if plan.cross_compiles() {
+        for alias in plan.builder_aliases() {
+            platform_pick(&mut out, alias);
+        }
     }
     for image in images {
         runtime_stage(&mut out, image);
@@ -123,19 +130,32 @@ pub(super) fn workspace_in_image(context: &BuildContext) -> String {
 
 fn chef(
     out: &mut String,
+    cross: bool,
     install_channel: Option<&str>,
     packages: &[String],
     reasons: &[String],
     targets: &[String],
 ) {
-    out.push_str(
-        "# Shared builder base: the toolchain and the system packages the dependencies need.\n",
-    );
-    let _ = writeln!(
-        out,
-        "FROM rust:${{RUST_VERSION}}-slim-bookworm AS {}",
-        stage::CHEF
-    );
+    if cross {
+        out.push_str(
+            "# Shared builder base, on the build machine's own platform: every platform's builder cross-compiles\n\
+             # from it, so no compile runs under emulation. The toolchain and the system packages the build needs.\n",
+        );
+        let _ = writeln!(
+            out,
+            "FROM --platform=$BUILDPLATFORM rust:${{RUST_VERSION}}-slim-bookworm AS {}",
+            stage::CHEF
+        );
+    } else {
+        out.push_str(
+            "# Shared builder base: the toolchain and the system packages the dependencies need.\n",
+        );
+        let _ = writeln!(
+            out,
+            "FROM rust:${{RUST_VERSION}}-slim-bookworm AS {}",
+            stage::CHEF
+        );
+    }
     let _ = writeln!(out, "WORKDIR {APP_DIR}");
     let _ = writeln!(
         out,
@@ -157,6 +177,16 @@ fn chef(
         let _ = writeln!(out, "RUN rustup target add {}", targets.join(" "));
     }
     out.push('\n');
+}
+
+/// The stage runtime stages copy from in a multi-platform plan: BuildKit sets `TARGETARCH` and `TARGETVARIANT`
+/// from the platform being built, so this names that platform's builder and no other builder runs.
+fn platform_pick(out: &mut String, alias: &str) {
+    let _ = writeln!(
+        out,
+        "# The `{alias}` of the platform being built (`docker build --platform linux/arm64` picks `{alias}-arm64`).\n\
+         FROM {alias}-${{TARGETARCH}}${{TARGETVARIANT}} AS {alias}\n"
+    );
 }
 
 fn runtime_stage(out: &mut String, image: &Image) {
@@ -220,6 +250,7 @@ fn binary_and_files(out: &mut String, image: &Image, built: &str) {
         tags: _,
         builder,
         triple: _,
+        platforms: _,
         libc: _,
         linkage: _,
         runtime: _,
@@ -297,6 +328,7 @@ fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
         features,
         all_features,
         no_default_features,
+        system_packages,
     } = test;
     let file = if plan.dockerfile.is_default() {
         String::new()
@@ -308,6 +340,10 @@ fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
         "# CI target: `docker build {file}--target test .` runs the workspace's tests in the builder."
     );
     let _ = writeln!(out, "FROM {from} AS {}", stage::TEST);
+    if !system_packages.is_empty() {
+        out.push_str("# The libraries the tests link on the build platform (the builders hold their targets').\n");
+        let _ = writeln!(out, "{}", apt_install(system_packages));
+    }
     let mut words = vec!["cargo test".to_string()];
     if plan.locked {
         words.push("--locked".into());

@@ -8,7 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::model::{LibcKind, Linkage, NativeLink};
-use crate::plan::{Compilers, DebugImage, Image, Plan, Strip};
+use crate::plan::{Compilers, DebugImage, Image, ImagePlatform, Plan, Strip};
 use crate::text::table;
 use crate::workspace::ToolchainSource;
 
@@ -27,7 +27,14 @@ struct ListJson<'a> {
     rust_version: &'a str,
     /// Where the Rust release comes from: a toolchain file, `rust-version`, or nothing (floating).
     rust_version_source: &'a ToolchainSource,
+    /// The first of `platforms`, kept for readers of format 1 written before there could be several.
     platform: &'a str,
+    /// Every platform the images are built for, in order.
+    platforms: Vec<&'a str>,
+    /// Where they came from: `--platform`, the workspace table or the default.
+    platforms_source: &'a str,
+    /// Whether each platform's builder cross-compiles on the build platform (every plan but linux/amd64 alone).
+    cross_compiles: bool,
     profile: &'a str,
     builder_packages: &'a [String],
     builder_reasons: &'a [String],
@@ -46,6 +53,8 @@ struct BinaryJson<'a> {
     tags: &'a [String],
     builder: &'a str,
     target: &'a str,
+    /// Each platform with its target triple.
+    platforms: &'a [ImagePlatform],
     libc: LibcKind,
     linkage: Linkage,
     runtime: &'a str,
@@ -77,6 +86,7 @@ fn binary_json(image: &Image) -> BinaryJson<'_> {
         tags: &image.tags,
         builder: &image.builder,
         target: &image.triple,
+        platforms: &image.platforms,
         libc: image.libc,
         linkage: image.linkage,
         runtime: image.runtime.kind(),
@@ -101,7 +111,10 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
         dockerignore_path: plan.dockerfile.ignore.as_str(),
         rust_version: &plan.toolchain.image_version,
         rust_version_source: &plan.toolchain.source,
-        platform: plan.platform.docker_name(),
+        platform: plan.platforms[0].docker_name(),
+        platforms: plan.platforms.iter().map(|p| p.docker_name()).collect(),
+        platforms_source: &plan.platforms_source,
+        cross_compiles: plan.cross_compiles(),
         profile: &plan.profile.name,
         builder_packages: &plan.builder_packages,
         builder_reasons: &plan.builder_reasons,
@@ -135,7 +148,11 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
                 i.stage.clone(),
                 i.tags.first().cloned().unwrap_or_default(),
                 i.runtime.kind().to_string(),
-                i.triple.clone(),
+                i.platforms
+                    .iter()
+                    .map(|p| p.triple.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 i.reasons.last().cloned().unwrap_or_default(),
             ]
         })
@@ -195,6 +212,18 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
             out,
             "dockerfile: {} ({}), ignore file {}",
             plan.dockerfile.path, plan.dockerfile.source, plan.dockerfile.ignore
+        )?;
+        let names: Vec<&str> = plan.platforms.iter().map(|p| p.docker_name()).collect();
+        writeln!(
+            out,
+            "platforms: {} ({}){}",
+            names.join(", "),
+            plan.platforms_source,
+            if plan.cross_compiles() {
+                ", each cross-compiled by its own builder on the build platform"
+            } else {
+                ""
+            }
         )?;
     }
     if verbose && !plan.builder_packages.is_empty() {

@@ -7,22 +7,83 @@
 //! `binary`, `stage`, `size`, `platform`, `status` (`built`, `pushed`, `failed`, `push-failed`, `cancelled`),
 //! and `error` for an image without a digest because something failed. Keys sorted: the same build gives the
 //! same file.
+//!
+//! An image built for several platforms has one entry too: `containerimage.digest` is its index's (what
+//! `docker pull <repository>@<digest>` resolves on any platform), `image.name` its plain tags, `platforms`
+//! the platform names, and `platform-images` each platform's own entry as above, keyed by platform.
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::events::{ImageOutcome, Outcome, Push};
+use crate::events::{ImageOutcome, IndexOutcome, Outcome, Push};
 
-/// The file's text: a JSON object, pretty-printed, with a final newline.
-pub fn metadata_json(outcomes: &[ImageOutcome], platform: &str) -> String {
-    let images: BTreeMap<&str, Value> = outcomes
-        .iter()
-        .map(|o| (o.stage.as_str(), image(o, platform)))
-        .collect();
+/// The file's text: a JSON object, pretty-printed, with a final newline. `platform` is the plan's when each
+/// image is built for one.
+pub fn metadata_json(
+    outcomes: &[ImageOutcome],
+    indexes: &[IndexOutcome],
+    platform: &str,
+) -> String {
+    let mut images: BTreeMap<&str, Value> = BTreeMap::new();
+    for o in outcomes {
+        match &o.platform {
+            None => {
+                images.insert(&o.stage, image(o, platform));
+            }
+            Some(p) => {
+                let entry = images
+                    .entry(&o.stage)
+                    .or_insert_with(|| multi_platform(o, indexes));
+                entry["platform-images"][p.as_str()] = image(o, p);
+                if let Some(list) = entry["platforms"].as_array_mut() {
+                    list.push(p.as_str().into());
+                }
+                let failed = !matches!(o.outcome, Outcome::Built(_));
+                if failed && entry["status"] != "failed" {
+                    entry["status"] = "failed".into();
+                    entry["error"] = format!("the `{p}` image was not built").into();
+                }
+            }
+        }
+    }
     let mut text = serde_json::to_string_pretty(&images).expect("the metadata always serialises");
     text.push('\n');
     text
+}
+
+/// The entry of an image built for several platforms, before its platforms are added: its index when one was
+/// pushed (`pushed`), or why not (`index-failed`), else `built`.
+fn multi_platform(o: &ImageOutcome, indexes: &[IndexOutcome]) -> Value {
+    let mut value = json!({
+        "binary": o.binary,
+        "stage": o.stage,
+        "platforms": [],
+        "platform-images": {},
+        "status": "built",
+    });
+    match indexes
+        .iter()
+        .find(|i| i.stage == o.stage)
+        .map(|i| &i.index)
+    {
+        Some(Ok(pushed)) => {
+            value["status"] = "pushed".into();
+            value["containerimage.digest"] = pushed.digest.clone().into();
+            value["image.name"] = pushed.tags.join(",").into();
+            value["registry"] = pushed.registry.clone().into();
+        }
+        Some(Err(failed)) => {
+            value["status"] = "index-failed".into();
+            value["error"] = format!(
+                "failed to push the index `{}` to `{}`: {}",
+                failed.tag, failed.registry, failed.message
+            )
+            .into();
+        }
+        None => {}
+    }
+    value
 }
 
 fn image(o: &ImageOutcome, platform: &str) -> Value {
@@ -76,6 +137,7 @@ mod tests {
         ImageOutcome {
             stage: stage.into(),
             binary: stage.into(),
+            platform: None,
             outcome: Outcome::Built(ImageBuilt {
                 id: "sha256:1d".into(),
                 tags: vec![format!("r.io/{stage}:1"), format!("r.io/{stage}:latest")],
@@ -114,6 +176,7 @@ mod tests {
             ImageOutcome {
                 stage: "cli".into(),
                 binary: "cli".into(),
+                platform: None,
                 outcome: Outcome::Failed(ImageFailed {
                     message: "cargo build failed".into(),
                     step: None,
@@ -123,7 +186,7 @@ mod tests {
                 push: None,
             },
         ];
-        let text = metadata_json(&outcomes, "linux/amd64");
+        let text = metadata_json(&outcomes, &[], "linux/amd64");
         assert!(text.ends_with("}\n"));
         let value: Value = serde_json::from_str(&text).unwrap();
         let api = &value["api"];
@@ -144,6 +207,6 @@ mod tests {
         assert_eq!(value["cli"]["status"], "failed");
         assert_eq!(value["cli"]["error"], "cargo build failed");
         assert!(value["cli"].get("image.name").is_none());
-        assert_eq!(text, metadata_json(&outcomes, "linux/amd64"));
+        assert_eq!(text, metadata_json(&outcomes, &[], "linux/amd64"));
     }
 }

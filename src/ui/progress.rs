@@ -54,8 +54,16 @@ const NAME_WIDTH: usize = 100;
 pub fn plain_line(event: &BuildEvent, verbose: bool) -> Option<String> {
     let image = &event.image;
     match &event.kind {
-        BuildEventKind::BuildStarted { target, tags } => Some(format!(
-            "{image:>12} | building target `{target}` as {}",
+        BuildEventKind::BuildStarted {
+            target,
+            tags,
+            platform,
+        } => Some(format!(
+            "{image:>12} | building target `{target}`{} as {}",
+            platform
+                .as_ref()
+                .map(|p| format!(" for {p}"))
+                .unwrap_or_default(),
             tags.join(", ")
         )),
         BuildEventKind::StepStarted { step } if !step.is_internal() => Some(format!(
@@ -92,6 +100,22 @@ pub fn plain_line(event: &BuildEvent, verbose: bool) -> Option<String> {
         )),
         BuildEventKind::PushFailed(failed) => Some(format!(
             "{image:>12} | PUSH FAILED: `{}` to `{}`: {}",
+            failed.tag, failed.registry, failed.message
+        )),
+        BuildEventKind::IndexPushed(index) => Some(format!(
+            "{image:>12} | pushed the index of {} as {} to `{}`: {}",
+            index
+                .platforms
+                .iter()
+                .map(|p| p.platform.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            index.tags.join(", "),
+            index.registry,
+            index.digest
+        )),
+        BuildEventKind::IndexFailed(failed) => Some(format!(
+            "{image:>12} | INDEX FAILED: `{}` to `{}`: {}",
             failed.tag, failed.registry, failed.message
         )),
         _ => None,

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::endpoint::{Endpoint, Tls};
-use crate::events::{ImageOutcome, Outcome, Push};
+use crate::events::{ImageOutcome, IndexOutcome, IndexPushed, Outcome, Push, PushFailed};
 use crate::text::{human_duration, human_size, table};
 
 /// The status column: `built`, or with `--push` `pushed` / `PUSH FAILED` (never `pushed` unless the registry
@@ -24,11 +24,34 @@ fn built_status(push: &Option<Push>) -> String {
 /// `--cache-to`, then the totals line.
 pub fn summary(
     outcomes: &[ImageOutcome],
+    indexes: &[IndexOutcome],
     cache: &[ImageOutcome],
     wall_seconds: f64,
     engine: &Endpoint,
 ) -> String {
     let mut out = images_table(outcomes);
+    for index in indexes {
+        let _ = match &index.index {
+            Ok(pushed) => writeln!(
+                out,
+                "index `{}`: {} → {} ({})",
+                index.stage,
+                pushed.tags.join(", "),
+                pushed.digest,
+                pushed
+                    .platforms
+                    .iter()
+                    .map(|p| format!("{} {}", p.platform, p.digest))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Err(failed) => writeln!(
+                out,
+                "index `{}`: INDEX FAILED for {}: {}",
+                index.stage, failed.tag, failed.message
+            ),
+        };
+    }
     for c in cache {
         let reference = match &c.outcome {
             Outcome::Built(b) => b.tags.first().cloned().unwrap_or_default(),
@@ -66,6 +89,10 @@ pub fn summary(
     if push_failed > 0 {
         let _ = write!(out, ", {push_failed} push(es) failed");
     }
+    let indexed = indexes.iter().filter(|i| i.index.is_ok()).count();
+    if !indexes.is_empty() {
+        let _ = write!(out, ", {indexed} of {} index(es) pushed", indexes.len());
+    }
     if failed > 0 {
         let _ = write!(out, ", {failed} failed");
     }
@@ -74,6 +101,14 @@ pub fn summary(
     }
     out.push('\n');
     out
+}
+
+/// An image without a tag to show: its stage, with the platform when it is one of several.
+fn name(o: &ImageOutcome) -> String {
+    match &o.platform {
+        Some(platform) => format!("{} ({platform})", o.stage),
+        None => o.stage.clone(),
+    }
 }
 
 /// One row per image; the DIGEST column only when an image was pushed or tried to.
@@ -99,7 +134,7 @@ fn images_table(outcomes: &[ImageOutcome]) -> String {
             ],
             Outcome::Failed(f) => [
                 o.binary.clone(),
-                o.stage.clone(),
+                name(o),
                 "-".into(),
                 human_duration(f.seconds),
                 "-".into(),
@@ -108,7 +143,7 @@ fn images_table(outcomes: &[ImageOutcome]) -> String {
             ],
             Outcome::Cancelled => [
                 o.binary.clone(),
-                o.stage.clone(),
+                name(o),
                 "-".into(),
                 "-".into(),
                 "-".into(),
@@ -136,8 +171,27 @@ pub struct SummaryJson<'a> {
     pub seconds: f64,
     pub engine: SummaryEngine<'a>,
     pub images: Vec<SummaryImage<'a>>,
+    /// `--push` of images built for several platforms: each image's index (empty otherwise).
+    pub indexes: Vec<SummaryIndex<'a>>,
     /// `--cache-to`: each builder stage's cache image, as its own entry (`binary` empty).
     pub cache: Vec<SummaryImage<'a>>,
+}
+
+/// An image's index: `{"stage", "binary", "status": "pushed", "digest", "tags", "registry", "platforms":
+/// [{"platform", "digest"}], "seconds"}`, or `"status": "failed"` with the push failure's fields.
+#[derive(Debug, Serialize)]
+pub struct SummaryIndex<'a> {
+    pub stage: &'a str,
+    pub binary: &'a str,
+    #[serde(flatten)]
+    pub index: IndexJson<'a>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum IndexJson<'a> {
+    Pushed(&'a IndexPushed),
+    Failed(&'a PushFailed),
 }
 
 /// The engine the images were built on: its address (never a secret: an address with a password is refused),
@@ -165,6 +219,9 @@ impl<'a> SummaryEngine<'a> {
 pub struct SummaryImage<'a> {
     pub binary: &'a str,
     pub image: &'a str,
+    /// The platform, when the image is built for several (one entry each).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<&'a str>,
     pub status: &'static str,
     pub id: Option<&'a str>,
     pub tags: &'a [String],
@@ -195,6 +252,7 @@ fn push_json(push: &Option<Push>) -> Option<PushJson<'_>> {
 
 pub fn summary_json<'a>(
     outcomes: &'a [ImageOutcome],
+    indexes: &'a [IndexOutcome],
     cache: &'a [ImageOutcome],
     wall_seconds: f64,
     engine: &'a Endpoint,
@@ -204,6 +262,17 @@ pub fn summary_json<'a>(
         seconds: wall_seconds,
         engine: SummaryEngine::of(engine),
         images: outcomes.iter().map(summary_image).collect(),
+        indexes: indexes
+            .iter()
+            .map(|i| SummaryIndex {
+                stage: &i.stage,
+                binary: &i.binary,
+                index: match &i.index {
+                    Ok(pushed) => IndexJson::Pushed(pushed),
+                    Err(failed) => IndexJson::Failed(failed),
+                },
+            })
+            .collect(),
         cache: cache.iter().map(summary_image).collect(),
     }
 }
@@ -216,6 +285,7 @@ fn summary_image(o: &ImageOutcome) -> SummaryImage<'_> {
     SummaryImage {
         binary: &o.binary,
         image: &o.stage,
+        platform: o.platform.as_deref(),
         status: match o.outcome {
             Outcome::Built(_) => "built",
             Outcome::Failed(_) => "failed",
@@ -246,6 +316,7 @@ mod tests {
             ImageOutcome {
                 stage: "api".into(),
                 binary: "api".into(),
+                platform: None,
                 outcome: Outcome::Built(ImageBuilt {
                     id: "sha256:1".into(),
                     tags: vec!["api:0.3.0".into(), "api:latest".into()],
@@ -259,6 +330,7 @@ mod tests {
             ImageOutcome {
                 stage: "worker".into(),
                 binary: "worker".into(),
+                platform: None,
                 outcome: Outcome::Failed(ImageFailed {
                     message: "boom".into(),
                     step: None,
@@ -275,13 +347,13 @@ mod tests {
                 context: "remote".into(),
             },
         };
-        let text = summary(&outcomes, &[], 4.0, &engine);
+        let text = summary(&outcomes, &[], &[], 4.0, &engine);
         assert!(text.contains("api:0.3.0  1.64 MB  3.5s  8/10"), "{text}");
         assert!(text.contains("FAILED"));
         assert!(text.ends_with(
             "built 1 of 2 image(s) in 4.0s on ssh://root@build:2222 (context `remote`), 1 failed\n"
         ));
-        let json = serde_json::to_value(summary_json(&outcomes, &[], 4.0, &engine)).unwrap();
+        let json = serde_json::to_value(summary_json(&outcomes, &[], &[], 4.0, &engine)).unwrap();
         assert_eq!(
             json["engine"],
             serde_json::json!({"host": "ssh://root@build:2222", "context": "remote", "source": "--context", "tls": false})
@@ -296,6 +368,7 @@ mod tests {
         let built = |stage: &str, push| ImageOutcome {
             stage: stage.into(),
             binary: stage.into(),
+            platform: None,
             outcome: Outcome::Built(ImageBuilt {
                 id: "sha256:1".into(),
                 tags: vec![format!("r.io/{stage}:1")],
@@ -329,7 +402,7 @@ mod tests {
             ),
         ];
         let engine = Endpoint::default_socket();
-        let text = summary(&outcomes, &[], 2.0, &engine);
+        let text = summary(&outcomes, &[], &[], 2.0, &engine);
         assert!(text.contains("DIGEST"), "{text}");
         let api = text.lines().find(|l| l.starts_with("api ")).unwrap();
         assert!(api.contains("pushed") && api.ends_with(&digest), "{text}");
@@ -344,14 +417,14 @@ mod tests {
             ),
             "{text}"
         );
-        let json = serde_json::to_value(summary_json(&outcomes, &[], 2.0, &engine)).unwrap();
+        let json = serde_json::to_value(summary_json(&outcomes, &[], &[], 2.0, &engine)).unwrap();
         assert_eq!(json["images"][0]["push"]["status"], "pushed");
         assert_eq!(json["images"][0]["push"]["digest"], digest.as_str());
         assert_eq!(json["images"][1]["push"]["status"], "failed");
         assert_eq!(json["images"][1]["push"]["reason"], "auth");
         assert_eq!(json["cache"], serde_json::json!([]));
         // Without --push the table keeps its six columns.
-        let plain = summary(&[built("api", None)], &[], 1.0, &engine);
+        let plain = summary(&[built("api", None)], &[], &[], 1.0, &engine);
         assert!(!plain.contains("DIGEST"), "{plain}");
     }
 }

@@ -251,12 +251,17 @@ pub struct LoadOptions {
     /// `cargo metadata` is read for each, its `cfg(...)` dependencies evaluated here, and where a native crate or
     /// build tool is at stake, `cargo tree` runs once for each.
     pub triples: Vec<String>,
+    /// More triples, read from the workspace's own `[workspace.metadata.dockerize]` table once `cargo metadata`
+    /// has given it (its `platforms`), when no flag chose the platforms; a function, so that this step needs
+    /// nothing of the configuration's.
+    pub table_triples: Option<fn(&serde_json::Value) -> Vec<String>>,
 }
 
 /// Finds the manifest, runs `cargo metadata` and reads the toolchain files: the I/O edge of this step.
 pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
     let manifest = locate_manifest(options.manifest_path.as_deref())?;
     let metadata = run_metadata(&manifest, options)?;
+    let options = &with_table_triples(options, &metadata);
     let toolchain_files = present_toolchain_files(&metadata.workspace_root);
     let toolchain = read_toolchain(&metadata.workspace_root, &toolchain_files)?;
     let has_lockfile = metadata.workspace_root.join("Cargo.lock").is_file();
@@ -283,6 +288,19 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
     workspace.cargo_config_tools = read_cargo_config(&metadata.workspace_root);
     read_root_manifest(&mut workspace);
     Ok(workspace)
+}
+
+/// `options` with the triples of the workspace table's platforms added, each once, in order.
+fn with_table_triples(options: &LoadOptions, metadata: &Metadata) -> LoadOptions {
+    let mut options = options.clone();
+    if let Some(read) = options.table_triples {
+        for triple in read(&metadata.workspace_metadata["dockerize"]) {
+            if !options.triples.contains(&triple) {
+                options.triples.push(triple);
+            }
+        }
+    }
+    options
 }
 
 /// Reads what `cargo metadata` does not give from the root manifest: profiles (custom ones, and the keys that

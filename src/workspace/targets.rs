@@ -11,24 +11,74 @@ use std::str::FromStr;
 
 use cargo_metadata::cargo_platform::Cfg;
 
-/// The triples whose `cfg` values are known: the `linux/amd64` and `linux/arm64` platforms, glibc and musl.
+/// The triples whose `cfg` values are known: every platform of [`crate::platform::ALL`], glibc and musl.
 pub const KNOWN_TRIPLES: &[&str] = &[
     "aarch64-unknown-linux-gnu",
     "aarch64-unknown-linux-musl",
+    "armv7-unknown-linux-gnueabihf",
+    "armv7-unknown-linux-musleabihf",
+    "powerpc64le-unknown-linux-gnu",
+    "powerpc64le-unknown-linux-musl",
+    "riscv64gc-unknown-linux-gnu",
+    "riscv64gc-unknown-linux-musl",
+    "s390x-unknown-linux-gnu",
     "x86_64-unknown-linux-gnu",
     "x86_64-unknown-linux-musl",
 ];
+
+/// What `cfg` says of an architecture: `target_arch`, `target_abi`, pointer width, endianness, the target
+/// features on by default and whether 128-bit atomics exist.
+struct Arch {
+    arch: &'static str,
+    abi: &'static str,
+    width: &'static str,
+    endian: &'static str,
+    features: &'static [&'static str],
+    atomic128: bool,
+}
+
+/// The architecture part of `triple`'s `cfg`, by the triple's first component.
+fn arch_of(first: &str) -> Option<Arch> {
+    let arch = |arch, abi, width, endian, features, atomic128| Arch {
+        arch,
+        abi,
+        width,
+        endian,
+        features,
+        atomic128,
+    };
+    Some(match first {
+        "x86_64" => arch(
+            "x86_64",
+            "",
+            "64",
+            "little",
+            &["fxsr", "sse", "sse2"][..],
+            false,
+        ),
+        "aarch64" => arch("aarch64", "", "64", "little", &["neon"][..], true),
+        "armv7" => arch("arm", "eabihf", "32", "little", &[][..], false),
+        "powerpc64le" => arch("powerpc64", "elfv2", "64", "little", &[][..], false),
+        "s390x" => arch("s390x", "", "64", "big", &[][..], true),
+        "riscv64gc" => arch("riscv64", "", "64", "little", &["a", "c", "m"][..], false),
+        _ => return None,
+    })
+}
 
 /// The `cfg` values of `triple`, as `rustc --print cfg` spells them; `None` for a triple this table lacks.
 pub fn cfg_lines(triple: &str) -> Option<Vec<String>> {
     if !KNOWN_TRIPLES.contains(&triple) {
         return None;
     }
-    let (arch, env) = triple.split_once("-unknown-linux-")?;
+    let (first, env) = triple.split_once("-unknown-linux-")?;
+    let arch = arch_of(first)?;
+    let env = if env.starts_with("musl") {
+        "musl"
+    } else {
+        "gnu"
+    };
     let mut lines: Vec<String> = [
         "panic=\"unwind\"",
-        "target_abi=\"\"",
-        "target_endian=\"little\"",
         "target_family=\"unix\"",
         "target_has_atomic=\"16\"",
         "target_has_atomic=\"32\"",
@@ -36,21 +86,23 @@ pub fn cfg_lines(triple: &str) -> Option<Vec<String>> {
         "target_has_atomic=\"8\"",
         "target_has_atomic=\"ptr\"",
         "target_os=\"linux\"",
-        "target_pointer_width=\"64\"",
         "target_vendor=\"unknown\"",
         "unix",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    lines.push(format!("target_arch=\"{arch}\""));
+    lines.push(format!("target_abi=\"{}\"", arch.abi));
+    lines.push(format!("target_arch=\"{}\"", arch.arch));
+    lines.push(format!("target_endian=\"{}\"", arch.endian));
     lines.push(format!("target_env=\"{env}\""));
-    let features: &[&str] = match arch {
-        "x86_64" => &["fxsr", "sse", "sse2"],
-        _ => &["neon"],
-    };
-    lines.extend(features.iter().map(|f| format!("target_feature=\"{f}\"")));
-    if arch == "aarch64" {
+    lines.push(format!("target_pointer_width=\"{}\"", arch.width));
+    lines.extend(
+        arch.features
+            .iter()
+            .map(|f| format!("target_feature=\"{f}\"")),
+    );
+    if arch.atomic128 {
         lines.push("target_has_atomic=\"128\"".into());
     }
     // musl targets link statically by default, which `cfg(target_feature = "crt-static")` reads.
@@ -85,7 +137,7 @@ mod tests {
                 "{triple}"
             );
         }
-        assert!(cfgs("riscv64gc-unknown-linux-gnu").is_empty());
+        assert!(cfgs("sparc64-unknown-linux-gnu").is_empty());
     }
 
     /// The table against the installed `rustc`: every value it names, rustc names too, and it names every value

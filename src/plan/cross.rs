@@ -1,0 +1,212 @@
+//! How a builder stage of a multi-platform plan cross-compiles for its platform on the build platform: the Rust
+//! target it adds, the Debian packages of the target's architecture, the cross compilers, and the environment
+//! that points Cargo, the `cc` crate and `pkg-config` at them. Pure.
+//!
+//! Chosen by measurement (a Debian bookworm builder on amd64, compiling for aarch64; the binaries ran under qemu):
+//! - musl, pure Rust: `rust-lld` with Rust's self-contained musl start files and `libc.a`: no C toolchain at all.
+//! - musl with C (`cc`, `cmake`, autoconf builds): Debian's GCC cross compiler (`gcc-aarch64-linux-gnu`, about
+//!   40 MB) with Debian's `musl-dev` of the target architecture (multiarch, beside the build platform's own) and
+//!   the `musl-gcc.specs` it ships, behind a `<arch>-linux-musl-gcc` wrapper (the name the `cc` crate guesses for
+//!   the target, so build scripts that ignore `CC_<triple>` find it too). `rust-lld` still links. Weighed
+//!   against clang + lld (Debian's clang pulls in about 100 MB and still needs musl's headers) and `cargo-zigbuild`
+//!   (zig is a 101 MB wheel from PyPI, plus compiling cargo-zigbuild in every cold builder).
+//! - glibc: Debian's cross toolchain (`gcc-<triplet>`, `libc6-dev-<arch>-cross`) as linker and C compiler, and
+//!   the target's `-dev` packages from Debian's multiarch archive (`libssl-dev:arm64`), which `pkg-config` finds
+//!   through `PKG_CONFIG_LIBDIR_<triple>` (only the target's directory: the build platform's own libraries can
+//!   never be picked up by mistake).
+//!
+//! The cross compilers are installed only when the build platform is another architecture (the Dockerfile asks
+//! `dpkg --print-architecture` at build time): on a machine of the target's own architecture the native GCC,
+//! which Debian also names `<triplet>-gcc`, does the same job.
+
+use std::collections::BTreeSet;
+
+use super::builders::{is_musl, CrossNeeds};
+use super::CrossSetup;
+use crate::platform::Platform;
+
+/// The environment variable suffix Cargo and the `cc` crate read for a triple: `aarch64_unknown_linux_musl`.
+fn env_suffix(triple: &str) -> String {
+    triple.replace('-', "_")
+}
+
+/// The environment, its one-line note and the setup of a cross builder for `triple` on `platform`.
+pub fn cross_setup(
+    platform: Platform,
+    triple: &str,
+    needs: &CrossNeeds,
+) -> (Vec<(String, String)>, String, CrossSetup) {
+    let arch = platform.debian_arch();
+    let gcc = platform.gcc_triplet();
+    let suffix = env_suffix(triple);
+    let linker_var = format!("CARGO_TARGET_{}_LINKER", suffix.to_uppercase());
+    let mut env = Vec::new();
+    let mut target_packages = BTreeSet::new();
+    let mut cross_packages = BTreeSet::new();
+    let mut reasons = Vec::new();
+    let mut musl_wrapper = None;
+    let note;
+    if needs.strip {
+        // The build platform's `strip` reads only its own architecture's files.
+        let binutils = format!("binutils-{}", gcc.replace('_', "-"));
+        reasons.push(format!(
+            "{binutils}: `{gcc}-strip` strips the {} executables",
+            platform.docker_name()
+        ));
+        cross_packages.insert(binutils);
+    }
+    if is_musl(triple) {
+        env.push((linker_var, "rust-lld".to_string()));
+        if needs.c.is_empty() {
+            note = format!("{triple} links with rust-lld and Rust's own musl: no C toolchain");
+        } else {
+            let wrapper = format!("{}-gcc", platform.musl_dir());
+            env.push((format!("AR_{suffix}"), format!("{gcc}-ar")));
+            env.push((format!("CC_{suffix}"), wrapper.clone()));
+            target_packages.insert(format!("musl-dev:{arch}"));
+            cross_packages.insert(platform.cross_compiler_package(false));
+            let crates = needs.c.iter().cloned().collect::<Vec<_>>().join(", ");
+            reasons.push(format!(
+                "musl-dev:{arch}, {}: C for {triple} ({crates}), compiled by `{wrapper}` (Debian's cross gcc with musl's specs)",
+                platform.cross_compiler_package(false)
+            ));
+            note = format!(
+                "C for {triple} compiles with `{wrapper}` (Debian's `{gcc}-gcc` with musl-dev:{arch}), for {crates}; rust-lld links"
+            );
+            musl_wrapper = Some((wrapper, gcc.to_string()));
+        }
+    } else {
+        env.push((linker_var, format!("{gcc}-gcc")));
+        env.push((format!("AR_{suffix}"), format!("{gcc}-ar")));
+        env.push((format!("CC_{suffix}"), format!("{gcc}-gcc")));
+        let mut toolchain = vec![
+            platform.cross_compiler_package(false),
+            format!("libc6-dev-{arch}-cross"),
+        ];
+        if needs.cpp {
+            env.push((format!("CXX_{suffix}"), format!("{gcc}-g++")));
+            toolchain.push(platform.cross_compiler_package(true));
+        }
+        reasons.push(format!(
+            "{}: Debian's cross toolchain links {triple}",
+            toolchain.join(", ")
+        ));
+        cross_packages.extend(toolchain);
+        if !needs.libraries.is_empty() {
+            env.push((format!("PKG_CONFIG_ALLOW_CROSS_{suffix}"), "1".to_string()));
+            env.push((
+                format!("PKG_CONFIG_LIBDIR_{suffix}"),
+                format!("/usr/lib/{gcc}/pkgconfig:/usr/share/pkgconfig"),
+            ));
+        }
+        for (package, krate) in &needs.libraries {
+            target_packages.insert(format!("{package}:{arch}"));
+            reasons.push(format!(
+                "{package}:{arch}: `{krate}` links a system library of {triple}"
+            ));
+        }
+        note = format!("{triple} links with Debian's `{gcc}-gcc`");
+    }
+    env.sort();
+    let setup = CrossSetup {
+        rustup_target: triple.to_string(),
+        debian_arch: arch.to_string(),
+        target_packages: target_packages.into_iter().collect(),
+        cross_packages: cross_packages.into_iter().collect(),
+        musl_wrapper,
+        strip: format!("{gcc}-strip"),
+        reasons,
+    };
+    (env, note, setup)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn needs(c: &[&str], libraries: &[(&str, &str)]) -> CrossNeeds {
+        CrossNeeds {
+            c: c.iter().map(|s| s.to_string()).collect(),
+            cpp: false,
+            strip: false,
+            libraries: libraries
+                .iter()
+                .map(|(p, k)| (p.to_string(), k.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    #[test]
+    fn pure_rust_on_musl_needs_no_c_toolchain() {
+        let (env, _, setup) = cross_setup(
+            Platform::LinuxArm64,
+            "aarch64-unknown-linux-musl",
+            &needs(&[], &[]),
+        );
+        let stripped = CrossNeeds {
+            strip: true,
+            ..needs(&[], &[])
+        };
+        let (_, _, with_strip) = cross_setup(
+            Platform::LinuxArm64,
+            "aarch64-unknown-linux-musl",
+            &stripped,
+        );
+        assert_eq!(with_strip.cross_packages, ["binutils-aarch64-linux-gnu"]);
+        assert_eq!(with_strip.strip, "aarch64-linux-gnu-strip");
+        assert_eq!(
+            env,
+            [(
+                "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER".to_string(),
+                "rust-lld".to_string()
+            )]
+        );
+        assert!(setup.target_packages.is_empty() && setup.cross_packages.is_empty());
+    }
+
+    #[test]
+    fn c_on_musl_gets_the_cross_gcc_with_musls_specs() {
+        let (env, _, setup) = cross_setup(
+            Platform::LinuxArmV7,
+            "armv7-unknown-linux-musleabihf",
+            &needs(&["zstd-sys"], &[]),
+        );
+        assert!(env.contains(&(
+            "CC_armv7_unknown_linux_musleabihf".into(),
+            "arm-linux-musleabihf-gcc".into()
+        )));
+        assert_eq!(setup.target_packages, ["musl-dev:armhf"]);
+        assert_eq!(setup.cross_packages, ["gcc-arm-linux-gnueabihf"]);
+        assert_eq!(
+            setup.musl_wrapper,
+            Some((
+                "arm-linux-musleabihf-gcc".into(),
+                "arm-linux-gnueabihf".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn glibc_gets_the_cross_toolchain_and_the_targets_libraries() {
+        let (env, _, setup) = cross_setup(
+            Platform::LinuxArm64,
+            "aarch64-unknown-linux-gnu",
+            &needs(&["openssl-sys"], &[("libssl-dev", "openssl-sys")]),
+        );
+        assert!(env.contains(&(
+            "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER".into(),
+            "aarch64-linux-gnu-gcc".into()
+        )));
+        assert!(env.contains(&(
+            "PKG_CONFIG_LIBDIR_aarch64_unknown_linux_gnu".into(),
+            "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig".into()
+        )));
+        assert_eq!(setup.target_packages, ["libssl-dev:arm64"]);
+        assert_eq!(
+            setup.cross_packages,
+            ["gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"]
+        );
+    }
+}
