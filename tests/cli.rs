@@ -653,3 +653,117 @@ fn dry_run_says_what_would_be_pushed_and_cached() {
     let plain = copy.run(&["build", "--dry-run"]);
     assert!(plain.stdout.contains("push: no"), "{}", plain.stdout);
 }
+
+// --- platforms
+
+#[test]
+fn bad_platforms_fail_in_one_line_naming_the_supported_ones() {
+    for (value, words) in [
+        ("linux/sparc", &["`linux/sparc`", "linux/arm/v7"][..]),
+        ("windows/amd64", &["Linux only", "linux/arm64"]),
+        (
+            "linux/arm64,linux/aarch64",
+            &["given twice", "`linux/aarch64`"],
+        ),
+        ("linux/amd64,linux/amd64", &["given twice"]),
+        ("linux/amd64,", &["empty platform"]),
+    ] {
+        let (error, _) = generate_fails("single-bin", &["--platform", value], 2);
+        for word in words {
+            assert!(error.contains(word), "--platform {value}: {error}");
+        }
+    }
+}
+
+#[test]
+fn bad_platforms_in_the_workspace_table_name_the_key() {
+    let copy = Fixture::copy("single-bin");
+    copy.append_to(
+        "Cargo.toml",
+        "\n[package.metadata.dockerize]\nplatforms = [\"linux/amd64\"]\n",
+    );
+    let run = copy.run(&["generate"]);
+    let error = run.assert_error(1, "platforms in a package table");
+    assert!(
+        error.contains("platforms") && error.contains("[package.metadata.dockerize]"),
+        "{error}"
+    );
+    assert!(
+        run.stderr.contains("[workspace.metadata.dockerize]"),
+        "{}",
+        run.stderr
+    );
+    assert_nothing_written(&copy.root, "platforms in a package table");
+
+    let copy = Fixture::copy("cross");
+    copy.replace_in(
+        "Cargo.toml",
+        "platforms = [\"linux/amd64\", \"linux/arm64\"]",
+        "platforms = [\"linux/amd64\", \"linux/mips\"]",
+    );
+    let run = copy.run(&["generate"]);
+    let error = run.assert_error(1, "an unknown platform in the table");
+    assert!(
+        error.contains("`platforms`") && error.contains("`linux/mips`"),
+        "{error}"
+    );
+    assert_nothing_written(&copy.root, "an unknown platform in the table");
+}
+
+#[test]
+fn platforms_rust_or_debian_cannot_serve_fail_with_the_fix() {
+    // s390x has no prebuilt musl target: `auto` becomes glibc, an explicit musl is an error.
+    let copy = Fixture::copy("single-bin");
+    let list = copy.run(&["list", "-v", "--platform", "linux/s390x"]);
+    list.assert_success("list --platform linux/s390x");
+    assert!(
+        list.stdout.contains("s390x-unknown-linux-gnu"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        list.stdout
+            .contains("Rust has no prebuilt musl target for `linux/s390x`"),
+        "{}",
+        list.stdout
+    );
+    let (error, stderr) = generate_fails(
+        "single-bin",
+        &["--platform", "linux/s390x", "--libc", "musl"],
+        1,
+    );
+    assert!(
+        error.contains("no prebuilt musl target for `linux/s390x`"),
+        "{error}"
+    );
+    assert!(stderr.contains("help: set `libc = \"gnu\"`"), "{stderr}");
+    // Debian bookworm has no riscv64 packages: a binary linking OpenSSL cannot get `libssl-dev:riscv64`.
+    let (error, _) = generate_fails("native-openssl", &["--platform", "linux/riscv64"], 1);
+    assert!(
+        error.contains("`linux/riscv64`") && error.contains("libssl-dev"),
+        "{error}"
+    );
+}
+
+#[test]
+fn dry_run_names_every_platform_and_its_tags() {
+    let copy = Fixture::copy("cross");
+    let run = copy.run(&[
+        "build",
+        "--dry-run",
+        "--bin",
+        "greet",
+        "--push",
+        "--registry",
+        "r.io/acme",
+    ]);
+    run.assert_success("build --dry-run on `cross`");
+    for line in [
+        "platforms: linux/amd64,linux/arm64 (`platforms` in `[workspace.metadata.dockerize]`",
+        "linux/arm64 aarch64-unknown-linux-musl on scratch [r.io/acme/greet:0.1.0-arm64, r.io/acme/greet:latest-arm64]",
+        "index (--push): an image index under each plain tag",
+    ] {
+        assert!(run.stdout.contains(line), "{line}\n--- stdout\n{}", run.stdout);
+    }
+    assert_nothing_written(&copy.root, "build --dry-run");
+}

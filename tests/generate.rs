@@ -939,3 +939,62 @@ fn what_only_the_tests_link_is_installed_for_the_test_stage_and_nowhere_else() {
         "no test stage, no zlib: {without_tests}"
     );
 }
+
+#[test]
+fn several_platforms_cross_compile_on_the_build_platform() {
+    let g = scenario("cross", "cross", &[]);
+    let file = &g.dockerfile;
+    assert!(
+        file.contains("FROM --platform=$BUILDPLATFORM rust:${RUST_VERSION}-slim-bookworm AS chef"),
+        "{file}"
+    );
+    for stage in [
+        "builder-gnu-amd64",
+        "builder-gnu-arm64",
+        "builder-musl-amd64",
+        "builder-musl-arm64",
+    ] {
+        assert!(file.contains(&format!("FROM chef AS {stage}\n")), "{stage}");
+    }
+    for kind in ["builder-gnu", "builder-musl"] {
+        assert!(
+            file.contains(&format!(
+                "FROM {kind}-${{TARGETARCH}}${{TARGETVARIANT}} AS {kind}\n"
+            )),
+            "{kind}"
+        );
+    }
+    // Target libraries and cross compilers per platform; the compilers only off the target's own architecture.
+    assert!(file.contains("libssl-dev:arm64"), "{file}");
+    assert!(file.contains(
+        "if [ \"$(dpkg --print-architecture)\" != arm64 ]; then apt-get install -y --no-install-recommends binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu libc6-dev-arm64-cross; fi"
+    ));
+    assert!(file.contains("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld"));
+    assert!(file.contains("CC_aarch64_unknown_linux_musl=aarch64-linux-musl-gcc"));
+    // Each platform adds its own Rust target; the shared base none.
+    let chef = g.runs("chef").join("\n");
+    assert!(!chef.contains("rustup target add"), "{chef}");
+    assert!(
+        !chef.contains("libssl-dev"),
+        "the base has no target library: {chef}"
+    );
+    assert!(
+        chef.contains("pkg-config"),
+        "the base has the tools: {chef}"
+    );
+    let platforms: Vec<String> = g.list["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
+
+    // The same workspace for linux/amd64 alone is the Dockerfile every one-platform plan has always had.
+    let one = generate_and_check("cross", &["--platform", "linux/amd64"]);
+    assert!(!one.dockerfile.contains("BUILDPLATFORM"));
+    assert!(!one.dockerfile.contains("TARGETARCH"));
+    assert!(one
+        .dockerfile
+        .contains("RUN rustup target add x86_64-unknown-linux-musl"));
+}

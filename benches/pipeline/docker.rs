@@ -43,9 +43,15 @@ pub fn measure_size(variant: Variant, image: &ImageRecord, dir: &Path) -> Result
     let _ = docker(&["rm", &container]);
     copied?;
     let stripped = binary.with_extension("stripped");
-    let what = format!("`objcopy --strip-all {}`", binary.display());
+    // The host's objcopy reads only its own architecture: an arm64 binary takes Debian's cross binutils'.
+    let objcopy = if variant == Variant::Arm64 {
+        "aarch64-linux-gnu-objcopy"
+    } else {
+        "objcopy"
+    };
+    let what = format!("`{objcopy} --strip-all {}`", binary.display());
     crate::stdout_of(
-        Command::new("objcopy")
+        Command::new(objcopy)
             .arg("--strip-all")
             .arg(&binary)
             .arg(&stripped),

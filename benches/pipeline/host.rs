@@ -26,6 +26,64 @@ const CLEARED: [&str; 6] = [
 
 /// One timed `cargo build --release` of the first binary in `dir`; `cold`: from an empty target directory.
 pub fn build(dir: &Path, fixture: &Fixture, cold: bool) -> Run {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    timed_build(dir, fixture, cold, Command::new(&cargo), &fixture.triple)
+}
+
+/// The aarch64 toolchain of the emulated variant: the fixture's release, run under qemu through binfmt_misc.
+fn emulated_toolchain(fixture: &Fixture) -> String {
+    format!("{}-aarch64-unknown-linux-gnu", fixture.rust_version)
+}
+
+/// The emulated anchor: the same `cargo build` for `aarch64-unknown-linux-gnu` (static), with an aarch64 `cargo`
+/// and `rustc` that qemu runs (Debian's `qemu-user-static`, loading from `libc6-arm64-cross`), linked by
+/// Debian's cross gcc: what an emulated `docker build --platform linux/arm64` spends compiling. The toolchain is
+/// installed with rustup when missing (untimed).
+pub fn build_emulated(dir: &Path, fixture: &Fixture, cold: bool) -> Run {
+    let toolchain = emulated_toolchain(fixture);
+    let installed = Command::new("rustup")
+        .args(["run", &toolchain, "rustc", "--version"])
+        .env("QEMU_LD_PREFIX", QEMU_LD_PREFIX)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        let mut install = Command::new("rustup");
+        install.args([
+            "toolchain",
+            "install",
+            &toolchain,
+            "--force-non-host",
+            "--profile",
+            "minimal",
+        ]);
+        if let Err(message) = crate::stdout_of(&mut install, "rustup toolchain install") {
+            let mut run = Run::default();
+            run.fail(&message);
+            return run;
+        }
+    }
+    let mut command = Command::new("rustup");
+    command
+        .args(["run", &toolchain, "cargo"])
+        .env("QEMU_LD_PREFIX", QEMU_LD_PREFIX)
+        .env(
+            "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER",
+            "aarch64-linux-gnu-gcc",
+        );
+    timed_build(dir, fixture, cold, command, "aarch64-unknown-linux-gnu")
+}
+
+/// Where qemu finds the aarch64 dynamic loader and glibc: Debian's `libc6-arm64-cross`.
+const QEMU_LD_PREFIX: &str = "/usr/aarch64-linux-gnu";
+
+/// `command` (a `cargo`) with `build --release` of the first binary for `triple`, timed.
+fn timed_build(
+    dir: &Path,
+    fixture: &Fixture,
+    cold: bool,
+    mut command: Command,
+    triple: &str,
+) -> Run {
     let mut run = Run::default();
     let target_dir = dir.join("target");
     if cold && target_dir.exists() {
@@ -34,17 +92,9 @@ pub fn build(dir: &Path, fixture: &Fixture, cold: bool) -> Run {
             return run;
         }
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let (flags_var, flags) = dockerfiles::static_rustflags(&fixture.triple);
-    let mut command = Command::new(&cargo);
+    let (flags_var, flags) = dockerfiles::static_rustflags(triple);
     command
-        .args([
-            "build",
-            "--locked",
-            "--release",
-            "--target",
-            &fixture.triple,
-        ])
+        .args(["build", "--locked", "--release", "--target", triple])
         .args(["--bin", &fixture.one().name])
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", &target_dir)
@@ -62,11 +112,11 @@ pub fn build(dir: &Path, fixture: &Fixture, cold: bool) -> Run {
             let stderr = String::from_utf8_lossy(&output.stderr);
             run.log.extend(stderr.lines().map(str::to_string));
             if !output.status.success() {
-                let what = format!("`{cargo} build --release` exited with {}", output.status);
+                let what = format!("`cargo build --release` exited with {}", output.status);
                 run.fail(&crate::tail(&what, &stderr));
             }
         }
-        Err(e) => run.fail(&format!("failed to run {cargo}: {e}")),
+        Err(e) => run.fail(&format!("failed to run cargo: {e}")),
     }
     run
 }

@@ -13,16 +13,23 @@ pub enum Variant {
     CacheMounts,
     /// `cargo build --release` on the host, no engine: the physical limit of a build.
     Host,
+    /// (a) one for `linux/arm64`: cross-compiled on this (amd64) machine.
+    Arm64,
+    /// The same binary for arm64 built the emulated way: an aarch64 Rust toolchain run under qemu on the host,
+    /// as it runs in an emulated `docker build --platform linux/arm64` (no arm64 image can be pulled here).
+    Emulated,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 6] = [
+    pub const ALL: [Variant; 8] = [
         Variant::AOne,
         Variant::AAll,
         Variant::Plain,
         Variant::Chef,
         Variant::CacheMounts,
         Variant::Host,
+        Variant::Arm64,
+        Variant::Emulated,
     ];
 
     pub fn key(self) -> &'static str {
@@ -33,6 +40,8 @@ impl Variant {
             Variant::Chef => "chef",
             Variant::CacheMounts => "cache",
             Variant::Host => "host",
+            Variant::Arm64 => "a-arm64",
+            Variant::Emulated => "emulated",
         }
     }
 
@@ -44,7 +53,14 @@ impl Variant {
             Variant::Chef => "(c) chef",
             Variant::CacheMounts => "(d) cache",
             Variant::Host => "host",
+            Variant::Arm64 => "(a) arm64",
+            Variant::Emulated => "emu arm64",
         }
+    }
+
+    /// The scenarios it runs: the emulated anchor only cold and after a source edit (each costs minutes).
+    pub fn runs(self, scenario: Scenario) -> bool {
+        self != Variant::Emulated || matches!(scenario, Scenario::Cold | Scenario::SourceEdit)
     }
 
     /// (b)–(d): a hand-written Dockerfile, built through `engine::build_target`.
@@ -126,7 +142,7 @@ pub struct Options {
 const USAGE: &str =
     "usage: cargo bench --bench pipeline -- [--quick] [--repeats N] [--cold prune|no-cache] \
 [--fixture DIR] [--scenarios cold,unchanged,source,lib,version,config,dependency] \
-[--variants a-one,a-all,plain,chef,cache,host] [--no-generation] [--logs DIR]";
+[--variants a-one,a-all,plain,chef,cache,host,a-arm64,emulated] [--no-generation] [--logs DIR]";
 
 /// The flags as given, before defaults.
 #[derive(Default)]
@@ -195,7 +211,13 @@ fn resolve(given: Given) -> Options {
     let mut scenarios = given.scenarios.unwrap_or_else(|| Scenario::ALL.to_vec());
     scenarios.sort();
     scenarios.dedup();
-    let mut variants = given.variants.unwrap_or_else(|| Variant::ALL.to_vec());
+    // The emulated anchor downloads an aarch64 toolchain and takes minutes: the quick run leaves it out.
+    let mut variants = given.variants.unwrap_or_else(|| {
+        Variant::ALL
+            .into_iter()
+            .filter(|v| !given.quick || *v != Variant::Emulated)
+            .collect()
+    });
     variants.sort();
     variants.dedup();
     Options {

@@ -86,7 +86,9 @@ impl Run {
             | BuildEventKind::StepStarted { .. }
             | BuildEventKind::PushRetried(_)
             | BuildEventKind::ImagePushed(_)
-            | BuildEventKind::PushFailed(_) => {}
+            | BuildEventKind::PushFailed(_)
+            | BuildEventKind::IndexPushed(_)
+            | BuildEventKind::IndexFailed(_) => {}
         }
     }
 

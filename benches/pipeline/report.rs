@@ -18,6 +18,9 @@ const EDIT_VS_CACHE: f64 = 1.0;
 /// A source edit: (a) one against `cargo build --release` on the host, the physical limit.
 const EDIT_VS_HOST: f64 = 1.2;
 const ALL_VS_ONE: f64 = 1.15;
+/// The arm64 image cross-compiled, against (a) one for amd64: cold, and after a source edit.
+const ARM64_COLD_VS_AMD64: f64 = 1.3;
+const ARM64_EDIT_VS_AMD64: f64 = 1.2;
 const UNCHANGED_SECONDS: f64 = 2.0;
 /// Bytes a `scratch` image may hold beyond its stripped binary (the CA bundle is about 220 kB of it).
 const IMAGE_OVERHEAD: u64 = 300_000;
@@ -38,6 +41,7 @@ pub fn render(bench: &Bench, measured: &Measured, generation: Option<&str>) -> S
         results: &measured.results,
     };
     targets.times();
+    targets.platforms();
     targets.no_dependency_rebuilt();
     targets.all_images(&bench.options.scenarios, bench.fixture.bins.len());
     targets.image_size(&measured.sizes);
@@ -103,6 +107,8 @@ fn wall_times(out: &mut String, variants: &[Variant], scenarios: &[Scenario], re
         (Variant::Chef, "c/a"),
         (Variant::CacheMounts, "d/a"),
         (Variant::Host, "host/a"),
+        (Variant::Arm64, "arm64/a"),
+        (Variant::Emulated, "emu/a"),
     ]
     .into_iter()
     .filter(|(v, _)| variants.contains(v) && variants.contains(&Variant::AOne))
@@ -183,6 +189,32 @@ impl Targets<'_> {
                 format!("{a:.1} s vs {b:.1} s ({:.2}x)", a / b),
             ),
             _ => self.verdict(None, what, "not measured".into()),
+        }
+    }
+
+    /// The arm64 image cross-compiled against the amd64 one, and against the same binary built emulated.
+    fn platforms(&mut self) {
+        for (scenario, limit) in [
+            (Scenario::Cold, ARM64_COLD_VS_AMD64),
+            (Scenario::SourceEdit, ARM64_EDIT_VS_AMD64),
+        ] {
+            let what = format!(
+                "{}: (a) arm64 <= {limit:.2} x (a) one (amd64)",
+                scenario.label()
+            );
+            self.ratio(
+                &what,
+                (Variant::Arm64, scenario),
+                (Variant::AOne, scenario),
+                limit,
+            );
+            let what = format!("{}: (a) arm64 <= 1.00 x emulated arm64", scenario.label());
+            self.ratio(
+                &what,
+                (Variant::Arm64, scenario),
+                (Variant::Emulated, scenario),
+                1.0,
+            );
         }
     }
 
@@ -317,7 +349,7 @@ fn steps(out: &mut String, results: &Results) {
             scenario.label(),
             run.seconds
         );
-        if *variant != Variant::Host {
+        if !matches!(variant, Variant::Host | Variant::Emulated) {
             let _ = write!(out, ", {} step(s) cached", run.cached());
         }
         let compiled = run.compiled();

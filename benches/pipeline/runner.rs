@@ -123,10 +123,15 @@ impl Bench {
             if scenario == Scenario::LibEdit && self.fixture.lib_source.is_none() {
                 continue;
             }
+            if !variant.runs(scenario) {
+                continue;
+            }
             for rep in 0..self.options.repeats {
                 let mut no_cache = false;
                 // The host variant's cold start is its own: a fresh target directory.
-                if scenario == Scenario::Cold && variant != Variant::Host {
+                if scenario == Scenario::Cold
+                    && !matches!(variant, Variant::Host | Variant::Emulated)
+                {
                     match self.options.cold {
                         Cold::Prune => docker::prune_builder_cache()?,
                         Cold::NoCache => {
@@ -185,13 +190,16 @@ impl Bench {
     /// One timed build; its tags are remembered for the cleanup, its log written with `--logs`.
     fn build(&mut self, build: &Build, dir: &Path) -> Run {
         let mut run = match build.variant {
-            Variant::AOne | Variant::AAll => self.build_ours(build, dir),
+            Variant::AOne | Variant::AAll | Variant::Arm64 => self.build_ours(build, dir),
             Variant::Host => host::build(dir, &self.fixture, build.scenario == Scenario::Cold),
+            Variant::Emulated => {
+                host::build_emulated(dir, &self.fixture, build.scenario == Scenario::Cold)
+            }
             Variant::Plain | Variant::Chef | Variant::CacheMounts => self.build_other(build, dir),
         };
         let bins: Vec<&str> = match build.variant {
             Variant::AAll => self.fixture.bins.iter().map(|b| b.name.as_str()).collect(),
-            Variant::Host => Vec::new(),
+            Variant::Host | Variant::Emulated => Vec::new(),
             _ => vec![self.fixture.one().name.as_str()],
         };
         let expected: Vec<(String, String)> = bins
@@ -258,8 +266,11 @@ impl Bench {
             .args(["--message-format", "json", "-t"])
             .arg(self.tag(build, "{bin}"))
             .current_dir(dir);
-        if build.variant == Variant::AOne {
+        if matches!(build.variant, Variant::AOne | Variant::Arm64) {
             command.args(["--bin", &self.fixture.one().name]);
+        }
+        if build.variant == Variant::Arm64 {
+            command.args(["--platform", "linux/arm64"]);
         }
         if build.no_cache {
             command.arg("--no-cache");
@@ -299,7 +310,7 @@ impl Bench {
             Variant::Plain => dockerfiles::plain(&spec),
             Variant::Chef => dockerfiles::chef(&spec),
             Variant::CacheMounts => dockerfiles::cache_mounts(&spec),
-            Variant::AOne | Variant::AAll | Variant::Host => {
+            Variant::AOne | Variant::AAll | Variant::Host | Variant::Arm64 | Variant::Emulated => {
                 unreachable!("not built by the engine")
             }
         };
@@ -307,6 +318,8 @@ impl Bench {
             stage: bin.clone(),
             binary: bin.clone(),
             tags: vec![self.tag(build, &bin)],
+            platform: None,
+            name: bin.clone(),
         };
         let engine = self.engine.as_ref().expect("connected when (b)-(d) run");
         let started = Instant::now();

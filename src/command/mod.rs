@@ -7,6 +7,7 @@
 
 mod build;
 mod ci;
+mod dry_run;
 mod generate;
 mod list;
 

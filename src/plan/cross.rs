@@ -1,4 +1,4 @@
-//! How a builder stage of a multi-platform plan cross-compiles for its platform on the build platform: the Rust
+//! Which platforms a plan builds for, and how a builder stage of a multi-platform plan cross-compiles for its platform on the build platform: the Rust
 //! target it adds, the Debian packages of the target's architecture, the cross compilers, and the environment
 //! that points Cargo, the `cc` crate and `pkg-config` at them. Pure.
 //!
@@ -22,8 +22,10 @@
 use std::collections::BTreeSet;
 
 use super::builders::{is_musl, CrossNeeds};
-use super::CrossSetup;
-use crate::platform::Platform;
+use super::{CrossSetup, Image};
+use crate::config::{Settings, Tables};
+use crate::model::Linkage;
+use crate::platform::{Platform, PlatformList};
 
 /// The environment variable suffix Cargo and the `cc` crate read for a triple: `aarch64_unknown_linux_musl`.
 fn env_suffix(triple: &str) -> String {
@@ -57,6 +59,13 @@ pub fn cross_setup(
     }
     if is_musl(triple) {
         env.push((linker_var, "rust-lld".to_string()));
+        if triple.starts_with("riscv64") {
+            // The one musl target Rust links dynamically by default: scratch has no musl to load.
+            env.push((
+                format!("CARGO_TARGET_{}_RUSTFLAGS", suffix.to_uppercase()),
+                "-C target-feature=+crt-static".to_string(),
+            ));
+        }
         if needs.c.is_empty() {
             note = format!("{triple} links with rust-lld and Rust's own musl: no C toolchain");
         } else {
@@ -118,6 +127,30 @@ pub fn cross_setup(
         reasons,
     };
     (env, note, setup)
+}
+
+/// The platforms: `--platform`, else `platforms` of `[workspace.metadata.dockerize]`, else `linux/amd64`; and
+/// where they came from.
+pub(super) fn platforms(settings: &Settings, tables: &Tables) -> (Vec<Platform>, String) {
+    match (&settings.platforms, tables.platforms()) {
+        (Some(list), _) => (list.0.clone(), "`--platform`".into()),
+        (None, Some((list, origin))) => (list.0, format!("`platforms` in {origin}")),
+        (None, None) => (PlatformList::default().0, "the default".into()),
+    }
+}
+
+/// In a multi-platform plan, what the `test` stage installs for the build platform's tests: the `-dev`
+/// packages of every system library the images link dynamically, and those only the tests link (`more`).
+pub(super) fn test_packages_cross(more: &[String], images: &[Image]) -> Vec<String> {
+    let mut packages: BTreeSet<String> = more.iter().cloned().collect();
+    for native in images
+        .iter()
+        .flat_map(|i| i.native.iter())
+        .filter(|n| n.linkage == Linkage::Dynamic)
+    {
+        packages.extend(native.build_packages.iter().cloned());
+    }
+    packages.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -6,15 +6,139 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
 use super::naming::DEBUG_SUFFIX;
 use super::runtime::{self, RuntimeChoice};
 use super::select::Candidate;
-use super::{Compilers, DebugImage, Image, ImagePlatform, PlanError, Strip};
-use crate::config::{BinaryConfig, Settings, Source};
-use crate::model::{LibcKind, Linkage, NativeLink, APP_DIR, BIN_DIR};
+use super::PlanError;
+use crate::config::{BinaryConfig, ResolvedAsset, Settings, Source};
+use crate::model::{LibcKind, Linkage, NativeLink, Port, APP_DIR, BIN_DIR};
 use crate::platform::Platform;
 use crate::reference;
 use crate::workspace::{Package, ProfileKeys};
+
+/// The runtime image of one binary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Image {
+    pub binary: String,
+    pub package: String,
+    pub version: String,
+    /// Stage name (valid, unique) and, by default, image name.
+    pub stage: String,
+    pub image_name: String,
+    pub tags: Vec<String>,
+    /// The builder stage that compiles it.
+    pub builder: String,
+    /// The target triple of its first platform (the only one, but for multi-platform plans).
+    pub triple: String,
+    /// The platforms it is built for, each with its target triple, in the plan's order.
+    pub platforms: Vec<ImagePlatform>,
+    pub libc: LibcKind,
+    pub linkage: Linkage,
+    pub runtime: RuntimeBase,
+    /// Debian packages installed in a Debian-based runtime, sorted.
+    pub runtime_packages: Vec<String>,
+    /// Why this runtime, one short line each.
+    pub reasons: Vec<String>,
+    /// OCI labels, sorted by key.
+    pub labels: BTreeMap<String, String>,
+    /// The binary's `required-features`, qualified: the manifests or the feature flags enable them.
+    pub required_features: Vec<String>,
+    /// Native crates of its package's dependency closure.
+    pub native: Vec<NativeLink>,
+    /// `ENV` of the runtime stage, sorted.
+    pub env: BTreeMap<String, String>,
+    pub expose: Vec<Port>,
+    /// `USER` of the runtime stage.
+    pub user: String,
+    pub workdir: Option<String>,
+    /// `ENTRYPOINT`: the binary unless configured.
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    /// Files copied from the build context into the image.
+    pub assets: Vec<ResolvedAsset>,
+    /// The effective configuration and where each value came from, for `cargo dockerize config`.
+    pub config: BinaryConfig,
+    /// Whether the image's executable is stripped, and why.
+    pub strip: Strip,
+    /// The opt-in debug variant of this image.
+    pub debug: DebugImage,
+    /// The C and C++ compilers its dependencies need on its target, and which toolchain runs them.
+    pub compilers: Compilers,
+}
+
+/// One platform of an image and the Rust target it is compiled for there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImagePlatform {
+    pub platform: Platform,
+    pub triple: String,
+}
+
+/// The C and C++ code a binary's dependencies compile for its target, and the toolchain that compiles it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Compilers {
+    /// Crates whose build scripts compile C (or C++) for the target, sorted.
+    pub c: Vec<String>,
+    /// Crates that compile C++, each "`crate`: how we know", sorted.
+    pub cpp: Vec<String>,
+    /// The toolchain, one line (`musl-gcc from Debian's musl-tools`); empty when nothing compiles C.
+    pub toolchain: String,
+}
+
+/// Whether an image holds a stripped executable. Stripping happens after the build (`strip --strip-all`, what
+/// `strip = "symbols"` in the profile would do), so the unstripped executable is there for the debug variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "reason")]
+pub enum Strip {
+    /// Stripped: the profile asks for neither `strip` nor debug info.
+    Symbols,
+    /// As Cargo built it; the reason names the profile key that decided it.
+    Kept(String),
+}
+
+/// The debug variant of an image: the same binary unstripped, on Debian slim with a shell, as the same non-root
+/// user. Built only on request (`--target <stage>`, `cargo dockerize build --debug`), from the same builder, so it
+/// costs no second compile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DebugImage {
+    /// `<stage>-debug`.
+    pub stage: String,
+    /// The image's tags with `-debug` on the tag (`latest` becomes `debug`).
+    pub tags: Vec<String>,
+    /// Debian packages it installs: CA certificates and the libraries the binary loads, sorted.
+    pub packages: Vec<String>,
+}
+
+/// The base of a runtime stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "image")]
+pub enum RuntimeBase {
+    Scratch,
+    Distroless(String),
+    DebianSlim(String),
+    Custom(String),
+}
+
+impl RuntimeBase {
+    /// The reference in `FROM`.
+    pub fn image(&self) -> &str {
+        match self {
+            Self::Scratch => "scratch",
+            Self::Distroless(i) | Self::DebianSlim(i) | Self::Custom(i) => i,
+        }
+    }
+
+    /// The short name `list` shows.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Scratch => "scratch",
+            Self::Distroless(_) => "distroless",
+            Self::DebianSlim(_) => "debian-slim",
+            Self::Custom(_) => "custom",
+        }
+    }
+}
 
 /// The image of `candidate`, and the notes its choices leave for the user.
 pub fn image_for(

@@ -28,15 +28,13 @@ use serde::Serialize;
 use dockerfile_path::dockerfile_path;
 pub use dockerfile_path::{DockerfilePath, DEFAULT_DOCKERFILE};
 pub use error::PlanError;
-pub use image::expand_tags;
+pub use image::{expand_tags, Compilers, DebugImage, Image, ImagePlatform, RuntimeBase, Strip};
 pub use naming::stage_name;
 
-use crate::config::{
-    read_tables, BinaryConfig, ResolvedAsset, Selection, Settings, Tables, TestStage,
-};
+use crate::config::{read_tables, Selection, Settings, Tables, TestStage};
 use crate::endpoint::Endpoint;
-use crate::model::{stage, LibcKind, Linkage, NativeLink, Port};
-use crate::platform::{Platform, PlatformList};
+use crate::model::stage;
+use crate::platform::Platform;
 use crate::workspace::{ProfileKeys, Toolchain, ToolchainSource, Workspace};
 use select::Candidate;
 
@@ -196,128 +194,6 @@ pub struct Invocation {
     pub no_default_features: bool,
 }
 
-/// The runtime image of one binary.
-#[derive(Debug, Clone, Serialize)]
-pub struct Image {
-    pub binary: String,
-    pub package: String,
-    pub version: String,
-    /// Stage name (valid, unique) and, by default, image name.
-    pub stage: String,
-    pub image_name: String,
-    pub tags: Vec<String>,
-    /// The builder stage that compiles it.
-    pub builder: String,
-    /// The target triple of its first platform (the only one, but for multi-platform plans).
-    pub triple: String,
-    /// The platforms it is built for, each with its target triple, in the plan's order.
-    pub platforms: Vec<ImagePlatform>,
-    pub libc: LibcKind,
-    pub linkage: Linkage,
-    pub runtime: RuntimeBase,
-    /// Debian packages installed in a Debian-based runtime, sorted.
-    pub runtime_packages: Vec<String>,
-    /// Why this runtime, one short line each.
-    pub reasons: Vec<String>,
-    /// OCI labels, sorted by key.
-    pub labels: BTreeMap<String, String>,
-    /// The binary's `required-features`, qualified: the manifests or the feature flags enable them.
-    pub required_features: Vec<String>,
-    /// Native crates of its package's dependency closure.
-    pub native: Vec<NativeLink>,
-    /// `ENV` of the runtime stage, sorted.
-    pub env: BTreeMap<String, String>,
-    pub expose: Vec<Port>,
-    /// `USER` of the runtime stage.
-    pub user: String,
-    pub workdir: Option<String>,
-    /// `ENTRYPOINT`: the binary unless configured.
-    pub entrypoint: Vec<String>,
-    pub cmd: Vec<String>,
-    /// Files copied from the build context into the image.
-    pub assets: Vec<ResolvedAsset>,
-    /// The effective configuration and where each value came from, for `cargo dockerize config`.
-    pub config: BinaryConfig,
-    /// Whether the image's executable is stripped, and why.
-    pub strip: Strip,
-    /// The opt-in debug variant of this image.
-    pub debug: DebugImage,
-    /// The C and C++ compilers its dependencies need on its target, and which toolchain runs them.
-    pub compilers: Compilers,
-}
-
-/// One platform of an image and the Rust target it is compiled for there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImagePlatform {
-    pub platform: Platform,
-    pub triple: String,
-}
-
-/// The C and C++ code a binary's dependencies compile for its target, and the toolchain that compiles it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Compilers {
-    /// Crates whose build scripts compile C (or C++) for the target, sorted.
-    pub c: Vec<String>,
-    /// Crates that compile C++, each "`crate`: how we know", sorted.
-    pub cpp: Vec<String>,
-    /// The toolchain, one line (`musl-gcc from Debian's musl-tools`); empty when nothing compiles C.
-    pub toolchain: String,
-}
-
-/// Whether an image holds a stripped executable. Stripping happens after the build (`strip --strip-all`, what
-/// `strip = "symbols"` in the profile would do), so the unstripped executable is there for the debug variant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", content = "reason")]
-pub enum Strip {
-    /// Stripped: the profile asks for neither `strip` nor debug info.
-    Symbols,
-    /// As Cargo built it; the reason names the profile key that decided it.
-    Kept(String),
-}
-
-/// The debug variant of an image: the same binary unstripped, on Debian slim with a shell, as the same non-root
-/// user. Built only on request (`--target <stage>`, `cargo dockerize build --debug`), from the same builder, so it
-/// costs no second compile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DebugImage {
-    /// `<stage>-debug`.
-    pub stage: String,
-    /// The image's tags with `-debug` on the tag (`latest` becomes `debug`).
-    pub tags: Vec<String>,
-    /// Debian packages it installs: CA certificates and the libraries the binary loads, sorted.
-    pub packages: Vec<String>,
-}
-
-/// The base of a runtime stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", content = "image")]
-pub enum RuntimeBase {
-    Scratch,
-    Distroless(String),
-    DebianSlim(String),
-    Custom(String),
-}
-
-impl RuntimeBase {
-    /// The reference in `FROM`.
-    pub fn image(&self) -> &str {
-        match self {
-            Self::Scratch => "scratch",
-            Self::Distroless(i) | Self::DebianSlim(i) | Self::Custom(i) => i,
-        }
-    }
-
-    /// The short name `list` shows.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Scratch => "scratch",
-            Self::Distroless(_) => "distroless",
-            Self::DebianSlim(_) => "debian-slim",
-            Self::Custom(_) => "custom",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Skipped {
     pub binary: String,
@@ -421,7 +297,7 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
     let user_features = select::qualify_user_features(&packages, settings)?;
     let mut notes = Vec::new();
     let toolchain = toolchain(workspace, &tables, &mut notes);
-    let (platforms, platforms_source) = platforms(settings, &tables);
+    let (platforms, platforms_source) = cross::platforms(settings, &tables);
     let cross = platforms != [Platform::LinuxAmd64];
     let stage_names = naming::assign_stage_names(&candidates, &mut notes);
     let mut images = images(
@@ -444,26 +320,6 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
     point_at_builders(&mut images, &builders);
     let (mut builder_packages, mut builder_reasons) =
         builders::builder_packages(&images, &packages, &workspace.cargo_config_tools, cross);
-    let mut test_system_packages = Vec::new();
-    if settings.test_stage == TestStage::Include {
-        // The tests build on the builder: what only they link is installed there too, never in an image.
-        let triple = platforms[0]
-            .triple(false)
-            .expect("every platform has a glibc target");
-        let (packages, reasons) = builders::test_packages(&packages, triple, &builder_packages);
-        if cross {
-            test_system_packages = test_packages_cross(&packages, &images);
-        } else {
-            for (all, more) in [
-                (&mut builder_packages, packages),
-                (&mut builder_reasons, reasons),
-            ] {
-                all.extend(more);
-                all.sort();
-                all.dedup();
-            }
-        }
-    }
     let rustup_targets: Vec<String> = if cross {
         // Each platform's builder adds its own: a build for one platform never downloads another's.
         Vec::new()
@@ -476,19 +332,16 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
             .into_iter()
             .collect()
     };
-    // The tests run for the builder's own target: from a builder without `+crt-static` where there is one, since
-    // those flags would also apply to the tests' proc macros (a C++ binary puts a static glibc builder first).
-    let test_from = builders
-        .iter()
-        .find(|b| !b.crt_static)
-        .unwrap_or(&builders[0]);
-    let test = (settings.test_stage == TestStage::Include).then(|| TestPlan {
-        from: test_from.stage.clone(),
-        packages: packages.iter().map(|p| p.name.clone()).collect(),
-        features: user_features.clone(),
-        all_features: settings.features.all_features,
-        no_default_features: settings.features.no_default_features,
-        system_packages: test_system_packages,
+    let test = (settings.test_stage == TestStage::Include).then(|| {
+        test_plan(
+            &packages,
+            &images,
+            &builders,
+            (&mut builder_packages, &mut builder_reasons),
+            &user_features,
+            settings,
+            platforms[0],
+        )
     });
     notes.extend(workspace_notes(workspace, &context));
     let mut toolchain_files = workspace.toolchain_files.clone();
@@ -519,28 +372,50 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
     })
 }
 
-/// The platforms: `--platform`, else `platforms` of `[workspace.metadata.dockerize]`, else `linux/amd64`; and
-/// where they came from.
-fn platforms(settings: &Settings, tables: &Tables) -> (Vec<Platform>, String) {
-    match (&settings.platforms, tables.platforms()) {
-        (Some(list), _) => (list.0.clone(), "`--platform`".into()),
-        (None, Some((list, origin))) => (list.0, format!("`platforms` in {origin}")),
-        (None, None) => (PlatformList::default().0, "the default".into()),
+/// The `test` stage: `cargo test` of the selected packages on a builder. What only the tests link is installed
+/// for them: in the shared base (a one-platform plan), or in the stage itself (a multi-platform one, whose base
+/// has none of the libraries).
+fn test_plan(
+    packages: &[&crate::workspace::Package],
+    images: &[Image],
+    builders: &[BuilderStage],
+    (builder_packages, builder_reasons): (&mut Vec<String>, &mut Vec<String>),
+    user_features: &[String],
+    settings: &Settings,
+    first: Platform,
+) -> TestPlan {
+    let cross = builders.iter().any(|b| b.cross.is_some());
+    let triple = first
+        .triple(false)
+        .expect("every platform has a glibc target");
+    let (more, reasons) = builders::test_packages(packages, triple, builder_packages);
+    let mut system_packages = Vec::new();
+    if cross {
+        system_packages = cross::test_packages_cross(&more, images);
+    } else {
+        for (all, more) in [
+            (&mut *builder_packages, more),
+            (&mut *builder_reasons, reasons),
+        ] {
+            all.extend(more);
+            all.sort();
+            all.dedup();
+        }
     }
-}
-
-/// In a multi-platform plan, what the `test` stage installs for the build platform's tests: the `-dev`
-/// packages of every system library the images link dynamically, and those only the tests link (`more`).
-fn test_packages_cross(more: &[String], images: &[Image]) -> Vec<String> {
-    let mut packages: BTreeSet<String> = more.iter().cloned().collect();
-    for native in images
+    // The tests run for the builder's own target: from a builder without `+crt-static` where there is one, since
+    // those flags would also apply to the tests' proc macros (a C++ binary puts a static glibc builder first).
+    let from = builders
         .iter()
-        .flat_map(|i| i.native.iter())
-        .filter(|n| n.linkage == Linkage::Dynamic)
-    {
-        packages.extend(native.build_packages.iter().cloned());
+        .find(|b| !b.crt_static)
+        .unwrap_or(&builders[0]);
+    TestPlan {
+        from: from.stage.clone(),
+        packages: packages.iter().map(|p| p.name.clone()).collect(),
+        features: user_features.to_vec(),
+        all_features: settings.features.all_features,
+        no_default_features: settings.features.no_default_features,
+        system_packages,
     }
-    packages.into_iter().collect()
 }
 
 /// What names the workspace and its toolchain in the cache ids: a digest of the member names (stable across

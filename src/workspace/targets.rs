@@ -105,8 +105,9 @@ pub fn cfg_lines(triple: &str) -> Option<Vec<String>> {
     if arch.atomic128 {
         lines.push("target_has_atomic=\"128\"".into());
     }
-    // musl targets link statically by default, which `cfg(target_feature = "crt-static")` reads.
-    if env == "musl" {
+    // musl targets link statically by default, which `cfg(target_feature = "crt-static")` reads; riscv64's does
+    // not (its builder turns it on, see `plan::cross`).
+    if env == "musl" && first != "riscv64gc" {
         lines.push("target_feature=\"crt-static\"".into());
     }
     lines.sort();

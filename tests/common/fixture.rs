@@ -20,6 +20,7 @@ pub fn fixtures_dir() -> PathBuf {
 pub const GENERATING_FIXTURES: &[&str] = &[
     "build-script",
     "compile-error",
+    "cross",
     "dev-guesses",
     "multi-bin",
     "name-collision",
