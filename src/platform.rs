@@ -212,6 +212,12 @@ impl std::str::FromStr for Platform {
     }
 }
 
+/// Whether images for `platforms` are cross-compiled, one builder per platform on the build platform: for every
+/// list but `linux/amd64` alone, the default, which is built as it always was (one builder, no platform pinned).
+pub fn cross_compiles(platforms: &[Platform]) -> bool {
+    platforms != [Platform::LinuxAmd64]
+}
+
 /// `linux/amd64, linux/arm64, ...`: what error messages and `--help` offer.
 pub fn supported_list() -> String {
     ALL.iter()

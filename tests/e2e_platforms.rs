@@ -157,9 +157,20 @@ fn two_platforms_cross_compile_push_an_index_and_run_by_digest() {
         .iter()
         .any(|e| e["platform"] == "linux/arm64" && e["image"] == "greet@arm64"));
 
+    let digests = check_platform_images(&prefix, &binaries, images);
+    check_indexes(&prefix, &binaries, &build.summary, &metadata, &digests);
+    pull_and_run_by_digest(&prefix, &digests, &mut refs);
+}
+
+/// Each platform's manifest digest, by binary and platform.
+type Digests = std::collections::BTreeMap<(&'static str, &'static str), String>;
+
+/// Every image of `binaries` for both platforms: its architecture, user, static executable and what it prints
+/// there, and the digest its push gave.
+fn check_platform_images(prefix: &str, binaries: &[&'static str], images: &[Value]) -> Digests {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let mut platform_digests = std::collections::BTreeMap::new();
-    for binary in binaries {
+    let mut platform_digests = Digests::new();
+    for &binary in binaries {
         for (platform, suffix, arch) in [
             ("linux/amd64", "amd64", "x86_64"),
             ("linux/arm64", "arm64", "aarch64"),
@@ -188,15 +199,24 @@ fn two_platforms_cross_compile_push_an_index_and_run_by_digest() {
         }
     }
 
-    // The index under each plain tag lists exactly the two pushed manifests, with their platforms.
-    let indexes = build.summary["indexes"]
-        .as_array()
-        .expect("summary.indexes");
+    platform_digests
+}
+
+/// The index under each plain tag lists exactly the two pushed manifests, with their platforms; the metadata
+/// file says the same.
+fn check_indexes(
+    prefix: &str,
+    binaries: &[&'static str],
+    summary: &Value,
+    metadata: &Path,
+    platform_digests: &Digests,
+) {
+    let indexes = summary["indexes"].as_array().expect("summary.indexes");
     assert_eq!(indexes.len(), 2, "{indexes:?}");
     let written: Value =
-        serde_json::from_str(&std::fs::read_to_string(&metadata).expect("the metadata file"))
+        serde_json::from_str(&std::fs::read_to_string(metadata).expect("the metadata file"))
             .expect("JSON");
-    for binary in binaries {
+    for &binary in binaries {
         let index = indexes
             .iter()
             .find(|i| i["binary"] == binary)
@@ -239,12 +259,14 @@ fn two_platforms_cross_compile_push_an_index_and_run_by_digest() {
             "{written}"
         );
     }
+}
 
-    // Pulled by each platform's digest (with nothing of it left locally), each runs.
+/// Pulled by each platform's digest (with nothing of it left locally), each runs.
+fn pull_and_run_by_digest(prefix: &str, platform_digests: &Digests, refs: &mut Refs) {
     for tag in refs.0.clone() {
         let _ = docker(&["rmi", "-f", &tag]);
     }
-    for ((binary, platform), digest) in &platform_digests {
+    for ((binary, platform), digest) in platform_digests {
         let by_digest = format!("{prefix}/{binary}@{digest}");
         refs.0.push(by_digest.clone());
         docker_ok(&["pull", &by_digest]);

@@ -511,6 +511,13 @@ fn structure_checker_catches_broken_dockerfiles() {
             good.replace("/out/app /usr", "/out/other /usr"),
             "only its binary",
         ),
+        (
+            good.replace(
+                "FROM chef AS builder",
+                "FROM chef AS builder-amd64\nFROM builder-musl-${TARGETARCH}${TARGETVARIANT} AS builder",
+            ),
+            "no `builder-musl-<arch>` stage",
+        ),
     ];
     for (text, expected) in broken {
         let problems = structure::problems(&text, &[listed("app", "scratch")]);

@@ -319,6 +319,7 @@ impl Bench {
             binary: bin.clone(),
             tags: vec![self.tag(build, &bin)],
             platform: None,
+            several: false,
             name: bin.clone(),
         };
         let engine = self.engine.as_ref().expect("connected when (b)-(d) run");

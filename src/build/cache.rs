@@ -53,6 +53,7 @@ pub async fn push_cache(
         binary: String::new(),
         tags: vec![reference.to_string()],
         platform: None,
+        several: false,
         name: stage.to_string(),
     };
     let mut options = options.clone();

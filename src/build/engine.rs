@@ -284,7 +284,7 @@ pub async fn build_all(
                     || matches!(result.push, Some(Push::Failed(_)));
                 let name = targets
                     .iter()
-                    .find(|t| t.stage == result.stage && t.platform == result.platform)
+                    .find(|t| t.stage == result.stage && t.several_platform() == result.platform)
                     .map_or_else(|| result.stage.clone(), |t| t.name.clone());
                 outcomes.insert(name, result);
                 if failed && !options.keep_going {
@@ -303,7 +303,7 @@ pub async fn build_all(
             outcomes.remove(&target.name).unwrap_or(ImageOutcome {
                 stage: target.stage.clone(),
                 binary: target.binary.clone(),
-                platform: target.platform.clone(),
+                platform: target.several_platform(),
                 outcome: Outcome::Cancelled,
                 push: None,
             })
@@ -329,9 +329,9 @@ pub async fn build_and_push(
         _ => None,
     };
     ImageOutcome {
+        platform: target.several_platform(),
         stage: target.stage,
         binary: target.binary,
-        platform: target.platform,
         outcome,
         push,
     }
@@ -373,9 +373,19 @@ pub struct Target {
     pub tags: Vec<String>,
     /// The platform to build for (the engine's `platform`); `None` leaves it to `BuildOptions::platform`.
     pub platform: Option<String>,
+    /// Whether the image is built for several platforms, this build being one of them: its outcome names the
+    /// platform then.
+    pub several: bool,
     /// What events and logs call this build: the stage, or `<stage>@<arch>` when the image is built for
     /// several platforms, each its own build.
     pub name: String,
+}
+
+impl Target {
+    /// The platform its outcome names: only one of several platforms of its image.
+    pub fn several_platform(&self) -> Option<String> {
+        self.platform.clone().filter(|_| self.several)
+    }
 }
 
 /// An error and its causes on one line: bollard hides the useful part (connection refused) in `source()`.

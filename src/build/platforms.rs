@@ -27,18 +27,22 @@ pub fn platform_tag(tag: &str, suffix: &str) -> String {
 }
 
 /// The registry hosts the engine reaches over plain HTTP, as it decides: those its configuration marks insecure
-/// (`IndexConfigs` with `Secure: false`), and loopback ones (`127.0.0.0/8` and `::1` are insecure by default).
-pub async fn insecure_hosts(engine: &Engine) -> Vec<String> {
-    let Ok(info) = engine.docker.info().await else {
-        return Vec::new();
-    };
-    info.registry_config
+/// (`IndexConfigs` with `Secure: false`), and loopback ones (`127.0.0.0/8` and `::1` are insecure by default,
+/// see [`is_insecure`]). `Err` is why the engine's list could not be read.
+pub async fn insecure_hosts(engine: &Engine) -> Result<Vec<String>, String> {
+    let info = engine
+        .docker
+        .info()
+        .await
+        .map_err(|e| super::engine::error_chain(&e))?;
+    Ok(info
+        .registry_config
         .and_then(|c| c.index_configs)
         .into_iter()
         .flatten()
         .filter(|(_, index)| index.secure == Some(false))
         .map(|(host, _)| host)
-        .collect()
+        .collect())
 }
 
 /// Whether the engine speaks plain HTTP to `host` (`127.0.0.1:5000`, `localhost:5000`, `[::1]:5000`).

@@ -155,13 +155,19 @@ pub(super) fn cache_to(plan: &Plan, args: &BuildArgs) -> Vec<(String, String)> {
     let Some(reference) = &args.cache_to else {
         return Vec::new();
     };
+    // Images name the stage they copy from: a builder, or in a multi-platform plan the alias every platform's
+    // builder of that kind shares (each of those is cached).
     let used: Vec<&str> = plan
         .selected_images()
         .map(|image| image.builder.as_str())
         .collect();
     cache::cache_refs(reference, &builder_stages(plan))
         .into_iter()
-        .filter(|(stage, _)| used.contains(&stage.as_str()))
+        .filter(|(stage, _)| {
+            plan.builders
+                .iter()
+                .any(|b| &b.stage == stage && used.contains(&b.alias.as_str()))
+        })
         .collect()
 }
 
@@ -249,7 +255,12 @@ async fn run_builds(
     )
     .await;
     let indexes = if args.push && plan.platforms.len() > 1 && !interrupted {
-        let insecure = platforms::insecure_hosts(&engine).await;
+        let insecure = platforms::insecure_hosts(&engine).await.unwrap_or_else(|why| {
+            shell.warn(format!(
+                "failed to read the engine's insecure registries ({why}): the indexes go over HTTPS but to loopback registries"
+            ));
+            Vec::new()
+        });
         push_indexes(
             plan,
             args.debug,
@@ -320,8 +331,9 @@ pub(super) fn targets(plan: &Plan, debug: bool) -> Vec<engine::Target> {
                 binary: image.binary.clone(),
                 tags: tags.clone(),
                 platform: plan
-                    .cross_compiles()
+                    .platforms_chosen()
                     .then(|| only.docker_name().to_string()),
+                several: false,
                 name: stage.clone(),
             });
             continue;
@@ -335,6 +347,7 @@ pub(super) fn targets(plan: &Plan, debug: bool) -> Vec<engine::Target> {
                     .map(|t| platforms::platform_tag(t, platform.suffix()))
                     .collect(),
                 platform: Some(platform.docker_name().to_string()),
+                several: true,
                 name: format!("{stage}@{}", platform.suffix()),
             });
         }

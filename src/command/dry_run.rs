@@ -52,7 +52,7 @@ pub(super) fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
         "not written: --dry-run"
     };
     let mut text = format!(
-        "dockerfile: {dockerfile} ({state})\ndockerignore: {}\nengine: {} (not contacted: --dry-run)\nstages: {}\nimages:\n",
+        "dockerfile: {dockerfile} ({state})\ndockerignore: {}\nengine: {} (not contacted: --dry-run)\nstages: {}\n",
         plan.root.join(&plan.dockerfile.ignore),
         engine.explain(),
         plan.stage_names().join(" ")
@@ -67,6 +67,7 @@ pub(super) fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
             ""
         }
     ));
+    text.push_str("images:\n");
     dry_run_targets(plan, false, &mut text);
     text.push_str("debug images (--debug):\n");
     dry_run_targets(plan, true, &mut text);

@@ -169,7 +169,7 @@ pub struct CrossNeeds {
     pub cpp: bool,
     /// Whether an image of the builder is stripped after the build (which takes the target's `strip`).
     pub strip: bool,
-    /// `-dev` packages (unqualified) with the crate that needs each.
+    /// `-dev` packages (unqualified), each with why: a crate links its library, or `build-packages` names it.
     pub libraries: BTreeMap<String, String>,
 }
 
@@ -202,8 +202,15 @@ impl CrossNeeds {
                 for package in native.build_packages.iter().filter(|p| is_library(p)) {
                     libraries
                         .entry(package.clone())
-                        .or_insert_with(|| native.krate.clone());
+                        .or_insert_with(|| format!("`{}` links a system library", native.krate));
                 }
+            }
+            // A configured `-dev` package is a library to link for the target too.
+            let configured = &image.config.build_packages;
+            for package in configured.value.iter().filter(|p| is_library(p)) {
+                libraries
+                    .entry(package.clone())
+                    .or_insert_with(|| format!("`build-packages` in {}", configured.source));
             }
         }
         Self {
@@ -339,12 +346,19 @@ pub fn builder_packages(
                 ),
             );
         }
+        // Cross: a configured `-dev` package is the target's (each platform's builder installs it).
         let configured = &image.config.build_packages;
+        let mine: Vec<String> = configured
+            .value
+            .iter()
+            .filter(|p| !cross || !is_library(p))
+            .cloned()
+            .collect();
         add(
-            &configured.value,
+            &mine,
             format!(
                 "{}: `build-packages` in {}",
-                configured.value.join(", "),
+                mine.join(", "),
                 configured.source
             ),
         );

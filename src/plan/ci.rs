@@ -46,6 +46,9 @@ pub struct CiPlan {
     pub dockerfile: Utf8PathBuf,
     /// `linux/amd64`, or `linux/amd64,linux/arm64`: the plan's platforms, as build-push-action takes them.
     pub platform: String,
+    /// Whether a runtime stage runs commands in its target platform (a Debian-based runtime of a multi-platform
+    /// plan runs `apt-get` there), which needs QEMU on the runner: the job sets it up.
+    pub emulates: bool,
     /// One matrix entry per image of the Dockerfile, sorted by stage.
     pub images: Vec<CiImage>,
     /// The registries the tags name, sorted by host, each with the credentials the workflow logs in with.
@@ -152,6 +155,11 @@ pub fn ci_plan(plan: &Plan, workflow: &Utf8Path, command: String) -> Result<CiPl
         workspace_dir,
         context,
         platform: crate::platform::PlatformList(plan.platforms.clone()).joined(),
+        emulates: plan.cross_compiles()
+            && plan
+                .images
+                .iter()
+                .any(|i| matches!(i.runtime, crate::plan::RuntimeBase::DebianSlim(_))),
         images,
         logins: hosts.into_iter().map(login).collect(),
         workflow,

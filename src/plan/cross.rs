@@ -5,9 +5,9 @@
 //! Chosen by measurement (a Debian bookworm builder on amd64, compiling for aarch64; the binaries ran under qemu):
 //! - musl, pure Rust: `rust-lld` with Rust's self-contained musl start files and `libc.a`: no C toolchain at all.
 //! - musl with C (`cc`, `cmake`, autoconf builds): Debian's GCC cross compiler (`gcc-aarch64-linux-gnu`, about
-//!   40 MB) with Debian's `musl-dev` of the target architecture (multiarch, beside the build platform's own) and
-//!   the `musl-gcc.specs` it ships, behind a `<arch>-linux-musl-gcc` wrapper (the name the `cc` crate guesses for
-//!   the target, so build scripts that ignore `CC_<triple>` find it too). `rust-lld` still links. Weighed
+//!   40 MB) with Debian's `musl-dev` of the target architecture (multiarch, beside the build platform's own),
+//!   whose `/usr/bin/<arch>-linux-musl-gcc` runs that gcc with musl's specs: the name the `cc` crate guesses for
+//!   the target, so build scripts that ignore `CC_<triple>` find it too. `rust-lld` still links. Weighed
 //!   against clang + lld (Debian's clang pulls in about 100 MB and still needs musl's headers) and `cargo-zigbuild`
 //!   (zig is a 101 MB wheel from PyPI, plus compiling cargo-zigbuild in every cold builder).
 //! - glibc: Debian's cross toolchain (`gcc-<triplet>`, `libc6-dev-<arch>-cross`) as linker and C compiler, and
@@ -45,8 +45,8 @@ pub fn cross_setup(
     let mut env = Vec::new();
     let mut target_packages = BTreeSet::new();
     let mut cross_packages = BTreeSet::new();
+    let mut native_packages = BTreeSet::new();
     let mut reasons = Vec::new();
-    let mut musl_wrapper = None;
     let note;
     if needs.strip {
         // The build platform's `strip` reads only its own architecture's files.
@@ -76,13 +76,12 @@ pub fn cross_setup(
             cross_packages.insert(platform.cross_compiler_package(false));
             let crates = needs.c.iter().cloned().collect::<Vec<_>>().join(", ");
             reasons.push(format!(
-                "musl-dev:{arch}, {}: C for {triple} ({crates}), compiled by `{wrapper}` (Debian's cross gcc with musl's specs)",
+                "musl-dev:{arch}, {}: C for {triple} ({crates}), compiled by musl-dev's `{wrapper}` (Debian's cross gcc with musl's specs)",
                 platform.cross_compiler_package(false)
             ));
             note = format!(
                 "C for {triple} compiles with `{wrapper}` (Debian's `{gcc}-gcc` with musl-dev:{arch}), for {crates}; rust-lld links"
             );
-            musl_wrapper = Some((wrapper, gcc.to_string()));
         }
     } else {
         env.push((linker_var, format!("{gcc}-gcc")));
@@ -95,6 +94,8 @@ pub fn cross_setup(
         if needs.cpp {
             env.push((format!("CXX_{suffix}"), format!("{gcc}-g++")));
             toolchain.push(platform.cross_compiler_package(true));
+            // On the target's own architecture `<triplet>-g++` comes with Debian's `g++`, which the image lacks.
+            native_packages.insert("g++".to_string());
         }
         reasons.push(format!(
             "{}: Debian's cross toolchain links {triple}",
@@ -108,11 +109,9 @@ pub fn cross_setup(
                 format!("/usr/lib/{gcc}/pkgconfig:/usr/share/pkgconfig"),
             ));
         }
-        for (package, krate) in &needs.libraries {
+        for (package, why) in &needs.libraries {
             target_packages.insert(format!("{package}:{arch}"));
-            reasons.push(format!(
-                "{package}:{arch}: `{krate}` links a system library of {triple}"
-            ));
+            reasons.push(format!("{package}:{arch}: {why} for {triple}"));
         }
         note = format!("{triple} links with Debian's `{gcc}-gcc`");
     }
@@ -122,7 +121,7 @@ pub fn cross_setup(
         debian_arch: arch.to_string(),
         target_packages: target_packages.into_iter().collect(),
         cross_packages: cross_packages.into_iter().collect(),
-        musl_wrapper,
+        native_packages: native_packages.into_iter().collect(),
         strip: format!("{gcc}-strip"),
         reasons,
     };
@@ -135,7 +134,7 @@ pub(super) fn platforms(settings: &Settings, tables: &Tables) -> (Vec<Platform>,
     match (&settings.platforms, tables.platforms()) {
         (Some(list), _) => (list.0.clone(), "`--platform`".into()),
         (None, Some((list, origin))) => (list.0, format!("`platforms` in {origin}")),
-        (None, None) => (PlatformList::default().0, "the default".into()),
+        (None, None) => (PlatformList::default().0, super::DEFAULT_PLATFORMS.into()),
     }
 }
 
@@ -143,6 +142,10 @@ pub(super) fn platforms(settings: &Settings, tables: &Tables) -> (Vec<Platform>,
 /// packages of every system library the images link dynamically, and those only the tests link (`more`).
 pub(super) fn test_packages_cross(more: &[String], images: &[Image]) -> Vec<String> {
     let mut packages: BTreeSet<String> = more.iter().cloned().collect();
+    // The builders have their targets' `<triplet>-g++`; the tests build for the build platform with its own.
+    if images.iter().any(|i| !i.compilers.cpp.is_empty()) {
+        packages.insert("g++".to_string());
+    }
     for native in images
         .iter()
         .flat_map(|i| i.native.iter())
@@ -212,13 +215,7 @@ mod tests {
         )));
         assert_eq!(setup.target_packages, ["musl-dev:armhf"]);
         assert_eq!(setup.cross_packages, ["gcc-arm-linux-gnueabihf"]);
-        assert_eq!(
-            setup.musl_wrapper,
-            Some((
-                "arm-linux-musleabihf-gcc".into(),
-                "arm-linux-gnueabihf".into()
-            ))
-        );
+        assert!(setup.native_packages.is_empty());
     }
 
     #[test]

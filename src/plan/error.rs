@@ -66,7 +66,7 @@ pub enum PlanError {
         platform: String,
         origin: String,
     },
-    #[error("binary `{binary}` needs Debian packages for `{platform}` ({packages}), which Debian bookworm, the builder's release, does not carry")]
+    #[error("binary `{binary}` needs {packages} for `{platform}`, which Debian bookworm (the builder's and distroless' release) does not carry")]
     NoDebianPackages {
         binary: String,
         platform: String,
@@ -126,7 +126,7 @@ impl PlanError {
                 "set `libc = \"gnu\"` for it (or leave `libc` to `auto`, which picks glibc), or build without `{platform}`"
             )),
             Self::NoDebianPackages { platform, .. } => Some(format!(
-                "only binaries that need no C compiler or system library cross-compile for `{platform}` here: vendor the C code in a pure-Rust crate, or build without `{platform}`"
+                "for C code, `libc = \"gnu\"` with `static = true` links glibc statically on `scratch` with Debian's cross toolchain; a system library needs its vendored build (e.g. openssl's `vendored`); or build without `{platform}`"
             )),
             Self::DynamicOnScratch { .. } => Some(
                 "pass `--static` to link glibc statically, `--libc musl`, or pick `--runtime distroless`".into(),

@@ -173,7 +173,7 @@ pub fn image_for(
                 .to_string(),
         })
         .collect();
-    check_debian_carries(&binary.name, musl, &native, &compilers, platforms)?;
+    check_debian_carries(&binary.name, musl, &native, &compilers, &runtime, platforms)?;
     let user = &config.user;
     if user.value == "root" || user.value == "0" || user.value.starts_with("0:") {
         notes.push(format!(
@@ -235,12 +235,14 @@ pub fn image_for(
 }
 
 /// A platform whose packages Debian bookworm lacks (riscv64) can take only binaries that need none of them for
-/// the target: no C for musl (that needs its `musl-dev`), no system library (its `-dev` package).
+/// the target: no C for musl (that needs its `musl-dev`), no system library (its `-dev` package, also to link it
+/// statically), no Debian-based runtime (distroless is made of Debian's packages too).
 fn check_debian_carries(
     binary: &str,
     musl: bool,
     native: &[NativeLink],
     compilers: &Compilers,
+    runtime: &RuntimeBase,
     platforms: &[Platform],
 ) -> Result<(), PlanError> {
     let Some(platform) = platforms.iter().find(|p| !p.in_debian_archive()) else {
@@ -248,11 +250,15 @@ fn check_debian_carries(
     };
     let mut packages: Vec<String> = native
         .iter()
-        .filter(|n| n.linkage == Linkage::Dynamic)
-        .flat_map(|n| n.build_packages.iter().cloned())
+        .flat_map(|n| n.build_packages.iter())
+        .filter(|p| super::builders::is_library(p))
+        .map(|p| format!("`{p}`"))
         .collect();
     if musl && !compilers.c.is_empty() {
-        packages.push("musl-dev".into());
+        packages.push("`musl-dev`".into());
+    }
+    if let RuntimeBase::Distroless(base) | RuntimeBase::DebianSlim(base) = runtime {
+        packages.push(format!("a `{base}` runtime"));
     }
     if packages.is_empty() {
         return Ok(());

@@ -171,8 +171,9 @@ pub struct CrossSetup {
     pub target_packages: Vec<String>,
     /// Cross compilers, installed only where the build platform is another architecture, sorted.
     pub cross_packages: Vec<String>,
-    /// `(wrapper, gcc triplet)`: `/usr/local/bin/<wrapper>` runs `<triplet>-gcc` with the target's musl specs.
-    pub musl_wrapper: Option<(String, String)>,
+    /// Debian packages installed instead of `cross_packages` where the build platform is the target's own
+    /// architecture (its native `g++`, which the `rust` image lacks), sorted.
+    pub native_packages: Vec<String>,
     /// The `strip` that reads the target's executables: `<triplet>-strip` from Debian's cross binutils.
     pub strip: String,
     /// Why each package, one line each.
@@ -214,11 +215,20 @@ pub struct TestPlan {
     pub system_packages: Vec<String>,
 }
 
+/// [`Plan::platforms_source`] when nothing chose the platforms.
+pub const DEFAULT_PLATFORMS: &str = "the default";
+
 impl Plan {
+    /// Whether a flag or the workspace table chose the platforms (then the engine is told, even for
+    /// `linux/amd64` alone: an arm64 engine would otherwise build for itself).
+    pub fn platforms_chosen(&self) -> bool {
+        self.platforms_source != DEFAULT_PLATFORMS
+    }
+
     /// Whether the builder stages cross-compile on the build platform, one per platform: every plan but the
     /// default one for `linux/amd64` alone, which builds exactly as it always has.
     pub fn cross_compiles(&self) -> bool {
-        self.platforms != [Platform::LinuxAmd64]
+        crate::platform::cross_compiles(&self.platforms)
     }
 
     /// The images the command line selects, in the plan's order.
@@ -298,7 +308,7 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
     let mut notes = Vec::new();
     let toolchain = toolchain(workspace, &tables, &mut notes);
     let (platforms, platforms_source) = cross::platforms(settings, &tables);
-    let cross = platforms != [Platform::LinuxAmd64];
+    let cross = crate::platform::cross_compiles(&platforms);
     let stage_names = naming::assign_stage_names(&candidates, &mut notes);
     let mut images = images(
         &candidates,

@@ -9,6 +9,25 @@ use crate::model::stage;
 /// What a binary's stage name gets for its debug variant.
 pub const DEBUG_SUFFIX: &str = "-debug";
 
+/// Whether a binary's stage may not take `name`: a pipeline stage's (`stage::RESERVED`), or a builder's of a
+/// multi-platform plan (`builder-arm64`, `builder-musl-armv7`), reserved in every plan so that adding a
+/// platform never renames an image.
+fn is_reserved(name: &str) -> bool {
+    stage::RESERVED.contains(&name)
+        || [
+            stage::BUILDER,
+            stage::BUILDER_MUSL,
+            stage::BUILDER_GNU,
+            stage::BUILDER_GNU_STATIC,
+        ]
+        .iter()
+        .any(|kind| {
+            crate::platform::ALL
+                .iter()
+                .any(|p| name == format!("{kind}-{}", p.suffix()))
+        })
+}
+
 /// Valid, unique stage names. A name shared by several binaries becomes `<package>-<binary>` for each of
 /// them, so that no binary's name depends on which other binaries happen to be selected first.
 pub fn assign_stage_names(candidates: &[Candidate<'_>], notes: &mut Vec<String>) -> Vec<String> {
@@ -24,7 +43,7 @@ pub fn assign_stage_names(candidates: &[Candidate<'_>], notes: &mut Vec<String>)
     let mut out = Vec::new();
     for (candidate, name) in candidates.iter().zip(&plain) {
         let shared = counts[name.as_str()] > 1;
-        let reserved = stage::RESERVED.contains(&name.as_str());
+        let reserved = is_reserved(name);
         // `api-debug` beside `api` would take the name of `api`'s debug variant.
         let debug_of_another = plain
             .iter()
@@ -42,7 +61,7 @@ pub fn assign_stage_names(candidates: &[Candidate<'_>], notes: &mut Vec<String>)
         let clashes = |name: &str| {
             taken.contains(name)
                 || taken.contains(&format!("{name}{DEBUG_SUFFIX}"))
-                || stage::RESERVED.contains(&name)
+                || is_reserved(name)
         };
         while clashes(&chosen) {
             chosen = format!("{base}-{n}");

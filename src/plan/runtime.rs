@@ -65,7 +65,7 @@ pub fn choose_for_platforms(
             Libc::Gnu => {}
         }
     }
-    let cross = platforms != [Platform::LinuxAmd64];
+    let cross = crate::platform::cross_compiles(platforms);
     let choose_all = |config: &BinaryConfig| -> Result<Vec<RuntimeChoice>, PlanError> {
         platforms
             .iter()
@@ -103,6 +103,12 @@ pub fn choose_for_platforms(
         widest
             .debian_packages
             .extend(other.debian_packages.iter().cloned());
+        // What another platform's choice has to say stands too (once).
+        for note in &other.notes {
+            if !widest.notes.contains(note) {
+                widest.notes.push(note.clone());
+            }
+        }
     }
     for list in [&mut widest.runtime_packages, &mut widest.debian_packages] {
         list.sort();

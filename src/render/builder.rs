@@ -141,15 +141,16 @@ pub(super) fn builder_stage(
 }
 
 /// A cross builder's own part: its Rust target, and its target's packages and cross compilers. The compilers are
-/// installed only where the build platform is another architecture; on the target's own, Debian's native GCC
-/// answers to the same `<triplet>-gcc` names.
+/// installed only where the build platform is another architecture; on the target's own, Debian's native gcc and
+/// binutils answer to the same `<triplet>-gcc` names (the `rust` image has them), and its native `g++` is
+/// installed where C++ needs it.
 fn cross_setup(out: &mut String, setup: &CrossSetup) {
     let CrossSetup {
         rustup_target,
         debian_arch,
         target_packages,
         cross_packages,
-        musl_wrapper,
+        native_packages,
         strip: _,
         reasons,
     } = setup;
@@ -169,21 +170,19 @@ fn cross_setup(out: &mut String, setup: &CrossSetup) {
     if !target_packages.is_empty() {
         steps.push(format!("{install} {}", target_packages.join(" ")));
     }
-    if !cross_packages.is_empty() {
-        steps.push(format!(
+    match (cross_packages.is_empty(), native_packages.is_empty()) {
+        (false, true) => steps.push(format!(
             "if [ \"$(dpkg --print-architecture)\" != {debian_arch} ]; then {install} {}; fi",
             cross_packages.join(" ")
-        ));
+        )),
+        (false, false) => steps.push(format!(
+            "if [ \"$(dpkg --print-architecture)\" != {debian_arch} ]; then {install} {}; else {install} {}; fi",
+            cross_packages.join(" "),
+            native_packages.join(" ")
+        )),
+        (true, _) => {}
     }
     steps.push("rm -rf /var/lib/apt/lists/* /var/cache/apt/*".to_string());
-    if let Some((wrapper, gcc)) = musl_wrapper {
-        let musl_dir = wrapper.trim_end_matches("-gcc");
-        let path = format!("/usr/local/bin/{wrapper}");
-        steps.push(format!(
-            "printf '#!/bin/sh\\nexec {gcc}-gcc \"$@\" -specs /usr/lib/{musl_dir}/musl-gcc.specs\\n' > {path}"
-        ));
-        steps.push(format!("chmod +x {path}"));
-    }
     let _ = writeln!(out, "RUN {}", steps.join(" \\\n    && "));
 }
 

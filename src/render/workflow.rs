@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Actions are pinned by major version, the docker ones being the ecosystem's own: `setup-buildx-action`,
-//! `login-action`, `build-push-action`. Values go in single-quoted YAML scalars ([`yaml`]), so no tag, stage or
+//! `login-action`, `build-push-action`, and `setup-qemu-action` where a Debian-based runtime stage of a
+//! multi-platform plan runs in its target platform. Values go in single-quoted YAML scalars ([`yaml`]), so no tag, stage or
 //! path can be read as YAML syntax. The one shell step fills the matrix's `{registry}` and `{git_sha}` in: GitHub's
 //! expressions have no lowercase, which a registry needs of the owner's name.
 
@@ -23,6 +24,7 @@ use crate::plan::ci::{CiImage, CiPlan, Credentials, Login, DEFAULT_CI_REGISTRY};
 /// The actions the workflow uses, pinned by major version.
 pub const CHECKOUT: &str = "actions/checkout@v7";
 pub const SETUP_BUILDX: &str = "docker/setup-buildx-action@v4";
+pub const SETUP_QEMU: &str = "docker/setup-qemu-action@v4";
 pub const LOGIN: &str = "docker/login-action@v4";
 pub const BUILD_PUSH: &str = "docker/build-push-action@v7";
 
@@ -41,6 +43,7 @@ pub fn workflow(plan: &CiPlan) -> String {
         context: _,
         dockerfile,
         platform: _,
+        emulates: _,
         images: _,
         logins: _,
     } = plan;
@@ -107,10 +110,12 @@ fn image_job(out: &mut String, plan: &CiPlan) {
             let _ = writeln!(out, "              - {}", yaml(tag));
         }
     }
-    let _ = writeln!(
-        out,
-        "    steps:\n      - uses: {CHECKOUT}\n      - uses: {SETUP_BUILDX}"
-    );
+    let _ = writeln!(out, "    steps:\n      - uses: {CHECKOUT}");
+    if plan.emulates {
+        // Only the Debian-based runtime stages run in the target platform: every compile is cross.
+        let _ = writeln!(out, "      - uses: {SETUP_QEMU}");
+    }
+    let _ = writeln!(out, "      - uses: {SETUP_BUILDX}");
     for login in &plan.logins {
         login_step(out, login);
     }

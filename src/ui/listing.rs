@@ -289,10 +289,19 @@ pub fn write_config_human(plan: &Plan, out: &mut dyn Write) -> std::io::Result<(
             writeln!(out, "  {key:<key_width$}  {shown:<value_width$}  {source}")?;
         }
     }
+    // What every image shares: one Dockerfile holds every platform's builder.
+    let names: Vec<&str> = plan.platforms.iter().map(|p| p.docker_name()).collect();
+    writeln!(
+        out,
+        "\nworkspace (every image)\n  platforms  {}  {}",
+        names.join(","),
+        plan.platforms_source
+    )?;
     Ok(())
 }
 
-/// `cargo dockerize config --format json`: `{"binaries": [{"name", "package", "stage", "config": {...}}]}`,
+/// `cargo dockerize config --format json`: `{"binaries": [{"name", "package", "stage", "config": {...}}],
+/// "platforms": {"value": [...], "source": "..."}}`,
 /// each config key holding `value` and `source` (`{"kind": "default"}`, `{"kind": "table", "detail": ...}`,
 /// `{"kind": "flag", "detail": "--libc gnu"}`).
 pub fn write_config_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
@@ -309,7 +318,14 @@ pub fn write_config_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()
         .collect();
     serde_json::to_writer_pretty(
         &mut *out,
-        &serde_json::json!({ "format_version": FORMAT_VERSION, "binaries": binaries }),
+        &serde_json::json!({
+            "format_version": FORMAT_VERSION,
+            "binaries": binaries,
+            "platforms": {
+                "value": plan.platforms.iter().map(|p| p.docker_name()).collect::<Vec<_>>(),
+                "source": plan.platforms_source,
+            },
+        }),
     )?;
     writeln!(out)
 }

@@ -39,10 +39,16 @@ pub fn metadata_json(
                 if let Some(list) = entry["platforms"].as_array_mut() {
                     list.push(p.as_str().into());
                 }
-                let failed = !matches!(o.outcome, Outcome::Built(_));
-                if failed && entry["status"] != "failed" {
-                    entry["status"] = "failed".into();
-                    entry["error"] = format!("the `{p}` image was not built").into();
+                let failure = match (&o.outcome, &o.push) {
+                    (Outcome::Built(_), Some(Push::Failed(_))) => Some(("push-failed", "pushed")),
+                    (Outcome::Built(_), _) => None,
+                    _ => Some(("failed", "built")),
+                };
+                if let Some((status, verb)) = failure {
+                    if entry["status"] != "failed" {
+                        entry["status"] = status.into();
+                        entry["error"] = format!("the `{p}` image was not {verb}").into();
+                    }
                 }
             }
         }
@@ -208,5 +214,75 @@ mod tests {
         assert_eq!(value["cli"]["error"], "cargo build failed");
         assert!(value["cli"].get("image.name").is_none());
         assert_eq!(text, metadata_json(&outcomes, &[], "linux/amd64"));
+    }
+
+    #[test]
+    fn an_image_of_several_platforms_is_one_entry_with_its_index_and_each_platform() {
+        let pushed = |digest: &str| {
+            Some(Push::Pushed(ImagePushed {
+                digest: digest.into(),
+                tags: vec!["r.io/api:1-amd64".into()],
+                registry: "r.io".into(),
+                seconds: 1.0,
+            }))
+        };
+        let on = |platform: &str, push| ImageOutcome {
+            platform: Some(platform.into()),
+            ..built("api", push)
+        };
+        let outcomes = vec![
+            on("linux/amd64", pushed("sha256:a1")),
+            on("linux/arm64", pushed("sha256:a2")),
+        ];
+        let index = IndexOutcome {
+            stage: "api".into(),
+            binary: "api".into(),
+            index: Ok(crate::events::IndexPushed {
+                digest: "sha256:1x".into(),
+                tags: vec!["r.io/api:1".into(), "r.io/api:latest".into()],
+                registry: "r.io".into(),
+                platforms: Vec::new(),
+                seconds: 0.1,
+            }),
+        };
+        let value: Value =
+            serde_json::from_str(&metadata_json(&outcomes, &[index], "linux/amd64")).unwrap();
+        let api = &value["api"];
+        assert_eq!(api["status"], "pushed");
+        assert_eq!(api["containerimage.digest"], "sha256:1x");
+        assert_eq!(api["image.name"], "r.io/api:1,r.io/api:latest");
+        assert_eq!(
+            api["platforms"],
+            serde_json::json!(["linux/amd64", "linux/arm64"])
+        );
+        assert_eq!(
+            api["platform-images"]["linux/arm64"]["containerimage.digest"],
+            "sha256:a2"
+        );
+        assert_eq!(
+            api["platform-images"]["linux/arm64"]["platform"],
+            "linux/arm64"
+        );
+
+        // A platform whose push failed: no index, and the entry says which platform.
+        let failed = PushFailed {
+            tag: "r.io/api:1-arm64".into(),
+            registry: "r.io".into(),
+            message: "denied".into(),
+            reason: "auth".into(),
+            attempts: 1,
+        };
+        let outcomes = vec![
+            on("linux/amd64", pushed("sha256:a1")),
+            on("linux/arm64", Some(Push::Failed(failed))),
+        ];
+        let value: Value =
+            serde_json::from_str(&metadata_json(&outcomes, &[], "linux/amd64")).unwrap();
+        assert_eq!(value["api"]["status"], "push-failed");
+        assert_eq!(
+            value["api"]["error"],
+            "the `linux/arm64` image was not pushed"
+        );
+        assert!(value["api"].get("containerimage.digest").is_none());
     }
 }

@@ -264,6 +264,16 @@ impl Reporter {
 
     fn draw(&mut self, event: &BuildEvent) {
         let Some(bars) = &mut self.bars else { return };
+        // An index comes after every platform's bar finished: a line, never a bar of its own.
+        if matches!(
+            event.kind,
+            BuildEventKind::IndexPushed(_) | BuildEventKind::IndexFailed(_)
+        ) {
+            if let Some(line) = plain_line(event, false) {
+                bars.multi.suspend(|| eprintln!("{line}"));
+            }
+            return;
+        }
         let image = event.image.clone();
         let bar = bars
             .images

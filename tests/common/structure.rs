@@ -181,6 +181,17 @@ fn reference_problems(
                 problems.push(format!(
                     "stage `{name}` starts FROM `{image}`, which is not defined before it"
                 ));
+            } // The pick of a multi-platform plan: some platform's builder of that kind is defined before it.
+            if let Some(kind) = image.strip_suffix("-${TARGETARCH}${TARGETVARIANT}") {
+                let picked = names[..index]
+                    .iter()
+                    .flatten()
+                    .any(|n| n.strip_prefix(kind).is_some_and(|s| s.starts_with('-')));
+                if !picked {
+                    problems.push(format!(
+                        "stage `{name}` picks `{image}`, but no `{kind}-<arch>` stage is defined before it"
+                    ));
+                }
             }
         }
         Instruction::Copy(copy) => {
