@@ -30,20 +30,34 @@ pub fn build(dir: &Path, fixture: &Fixture, cold: bool) -> Run {
     timed_build(dir, fixture, cold, Command::new(&cargo), &fixture.triple)
 }
 
-/// The aarch64 toolchain of the emulated variant: the fixture's release, run under qemu through binfmt_misc.
+/// The aarch64 toolchain of the emulated variant, run under qemu through binfmt_misc: the fixture's release when
+/// it names one (`1.95`), else the host's (`rust:1` here is the host's toolchain, as local-engine makes it).
 fn emulated_toolchain(fixture: &Fixture) -> String {
-    format!("{}-aarch64-unknown-linux-gnu", fixture.rust_version)
+    let release = if fixture.rust_version.contains('.') {
+        fixture.rust_version.clone()
+    } else {
+        let output = Command::new("rustc").arg("--version").output();
+        output
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .nth(1)
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "stable".into())
+    };
+    format!("{release}-aarch64-unknown-linux-gnu")
 }
 
 /// The emulated anchor: the same `cargo build` for `aarch64-unknown-linux-gnu` (static), with an aarch64 `cargo`
-/// and `rustc` that qemu runs (Debian's `qemu-user-static`, loading from `libc6-arm64-cross`), linked by
-/// Debian's cross gcc: what an emulated `docker build --platform linux/arm64` spends compiling. The toolchain is
-/// installed with rustup when missing (untimed).
+/// and `rustc` that qemu runs (Debian's `qemu-user-static` through binfmt_misc; they load the host's multiarch
+/// arm64 glibc, zlib and libstdc++), linked by Debian's cross gcc: what an emulated `docker build --platform
+/// linux/arm64` spends compiling. The toolchain is installed with rustup when missing (untimed).
 pub fn build_emulated(dir: &Path, fixture: &Fixture, cold: bool) -> Run {
     let toolchain = emulated_toolchain(fixture);
     let installed = Command::new("rustup")
         .args(["run", &toolchain, "rustc", "--version"])
-        .env("QEMU_LD_PREFIX", QEMU_LD_PREFIX)
         .output()
         .is_ok_and(|o| o.status.success());
     if !installed {
@@ -65,16 +79,12 @@ pub fn build_emulated(dir: &Path, fixture: &Fixture, cold: bool) -> Run {
     let mut command = Command::new("rustup");
     command
         .args(["run", &toolchain, "cargo"])
-        .env("QEMU_LD_PREFIX", QEMU_LD_PREFIX)
         .env(
             "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER",
             "aarch64-linux-gnu-gcc",
         );
     timed_build(dir, fixture, cold, command, "aarch64-unknown-linux-gnu")
 }
-
-/// Where qemu finds the aarch64 dynamic loader and glibc: Debian's `libc6-arm64-cross`.
-const QEMU_LD_PREFIX: &str = "/usr/aarch64-linux-gnu";
 
 /// `command` (a `cargo`) with `build --release` of the first binary for `triple`, timed.
 fn timed_build(
