@@ -77,12 +77,10 @@ pub fn build_emulated(dir: &Path, fixture: &Fixture, cold: bool) -> Run {
         }
     }
     let mut command = Command::new("rustup");
-    command
-        .args(["run", &toolchain, "cargo"])
-        .env(
-            "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER",
-            "aarch64-linux-gnu-gcc",
-        );
+    command.args(["run", &toolchain, "cargo"]).env(
+        "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER",
+        "aarch64-linux-gnu-gcc",
+    );
     timed_build(dir, fixture, cold, command, "aarch64-unknown-linux-gnu")
 }
 
