@@ -14,35 +14,9 @@ use std::process::Command;
 use bollard::auth::DockerCredentials;
 use cargo_dockerize::build::index::{push_index, IndexError, PlatformManifest};
 use cargo_dockerize::build::push::digest_of;
-use common::registry::{missing_tools, Registry};
-use common::{docker, docker_ok, engine_gate, inspect_image, run};
+use common::registry::{registry_gate, Refs, Registry};
+use common::{docker_ok, inspect_image, run};
 use oci_client::secrets::RegistryAuth;
-
-/// The engine lock, or `None` (skip) without an engine or the registry tools; with `DOCKERIZE_E2E=1` a missing
-/// tool fails the test.
-fn gate(test: &str) -> Option<std::sync::MutexGuard<'static, ()>> {
-    let guard = engine_gate(test)?;
-    if let Some(why) = missing_tools() {
-        assert!(
-            std::env::var("DOCKERIZE_E2E").as_deref() != Ok("1"),
-            "DOCKERIZE_E2E=1 requires the registry tools: {why}"
-        );
-        println!("skipping {test}: {why}");
-        return None;
-    }
-    Some(guard)
-}
-
-/// Image references a test created, removed (if they exist) when it ends, failing or not.
-struct Refs(Vec<String>);
-
-impl Drop for Refs {
-    fn drop(&mut self) {
-        for reference in &self.0 {
-            let _ = docker(&["rmi", "-f", reference]);
-        }
-    }
-}
 
 /// The platforms of every test, with the tag suffix each gets.
 const PLATFORMS: [(&str, &str); 2] = [("linux/amd64", "amd64"), ("linux/arm64", "arm64")];
@@ -213,7 +187,10 @@ fn assert_index(
 
 #[test]
 fn an_index_over_engine_pushed_images_pulls_on_the_engine() {
-    let Some(_engine) = gate("an_index_over_engine_pushed_images_pulls_on_the_engine") else {
+    let Some(_engine) = registry_gate(
+        "an_index_over_engine_pushed_images_pulls_on_the_engine",
+        None,
+    ) else {
         return;
     };
     let registry = Registry::start(false);
@@ -258,7 +235,10 @@ fn an_index_over_engine_pushed_images_pulls_on_the_engine() {
 
 #[test]
 fn an_index_goes_to_a_registry_with_auth_using_the_credentials() {
-    let Some(_engine) = gate("an_index_goes_to_a_registry_with_auth_using_the_credentials") else {
+    let Some(_engine) = registry_gate(
+        "an_index_goes_to_a_registry_with_auth_using_the_credentials",
+        None,
+    ) else {
         return;
     };
     let registry = Registry::start(true);

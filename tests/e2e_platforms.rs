@@ -22,8 +22,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::registry::{missing_tools, Registry};
-use common::{docker, docker_ok, engine_gate, events_of, inspect_image, run, BuildJson, Fixture};
+use common::registry::{registry_gate, Refs, Registry};
+use common::{docker, docker_ok, events_of, inspect_image, run, BuildJson, Fixture};
 use serde_json::Value;
 
 /// Where Debian's qemu-user-static registers the arm64 interpreter.
@@ -32,32 +32,10 @@ const QEMU_AARCH64: &str = "/proc/sys/fs/binfmt_misc/qemu-aarch64";
 /// The engine lock, or `None` (skip) without an engine, the registry tools or qemu's binfmt entry; with
 /// `DOCKERIZE_E2E=1` a missing one fails the test.
 fn gate(test: &str) -> Option<std::sync::MutexGuard<'static, ()>> {
-    let guard = engine_gate(test)?;
-    let missing = missing_tools().or_else(|| {
-        (!Path::new(QEMU_AARCH64).exists()).then(|| {
-            format!("`{QEMU_AARCH64}` is missing (apt-get install qemu-user-static binfmt-support, with binfmt_misc mounted)")
-        })
+    let qemu = (!Path::new(QEMU_AARCH64).exists()).then(|| {
+        format!("`{QEMU_AARCH64}` is missing (apt-get install qemu-user-static binfmt-support, with binfmt_misc mounted)")
     });
-    if let Some(why) = missing {
-        assert!(
-            std::env::var("DOCKERIZE_E2E").as_deref() != Ok("1"),
-            "DOCKERIZE_E2E=1 requires: {why}"
-        );
-        println!("skipping {test}: {why}");
-        return None;
-    }
-    Some(guard)
-}
-
-/// Image references a test created, removed (if they exist) when it ends, failing or not.
-struct Refs(Vec<String>);
-
-impl Drop for Refs {
-    fn drop(&mut self) {
-        for reference in &self.0 {
-            let _ = docker(&["rmi", "-f", reference]);
-        }
-    }
+    registry_gate(test, qemu)
 }
 
 /// `docker run --platform <p>` of an image: its stdout (the run must succeed).

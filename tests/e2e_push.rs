@@ -10,36 +10,10 @@ mod common;
 
 use std::process::Command;
 
-use common::registry::{missing_tools, prune_build_cache, Registry, VanishingProxy};
-use common::{docker, docker_ok, engine_gate, events_of, run, BuildJson, Fixture, Run};
+use common::registry::{prune_build_cache, registry_gate, Refs, Registry, VanishingProxy};
+use common::{docker_ok, events_of, run, BuildJson, Fixture, Run};
 
 const GREETING: &str = "hello from single-bin";
-
-/// The engine lock, or `None` (skip) without an engine or the registry tools; with `DOCKERIZE_E2E=1` a missing
-/// tool fails the test.
-fn gate(test: &str) -> Option<std::sync::MutexGuard<'static, ()>> {
-    let guard = engine_gate(test)?;
-    if let Some(why) = missing_tools() {
-        assert!(
-            std::env::var("DOCKERIZE_E2E").as_deref() != Ok("1"),
-            "DOCKERIZE_E2E=1 requires the registry tools: {why}"
-        );
-        println!("skipping {test}: {why}");
-        return None;
-    }
-    Some(guard)
-}
-
-/// Image references a test created, removed (if they exist) when it ends, failing or not.
-struct Refs(Vec<String>);
-
-impl Drop for Refs {
-    fn drop(&mut self) {
-        for reference in &self.0 {
-            let _ = docker(&["rmi", "-f", reference]);
-        }
-    }
-}
 
 /// `--registry` for a test: its own namespace in the registry, so tags never meet another test's.
 fn namespace(registry: &str, test: &str) -> String {
@@ -68,7 +42,7 @@ fn build(fixture: &Fixture, args: &[&str], docker_config: Option<&std::path::Pat
 
 #[test]
 fn pushed_images_pull_by_digest_and_run() {
-    let Some(_engine) = gate("pushed_images_pull_by_digest_and_run") else {
+    let Some(_engine) = registry_gate("pushed_images_pull_by_digest_and_run", None) else {
         return;
     };
     let registry = Registry::start(true);
@@ -137,7 +111,10 @@ fn pushed_images_pull_by_digest_and_run() {
 
 #[test]
 fn a_wrong_password_fails_the_push_at_once_with_one_clear_line() {
-    let Some(_engine) = gate("a_wrong_password_fails_the_push_at_once_with_one_clear_line") else {
+    let Some(_engine) = registry_gate(
+        "a_wrong_password_fails_the_push_at_once_with_one_clear_line",
+        None,
+    ) else {
         return;
     };
     let registry = Registry::start(true);
@@ -197,7 +174,7 @@ fn a_wrong_password_fails_the_push_at_once_with_one_clear_line() {
 
 #[test]
 fn credentials_come_from_a_credential_helper() {
-    let Some(_engine) = gate("credentials_come_from_a_credential_helper") else {
+    let Some(_engine) = registry_gate("credentials_come_from_a_credential_helper", None) else {
         return;
     };
     let registry = Registry::start(true);
@@ -249,7 +226,8 @@ fn summary_row(out: &Run) -> String {
 
 #[test]
 fn a_stopped_registry_fails_after_bounded_retries() {
-    let Some(_engine) = gate("a_stopped_registry_fails_after_bounded_retries") else {
+    let Some(_engine) = registry_gate("a_stopped_registry_fails_after_bounded_retries", None)
+    else {
         return;
     };
     let mut registry = Registry::start(false);
@@ -287,7 +265,10 @@ fn a_stopped_registry_fails_after_bounded_retries() {
 
 #[test]
 fn a_registry_going_away_mid_push_fails_with_one_clear_line() {
-    let Some(_engine) = gate("a_registry_going_away_mid_push_fails_with_one_clear_line") else {
+    let Some(_engine) = registry_gate(
+        "a_registry_going_away_mid_push_fails_with_one_clear_line",
+        None,
+    ) else {
         return;
     };
     let registry = Registry::start(false);
@@ -322,7 +303,7 @@ fn a_registry_going_away_mid_push_fails_with_one_clear_line() {
 
 #[test]
 fn an_unknown_registry_host_fails_at_once() {
-    let Some(_engine) = gate("an_unknown_registry_host_fails_at_once") else {
+    let Some(_engine) = registry_gate("an_unknown_registry_host_fails_at_once", None) else {
         return;
     };
     let fixture = Fixture::copy("single-bin");
@@ -344,7 +325,8 @@ fn an_unknown_registry_host_fails_at_once() {
 
 #[test]
 fn the_dependency_layer_comes_from_the_registry_cache() {
-    let Some(_engine) = gate("the_dependency_layer_comes_from_the_registry_cache") else {
+    let Some(_engine) = registry_gate("the_dependency_layer_comes_from_the_registry_cache", None)
+    else {
         return;
     };
     // A registry with auth: the engine's cache import must log in too (`X-Registry-Config`).

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::docker::docker;
+use super::engine::engine_gate;
 use super::process::run;
 
 pub const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
@@ -27,6 +29,35 @@ pub fn missing_tools() -> Option<String> {
         }
     }
     None
+}
+
+/// The engine lock for a test that needs a registry, or `None` (skip) without an engine, the registry tools or
+/// what `also` says is missing; with `DOCKERIZE_E2E=1` a missing tool fails the test.
+pub fn registry_gate(
+    test: &str,
+    also: Option<String>,
+) -> Option<std::sync::MutexGuard<'static, ()>> {
+    let guard = engine_gate(test)?;
+    if let Some(why) = missing_tools().or(also) {
+        assert!(
+            std::env::var("DOCKERIZE_E2E").as_deref() != Ok("1"),
+            "DOCKERIZE_E2E=1 requires: {why}"
+        );
+        println!("skipping {test}: {why}");
+        return None;
+    }
+    Some(guard)
+}
+
+/// Image references a test created, removed (if they exist) when it ends, failing or not.
+pub struct Refs(pub Vec<String>);
+
+impl Drop for Refs {
+    fn drop(&mut self) {
+        for reference in &self.0 {
+            let _ = docker(&["rmi", "-f", reference]);
+        }
+    }
 }
 
 /// A running registry; killed on drop.
