@@ -8,7 +8,7 @@
 //!   40 MB) with Debian's `musl-dev` of the target architecture (multiarch, beside the build platform's own),
 //!   whose `/usr/bin/<arch>-linux-musl-gcc` runs that gcc with musl's specs: the name the `cc` crate guesses for
 //!   the target, so build scripts that ignore `CC_<triple>` find it too. `rust-lld` still links. Weighed
-//!   against clang + lld (Debian's clang pulls in about 100 MB and still needs musl's headers) and `cargo-zigbuild`
+//!   against clang + lld (a second compiler in every cross builder, which still needs musl's headers) and `cargo-zigbuild`
 //!   (zig is a 101 MB wheel from PyPI, plus compiling cargo-zigbuild in every cold builder).
 //! - glibc: Debian's cross toolchain (`gcc-<triplet>`, `libc6-dev-<arch>-cross`) as linker and C compiler, and
 //!   the target's `-dev` packages from Debian's multiarch archive (`libssl-dev:arm64`), which `pkg-config` finds
