@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 pub const APP_DIR: &str = "/app";
 /// The non-root user of every runtime stage: distroless's `nonroot`, numeric so it works on `scratch` too.
 pub const NONROOT_USER: &str = "65532:65532";
+/// The build argument that narrows a builder's final compile to the binaries of some images: their stage names,
+/// space-separated; unset or empty, every binary. `cargo dockerize build --bin <name>` sets it.
+pub const IMAGES_ARG: &str = "DOCKERIZE_IMAGES";
 /// Where the builder leaves each binary, under its stage name, for the runtime stages to copy.
 pub const OUT_DIR: &str = "/out";
 /// Where binaries live in the runtime images.

@@ -654,6 +654,40 @@ fn dry_run_says_what_would_be_pushed_and_cached() {
     assert!(plain.stdout.contains("push: no"), "{}", plain.stdout);
 }
 
+#[test]
+fn a_one_image_build_asks_the_builder_for_that_binary_alone() {
+    let copy = Fixture::copy("workspace");
+    let one = copy.run(&["build", "--dry-run", "--bin", "worker"]);
+    one.assert_success("build --dry-run --bin worker");
+    assert!(
+        one.stdout.contains("build args: DOCKERIZE_IMAGES=worker\n"),
+        "{}",
+        one.stdout
+    );
+    // Every image: the builder compiles every binary anyway, so the argument stays unset (the cache key of a
+    // plain `docker build`). A `--build-arg` of the user's wins.
+    let all = copy.run(&["build", "--dry-run"]);
+    assert!(!all.stdout.contains("DOCKERIZE_IMAGES"), "{}", all.stdout);
+    let theirs = copy.run(&[
+        "build",
+        "--dry-run",
+        "--bin",
+        "worker",
+        "--build-arg",
+        "DOCKERIZE_IMAGES=api worker",
+    ]);
+    assert!(
+        theirs
+            .stdout
+            .contains("build args: DOCKERIZE_IMAGES=api worker\n"),
+        "{}",
+        theirs.stdout
+    );
+    // A builder of one binary reads no argument: `single-bin` has none to set.
+    let single = Fixture::copy("single-bin").run(&["build", "--dry-run"]);
+    assert!(!single.stdout.contains("build args"), "{}", single.stdout);
+}
+
 // --- platforms
 
 #[test]

@@ -279,6 +279,47 @@ fn selecting_images_never_changes_the_dockerfile_or_the_dependency_layer() {
     let all = fixture.build_json(&["-t", &tags]);
     assert_eq!(all.summary["images"].as_array().map(Vec::len), Some(3));
     let committed = fixture.dockerfile();
+
+    // One image compiles its binary alone (`DOCKERIZE_IMAGES`), even after an edit every binary depends on...
+    let banner = unique("[common edited]");
+    fixture.replace_in(COMMON_LIB, "[common]", &banner);
+    let one = fixture.build_json(&["--bin", "worker", "-t", &tags]);
+    assert_eq!(
+        compiled(&one),
+        BTreeSet::from(["common".to_string(), "worker".to_string()]),
+        "`--bin worker` after a library edit compiles the library and that binary only"
+    );
+    assert!(!cooked(&one), "{:?}", one.steps("step-started"));
+    assert!(run_image(&images.tag("worker", "0.3.0")).contains(&banner));
+    // ...and the next build of every image compiles the binaries it left behind: the cache's older ones, built
+    // before the edit, are never shipped.
+    let rest = fixture.build_json(&["-t", &tags]);
+    assert_eq!(
+        compiled(&rest),
+        BTreeSet::from(["api".to_string(), "cli".to_string()])
+    );
+    for bin in ["api", "dz-cli", "worker"] {
+        let output = run_image(&images.tag(bin, "0.3.0"));
+        assert!(output.contains(&banner), "`{bin}` has the edit: {output}");
+    }
+    // A name that is no image of the Dockerfile fails the compile, naming the images.
+    let typo = fixture.run(&[
+        "build",
+        "--bin",
+        "api",
+        "--build-arg",
+        "DOCKERIZE_IMAGES=apy",
+        "-t",
+        &tags,
+    ]);
+    typo.assert_code(4, "DOCKERIZE_IMAGES naming no image");
+    assert!(
+        typo.stderr.contains(
+            "DOCKERIZE_IMAGES: no image apy in this Dockerfile; its images: api dz-cli worker"
+        ),
+        "{}",
+        typo.stderr
+    );
     for (bin, file) in [("worker", WORKER_MAIN), ("api", "crates/api/src/main.rs")] {
         let edit = unique(&format!("hello edited {bin}"));
         fixture.replace_in(file, &format!("hello from {bin}"), &edit);

@@ -57,7 +57,7 @@ pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
     let options = engine::BuildOptions {
         dockerfile: dockerfile_in_context(plan).into_string(),
         no_cache: args.no_cache,
-        build_args: args.build_args.iter().cloned().collect(),
+        build_args: build_args(plan, args),
         // Each target names its platform (see `targets`); the default plan leaves it to the engine.
         platform: None,
         jobs: 0,
@@ -70,6 +70,22 @@ pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
     // Builds were dropped on interrupt; shutting down now ends any session task still open.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     report(plan, args, result?, shell)
+}
+
+/// `--build-arg`s, and `DOCKERIZE_IMAGES` naming the selected images when a builder would otherwise compile
+/// binaries no selected image needs (unless `--build-arg` sets it): a one-image build compiles one binary.
+pub(super) fn build_args(
+    plan: &Plan,
+    args: &BuildArgs,
+) -> std::collections::BTreeMap<String, String> {
+    let mut build_args: std::collections::BTreeMap<String, String> =
+        args.build_args.iter().cloned().collect();
+    if let Some(images) = plan.compile_selection() {
+        build_args
+            .entry(crate::model::IMAGES_ARG.to_string())
+            .or_insert(images);
+    }
+    build_args
 }
 
 /// With `--push`, every tag must name its registry: a bare `api:1` would go to Docker Hub's `library/api`,

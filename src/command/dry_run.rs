@@ -1,7 +1,7 @@
 //! `build --dry-run`: the stages, targets, platforms and tags a build would build, what it would push, on
 //! stdout; nothing written, no engine contacted.
 
-use super::build::{cache_from, cache_to, targets};
+use super::build::{build_args, cache_from, cache_to, targets};
 use crate::cli::BuildArgs;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
@@ -71,6 +71,11 @@ pub(super) fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
     dry_run_targets(plan, false, &mut text);
     text.push_str("debug images (--debug):\n");
     dry_run_targets(plan, true, &mut text);
+    let build_args = build_args(plan, args);
+    if !build_args.is_empty() {
+        let args: Vec<String> = build_args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        text.push_str(&format!("build args: {}\n", args.join(" ")));
+    }
     if args.push && plan.platforms.len() > 1 {
         text.push_str(
             "index (--push): an image index under each plain tag, listing every platform's image\n",

@@ -49,6 +49,9 @@ pub struct CiPlan {
     /// Whether a runtime stage runs commands in its target platform (a Debian-based runtime of a multi-platform
     /// plan runs `apt-get` there), which needs QEMU on the runner: the job sets it up.
     pub emulates: bool,
+    /// Whether a builder compiles several images' binaries: each job then sets `DOCKERIZE_IMAGES` to its image,
+    /// so it compiles one binary on top of the shared dependency layer.
+    pub selects_images: bool,
     /// One matrix entry per image of the Dockerfile, sorted by stage.
     pub images: Vec<CiImage>,
     /// The registries the tags name, sorted by host, each with the credentials the workflow logs in with.
@@ -160,6 +163,7 @@ pub fn ci_plan(plan: &Plan, workflow: &Utf8Path, command: String) -> Result<CiPl
                 .images
                 .iter()
                 .any(|i| matches!(i.runtime, crate::plan::RuntimeBase::DebianSlim(_))),
+        selects_images: plan.builders.iter().any(|b| b.selects()),
         images,
         logins: hosts.into_iter().map(login).collect(),
         workflow,

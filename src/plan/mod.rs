@@ -160,6 +160,22 @@ pub struct BuilderStage {
     pub cross: Option<CrossSetup>,
 }
 
+impl BuilderStage {
+    /// The image stages whose binaries it compiles, in its invocations' order.
+    pub fn image_stages(&self) -> Vec<String> {
+        self.invocations
+            .iter()
+            .flat_map(|i| i.bins.iter().map(|(_, stage)| stage.clone()))
+            .collect()
+    }
+
+    /// Whether its final compile reads `DOCKERIZE_IMAGES` to compile only some of its binaries: a builder of one
+    /// binary compiles it whenever it is built at all.
+    pub fn selects(&self) -> bool {
+        self.image_stages().len() > 1
+    }
+}
+
 /// What a builder of a multi-platform plan installs for its target, beyond the shared base.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CrossSetup {
@@ -229,6 +245,19 @@ impl Plan {
     /// default one for `linux/amd64` alone, which builds exactly as it always has.
     pub fn cross_compiles(&self) -> bool {
         crate::platform::cross_compiles(&self.platforms)
+    }
+
+    /// The value of `DOCKERIZE_IMAGES` for a build of the selected images: the selected stages, space-separated,
+    /// when some builder would otherwise compile binaries none of them needs; `None` when every builder the
+    /// selection uses compiles exactly its binaries anyway, so the final compile keeps the cache key of a plain
+    /// `docker build` without the argument.
+    pub fn compile_selection(&self) -> Option<String> {
+        let narrows = self.builders.iter().any(|b| {
+            let stages = b.image_stages();
+            let wanted = stages.iter().filter(|s| self.selected.contains(s)).count();
+            b.selects() && wanted > 0 && wanted < stages.len()
+        });
+        narrows.then(|| self.selected.join(" "))
     }
 
     /// The images the command line selects, in the plan's order.

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use super::dockerfile::{feature_flags, workspace_in_image};
 use super::quote::{label_value, perl_script};
-use crate::model::{stage, BuilderKind, APP_DIR, OUT_DIR};
+use crate::model::{stage, BuilderKind, APP_DIR, IMAGES_ARG, OUT_DIR};
 use crate::plan::{BuilderStage, CrossSetup, Invocation, Plan, Strip};
 use crate::text::shell_word;
 
@@ -192,7 +192,7 @@ fn cook(out: &mut String, plan: &Plan, builder: &BuilderStage, kind: BuilderKind
     let mut steps: Vec<String> = builder
         .invocations
         .iter()
-        .map(|i| cargo_build(plan, builder, i))
+        .map(|i| cargo_build(plan, builder, i, true))
         .collect();
     if kind == BuilderKind::BuildKit {
         out.push_str("# The recipe's digest marks this layer: the compile cache below starts again from it when it changes.\n");
@@ -223,7 +223,9 @@ fn compile_in_layer(out: &mut String, plan: &Plan, builder: &BuilderStage) {
     out.push_str(
         "# Sources are newer than the empty ones the dependencies were built with, so the workspace crates rebuild.\n",
     );
+    images_arg(out, builder);
     let mut steps = remove_toolchain_files(plan);
+    steps.extend(check_selection(plan, builder));
     steps.push(format!("{} -exec touch {{}} +", Paths::of(plan).sources()));
     steps.push(out_dirs(plan));
     steps.extend(compile_and_collect(
@@ -259,7 +261,9 @@ fn compile_cached(out: &mut String, plan: &Plan, builder: &BuilderStage, cache_i
     let paths = Paths::of(plan);
     let sources = paths.sources();
     let target = &paths.target;
+    images_arg(out, builder);
     let mut steps = remove_toolchain_files(plan);
+    steps.extend(check_selection(plan, builder));
     steps.push(format!(
         "if ! cmp -s {target}/{RECIPE_MARK} {CACHE_DIR}/{RECIPE_MARK}; then find {CACHE_DIR} -mindepth 1 -delete \
          && cp -a {target}/. {CACHE_DIR}/ \
@@ -303,17 +307,67 @@ fn out_dirs(plan: &Plan) -> String {
     }
 }
 
+/// `ARG DOCKERIZE_IMAGES` before the final compile (after the cook, whose layer must not depend on it), for a
+/// builder of several binaries.
+fn images_arg(out: &mut String, builder: &BuilderStage) {
+    if builder.selects() {
+        let _ = writeln!(
+            out,
+            "# Compiles the binaries of the images {IMAGES_ARG} names (stage names, space-separated), or of every image\n\
+             # when it is empty: `cargo dockerize build --bin <name>` sets it. The dependencies are the same either way."
+        );
+        let _ = writeln!(out, "ARG {IMAGES_ARG}");
+    }
+}
+
+/// For a builder that selects: `$images`, the wanted images between spaces, after checking that each names an
+/// image of this Dockerfile (a typo would otherwise compile nothing and fail later, at a `COPY`).
+fn check_selection(plan: &Plan, builder: &BuilderStage) -> Vec<String> {
+    if !builder.selects() {
+        return Vec::new();
+    }
+    let all: Vec<&str> = plan.images.iter().map(|i| i.stage.as_str()).collect();
+    let all = all.join(" ");
+    vec![
+        format!("images=\" ${{{IMAGES_ARG}:-{all}}} \""),
+        format!(
+            "for image in $images; do case \" {all} \" in *\" $image \"*) ;; \
+             *) echo \"{IMAGES_ARG}: no image $image in this Dockerfile; its images: {all}\" >&2; exit 1;; esac; done"
+        ),
+    ]
+}
+
+/// `case` over `$images`: runs `then` when the image of `stage` is wanted.
+fn when_wanted(stage: &str, then: &str) -> String {
+    format!("case \"$images\" in *\" {stage} \"*) {then};; esac")
+}
+
 /// Each `cargo build` into `target_dir`, then each binary copied out: unstripped to `/out/debug/<stage>`, and to
-/// `/out/<stage>` stripped or as built.
+/// `/out/<stage>` stripped or as built. A builder that selects passes only the wanted `--bin`s (as `"$@"`) and
+/// copies only their binaries, so an image left out can never get a binary the cache kept from an earlier build.
 fn compile_and_collect(plan: &Plan, builder: &BuilderStage, target_dir: &str) -> Vec<String> {
     let mut steps = Vec::new();
+    let selects = builder.selects();
     for invocation in &builder.invocations {
-        let build = cargo_build(plan, builder, invocation);
+        let mut build = cargo_build(plan, builder, invocation, !selects);
+        if selects {
+            steps.push("set --".to_string());
+            for (bin, stage_name) in &invocation.bins {
+                let flag = format!("set -- \"$@\" --bin {}", shell_word(bin));
+                steps.push(when_wanted(stage_name, &flag));
+            }
+            build.push_str(" \"$@\"");
+        }
         // Into the cache, the end of every compile is marked, failed or not: a later edit must date after it.
-        steps.push(if target_dir == CACHE_DIR {
+        let build = if target_dir == CACHE_DIR {
             format!(
                 "{{ CARGO_TARGET_DIR={CACHE_DIR} {build}; status=$?; touch {CACHE_DIR}/{BUILT}; [ $status -eq 0 ]; }}"
             )
+        } else {
+            build
+        };
+        steps.push(if selects {
+            format!("if [ $# -gt 0 ]; then {build}; fi")
         } else {
             build
         });
@@ -325,24 +379,37 @@ fn compile_and_collect(plan: &Plan, builder: &BuilderStage, target_dir: &str) ->
                 shell_word(bin)
             );
             let debug = format!("{OUT_DIR}/debug/{stage_name}");
-            steps.push(format!("cp {built} {debug}"));
             let stripped = plan
                 .images
                 .iter()
                 .any(|i| &i.stage == stage_name && i.strip == Strip::Symbols);
             let strip = builder.cross.as_ref().map_or("strip", |c| c.strip.as_str());
-            steps.push(if stripped {
+            let copy = format!("cp {built} {debug}");
+            let out = if stripped {
                 format!("{strip} --strip-all -o {OUT_DIR}/{stage_name} {debug}")
             } else {
                 format!("cp {debug} {OUT_DIR}/{stage_name}")
-            });
+            };
+            if selects {
+                steps.push(when_wanted(stage_name, &format!("{copy} && {out}")));
+            } else {
+                steps.push(copy);
+                steps.push(out);
+            }
         }
     }
     steps
 }
 
-/// One `cargo build` of an invocation: the same words cook the dependencies and compile the binaries.
-fn cargo_build(plan: &Plan, builder: &BuilderStage, invocation: &Invocation) -> String {
+/// One `cargo build` of an invocation: the same words cook the dependencies and compile the binaries, but for the
+/// `--bin`s of a compile that selects them (`with_bins` false). Features resolve from the `-p` packages, never
+/// from the `--bin`s, so any selection finds every dependency of the cooked layer fresh.
+fn cargo_build(
+    plan: &Plan,
+    builder: &BuilderStage,
+    invocation: &Invocation,
+    with_bins: bool,
+) -> String {
     let Invocation {
         profile,
         packages,
@@ -360,8 +427,10 @@ fn cargo_build(plan: &Plan, builder: &BuilderStage, invocation: &Invocation) -> 
     for p in packages {
         words.push(format!("-p {p}"));
     }
-    for (bin, _) in bins {
-        words.push(format!("--bin {}", shell_word(bin)));
+    if with_bins {
+        for (bin, _) in bins {
+            words.push(format!("--bin {}", shell_word(bin)));
+        }
     }
     words.extend(feature_flags(features, *all_features, *no_default_features));
     words.join(" ")

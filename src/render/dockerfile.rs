@@ -19,7 +19,7 @@ use super::builder::builder_stage;
 use super::quote::{dockerfile_path, json_array, label_value};
 use super::recipe::planner;
 use super::GENERATED_MARKER;
-use crate::model::{stage, BuilderKind, APP_DIR, BIN_DIR, DEBIAN_SLIM, OUT_DIR};
+use crate::model::{stage, BuilderKind, APP_DIR, BIN_DIR, DEBIAN_SLIM, IMAGES_ARG, OUT_DIR};
 use crate::plan::{
     BuildContext, DebugImage, DockerfilePath, Image, Plan, RuntimeBase, Strip, TestPlan,
 };
@@ -59,7 +59,8 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         engine: _,
     } = plan;
     let mut out = String::new();
-    header(&mut out, command, context, dockerfile);
+    let selects = builders.iter().any(|b| b.selects());
+    header(&mut out, command, context, dockerfile, selects);
     let _ = writeln!(out, "ARG RUST_VERSION={}", toolchain.image_version);
     out.push('\n');
     chef(
@@ -91,7 +92,14 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
     out
 }
 
-fn header(out: &mut String, command: &str, context: &BuildContext, dockerfile: &DockerfilePath) {
+/// `selects`: a builder reads `DOCKERIZE_IMAGES`, so the header says how a one-image build compiles one binary.
+fn header(
+    out: &mut String,
+    command: &str,
+    context: &BuildContext,
+    dockerfile: &DockerfilePath,
+    selects: bool,
+) {
     let _ = writeln!(
         out,
         "{GENERATED_MARKER} {}. Do not edit: regenerate with",
@@ -115,6 +123,12 @@ fn header(out: &mut String, command: &str, context: &BuildContext, dockerfile: &
     } else {
         out.push_str(
             "# One image per binary: `docker build --target <binary> .` (BuildKit builds only the stages it needs).\n",
+        );
+    }
+    if selects {
+        let _ = writeln!(
+            out,
+            "# With `--build-arg {IMAGES_ARG}=<binary>` the builder compiles that image's binary alone (else every one)."
         );
     }
 }

@@ -44,6 +44,7 @@ pub fn workflow(plan: &CiPlan) -> String {
         dockerfile,
         platform: _,
         emulates: _,
+        selects_images: _,
         images: _,
         logins: _,
     } = plan;
@@ -127,6 +128,13 @@ fn image_job(out: &mut String, plan: &CiPlan) {
     let _ = writeln!(out, "          file: {}", yaml(plan.dockerfile.as_str()));
     out.push_str("          target: ${{ matrix.stage }}\n");
     let _ = writeln!(out, "          platforms: {}", yaml(&plan.platform));
+    if plan.selects_images {
+        let _ = writeln!(
+            out,
+            "          build-args: |\n            {}=${{{{ matrix.stage }}}}",
+            crate::model::IMAGES_ARG
+        );
+    }
     out.push_str("          tags: ${{ steps.tags.outputs.tags }}\n");
     out.push_str(
         "          labels: |\n            org.opencontainers.image.revision=${{ github.sha }}\n            \
