@@ -45,10 +45,23 @@ const FIXTURES: &[&str] = &[
 const APP_DIR: &str = "/app";
 const RECIPE_DIR: &str = "/recipe";
 
-/// The planner's perl script and its arguments, as the generated Dockerfile has them.
+/// The planner's perl script and its arguments, as the generated Dockerfile has them, and what the stage gives it:
+/// its `COPY` instructions (sources, destination) and the shell step that creates the empty target sources.
 struct PlannerScript {
     script: String,
     args: Vec<String>,
+    copies: Vec<(Vec<String>, String)>,
+    stubs: Option<String>,
+}
+
+/// The words of a `COPY` line, in either of its forms.
+fn copy_words(line: &str) -> Vec<String> {
+    let rest = line.trim_start_matches("COPY ").trim();
+    if rest.starts_with('[') {
+        serde_json::from_str(rest).expect("a JSON COPY")
+    } else {
+        rest.split_whitespace().map(str::to_string).collect()
+    }
 }
 
 impl PlannerScript {
@@ -74,9 +87,26 @@ impl PlannerScript {
             .split_whitespace()
             .map(str::to_string)
             .collect();
+        let copies = planner
+            .lines()
+            .filter(|l| l.starts_with("COPY "))
+            .map(|l| {
+                let mut words = copy_words(l);
+                let dest = words.pop().expect("a destination");
+                (words, dest)
+            })
+            .collect();
+        let stubs = planner
+            .lines()
+            .find_map(|l| l.strip_prefix("RUN "))
+            .map(|l| l.trim_end_matches(" \\").to_string())
+            .filter(|step| step.starts_with("mkdir -p ") || step.starts_with("touch "))
+            .filter(|step| !step.contains("/recipe") && !step.contains("cargo metadata"));
         Self {
             script: joined[start..end].to_string(),
             args,
+            copies,
+            stubs,
         }
     }
 }
@@ -105,15 +135,46 @@ impl Recipe {
         let inside = workspace
             .strip_prefix(APP_DIR)
             .expect("the workspace is under /app");
-        let context = ancestor(&fixture.root, inside.trim_start_matches('/'));
+        let inside = inside.trim_start_matches('/');
+        let context = ancestor(&fixture.root, inside);
         let tmp = tempfile::tempdir().expect("a temporary directory");
+        // The planner's `/app`: what its COPY instructions bring, then its empty target sources.
+        let app = tmp.path().join("app");
+        let workdir = if inside.is_empty() {
+            app.clone()
+        } else {
+            app.join(inside)
+        };
+        std::fs::create_dir_all(&workdir).expect("the planner's working directory");
+        for (sources, dest) in &planner.copies {
+            let dest = match dest.strip_prefix(APP_DIR) {
+                Some(absolute) => app.join(absolute.trim_start_matches('/')),
+                None => workdir.join(dest),
+            };
+            for source in sources {
+                let from = context.join(source);
+                if from.is_dir() {
+                    copy_tree(&from, &dest);
+                } else {
+                    std::fs::create_dir_all(&dest).expect("a COPY destination");
+                    let name = from.file_name().expect("a file name");
+                    std::fs::copy(&from, dest.join(name))
+                        .unwrap_or_else(|e| panic!("COPY {}: {e}", from.display()));
+                }
+            }
+        }
+        if let Some(stubs) = &planner.stubs {
+            let mut sh = Command::new("sh");
+            sh.arg("-c").arg(stubs).current_dir(&workdir);
+            run(&mut sh).assert_success("the planner's empty target sources");
+        }
         let dir = tmp.path().join("recipe");
         for path in paths {
-            copy_tree(&context.join(path), &dir.join(path));
+            copy_tree(&app.join(path), &dir.join(path));
         }
         let json = tmp.path().join("metadata.json");
         let metadata = cargo(
-            &fixture.root,
+            &workdir,
             &[
                 "metadata",
                 "--no-deps",
@@ -127,12 +188,16 @@ impl Recipe {
         perl.arg("-e")
             .arg(&planner.script)
             .arg(&json)
-            .arg(&context)
-            .arg(&fixture.root)
+            .arg(&app)
+            .arg(&workdir)
             .arg(&dir)
             .args(paths);
         run(&mut perl).assert_success(&format!("the planner script on `{}`", fixture.name));
-        let workspace = dir.join(inside.trim_start_matches('/'));
+        let workspace = if inside.is_empty() {
+            dir.clone()
+        } else {
+            dir.join(inside)
+        };
         Self {
             dir,
             workspace,
@@ -397,6 +462,84 @@ fn a_member_patching_a_registry_crate_keeps_its_version() {
     assert!(recipe
         .read("app/Cargo.toml")
         .contains("version = \"0.0.0\""));
+}
+
+/// The planner copies the manifests, not the sources: it stubs what Cargo must find (binaries, the library, the
+/// build script, and the example the manifest declares), and a test file Cargo discovers by itself changes
+/// neither the Dockerfile nor the recipe. Cargo accepts the recipe, which still brings the build dependencies.
+#[test]
+fn the_planner_reads_manifests_and_stubs_only_what_cargo_must_find() {
+    let fixture = Fixture::from_files(
+        "stubbed",
+        &[
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n",
+            ),
+            (
+                "crates/app/Cargo.toml",
+                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[example]]\nname = \"demo\"\n\n[dependencies]\nitoa = \"1\"\n\n[build-dependencies]\nitoa = \"1\"\n",
+            ),
+            ("crates/app/build.rs", "fn main() {}\n"),
+            ("crates/app/src/lib.rs", "pub fn f() {}\n"),
+            ("crates/app/src/main.rs", "fn main() {}\n"),
+            ("crates/app/src/bin/extra.rs", "fn main() {}\n"),
+            ("crates/app/examples/demo.rs", "fn main() {}\n"),
+            ("crates/app/tests/it.rs", "#[test]\nfn t() {}\n"),
+        ],
+    );
+    lock(&fixture.root);
+    let dockerfile = fixture.generate(&[]);
+    for line in [
+        "COPY Cargo.toml Cargo.lock ./\n",
+        "COPY crates/app/Cargo.toml crates/app/\n",
+        "RUN mkdir -p crates/app crates/app/examples crates/app/src crates/app/src/bin && touch crates/app/build.rs crates/app/examples/demo.rs crates/app/src/bin/extra.rs crates/app/src/lib.rs crates/app/src/main.rs \\\n",
+    ] {
+        assert!(dockerfile.contains(line), "`{line}` in\n{dockerfile}");
+    }
+    assert!(!dockerfile.contains("tests/it.rs"));
+    let recipe = Recipe::write(&fixture);
+    recipe.assert_cargo_accepts("a recipe from the manifests alone");
+    assert!(recipe.files().contains_key("crates/app/build.rs"));
+    fixture.write("crates/app/tests/more.rs", "#[test]\nfn u() {}\n");
+    assert_eq!(
+        fixture.generate(&[]),
+        dockerfile,
+        "a new test file changes nothing"
+    );
+    assert_eq!(Recipe::write(&fixture).files(), recipe.files());
+}
+
+/// Beyond 32 members the planner copies the whole context (one `COPY` a member would cost a cold build a layer
+/// each), and the recipe is still one Cargo accepts.
+#[test]
+fn a_workspace_of_many_members_gives_the_planner_the_whole_context() {
+    let manifests: Vec<(String, String)> = (0..33)
+        .flat_map(|i| {
+            [
+                (
+                    format!("m{i:02}/Cargo.toml"),
+                    format!(
+                        "[package]\nname = \"m{i:02}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"
+                    ),
+                ),
+                (format!("m{i:02}/src/main.rs"), "fn main() {}\n".to_string()),
+            ]
+        })
+        .collect();
+    let mut files: Vec<(&str, &str)> = vec![(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"m*\"]\nresolver = \"2\"\n",
+    )];
+    files.extend(manifests.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    let fixture = Fixture::from_files("many", &files);
+    lock(&fixture.root);
+    let dockerfile = fixture.generate(&[]);
+    assert!(
+        dockerfile.contains("FROM chef AS planner\nCOPY . .\n"),
+        "{dockerfile}"
+    );
+    Recipe::write(&fixture).assert_cargo_accepts("the recipe of 33 members");
 }
 
 /// The last package of `Cargo.lock` moving up once masked (a member `zmij 9.0.0` after the registry's `zmij 1.x`):

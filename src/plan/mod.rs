@@ -17,6 +17,8 @@ mod dockerfile_path;
 mod error;
 mod image;
 mod naming;
+mod planner;
+pub use planner::PlannerInputs;
 mod runtime;
 mod select;
 
@@ -54,6 +56,8 @@ pub struct Plan {
     pub toolchain: Toolchain,
     /// Toolchain files the builder removes because the image already carries that toolchain.
     pub toolchain_files: Vec<String>,
+    /// What the planner copies from the context.
+    pub planner: PlannerInputs,
     /// The platforms the images are built for, in order: `--platform`, else `platforms` of
     /// `[workspace.metadata.dockerize]`, else `linux/amd64`.
     pub platforms: Vec<Platform>,
@@ -385,6 +389,7 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
     notes.extend(workspace_notes(workspace, &context));
     let mut toolchain_files = workspace.toolchain_files.clone();
     toolchain_files.sort();
+    let planner = planner::planner_inputs(workspace, &context);
     Ok(Plan {
         root: workspace.root.clone(),
         target_dir: workspace.target_dir.clone(),
@@ -393,6 +398,7 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         command: settings.regenerate_command(),
         toolchain,
         toolchain_files,
+        planner,
         platforms,
         platforms_source,
         profile: Profile::named(settings.profile.as_deref().unwrap_or("release")),

@@ -42,6 +42,7 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         command,
         toolchain,
         toolchain_files,
+        planner: planner_inputs,
         platforms: _,
         platforms_source: _,
         profile: _,
@@ -71,7 +72,7 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         builder_reasons,
         rustup_targets,
     );
-    planner(&mut out, toolchain_files, context);
+    planner(&mut out, toolchain_files, context, planner_inputs);
     for builder in builders {
         builder_stage(&mut out, plan, builder, kind);
     }

@@ -26,9 +26,11 @@
 use std::fmt::Write as _;
 
 use super::dockerfile::workspace_in_image;
-use super::quote::perl_script;
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::quote::{json_array, perl_script};
 use crate::model::{stage, APP_DIR};
-use crate::plan::BuildContext;
+use crate::plan::{BuildContext, PlannerInputs};
 use crate::text::shell_word;
 
 /// The recipe writer, a perl script kept in its own file (`recipe.pl`, which says what it writes and how).
@@ -43,22 +45,67 @@ pub(crate) fn recipe_script_lines() -> impl Iterator<Item = &'static str> {
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
 }
 
-pub(super) fn planner(out: &mut String, toolchain_files: &[String], context: &BuildContext) {
+pub(super) fn planner(
+    out: &mut String,
+    toolchain_files: &[String],
+    context: &BuildContext,
+    inputs: &PlannerInputs,
+) {
     out.push_str(
         "# The dependency recipe: manifests (versions, descriptions and [*.metadata] masked), Cargo.lock and empty\n\
          # sources. It changes only when dependencies change, so the dependency layer below stays cached.\n",
     );
     let _ = writeln!(out, "FROM {} AS {}", stage::CHEF, stage::PLANNER);
     let workspace = workspace_in_image(context);
-    if context.is_widened() {
-        let _ = writeln!(out, "WORKDIR {workspace}\nCOPY . {APP_DIR}/");
-    } else {
-        out.push_str("COPY . .\n");
-    }
     let mut steps = Vec::new();
-    if !toolchain_files.is_empty() {
-        // The image already carries the pinned toolchain; the file would make rustup look for it by another name.
-        steps.push(format!("rm -f {}", toolchain_files.join(" ")));
+    match inputs {
+        PlannerInputs::Context => {
+            if context.is_widened() {
+                let _ = writeln!(out, "WORKDIR {workspace}\nCOPY . {APP_DIR}/");
+            } else {
+                out.push_str("COPY . .\n");
+            }
+            if !toolchain_files.is_empty() {
+                // The image already carries the pinned toolchain; the file would make rustup look for it by
+                // another name.
+                steps.push(format!("rm -f {}", toolchain_files.join(" ")));
+            }
+        }
+        PlannerInputs::Selected { copies, stubs } => {
+            out.push_str(
+                "# Only what the recipe reads, so a source edit leaves this stage and the recipe cached; the target\n\
+                 # sources Cargo must find are created empty.\n",
+            );
+            if context.is_widened() {
+                let _ = writeln!(out, "WORKDIR {workspace}");
+            }
+            for (sources, dir) in copies {
+                copy(out, sources, dir, context.is_widened());
+            }
+            if !stubs.is_empty() {
+                let mut dirs: Vec<&str> = stubs
+                    .iter()
+                    .filter_map(|s| s.parent())
+                    .map(|d| d.as_str())
+                    .filter(|d| !d.is_empty())
+                    .collect();
+                dirs.sort();
+                dirs.dedup();
+                let words = |paths: Vec<&str>| {
+                    paths
+                        .into_iter()
+                        .map(shell_word)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let files = words(stubs.iter().map(|s| s.as_str()).collect());
+                steps.push(if dirs.is_empty() {
+                    format!("touch {files}")
+                } else {
+                    format!("mkdir -p {} && touch {files}", words(dirs))
+                });
+            }
+        }
     }
     for dir in &context.path_packages {
         // Path dependencies that are not members are built from their real sources: copied whole.
@@ -77,4 +124,26 @@ pub(super) fn planner(out: &mut String, toolchain_files: &[String], context: &Bu
     let script = perl_script(recipe_script_lines(), &args);
     steps.push(script);
     let _ = writeln!(out, "RUN {}\n", steps.join(" \\\n    && "));
+}
+
+/// One `COPY` of the planner: `sources` (relative to the context root) into `dir`, which is relative to the
+/// context root too: written from the working directory (`/app`) when the context is the workspace, absolute
+/// under `/app` when it is wider.
+fn copy(out: &mut String, sources: &[Utf8PathBuf], dir: &Utf8Path, widened: bool) {
+    let dest = match (widened, dir.as_str().is_empty()) {
+        (true, true) => format!("{APP_DIR}/"),
+        (true, false) => format!("{APP_DIR}/{dir}/"),
+        (false, true) => "./".to_string(),
+        (false, false) => format!("{dir}/"),
+    };
+    let mut words: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+    words.push(dest);
+    if words
+        .iter()
+        .any(|w| w.chars().any(|c| c.is_whitespace() || c == '$' || c == '"'))
+    {
+        let _ = writeln!(out, "COPY {}", json_array(&words));
+    } else {
+        let _ = writeln!(out, "COPY {}", words.join(" "));
+    }
 }

@@ -24,6 +24,8 @@ pub struct Reading {
     pub triples: Vec<String>,
     /// Packages whose build script asks the `cc` crate for C++ (`.cpp(true)`).
     pub cpp_build_scripts: BTreeSet<PackageId>,
+    /// The tests, examples and benches each member's manifest declares (see [`super::stubs`]).
+    pub declared_targets: BTreeMap<PackageId, super::stubs::Declared>,
     /// Cargo's own resolve of what a build for the triple compiles, for the triples where it was asked; a
     /// triple without one is read from the unified resolve of `cargo metadata`.
     pub activated: BTreeMap<String, Activated>,
@@ -57,7 +59,16 @@ pub fn from_metadata(
         .collect();
     let mut members: Vec<Package> = member_packages
         .iter()
-        .map(|p| member(p, &root, &graph, &platforms))
+        .map(|p| {
+            let declared = reading
+                .declared_targets
+                .get(&p.id)
+                .cloned()
+                .unwrap_or_default();
+            let mut package = member(p, &root, &graph, &platforms);
+            package.stubs = super::stubs::stub_paths(p, &root, &declared);
+            package
+        })
         .collect();
     members.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -97,6 +108,7 @@ pub fn from_metadata(
         path_packages,
         profiles: Default::default(),
         cargo_config_tools: Vec::new(),
+        cargo_config_files: Vec::new(),
         config: metadata
             .workspace_metadata
             .get("dockerize")
@@ -169,6 +181,7 @@ fn member(
             .get("dockerize")
             .cloned()
             .unwrap_or(serde_json::Value::Null),
+        stubs: Vec::new(),
     }
 }
 

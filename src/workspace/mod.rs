@@ -17,6 +17,7 @@
 mod activated;
 mod graph;
 mod native;
+pub mod stubs;
 mod targets;
 mod toolchain;
 
@@ -62,6 +63,8 @@ pub struct Workspace {
     pub profiles: BTreeMap<String, ProfileKeys>,
     /// Tools `.cargo/config.toml` asks the builder for (a `clang` linker, `lld`, `mold`, git on the command line).
     pub cargo_config_tools: Vec<BuildTool>,
+    /// `.cargo/config.toml` and `.cargo/config` at the workspace root, those that exist: the recipe carries them.
+    pub cargo_config_files: Vec<String>,
 }
 
 /// What a `[profile.<name>]` table of the root manifest says about the binary's symbols: the keys that decide
@@ -104,6 +107,9 @@ pub struct Package {
     pub targets: BTreeMap<String, TargetDeps>,
     /// `[package.metadata.dockerize]` as Cargo read it (`null` when absent).
     pub config: serde_json::Value,
+    /// Target sources the planner stubs before reading the manifests (see [`stubs`]), relative to the
+    /// workspace root, sorted.
+    pub stubs: Vec<Utf8PathBuf>,
 }
 
 /// What a member's dependency closure needs when it is built for one target triple.
@@ -275,6 +281,7 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
     let reading = Reading {
         triples: options.triples.clone(),
         cpp_build_scripts: cpp_build_scripts(&metadata),
+        declared_targets: stubs::declared(&metadata),
         activated,
     };
     let mut workspace = from_metadata(
@@ -286,6 +293,11 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
         &reading,
     );
     workspace.cargo_config_tools = read_cargo_config(&metadata.workspace_root);
+    workspace.cargo_config_files = CARGO_CONFIG_FILES
+        .iter()
+        .filter(|name| metadata.workspace_root.join(name).is_file())
+        .map(|name| name.to_string())
+        .collect();
     read_root_manifest(&mut workspace);
     Ok(workspace)
 }
@@ -385,10 +397,13 @@ fn cpp_build_scripts(metadata: &Metadata) -> BTreeSet<cargo_metadata::PackageId>
         .collect()
 }
 
+/// Cargo's configuration files in a workspace root, as Cargo reads them.
+const CARGO_CONFIG_FILES: &[&str] = &[".cargo/config.toml", ".cargo/config"];
+
 /// The tools `.cargo/config.toml` (or `.cargo/config`) at the workspace root makes the builder need. A file we
 /// cannot read or parse is left to Cargo, which reports it in the build with its own words.
 fn read_cargo_config(root: &Utf8Path) -> Vec<BuildTool> {
-    [".cargo/config.toml", ".cargo/config"]
+    CARGO_CONFIG_FILES
         .iter()
         .filter_map(|name| std::fs::read_to_string(root.join(name)).ok())
         .flat_map(|text| native::cargo_config_tools(&text))

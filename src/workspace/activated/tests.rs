@@ -242,6 +242,7 @@ mod shapes {
         let toolchain = toolchain_for_channel("1", crate::workspace::ToolchainSource::Floating);
         let triple = "x86_64-unknown-linux-musl";
         let reading = Reading {
+            declared_targets: Default::default(),
             triples: vec![triple.to_string()],
             cpp_build_scripts: Default::default(),
             activated: activated

@@ -64,6 +64,7 @@ fn metadata() -> Metadata {
 #[test]
 fn each_target_counts_only_the_dependencies_its_cfg_selects() {
     let reading = Reading {
+        declared_targets: Default::default(),
         triples: [
             "aarch64-unknown-linux-musl",
             "x86_64-unknown-linux-gnu",
@@ -117,6 +118,7 @@ fn cpp_is_found_in_local_build_scripts_and_known_crates() {
         .map(|p| p.id.clone())
         .collect();
     let reading = Reading {
+        declared_targets: Default::default(),
         triples: vec!["x86_64-unknown-linux-gnu".into()],
         cpp_build_scripts: cpp,
         activated: BTreeMap::new(),
@@ -153,6 +155,7 @@ fn a_known_cpp_registry_crate_counts_as_cpp() {
     });
     let metadata: Metadata = serde_json::from_value(json).expect("recorded metadata");
     let reading = Reading {
+        declared_targets: Default::default(),
         triples: vec!["x86_64-unknown-linux-musl".into()],
         cpp_build_scripts: BTreeSet::new(),
         activated: BTreeMap::new(),
