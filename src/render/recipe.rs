@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 use super::dockerfile::workspace_in_image;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::quote::{json_array, perl_script};
+use super::quote::{dockerfile_path, perl_script};
 use crate::model::{stage, APP_DIR};
 use crate::plan::{BuildContext, PlannerInputs};
 use crate::text::shell_word;
@@ -136,14 +136,10 @@ fn copy(out: &mut String, sources: &[Utf8PathBuf], dir: &Utf8Path, widened: bool
         (false, true) => "./".to_string(),
         (false, false) => format!("{dir}/"),
     };
-    let mut words: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
-    words.push(dest);
-    if words
+    let mut words: Vec<String> = sources
         .iter()
-        .any(|w| w.chars().any(|c| c.is_whitespace() || c == '$' || c == '"'))
-    {
-        let _ = writeln!(out, "COPY {}", json_array(&words));
-    } else {
-        let _ = writeln!(out, "COPY {}", words.join(" "));
-    }
+        .map(|s| dockerfile_path(s.as_str()))
+        .collect();
+    words.push(dockerfile_path(&dest));
+    let _ = writeln!(out, "COPY {}", words.join(" "));
 }
