@@ -44,6 +44,14 @@ pub enum Error {
         stage: String,
         hub_name: String,
     },
+    #[error("`--build-arg {arg}={value}`: {problem}")]
+    ImagesArg {
+        arg: &'static str,
+        value: String,
+        problem: String,
+        /// The Dockerfile's images, space-separated.
+        images: String,
+    },
     #[error("failed to push `{tag}` to `{registry}`: {message}{}", if *more > 0 { format!(" (and {more} more image(s) not pushed)") } else { String::new() })]
     PushFailed {
         tag: String,
@@ -95,7 +103,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Stale { .. } => 3,
-            Self::BuildOnlyFlag { .. } | Self::SelectionFlag { .. } => 2,
+            Self::BuildOnlyFlag { .. } | Self::SelectionFlag { .. } | Self::ImagesArg { .. } => 2,
             Self::BuildFailed { .. } | Self::PushFailed { .. } => 4,
             Self::Engine(EngineError::NoEngine { .. }) => 5,
             Self::Interrupted => 130,
@@ -123,6 +131,9 @@ impl Error {
             Self::PushFailed { registry, reason, .. } => Some(
                 crate::build::push::Failure::from_name(reason).hint(registry),
             ),
+            Self::ImagesArg { arg, images, .. } => Some(format!(
+                "name images of the Dockerfile ({images}), every one this build builds; or drop it: `--bin <name>` sets {arg}"
+            )),
             Self::CrossNeedsBuildKit { .. } => Some(
                 "build on an engine with BuildKit (Docker 18.09 and later; not `--builder classic`), or for linux/amd64 alone"
                     .into(),

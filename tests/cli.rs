@@ -688,6 +688,40 @@ fn a_one_image_build_asks_the_builder_for_that_binary_alone() {
     assert!(!single.stdout.contains("build args"), "{}", single.stdout);
 }
 
+#[test]
+fn a_images_arg_naming_no_image_or_leaving_one_out_fails_before_anything_is_written() {
+    let copy = Fixture::copy("workspace");
+    for (args, words) in [
+        (
+            &["--build-arg", "DOCKERIZE_IMAGES=apy"][..],
+            &[
+                "`--build-arg DOCKERIZE_IMAGES=apy`: no image `apy` in the Dockerfile",
+                "(api dz-cli worker)",
+            ][..],
+        ),
+        (
+            &["--bin", "worker", "--build-arg", "DOCKERIZE_IMAGES=api"],
+            &[
+                "leaves out `worker`, which this build builds",
+                "--bin <name>",
+            ],
+        ),
+    ] {
+        let mut full = vec!["build"];
+        full.extend_from_slice(args);
+        let run = copy.run(&full);
+        let error = run.assert_one_error(2, &full.join(" "));
+        for word in words {
+            assert!(
+                run.stderr.contains(word),
+                "`{word}` in {error}\n{}",
+                run.stderr
+            );
+        }
+        assert_nothing_written(&copy.root, &full.join(" "));
+    }
+}
+
 // --- platforms
 
 #[test]

@@ -214,6 +214,29 @@ fn multi_bin() {
     assert!(g
         .dockerfile
         .contains("\nARG DOCKERIZE_IMAGES\nRUN --mount=type=cache"));
+    // The builder's own check, for a plain `docker build --build-arg`, run with `sh` as the image runs it: a name
+    // that is no image fails in one line naming the images; a good one, or none, passes.
+    let check = &builder[1][..builder[1]
+        .find(" && if ! cmp -s")
+        .expect("the cache seeding step")];
+    let sh = |value: Option<&str>| {
+        let mut command = std::process::Command::new("sh");
+        command.arg("-c").arg(check).env_remove("DOCKERIZE_IMAGES");
+        if let Some(value) = value {
+            command.env("DOCKERIZE_IMAGES", value);
+        }
+        command.output().expect("run sh")
+    };
+    let typo = sh(Some("alpha gama"));
+    assert_eq!(typo.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&typo.stderr),
+        "DOCKERIZE_IMAGES: no image gama in this Dockerfile; its images: alpha beta gamma multi-bin\n"
+    );
+    for good in [Some("alpha gamma"), Some(""), None] {
+        let run = sh(good);
+        assert!(run.status.success(), "{good:?}: {run:?}");
+    }
 }
 
 #[test]

@@ -41,6 +41,7 @@ struct Builds {
 /// Generates, builds every image of the plan, and reports; a failed or cancelled image is an error.
 pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
     let args = &cli.build;
+    check_images_arg(plan, args)?;
     if args.push {
         check_push_tags(plan, args.debug)?;
     }
@@ -86,6 +87,34 @@ pub(super) fn build_args(
             .or_insert(images);
     }
     build_args
+}
+
+/// A `--build-arg DOCKERIZE_IMAGES=...` of the user's must name images of the Dockerfile, and every image this
+/// build builds: checked before anything is written, where the builder's own check would fail only at the
+/// compile step (and a left-out image only at its `COPY`).
+fn check_images_arg(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
+    let arg = crate::model::IMAGES_ARG;
+    let Some((_, value)) = args.build_args.iter().find(|(k, _)| k == arg) else {
+        return Ok(());
+    };
+    let wanted: Vec<&str> = value.split_whitespace().collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let images: Vec<&str> = plan.images.iter().map(|i| i.stage.as_str()).collect();
+    let problem = if let Some(unknown) = wanted.iter().find(|w| !images.contains(w)) {
+        format!("no image `{unknown}` in the Dockerfile")
+    } else if let Some(left) = plan.selected.iter().find(|s| !wanted.contains(&s.as_str())) {
+        format!("leaves out `{left}`, which this build builds")
+    } else {
+        return Ok(());
+    };
+    Err(Error::ImagesArg {
+        arg,
+        value: value.clone(),
+        problem,
+        images: images.join(" "),
+    })
 }
 
 /// With `--push`, every tag must name its registry: a bare `api:1` would go to Docker Hub's `library/api`,
