@@ -3,12 +3,12 @@
 //! Exit codes (documented in `--help` and README.md): 0 success, 1 error, 2 usage error (clap),
 //! 3 `generate --check` found stale files, 4 a build or a push failed, 5 no Docker engine answered, 130 interrupted.
 
-use crate::build::auth::AuthError;
-use crate::build::context::ArchiveError;
-use crate::build::docker_config::EndpointError;
-use crate::build::engine::EngineError;
+use crate::engine::context::ArchiveError;
+use crate::engine::docker_config::EndpointError;
+use crate::engine::EngineError;
 use crate::files::FilesError;
 use crate::plan::PlanError;
+use crate::registry::credentials::AuthError;
 use crate::workspace::WorkspaceError;
 
 #[derive(Debug, thiserror::Error)]
@@ -129,7 +129,7 @@ impl Error {
                 "every platform's image is pushed as `<tag>-<arch>`; the index under the plain tag failed: check that `{registry}` accepts OCI image indexes and your login there (`docker login {registry}`)"
             )),
             Self::PushFailed { registry, reason, .. } => Some(
-                crate::build::push::Failure::from_name(reason).hint(registry),
+                crate::registry::push::Failure::from_name(reason).hint(registry),
             ),
             Self::ImagesArg { arg, images, .. } => Some(format!(
                 "name images of the Dockerfile ({images}), every one this build builds; or drop it: `--bin <name>` sets {arg}"

@@ -267,6 +267,36 @@ fn dry_run_prints_targets_and_tags_without_files_or_engine() {
     }
 }
 
+/// Reads the plain progress lines until a `RUN cargo build` step starts (`<image> | [builder 2/4] RUN cargo
+/// build ...`), and gives every line read; kills `child` and fails when none starts in time.
+fn wait_for_cargo_build(
+    rx: &std::sync::mpsc::Receiver<String>,
+    child: &mut std::process::Child,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + RUN_LIMIT;
+    loop {
+        let line = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => line,
+            Err(why) => {
+                let _ = child.kill();
+                let status = child.wait();
+                panic!(
+                    "no `RUN cargo build` step started ({why:?}, exit {status:?}); stderr:\n{}",
+                    seen.join("\n")
+                );
+            }
+        };
+        let started_step = line
+            .split_once(" | ")
+            .is_some_and(|(_, rest)| rest.starts_with('[') && rest.contains("RUN cargo build"));
+        seen.push(line);
+        if started_step {
+            return seen;
+        }
+    }
+}
+
 /// Acceptance 7: Ctrl-C in the middle of a build exits 130, and no image with the build's tags exists.
 #[test]
 fn interrupt_cancels_the_build_and_tags_nothing() {
@@ -305,29 +335,7 @@ fn interrupt_cancels_the_build_and_tags_nothing() {
             }
         }
     });
-    // Plain progress lines: `<image> | [builder 2/4] RUN cargo build ...` when a step starts.
-    let mut seen = Vec::new();
-    let deadline = Instant::now() + RUN_LIMIT;
-    loop {
-        let line = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => line,
-            Err(why) => {
-                let _ = child.kill();
-                let status = child.wait();
-                panic!(
-                    "no `RUN cargo build` step started ({why:?}, exit {status:?}); stderr:\n{}",
-                    seen.join("\n")
-                );
-            }
-        };
-        let started_step = line
-            .split_once(" | ")
-            .is_some_and(|(_, rest)| rest.starts_with('[') && rest.contains("RUN cargo build"));
-        seen.push(line);
-        if started_step {
-            break;
-        }
-    }
+    let mut seen = wait_for_cargo_build(&rx, &mut child);
     eprintln!(
         "[e2e] interrupt: a cargo build step started after {:.1}s",
         started.elapsed().as_secs_f64()

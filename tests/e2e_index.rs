@@ -1,4 +1,4 @@
-//! A multi-platform index put into a real registry by `build::index::push_index`, over per-platform images the
+//! A multi-platform index put into a real registry by `registry::index::push_index`, over per-platform images the
 //! engine pushed: Debian's `docker-registry` on loopback ports, one without auth and one with htpasswd auth.
 //!
 //! The images are made without pulling anything: `FROM scratch` and one file, built by the classic builder
@@ -12,8 +12,8 @@ mod common;
 use std::process::Command;
 
 use bollard::auth::DockerCredentials;
-use cargo_dockerize::build::index::{push_index, IndexError, PlatformManifest};
-use cargo_dockerize::build::push::digest_of;
+use cargo_dockerize::registry::index::{push_index, IndexError, PlatformManifest};
+use cargo_dockerize::registry::push::digest_of;
 use common::registry::{registry_gate, Refs, Registry};
 use common::{docker_ok, inspect_image, run};
 use oci_client::secrets::RegistryAuth;

@@ -526,16 +526,7 @@ fn fixtures_stay_clean() {
 #[test]
 fn structure_checker_catches_broken_dockerfiles() {
     // The checker must fail where the rules are broken, or the tests above prove nothing.
-    let listed = |stage: &str, base: &str| structure::ListedBinary {
-        name: "app".into(),
-        stage: stage.into(),
-        builder: "builder".into(),
-        base_image: base.into(),
-        artifact: format!("/out/{stage}"),
-        debug_stage: None,
-    };
-    let good = "ARG RUST_VERSION=1.95\nFROM rust:${RUST_VERSION}-slim-bookworm AS chef\nFROM chef AS builder\nRUN cargo build\n\
-                FROM scratch AS app\nCOPY --from=builder /out/app /usr/local/bin/app\nUSER 65532:65532\nENTRYPOINT [\"/usr/local/bin/app\"]\n";
+    let good = GOOD_STRUCTURE;
     assert_eq!(
         structure::problems(good, &[listed("app", "scratch")]),
         Vec::<String>::new()
@@ -584,6 +575,33 @@ fn structure_checker_catches_broken_dockerfiles() {
             "expected a problem containing `{expected}`, got {problems:?}\n{text}"
         );
     }
+    let later =
+        good.replace("FROM chef AS builder\nRUN cargo build\n", "") + "FROM chef AS builder\n";
+    let problems = structure::problems(&later, &[listed("app", "scratch")]);
+    assert!(
+        problems.iter().any(|p| p.contains("defined after it")),
+        "{problems:?}"
+    );
+}
+
+/// The smallest Dockerfile the structure checker accepts: what `structure_checker_*` tests break.
+const GOOD_STRUCTURE: &str = "ARG RUST_VERSION=1.95\nFROM rust:${RUST_VERSION}-slim-bookworm AS chef\nFROM chef AS builder\nRUN cargo build\n\
+                FROM scratch AS app\nCOPY --from=builder /out/app /usr/local/bin/app\nUSER 65532:65532\nENTRYPOINT [\"/usr/local/bin/app\"]\n";
+
+fn listed(stage: &str, base: &str) -> structure::ListedBinary {
+    structure::ListedBinary {
+        name: "app".into(),
+        stage: stage.into(),
+        builder: "builder".into(),
+        base_image: base.into(),
+        artifact: format!("/out/{stage}"),
+        debug_stage: None,
+    }
+}
+
+#[test]
+fn structure_checker_catches_broken_debug_variants() {
+    let good = GOOD_STRUCTURE;
     // A debug variant is checked like a runtime stage: Debian slim, its own unstripped copy, non-root.
     let debug = || structure::ListedBinary {
         debug_stage: Some("app-debug".into()),
@@ -619,13 +637,6 @@ fn structure_checker_catches_broken_dockerfiles() {
             "expected a problem containing `{expected}`, got {problems:?}\n{text}"
         );
     }
-    let later =
-        good.replace("FROM chef AS builder\nRUN cargo build\n", "") + "FROM chef AS builder\n";
-    let problems = structure::problems(&later, &[listed("app", "scratch")]);
-    assert!(
-        problems.iter().any(|p| p.contains("defined after it")),
-        "{problems:?}"
-    );
 }
 
 #[test]

@@ -9,14 +9,11 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use camino::Utf8Path;
-use cargo_dockerize::build::context;
-use cargo_dockerize::build::docker_config;
-use cargo_dockerize::build::engine::{self, BuildOptions, Engine, Target};
+use cargo_dockerize::engine::ignore::{self, DockerIgnore};
+use cargo_dockerize::engine::{self, context, docker_config, BuildOptions, Engine, Target};
 use cargo_dockerize::events::{BuildEvent, Outcome};
-use cargo_dockerize::files;
-use cargo_dockerize::model::BuilderChoice;
+use cargo_dockerize::model::BackendChoice;
 use cargo_dockerize::plan::{DockerfilePath, DEFAULT_DOCKERFILE};
-use cargo_dockerize::render::DockerIgnore;
 use serde::Deserialize;
 
 use crate::docker::{self, CacheMounts, Cleanup};
@@ -77,7 +74,7 @@ impl Bench {
                 &docker_config::DockerEnv::from_process(),
             )
             .map_err(|e| engine::error_chain(&e))?;
-            let connected = runtime.block_on(engine::connect(&endpoint, BuilderChoice::Buildkit));
+            let connected = runtime.block_on(engine::connect(&endpoint, BackendChoice::Buildkit));
             Some(connected.map_err(|e| engine::error_chain(&e))?)
         } else {
             None
@@ -370,8 +367,8 @@ struct Build {
 fn pack_context(dir: &Path, dockerfile: &str) -> Result<bytes::Bytes, String> {
     let root = Utf8Path::from_path(dir).ok_or("the work directory is not UTF-8")?;
     let place = DockerfilePath::new(DEFAULT_DOCKERFILE.into(), "the benchmark".into());
-    let ignore = match files::read_dockerignore(root, &place) {
-        Ok(Some((_, _, ignore))) => ignore,
+    let ignore = match ignore::read_dockerignore(root, &place) {
+        Ok(Some(file)) => file.parsed,
         Ok(None) => DockerIgnore::default(),
         Err((path, e)) => return Err(format!("failed to read {path}: {e}")),
     };

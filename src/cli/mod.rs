@@ -7,7 +7,7 @@
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::model::{BuilderChoice, ColorChoice, Libc, MessageFormat, Runtime};
+use crate::model::{BackendChoice, ColorChoice, Libc, MessageFormat, Runtime};
 use crate::platform::PlatformList;
 
 mod settings;
@@ -388,7 +388,7 @@ pub struct BuildArgs {
         default_value = "auto",
         help_heading = "Engine"
     )]
-    pub builder: BuilderChoice,
+    pub builder: BackendChoice,
     /// Progress output: bars or lines for people, JSON lines on stdout for scripts
     #[arg(
         long,
@@ -430,7 +430,7 @@ impl BuildArgs {
             (*debug, "--debug"),
             (context.is_some(), "--context"),
             (host.is_some(), "--host"),
-            (*builder != BuilderChoice::Auto, "--builder"),
+            (*builder != BackendChoice::Auto, "--builder"),
             (*message_format != MessageFormat::Human, "--message-format"),
             (*push, "--push"),
             (!cache_from.is_empty(), "--cache-from"),

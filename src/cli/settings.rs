@@ -40,7 +40,6 @@ impl Cli {
             registry: self.build.registry.clone(),
             dockerfile: c.dockerfile.clone(),
             git_sha: None,
-            engine: None,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! `build --dry-run`: the stages, targets, platforms and tags a build would build, what it would push, on
 //! stdout; nothing written, no engine contacted.
 
-use super::build::{build_args, cache_from, cache_to, targets};
+use super::images::{build_args, cache_from, cache_to, targets};
 use crate::cli::BuildArgs;
-use crate::endpoint::Endpoint;
+use crate::engine::endpoint::Endpoint;
 use crate::error::Error;
 use crate::plan::Plan;
 use crate::{files, reference};
@@ -40,9 +40,8 @@ fn dry_run_targets(plan: &Plan, debug: bool, text: &mut String) {
 
 /// `--dry-run`: the stages, targets and tags, what would be pushed, on stdout; nothing written, no engine
 /// contacted.
-pub(super) fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
+pub(super) fn dry_run(plan: &Plan, args: &BuildArgs, engine: &Endpoint) -> Result<(), Error> {
     use std::io::Write as _;
-    let engine = plan.engine.clone().unwrap_or_else(Endpoint::default_socket);
     let dockerfile = plan.root.join(&plan.dockerfile.path);
     // A real run stops on a Dockerfile we did not write: say so now rather than after the user relies on this.
     let state = if files::is_theirs(&dockerfile) {

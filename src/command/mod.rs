@@ -5,14 +5,15 @@
 //! and each command renders, writes, lists or builds it. Errors travel up as the one top-level [`Error`], whose
 //! exit code `main` uses.
 
-mod build;
 mod ci;
 mod dry_run;
 mod generate;
+mod images;
 mod list;
 
-use crate::build::docker_config;
 use crate::cli::{Cli, Command};
+use crate::engine::docker_config;
+use crate::engine::endpoint::Endpoint;
 use crate::error::Error;
 use crate::ui::shell::Shell;
 use crate::{plan, workspace};
@@ -61,27 +62,34 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
     } else if wants_git_sha(&settings, &workspace) {
         settings.git_sha = git_sha(&workspace.root);
     }
-    if matches!(cli.command, Some(Command::Build) | None) {
-        // Decided once, here at the edge, as the Docker CLI decides it; only a build reads Docker's configuration.
-        settings.engine = Some(resolve_engine(&cli)?);
-    }
+    // Decided once, here at the edge, as the Docker CLI decides it; only a build reads Docker's configuration.
+    let endpoint = match &cli.command {
+        Some(Command::Build) | None => Some(resolve_engine(&cli)?),
+        _ => None,
+    };
     let plan = plan::plan(&workspace, &settings)?;
     match &cli.command {
         Some(Command::List(args)) => list::list(&plan, args.format, shell),
         Some(Command::Config(args)) => list::config(&plan, args.format),
         Some(Command::Generate(args)) => generate::generate(&plan, args, shell),
         Some(Command::Ci(args)) => ci::ci(&plan, &settings, args, shell),
-        Some(Command::Build) | None => build::build(&plan, &cli, shell),
+        Some(Command::Build) | None => {
+            let endpoint = endpoint.unwrap_or_else(Endpoint::default_socket);
+            images::build(&plan, &cli, &endpoint, shell)
+        }
     }
 }
 
 /// The triples of a platform whose dependency graphs the plan reads: musl's (where Rust has it) and glibc's.
 fn platform_triples(platform: crate::platform::Platform) -> Vec<String> {
-    [platform.triple(true), platform.triple(false)]
-        .into_iter()
-        .flatten()
-        .map(str::to_string)
-        .collect()
+    [
+        platform.triple(crate::model::LibcKind::Musl),
+        platform.triple(crate::model::LibcKind::Gnu),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::to_string)
+    .collect()
 }
 
 /// The triples of the `platforms` a workspace table names, for [`workspace::LoadOptions::table_triples`].
@@ -93,7 +101,7 @@ fn table_triples(table: &serde_json::Value) -> Vec<String> {
 }
 
 /// The engine of this build, from `--context`/`--host`, the environment and the Docker CLI's configuration.
-fn resolve_engine(cli: &Cli) -> Result<crate::endpoint::Endpoint, Error> {
+fn resolve_engine(cli: &Cli) -> Result<Endpoint, Error> {
     let request = docker_config::EngineRequest {
         host: cli.build.host.clone(),
         context: cli.build.context.clone(),

@@ -323,7 +323,7 @@ fn resolve_asset(asset: &Asset, layer: &Layer<'_>) -> Result<ResolvedAsset, Conf
 
 #[cfg(test)]
 mod tests {
-    use super::super::table::{parse, tests::origin};
+    use super::super::table::{parse, tests::origin, TableLevel};
     use super::*;
     use serde_json::json;
 
@@ -332,19 +332,19 @@ mod tests {
         let workspace = parse(
             &json!({"runtime": "distroless", "env": {"A": "1"}, "expose": [80]}),
             &origin(),
-            false,
+            TableLevel::Workspace,
         )
         .unwrap();
         let package = parse(
             &json!({"env": {"B": "2"}, "assets": ["static"]}),
             &origin(),
-            true,
+            TableLevel::Package,
         )
         .unwrap();
         let bin = parse(
             &json!({"runtime": "debian-slim", "expose": ["53/udp"]}),
             &origin(),
-            false,
+            TableLevel::Workspace,
         )
         .unwrap();
         let o = origin();
@@ -384,7 +384,12 @@ mod tests {
 
     #[test]
     fn assets_must_stay_in_the_context() {
-        let table = parse(&json!({"assets": ["../../../etc"]}), &origin(), true).unwrap();
+        let table = parse(
+            &json!({"assets": ["../../../etc"]}),
+            &origin(),
+            TableLevel::Package,
+        )
+        .unwrap();
         let o = origin();
         let layers = [Layer {
             table: &table,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::layer::{layer, BinaryConfig, Layer};
 use super::settings::Settings;
-use super::table::{parse, Table, TableOrigin};
+use super::table::{parse, Table, TableLevel, TableOrigin};
 use super::ConfigError;
 use crate::text::closest;
 use crate::workspace::{Package, Workspace};
@@ -62,7 +62,7 @@ pub fn read_tables(workspace: &Workspace) -> Result<Tables, ConfigError> {
     let table = if workspace.config.is_null() {
         Table::default()
     } else {
-        parse(&workspace.config, &origin, false)?
+        parse(&workspace.config, &origin, TableLevel::Workspace)?
     };
     let mut packages = BTreeMap::new();
     for package in &workspace.members {
@@ -78,7 +78,7 @@ pub fn read_tables(workspace: &Workspace) -> Result<Tables, ConfigError> {
         let table = if package.config.is_null() {
             Table::default()
         } else {
-            parse(&package.config, &origin, true)?
+            parse(&package.config, &origin, TableLevel::Package)?
         };
         let names: Vec<String> = package.binaries.iter().map(|b| b.name.clone()).collect();
         for name in table.bin.iter().flat_map(|b| b.keys()) {

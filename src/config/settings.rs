@@ -7,7 +7,6 @@
 
 use serde::Serialize;
 
-use crate::endpoint::Endpoint;
 use crate::model::{Libc, Runtime};
 use crate::platform::PlatformList;
 use crate::text::shell_word;
@@ -33,9 +32,6 @@ pub struct Settings {
     pub registry: Option<String>,
     /// Values the tag templates may use that only the edge can know (`{git_sha}`).
     pub git_sha: Option<String>,
-    /// The engine a build runs on, resolved at the edge as the Docker CLI resolves it; `None` for the
-    /// commands that build nothing (they never read the Docker CLI's configuration).
-    pub engine: Option<Endpoint>,
     /// `--dockerfile`: the Dockerfile's path relative to the workspace root (checked by the command line),
     /// overriding the workspace table's `dockerfile`.
     pub dockerfile: Option<camino::Utf8PathBuf>,
@@ -55,7 +51,6 @@ impl Default for Settings {
             tags: None,
             registry: None,
             git_sha: None,
-            engine: None,
             dockerfile: None,
         }
     }

@@ -146,11 +146,21 @@ impl fmt::Display for TableOrigin {
     }
 }
 
+/// Where a table sits, which decides the keys it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableLevel {
+    /// `[workspace.metadata.dockerize]`: every key but `bin`, and the keys only it may hold (the builder's, the
+    /// Dockerfile's path, the registry, the platforms).
+    Workspace,
+    /// `[package.metadata.dockerize]`: the per-binary keys, and `bin` tables of the same.
+    Package,
+}
+
 /// Parses one `dockerize` table. `value` is the `dockerize` entry of the manifest's `metadata`.
 pub fn parse(
     value: &serde_json::Value,
     origin: &TableOrigin,
-    allow_bin: bool,
+    level: TableLevel,
 ) -> Result<Table, ConfigError> {
     let mut unknown: Vec<String> = Vec::new();
     let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
@@ -166,7 +176,7 @@ pub fn parse(
         message: error.inner().to_string(),
     })?;
     check_values(&table, origin)?;
-    if !allow_bin && table.bin.is_some() {
+    if level == TableLevel::Workspace && table.bin.is_some() {
         return Err(ConfigError::UnknownKey {
             origin: origin.clone(),
             key: "bin".into(),
@@ -178,7 +188,7 @@ pub fn parse(
     workspace_only(
         &table,
         origin,
-        allow_bin,
+        level,
         "rust-version",
         |t| t.rust_version.is_some(),
         "the builder's toolchain is the workspace's",
@@ -186,7 +196,7 @@ pub fn parse(
     workspace_only(
         &table,
         origin,
-        allow_bin,
+        level,
         "build-env",
         |t| t.build_env.is_some(),
         "every package shares the builder, so its environment is the workspace's",
@@ -194,7 +204,7 @@ pub fn parse(
     workspace_only(
         &table,
         origin,
-        allow_bin,
+        level,
         "dockerfile",
         |t| t.dockerfile.is_some(),
         "the Dockerfile's path is the workspace's",
@@ -202,7 +212,7 @@ pub fn parse(
     workspace_only(
         &table,
         origin,
-        allow_bin,
+        level,
         "platforms",
         |t| t.platforms.is_some(),
         "one Dockerfile holds every platform's builder, so the platforms are the workspace's",
@@ -210,7 +220,7 @@ pub fn parse(
     workspace_only(
         &table,
         origin,
-        allow_bin,
+        level,
         "registry",
         |t| t.registry.is_some(),
         "the registry of the images is the workspace's",
@@ -237,13 +247,13 @@ pub fn parse(
 fn workspace_only(
     table: &Table,
     origin: &TableOrigin,
-    in_package: bool,
+    level: TableLevel,
     key: &str,
     set: impl Fn(&Table) -> bool,
     why: &str,
 ) -> Result<(), ConfigError> {
     let in_bin = table.bin.iter().flatten().find(|(_, inner)| set(inner));
-    if !(in_package && set(table)) && in_bin.is_none() {
+    if !(level == TableLevel::Package && set(table)) && in_bin.is_none() {
         return Ok(());
     }
     let table = match in_bin {
@@ -264,6 +274,31 @@ fn workspace_only(
 
 /// Values the types accept but a Dockerfile cannot hold: each error names the key and what it must be.
 fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> {
+    let invalid = |key: &str, message: String| ConfigError::InvalidValue {
+        origin: origin.clone(),
+        key: key.to_string(),
+        message,
+    };
+    check_workspace_values(table).map_err(|(key, message)| invalid(key, message))?;
+    check_image_values(table).map_err(|(key, message)| invalid(key, message))?;
+    check_names(table).map_err(|(key, message)| invalid(key, message))?;
+    if let Some(bins) = &table.bin {
+        for (name, inner) in bins {
+            let origin = TableOrigin {
+                manifest: origin.manifest.clone(),
+                table: format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
+            };
+            check_values(inner, &origin)?;
+        }
+    }
+    Ok(())
+}
+
+/// A bad value's key and what it must be.
+type Invalid = (&'static str, String);
+
+/// The workspace's own keys: the toolchain, the Dockerfile's path, the registry, the platforms.
+fn check_workspace_values(table: &Table) -> Result<(), Invalid> {
     if let Some(version) = &table.rust_version {
         let parts: Vec<&str> = version.split('.').collect();
         let release = (2..=3).contains(&parts.len())
@@ -271,34 +306,32 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
                 .iter()
                 .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
         if !release {
-            return Err(ConfigError::InvalidValue {
-                origin: origin.clone(),
-                key: "rust-version".into(),
-                message: format!(
+            return Err((
+                "rust-version",
+                format!(
                     "`{version}` is not a Rust release like `1.95` or `1.95.0` (for nightly or other channels, use a `rust-toolchain.toml`)"
                 ),
-            });
+            ));
         }
     }
-    let invalid = |key: &str, message: String| ConfigError::InvalidValue {
-        origin: origin.clone(),
-        key: key.to_string(),
-        message,
-    };
     if let Some(path) = &table.dockerfile {
-        crate::paths::inside(path)
-            .map_err(|why| invalid("dockerfile", format!("`{path}` {why}")))?;
+        crate::paths::inside(path).map_err(|why| ("dockerfile", format!("`{path}` {why}")))?;
     }
     if let Some(registry) = &table.registry {
-        check_registry(registry).map_err(|why| invalid("registry", why))?;
+        check_registry(registry).map_err(|why| ("registry", why))?;
     }
     if let Some(platforms) = &table.platforms {
         crate::platform::PlatformList::parse(platforms.iter().map(String::as_str))
-            .map_err(|why| invalid("platforms", why))?;
+            .map_err(|why| ("platforms", why))?;
     }
+    Ok(())
+}
+
+/// What the runtime stage says of the process: its user, working directory and entrypoint.
+fn check_image_values(table: &Table) -> Result<(), Invalid> {
     if let Some(user) = &table.user {
         if user.is_empty() || user.chars().any(char::is_whitespace) {
-            return Err(invalid(
+            return Err((
                 "user",
                 format!(
                     "`{user}` must be a user name or `uid[:gid]`, not empty and without spaces"
@@ -308,18 +341,23 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
     }
     if let Some(workdir) = &table.workdir {
         if !workdir.starts_with('/') {
-            return Err(invalid(
+            return Err((
                 "workdir",
                 format!("`{workdir}` must be an absolute path in the image"),
             ));
         }
     }
     if table.entrypoint.as_ref().is_some_and(Vec::is_empty) {
-        return Err(invalid(
+        return Err((
             "entrypoint",
             "must name a program; leave it out to run the binary".into(),
         ));
     }
+    Ok(())
+}
+
+/// Names that become Dockerfile syntax: variables, label keys, Debian packages.
+fn check_names(table: &Table) -> Result<(), Invalid> {
     let env_name = |k: &str| {
         k.chars()
             .next()
@@ -329,7 +367,7 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
     };
     for (key, env) in [("env", &table.env), ("build-env", &table.build_env)] {
         if let Some(bad) = env.iter().flatten().map(|(k, _)| k).find(|k| !env_name(k)) {
-            return Err(invalid(
+            return Err((
                 key,
                 format!("`{bad}` is not a variable name (`A-Za-z_` then `A-Za-z0-9_.-`)"),
             ));
@@ -348,7 +386,7 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
         .map(|(k, _)| k)
         .find(|k| !label_name(k))
     {
-        return Err(invalid(
+        return Err((
             "labels",
             format!("`{bad}` is not a label key (no spaces, `=`, quotes or `$`)"),
         ));
@@ -365,19 +403,7 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
         ("runtime-packages", &table.runtime_packages),
     ] {
         if let Some(bad) = list.iter().flatten().find(|p| !package_name(p)) {
-            return Err(invalid(
-                key,
-                format!("`{bad}` is not a Debian package name"),
-            ));
-        }
-    }
-    if let Some(bins) = &table.bin {
-        for (name, inner) in bins {
-            let origin = TableOrigin {
-                manifest: origin.manifest.clone(),
-                table: format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
-            };
-            check_values(inner, &origin)?;
+            return Err((key, format!("`{bad}` is not a Debian package name")));
         }
     }
     Ok(())

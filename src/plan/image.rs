@@ -162,18 +162,17 @@ pub fn image_for(
         mut notes,
         compilers,
     } = runtime::choose_for_platforms(&binary.name, package, config, platforms)?;
-    let musl = libc == LibcKind::Musl;
     let image_platforms: Vec<ImagePlatform> = platforms
         .iter()
         .map(|&platform| ImagePlatform {
             platform,
             triple: platform
-                .triple(musl)
+                .triple(libc)
                 .expect("musl is chosen only where every platform has it")
                 .to_string(),
         })
         .collect();
-    check_debian_carries(&binary.name, musl, &native, &compilers, &runtime, platforms)?;
+    check_debian_carries(&binary.name, libc, &native, &compilers, &runtime, platforms)?;
     let user = &config.user;
     if user.value == "root" || user.value == "0" || user.value.starts_with("0:") {
         notes.push(format!(
@@ -239,7 +238,7 @@ pub fn image_for(
 /// statically), no Debian-based runtime (distroless is made of Debian's packages too).
 fn check_debian_carries(
     binary: &str,
-    musl: bool,
+    libc: LibcKind,
     native: &[NativeLink],
     compilers: &Compilers,
     runtime: &RuntimeBase,
@@ -254,7 +253,7 @@ fn check_debian_carries(
         .filter(|p| super::builders::is_library(p))
         .map(|p| format!("`{p}`"))
         .collect();
-    if musl && !compilers.c.is_empty() {
+    if libc == LibcKind::Musl && !compilers.c.is_empty() {
         packages.push("`musl-dev`".into());
     }
     if let RuntimeBase::Distroless(base) | RuntimeBase::DebianSlim(base) = runtime {

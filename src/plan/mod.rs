@@ -34,7 +34,6 @@ pub use image::{expand_tags, Compilers, DebugImage, Image, ImagePlatform, Runtim
 pub use naming::stage_name;
 
 use crate::config::{read_tables, Selection, Settings, Tables, TestStage};
-use crate::endpoint::Endpoint;
 use crate::model::stage;
 use crate::platform::Platform;
 use crate::workspace::{ProfileKeys, Toolchain, ToolchainSource, Workspace};
@@ -87,8 +86,6 @@ pub struct Plan {
     pub test: Option<TestPlan>,
     /// Things the user should know (for `list`, `generate`): collisions resolved, odd choices.
     pub notes: Vec<String>,
-    /// The engine `build` runs on (and `--dry-run` names); `None` for the commands that build nothing.
-    pub engine: Option<Endpoint>,
 }
 
 /// The build context: the workspace root, or the closest directory that also holds every path dependency.
@@ -413,7 +410,6 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         skipped,
         test,
         notes,
-        engine: settings.engine.clone(),
     })
 }
 
@@ -431,7 +427,7 @@ fn test_plan(
 ) -> TestPlan {
     let cross = builders.iter().any(|b| b.cross.is_some());
     let triple = first
-        .triple(false)
+        .triple(crate::model::LibcKind::Gnu)
         .expect("every platform has a glibc target");
     let (more, reasons) = builders::test_packages(packages, triple, builder_packages);
     let mut system_packages = Vec::new();

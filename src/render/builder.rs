@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use super::dockerfile::{feature_flags, workspace_in_image};
 use super::quote::{label_value, perl_script};
-use crate::model::{stage, BuilderKind, APP_DIR, IMAGES_ARG, OUT_DIR};
+use crate::model::{stage, Backend, APP_DIR, IMAGES_ARG, OUT_DIR};
 use crate::plan::{BuilderStage, CrossSetup, Invocation, Plan, Strip};
 use crate::text::shell_word;
 
@@ -59,7 +59,7 @@ pub(super) fn builder_stage(
     out: &mut String,
     plan: &Plan,
     builder: &BuilderStage,
-    kind: BuilderKind,
+    backend: Backend,
 ) {
     let BuilderStage {
         stage,
@@ -127,15 +127,15 @@ pub(super) fn builder_stage(
     } else {
         let _ = writeln!(out, "COPY --from={} /recipe/ ./", stage::PLANNER);
     }
-    cook(out, plan, builder, kind);
+    cook(out, plan, builder, backend);
     if widened {
         let _ = writeln!(out, "COPY . {APP_DIR}/");
     } else {
         out.push_str("COPY . .\n");
     }
-    match kind {
-        BuilderKind::BuildKit => compile_cached(out, plan, builder, cache_id),
-        BuilderKind::Classic => compile_in_layer(out, plan, builder),
+    match backend {
+        Backend::BuildKit => compile_cached(out, plan, builder, cache_id),
+        Backend::Classic => compile_in_layer(out, plan, builder),
     }
     out.push('\n');
 }
@@ -187,14 +187,14 @@ fn cross_setup(out: &mut String, setup: &CrossSetup) {
 }
 
 /// The dependencies, built from the recipe: the same `cargo build` as the final compile, so nothing recompiles.
-fn cook(out: &mut String, plan: &Plan, builder: &BuilderStage, kind: BuilderKind) {
+fn cook(out: &mut String, plan: &Plan, builder: &BuilderStage, backend: Backend) {
     out.push_str("# Dependencies only: cached until Cargo.lock, a manifest's dependencies or the flags change.\n");
     let mut steps: Vec<String> = builder
         .invocations
         .iter()
         .map(|i| cargo_build(plan, builder, i, true))
         .collect();
-    if kind == BuilderKind::BuildKit {
+    if backend == Backend::BuildKit {
         out.push_str("# The recipe's digest marks this layer: the compile cache below starts again from it when it changes.\n");
         let paths = Paths::of(plan);
         let sums = format!(

@@ -18,8 +18,8 @@ use std::fmt::Write as _;
 use super::builder::builder_stage;
 use super::quote::{dockerfile_path, json_array, label_value};
 use super::recipe::planner;
-use super::GENERATED_MARKER;
-use crate::model::{stage, BuilderKind, APP_DIR, BIN_DIR, DEBIAN_SLIM, IMAGES_ARG, OUT_DIR};
+use crate::model::GENERATED_MARKER;
+use crate::model::{stage, Backend, APP_DIR, BIN_DIR, DEBIAN_SLIM, IMAGES_ARG, OUT_DIR};
 use crate::plan::{
     BuildContext, DebugImage, DockerfilePath, Image, Plan, RuntimeBase, Strip, TestPlan,
 };
@@ -27,12 +27,12 @@ use crate::text::shell_word;
 
 /// Renders the Dockerfile: the one written to disk, for BuildKit.
 pub fn render(plan: &Plan) -> String {
-    render_for(plan, BuilderKind::BuildKit)
+    render_for(plan, Backend::BuildKit)
 }
 
-/// Renders the Dockerfile for a builder: the classic builder rejects `RUN --mount`, so its final compile runs in
+/// Renders the Dockerfile for a backend: the classic builder rejects `RUN --mount`, so its final compile runs in
 /// the layer, as a plain `docker build` without BuildKit would need.
-pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
+pub fn render_for(plan: &Plan, backend: Backend) -> String {
     // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here.
     let Plan {
         root: _,
@@ -57,7 +57,6 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         skipped: _,
         test,
         notes: _,
-        engine: _,
     } = plan;
     let mut out = String::new();
     let selects = builders.iter().any(|b| b.selects());
@@ -74,7 +73,7 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
     );
     planner(&mut out, toolchain_files, context, planner_inputs);
     for builder in builders {
-        builder_stage(&mut out, plan, builder, kind);
+        builder_stage(&mut out, plan, builder, backend);
     }
     if plan.cross_compiles() {
         for alias in plan.builder_aliases() {

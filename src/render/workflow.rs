@@ -18,7 +18,7 @@
 
 use std::fmt::Write as _;
 
-use super::GENERATED_MARKER;
+use crate::model::GENERATED_MARKER;
 use crate::plan::ci::{CiImage, CiPlan, Credentials, Login, DEFAULT_CI_REGISTRY};
 
 /// The actions the workflow uses, pinned by major version.

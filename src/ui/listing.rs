@@ -163,43 +163,7 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
     for (line, image) in lines.zip(plan.selected_images()) {
         writeln!(out, "{line}")?;
         if verbose {
-            for reason in &image.reasons {
-                writeln!(out, "    - {reason}")?;
-            }
-            if !image.runtime_packages.is_empty() {
-                writeln!(
-                    out,
-                    "    - runtime packages: {}",
-                    image.runtime_packages.join(", ")
-                )?;
-            }
-            let compilers = &image.compilers;
-            if !compilers.toolchain.is_empty() {
-                writeln!(
-                    out,
-                    "    - C compiled for {} by {}: {}",
-                    image.triple,
-                    compilers.toolchain,
-                    compilers.c.join(", ")
-                )?;
-            }
-            for cpp in &compilers.cpp {
-                writeln!(out, "    - C++: {cpp}")?;
-            }
-            writeln!(out, "    - tags: {}", image.tags.join(", "))?;
-            match &image.strip {
-                Strip::Symbols => writeln!(
-                    out,
-                    "    - stripped: the profile sets neither `strip` nor debug info"
-                )?,
-                Strip::Kept(why) => writeln!(out, "    - as Cargo built it: {why}")?,
-            }
-            writeln!(
-                out,
-                "    - debug variant: --target {} ({})",
-                image.debug.stage,
-                image.debug.tags.join(", ")
-            )?;
+            write_details(image, out)?;
         }
     }
     if verbose {
@@ -243,6 +207,48 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
             skipped.binary, skipped.package, skipped.reason
         )?;
     }
+    Ok(())
+}
+
+/// `list -v`: every reason, package, compiler, tag and variant of one image, indented under its row.
+fn write_details(image: &Image, out: &mut dyn Write) -> std::io::Result<()> {
+    for reason in &image.reasons {
+        writeln!(out, "    - {reason}")?;
+    }
+    if !image.runtime_packages.is_empty() {
+        writeln!(
+            out,
+            "    - runtime packages: {}",
+            image.runtime_packages.join(", ")
+        )?;
+    }
+    let compilers = &image.compilers;
+    if !compilers.toolchain.is_empty() {
+        writeln!(
+            out,
+            "    - C compiled for {} by {}: {}",
+            image.triple,
+            compilers.toolchain,
+            compilers.c.join(", ")
+        )?;
+    }
+    for cpp in &compilers.cpp {
+        writeln!(out, "    - C++: {cpp}")?;
+    }
+    writeln!(out, "    - tags: {}", image.tags.join(", "))?;
+    match &image.strip {
+        Strip::Symbols => writeln!(
+            out,
+            "    - stripped: the profile sets neither `strip` nor debug info"
+        )?,
+        Strip::Kept(why) => writeln!(out, "    - as Cargo built it: {why}")?,
+    }
+    writeln!(
+        out,
+        "    - debug variant: --target {} ({})",
+        image.debug.stage,
+        image.debug.tags.join(", ")
+    )?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::endpoint::{Endpoint, Tls};
+use crate::engine::endpoint::{Endpoint, Tls};
 use crate::events::{ImageOutcome, IndexOutcome, IndexPushed, Outcome, Push, PushFailed};
 use crate::text::{human_duration, human_size, table};
 
@@ -341,9 +341,9 @@ mod tests {
             },
         ];
         let engine = Endpoint {
-            host: crate::endpoint::Host::parse("ssh://root@build:2222", false).unwrap(),
+            host: crate::engine::endpoint::Host::parse("ssh://root@build:2222", false).unwrap(),
             tls: Tls::Off,
-            source: crate::endpoint::EndpointSource::ContextFlag {
+            source: crate::engine::endpoint::EndpointSource::ContextFlag {
                 context: "remote".into(),
             },
         };

@@ -15,10 +15,11 @@ use bollard::Docker;
 use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
-use super::engine::{error_chain, BuildOptions, Engine, EngineError, Target};
-use super::translate::{ClassicTracker, VertexTracker};
+use super::jobs::{BuildOptions, Target};
+use super::status::{ClassicTracker, VertexTracker};
+use super::{error_chain, Engine, EngineError};
 use crate::events::{BuildEvent, BuildEventKind, ImageBuilt, ImageFailed, Outcome, Step};
-use crate::model::BuilderKind;
+use crate::model::Backend;
 use crate::reference;
 
 /// Builds one target of the Dockerfile in `context` (a tar with the Dockerfile at `options.dockerfile`), sending events as
@@ -31,7 +32,7 @@ pub async fn build_target(
     events: &mpsc::UnboundedSender<BuildEvent>,
     started: Instant,
 ) -> Outcome {
-    let (docker, kind) = (&engine.docker, engine.kind);
+    let (docker, backend) = (&engine.docker, engine.backend);
     let began = Instant::now();
     let send = |event: BuildEventKind| {
         let _ = events.send(BuildEvent {
@@ -45,9 +46,9 @@ pub async fn build_target(
         tags: target.tags.clone(),
         platform: target.platform.clone(),
     });
-    let request = request(kind, target, options, started);
+    let request = request(backend, target, options, started);
     let registry_config =
-        (!options.registry_config.is_empty()).then(|| options.registry_config.clone());
+        (!options.registry_config.0.is_empty()).then(|| options.registry_config.0.clone());
     let stream = docker.build_image(request, registry_config, Some(bollard::body_full(context)));
     let followed = follow(stream, &send).await;
     let seconds = began.elapsed().as_secs_f64();
@@ -63,7 +64,7 @@ pub async fn build_target(
         Outcome::Failed(failed)
     };
     if let Some(message) = followed.failure.clone() {
-        return fail(message, followed.failed_step(kind));
+        return fail(message, followed.failed_step(backend));
     }
     let Some(id) = followed.image_id.clone() else {
         return fail(
@@ -74,7 +75,7 @@ pub async fn build_target(
     if let Err(error) = tag_the_rest(docker, &id, &target.tags).await {
         return fail(error_chain(&error), None);
     }
-    let (steps_total, steps_cached) = followed.counts(kind);
+    let (steps_total, steps_cached) = followed.counts(backend);
     let built = ImageBuilt {
         size: image_size(docker, &id).await,
         id,
@@ -87,10 +88,10 @@ pub async fn build_target(
     Outcome::Built(built)
 }
 
-/// The engine's build request: the target, the first tag, the build arguments, and the builder with a session
-/// unique to this build (BuildKit requires one per build).
+/// The engine's build request: the target, the first tag, the build arguments, and the backend, BuildKit with a
+/// session unique to this build (it requires one per build).
 fn request(
-    kind: BuilderKind,
+    backend: Backend,
     target: &Target,
     options: &BuildOptions,
     started: Instant,
@@ -111,7 +112,7 @@ fn request(
         .first()
         .cloned()
         .unwrap_or_else(|| format!("{}:latest", target.stage));
-    let mut builder = BuildImageOptionsBuilder::new()
+    let mut request = BuildImageOptionsBuilder::new()
         .dockerfile(&options.dockerfile)
         .t(&first_tag)
         .target(&target.stage)
@@ -119,19 +120,19 @@ fn request(
         .nocache(options.no_cache)
         .rm(true)
         .forcerm(true);
-    builder = match kind {
-        BuilderKind::BuildKit => builder
+    request = match backend {
+        Backend::BuildKit => request
             .version(BuilderVersion::BuilderBuildKit)
             .session(&session),
-        BuilderKind::Classic => builder.version(BuilderVersion::BuilderV1),
+        Backend::Classic => request.version(BuilderVersion::BuilderV1),
     };
     if let Some(platform) = target.platform.as_ref().or(options.platform.as_ref()) {
-        builder = builder.platform(platform);
+        request = request.platform(platform);
     }
     if !options.cache_from.is_empty() {
-        builder = builder.cachefrom(&options.cache_from);
+        request = request.cachefrom(&options.cache_from);
     }
-    builder.build()
+    request.build()
 }
 
 /// What the engine's stream said, once it ended.
@@ -144,17 +145,17 @@ struct Followed {
 }
 
 impl Followed {
-    fn counts(&self, kind: BuilderKind) -> (usize, usize) {
-        match kind {
-            BuilderKind::BuildKit => self.vertexes.counts(),
-            BuilderKind::Classic => self.classic.counts(),
+    fn counts(&self, backend: Backend) -> (usize, usize) {
+        match backend {
+            Backend::BuildKit => self.vertexes.counts(),
+            Backend::Classic => self.classic.counts(),
         }
     }
 
-    fn failed_step(&self, kind: BuilderKind) -> Option<(Step, Vec<String>)> {
-        match kind {
-            BuilderKind::BuildKit => self.vertexes.failed_step(),
-            BuilderKind::Classic => self.classic.current_step(),
+    fn failed_step(&self, backend: Backend) -> Option<(Step, Vec<String>)> {
+        match backend {
+            Backend::BuildKit => self.vertexes.failed_step(),
+            Backend::Classic => self.classic.current_step(),
         }
     }
 }

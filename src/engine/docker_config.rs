@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest as _, Sha256};
 
-use crate::endpoint::{Endpoint, EndpointSource, Host, Tls, DEFAULT_CONTEXT, DEFAULT_SOCKET};
+use crate::engine::endpoint::{
+    Endpoint, EndpointSource, Host, Tls, DEFAULT_CONTEXT, DEFAULT_SOCKET,
+};
 
 /// What the command line asked for: `--host` and `--context`.
 #[derive(Debug, Clone, Default)]

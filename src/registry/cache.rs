@@ -16,7 +16,9 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
-use super::engine::{build_and_push, BuildOptions, Engine, Target};
+use super::credentials::Credentials;
+use super::push::build_and_push;
+use crate::engine::{BuildOptions, Engine, Target};
 use crate::events::{BuildEvent, ImageOutcome};
 use crate::reference;
 
@@ -36,31 +38,43 @@ pub fn cache_refs(reference: &str, builders: &[String]) -> Vec<(String, String)>
         .collect()
 }
 
-/// Builds the builder stage `stage` with its inline cache, tags it `reference` and pushes it: an outcome whose
-/// `binary` is empty. The runtime images were built first, so every step is cached and this costs the export
-/// and the upload.
-pub async fn push_cache(
-    engine: &Engine,
-    stage: &str,
-    reference: &str,
-    context: bytes::Bytes,
-    options: &BuildOptions,
-    events: &mpsc::UnboundedSender<BuildEvent>,
-    started: Instant,
-) -> ImageOutcome {
-    let target = Target {
+/// The build of the cache image of builder stage `stage`, tagged `reference`: an outcome whose `binary` is empty.
+pub fn cache_target(stage: &str, reference: &str) -> Target {
+    Target {
         stage: stage.to_string(),
         binary: String::new(),
         tags: vec![reference.to_string()],
         platform: None,
         several: false,
         name: stage.to_string(),
-    };
+    }
+}
+
+/// Builds a builder stage ([`cache_target`]) with its inline cache, tags it and pushes it. The runtime images
+/// were built first, so every step is cached and this costs the export and the upload.
+pub async fn push_cache(
+    engine: &Engine,
+    target: Target,
+    context: bytes::Bytes,
+    options: &BuildOptions,
+    credentials: &Credentials,
+    events: &mpsc::UnboundedSender<BuildEvent>,
+    started: Instant,
+) -> ImageOutcome {
     let mut options = options.clone();
     options
         .build_args
         .insert(INLINE_CACHE_ARG.to_string(), "1".to_string());
-    build_and_push(engine, target, context, &options, events, started).await
+    build_and_push(
+        engine,
+        target,
+        context,
+        &options,
+        Some(credentials),
+        events,
+        started,
+    )
+    .await
 }
 
 #[cfg(test)]

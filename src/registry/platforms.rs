@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
-use super::engine::Engine;
+use super::credentials::Credentials;
 use super::index::{push_index, PlatformManifest};
-use super::push::Credentials;
+use crate::engine::error_chain;
 use crate::events::{
     BuildEvent, BuildEventKind, ImageOutcome, IndexOutcome, IndexPushed, PlatformDigest, Push,
     PushFailed,
@@ -26,26 +26,9 @@ pub fn platform_tag(tag: &str, suffix: &str) -> String {
     format!("{name}:{tag}-{suffix}")
 }
 
-/// The registry hosts the engine reaches over plain HTTP, as it decides: those its configuration marks insecure
-/// (`IndexConfigs` with `Secure: false`), and loopback ones (`127.0.0.0/8` and `::1` are insecure by default,
-/// see [`is_insecure`]). `Err` is why the engine's list could not be read.
-pub async fn insecure_hosts(engine: &Engine) -> Result<Vec<String>, String> {
-    let info = engine
-        .docker
-        .info()
-        .await
-        .map_err(|e| super::engine::error_chain(&e))?;
-    Ok(info
-        .registry_config
-        .and_then(|c| c.index_configs)
-        .into_iter()
-        .flatten()
-        .filter(|(_, index)| index.secure == Some(false))
-        .map(|(host, _)| host)
-        .collect())
-}
-
-/// Whether the engine speaks plain HTTP to `host` (`127.0.0.1:5000`, `localhost:5000`, `[::1]:5000`).
+/// Whether the engine speaks plain HTTP to `host`: one of its `insecure` registries
+/// ([`crate::engine::insecure_registries`]), or a loopback one (`127.0.0.1:5000`, `localhost:5000`, `[::1]:5000`),
+/// which the engine reaches over plain HTTP by default.
 pub fn is_insecure(host: &str, insecure: &[String]) -> bool {
     let name = host
         .rsplit_once(':')
@@ -89,14 +72,14 @@ pub async fn push_image_index(
     let mut digest = String::new();
     for tag in image.tags {
         let host = reference::registry_host(tag);
-        let login = credentials.get(host).cloned().flatten();
-        match push_index(tag, &manifests, login.as_ref(), is_insecure(host, insecure)).await {
+        let login = credentials.get(host);
+        match push_index(tag, &manifests, login, is_insecure(host, insecure)).await {
             Ok(pushed) => digest = pushed,
             Err(error) => {
                 let failed = PushFailed {
                     tag: tag.clone(),
                     registry: host.to_string(),
-                    message: super::engine::error_chain(&error),
+                    message: error_chain(&error),
                     reason: "index".into(),
                     attempts: 1,
                 };

@@ -9,13 +9,15 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::generate::{generate, read_dockerignore};
-use crate::build::{auth, cache, context, engine, platforms, push};
 use crate::cli::{BuildArgs, Cli, GenerateArgs};
-use crate::endpoint::Endpoint;
+use crate::engine::endpoint::Endpoint;
+use crate::engine::{self, context, Engine};
 use crate::error::Error;
 use crate::events::{BuildEvent, ImageOutcome, IndexOutcome, Outcome, Push};
-use crate::model::{BuilderKind, MessageFormat};
+use crate::model::{Backend, MessageFormat};
 use crate::plan::Plan;
+use crate::registry::credentials::{self, Credentials};
+use crate::registry::{cache, platforms, push};
 use crate::text::human_size;
 use crate::ui::logs::BuildLogs;
 use crate::ui::metadata::metadata_json;
@@ -39,17 +41,18 @@ struct Builds {
 }
 
 /// Generates, builds every image of the plan, and reports; a failed or cancelled image is an error.
-pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
+pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> Result<i32, Error> {
     let args = &cli.build;
     check_images_arg(plan, args)?;
     if args.push {
         check_push_tags(plan, args.debug)?;
     }
     if args.dry_run {
-        super::dry_run::dry_run(plan, args)?;
+        super::dry_run::dry_run(plan, args, endpoint)?;
         return Ok(0);
     }
-    let (credentials, registry_config) = credentials(plan, args)?;
+    let credentials = push_credentials(plan, args)?;
+    let registry_config = credentials::registry_config(&args.cache_from)?;
     generate(plan, &GenerateArgs::default(), shell)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -65,9 +68,15 @@ pub fn build(plan: &Plan, cli: &Cli, shell: &mut Shell) -> Result<i32, Error> {
         keep_going: args.keep_going,
         cache_from: cache_from(plan, args),
         registry_config,
-        push: args.push.then(|| credentials.clone()),
     };
-    let result = runtime.block_on(run_builds(plan, args, options, credentials, shell));
+    let result = runtime.block_on(run_builds(
+        plan,
+        args,
+        endpoint,
+        options,
+        credentials,
+        shell,
+    ));
     // Builds were dropped on interrupt; shutting down now ends any session task still open.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     report(plan, args, result?, shell)
@@ -137,19 +146,9 @@ fn check_push_tags(plan: &Plan, debug: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// The credentials of every registry the build pushes to (`--push`, `--cache-to`), and those of the
-/// `--cache-from` registries as the engine's `X-Registry-Config`; read before any build, so a broken
-/// config.json fails at once.
-fn credentials(
-    plan: &Plan,
-    args: &BuildArgs,
-) -> Result<
-    (
-        push::Credentials,
-        std::collections::HashMap<String, bollard::auth::DockerCredentials>,
-    ),
-    Error,
-> {
+/// The credentials of every registry the build pushes to (`--push`, `--cache-to`); read before any build, so a
+/// broken config.json fails at once.
+fn push_credentials(plan: &Plan, args: &BuildArgs) -> Result<Credentials, Error> {
     let mut hosts: Vec<String> = Vec::new();
     if args.push {
         for target in targets(plan, args.debug) {
@@ -163,21 +162,7 @@ fn credentials(
             .iter()
             .map(|r| reference::registry_host(r).to_string()),
     );
-    let mut credentials = push::Credentials::new();
-    for host in hosts {
-        if let std::collections::btree_map::Entry::Vacant(entry) = credentials.entry(host) {
-            let found = auth::credentials(entry.key())?;
-            entry.insert(found);
-        }
-    }
-    let mut config = std::collections::HashMap::new();
-    for reference in &args.cache_from {
-        let host = reference::registry_host(reference);
-        if let Some(found) = auth::credentials(host)? {
-            config.insert(reference::auth_server(host), found);
-        }
-    }
-    Ok((credentials, config))
+    Ok(Credentials::find(hosts)?)
 }
 
 /// The builder stages of the whole plan, in the Dockerfile's order: they name the cache images.
@@ -219,11 +204,11 @@ pub(super) fn cache_to(plan: &Plan, args: &BuildArgs) -> Vec<(String, String)> {
 /// The build context as the engine receives it: the workspace's files that `.dockerignore` keeps, and the
 /// Dockerfile rendered from memory for the engine's builder (the classic builder's has no cache mounts; the file
 /// on disk is BuildKit's).
-fn pack(plan: &Plan, kind: BuilderKind, shell: &mut Shell) -> Result<bytes::Bytes, Error> {
+fn pack(plan: &Plan, backend: Backend, shell: &mut Shell) -> Result<bytes::Bytes, Error> {
     let ignore = read_dockerignore(plan)?
-        .map(|(_, _, parsed)| parsed)
+        .map(|file| file.parsed)
         .unwrap_or_default();
-    let dockerfile = render::render_for(plan, kind);
+    let dockerfile = render::render_for(plan, backend);
     let subtrees: Vec<Utf8PathBuf> = std::iter::once(plan.context.workspace_dir.clone())
         .chain(plan.context.path_packages.iter().cloned())
         .collect();
@@ -258,29 +243,29 @@ fn dockerfile_in_context(plan: &Plan) -> Utf8PathBuf {
 async fn run_builds(
     plan: &Plan,
     args: &BuildArgs,
-    mut options: engine::BuildOptions,
-    credentials: push::Credentials,
+    endpoint: &Endpoint,
+    options: engine::BuildOptions,
+    credentials: Credentials,
     shell: &mut Shell,
 ) -> Result<Builds, Error> {
-    let endpoint = plan.engine.clone().unwrap_or_else(Endpoint::default_socket);
     if shell.verbosity() >= Verbosity::Verbose {
         shell.status("Engine", endpoint.explain());
     }
-    let engine = engine::connect(&endpoint, args.builder).await?;
-    if plan.cross_compiles() && engine.kind == BuilderKind::Classic {
+    let engine = engine::connect(endpoint, args.builder).await?;
+    if plan.cross_compiles() && engine.backend == Backend::Classic {
         // `FROM --platform=$BUILDPLATFORM` and `$TARGETARCH` are BuildKit's.
         return Err(Error::CrossNeedsBuildKit {
             platforms: crate::platform::PlatformList(plan.platforms.clone()).joined(),
             engine: engine.description.clone(),
         });
     }
-    let archive = pack(plan, engine.kind, shell)?;
+    let archive = pack(plan, engine.backend, shell)?;
     announce(&engine, plan, args.debug, shell);
     let targets = targets(plan, args.debug);
-    options.jobs = match (args.jobs, engine.kind) {
+    let jobs = match (args.jobs, engine.backend) {
         (Some(n), _) => n.get(),
-        (None, BuilderKind::BuildKit) => targets.len(),
-        (None, BuilderKind::Classic) => 1,
+        (None, Backend::BuildKit) => targets.len(),
+        (None, Backend::Classic) => 1,
     };
     let (events, reporter) = spawn_reporter(args.message_format, shell);
     let started = Instant::now();
@@ -289,23 +274,27 @@ async fn run_builds(
             std::future::pending::<()>().await;
         }
     };
-    let (outcomes, interrupted) = engine::build_all(
-        &engine,
-        &targets,
-        archive.clone(),
-        &options,
-        events.clone(),
-        started,
-        interrupt,
-    )
-    .await;
+    let push = args.push.then(|| credentials.clone());
+    let (outcomes, interrupted) =
+        engine::build_all(&targets, jobs, args.keep_going, interrupt, |target| {
+            let (engine, context, options) = (engine.clone(), archive.clone(), options.clone());
+            let (push, events) = (push.clone(), events.clone());
+            async move {
+                push::build_and_push(
+                    &engine,
+                    target,
+                    context,
+                    &options,
+                    push.as_ref(),
+                    &events,
+                    started,
+                )
+                .await
+            }
+        })
+        .await;
     let indexes = if args.push && plan.platforms.len() > 1 && !interrupted {
-        let insecure = platforms::insecure_hosts(&engine).await.unwrap_or_else(|why| {
-            shell.warn(format!(
-                "failed to read the engine's insecure registries ({why}): the indexes go over HTTPS but to loopback registries"
-            ));
-            Vec::new()
-        });
+        let insecure = insecure_registries(&engine, shell).await;
         push_indexes(
             plan,
             args.debug,
@@ -319,28 +308,22 @@ async fn run_builds(
     } else {
         Vec::new()
     };
-    // The cache is pushed only after every image is built (and pushed): its steps are all cached by then.
-    let all_done = outcomes.iter().all(|o| {
-        matches!(o.outcome, Outcome::Built(_)) && !matches!(o.push, Some(Push::Failed(_)))
-    });
-    let mut cache = Vec::new();
-    if !interrupted && all_done {
-        options.push = Some(credentials);
-        for (stage, reference) in cache_to(plan, args) {
-            cache.push(
-                cache::push_cache(
-                    &engine,
-                    &stage,
-                    &reference,
-                    archive.clone(),
-                    &options,
-                    &events,
-                    started,
-                )
-                .await,
-            );
-        }
-    }
+    let cache = if interrupted {
+        Vec::new()
+    } else {
+        push_cache_images(
+            plan,
+            args,
+            &engine,
+            &archive,
+            &options,
+            &credentials,
+            &events,
+            started,
+            &outcomes,
+        )
+        .await
+    };
     drop(events);
     let logs = reporter.await.unwrap_or_default();
     Ok(Builds {
@@ -350,8 +333,46 @@ async fn run_builds(
         interrupted,
         wall: started.elapsed().as_secs_f64(),
         logs,
-        endpoint,
+        endpoint: endpoint.clone(),
     })
+}
+
+/// `--cache-to`: each builder stage's cache image, built and pushed once every image is built (and pushed): its
+/// steps are all cached by then. None when an image failed.
+#[allow(clippy::too_many_arguments)]
+async fn push_cache_images(
+    plan: &Plan,
+    args: &BuildArgs,
+    engine: &Engine,
+    archive: &bytes::Bytes,
+    options: &engine::BuildOptions,
+    credentials: &Credentials,
+    events: &mpsc::UnboundedSender<BuildEvent>,
+    started: Instant,
+    outcomes: &[ImageOutcome],
+) -> Vec<ImageOutcome> {
+    let all_done = outcomes.iter().all(|o| {
+        matches!(o.outcome, Outcome::Built(_)) && !matches!(o.push, Some(Push::Failed(_)))
+    });
+    let mut cache = Vec::new();
+    if !all_done {
+        return cache;
+    }
+    for (stage, reference) in cache_to(plan, args) {
+        cache.push(
+            cache::push_cache(
+                engine,
+                cache::cache_target(&stage, &reference),
+                archive.clone(),
+                options,
+                credentials,
+                events,
+                started,
+            )
+            .await,
+        );
+    }
+    cache
 }
 
 /// The stage and plain tags of an image, or with `--debug` of its debug variant.
@@ -400,12 +421,24 @@ pub(super) fn targets(plan: &Plan, debug: bool) -> Vec<engine::Target> {
     targets
 }
 
+/// The engine's insecure registries, for the indexes pushed past it; a warning and none when it cannot say.
+async fn insecure_registries(engine: &Engine, shell: &mut Shell) -> Vec<String> {
+    engine::insecure_registries(engine)
+        .await
+        .unwrap_or_else(|why| {
+            shell.warn(format!(
+                "failed to read the engine's insecure registries ({why}): the indexes go over HTTPS but to loopback registries"
+            ));
+            Vec::new()
+        })
+}
+
 /// `--push` with several platforms: the index of every image whose platforms were all built and pushed.
 async fn push_indexes(
     plan: &Plan,
     debug: bool,
     outcomes: &[ImageOutcome],
-    credentials: &push::Credentials,
+    credentials: &Credentials,
     insecure: &[String],
     events: &mpsc::UnboundedSender<BuildEvent>,
     started: Instant,
@@ -429,10 +462,10 @@ async fn push_indexes(
 }
 
 /// Says which engine and builder run the builds; the classic builder gets a warning, as it builds more.
-fn announce(engine: &engine::Engine, plan: &Plan, debug: bool, shell: &mut Shell) {
-    let builder = match engine.kind {
-        BuilderKind::BuildKit => "BuildKit",
-        BuilderKind::Classic => {
+fn announce(engine: &Engine, plan: &Plan, debug: bool, shell: &mut Shell) {
+    let backend = match engine.backend {
+        Backend::BuildKit => "BuildKit",
+        Backend::Classic => {
             shell.warn(format!(
                 "{} has no BuildKit: building with the classic builder, which runs every stage before each target",
                 engine.description
@@ -443,7 +476,7 @@ fn announce(engine: &engine::Engine, plan: &Plan, debug: bool, shell: &mut Shell
     shell.status(
         "Building",
         format!(
-            "{} {}image(s) with {builder} on {} ({})",
+            "{} {}image(s) with {backend} on {} ({})",
             plan.selected.len(),
             if debug { "debug " } else { "" },
             engine.description,

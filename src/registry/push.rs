@@ -1,5 +1,5 @@
 //! `--push`: every tag of a built image pushed through the engine, with the user's credentials, and the digest
-//! the registry stored.
+//! the registry stored. [`build_and_push`] is one image's whole way: the engine's build, then its push.
 //!
 //! Takes an image's tags and the credentials of their registries; gives [`Push`] and events. Tags are pushed one
 //! after another (the second push of the same image only writes a manifest). A failure is classified from the
@@ -8,15 +8,18 @@
 //! host, TLS, a rejected name) fails at once. The digest comes from the push stream's last status line,
 //! `<tag>: digest: sha256:... size: N` (bollard 0.21 does not decode the `aux` object that carries it too).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bollard::auth::DockerCredentials;
 use bollard::query_parameters::PushImageOptionsBuilder;
 use futures_util::StreamExt;
+use tokio::sync::mpsc;
 
-use super::engine::{error_chain, Engine};
-use crate::events::{ImagePushed, Push, PushFailed, PushRetried};
+use super::credentials::Credentials;
+use crate::engine::{build_target, error_chain, BuildOptions, Engine, Target};
+use crate::events::{
+    BuildEvent, BuildEventKind, ImageOutcome, ImagePushed, Outcome, Push, PushFailed, PushRetried,
+};
 use crate::reference;
 
 /// Tries per tag, the first included.
@@ -24,9 +27,6 @@ pub const ATTEMPTS: u32 = 3;
 
 /// The pause before the second try; it doubles for each later one.
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
-
-/// Credentials by registry host, resolved once before any build (a broken config fails before the builds).
-pub type Credentials = BTreeMap<String, Option<DockerCredentials>>;
 
 /// Why a push failed, read from the engine's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,7 +178,7 @@ pub async fn push_tags(
     let mut digest = None;
     for tag in tags {
         let registry = reference::registry_host(tag).to_string();
-        let auth = credentials.get(&registry).cloned().flatten();
+        let auth = credentials.get(&registry).cloned();
         let mut attempt = 1;
         loop {
             match push_one(engine, tag, auth.clone()).await {
@@ -257,6 +257,59 @@ async fn push_one(
         }
     }
     digest.ok_or_else(|| "the engine ended the push without a digest".to_string())
+}
+
+/// Builds `target` through the engine, then, with `push` credentials and only when the build succeeded, pushes
+/// its tags: one image's outcome.
+pub async fn build_and_push(
+    engine: &Engine,
+    target: Target,
+    context: bytes::Bytes,
+    options: &BuildOptions,
+    push: Option<&Credentials>,
+    events: &mpsc::UnboundedSender<BuildEvent>,
+    started: Instant,
+) -> ImageOutcome {
+    let outcome = build_target(engine, &target, context, options, events, started).await;
+    let push = match (&outcome, push) {
+        (Outcome::Built(_), Some(credentials)) => {
+            Some(push_image(engine, &target, credentials, events, started).await)
+        }
+        _ => None,
+    };
+    ImageOutcome {
+        platform: target.several_platform(),
+        stage: target.stage,
+        binary: target.binary,
+        outcome,
+        push,
+    }
+}
+
+/// Pushes a built image's tags, sending a retry event for each transient failure and the push's end.
+pub async fn push_image(
+    engine: &Engine,
+    target: &Target,
+    credentials: &Credentials,
+    events: &mpsc::UnboundedSender<BuildEvent>,
+    started: Instant,
+) -> Push {
+    let send = |kind| {
+        let _ = events.send(BuildEvent {
+            image: target.name.clone(),
+            elapsed: started.elapsed().as_secs_f64(),
+            kind,
+        });
+    };
+    let push = push_tags(engine, &target.tags, credentials, |retry| {
+        send(BuildEventKind::PushRetried(retry))
+    })
+    .await;
+    send(match &push {
+        Push::Pushed(pushed) => BuildEventKind::ImagePushed(pushed.clone()),
+        Push::Failed(failed) => BuildEventKind::PushFailed(failed.clone()),
+    });
+    push
 }
 
 #[cfg(test)]

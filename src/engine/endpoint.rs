@@ -1,10 +1,10 @@
 //! Where the Docker engine is: an [`Endpoint`], decided once and carried as a value.
 //!
-//! `build::docker_config` resolves it the way the Docker CLI does (`--host`, `--context`, `DOCKER_HOST`,
-//! `DOCKER_CONTEXT`, the `currentContext` of its `config.json`, else the default socket); the plan carries it;
-//! `--dry-run`, `-v`, the summary and every connection error show it; `build::engine` connects to it. Here only
-//! the values: an engine address parsed as the Docker CLI parses it, and shown without secrets. Pure: no
-//! environment, no files.
+//! [`super::docker_config`] resolves it the way the Docker CLI does (`--host`, `--context`, `DOCKER_HOST`,
+//! `DOCKER_CONTEXT`, the `currentContext` of its `config.json`, else the default socket); the build command
+//! carries it; `--dry-run`, `-v`, the summary and every connection error show it; [`super::connect`] connects to
+//! it. Here only the values: an engine address parsed as the Docker CLI parses it, and shown without secrets.
+//! Pure: no environment, no files.
 
 use std::fmt;
 
