@@ -237,7 +237,7 @@ mod tests {
     }
 
     fn default_place() -> DockerfilePath {
-        DockerfilePath::new("Dockerfile".into(), "the default".into())
+        DockerfilePath::new("Dockerfile".into(), crate::source::Source::Default)
     }
 
     #[test]
@@ -284,7 +284,10 @@ mod tests {
         let (_guard, root) = root();
         std::fs::write(root.join("Dockerfile"), "FROM alpine\n").unwrap();
         std::fs::write(root.join(".dockerignore"), "*\n").unwrap();
-        let place = DockerfilePath::new("docker/Dockerfile.x".into(), "a test".into());
+        let place = DockerfilePath::new(
+            "docker/Dockerfile.x".into(),
+            crate::source::Source::Flag("--dockerfile".into()),
+        );
         let dockerfile = format!("{GENERATED_MARKER}\nFROM scratch\n");
         let out = write(&root, &place, &dockerfile, "target/\n", false).unwrap();
         assert_eq!(

@@ -4,11 +4,11 @@
 //! ones above it):
 //!
 //! ```text
-//! model       shared value types and the generated files' fixed names: imports nothing of this crate
+//! model, source   shared value types, the generated files' fixed names, where each setting came from: import nothing of this crate
 //! platform, reference, text, paths   pure helpers on values: platforms, image references, text, paths
-//! workspace   cargo metadata, toolchain files, native crates      → Workspace      (the Cargo and file edge)
-//! config      [*.metadata.dockerize] tables + Settings, layered   → BinaryConfig per binary
-//! plan        every decision, made once                           → Plan           (pure)
+//! workspace   cargo metadata and the workspace's files, then cargo tree per triple → Workspace (the Cargo and file edge)
+//! config      [*.metadata.dockerize] tables + Settings, each value with its Source → Config (workspace-wide, per binary)
+//! plan        every decision, made once: stages, images, builders, every build → Plan   (pure)
 //! render      Plan → Dockerfile, .dockerignore and CI workflow text                (pure)
 //! files       the generated files on disk: write and --check                      (file edge)
 //! events      what a build says: BuildEvent, ImageOutcome          (plain data)
@@ -36,6 +36,7 @@ pub mod platform;
 pub mod reference;
 pub mod registry;
 pub mod render;
+pub mod source;
 pub mod text;
 pub mod ui;
 pub mod workspace;

@@ -217,6 +217,14 @@ impl std::str::FromStr for Platform {
     }
 }
 
+/// From Docker's name (or an alias), as it serialises: events name their platform, and deserialise again.
+impl<'de> serde::Deserialize<'de> for Platform {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A language a cross compiler compiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Language {

@@ -2,7 +2,7 @@
 //!
 //! `workspace::load` sorts what it reads, but the planner must not depend on that: these tests build a
 //! synthetic [`Workspace`] value (by editing the public fields of a loaded one), shuffle its members,
-//! binaries, native crates and toolchain files with a seeded permutation, and check that `render::render(&plan::plan(..))` and the `list --format json` document are identical to
+//! binaries, native crates and toolchain files with a seeded permutation, and check that `render::render(&plan::plan_for(..))` and the `list --format json` document are identical to
 //! those of the sorted workspace. The synthetic workspace also covers what no fixture does on its own:
 //! binaries on musl and glibc builders in one Dockerfile, shared and invalid names, native libraries
 //! that distroless lacks. Its Dockerfile goes through the same structural checks as the fixtures'.
@@ -14,8 +14,9 @@ use std::sync::OnceLock;
 
 use cargo_dockerize::config::{Features, Linking, Selection, Settings};
 use cargo_dockerize::model::{Libc, Linkage, NativeLink, Runtime};
+use cargo_dockerize::source::Source;
 use cargo_dockerize::ui::listing;
-use cargo_dockerize::workspace::{self, Package, ToolchainSource, Workspace};
+use cargo_dockerize::workspace::{self, Package, Workspace};
 use cargo_dockerize::{plan, render};
 
 /// A workspace as `workspace::load` gives it, to build the synthetic one from.
@@ -33,11 +34,13 @@ fn loaded() -> &'static Workspace {
                     .expect("a UTF-8 temporary path")
                     .into(),
             ),
-            triples: vec![
+            ..Default::default()
+        })
+        .and_then(|loaded| {
+            loaded.read_targets(&[
                 "x86_64-unknown-linux-musl".into(),
                 "x86_64-unknown-linux-gnu".into(),
-            ],
-            ..Default::default()
+            ])
         })
         .expect("load the workspace fixture")
     })
@@ -130,7 +133,7 @@ fn sorted_workspace() -> Workspace {
     workspace.members = members;
     workspace.current_package = None;
     workspace.has_lockfile = true;
-    workspace.toolchain = workspace::toolchain_for_channel("1.95", ToolchainSource::Floating);
+    workspace.toolchain = workspace::toolchain_for_channel("1.95", Source::Default);
     workspace.toolchain_files = vec![
         "rust-toolchain.toml".to_string(),
         "rust-toolchain".to_string(),
@@ -217,7 +220,7 @@ fn settings() -> Vec<(&'static str, Settings)> {
 
 /// The Dockerfile and the JSON listing of a plan.
 fn outputs(workspace: &Workspace, settings: &Settings) -> (String, String) {
-    let plan = plan::plan(workspace, settings).expect("the synthetic workspace plans");
+    let plan = plan::plan_for(workspace, settings).expect("the synthetic workspace plans");
     let mut json = Vec::new();
     listing::write_json(&plan, &mut json).expect("write JSON");
     (
@@ -228,7 +231,7 @@ fn outputs(workspace: &Workspace, settings: &Settings) -> (String, String) {
 
 /// The CI workflow of the plan (`cargo dockerize ci`), which lists every image of the file.
 fn workflow(workspace: &Workspace, settings: &Settings) -> String {
-    let plan = plan::plan(workspace, settings).expect("the synthetic workspace plans");
+    let plan = plan::plan_for(workspace, settings).expect("the synthetic workspace plans");
     let ci = plan::ci::ci_plan(
         &plan,
         plan::ci::DEFAULT_WORKFLOW.into(),
@@ -272,7 +275,7 @@ fn shuffled_workspace_renders_identically() {
 fn rendering_the_same_plan_twice_is_identical() {
     let workspace = sorted_workspace();
     for (name, settings) in settings() {
-        let plan = plan::plan(&workspace, &settings).unwrap();
+        let plan = plan::plan_for(&workspace, &settings).unwrap();
         assert_eq!(render::render(&plan), render::render(&plan), "{name}");
         assert_eq!(
             render::dockerignore(&plan.command, &plan.dockerfile),
@@ -313,7 +316,7 @@ fn synthetic_workspace_mixes_builders_and_runtimes() {
         },
         ..Default::default()
     };
-    let plan = plan::plan(&sorted_workspace(), &settings).unwrap();
+    let plan = plan::plan_for(&sorted_workspace(), &settings).unwrap();
     let builders: Vec<&str> = plan.builders.iter().map(|b| b.stage.as_str()).collect();
     assert_eq!(builders, ["builder-gnu", "builder-musl"]);
     let runtimes: BTreeSet<&str> = plan.images.iter().map(|i| i.runtime.kind()).collect();
@@ -354,7 +357,7 @@ fn first_difference(expected: &str, actual: &str) -> String {
 #[test]
 fn compile_cache_ids_follow_toolchain_profile_and_target() {
     let ids = |workspace: &Workspace, settings: &Settings| -> Vec<String> {
-        let plan = plan::plan(workspace, settings).expect("the synthetic workspace plans");
+        let plan = plan::plan_for(workspace, settings).expect("the synthetic workspace plans");
         plan.builders.iter().map(|b| b.cache_id.clone()).collect()
     };
     let with = |libc: Libc, profile: Option<&str>| Settings {
@@ -366,7 +369,7 @@ fn compile_cache_ids_follow_toolchain_profile_and_target() {
     let base = ids(&workspace, &with(Libc::Musl, None));
     assert_eq!(base, ids(&sorted_workspace(), &with(Libc::Musl, None)));
     let mut other_toolchain = sorted_workspace();
-    other_toolchain.toolchain = workspace::toolchain_for_channel("1.96", ToolchainSource::Floating);
+    other_toolchain.toolchain = workspace::toolchain_for_channel("1.96", Source::Default);
     for (what, other) in [
         ("toolchain", ids(&other_toolchain, &with(Libc::Musl, None))),
         ("profile", ids(&workspace, &with(Libc::Musl, Some("dev")))),

@@ -96,7 +96,7 @@ fn manifests(pushed: &[Pushed]) -> Vec<PlatformManifest> {
     pushed
         .iter()
         .map(|p| PlatformManifest {
-            platform: p.platform.clone(),
+            platform: p.platform.parse().expect("a platform the tool supports"),
             digest: p.digest.clone(),
         })
         .collect()
@@ -214,7 +214,7 @@ fn an_index_over_engine_pushed_images_pulls_on_the_engine() {
 
     // An image listed under a platform it was not built for is refused, and the tag keeps the good index.
     let lying = [PlatformManifest {
-        platform: "linux/arm64".into(),
+        platform: cargo_dockerize::platform::Platform::LinuxArm64,
         digest: pushed[0].digest.clone(),
     }];
     let error = block_on(push_index(&format!("{repo}:lying"), &lying, None, true)).unwrap_err();

@@ -812,7 +812,7 @@ fn recipe_shapes_build_env_is_the_builders_before_the_cook() {
     let run = g.fixture.run(&["config"]);
     run.assert_success("config");
     assert!(
-        run.stdout.contains("build-env         {\"SHAPES_GREETING\":\"set by build-env\"}  `[workspace.metadata.dockerize]` in `Cargo.toml`"),
+        run.stdout.contains("  build-env     {\"SHAPES_GREETING\":\"set by build-env\"}  `build-env` in `[workspace.metadata.dockerize]` in `Cargo.toml`"),
         "{}",
         run.stdout
     );

@@ -9,8 +9,9 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use camino::Utf8Path;
+use cargo_dockerize::config::Cache;
 use cargo_dockerize::engine::ignore::{self, DockerIgnore};
-use cargo_dockerize::engine::{self, context, docker_config, BuildOptions, Engine, Target};
+use cargo_dockerize::engine::{self, context, docker_config, Engine};
 use cargo_dockerize::events::{BuildEvent, Outcome};
 use cargo_dockerize::model::BackendChoice;
 use cargo_dockerize::plan::{DockerfilePath, DEFAULT_DOCKERFILE};
@@ -311,13 +312,24 @@ impl Bench {
                 unreachable!("not built by the engine")
             }
         };
-        let target = Target {
+        let target = cargo_dockerize::plan::Build {
+            name: bin.clone(),
             stage: bin.clone(),
             binary: bin.clone(),
-            tags: vec![self.tag(build, &bin)],
+            variant: cargo_dockerize::config::Variant::Release,
             platform: None,
             several: false,
-            name: bin.clone(),
+            triple: triple.to_string(),
+            base: String::new(),
+            tags: vec![self.tag(build, &bin)],
+            build_args: Default::default(),
+            cache_from: Vec::new(),
+            cache: if build.no_cache {
+                Cache::Ignore
+            } else {
+                Cache::Use
+            },
+            push: false,
         };
         let engine = self.engine.as_ref().expect("connected when (b)-(d) run");
         let started = Instant::now();
@@ -329,17 +341,19 @@ impl Bench {
                 return run;
             }
         };
-        let options = BuildOptions {
-            no_cache: build.no_cache,
-            jobs: 1,
-            ..BuildOptions::default()
-        };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let outcome = self.runtime.block_on(engine::build_target(
-            engine, &target, context, &options, &tx, started,
-        ));
+        let engine_run = engine::Run {
+            context,
+            dockerfile: DEFAULT_DOCKERFILE.into(),
+            registry_config: Default::default(),
+            events: tx,
+            started,
+        };
+        let outcome = self
+            .runtime
+            .block_on(engine::build_target(engine, &target, &engine_run));
         run.seconds = started.elapsed().as_secs_f64();
-        drop(tx);
+        drop(engine_run);
         while let Ok(event) = rx.try_recv() {
             run.record(&event);
         }
@@ -366,7 +380,10 @@ struct Build {
 /// The context (b)–(d) build from: the checkout as our `.dockerignore` filters it, their Dockerfile packed in.
 fn pack_context(dir: &Path, dockerfile: &str) -> Result<bytes::Bytes, String> {
     let root = Utf8Path::from_path(dir).ok_or("the work directory is not UTF-8")?;
-    let place = DockerfilePath::new(DEFAULT_DOCKERFILE.into(), "the benchmark".into());
+    let place = DockerfilePath::new(
+        DEFAULT_DOCKERFILE.into(),
+        cargo_dockerize::source::Source::Default,
+    );
     let ignore = match ignore::read_dockerignore(root, &place) {
         Ok(Some(file)) => file.parsed,
         Ok(None) => DockerIgnore::default(),

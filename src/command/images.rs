@@ -1,109 +1,89 @@
-//! `build`, the default command: generate the files, pack the context, build every image through the engine with
-//! live progress, keep the logs, and summarise.
+//! `build`, the default command: generate the files, pack the context, run the plan's builds through the engine
+//! with live progress, push what the plan pushes, keep the logs, and summarise ([`super::report`]).
+//!
+//! Orchestration only: which builds exist, their tags, platforms, build arguments, cache images and indexes are
+//! the plan's ([`crate::plan::Builds`]); this connects, packs and hands each build to the engine as it is.
 
-use std::io::IsTerminal as _;
 use std::time::Instant;
 
 use camino::Utf8PathBuf;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 use super::generate::{generate, read_dockerignore};
-use crate::cli::{BuildArgs, Cli, GenerateArgs};
+use super::report::{report, spawn_reporter};
+use crate::cli::{Cli, GenerateArgs};
+use crate::config::Variant;
 use crate::engine::endpoint::Endpoint;
-use crate::engine::{self, context, Engine};
+use crate::engine::{self, context, Engine, Run};
 use crate::error::Error;
-use crate::events::{BuildEvent, ImageOutcome, IndexOutcome, Outcome, Push};
-use crate::model::{Backend, MessageFormat};
-use crate::plan::Plan;
+use crate::events::{ImageOutcome, IndexOutcome, Outcome, Push};
+use crate::model::Backend;
+use crate::plan::{Build, Plan};
 use crate::registry::credentials::{self, Credentials};
-use crate::registry::{cache, platforms, push};
+use crate::registry::{platforms, push};
 use crate::text::human_size;
 use crate::ui::logs::BuildLogs;
-use crate::ui::metadata::metadata_json;
-use crate::ui::progress::{ProgressStyleKind, Reporter};
 use crate::ui::shell::{Shell, Verbosity};
-use crate::ui::summary;
-use crate::{files, reference, render};
+use crate::{reference, render};
 
-/// What the builds left: one outcome per image, the cache images of `--cache-to`, whether Ctrl-C stopped them,
-/// the wall time, the logs.
-struct Builds {
-    outcomes: Vec<ImageOutcome>,
+/// What the builds left: one outcome per build, the indexes and cache images, whether Ctrl-C stopped them, the
+/// wall time, the logs.
+pub(super) struct Builds {
+    pub outcomes: Vec<ImageOutcome>,
     /// `--push` of images built for several platforms: each image's index.
-    indexes: Vec<IndexOutcome>,
-    cache: Vec<ImageOutcome>,
-    interrupted: bool,
-    wall: f64,
-    logs: BuildLogs,
+    pub indexes: Vec<IndexOutcome>,
+    pub cache: Vec<ImageOutcome>,
+    pub interrupted: bool,
+    pub wall: f64,
+    pub logs: BuildLogs,
     /// The engine they ran on.
-    endpoint: Endpoint,
+    pub endpoint: Endpoint,
 }
 
-/// Generates, builds every image of the plan, and reports; a failed or cancelled image is an error.
+/// Generates, runs every build of the plan, and reports; a failed or cancelled image is an error.
 pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> Result<i32, Error> {
     let args = &cli.build;
-    check_images_arg(plan, args)?;
-    if args.push {
-        check_push_tags(plan, args.debug)?;
-    }
+    check_images_arg(plan, args.build_args.as_slice())?;
+    check_push_tags(plan)?;
     if args.dry_run {
-        super::dry_run::dry_run(plan, args, endpoint)?;
+        super::dry_run::dry_run(plan, endpoint)?;
         return Ok(0);
     }
-    let credentials = push_credentials(plan, args)?;
+    let credentials = Credentials::find(plan.builds.push_registries())?;
     let registry_config = credentials::registry_config(&args.cache_from)?;
     generate(plan, &GenerateArgs::default(), shell)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    let options = engine::BuildOptions {
-        dockerfile: dockerfile_in_context(plan).into_string(),
-        no_cache: args.no_cache,
-        build_args: build_args(plan, args),
-        // Each target names its platform (see `targets`); the default plan leaves it to the engine.
-        platform: None,
-        jobs: 0,
-        keep_going: args.keep_going,
-        cache_from: cache_from(plan, args),
-        registry_config,
-    };
-    let result = runtime.block_on(run_builds(
-        plan,
-        args,
-        endpoint,
-        options,
-        credentials,
-        shell,
-    ));
+    let result = runtime.block_on(async {
+        let engine = connect(plan, cli, endpoint, shell).await?;
+        let context = pack(plan, engine.backend, shell)?;
+        announce(&engine, plan, shell);
+        let (events, reporter) = spawn_reporter(args.message_format, shell);
+        let run = Run {
+            context,
+            dockerfile: plan.builds.dockerfile.to_string(),
+            registry_config,
+            events,
+            started: Instant::now(),
+        };
+        let mut builds = run_builds(plan, cli, &engine, run, &credentials, shell).await;
+        builds.logs = reporter.await.unwrap_or_default();
+        Ok::<_, Error>(builds)
+    });
     // Builds were dropped on interrupt; shutting down now ends any session task still open.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    report(plan, args, result?, shell)
-}
-
-/// `--build-arg`s, and `DOCKERIZE_IMAGES` naming the selected images when a builder would otherwise compile
-/// binaries no selected image needs (unless `--build-arg` sets it): a one-image build compiles one binary.
-pub(super) fn build_args(
-    plan: &Plan,
-    args: &BuildArgs,
-) -> std::collections::BTreeMap<String, String> {
-    let mut build_args: std::collections::BTreeMap<String, String> =
-        args.build_args.iter().cloned().collect();
-    if let Some(images) = plan.compile_selection() {
-        build_args
-            .entry(crate::model::IMAGES_ARG.to_string())
-            .or_insert(images);
-    }
-    build_args
+    let mut builds = result?;
+    builds.endpoint = endpoint.clone();
+    report(plan, args, builds, shell)
 }
 
 /// A `--build-arg DOCKERIZE_IMAGES=...` of the user's must name images of the Dockerfile, and every image this
 /// build builds: checked before anything is written, where the builder's own check would fail only at the
 /// compile step (and a left-out image only at its `COPY`).
-fn check_images_arg(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
+fn check_images_arg(plan: &Plan, build_args: &[(String, String)]) -> Result<(), Error> {
     let arg = crate::model::IMAGES_ARG;
-    let Some((_, value)) = args.build_args.iter().find(|(k, _)| k == arg) else {
+    let Some((_, value)) = build_args.iter().find(|(k, _)| k == arg) else {
         return Ok(());
     };
     let wanted: Vec<&str> = value.split_whitespace().collect();
@@ -128,9 +108,9 @@ fn check_images_arg(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
 
 /// With `--push`, every tag must name its registry: a bare `api:1` would go to Docker Hub's `library/api`,
 /// which is rarely what a user of `--push` means, so Docker Hub must be named (`docker.io/<user>/...`).
-fn check_push_tags(plan: &Plan, debug: bool) -> Result<(), Error> {
-    for target in targets(plan, debug) {
-        if let Some(tag) = target.tags.iter().find(|t| !reference::names_registry(t)) {
+fn check_push_tags(plan: &Plan) -> Result<(), Error> {
+    for build in plan.builds.to_run().filter(|b| b.push) {
+        if let Some(tag) = build.tags.iter().find(|t| !reference::names_registry(t)) {
             let hub_name = if tag.contains('/') {
                 tag.clone()
             } else {
@@ -138,7 +118,7 @@ fn check_push_tags(plan: &Plan, debug: bool) -> Result<(), Error> {
             };
             return Err(Error::PushNeedsRegistry {
                 tag: tag.clone(),
-                stage: target.stage,
+                stage: build.stage.clone(),
                 hub_name,
             });
         }
@@ -146,63 +126,29 @@ fn check_push_tags(plan: &Plan, debug: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// The credentials of every registry the build pushes to (`--push`, `--cache-to`); read before any build, so a
-/// broken config.json fails at once.
-fn push_credentials(plan: &Plan, args: &BuildArgs) -> Result<Credentials, Error> {
-    let mut hosts: Vec<String> = Vec::new();
-    if args.push {
-        for target in targets(plan, args.debug) {
-            for tag in &target.tags {
-                hosts.push(reference::registry_host(tag).to_string());
-            }
-        }
+/// Connects to the engine; a plan that cross-compiles needs BuildKit (`FROM --platform=$BUILDPLATFORM` and
+/// `$TARGETARCH` are BuildKit's).
+async fn connect(
+    plan: &Plan,
+    cli: &Cli,
+    endpoint: &Endpoint,
+    shell: &mut Shell,
+) -> Result<Engine, Error> {
+    if shell.verbosity() >= Verbosity::Verbose {
+        shell.status("Engine", endpoint.explain());
     }
-    hosts.extend(
-        args.cache_to
-            .iter()
-            .map(|r| reference::registry_host(r).to_string()),
-    );
-    Ok(Credentials::find(hosts)?)
-}
-
-/// The builder stages of the whole plan, in the Dockerfile's order: they name the cache images.
-fn builder_stages(plan: &Plan) -> Vec<String> {
-    plan.builders.iter().map(|b| b.stage.clone()).collect()
-}
-
-/// `--cache-from`: every reference, one per builder stage ([`cache::cache_refs`]).
-pub(super) fn cache_from(plan: &Plan, args: &BuildArgs) -> Vec<String> {
-    let stages = builder_stages(plan);
-    args.cache_from
-        .iter()
-        .flat_map(|r| cache::cache_refs(r, &stages))
-        .map(|(_, r)| r)
-        .collect()
-}
-
-/// `--cache-to`: the builder stages the selected images use, each with its cache image.
-pub(super) fn cache_to(plan: &Plan, args: &BuildArgs) -> Vec<(String, String)> {
-    let Some(reference) = &args.cache_to else {
-        return Vec::new();
-    };
-    // Images name the stage they copy from: a builder, or in a multi-platform plan the alias every platform's
-    // builder of that kind shares (each of those is cached).
-    let used: Vec<&str> = plan
-        .selected_images()
-        .map(|image| image.builder.as_str())
-        .collect();
-    cache::cache_refs(reference, &builder_stages(plan))
-        .into_iter()
-        .filter(|(stage, _)| {
-            plan.builders
-                .iter()
-                .any(|b| &b.stage == stage && used.contains(&b.alias.as_str()))
-        })
-        .collect()
+    let engine = engine::connect(endpoint, cli.build.builder).await?;
+    if plan.cross_compiles() && engine.backend == Backend::Classic {
+        return Err(Error::CrossNeedsBuildKit {
+            platforms: crate::platform::PlatformList(plan.platforms.clone()).joined(),
+            engine: engine.description.clone(),
+        });
+    }
+    Ok(engine)
 }
 
 /// The build context as the engine receives it: the workspace's files that `.dockerignore` keeps, and the
-/// Dockerfile rendered from memory for the engine's builder (the classic builder's has no cache mounts; the file
+/// Dockerfile rendered from memory for the engine's backend (the classic builder's has no cache mounts; the file
 /// on disk is BuildKit's).
 fn pack(plan: &Plan, backend: Backend, shell: &mut Shell) -> Result<bytes::Bytes, Error> {
     let ignore = read_dockerignore(plan)?
@@ -217,7 +163,7 @@ fn pack(plan: &Plan, backend: Backend, shell: &mut Shell) -> Result<bytes::Bytes
         &subtrees,
         &ignore,
         &context::Dockerfile {
-            path: &dockerfile_in_context(plan),
+            path: &plan.builds.dockerfile,
             text: &dockerfile,
         },
         std::slice::from_ref(&plan.target_dir),
@@ -233,192 +179,59 @@ fn pack(plan: &Plan, backend: Backend, shell: &mut Shell) -> Result<bytes::Bytes
     Ok(bytes::Bytes::from(archive))
 }
 
-/// Where the Dockerfile sits in the build context: its path under the workspace's directory in the context.
-fn dockerfile_in_context(plan: &Plan) -> Utf8PathBuf {
-    plan.context.workspace_dir.join(&plan.dockerfile.path)
-}
-
-/// Connects, packs the context for the engine's builder, builds every image `jobs` at a time with a reporter
-/// following the events, until all are done or Ctrl-C.
+/// Runs the plan's builds `jobs` at a time (each pushed once built, where the plan pushes it) until all are done
+/// or Ctrl-C; then the indexes of the images built for several platforms, then the cache images.
 async fn run_builds(
     plan: &Plan,
-    args: &BuildArgs,
-    endpoint: &Endpoint,
-    options: engine::BuildOptions,
-    credentials: Credentials,
+    cli: &Cli,
+    engine: &Engine,
+    run: Run,
+    credentials: &Credentials,
     shell: &mut Shell,
-) -> Result<Builds, Error> {
-    if shell.verbosity() >= Verbosity::Verbose {
-        shell.status("Engine", endpoint.explain());
-    }
-    let engine = engine::connect(endpoint, args.builder).await?;
-    if plan.cross_compiles() && engine.backend == Backend::Classic {
-        // `FROM --platform=$BUILDPLATFORM` and `$TARGETARCH` are BuildKit's.
-        return Err(Error::CrossNeedsBuildKit {
-            platforms: crate::platform::PlatformList(plan.platforms.clone()).joined(),
-            engine: engine.description.clone(),
-        });
-    }
-    let archive = pack(plan, engine.backend, shell)?;
-    announce(&engine, plan, args.debug, shell);
-    let targets = targets(plan, args.debug);
-    let jobs = match (args.jobs, engine.backend) {
-        (Some(n), _) => n.get(),
-        (None, Backend::BuildKit) => targets.len(),
-        (None, Backend::Classic) => 1,
-    };
-    let (events, reporter) = spawn_reporter(args.message_format, shell);
-    let started = Instant::now();
+) -> Builds {
+    let builds = &plan.builds;
+    let to_run: Vec<Build> = builds.to_run().cloned().collect();
+    let jobs = builds.jobs.at_once(engine.backend, to_run.len());
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     };
-    let push = args.push.then(|| credentials.clone());
     let (outcomes, interrupted) =
-        engine::build_all(&targets, jobs, args.keep_going, interrupt, |target| {
-            let (engine, context, options) = (engine.clone(), archive.clone(), options.clone());
-            let (push, events) = (push.clone(), events.clone());
-            async move {
-                push::build_and_push(
-                    &engine,
-                    target,
-                    context,
-                    &options,
-                    push.as_ref(),
-                    &events,
-                    started,
-                )
-                .await
-            }
+        engine::build_all(&to_run, jobs, cli.build.keep_going, interrupt, |build| {
+            let (engine, run, credentials) = (engine.clone(), run.clone(), credentials.clone());
+            async move { push::build_and_push(&engine, build, &run, &credentials).await }
         })
         .await;
-    let indexes = if args.push && plan.platforms.len() > 1 && !interrupted {
-        let insecure = insecure_registries(&engine, shell).await;
-        push_indexes(
-            plan,
-            args.debug,
-            &outcomes,
-            &credentials,
-            &insecure,
-            &events,
-            started,
-        )
-        .await
-    } else {
-        Vec::new()
-    };
-    let cache = if interrupted {
-        Vec::new()
-    } else {
-        push_cache_images(
-            plan,
-            args,
-            &engine,
-            &archive,
-            &options,
-            &credentials,
-            &events,
-            started,
-            &outcomes,
-        )
-        .await
-    };
-    drop(events);
-    let logs = reporter.await.unwrap_or_default();
-    Ok(Builds {
-        outcomes,
-        indexes,
-        cache,
-        interrupted,
-        wall: started.elapsed().as_secs_f64(),
-        logs,
-        endpoint: endpoint.clone(),
-    })
-}
-
-/// `--cache-to`: each builder stage's cache image, built and pushed once every image is built (and pushed): its
-/// steps are all cached by then. None when an image failed.
-#[allow(clippy::too_many_arguments)]
-async fn push_cache_images(
-    plan: &Plan,
-    args: &BuildArgs,
-    engine: &Engine,
-    archive: &bytes::Bytes,
-    options: &engine::BuildOptions,
-    credentials: &Credentials,
-    events: &mpsc::UnboundedSender<BuildEvent>,
-    started: Instant,
-    outcomes: &[ImageOutcome],
-) -> Vec<ImageOutcome> {
+    let mut indexes = Vec::new();
+    if !interrupted && builds.indexes_to_push().next().is_some() {
+        let insecure = insecure_registries(engine, shell).await;
+        let built: Vec<(&Build, &ImageOutcome)> = to_run.iter().zip(&outcomes).collect();
+        for index in builds.indexes_to_push() {
+            let pushed =
+                platforms::push_image_index(index, &built, credentials, &insecure, &run).await;
+            indexes.extend(pushed);
+        }
+    }
+    // The cache images are built only after every image is built (and pushed): their steps are all cached then.
     let all_done = outcomes.iter().all(|o| {
         matches!(o.outcome, Outcome::Built(_)) && !matches!(o.push, Some(Push::Failed(_)))
     });
     let mut cache = Vec::new();
-    if !all_done {
-        return cache;
-    }
-    for (stage, reference) in cache_to(plan, args) {
-        cache.push(
-            cache::push_cache(
-                engine,
-                cache::cache_target(&stage, &reference),
-                archive.clone(),
-                options,
-                credentials,
-                events,
-                started,
-            )
-            .await,
-        );
-    }
-    cache
-}
-
-/// The stage and plain tags of an image, or with `--debug` of its debug variant.
-fn stage_and_tags(image: &crate::plan::Image, debug: bool) -> (&String, &Vec<String>) {
-    if debug {
-        (&image.debug.stage, &image.debug.tags)
-    } else {
-        (&image.stage, &image.tags)
-    }
-}
-
-/// The builds: each binary's image (or with `--debug` its debug variant) once per platform. One platform keeps
-/// the plain tags; with several, each platform's build is tagged `<tag>-<arch>`, since the engine holds one
-/// platform per tag (the index under the plain tag is put in the registry by `--push`).
-pub(super) fn targets(plan: &Plan, debug: bool) -> Vec<engine::Target> {
-    let mut targets = Vec::new();
-    for image in plan.selected_images() {
-        let (stage, tags) = stage_and_tags(image, debug);
-        if let [only] = plan.platforms[..] {
-            targets.push(engine::Target {
-                stage: stage.clone(),
-                binary: image.binary.clone(),
-                tags: tags.clone(),
-                platform: plan
-                    .platforms_chosen()
-                    .then(|| only.docker_name().to_string()),
-                several: false,
-                name: stage.clone(),
-            });
-            continue;
-        }
-        for platform in &plan.platforms {
-            targets.push(engine::Target {
-                stage: stage.clone(),
-                binary: image.binary.clone(),
-                tags: tags
-                    .iter()
-                    .map(|t| platforms::platform_tag(t, platform.suffix()))
-                    .collect(),
-                platform: Some(platform.docker_name().to_string()),
-                several: true,
-                name: format!("{stage}@{}", platform.suffix()),
-            });
+    if !interrupted && all_done {
+        for build in &builds.cache {
+            cache.push(push::build_and_push(engine, build.clone(), &run, credentials).await);
         }
     }
-    targets
+    Builds {
+        outcomes,
+        indexes,
+        cache,
+        interrupted,
+        wall: run.started.elapsed().as_secs_f64(),
+        logs: BuildLogs::default(),
+        endpoint: engine.endpoint.clone(),
+    }
 }
 
 /// The engine's insecure registries, for the indexes pushed past it; a warning and none when it cannot say.
@@ -433,36 +246,8 @@ async fn insecure_registries(engine: &Engine, shell: &mut Shell) -> Vec<String> 
         })
 }
 
-/// `--push` with several platforms: the index of every image whose platforms were all built and pushed.
-async fn push_indexes(
-    plan: &Plan,
-    debug: bool,
-    outcomes: &[ImageOutcome],
-    credentials: &Credentials,
-    insecure: &[String],
-    events: &mpsc::UnboundedSender<BuildEvent>,
-    started: Instant,
-) -> Vec<IndexOutcome> {
-    let mut indexes = Vec::new();
-    for image in plan.selected_images() {
-        let (stage, tags) = stage_and_tags(image, debug);
-        let multi = platforms::MultiImage {
-            stage,
-            binary: &image.binary,
-            tags,
-            outcomes: outcomes.iter().filter(|o| &o.stage == stage).collect(),
-        };
-        if let Some(index) =
-            platforms::push_image_index(&multi, credentials, insecure, events, started).await
-        {
-            indexes.push(index);
-        }
-    }
-    indexes
-}
-
-/// Says which engine and builder run the builds; the classic builder gets a warning, as it builds more.
-fn announce(engine: &Engine, plan: &Plan, debug: bool, shell: &mut Shell) {
+/// Says which engine and backend run the builds; the classic builder gets a warning, as it builds more.
+fn announce(engine: &Engine, plan: &Plan, shell: &mut Shell) {
     let backend = match engine.backend {
         Backend::BuildKit => "BuildKit",
         Backend::Classic => {
@@ -478,121 +263,13 @@ fn announce(engine: &Engine, plan: &Plan, debug: bool, shell: &mut Shell) {
         format!(
             "{} {}image(s) with {backend} on {} ({})",
             plan.selected.len(),
-            if debug { "debug " } else { "" },
+            if plan.builds.variant == Variant::Debug {
+                "debug "
+            } else {
+                ""
+            },
             engine.description,
             engine.endpoint
         ),
     );
-}
-
-/// The reporter runs on its own thread, reading events until the builds drop the sender; it keeps the logs.
-fn spawn_reporter(
-    format: MessageFormat,
-    shell: &Shell,
-) -> (mpsc::UnboundedSender<BuildEvent>, JoinHandle<BuildLogs>) {
-    let verbose = shell.verbosity() >= Verbosity::Verbose;
-    let style = ProgressStyleKind::detect(
-        format,
-        shell.verbosity() == Verbosity::Quiet,
-        std::io::stderr().is_terminal(),
-        std::env::var_os("CI").is_some(),
-    );
-    let out: Box<dyn std::io::Write + Send> = match style {
-        ProgressStyleKind::Json => Box::new(std::io::stdout()),
-        _ => Box::new(std::io::stderr()),
-    };
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let handle = tokio::task::spawn_blocking(move || {
-        let mut reporter = Reporter::new(style, verbose, out);
-        let mut logs = BuildLogs::default();
-        while let Some(event) = rx.blocking_recv() {
-            reporter.handle(&event);
-            logs.record(&event);
-        }
-        reporter.finish();
-        logs
-    });
-    (tx, handle)
-}
-
-/// Writes the logs, prints the summary (a table, or the closing JSON line), and turns failures into the error.
-fn report(plan: &Plan, args: &BuildArgs, builds: Builds, shell: &mut Shell) -> Result<i32, Error> {
-    let format = args.message_format;
-    let Builds {
-        outcomes,
-        indexes,
-        cache,
-        interrupted,
-        wall,
-        logs,
-        endpoint,
-    } = builds;
-    let log_dir = plan.target_dir.join("dockerize").join("logs");
-    match logs.write(&log_dir) {
-        Ok(_) => shell.status("Logs", format!("{log_dir}/<image>.log")),
-        Err(error) => shell.warn(format!(
-            "failed to write the build logs to `{log_dir}`: {error}"
-        )),
-    }
-    if format == MessageFormat::Json {
-        let summary = summary::summary_json(&outcomes, &indexes, &cache, wall, &endpoint);
-        let line = serde_json::to_string(&summary).expect("the summary always serialises");
-        println!("{line}");
-    } else if shell.verbosity() != Verbosity::Quiet {
-        shell.raw(&summary::summary(
-            &outcomes, &indexes, &cache, wall, &endpoint,
-        ));
-    }
-    if let Some(path) = &args.metadata_file {
-        let text = metadata_json(&outcomes, &indexes, plan.platforms[0].docker_name());
-        files::write_atomically(path, &text).map_err(|source| Error::MetadataFile {
-            path: path.clone(),
-            source,
-        })?;
-        shell.status("Metadata", format!("{path}"));
-    }
-    if interrupted {
-        return Err(Error::Interrupted);
-    }
-    let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|o| f(&o.outcome)).count();
-    let failed = count(|o| matches!(o, Outcome::Failed(_)));
-    let cancelled = count(|o| matches!(o, Outcome::Cancelled));
-    if failed + cancelled > 0 {
-        return Err(Error::BuildFailed {
-            failed,
-            cancelled,
-            total: outcomes.len(),
-            log_dir,
-        });
-    }
-    let mut push_failures = outcomes
-        .iter()
-        .chain(&cache)
-        .filter_map(|o| match &o.push {
-            Some(Push::Failed(failed)) => Some(failed),
-            _ => None,
-        })
-        .chain(indexes.iter().filter_map(|i| i.index.as_ref().err()));
-    if let Some(first) = push_failures.next() {
-        return Err(Error::PushFailed {
-            tag: first.tag.clone(),
-            registry: first.registry.clone(),
-            message: first.message.clone(),
-            reason: first.reason.clone(),
-            more: push_failures.count(),
-        });
-    }
-    let cache_failed = cache
-        .iter()
-        .filter(|c| !matches!(c.outcome, Outcome::Built(_)))
-        .count();
-    if cache_failed > 0 {
-        return Err(Error::BuildFailed {
-            failed: cache_failed,
-            cancelled: 0,
-            total: cache.len(),
-            log_dir,
-        });
-    }
-    Ok(0)
 }

@@ -188,7 +188,10 @@ mod tests {
         std::fs::create_dir_all(root.join("docker")).unwrap();
         std::fs::write(root.join(".dockerignore"), "*\n").unwrap();
         std::fs::write(root.join("docker/Dockerfile.x.dockerignore"), "target/\n").unwrap();
-        let place = DockerfilePath::new("docker/Dockerfile.x".into(), "a test".into());
+        let place = DockerfilePath::new(
+            "docker/Dockerfile.x".into(),
+            crate::source::Source::Flag("--dockerfile".into()),
+        );
         let IgnoreFile { path, text, .. } = read_dockerignore(&root, &place).unwrap().unwrap();
         assert_eq!(
             (path, text.as_str()),
@@ -209,7 +212,7 @@ mod tests {
     }
 
     fn default_place() -> DockerfilePath {
-        DockerfilePath::new("Dockerfile".into(), "the default".into())
+        DockerfilePath::new("Dockerfile".into(), crate::source::Source::Default)
     }
 
     #[test]

@@ -4,45 +4,38 @@
 //! What one build is, is the caller's: a future that gives its [`ImageOutcome`] (a build through
 //! [`super::build_target`], then perhaps a push). Dropping the future cancels the build in the engine.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bollard::auth::DockerCredentials;
-use tokio::sync::Semaphore;
+use tokio::sync::{mpsc, Semaphore};
 
-use crate::events::{ImageOutcome, Outcome, Push};
+use crate::events::{BuildEvent, BuildEventKind, ImageOutcome, Outcome, Push};
+use crate::plan::Build;
 
-/// How to build, beyond the plan.
+/// What every build of a run shares: the packed build context, the Dockerfile's path in it, the credentials of
+/// the registries the builds read, where events go, and when the run started (events count from it).
 #[derive(Debug, Clone)]
-pub struct BuildOptions {
-    /// The Dockerfile's path in the build context (`Dockerfile`, `docker/Dockerfile.dockerize`).
+pub struct Run {
+    pub context: bytes::Bytes,
+    /// The Dockerfile's path in the context (`Dockerfile`, `docker/Dockerfile.dockerize`).
     pub dockerfile: String,
-    pub no_cache: bool,
-    pub build_args: BTreeMap<String, String>,
-    /// Passed to the engine only when the user chose a platform.
-    pub platform: Option<String>,
-    /// Builds at once.
-    pub jobs: usize,
-    pub keep_going: bool,
-    /// `--cache-from`: images in a registry whose inline cache BuildKit may reuse (the engine's `cachefrom`).
-    pub cache_from: Vec<String>,
-    /// Credentials of the registries the build reads (`--cache-from`): the engine's `X-Registry-Config`.
+    /// Credentials of the registries the builds read (`--cache-from`): the engine's `X-Registry-Config`.
     pub registry_config: RegistryConfig,
+    pub events: mpsc::UnboundedSender<BuildEvent>,
+    pub started: Instant,
 }
 
-impl Default for BuildOptions {
-    fn default() -> Self {
-        Self {
-            dockerfile: "Dockerfile".into(),
-            no_cache: false,
-            build_args: BTreeMap::new(),
-            platform: None,
-            jobs: 0,
-            keep_going: false,
-            cache_from: Vec::new(),
-            registry_config: RegistryConfig::default(),
-        }
+impl Run {
+    /// Sends an event of the build called `name`; a reporter that has gone away is no reason to stop building.
+    pub fn send(&self, name: &str, kind: BuildEventKind) {
+        let _ = self.events.send(BuildEvent {
+            image: name.to_string(),
+            elapsed: self.started.elapsed().as_secs_f64(),
+            kind,
+        });
     }
 }
 
@@ -58,25 +51,25 @@ impl std::fmt::Debug for RegistryConfig {
     }
 }
 
-/// Runs `build` for every target, `jobs` at a time. Returns when all are done, one failed (without
+/// Runs `build` for every build of `builds`, `jobs` at a time. Returns when all are done, one failed (without
 /// `keep_going`), or `interrupt` resolves (Ctrl-C): then builds in flight are dropped, which cancels them in the
-/// engine. The outcomes come in the order of `targets`; a target never started is `Cancelled`.
+/// engine. The outcomes come in the order of `builds`; a build never started is `Cancelled`.
 pub async fn build_all<F>(
-    targets: &[Target],
+    builds: &[Build],
     jobs: usize,
     keep_going: bool,
     interrupt: impl Future<Output = ()>,
-    build: impl Fn(Target) -> F,
+    build: impl Fn(Build) -> F,
 ) -> (Vec<ImageOutcome>, bool)
 where
     F: Future<Output = ImageOutcome> + Send + 'static,
 {
     let permits = Arc::new(Semaphore::new(jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for target in targets {
+    for planned in builds {
         let permits = permits.clone();
-        let name = target.name.clone();
-        let job = build(target.clone());
+        let name = planned.name.clone();
+        let job = build(planned.clone());
         tasks.spawn(async move {
             let _permit = permits
                 .acquire_owned()
@@ -106,42 +99,17 @@ where
             }
         }
     }
-    let ordered = targets
+    let ordered = builds
         .iter()
-        .map(|target| {
-            outcomes.remove(&target.name).unwrap_or(ImageOutcome {
-                stage: target.stage.clone(),
-                binary: target.binary.clone(),
-                platform: target.several_platform(),
+        .map(|planned| {
+            outcomes.remove(&planned.name).unwrap_or(ImageOutcome {
+                stage: planned.stage.clone(),
+                binary: planned.binary.clone(),
+                platform: planned.outcome_platform(),
                 outcome: Outcome::Cancelled,
                 push: None,
             })
         })
         .collect();
     (ordered, interrupted)
-}
-
-/// One target to build: a stage of the Dockerfile in the context, and the tags its image gets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub stage: String,
-    /// The binary the image holds, for the report.
-    pub binary: String,
-    /// The first is applied by the build, the others with `tag_image` once it succeeded.
-    pub tags: Vec<String>,
-    /// The platform to build for (the engine's `platform`); `None` leaves it to `BuildOptions::platform`.
-    pub platform: Option<String>,
-    /// Whether the image is built for several platforms, this build being one of them: its outcome names the
-    /// platform then.
-    pub several: bool,
-    /// What events and logs call this build: the stage, or `<stage>@<arch>` when the image is built for
-    /// several platforms, each its own build.
-    pub name: String,
-}
-
-impl Target {
-    /// The platform its outcome names: only one of several platforms of its image.
-    pub fn several_platform(&self) -> Option<String> {
-        self.platform.clone().filter(|_| self.several)
-    }
 }

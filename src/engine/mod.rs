@@ -20,14 +20,15 @@ mod request;
 mod ssh;
 mod status;
 
-pub use jobs::{build_all, BuildOptions, RegistryConfig, Target};
+pub use jobs::{build_all, RegistryConfig, Run};
 pub use request::build_target;
 pub use status::{ClassicTracker, VertexTracker};
 
 use bollard::Docker;
 
 use crate::model::{Backend, BackendChoice};
-use endpoint::{Endpoint, EndpointSource, Host, Tls};
+use crate::source::Source;
+use endpoint::{Endpoint, Host, Tls};
 use ssh::SshDiagnostics;
 
 /// A connected engine. Cheap to clone: every concurrent build holds one.
@@ -101,19 +102,17 @@ fn no_engine_hint(endpoint: &Endpoint) -> String {
             ssh.join(" ")
         );
     }
-    match &endpoint.source {
-        EndpointSource::Default => format!(
+    match (&endpoint.source, &endpoint.context) {
+        (Source::Default, _) => format!(
             "start Docker (e.g. `sudo systemctl start docker`), or choose another engine with --context, --host or DOCKER_HOST; {written}"
         ),
-        source => match source.context() {
-            Some(context) => format!(
-                "start the engine of context `{context}`, or choose another with --context (`docker context ls` lists them); {written}"
-            ),
-            None => format!(
-                "start the engine there, or fix {} (or unset it for the default socket); {written}",
-                source.origin()
-            ),
-        },
+        (_, Some(context)) => format!(
+            "start the engine of context `{context}`, or choose another with --context (`docker context ls` lists them); {written}"
+        ),
+        (source, None) => format!(
+            "start the engine there, or fix {} (or unset it for the default socket); {written}",
+            endpoint::origin(source)
+        ),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::select::Candidate;
-use super::{BuilderStage, Image, Invocation, Profile};
+use super::{image_stages, BuilderStage, Image, Invocation, Profile};
 use crate::config::Settings;
 use crate::model::{stage, BuildTool, LibcKind, Linkage};
 use crate::platform::Platform;
@@ -195,10 +195,7 @@ impl CrossNeeds {
         invocations: &[Invocation],
         packages: &[&Package],
     ) -> Self {
-        let stages: BTreeSet<&str> = invocations
-            .iter()
-            .flat_map(|i| i.bins.iter().map(|(_, s)| s.as_str()))
-            .collect();
+        let stages: BTreeSet<&str> = image_stages(invocations).collect();
         let mine: Vec<&Image> = images
             .iter()
             .filter(|i| stages.contains(i.stage.as_str()))
@@ -252,10 +249,7 @@ fn compiler_env(
     if !is_musl(triple) {
         return (Vec::new(), String::new());
     }
-    let stages: BTreeSet<&str> = invocations
-        .iter()
-        .flat_map(|i| i.bins.iter().map(|(_, s)| s.as_str()))
-        .collect();
+    let stages: BTreeSet<&str> = image_stages(invocations).collect();
     let crates: BTreeSet<&str> = images
         .iter()
         .filter(|i| stages.contains(i.stage.as_str()))
@@ -338,7 +332,7 @@ pub fn builder_packages(
         let deps = packages
             .iter()
             .find(|p| p.name == image.package)
-            .map(|p| p.target(&image.triple));
+            .map(|p| p.target(&image.platforms[0].triple));
         for native in deps
             .iter()
             .flat_map(|d| d.native.iter())

@@ -23,9 +23,8 @@ use std::collections::BTreeSet;
 
 use super::builders::{is_musl, CrossNeeds};
 use super::{CrossSetup, Image};
-use crate::config::{Settings, Tables};
 use crate::model::Linkage;
-use crate::platform::{Language, Platform, PlatformList};
+use crate::platform::{Language, Platform};
 
 /// The environment variable suffix Cargo and the `cc` crate read for a triple: `aarch64_unknown_linux_musl`.
 fn env_suffix(triple: &str) -> String {
@@ -126,16 +125,6 @@ pub fn cross_setup(
         reasons,
     };
     (env, note, setup)
-}
-
-/// The platforms: `--platform`, else `platforms` of `[workspace.metadata.dockerize]`, else `linux/amd64`; and
-/// where they came from.
-pub(super) fn platforms(settings: &Settings, tables: &Tables) -> (Vec<Platform>, String) {
-    match (&settings.platforms, tables.platforms()) {
-        (Some(list), _) => (list.0.clone(), "`--platform`".into()),
-        (None, Some((list, origin))) => (list.0, format!("`platforms` in {origin}")),
-        (None, None) => (PlatformList::default().0, super::DEFAULT_PLATFORMS.into()),
-    }
 }
 
 /// In a multi-platform plan, what the `test` stage installs for the build platform's tests: the `-dev`

@@ -7,10 +7,11 @@
 use std::collections::BTreeSet;
 
 use super::{Compilers, PlanError, RuntimeBase};
-use crate::config::{BinaryConfig, Source, Sourced};
+use crate::config::BinaryConfig;
 use crate::model::Libc;
 use crate::model::{LibcKind, Linkage, NativeLink, Runtime, DEBIAN_SLIM, DISTROLESS_CC};
 use crate::platform::Platform;
+use crate::source::{Source, Sourced};
 use crate::workspace::{Package, TargetDeps, DISTROLESS_CC_LIBRARIES};
 
 /// The decision for one binary.

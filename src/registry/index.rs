@@ -58,8 +58,7 @@ use compose::{same_platform, sorted_platforms};
 /// One platform's image, already pushed by the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformManifest {
-    /// `linux/amd64`, `linux/arm64`, `linux/arm/v7` (os/architecture[/variant])
-    pub platform: String,
+    pub platform: crate::platform::Platform,
     /// the manifest digest the registry reported for the pushed per-platform tag, `sha256:...`
     pub digest: String,
 }
@@ -249,7 +248,7 @@ pub async fn push_index(
     let platforms = sorted_platforms(
         manifests
             .iter()
-            .map(|m| (m.platform.as_str(), m.digest.as_str())),
+            .map(|m| (m.platform.docker_name(), m.digest.as_str())),
     )
     .map_err(compose)?;
     let auth = registry_auth(credentials, &registry)?;
@@ -508,7 +507,7 @@ mod tests {
     async fn bad_input_fails_before_the_network() {
         // Nothing listens on port 1: reaching the network would fail differently.
         let manifests = [PlatformManifest {
-            platform: "linux/amd64".into(),
+            platform: crate::platform::Platform::LinuxAmd64,
             digest: "sha256:x".into(),
         }];
         let bad_digest = push_index("127.0.0.1:1/api:1", &manifests, None, true).await;
@@ -537,7 +536,7 @@ mod tests {
     #[tokio::test]
     async fn an_unreachable_registry_is_named_in_the_hint() {
         let manifests = [PlatformManifest {
-            platform: "linux/amd64".into(),
+            platform: crate::platform::Platform::LinuxAmd64,
             digest: digest('a'),
         }];
         let error = push_index("127.0.0.1:1/api:1", &manifests, None, true)

@@ -48,15 +48,7 @@ pub fn from_metadata(
         .filter_map(|id| by_id.get(id).copied())
         .collect();
     let graph = Graph::new(metadata, &reading.cpp_build_scripts);
-    let platforms: Vec<TripleView<'_>> = reading
-        .triples
-        .iter()
-        .map(|t| TripleView {
-            triple: t,
-            cfgs: targets::cfgs(t),
-            activated: reading.activated.get(t),
-        })
-        .collect();
+    let platforms = triple_views(reading);
     let mut members: Vec<Package> = member_packages
         .iter()
         .map(|p| {
@@ -123,6 +115,42 @@ pub fn from_metadata(
         toolchain,
         toolchain_files,
     }
+}
+
+/// What each member's dependency closure needs for each triple of `reading`, by member name: the per-target
+/// half of [`from_metadata`], for a workspace read without triples first.
+pub fn member_targets(
+    metadata: &Metadata,
+    reading: &Reading,
+) -> BTreeMap<String, BTreeMap<String, TargetDeps>> {
+    let by_id: HashMap<_, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
+    let graph = Graph::new(metadata, &reading.cpp_build_scripts);
+    let views = triple_views(reading);
+    metadata
+        .workspace_members
+        .iter()
+        .filter_map(|id| by_id.get(id).copied())
+        .map(|package| {
+            let targets = views
+                .iter()
+                .map(|view| (view.triple.to_string(), target_deps(package, &graph, view)))
+                .collect();
+            (package.name.to_string(), targets)
+        })
+        .collect()
+}
+
+/// The triples of `reading`, each with its `cfg(...)` values and its exact resolve where there is one.
+fn triple_views(reading: &Reading) -> Vec<TripleView<'_>> {
+    reading
+        .triples
+        .iter()
+        .map(|t| TripleView {
+            triple: t,
+            cfgs: targets::cfgs(t),
+            activated: reading.activated.get(t),
+        })
+        .collect()
 }
 
 fn member(

@@ -220,3 +220,21 @@ fn bin_tables_only_at_package_level() {
     let err = parse(&json!({"bin": {}}), &origin(), TableLevel::Workspace).unwrap_err();
     assert!(matches!(err, ConfigError::UnknownKey { ref key, .. } if key == "bin"));
 }
+
+#[test]
+fn the_keys_are_the_tables_own() {
+    let keys = keys();
+    for key in [
+        "bin",
+        "build-env",
+        "platforms",
+        "runtime-packages",
+        "rust-version",
+        "static",
+    ] {
+        assert!(keys.contains(&key), "{key} in {keys:?}");
+    }
+    assert!(!keys.contains(&"typed"), "a skipped field is no key");
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted: {keys:?}");
+    assert_eq!(keys.len(), 24);
+}
