@@ -137,7 +137,7 @@ async fn connect(
     if shell.verbosity() >= Verbosity::Verbose {
         shell.status("Engine", endpoint.explain());
     }
-    let engine = engine::connect(endpoint, cli.build.builder).await?;
+    let engine = engine::connect(endpoint, cli.build.backend).await?;
     if plan.cross_compiles() && engine.backend == Backend::Classic {
         return Err(Error::CrossNeedsBuildKit {
             platforms: crate::platform::PlatformList(plan.platforms.clone()).joined(),
