@@ -6,6 +6,7 @@
 //! ```text
 //! model, source   shared value types, the generated files' fixed names, where each setting came from: import nothing of this crate
 //! platform, reference, text, paths   pure helpers on values: platforms, image references, text, paths
+//! value       values from manifests, files, names and flags, checked where they are read: types that cannot hold what a generated file forbids
 //! workspace   cargo metadata and the workspace's files, then cargo tree per triple → Workspace (the Cargo and file edge)
 //! config      [*.metadata.dockerize] tables + Settings, each value with its Source → Config (workspace-wide, per binary)
 //! plan        every decision, made once: stages, images, builders, every build → Plan   (pure)
@@ -39,6 +40,7 @@ pub mod render;
 pub mod source;
 pub mod text;
 pub mod ui;
+pub mod value;
 pub mod workspace;
 
 pub use command::run;

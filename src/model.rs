@@ -67,7 +67,8 @@ pub enum Libc {
     Gnu,
 }
 
-/// `--runtime`: the base image of every runtime stage. Serialised as written (`auto`, `ghcr.io/acme/base:1`).
+/// `--runtime`: the base image of every runtime stage. Serialised as written (`auto`, `ghcr.io/acme/base:1`);
+/// parsed by `crate::value` (which checks an image against the engine's grammar: `--platform=…` is no image).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Runtime {
     /// `scratch` for static binaries, distroless `cc` for dynamic ones, Debian slim when a library is missing there.
@@ -77,23 +78,6 @@ pub enum Runtime {
     DebianSlim,
     /// Any image reference.
     Image(String),
-}
-
-impl std::str::FromStr for Runtime {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "auto" => Self::Auto,
-            "scratch" => Self::Scratch,
-            "distroless" => Self::Distroless,
-            "debian-slim" => Self::DebianSlim,
-            "" => return Err("the runtime image must not be empty".into()),
-            other if other.chars().any(char::is_whitespace) => {
-                return Err(format!("`{other}` is not an image reference"))
-            }
-            other => Self::Image(other.to_string()),
-        })
-    }
 }
 
 impl Serialize for Runtime {
@@ -265,16 +249,6 @@ pub enum ColorChoice {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn runtime_parses_names_and_images() {
-        assert_eq!("scratch".parse::<Runtime>().unwrap(), Runtime::Scratch);
-        assert_eq!(
-            "ghcr.io/acme/base:1".parse::<Runtime>().unwrap(),
-            Runtime::Image("ghcr.io/acme/base:1".into())
-        );
-        assert!("".parse::<Runtime>().is_err());
-    }
 
     #[test]
     fn libc_names_are_the_flags_values() {
