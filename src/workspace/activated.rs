@@ -207,7 +207,8 @@ fn tree(
         .args(["--format", "{p}|{f}", "--edges", "normal,build"])
         .args(["--target", triple])
         .arg("--manifest-path")
-        .arg(manifest);
+        .arg(manifest)
+        .args(super::cargo::flags());
     if options.all_features {
         command.arg("--all-features");
     }
@@ -224,12 +225,13 @@ fn tree(
             source,
         })?;
     if !output.status.success() {
-        return Err(WorkspaceError::TreeFailed {
-            manifest: manifest.to_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr)
-                .trim_end()
-                .to_string(),
-        });
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(
+            super::cargo::refusal(&stderr, manifest).unwrap_or_else(|| WorkspaceError::TreeFailed {
+                manifest: manifest.to_owned(),
+                stderr: stderr.trim_end().to_string(),
+            }),
+        );
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

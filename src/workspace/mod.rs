@@ -8,7 +8,8 @@
 //! and tests link), running `cargo tree` once per triple where a native crate or build tool is at stake (see
 //! [`activated`]). Everything read here is sorted, so that the same workspace always gives the same Dockerfile.
 //! This is the only step that runs Cargo and reads the workspace's files (manifests, toolchain files,
-//! `.cargo/config.toml`); nothing after it reads them again until the files are written.
+//! `.cargo/config.toml`); nothing after it reads them again until the files are written. Cargo runs as [`cargo`]
+//! says: with `--locked`, so no command changes `Cargo.lock`, and a missing or stale lock is one error.
 //!
 //! [`load`] is the edge; [`graph`] turns `cargo metadata`'s answer into the [`Workspace`] (pure), [`toolchain`]
 //! picks the Rust toolchain, [`native`] knows which crates link native libraries, [`targets`] holds the
@@ -16,6 +17,7 @@
 //! where the unified resolve says more.
 
 mod activated;
+mod cargo;
 mod graph;
 mod native;
 pub mod stubs;
@@ -50,7 +52,8 @@ pub struct Workspace {
     pub default_members: BTreeSet<String>,
     /// The member whose manifest was named or found from the current directory, when it is not the root.
     pub current_package: Option<String>,
-    /// Whether `Cargo.lock` exists at the root (then builds run with `--locked`).
+    /// Whether `Cargo.lock` exists at the root (then builds run with `--locked`). [`load`] refuses a workspace
+    /// without one, so it is `false` only in a workspace built in-process.
     pub has_lockfile: bool,
     /// The toolchain the builder image must carry.
     pub toolchain: Toolchain,
@@ -201,6 +204,10 @@ pub enum WorkspaceError {
     },
     #[error("failed to parse the toolchain file `{path}`: {message}")]
     ToolchainParse { path: Utf8PathBuf, message: String },
+    #[error("failed to read the workspace of `{manifest}`: it has no `Cargo.lock`")]
+    LockMissing { manifest: Utf8PathBuf },
+    #[error("failed to read the workspace: `{lock}` does not match the manifests")]
+    LockStale { lock: Utf8PathBuf },
 }
 
 /// `text` with every non-empty line indented by two spaces.
@@ -233,6 +240,12 @@ impl WorkspaceError {
             ),
             Self::ToolchainParse { .. } => Some(
                 "the file must hold a channel name, or a TOML table `[toolchain]` with `channel = \"...\"`".into(),
+            ),
+            Self::LockMissing { .. } => Some(
+                "run `cargo generate-lockfile` in the workspace and commit `Cargo.lock`: cargo dockerize reads the workspace as it is locked and never writes the lock".into(),
+            ),
+            Self::LockStale { .. } => Some(
+                "run `cargo update --workspace` (or any `cargo build`), review and commit `Cargo.lock`: cargo dockerize runs Cargo with `--locked` and never writes the lock".into(),
             ),
                         Self::MetadataFailed { stderr, .. }
                 if stderr.contains("toolchain") && stderr.contains("is not installed") =>
@@ -271,6 +284,7 @@ pub struct Loaded {
 /// `.cargo/config.toml`): the I/O edge of this step, before any target triple is known.
 pub fn load(options: &LoadOptions) -> Result<Loaded, WorkspaceError> {
     let manifest = locate_manifest(options.manifest_path.as_deref())?;
+    cargo::require_lock(&manifest)?;
     let metadata = run_metadata(&manifest, options)?;
     let toolchain_files = present_toolchain_files(&metadata.workspace_root);
     let toolchain = read_toolchain(&metadata.workspace_root, &toolchain_files)?;
@@ -459,7 +473,7 @@ fn locate_manifest(explicit: Option<&Utf8Path>) -> Result<Utf8PathBuf, Workspace
 
 fn run_metadata(manifest: &Utf8Path, options: &LoadOptions) -> Result<Metadata, WorkspaceError> {
     let mut command = MetadataCommand::new();
-    command.manifest_path(manifest);
+    command.manifest_path(manifest).other_options(cargo::flags());
     // Features change the resolve (optional native dependencies), so the graph must see the same ones.
     if options.all_features {
         command.features(cargo_metadata::CargoOpt::AllFeatures);
@@ -475,10 +489,11 @@ fn run_metadata(manifest: &Utf8Path, options: &LoadOptions) -> Result<Metadata, 
     // No `--filter-platform`: one unfiltered resolve holds every target's dependencies with their platform,
     // which the graph reader evaluates for each triple. A second `cargo metadata` would double the time.
     command.exec().map_err(|source| match source {
-        cargo_metadata::Error::CargoMetadata { stderr } => WorkspaceError::MetadataFailed {
-            manifest: manifest.to_owned(),
-            stderr: stderr.trim_end().to_string(),
-        },
+        cargo_metadata::Error::CargoMetadata { stderr } => cargo::refusal(&stderr, manifest)
+            .unwrap_or_else(|| WorkspaceError::MetadataFailed {
+                manifest: manifest.to_owned(),
+                stderr: stderr.trim_end().to_string(),
+            }),
         source => WorkspaceError::MetadataSpawn {
             manifest: manifest.to_owned(),
             source,
