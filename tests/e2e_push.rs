@@ -10,7 +10,7 @@ mod common;
 
 use std::process::Command;
 
-use common::registry::{prune_build_cache, registry_gate, Refs, Registry, VanishingProxy};
+use common::registry::{prune_build_cache, registry_lock, Refs, Registry, VanishingProxy};
 use common::{docker_ok, events_of, run, BuildJson, Fixture, Run};
 
 const GREETING: &str = "hello from single-bin";
@@ -41,10 +41,9 @@ fn build(fixture: &Fixture, args: &[&str], docker_config: Option<&std::path::Pat
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn pushed_images_pull_by_digest_and_run() {
-    let Some(_engine) = registry_gate("pushed_images_pull_by_digest_and_run", None) else {
-        return;
-    };
+    let _engine = registry_lock();
     let registry = Registry::start(true);
     let config = registry.docker_config(&registry.login.as_ref().unwrap().1);
     let fixture = Fixture::copy("single-bin");
@@ -110,13 +109,9 @@ fn pushed_images_pull_by_digest_and_run() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn a_wrong_password_fails_the_push_at_once_with_one_clear_line() {
-    let Some(_engine) = registry_gate(
-        "a_wrong_password_fails_the_push_at_once_with_one_clear_line",
-        None,
-    ) else {
-        return;
-    };
+    let _engine = registry_lock();
     let registry = Registry::start(true);
     let config = registry.docker_config("not-the-password");
     let fixture = Fixture::copy("single-bin");
@@ -173,10 +168,9 @@ fn a_wrong_password_fails_the_push_at_once_with_one_clear_line() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn credentials_come_from_a_credential_helper() {
-    let Some(_engine) = registry_gate("credentials_come_from_a_credential_helper", None) else {
-        return;
-    };
+    let _engine = registry_lock();
     let registry = Registry::start(true);
     let (user, password) = registry.login.clone().unwrap();
     // `credHelpers` names `docker-credential-dztest`, found on PATH, which answers `get` with the login.
@@ -225,11 +219,9 @@ fn summary_row(out: &Run) -> String {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn a_stopped_registry_fails_after_bounded_retries() {
-    let Some(_engine) = registry_gate("a_stopped_registry_fails_after_bounded_retries", None)
-    else {
-        return;
-    };
+    let _engine = registry_lock();
     let mut registry = Registry::start(false);
     let fixture = Fixture::copy("single-bin");
     let prefix = namespace(&registry.host, "stopped");
@@ -264,13 +256,9 @@ fn a_stopped_registry_fails_after_bounded_retries() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn a_registry_going_away_mid_push_fails_with_one_clear_line() {
-    let Some(_engine) = registry_gate(
-        "a_registry_going_away_mid_push_fails_with_one_clear_line",
-        None,
-    ) else {
-        return;
-    };
+    let _engine = registry_lock();
     let registry = Registry::start(false);
     // The image's largest layer is the binary, about 600 kB: the proxy vanishes 100 kB into the upload.
     let proxy = VanishingProxy::start(&registry.host, 100_000);
@@ -302,10 +290,9 @@ fn a_registry_going_away_mid_push_fails_with_one_clear_line() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn an_unknown_registry_host_fails_at_once() {
-    let Some(_engine) = registry_gate("an_unknown_registry_host_fails_at_once", None) else {
-        return;
-    };
+    let _engine = registry_lock();
     let fixture = Fixture::copy("single-bin");
     let prefix = format!("dz-no-such-registry.invalid/dz-push-{}", std::process::id());
     let tags = single_bin_tags(&prefix);
@@ -324,11 +311,9 @@ fn an_unknown_registry_host_fails_at_once() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn the_dependency_layer_comes_from_the_registry_cache() {
-    let Some(_engine) = registry_gate("the_dependency_layer_comes_from_the_registry_cache", None)
-    else {
-        return;
-    };
+    let _engine = registry_lock();
     // A registry with auth: the engine's cache import must log in too (`X-Registry-Config`).
     let registry = Registry::start(true);
     let config = registry.docker_config(&registry.login.as_ref().unwrap().1);
