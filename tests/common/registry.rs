@@ -291,13 +291,3 @@ impl Drop for VanishingProxy {
         }
     }
 }
-
-/// Empties the engine's build cache (`docker builder prune -af`), as on a fresh CI runner. Only the registry
-/// cache test calls it, under the engine lock: it slows every later build on this engine. Narrower removal was
-/// tried and does not work on Engine 20.10: pruning each record the test's build created (`--filter id=...`)
-/// empties `docker system df`, yet the next build still reports the dependency step cached.
-pub fn prune_build_cache() {
-    let mut prune = Command::new("docker");
-    prune.args(["builder", "prune", "-af"]);
-    run(&mut prune).assert_success("docker builder prune -af");
-}
