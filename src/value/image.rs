@@ -45,7 +45,12 @@ impl std::str::FromStr for Runtime {
             "distroless" => Self::Distroless,
             "debian-slim" => Self::DebianSlim,
             "" => return Err("the runtime image must not be empty".into()),
-            other => Self::Image(other.parse::<ImageRef>().map_err(|e| e.to_string())?.to_string()),
+            other => Self::Image(
+                other
+                    .parse::<ImageRef>()
+                    .map_err(|e| e.to_string())?
+                    .to_string(),
+            ),
         })
     }
 }

@@ -69,7 +69,10 @@ pub fn shown(value: &str) -> String {
 /// read in another order than it runs).
 pub fn is_line_unsafe(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
         || ('\u{202a}'..='\u{202e}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
@@ -80,9 +83,12 @@ pub fn describe(c: char) -> String {
     match c {
         '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}' => format!("a line break ({code})"),
         '\t' => format!("a tab ({code})"),
-        '\\' => "`\\`, the Dockerfile's escape character (at a line's end it joins the next line)".into(),
+        '\\' => "`\\`, the Dockerfile's escape character (at a line's end it joins the next line)"
+            .into(),
         '$' => "`$`, which Docker expands as a variable".into(),
-        '"' | '\'' | '`' => format!("`{c}`, a quote Docker's and the shell's word parsers read as syntax"),
+        '"' | '\'' | '`' => {
+            format!("`{c}`, a quote Docker's and the shell's word parsers read as syntax")
+        }
         c if c.is_control() => format!("the control character {code}"),
         _ => format!("the bidirectional-text control {code}"),
     }
@@ -100,7 +106,10 @@ pub fn check_line(value: &str) -> Result<(), Refused> {
 /// line may hold.
 pub fn check_word(value: &str) -> Result<(), Refused> {
     check_line(value)?;
-    match value.chars().find(|c| matches!(c, '\\' | '$' | '"' | '\'' | '`')) {
+    match value
+        .chars()
+        .find(|c| matches!(c, '\\' | '$' | '"' | '\'' | '`'))
+    {
         Some(c) => Err(Refused::new(value, format!("holds {}", describe(c)))),
         None => Ok(()),
     }

