@@ -14,6 +14,7 @@ use super::ConfigError;
 use crate::model::{Libc, Port};
 use crate::platform::{Platform, PlatformList};
 use crate::source::TableOrigin;
+use crate::value::{ContextPath, EnvName, Feature, ImagePath, LabelKey, Refused, Text, User};
 
 /// One `dockerize` table as written in a manifest. Every key is optional: absent means "inherit".
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -333,15 +334,15 @@ fn check_workspace_values(table: &Table) -> Result<TypedKeys, Invalid> {
             return Err((
                 "rust-version",
                 format!(
-                    "`{version}` is not a Rust release like `1.95` or `1.95.0` (for nightly or other channels, use a `rust-toolchain.toml`)"
+                    "`{}` is not a Rust release like `1.95` or `1.95.0` (for nightly or other channels, use a `rust-toolchain.toml`)",
+                    crate::value::shown(version)
                 ),
             ));
         }
     }
     if let Some(path) = &table.dockerfile {
-        let folded =
-            crate::paths::inside(path).map_err(|why| ("dockerfile", format!("`{path}` {why}")))?;
-        typed.dockerfile = Some(folded);
+        let folded = ContextPath::folded(path).map_err(|why| ("dockerfile", why.to_string()))?;
+        typed.dockerfile = Some(folded.to_path());
     }
     if let Some(registry) = &table.registry {
         check_registry(registry).map_err(|why| ("registry", why))?;
@@ -354,25 +355,16 @@ fn check_workspace_values(table: &Table) -> Result<TypedKeys, Invalid> {
     Ok(typed)
 }
 
-/// What the runtime stage says of the process: its user, working directory and entrypoint.
+/// What the runtime stage says of the process: its user, working directory, entrypoint, assets and build choices.
+/// Each value passes its type in [`crate::value`] (a `\\` at the end of `workdir` would join the `USER` line
+/// below it into `WORKDIR`, and a scratch image would run as root).
 fn check_image_values(table: &Table) -> Result<(), Invalid> {
+    let refused = |key: &'static str| move |why: Refused| (key, why.to_string());
     if let Some(user) = &table.user {
-        if user.is_empty() || user.chars().any(char::is_whitespace) {
-            return Err((
-                "user",
-                format!(
-                    "`{user}` must be a user name or `uid[:gid]`, not empty and without spaces"
-                ),
-            ));
-        }
+        user.parse::<User>().map_err(refused("user"))?;
     }
     if let Some(workdir) = &table.workdir {
-        if !workdir.starts_with('/') {
-            return Err((
-                "workdir",
-                format!("`{workdir}` must be an absolute path in the image"),
-            ));
-        }
+        workdir.parse::<ImagePath>().map_err(refused("workdir"))?;
     }
     if table.entrypoint.as_ref().is_some_and(Vec::is_empty) {
         return Err((
@@ -380,43 +372,55 @@ fn check_image_values(table: &Table) -> Result<(), Invalid> {
             "must name a program; leave it out to run the binary".into(),
         ));
     }
-    Ok(())
-}
-
-/// Names that become Dockerfile syntax: variables, label keys, Debian packages.
-fn check_names(table: &Table) -> Result<(), Invalid> {
-    let env_name = |k: &str| {
-        k.chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && k.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-    };
-    for (key, env) in [("env", &table.env), ("build-env", &table.build_env)] {
-        if let Some(bad) = env.iter().flatten().map(|(k, _)| k).find(|k| !env_name(k)) {
+    for (key, words) in [("entrypoint", &table.entrypoint), ("cmd", &table.cmd)] {
+        for word in words.iter().flatten() {
+            word.parse::<Text>().map_err(refused(key))?;
+        }
+    }
+    for asset in table.assets.iter().flatten() {
+        let (source, dest) = match asset {
+            Asset::Path(source) => (source, None),
+            Asset::Table { source, dest } => (source, dest.as_ref()),
+        };
+        // Relative to the package's directory, so `..` may still be inside: the layering folds it.
+        crate::value::check_word(source).map_err(refused("assets"))?;
+        if let Some(dest) = dest {
+            dest.parse::<ImagePath>().map_err(refused("assets"))?;
+        }
+    }
+    for feature in table.features.iter().flatten() {
+        feature.parse::<Feature>().map_err(refused("features"))?;
+    }
+    if let Some(profile) = &table.profile {
+        let valid = !profile.is_empty()
+            && profile
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
+        if !valid {
             return Err((
-                key,
-                format!("`{bad}` is not a variable name (`A-Za-z_` then `A-Za-z0-9_.-`)"),
+                "profile",
+                format!(
+                    "`{}` is not a Cargo profile name (`A-Za-z0-9_-`)",
+                    crate::value::shown(profile)
+                ),
             ));
         }
     }
-    let label_name = |k: &str| {
-        !k.is_empty()
-            && !k
-                .chars()
-                .any(|c| c.is_whitespace() || "=\"'$\\".contains(c))
-    };
-    if let Some(bad) = table
-        .labels
-        .iter()
-        .flatten()
-        .map(|(k, _)| k)
-        .find(|k| !label_name(k))
-    {
-        return Err((
-            "labels",
-            format!("`{bad}` is not a label key (no spaces, `=`, quotes or `$`)"),
-        ));
+    Ok(())
+}
+
+/// Names and values that become Dockerfile syntax: variables, label keys, Debian packages.
+fn check_names(table: &Table) -> Result<(), Invalid> {
+    let refused = |key: &'static str| move |why: Refused| (key, why.to_string());
+    for (key, env) in [("env", &table.env), ("build-env", &table.build_env)] {
+        for (name, value) in env.iter().flatten() {
+            name.parse::<EnvName>().map_err(refused(key))?;
+            value.parse::<Text>().map_err(refused(key))?;
+        }
+    }
+    for (name, value) in table.labels.iter().flatten() {
+        name.parse::<LabelKey>().map_err(refused("labels"))?;
+        value.parse::<Text>().map_err(refused("labels"))?;
     }
     // Debian package names; anything else would also be shell syntax in the `apt-get install` line.
     let package_name = |p: &str| {
@@ -430,7 +434,13 @@ fn check_names(table: &Table) -> Result<(), Invalid> {
         ("runtime-packages", &table.runtime_packages),
     ] {
         if let Some(bad) = list.iter().flatten().find(|p| !package_name(p)) {
-            return Err((key, format!("`{bad}` is not a Debian package name")));
+            return Err((
+                key,
+                format!(
+                    "`{}` is not a Debian package name",
+                    crate::value::shown(bad)
+                ),
+            ));
         }
     }
     Ok(())

@@ -29,6 +29,19 @@ pub enum PlanError {
     NotInDockerfile { binary: String, reason: String },
     #[error("none of the selected packages has a feature named `{feature}`")]
     UnknownFeature { feature: String },
+    #[error("binary `{binary}` enables feature `{feature}` (from {origin}), which package `{package}` does not define")]
+    UnknownConfiguredFeature {
+        binary: String,
+        package: String,
+        feature: String,
+        origin: String,
+        available: Vec<String>,
+    },
+    #[error("failed to use {what}: {refused}")]
+    Refused {
+        what: String,
+        refused: crate::value::Refused,
+    },
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(
@@ -117,6 +130,14 @@ impl PlanError {
             }),
             Self::NotInDockerfile { .. } => Some(
                 "the Dockerfile holds every binary the manifests and feature flags enable, but `skip = true` ones and development tools (`xtask`) no table includes; `--bin` chooses among them".into(),
+            ),
+            Self::UnknownConfiguredFeature { available, origin, .. } => Some(if available.is_empty() {
+                format!("the package has no `[features]`: remove it from {origin}")
+            } else {
+                format!("features of the package: {}; fix {origin}", available.join(", "))
+            }),
+            Self::Refused { .. } => Some(
+                "a generated Dockerfile or workflow line cannot hold it as plain text: rename it (letters, digits, `_`, `-`, `.` are always safe)".into(),
             ),
             Self::UnknownFeature { .. } => Some("qualify it as `<package>/<feature>`, or check the `[features]` tables".into()),
             Self::Workflow { .. } => Some(

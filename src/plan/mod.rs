@@ -25,6 +25,7 @@ pub use planner::PlannerInputs;
 mod runtime;
 mod select;
 mod stages;
+mod values;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -189,6 +190,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
     }
     let settings = &config.settings;
     let context = context::build_context(workspace)?;
+    values::check_workspace(workspace, &context)?;
     // The file holds every binary of the workspace, whatever the command line selects; by name, whatever order
     // the workspace listed them in.
     let mut packages: Vec<&crate::workspace::Package> = workspace.members.iter().collect();

@@ -140,6 +140,7 @@ pub fn select_binaries<'a>(
         for binary in binaries {
             let config = resolved.binary(&package.name, &binary.name).clone();
             check_profile(&config, &binary.name, &workspace.profiles)?;
+            check_features(&config, package, &binary.name)?;
             if config.skip.value {
                 skipped.push(Skipped {
                     binary: binary.name.clone(),
@@ -293,6 +294,27 @@ fn feature_enabled(required: &str, enabled: &BTreeSet<String>) -> bool {
     enabled.contains(required) || enabled.contains(name)
 }
 
+/// Every plain feature a table enables for `binary` is one `package` defines (optional dependencies included, as
+/// `cargo metadata` lists them): an unknown one would pass here and fail minutes later, in the engine. A
+/// `dep/feature` is left to Cargo.
+fn check_features(config: &BinaryConfig, package: &Package, binary: &str) -> Result<(), PlanError> {
+    let unknown = config
+        .features
+        .value
+        .iter()
+        .find(|f| !f.contains('/') && !package.features.contains_key(f.as_str()));
+    match unknown {
+        Some(feature) => Err(PlanError::UnknownConfiguredFeature {
+            binary: binary.to_string(),
+            package: package.name.clone(),
+            feature: crate::value::shown(feature),
+            origin: config.features.source.to_string(),
+            available: package.features.keys().cloned().collect(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// `--features` as `package/feature` for the selected packages, so multi-package invocations stay exact.
 pub fn qualify_user_features(
     packages: &[&Package],
@@ -300,6 +322,12 @@ pub fn qualify_user_features(
 ) -> Result<Vec<String>, PlanError> {
     let mut out = BTreeSet::new();
     for feature in &settings.features.features {
+        feature
+            .parse::<crate::value::Feature>()
+            .map_err(|refused| PlanError::Refused {
+                what: "`--features`".into(),
+                refused,
+            })?;
         if let Some((p, _)) = feature.split_once('/') {
             if packages.iter().any(|pkg| pkg.name == p) {
                 out.insert(feature.clone());

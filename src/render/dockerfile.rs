@@ -16,7 +16,7 @@
 use std::fmt::Write as _;
 
 use super::builder::{builder_stage, Shared};
-use super::quote::{dockerfile_path, json_array, label_value};
+use super::quote::{copy_paths, dockerfile_path, json_array, label_value};
 use super::recipe::planner;
 use crate::model::GENERATED_MARKER;
 use crate::model::{stage, Backend, APP_DIR, BIN_DIR, DEBIAN_SLIM, IMAGES_ARG, OUT_DIR};
@@ -204,7 +204,8 @@ fn chef(
     if let Some(channel) = install_channel {
         let _ = writeln!(
             out,
-            "# The workspace pins `{channel}`, which no `rust` image tag carries: rustup installs it.\nRUN rustup toolchain install {channel} --profile minimal && rustup default {channel}"
+            "# The workspace pins `{channel}`, which no `rust` image tag carries: rustup installs it.\nRUN rustup toolchain install {word} --profile minimal && rustup default {word}",
+            word = shell_word(channel)
         );
     }
     if !targets.is_empty() {
@@ -311,14 +312,17 @@ fn binary_and_files(out: &mut String, image: &Image, builder: &str, built: &str)
     let path = format!("{BIN_DIR}/{binary}");
     let _ = writeln!(
         out,
-        "COPY --from={builder} {built} {}",
-        dockerfile_path(&path)
+        "COPY --from={builder} {}",
+        copy_paths(&[built.to_string(), path])
     );
     if let Some(workdir) = workdir {
         let _ = writeln!(
             out,
-            "COPY --from={builder} --chown={user} {OUT_DIR}/.empty/ {}\nWORKDIR {}",
-            dockerfile_path(&format!("{}/", workdir.trim_end_matches('/'))),
+            "COPY --from={builder} --chown={user} {}\nWORKDIR {}",
+            copy_paths(&[
+                format!("{OUT_DIR}/.empty/"),
+                format!("{}/", workdir.trim_end_matches('/'))
+            ]),
             dockerfile_path(workdir)
         );
     }
@@ -326,9 +330,8 @@ fn binary_and_files(out: &mut String, image: &Image, builder: &str, built: &str)
         // From the build context: an asset edit rebuilds only this stage's last layers.
         let _ = writeln!(
             out,
-            "COPY --chown={user} {} {}",
-            dockerfile_path(asset.source.as_str()),
-            dockerfile_path(&asset.dest)
+            "COPY --chown={user} {}",
+            copy_paths(&[asset.source.to_string(), asset.dest.to_string()])
         );
     }
     if !env.is_empty() {

@@ -11,6 +11,17 @@ pub fn dockerfile_path(path: &str) -> String {
     }
 }
 
+/// The sources and destination of a `COPY`: plain words, or the JSON form of them all when one holds whitespace
+/// (a shell-form `COPY` splits on whitespace, JSON-quoted words included). Flags (`--from`, `--chown`) go before
+/// it, which both forms allow. The paths hold no `\\`, `$` or quotes (`crate::value`).
+pub fn copy_paths(paths: &[String]) -> String {
+    if paths.iter().any(|p| p.chars().any(char::is_whitespace)) {
+        json_array(paths)
+    } else {
+        paths.join(" ")
+    }
+}
+
 pub fn json_array(items: &[String]) -> String {
     serde_json::to_string(items).expect("strings always serialise")
 }
@@ -53,6 +64,16 @@ pub fn perl_script<'a>(lines: impl IntoIterator<Item = &'a str>, args: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copies_with_whitespace_take_the_json_form_whole() {
+        let paths = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(copy_paths(&paths(&["a", "/b/"])), "a /b/");
+        assert_eq!(
+            copy_paths(&paths(&["static files", "/srv/my app"])),
+            r#"["static files","/srv/my app"]"#
+        );
+    }
 
     #[test]
     fn labels_are_escaped() {

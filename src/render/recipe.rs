@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 use super::dockerfile::workspace_in_image;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::quote::{dockerfile_path, perl_script};
+use super::quote::{copy_paths, perl_script};
 use crate::model::{stage, APP_DIR};
 use crate::plan::{BuildContext, PlannerInputs};
 use crate::text::shell_word;
@@ -109,8 +109,14 @@ pub(super) fn planner(
     }
     for dir in &context.path_packages {
         // Path dependencies that are not members are built from their real sources: copied whole.
+        // One shell word each: a directory's name is the user's (`a;b`, `a>b` are valid names).
+        let (recipe, source) = (
+            shell_word(&format!("/recipe/{dir}")),
+            shell_word(&format!("{APP_DIR}/{dir}/.")),
+        );
         steps.push(format!(
-            "mkdir -p /recipe/{dir} && cp -a {APP_DIR}/{dir}/. /recipe/{dir}/"
+            "mkdir -p {recipe} && cp -a {source} {}",
+            shell_word(&format!("/recipe/{dir}/"))
         ));
     }
     steps.push(
@@ -136,10 +142,7 @@ fn copy(out: &mut String, sources: &[Utf8PathBuf], dir: &Utf8Path, widened: bool
         (false, true) => "./".to_string(),
         (false, false) => format!("{dir}/"),
     };
-    let mut words: Vec<String> = sources
-        .iter()
-        .map(|s| dockerfile_path(s.as_str()))
-        .collect();
-    words.push(dockerfile_path(&dest));
-    let _ = writeln!(out, "COPY {}", words.join(" "));
+    let mut paths: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+    paths.push(dest);
+    let _ = writeln!(out, "COPY {}", copy_paths(&paths));
 }

@@ -219,9 +219,28 @@ fn tags_step(out: &mut String, default_registry: bool) {
     );
 }
 
-/// A single-quoted YAML scalar: nothing in it is YAML syntax, and `'` doubles.
-fn yaml(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+/// A YAML scalar holding `text` as it is, for GitHub too: single-quoted (nothing in it is YAML syntax, `'`
+/// doubles), or double-quoted with escapes when it holds a character no line may hold (a line break would fold
+/// or end the scalar). GitHub expands `${{ … }}` in every value before anything else reads it, a `run:` line
+/// included, so each `${{` is written as the expression `${{ '${{' }}`, which yields the text `${{`.
+pub fn yaml(text: &str) -> String {
+    let text = text.replace("${{", "${{ '${{' }}");
+    if !text.chars().any(crate::value::is_line_unsafe) {
+        return format!("'{}'", text.replace('\'', "''"));
+    }
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if crate::value::is_line_unsafe(c) => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -232,5 +251,10 @@ mod tests {
     fn yaml_scalars_are_quoted() {
         assert_eq!(yaml("{registry}/api:1"), "'{registry}/api:1'");
         assert_eq!(yaml("it's"), "'it''s'");
+        assert_eq!(
+            yaml("a ${{ secrets.X }}"),
+            "'a ${{ ''${{'' }} secrets.X }}'"
+        );
+        assert_eq!(yaml("a\nb: \"c\"\\"), r#""a\u000ab: \"c\"\\""#);
     }
 }

@@ -18,7 +18,7 @@ mod path;
 
 pub use image::ImageRef;
 pub use names::{BinaryName, Channel, EnvName, Feature, LabelKey, User};
-pub use path::{ContextPath, ImagePath};
+pub use path::{check_dir, ContextPath, ImagePath};
 
 /// The most bytes a value of `env`, `build-env` or `labels` may hold. BuildKit reads a Dockerfile line with a
 /// 64 KiB buffer and refuses a longer one (`bufio.Scanner: token too long`); escaping can double a value, and its

@@ -34,8 +34,13 @@ pub(super) fn read_toolchain(
         path: path.clone(),
         source,
     })?;
-    let channel = parse_toolchain_file(&text)
-        .map_err(|message| WorkspaceError::ToolchainParse { path, message })?;
+    let channel = parse_toolchain_file(&text).and_then(|channel| {
+        // The channel reaches the base stage's `rustup` line: only rustup's own grammar passes.
+        channel
+            .parse::<crate::value::Channel>()
+            .map_err(|why| format!("`toolchain.channel` {why}"))
+    });
+    let channel = channel.map_err(|message| WorkspaceError::ToolchainParse { path, message })?;
     Ok(toolchain_for_channel(
         &channel,
         Source::File {
