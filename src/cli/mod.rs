@@ -244,7 +244,7 @@ pub struct CiArgs {
     pub force: bool,
     /// Where the workflow goes, relative to the workspace root: in `.github/workflows/` of the repository's root
     /// [default: .github/workflows/dockerize.yml]
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = parse_line_path)]
     pub workflow: Option<Utf8PathBuf>,
 }
 
@@ -443,7 +443,16 @@ impl BuildArgs {
 }
 
 fn parse_dockerfile(raw: &str) -> Result<Utf8PathBuf, String> {
-    crate::paths::inside(raw).map_err(|why| format!("`{raw}` {why}"))
+    crate::value::ContextPath::folded(raw)
+        .map(|path| path.to_path())
+        .map_err(|why| why.to_string())
+}
+
+/// A path that reaches a generated file's header and a workflow's `run:` line: one line of text.
+fn parse_line_path(raw: &str) -> Result<Utf8PathBuf, String> {
+    crate::value::check_line(raw)
+        .map(|()| raw.into())
+        .map_err(|why| why.to_string())
 }
 
 fn parse_reference(raw: &str) -> Result<String, String> {

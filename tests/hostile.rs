@@ -1,0 +1,173 @@
+//! Values someone who can edit one file of a workspace writes to make a generated file say something else
+//! (issue 19): each is refused in one line naming the file and the key, with nothing written, or is inert (quoted
+//! for its context). Through the real binary, on copies of `single-bin`.
+
+mod common;
+
+use common::Fixture;
+
+/// `single-bin` with `table` appended to its manifest.
+fn with_table(table: &str) -> Fixture {
+    let copy = Fixture::copy("single-bin");
+    copy.append_to("Cargo.toml", table);
+    copy
+}
+
+/// `generate <args>` on `copy` fails with one error line holding each of `said`, and writes nothing.
+fn refused(copy: &Fixture, args: &[&str], said: &[&str]) -> String {
+    let mut full = vec!["generate"];
+    full.extend_from_slice(args);
+    let run = copy.run(&full);
+    let error = run.assert_error(1, &format!("{said:?}")).to_string();
+    for part in said {
+        assert!(error.contains(part), "`{part}` not in: {error}");
+    }
+    assert!(!copy.dockerfile_path().exists(), "a Dockerfile was written");
+    assert!(
+        !copy.dockerignore_path().exists(),
+        "an ignore file was written"
+    );
+    assert!(!error.contains('\u{1b}'), "{error:?}");
+    error
+}
+
+#[test]
+fn a_toolchain_channel_is_rustups_grammar_only() {
+    for channel in ["stable\\nRUN id", "stable; id", "1.95 && id", "$(id)"] {
+        let copy = Fixture::copy("single-bin");
+        copy.write(
+            "rust-toolchain.toml",
+            &format!("[toolchain]\nchannel = \"{channel}\"\n"),
+        );
+        refused(&copy, &[], &["rust-toolchain.toml", "`toolchain.channel`"]);
+    }
+}
+
+#[test]
+fn the_dockerfile_path_holds_no_line_break() {
+    let copy =
+        with_table("\n[workspace.metadata.dockerize]\ndockerfile = \"Dockerfile\\nRUN id\"\n");
+    refused(&copy, &[], &["Cargo.toml", "`dockerfile`", "line break"]);
+    let copy = Fixture::copy("single-bin");
+    let run = copy.run(&["generate", "--dockerfile", "docker/$HOME"]);
+    let error = run.assert_error(2, "--dockerfile docker/$HOME");
+    assert!(error.contains("`$`"), "{error}");
+    let run = copy.run(&["ci", "--workflow", ".github/workflows/a\nname: x.yml"]);
+    run.assert_error(2, "--workflow with a line break");
+}
+
+#[test]
+fn features_are_names_the_package_defines() {
+    let copy = with_table("\n[package.metadata.dockerize]\nfeatures = [\"x\\nRUN id\"]\n");
+    refused(&copy, &[], &["Cargo.toml", "`features`", "line break"]);
+    let copy = with_table("\n[package.metadata.dockerize]\nfeatures = [\"nope\"]\n");
+    refused(&copy, &[], &["`nope`", "does not define"]);
+    let copy = Fixture::copy("single-bin");
+    // Cargo's own `--features` refuses it first, before anything is written.
+    refused(&copy, &["--features", "single-bin/x$(id)"], &[]);
+}
+
+#[test]
+fn a_trailing_backslash_never_continues_a_line() {
+    for (key, value) in [
+        ("workdir", "/srv\\\\"),
+        ("user", "app\\\\"),
+        ("assets", "[\"static\\\\\"]"),
+        ("env", "{ A = \"x\\ny\" }"),
+        ("labels", "{ \"a\\\\\" = \"x\" }"),
+    ] {
+        let value = if value.starts_with(['[', '{']) {
+            value.to_string()
+        } else {
+            format!("\"{value}\"")
+        };
+        let copy = with_table(&format!(
+            "\n[package.metadata.dockerize]\n{key} = {value}\n"
+        ));
+        refused(&copy, &[], &["Cargo.toml", &format!("`{key}`")]);
+    }
+    let copy = with_table("\n[[bin]]\nname = \"tool\\\\\"\npath = \"src/main.rs\"\n");
+    refused(&copy, &[], &["`[[bin]] name`", "Cargo.toml", "`\\`"]);
+}
+
+#[test]
+fn runtime_env_and_entrypoint_values_stay_values() {
+    let copy = with_table("\n[package.metadata.dockerize]\nruntime = \"--platform=linux/arm64\"\n");
+    refused(&copy, &[], &["Cargo.toml", "`runtime`"]);
+    let long = "x".repeat(70_000);
+    let copy = with_table(&format!(
+        "\n[package.metadata.dockerize]\nenv = {{ A = \"{long}\" }}\n"
+    ));
+    let error = refused(&copy, &[], &["Cargo.toml", "`env`", "70000 bytes"]);
+    assert!(error.len() < 400, "the value is cut: {}", error.len());
+}
+
+#[test]
+fn whitespace_in_an_asset_takes_the_json_form() {
+    let copy = with_table(
+        "\n[package.metadata.dockerize]\nassets = [{ source = \"static files\", dest = \"/srv/my app\" }]\n",
+    );
+    std::fs::create_dir_all(copy.path("static files")).unwrap();
+    copy.write("static files/index.html", "hi\n");
+    let dockerfile = copy.generate(&[]);
+    assert!(
+        dockerfile.contains(r#"COPY --chown=65532:65532 ["static files","/srv/my app"]"#),
+        "{dockerfile}"
+    );
+}
+
+#[test]
+fn a_path_dependencys_directory_is_one_shell_word() {
+    let copy = Fixture::copy("single-bin");
+    std::fs::create_dir_all(copy.path("libs/a;b>c/src")).unwrap();
+    copy.write(
+        "libs/a;b>c/Cargo.toml",
+        "[package]\nname = \"odd\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    copy.write("libs/a;b>c/src/lib.rs", "");
+    copy.replace_in(
+        "Cargo.toml",
+        "[dependencies]\n",
+        "[dependencies]\nodd = { path = \"libs/a;b>c\" }\n",
+    );
+    copy.replace_in(
+        "Cargo.toml",
+        "[workspace]",
+        "[workspace]\nexclude = [\"libs\"]",
+    );
+    let status = std::process::Command::new("cargo")
+        .args(["update", "--workspace", "--offline"])
+        .current_dir(&copy.root)
+        .status()
+        .expect("run cargo update");
+    assert!(status.success());
+    let dockerfile = copy.generate(&[]);
+    assert!(
+        dockerfile.contains(
+            "mkdir -p '/recipe/libs/a;b>c' && cp -a '/app/libs/a;b>c/.' '/recipe/libs/a;b>c/'"
+        ),
+        "{dockerfile}"
+    );
+}
+
+#[test]
+fn an_expression_in_a_flag_never_reaches_the_workflow_as_one() {
+    let copy = Fixture::copy("single-bin");
+    let run = copy.run(&["ci", "--workflow", ".github/workflows/${{ secrets.T }}.yml"]);
+    run.assert_success("ci --workflow with ${{");
+    let path = copy.path(".github/workflows/${{ secrets.T }}.yml");
+    let workflow = std::fs::read_to_string(path).expect("the workflow");
+    // YAML comments are not values: GitHub reads no expression there.
+    let values = workflow
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'));
+    let mut seen = 0;
+    for line in values.filter(|l| l.contains("secrets.T ")) {
+        assert!(line.contains("${{ ''${{'' }} secrets.T }}"), "{line}");
+        seen += 1;
+    }
+    assert!(
+        seen > 0,
+        "the flag's value is in a value of the workflow\n{workflow}"
+    );
+}
