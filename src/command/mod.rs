@@ -14,6 +14,7 @@ mod list;
 use crate::build::docker_config;
 use crate::cli::{Cli, Command};
 use crate::error::Error;
+use crate::platform::LibcKind;
 use crate::ui::shell::Shell;
 use crate::{plan, workspace};
 
@@ -77,7 +78,8 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
 
 /// The triples of a platform whose dependency graphs the plan reads: musl's (where Rust has it) and glibc's.
 fn platform_triples(platform: crate::platform::Platform) -> Vec<String> {
-    [platform.triple(true), platform.triple(false)]
+    [LibcKind::Musl, LibcKind::Gnu]
+        .map(|libc| platform.triple(libc))
         .into_iter()
         .flatten()
         .map(str::to_string)

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::select::Candidate;
 use super::{BuilderStage, Image, Invocation, Profile};
 use crate::config::Settings;
-use crate::model::{stage, BuildTool, LibcKind, Linkage};
-use crate::platform::Platform;
+use crate::model::{stage, BuildTool, Linkage};
+use crate::platform::{cc_var, is_musl, LibcKind, Platform};
 use crate::workspace::Package;
 
 /// A binary as the builder stages see it.
@@ -157,11 +157,6 @@ pub fn is_library(package: &str) -> bool {
     package.ends_with("-dev")
 }
 
-/// Whether a triple is a musl one (`-musl`, `-musleabihf`).
-pub fn is_musl(triple: &str) -> bool {
-    triple.contains("-linux-musl")
-}
-
 /// What the binaries of a cross builder need for its target: which crates compile C and C++, and the `-dev`
 /// packages of the system libraries they link.
 pub struct CrossNeeds {
@@ -249,10 +244,9 @@ fn compiler_env(
     if crates.is_empty() {
         return (Vec::new(), String::new());
     }
-    let suffix = triple.replace('-', "_");
     let env = vec![
-        (format!("AR_{suffix}"), "ar".to_string()),
-        (format!("CC_{suffix}"), "musl-gcc".to_string()),
+        (cc_var("AR", triple), "ar".to_string()),
+        (cc_var("CC", triple), "musl-gcc".to_string()),
     ];
     let note = format!(
         "C for {triple} compiles with musl-gcc (Debian's musl-tools), for {}",

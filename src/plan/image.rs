@@ -13,8 +13,8 @@ use super::runtime::{self, RuntimeChoice};
 use super::select::Candidate;
 use super::PlanError;
 use crate::config::{BinaryConfig, ResolvedAsset, Settings, Source};
-use crate::model::{LibcKind, Linkage, NativeLink, Port, APP_DIR, BIN_DIR};
-use crate::platform::Platform;
+use crate::model::{Linkage, NativeLink, Port, APP_DIR, BIN_DIR};
+use crate::platform::{LibcKind, Platform};
 use crate::reference;
 use crate::workspace::{Package, ProfileKeys};
 
@@ -168,7 +168,7 @@ pub fn image_for(
         .map(|&platform| ImagePlatform {
             platform,
             triple: platform
-                .triple(musl)
+                .triple(libc)
                 .expect("musl is chosen only where every platform has it")
                 .to_string(),
         })

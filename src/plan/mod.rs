@@ -369,7 +369,7 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
     } else {
         builders
             .iter()
-            .filter(|b| builders::is_musl(&b.triple))
+            .filter(|b| crate::platform::is_musl(&b.triple))
             .map(|b| b.triple.clone())
             .collect::<BTreeSet<_>>()
             .into_iter()
@@ -431,7 +431,7 @@ fn test_plan(
 ) -> TestPlan {
     let cross = builders.iter().any(|b| b.cross.is_some());
     let triple = first
-        .triple(false)
+        .triple(crate::platform::LibcKind::Gnu)
         .expect("every platform has a glibc target");
     let (more, reasons) = builders::test_packages(packages, triple, builder_packages);
     let mut system_packages = Vec::new();

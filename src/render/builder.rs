@@ -93,10 +93,7 @@ pub(super) fn builder_stage(
         }
     }
     if *crt_static {
-        let var = format!(
-            "CARGO_TARGET_{}_RUSTFLAGS",
-            triple.to_uppercase().replace('-', "_")
-        );
+        let var = crate::platform::cargo_target_var(triple, "RUSTFLAGS");
         let _ = writeln!(out, "ENV {var}=\"-C target-feature=+crt-static\"");
     }
     if !compiler_env.is_empty() {

@@ -7,8 +7,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::model::{LibcKind, Linkage, NativeLink};
+use crate::model::{Linkage, NativeLink};
 use crate::plan::{Compilers, DebugImage, Image, ImagePlatform, Plan, Strip};
+use crate::platform::LibcKind;
 use crate::text::table;
 use crate::workspace::ToolchainSource;
 

@@ -12,7 +12,7 @@ use cargo_metadata::cargo_platform::Cfg;
 use cargo_metadata::{DependencyKind, Metadata, Package as CargoPackage, PackageId, TargetKind};
 
 use super::activated::Activated;
-use super::{native, targets};
+use super::native;
 use super::{Binary, Package, PathPackage, TargetDeps, Toolchain, Workspace};
 use crate::model::{Linkage, NativeLink};
 
@@ -53,7 +53,7 @@ pub fn from_metadata(
         .iter()
         .map(|t| Platform {
             triple: t,
-            cfgs: targets::cfgs(t),
+            cfgs: cfgs(t),
             activated: reading.activated.get(t),
         })
         .collect();
@@ -183,6 +183,18 @@ fn member(
             .unwrap_or(serde_json::Value::Null),
         stubs: Vec::new(),
     }
+}
+
+/// The parsed `cfg` values of `triple` (see [`crate::platform::Triple::cfg_lines`]); empty for a triple the
+/// platform table lacks (then only `cfg`-free and triple-named platform dependencies match, which is what Cargo's
+/// `--filter-platform` does with a target it cannot ask `rustc` about).
+fn cfgs(triple: &str) -> Vec<Cfg> {
+    crate::platform::Triple::parse(triple)
+        .map(|t| t.cfg_lines())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|line| line.parse().ok())
+        .collect()
 }
 
 /// The target a closure is computed for: a dependency edge counts when it has no platform, or its platform

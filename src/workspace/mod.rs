@@ -10,15 +10,14 @@
 //! toolchain files, `.cargo/config.toml`); nothing after it reads them again until the files are written.
 //!
 //! [`load`] is the edge; [`graph`] turns `cargo metadata`'s answer into the [`Workspace`] (pure), [`toolchain`]
-//! picks the Rust toolchain, [`native`] knows which crates link native libraries, [`targets`] holds the
-//! `cfg(...)` values of each target triple, and [`activated`] says what a build for a triple really compiles
-//! where the unified resolve says more.
+//! picks the Rust toolchain, [`native`] knows which crates link native libraries (each target triple's `cfg(...)`
+//! values come from [`crate::platform::Triple`]), and [`activated`] says what a build for a triple really
+//! compiles where the unified resolve says more.
 
 mod activated;
 mod graph;
 mod native;
 pub mod stubs;
-mod targets;
 mod toolchain;
 
 use std::collections::{BTreeMap, BTreeSet};
