@@ -109,6 +109,7 @@ pub fn from_metadata(
         profiles: Default::default(),
         cargo_config_tools: Vec::new(),
         cargo_config_files: Vec::new(),
+        cargo_config: Default::default(),
         config: metadata
             .workspace_metadata
             .get("dockerize")
@@ -181,7 +182,18 @@ fn member(
             .get("dockerize")
             .cloned()
             .unwrap_or(serde_json::Value::Null),
+        rust_version: package.rust_version.as_ref().map(rust_version),
         stubs: Vec::new(),
+    }
+}
+
+/// `rust-version` as a package writes it: `1.96` (Cargo reads it into a full version, `1.96.0`, whose patch is
+/// not part of what was written when it is 0).
+fn rust_version(version: &cargo_metadata::semver::Version) -> String {
+    if version.patch == 0 {
+        format!("{}.{}", version.major, version.minor)
+    } else {
+        version.to_string()
     }
 }
 
