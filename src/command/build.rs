@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::events::{BuildEvent, ImageOutcome, IndexOutcome, Outcome, Push};
 use crate::model::{BuilderKind, MessageFormat};
 use crate::plan::Plan;
-use crate::text::human_size;
+use crate::text::{human_size, release_key};
 use crate::ui::logs::BuildLogs;
 use crate::ui::metadata::metadata_json;
 use crate::ui::progress::{ProgressStyleKind, Reporter};
@@ -267,6 +267,7 @@ async fn run_builds(
         shell.status("Engine", endpoint.explain());
     }
     let engine = engine::connect(&endpoint, args.builder).await?;
+    check_rust_floor(&engine, plan).await?;
     if plan.cross_compiles() && engine.kind == BuilderKind::Classic {
         // `FROM --platform=$BUILDPLATFORM` and `$TARGETARCH` are BuildKit's.
         return Err(Error::CrossNeedsBuildKit {
@@ -351,6 +352,35 @@ async fn run_builds(
         wall: started.elapsed().as_secs_f64(),
         logs,
         endpoint,
+    })
+}
+
+/// With a floating toolchain, the engine's own `rust:1` image must hold at least the members' `rust-version`:
+/// an engine keeps the image it pulled once, and Cargo would refuse the release only in the cook, after the system
+/// packages. An image the engine lacks is pulled at the current release; the Dockerfile checks that one itself.
+async fn check_rust_floor(engine: &engine::Engine, plan: &Plan) -> Result<(), Error> {
+    let Some(floor) = &plan.rust_floor else {
+        return Ok(());
+    };
+    let Some(env) = engine.image_env(&floor.image).await else {
+        return Ok(());
+    };
+    let Some(found) = env.iter().find_map(|v| v.strip_prefix("RUST_VERSION=")) else {
+        return Ok(());
+    };
+    let older = match (release_key(found), release_key(&floor.version)) {
+        (Some(found), Some(floor)) => found < floor,
+        _ => false,
+    };
+    if !older {
+        return Ok(());
+    }
+    Err(Error::RustTooOld {
+        image: floor.image.clone(),
+        found: found.to_string(),
+        floor: floor.version.clone(),
+        package: floor.package.clone(),
+        engine: engine.description.clone(),
     })
 }
 

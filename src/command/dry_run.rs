@@ -35,6 +35,9 @@ fn dry_run_targets(plan: &Plan, debug: bool, text: &mut String) {
             target.stage,
             target.tags.join(", ")
         ));
+        if !debug {
+            text.push_str(&format!("    why: {}\n", image.reasons.join("; ")));
+        }
     }
 }
 
@@ -106,6 +109,9 @@ pub(super) fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
         text.push_str(&format!(
             "cache to: {reference} (stage `{stage}` with BUILDKIT_INLINE_CACHE=1, pushed after the images)\n"
         ));
+    }
+    for warning in &plan.warnings {
+        text.push_str(&format!("warning: {warning}\n"));
     }
     std::io::stdout()
         .lock()

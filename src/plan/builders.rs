@@ -3,11 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::cargo_flags::CargoFlags;
 use super::select::Candidate;
 use super::{BuilderStage, Image, Invocation, Profile};
 use crate::config::Settings;
 use crate::model::{stage, BuildTool, Linkage};
-use crate::platform::{cc_var, is_musl, LibcKind, Platform};
+use crate::platform::{cc_var, is_musl, LibcKind, Platform, Triple};
 use crate::workspace::Package;
 
 /// A binary as the builder stages see it.
@@ -43,7 +44,7 @@ pub fn builder_stages(
     stage_names: &[String],
     user_features: &[String],
     settings: &Settings,
-    cache_key: &str,
+    (cache_key, cargo): (&str, &CargoFlags),
     cross: Option<&[&Package]>,
 ) -> Vec<BuilderStage> {
     // Keyed by platform first, so a one-platform plan keeps its order by triple.
@@ -135,12 +136,14 @@ pub fn builder_stages(
                     )
                 }
             };
+            let static_env = static_env(&triple, crt_static, cargo);
             BuilderStage {
                 stage,
                 alias: alias.to_string(),
                 platform,
                 triple,
                 crt_static,
+                static_env,
                 invocations,
                 cache_id,
                 compiler_env,
@@ -149,6 +152,19 @@ pub fn builder_stages(
             }
         })
         .collect()
+}
+
+/// The variable and flags through which a builder links its target statically: static glibc, and a musl target
+/// Rust links dynamically by default (riscv64's), since `scratch` has no C library to load.
+fn static_env(triple: &str, crt_static: bool, cargo: &CargoFlags) -> Option<(String, String)> {
+    let dynamic_musl =
+        Triple::parse(triple).is_some_and(|t| t.libc() == LibcKind::Musl && !t.static_by_default());
+    (crt_static || dynamic_musl).then(|| {
+        (
+            cargo.static_var(triple),
+            "-C target-feature=+crt-static".to_string(),
+        )
+    })
 }
 
 /// Whether a Debian package is a library's development files (`libssl-dev`), which a cross builder needs for

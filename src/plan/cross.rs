@@ -25,7 +25,7 @@ use super::builders::CrossNeeds;
 use super::{CrossSetup, Image};
 use crate::config::{Settings, Tables};
 use crate::model::Linkage;
-use crate::platform::{cargo_target_var, cc_var, is_musl, Platform, PlatformList, Triple};
+use crate::platform::{cargo_target_var, cc_var, is_musl, Platform, PlatformList};
 
 /// The environment, its one-line note and the setup of a cross builder for `triple` on `platform`.
 pub fn cross_setup(
@@ -53,13 +53,6 @@ pub fn cross_setup(
     }
     if is_musl(triple) {
         env.push((linker_var, "rust-lld".to_string()));
-        if Triple::parse(triple).is_some_and(|t| !t.static_by_default()) {
-            // A musl target Rust links dynamically by default (riscv64's): scratch has no musl to load.
-            env.push((
-                cargo_target_var(triple, "RUSTFLAGS"),
-                "-C target-feature=+crt-static".to_string(),
-            ));
-        }
         if needs.c.is_empty() {
             note = format!("{triple} links with rust-lld and Rust's own musl: no C toolchain");
         } else {

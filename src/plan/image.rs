@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::cargo_flags::CargoFlags;
 use super::naming::DEBUG_SUFFIX;
 use super::runtime::{self, RuntimeChoice};
 use super::select::Candidate;
@@ -147,6 +148,7 @@ pub fn image_for(
     settings: &Settings,
     platforms: &[Platform],
     profiles: &BTreeMap<String, ProfileKeys>,
+    cargo: &CargoFlags,
 ) -> Result<(Image, Vec<String>), PlanError> {
     let package = candidate.package;
     let binary = candidate.binary;
@@ -161,7 +163,7 @@ pub fn image_for(
         reasons,
         mut notes,
         compilers,
-    } = runtime::choose_for_platforms(&binary.name, package, config, platforms)?;
+    } = runtime::choose_for_platforms(&binary.name, package, config, platforms, cargo)?;
     let musl = libc == LibcKind::Musl;
     let image_platforms: Vec<ImagePlatform> = platforms
         .iter()

@@ -10,6 +10,7 @@
 //! [`ci`] decides the CI workflow from a finished plan.
 
 mod builders;
+mod cargo_flags;
 pub mod ci;
 mod context;
 mod cross;
@@ -20,6 +21,7 @@ mod naming;
 mod planner;
 pub use planner::PlannerInputs;
 mod runtime;
+mod rust_floor;
 mod select;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +34,7 @@ pub use dockerfile_path::{DockerfilePath, DEFAULT_DOCKERFILE};
 pub use error::PlanError;
 pub use image::{expand_tags, Compilers, DebugImage, Image, ImagePlatform, RuntimeBase, Strip};
 pub use naming::stage_name;
+pub use rust_floor::RustFloor;
 
 use crate::config::{read_tables, Selection, Settings, Tables, TestStage};
 use crate::endpoint::Endpoint;
@@ -87,6 +90,11 @@ pub struct Plan {
     pub test: Option<TestPlan>,
     /// Things the user should know (for `list`, `generate`): collisions resolved, odd choices.
     pub notes: Vec<String>,
+    /// What makes the images other than expected (`-C target-cpu=native` in Cargo's configuration): warnings.
+    pub warnings: Vec<String>,
+    /// The oldest Rust the workspace's members declare (`rust-version`), when nothing pins the toolchain: the
+    /// floating `rust:1` image must be at least that release.
+    pub rust_floor: Option<RustFloor>,
     /// The engine `build` runs on (and `--dry-run` names); `None` for the commands that build nothing.
     pub engine: Option<Endpoint>,
 }
@@ -150,6 +158,9 @@ pub struct BuilderStage {
     pub triple: String,
     /// `-C target-feature=+crt-static` on a glibc target.
     pub crt_static: bool,
+    /// The variable and flags through which the builder adds `+crt-static` (static glibc, riscv64's musl): see
+    /// [`cargo_flags::CargoFlags::static_var`].
+    pub static_env: Option<(String, String)>,
     /// The cargo invocations; more than one only when two binaries share a name (their outputs would collide).
     pub invocations: Vec<Invocation>,
     /// The BuildKit cache mount that keeps Cargo's state of the final compile between builds: one per workspace,
@@ -341,13 +352,14 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
     let mut notes = Vec::new();
     let toolchain = toolchain(workspace, &tables, &mut notes);
     let (platforms, platforms_source) = cross::platforms(settings, &tables);
+    let cargo = cargo_flags::resolve(workspace, &tables.build_env(), &platforms)?;
     let cross = crate::platform::cross_compiles(&platforms);
     let stage_names = naming::assign_stage_names(&candidates, &mut notes);
     let mut images = images(
         &candidates,
         &stage_names,
         settings,
-        &platforms,
+        (&platforms, &cargo),
         &workspace.profiles,
         &mut notes,
     )?;
@@ -357,9 +369,12 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         &stage_names,
         &user_features,
         settings,
-        &cache_key(workspace, &toolchain),
+        (&cache_key(workspace, &toolchain), &cargo),
         cross.then_some(&packages[..]),
     );
+    let warnings = cargo.target_cpu_warnings(builders.iter().map(|b| b.triple.as_str()));
+    notes.extend(cargo.linker_notes(&builders));
+    let rust_floor = rust_floor::rust_floor(workspace, &toolchain);
     point_at_builders(&mut images, &builders);
     let (mut builder_packages, mut builder_reasons) =
         builders::builder_packages(&images, &packages, &workspace.cargo_config_tools, cross);
@@ -413,6 +428,8 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         skipped,
         test,
         notes,
+        warnings,
+        rust_floor,
         engine: settings.engine.clone(),
     })
 }
@@ -532,14 +549,14 @@ fn images(
     candidates: &[Candidate<'_>],
     stage_names: &[String],
     settings: &Settings,
-    platforms: &[Platform],
+    (platforms, cargo): (&[Platform], &cargo_flags::CargoFlags),
     profiles: &BTreeMap<String, ProfileKeys>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Image>, PlanError> {
     let mut images = Vec::new();
     for (candidate, stage) in candidates.iter().zip(stage_names) {
         let (image, image_notes) =
-            image::image_for(candidate, stage, settings, platforms, profiles)?;
+            image::image_for(candidate, stage, settings, platforms, profiles, cargo)?;
         notes.extend(image_notes);
         images.push(image);
     }

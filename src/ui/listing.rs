@@ -42,6 +42,8 @@ struct ListJson<'a> {
     binaries: Vec<BinaryJson<'a>>,
     skipped: Vec<SkippedJson<'a>>,
     notes: &'a [String],
+    /// What makes the images other than one would expect (`-C target-cpu=native` in Cargo's configuration).
+    warnings: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -130,6 +132,7 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
             })
             .collect(),
         notes: &plan.notes,
+        warnings: &plan.warnings,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
