@@ -6,8 +6,8 @@
 //! The renderer and the engine take `&Plan` and decide nothing further.
 //!
 //! The steps, each in its own module: [`context`] (what the engine is sent), [`select`] (which binaries),
-//! [`naming`] (stage names), [`image`] with [`runtime`] (each binary's image), [`builders`] (how they compile);
-//! [`ci`] decides the CI workflow from a finished plan.
+//! [`naming`] (stage names), [`cargo_flags`] (what Cargo's configuration decides), [`image`] with [`runtime`]
+//! (each binary's image), [`builders`] (how they compile), [`rust_floor`]; [`ci`] decides the CI workflow.
 
 mod builders;
 mod cargo_flags;
