@@ -29,10 +29,9 @@ pub enum PlanError {
     NotInDockerfile { binary: String, reason: String },
     #[error("none of the selected packages has a feature named `{feature}`")]
     UnknownFeature { feature: String },
-    #[error("binary `{binary}` enables feature `{feature}` (from {origin}), which package `{package}` does not define")]
+    #[error("binary `{binary}` enables feature `{feature}` (from {origin}), which its package does not define")]
     UnknownConfiguredFeature {
         binary: String,
-        package: String,
         feature: String,
         origin: String,
         available: Vec<String>,

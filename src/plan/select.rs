@@ -306,7 +306,6 @@ fn check_features(config: &BinaryConfig, package: &Package, binary: &str) -> Res
     match unknown {
         Some(feature) => Err(PlanError::UnknownConfiguredFeature {
             binary: binary.to_string(),
-            package: package.name.clone(),
             feature: crate::value::shown(feature),
             origin: config.features.source.to_string(),
             available: package.features.keys().cloned().collect(),
