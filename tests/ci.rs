@@ -223,6 +223,7 @@ fn check_reports_a_stale_workflow_with_a_diff_and_exit_3() {
         "\nversion = \"0.3.0\"",
         "\nversion = \"0.3.1\"",
     );
+    copy.relock();
     let out = copy.run(&["ci", "--check"]);
     let error = out.assert_one_error(3, "ci --check after a version bump");
     assert!(error.contains("out of date"), "{error}");

@@ -739,21 +739,8 @@ fn patches_the_resolve_leaves_out_still_go_into_the_recipe() {
         ),
     )
     .unwrap();
-    // The lock records the unused patch: bring it up to date, as the user would commit it (the tool never writes
-    // it).
-    let offline = std::process::Command::new("cargo")
-        .args(["update", "--workspace", "--offline"])
-        .current_dir(&copy.root)
-        .status()
-        .expect("run cargo update");
-    if !offline.success() {
-        let online = std::process::Command::new("cargo")
-            .args(["update", "--workspace"])
-            .current_dir(&copy.root)
-            .status()
-            .expect("run cargo update");
-        assert!(online.success(), "cargo update --workspace");
-    }
+    // The lock records the unused patch, as the user commits it.
+    copy.relock();
     let dockerfile = copy.generate(&[]);
     assert!(
         dockerfile.contains(

@@ -90,6 +90,27 @@ impl Fixture {
         }
     }
 
+    /// `cargo update --workspace` in the copy, as a user does after editing a manifest and commits the result
+    /// (the tool runs Cargo with `--locked` and never writes the lock): offline from the local registry cache,
+    /// online when the cache lacks a crate.
+    pub fn relock(&self) {
+        let update = |offline: bool| {
+            let mut command = Command::new("cargo");
+            command
+                .args(["update", "--workspace"])
+                .current_dir(&self.root);
+            if offline {
+                command.arg("--offline");
+            }
+            command.status().expect("run cargo update").success()
+        };
+        assert!(
+            update(true) || update(false),
+            "cargo update --workspace in {}",
+            self.root.display()
+        );
+    }
+
     /// The copy's path `relative` (to the workspace root).
     pub fn path(&self, relative: &str) -> PathBuf {
         self.root.join(relative)
