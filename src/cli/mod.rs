@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::model::{BuilderChoice, ColorChoice, Libc, MessageFormat, Runtime};
 use crate::platform::PlatformList;
 
+pub mod completions;
+pub mod man;
 mod settings;
 
 const AFTER_HELP: &str = "\
@@ -93,6 +95,23 @@ pub enum Command {
     Ci(CiArgs),
     /// Generate the Dockerfile, then build the images through the Docker Engine API (the default)
     Build,
+    /// Print the shell completion script for `cargo-dockerize` (and `cargo dockerize`)
+    #[command(after_help = completions::AFTER_HELP)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) of cargo-dockerize
+    #[command(
+        after_help = "Read it with `cargo dockerize man | man -l -`; install it with \
+        `cargo dockerize man > ~/.local/share/man/man1/cargo-dockerize.1`. Release archives carry it as \
+        `cargo-dockerize.1`."
+    )]
+    Man,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags shared by every subcommand: which workspace, which binaries, how they are built.
@@ -470,6 +489,18 @@ impl CommonArgs {
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
     }
+}
+
+/// The command as the `cargo-dockerize` binary knows it, Cargo's shim left out: what the completion scripts and
+/// the manual page are generated from.
+pub fn binary_command() -> clap::Command {
+    use clap::CommandFactory;
+    CargoCli::command()
+        .find_subcommand("dockerize")
+        .expect("the shim's one subcommand")
+        .clone()
+        .name(completions::BIN)
+        .bin_name(completions::BIN)
 }
 
 impl Cli {

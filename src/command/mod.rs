@@ -1,5 +1,5 @@
-//! The commands: `generate`, `list`, `config`, `ci` and `build` (the default), each from the parsed command line to an
-//! exit code.
+//! The commands: `generate`, `list`, `config`, `ci`, `build` (the default), `completions` and `man`, each from
+//! the parsed command line to an exit code.
 //!
 //! Here the steps meet: the command line gives [`crate::config::Settings`], the workspace is loaded, the plan made,
 //! and each command renders, writes, lists or builds it. Errors travel up as the one top-level [`Error`], whose
@@ -7,6 +7,7 @@
 
 mod build;
 mod ci;
+mod completions;
 mod dry_run;
 mod generate;
 mod list;
@@ -24,6 +25,8 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         Some(Command::List(_)) => Some("list"),
         Some(Command::Config(_)) => Some("config"),
         Some(Command::Ci(_)) => Some("ci"),
+        Some(Command::Completions(_)) => Some("completions"),
+        Some(Command::Man) => Some("man"),
         Some(Command::Build) | None => None,
     };
     if let (Some(command), Some(flag)) = (command, cli.build.build_only_flag()) {
@@ -36,6 +39,11 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
     };
     if let (Some(command), Some(flag)) = (writes_files, cli.common.selection_flag()) {
         return Err(Error::SelectionFlag { flag, command });
+    }
+    match &cli.command {
+        Some(Command::Completions(args)) => return completions::completions(args.shell),
+        Some(Command::Man) => return completions::man(),
+        _ => {}
     }
     let mut settings = cli.settings();
     let workspace = workspace::load(&workspace::LoadOptions {
@@ -72,6 +80,9 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         Some(Command::Generate(args)) => generate::generate(&plan, args, shell),
         Some(Command::Ci(args)) => ci::ci(&plan, &settings, args, shell),
         Some(Command::Build) | None => build::build(&plan, &cli, shell),
+        Some(Command::Completions(_) | Command::Man) => {
+            unreachable!("`completions` and `man` returned before the workspace was read")
+        }
     }
 }
 
