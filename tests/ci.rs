@@ -90,6 +90,12 @@ fn snapshots() {
             r"cargo-dockerize(,? --locked --version)? \d+\.\d+\.\d+",
             "cargo-dockerize$1 [VERSION]",
         );
+        // The install step: the release's URL and its archives' names.
+        settings.add_filter(r"/v\d+\.\d+\.\d+'", "/v[VERSION]'");
+        settings.add_filter(
+            r"cargo-dockerize-\d+\.\d+\.\d+-",
+            "cargo-dockerize-[VERSION]-",
+        );
         settings.bind(|| insta::assert_snapshot!(format!("{}.workflow", scenario.name), text));
     }
 }

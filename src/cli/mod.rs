@@ -83,7 +83,8 @@ pub enum Command {
     /// Write the GitHub Actions workflow that checks the Dockerfile and builds (and pushes) every image
     #[command(
         after_help = "The workflow (default .github/workflows/dockerize.yml) has two jobs. `dockerfile` installs this \
-        release of cargo-dockerize and runs `generate --check` and `ci --check`. `image` is a matrix with one entry per \
+        release of cargo-dockerize (its prebuilt archive from the project's GitHub release, checked against the \
+        release's SHA-256, else `cargo install --locked`) and runs `generate --check` and `ci --check`. `image` is a matrix with one entry per \
         image of the Dockerfile: docker/build-push-action builds its target with the GitHub Actions cache (one scope \
         per image), pushes on the default branch and on `v*` tags, and only builds on pull requests.\n\n\
         Tags come from the tag templates (`tags`, `-t`); a tag that names no registry gets `--registry`, else \

@@ -10,6 +10,7 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use super::install::Install;
 use super::{Plan, PlanError};
 use crate::paths::lexical_parts;
 use crate::reference;
@@ -56,6 +57,8 @@ pub struct CiPlan {
     pub images: Vec<CiImage>,
     /// The registries the tags name, sorted by host, each with the credentials the workflow logs in with.
     pub logins: Vec<Login>,
+    /// How the `dockerfile` job installs cargo-dockerize.
+    pub install: Install,
 }
 
 /// One image of the matrix.
@@ -166,6 +169,7 @@ pub fn ci_plan(plan: &Plan, workflow: &Utf8Path, command: String) -> Result<CiPl
         selects_images: plan.builders.iter().any(|b| b.selects()),
         images,
         logins: hosts.into_iter().map(login).collect(),
+        install: Install::this_release(),
         workflow,
     })
 }
