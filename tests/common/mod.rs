@@ -51,5 +51,5 @@ pub use fixture::{fixtures_dir, Fixture, GENERATING_FIXTURES, VERSION};
 pub use images::TestImages;
 pub use process::{binary, run, tool, Run};
 pub use structure::listed_binaries;
-pub use tools::tools_present;
+pub use tools::require_tools;
 pub use tree::copy_tree;

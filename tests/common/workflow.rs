@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::process::run;
-use super::tools::tools_present;
+use super::tools::require_tools;
 
 /// The workflow linters and how to get each.
 pub const LINTERS: &[(&str, &str)] = &[
@@ -15,9 +15,9 @@ pub const LINTERS: &[(&str, &str)] = &[
     ("check-jsonschema", "pip install check-jsonschema"),
 ];
 
-/// Whether the linters are here (in CI they must be: see [`tools_present`]).
-pub fn linters_present(test: &str) -> bool {
-    tools_present(test, LINTERS)
+/// Fails the test `test` unless the linters are here (see [`require_tools`]).
+pub fn require_linters(test: &str) {
+    require_tools(test, LINTERS);
 }
 
 /// Runs both linters on `workflow`: each must pass, and its complaint is the failure message.
