@@ -4,8 +4,9 @@
 //! timestamps). The renderer decides nothing — every choice is in the [`CiPlan`]. Two jobs:
 //!
 //! ```text
-//! dockerfile  installs this release of cargo-dockerize, then `generate --check` and `ci --check`: the committed
-//!             Dockerfile and this workflow are what the manifests say
+//! dockerfile  installs this release of cargo-dockerize (its prebuilt archive: [`super::install`]), then
+//!             `generate --check` and `ci --check`: the committed Dockerfile and this workflow are what the
+//!             manifests say
 //! image       a matrix, one entry per image of the Dockerfile: Buildx builds its target with the GitHub Actions
 //!             cache (a scope per image); pushes on the default branch and `v*` tags, only builds on pull requests
 //! ```
@@ -50,6 +51,7 @@ pub fn workflow(plan: &CiPlan) -> String {
         selects_images,
         images,
         logins,
+        install,
     } = plan;
     let mut out = String::new();
     let _ = writeln!(
@@ -77,12 +79,8 @@ pub fn workflow(plan: &CiPlan) -> String {
             yaml(workspace_dir.as_str())
         );
     }
-    let version = env!("CARGO_PKG_VERSION");
     let _ = writeln!(out, "    steps:\n      - uses: {CHECKOUT}");
-    let _ = writeln!(
-        out,
-        "      - name: Install cargo-dockerize {version}\n        run: cargo install cargo-dockerize --locked --version {version}"
-    );
+    super::install::step(&mut out, install);
     let _ = writeln!(
         out,
         "      - name: The Dockerfile is what the manifests say\n        run: {}",
@@ -223,7 +221,7 @@ fn tags_step(out: &mut String, default_registry: bool) {
 /// doubles), or double-quoted with escapes when it holds a character no line may hold (a line break would fold
 /// or end the scalar). GitHub expands `${{ … }}` in every value before anything else reads it, a `run:` line
 /// included, so each `${{` is written as the expression `${{ '${{' }}`, which yields the text `${{`.
-pub fn yaml(text: &str) -> String {
+pub(super) fn yaml(text: &str) -> String {
     let text = text.replace("${{", "${{ '${{' }}");
     if !text.chars().any(crate::value::is_line_unsafe) {
         return format!("'{}'", text.replace('\'', "''"));
