@@ -12,9 +12,11 @@
 //! [`load`] is the edge; [`graph`] turns `cargo metadata`'s answer into the [`Workspace`] (pure), [`toolchain`]
 //! picks the Rust toolchain, [`native`] knows which crates link native libraries, [`targets`] holds the
 //! `cfg(...)` values of each target triple, and [`activated`] says what a build for a triple really compiles
-//! where the unified resolve says more.
+//! where the unified resolve says more. [`crates`] lists, on demand after planning, the crates one `cargo build`
+//! compiles for each of its packages (what an SBOM and the binary's dependency section hold).
 
 mod activated;
+mod crates;
 mod graph;
 mod native;
 pub mod stubs;
@@ -28,6 +30,10 @@ use cargo_metadata::{Metadata, MetadataCommand};
 use serde::Serialize;
 
 pub use activated::{parse_tree, Activated};
+pub use crates::{
+    parse as parse_crates, resolve as resolve_crates, Crate, CrateQuery, CrateSet, CrateSource,
+    Dependency, DependencyKind,
+};
 pub use graph::{from_metadata, Reading};
 pub use native::{classify, DISTROLESS_CC_LIBRARIES};
 pub use toolchain::{parse_toolchain_file, toolchain_for_channel, Toolchain, ToolchainSource};
@@ -228,7 +234,7 @@ impl WorkspaceError {
                 Some("pass the path of a workspace's or a package's `Cargo.toml`".into())
             }
             Self::TreeFailed { .. } => Some(
-                "where the resolve shows native crates or build tools, `cargo tree` tells what the build compiles; `cargo build` would stop on what it reports".into(),
+                "`cargo tree` tells what the build compiles (where the resolve shows native crates or build tools, and for an SBOM); `cargo build` would stop on what it reports".into(),
             ),
             Self::ToolchainParse { .. } => Some(
                 "the file must hold a channel name, or a TOML table `[toolchain]` with `channel = \"...\"`".into(),
