@@ -8,6 +8,7 @@
 //! workspace   cargo metadata, toolchain files, native crates      → Workspace      (the Cargo and file edge)
 //! config      [*.metadata.dockerize] tables + Settings, layered   → BinaryConfig per binary
 //! plan        every decision, made once                           → Plan           (pure)
+//! sbom        one image's crates, base and packages → SPDX, CycloneDX, cargo-auditable JSON   (pure)
 //! render      Plan → Dockerfile, .dockerignore and CI workflow text                (pure)
 //! files       the generated files on disk: write, --check, read .dockerignore       (file edge)
 //! events      what a build says: BuildEvent, ImageOutcome          (plain data, imports nothing)
@@ -34,6 +35,7 @@ pub mod plan;
 pub mod platform;
 pub mod reference;
 pub mod render;
+pub mod sbom;
 pub mod text;
 pub mod ui;
 pub mod workspace;
