@@ -17,8 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use camino::Utf8PathBuf;
+use cargo_dockerize::config::{Features, Settings};
+use cargo_dockerize::plan;
+use cargo_dockerize::platform::PlatformList;
 use cargo_dockerize::sbom::{self, auditable, BaseImage, DebianPackage, Executable, Inventory};
-use cargo_dockerize::workspace::{resolve_crates, CrateQuery, CrateSet, DependencyKind};
+use cargo_dockerize::workspace::{self, resolve_crates, CrateQuery, CrateSet, DependencyKind};
 use common::{fixtures_dir, run};
 
 const TRIPLES: &[&str] = &[
@@ -437,6 +440,52 @@ fn rust_audit_info_reads_the_section_back_from_a_stripped_binary() {
             set.package
         );
         run(&mut Command::new(&stripped)).assert_success("the binary still runs");
+    }
+}
+
+/// The plan says which builds to resolve: one query per builder's `cargo build`, with its packages and features,
+/// whose sets are the ones above.
+#[test]
+fn a_plans_builds_give_the_queries_of_their_cargo_builds() {
+    let settings = Settings {
+        features: Features {
+            features: vec!["alpha/fast".into()],
+            ..Default::default()
+        },
+        platforms: Some(PlatformList::parse(["linux/amd64", "linux/arm64"]).unwrap()),
+        ..Default::default()
+    };
+    let loaded = workspace::load(&workspace::LoadOptions {
+        manifest_path: Some(root().join("Cargo.toml")),
+        features: vec!["alpha/fast".into()],
+        triples: TRIPLES[..2]
+            .iter()
+            .chain(&["aarch64-unknown-linux-musl", "aarch64-unknown-linux-gnu"])
+            .map(|t| t.to_string())
+            .collect(),
+        ..Default::default()
+    })
+    .expect("the fixture loads");
+    let plan = plan::plan(&loaded, &settings).expect("the fixture plans");
+    let builds = sbom::crate_queries(&plan);
+    let triples: Vec<&str> = builds.iter().map(|b| b.query.triple.as_str()).collect();
+    assert_eq!(
+        triples,
+        ["x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"]
+    );
+    for build in &builds {
+        assert_eq!(build.query.packages, ["alpha", "beta"]);
+        assert_eq!(build.query.features, ["alpha/fast"]);
+        assert_eq!(
+            build.images,
+            [
+                ("alpha".to_string(), "alpha".to_string()),
+                ("beta".into(), "beta".into())
+            ]
+        );
+        let sets = resolve_crates(&root(), &build.query).unwrap();
+        let direct = resolve(&build.query.triple, &["alpha", "beta"], &["alpha/fast"]);
+        assert_eq!(sets.into_values().collect::<Vec<_>>(), direct);
     }
 }
 

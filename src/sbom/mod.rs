@@ -21,11 +21,13 @@
 //! own (checksums, license expressions, SPDX identifiers, purl components) are checked or encoded here.
 
 pub mod auditable;
+mod builds;
 mod cyclonedx;
 mod ids;
 mod purl;
 mod spdx;
 
+pub use builds::{crate_queries, BuildCrates};
 pub use cyclonedx::cyclonedx;
 pub use ids::rfc3339;
 pub use spdx::spdx;
