@@ -17,7 +17,7 @@
 //! (`<triplet>-objcopy` when cross-compiling, beside the `<triplet>-strip` the builder already uses), before the
 //! strip, which keeps it. Computed in the builder rather than on the host so that a plain `docker build` and the
 //! CI workflow embed it too; the host computes the same JSON from the same resolve ([`version_info`], compared
-//! byte for byte in `tests/sbom.rs`).
+//! byte for byte in `tests/sbom.rs`; `tests/e2e_sbom.rs` runs these steps in a builder image for amd64 and arm64).
 //!
 //! The Dockerfile lines, in the builder's final compile, for a builder of `alpha` and `beta` on
 //! `x86_64-unknown-linux-musl` (`<script>` is [`script_lines`] as `perl -e '...'`, [`embed_steps`] writes them):
