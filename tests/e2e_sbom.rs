@@ -6,6 +6,7 @@
 //! The Dockerfile is the test's own (the tool does not render these steps yet): one builder stage that compiles
 //! like the tool's builders (musl with `rust-lld`, `<triplet>-strip` and `<triplet>-objcopy` from Debian's
 //! binutils), and a `scratch` stage with `/out`, exported with `--output`, so the test leaves no image behind.
+//! `#[ignore]`d (run: `--ignored`), holding [`common::engine_lock`]: an engine must answer.
 
 mod common;
 
@@ -14,7 +15,7 @@ use std::process::Command;
 use camino::Utf8PathBuf;
 use cargo_dockerize::sbom::auditable;
 use cargo_dockerize::workspace::{resolve_crates, CrateQuery};
-use common::{buildkit_docker, engine_gate, run, Fixture};
+use common::{buildkit_docker, engine_lock, run, Fixture};
 
 const FEATURES: &str = "alpha/fast";
 
@@ -59,11 +60,9 @@ fn dockerfile(triple: &str, triplet: &str, debian_arch: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_sbom -- --ignored"]
 fn the_builders_section_reads_back_from_stripped_binaries_on_both_platforms() {
-    let Some(_engine) = engine_gate("the_builders_section_reads_back_from_stripped_binaries")
-    else {
-        return;
-    };
+    let _engine = engine_lock();
     let copy = Fixture::copy("sbom");
     let root = Utf8PathBuf::from_path_buf(copy.root.clone()).expect("a UTF-8 path");
     for (platform, triple, triplet, debian_arch, machine) in [

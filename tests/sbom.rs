@@ -17,12 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use camino::Utf8PathBuf;
-use cargo_dockerize::config::{Features, Settings};
-use cargo_dockerize::plan;
-use cargo_dockerize::platform::PlatformList;
 use cargo_dockerize::sbom::{self, auditable, BaseImage, DebianPackage, Executable, Inventory};
-use cargo_dockerize::workspace::{self, resolve_crates, CrateQuery, CrateSet, DependencyKind};
-use common::{fixtures_dir, run};
+use cargo_dockerize::workspace::{resolve_crates, CrateQuery, CrateSet, DependencyKind};
+use common::{fixtures_dir, library, run};
 
 const TRIPLES: &[&str] = &[
     "x86_64-unknown-linux-musl",
@@ -443,48 +440,48 @@ fn rust_audit_info_reads_the_section_back_from_a_stripped_binary() {
     }
 }
 
-/// The plan says which builds to resolve: one query per builder's `cargo build`, with its packages and features,
-/// whose sets are the ones above.
+/// The plan's list of builds says which sets to resolve: each build (image × platform × variant) with the
+/// query of the builder's `cargo build` that compiles its binary, whose sets are the ones above.
 #[test]
-fn a_plans_builds_give_the_queries_of_their_cargo_builds() {
-    let settings = Settings {
-        features: Features {
-            features: vec!["alpha/fast".into()],
-            ..Default::default()
-        },
-        platforms: Some(PlatformList::parse(["linux/amd64", "linux/arm64"]).unwrap()),
-        ..Default::default()
-    };
-    let loaded = workspace::load(&workspace::LoadOptions {
-        manifest_path: Some(root().join("Cargo.toml")),
-        features: vec!["alpha/fast".into()],
-        triples: TRIPLES[..2]
-            .iter()
-            .chain(&["aarch64-unknown-linux-musl", "aarch64-unknown-linux-gnu"])
-            .map(|t| t.to_string())
-            .collect(),
-        ..Default::default()
-    })
-    .expect("the fixture loads");
-    let plan = plan::plan(&loaded, &settings).expect("the fixture plans");
+fn each_build_of_the_plan_gives_the_query_of_its_cargo_build() {
+    let settings = library::settings(&[
+        "--features",
+        "alpha/fast",
+        "--platform",
+        "linux/amd64,linux/arm64",
+    ]);
+    let plan = library::plan_fixture(&root().join("Cargo.toml").into_std_path_buf(), &settings);
     let builds = sbom::crate_queries(&plan);
-    let triples: Vec<&str> = builds.iter().map(|b| b.query.triple.as_str()).collect();
+    let names: Vec<(&str, &str, &str)> = builds
+        .iter()
+        .map(|b| {
+            (
+                b.build.as_str(),
+                b.package.as_str(),
+                b.query.triple.as_str(),
+            )
+        })
+        .collect();
     assert_eq!(
-        triples,
-        ["x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"]
+        names,
+        [
+            ("alpha@amd64", "alpha", "x86_64-unknown-linux-musl"),
+            ("alpha@arm64", "alpha", "aarch64-unknown-linux-musl"),
+            ("alpha-debug@amd64", "alpha", "x86_64-unknown-linux-musl"),
+            ("alpha-debug@arm64", "alpha", "aarch64-unknown-linux-musl"),
+            ("beta@amd64", "beta", "x86_64-unknown-linux-musl"),
+            ("beta@arm64", "beta", "aarch64-unknown-linux-musl"),
+            ("beta-debug@amd64", "beta", "x86_64-unknown-linux-musl"),
+            ("beta-debug@arm64", "beta", "aarch64-unknown-linux-musl"),
+        ]
     );
-    for build in &builds {
-        assert_eq!(build.query.packages, ["alpha", "beta"]);
-        assert_eq!(build.query.features, ["alpha/fast"]);
-        assert_eq!(
-            build.images,
-            [
-                ("alpha".to_string(), "alpha".to_string()),
-                ("beta".into(), "beta".into())
-            ]
-        );
-        let sets = resolve_crates(&root(), &build.query).unwrap();
-        let direct = resolve(&build.query.triple, &["alpha", "beta"], &["alpha/fast"]);
+    let queries = sbom::distinct_queries(&builds);
+    assert_eq!(queries.len(), 2, "one cargo build per target: {queries:?}");
+    for query in queries {
+        assert_eq!(query.packages, ["alpha", "beta"]);
+        assert_eq!(query.features, ["alpha/fast"]);
+        let sets = resolve_crates(&root(), query).unwrap();
+        let direct = resolve(&query.triple, &["alpha", "beta"], &["alpha/fast"]);
         assert_eq!(sets.into_values().collect::<Vec<_>>(), direct);
     }
 }

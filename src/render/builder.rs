@@ -10,13 +10,27 @@
 //! freshness by comparing those dates with its artifacts, as it does on a machine whose files change only when
 //! edited. A build that fails, compiles only some crates or is cancelled leaves dates that stay right.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::dockerfile::{feature_flags, workspace_in_image};
 use super::quote::{label_value, perl_script};
-use crate::model::{stage, BuilderKind, APP_DIR, IMAGES_ARG, OUT_DIR};
-use crate::plan::{BuilderStage, CrossSetup, Invocation, Plan, Strip};
+use crate::model::{stage, Backend, APP_DIR, IMAGES_ARG, OUT_DIR};
+use crate::plan::{BuildContext, BuilderStage, CrossSetup, Image, Invocation, Strip};
 use crate::text::shell_word;
+
+/// What every builder stage reads of the plan besides its own stage.
+pub(super) struct Shared<'a> {
+    pub context: &'a BuildContext,
+    /// `build-env`: the builder's environment, set before the cook.
+    pub build_env: &'a BTreeMap<String, String>,
+    /// `--locked` (the workspace has a `Cargo.lock`).
+    pub locked: bool,
+    /// Toolchain files the builder removes.
+    pub toolchain_files: &'a [String],
+    /// Every image of the Dockerfile (`DOCKERIZE_IMAGES` names them; each says whether it is stripped).
+    pub images: &'a [Image],
+}
 
 /// Where the compile cache is mounted in the final compile.
 const CACHE_DIR: &str = "/cache";
@@ -35,8 +49,8 @@ struct Paths {
 }
 
 impl Paths {
-    fn of(plan: &Plan) -> Self {
-        if plan.context.is_widened() {
+    fn of(shared: &Shared<'_>) -> Self {
+        if shared.context.is_widened() {
             Self {
                 top: APP_DIR.into(),
                 target: format!("{APP_DIR}/target"),
@@ -57,9 +71,9 @@ impl Paths {
 
 pub(super) fn builder_stage(
     out: &mut String,
-    plan: &Plan,
+    shared: &Shared<'_>,
     builder: &BuilderStage,
-    kind: BuilderKind,
+    backend: Backend,
 ) {
     let BuilderStage {
         stage,
@@ -107,35 +121,35 @@ pub(super) fn builder_stage(
             .collect();
         let _ = writeln!(out, "ENV {}", vars.join(" "));
     }
-    if !plan.build_env.is_empty() {
+    if !shared.build_env.is_empty() {
         // Before the cook: dependencies' build scripts and proc macros read it too, so it is part of the
         // dependency layer's key. Runtime stages start from their own base and never see it.
         out.push_str(
             "# The builder's environment (`build-env` in [workspace.metadata.dockerize]).\n",
         );
-        let rendered: Vec<String> = plan
+        let rendered: Vec<String> = shared
             .build_env
             .iter()
             .map(|(k, v)| format!("{k}={}", label_value(v)))
             .collect();
         let _ = writeln!(out, "ENV {}", rendered.join(" \\\n    "));
     }
-    let widened = plan.context.is_widened();
+    let widened = shared.context.is_widened();
     if widened {
-        let _ = writeln!(out, "WORKDIR {}", workspace_in_image(&plan.context));
+        let _ = writeln!(out, "WORKDIR {}", workspace_in_image(shared.context));
         let _ = writeln!(out, "COPY --from={} /recipe/ {APP_DIR}/", stage::PLANNER);
     } else {
         let _ = writeln!(out, "COPY --from={} /recipe/ ./", stage::PLANNER);
     }
-    cook(out, plan, builder, kind);
+    cook(out, shared, builder, backend);
     if widened {
         let _ = writeln!(out, "COPY . {APP_DIR}/");
     } else {
         out.push_str("COPY . .\n");
     }
-    match kind {
-        BuilderKind::BuildKit => compile_cached(out, plan, builder, cache_id),
-        BuilderKind::Classic => compile_in_layer(out, plan, builder),
+    match backend {
+        Backend::BuildKit => compile_cached(out, shared, builder, cache_id),
+        Backend::Classic => compile_in_layer(out, shared, builder),
     }
     out.push('\n');
 }
@@ -187,26 +201,26 @@ fn cross_setup(out: &mut String, setup: &CrossSetup) {
 }
 
 /// The dependencies, built from the recipe: the same `cargo build` as the final compile, so nothing recompiles.
-fn cook(out: &mut String, plan: &Plan, builder: &BuilderStage, kind: BuilderKind) {
+fn cook(out: &mut String, shared: &Shared<'_>, builder: &BuilderStage, backend: Backend) {
     out.push_str("# Dependencies only: cached until Cargo.lock, a manifest's dependencies or the flags change.\n");
     let mut steps: Vec<String> = builder
         .invocations
         .iter()
-        .map(|i| cargo_build(plan, builder, i, true))
+        .map(|i| cargo_build(shared, builder, i, true))
         .collect();
-    if kind == BuilderKind::BuildKit {
+    if backend == Backend::BuildKit {
         out.push_str("# The recipe's digest marks this layer: the compile cache below starts again from it when it changes.\n");
-        let paths = Paths::of(plan);
+        let paths = Paths::of(shared);
         let sums = format!(
             "{} -print0 | LC_ALL=C sort -z | xargs -0 sha256sum",
             paths.sources()
         );
         // The builder's environment is part of the mark: dependencies cooked with other values must not be
         // mixed with the cache's, whose build scripts may not say which variables they read.
-        let marked = if plan.build_env.is_empty() {
+        let marked = if shared.build_env.is_empty() {
             sums
         } else {
-            let names: Vec<&str> = plan.build_env.keys().map(String::as_str).collect();
+            let names: Vec<&str> = shared.build_env.keys().map(String::as_str).collect();
             format!("{{ {sums} && printenv {}; }}", names.join(" "))
         };
         steps.push(format!(
@@ -219,17 +233,20 @@ fn cook(out: &mut String, plan: &Plan, builder: &BuilderStage, kind: BuilderKind
 
 /// The final compile in the image's layer: every workspace crate rebuilds (its sources are newer than the empty
 /// ones the dependencies were cooked with). For the classic builder, which has no cache mounts.
-fn compile_in_layer(out: &mut String, plan: &Plan, builder: &BuilderStage) {
+fn compile_in_layer(out: &mut String, shared: &Shared<'_>, builder: &BuilderStage) {
     out.push_str(
         "# Sources are newer than the empty ones the dependencies were built with, so the workspace crates rebuild.\n",
     );
     images_arg(out, builder);
-    let mut steps = remove_toolchain_files(plan);
-    steps.extend(check_selection(plan, builder));
-    steps.push(format!("{} -exec touch {{}} +", Paths::of(plan).sources()));
-    steps.push(out_dirs(plan));
+    let mut steps = remove_toolchain_files(shared);
+    steps.extend(check_selection(shared, builder));
+    steps.push(format!(
+        "{} -exec touch {{}} +",
+        Paths::of(shared).sources()
+    ));
+    steps.push(out_dirs(shared));
     steps.extend(compile_and_collect(
-        plan,
+        shared,
         builder,
         &format!("{APP_DIR}/target"),
     ));
@@ -252,18 +269,18 @@ const DATE_BY_CONTENT: &[&str] = &[
 ];
 
 /// The final compile with Cargo's state in a cache mount (see the module documentation for why it is safe).
-fn compile_cached(out: &mut String, plan: &Plan, builder: &BuilderStage, cache_id: &str) {
+fn compile_cached(out: &mut String, shared: &Shared<'_>, builder: &BuilderStage, cache_id: &str) {
     out.push_str(
         "# The final compile keeps Cargo's state in a cache mount, seeded from the layer above, so only the crates\n\
          # whose sources changed recompile. Files are dated by content: the time their digest was first seen, so\n\
          # no file time from the context can leave a stale binary.\n",
     );
-    let paths = Paths::of(plan);
+    let paths = Paths::of(shared);
     let sources = paths.sources();
     let target = &paths.target;
     images_arg(out, builder);
-    let mut steps = remove_toolchain_files(plan);
-    steps.extend(check_selection(plan, builder));
+    let mut steps = remove_toolchain_files(shared);
+    steps.extend(check_selection(shared, builder));
     steps.push(format!(
         "if ! cmp -s {target}/{RECIPE_MARK} {CACHE_DIR}/{RECIPE_MARK}; then find {CACHE_DIR} -mindepth 1 -delete \
          && cp -a {target}/. {CACHE_DIR}/ \
@@ -279,8 +296,8 @@ fn compile_cached(out: &mut String, plan: &Plan, builder: &BuilderStage, cache_i
         ),
     );
     steps.push(script);
-    steps.push(out_dirs(plan));
-    steps.extend(compile_and_collect(plan, builder, CACHE_DIR));
+    steps.push(out_dirs(shared));
+    steps.extend(compile_and_collect(shared, builder, CACHE_DIR));
     let _ = writeln!(
         out,
         "RUN --mount=type=cache,id={cache_id},target={CACHE_DIR},sharing=locked \\\n    {}",
@@ -289,18 +306,18 @@ fn compile_cached(out: &mut String, plan: &Plan, builder: &BuilderStage, cache_i
 }
 
 /// The image already carries the pinned toolchain; the file would make rustup look for it by another name.
-fn remove_toolchain_files(plan: &Plan) -> Vec<String> {
-    if plan.toolchain_files.is_empty() {
+fn remove_toolchain_files(shared: &Shared<'_>) -> Vec<String> {
+    if shared.toolchain_files.is_empty() {
         Vec::new()
     } else {
-        vec![format!("rm -f {}", plan.toolchain_files.join(" "))]
+        vec![format!("rm -f {}", shared.toolchain_files.join(" "))]
     }
 }
 
 /// `/out` and `/out/debug`, and an empty directory runtime stages copy as their working directory: scratch has no
 /// `mkdir`, and `WORKDIR` alone would create it owned by root, where a non-root binary cannot write.
-fn out_dirs(plan: &Plan) -> String {
-    if plan.images.iter().any(|i| i.workdir.is_some()) {
+fn out_dirs(shared: &Shared<'_>) -> String {
+    if shared.images.iter().any(|i| i.workdir.is_some()) {
         format!("mkdir -p {OUT_DIR}/debug {OUT_DIR}/.empty")
     } else {
         format!("mkdir -p {OUT_DIR}/debug")
@@ -322,11 +339,11 @@ fn images_arg(out: &mut String, builder: &BuilderStage) {
 
 /// For a builder that selects: `$images`, the wanted images between spaces, after checking that each names an
 /// image of this Dockerfile (a typo would otherwise compile nothing and fail later, at a `COPY`).
-fn check_selection(plan: &Plan, builder: &BuilderStage) -> Vec<String> {
+fn check_selection(shared: &Shared<'_>, builder: &BuilderStage) -> Vec<String> {
     if !builder.selects() {
         return Vec::new();
     }
-    let all: Vec<&str> = plan.images.iter().map(|i| i.stage.as_str()).collect();
+    let all: Vec<&str> = shared.images.iter().map(|i| i.stage.as_str()).collect();
     let all = all.join(" ");
     vec![
         format!("images=\" ${{{IMAGES_ARG}:-{all}}} \""),
@@ -345,11 +362,15 @@ fn when_wanted(stage: &str, then: &str) -> String {
 /// Each `cargo build` into `target_dir`, then each binary copied out: unstripped to `/out/debug/<stage>`, and to
 /// `/out/<stage>` stripped or as built. A builder that selects passes only the wanted `--bin`s (as `"$@"`) and
 /// copies only their binaries, so an image left out can never get a binary the cache kept from an earlier build.
-fn compile_and_collect(plan: &Plan, builder: &BuilderStage, target_dir: &str) -> Vec<String> {
+fn compile_and_collect(
+    shared: &Shared<'_>,
+    builder: &BuilderStage,
+    target_dir: &str,
+) -> Vec<String> {
     let mut steps = Vec::new();
     let selects = builder.selects();
     for invocation in &builder.invocations {
-        let mut build = cargo_build(plan, builder, invocation, !selects);
+        let mut build = cargo_build(shared, builder, invocation, !selects);
         if selects {
             steps.push("set --".to_string());
             for (bin, stage_name) in &invocation.bins {
@@ -379,7 +400,7 @@ fn compile_and_collect(plan: &Plan, builder: &BuilderStage, target_dir: &str) ->
                 shell_word(bin)
             );
             let debug = format!("{OUT_DIR}/debug/{stage_name}");
-            let stripped = plan
+            let stripped = shared
                 .images
                 .iter()
                 .any(|i| &i.stage == stage_name && i.strip == Strip::Symbols);
@@ -405,7 +426,7 @@ fn compile_and_collect(plan: &Plan, builder: &BuilderStage, target_dir: &str) ->
 /// `--bin`s of a compile that selects them (`with_bins` false). Features resolve from the `-p` packages, never
 /// from the `--bin`s, so any selection finds every dependency of the cooked layer fresh.
 fn cargo_build(
-    plan: &Plan,
+    shared: &Shared<'_>,
     builder: &BuilderStage,
     invocation: &Invocation,
     with_bins: bool,
@@ -419,7 +440,7 @@ fn cargo_build(
         no_default_features,
     } = invocation;
     let mut words = vec!["cargo build".to_string()];
-    if plan.locked {
+    if shared.locked {
         words.push("--locked".into());
     }
     words.push(format!("--profile {}", profile.name));

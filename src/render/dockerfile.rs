@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! chef      rust:<version>-slim-bookworm + system packages + rustup targets   (shared builder base)
-//! planner   COPY . . → /recipe: manifests with versions and metadata masked, Cargo.lock, dummy sources
+//! planner   COPY manifests, Cargo.lock, .cargo/config → /recipe: versions and metadata masked, stub targets
 //! builder   COPY recipe → cargo build (dependencies only, cached) → COPY . . → cargo build → /out/<stage>
 //! <binary>  scratch | distroless | debian-slim: CA certificates, the binary, non-root USER, labels, ENTRYPOINT
 //! test      cargo test --locked (optional, last, so no other target builds it)
@@ -15,25 +15,27 @@
 
 use std::fmt::Write as _;
 
-use super::builder::builder_stage;
+use super::builder::{builder_stage, Shared};
 use super::quote::{dockerfile_path, json_array, label_value};
 use super::recipe::planner;
-use super::GENERATED_MARKER;
-use crate::model::{stage, BuilderKind, APP_DIR, BIN_DIR, DEBIAN_SLIM, IMAGES_ARG, OUT_DIR};
+use crate::model::GENERATED_MARKER;
+use crate::model::{stage, Backend, APP_DIR, BIN_DIR, DEBIAN_SLIM, IMAGES_ARG, OUT_DIR};
 use crate::plan::{
-    BuildContext, DebugImage, DockerfilePath, Image, Plan, RuntimeBase, Strip, TestPlan,
+    builder_aliases, BuildContext, BuilderStage, DebugImage, DockerfilePath, Image, Plan,
+    RuntimeBase, Strip, TestPlan,
 };
 use crate::text::shell_word;
 
 /// Renders the Dockerfile: the one written to disk, for BuildKit.
 pub fn render(plan: &Plan) -> String {
-    render_for(plan, BuilderKind::BuildKit)
+    render_for(plan, Backend::BuildKit)
 }
 
-/// Renders the Dockerfile for a builder: the classic builder rejects `RUN --mount`, so its final compile runs in
+/// Renders the Dockerfile for a backend: the classic builder rejects `RUN --mount`, so its final compile runs in
 /// the layer, as a plain `docker build` without BuildKit would need.
-pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
-    // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here.
+pub fn render_for(plan: &Plan, backend: Backend) -> String {
+    // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here, and a
+    // field bound to `_` is read nowhere in this module.
     let Plan {
         root: _,
         target_dir: _,
@@ -43,54 +45,71 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         toolchain,
         toolchain_files,
         planner: planner_inputs,
-        platforms: _,
+        platforms,
         platforms_source: _,
         profile: _,
-        locked: _,
-        build_env: _,
+        locked,
+        build_env,
+        registry: _,
         builder_packages,
         builder_reasons,
         rustup_targets,
         builders,
         images,
         selected: _,
+        builds: _,
         skipped: _,
         test,
         notes: _,
-        engine: _,
     } = plan;
     let mut out = String::new();
     let selects = builders.iter().any(|b| b.selects());
+    let cross = crate::platform::cross_compiles(platforms);
     header(&mut out, command, context, dockerfile, selects);
     let _ = writeln!(out, "ARG RUST_VERSION={}", toolchain.image_version);
     out.push('\n');
     chef(
         &mut out,
-        plan.cross_compiles(),
+        cross,
         toolchain.install_channel.as_deref(),
         builder_packages,
         builder_reasons,
         rustup_targets,
     );
     planner(&mut out, toolchain_files, context, planner_inputs);
+    let shared = Shared {
+        context,
+        build_env,
+        locked: *locked,
+        toolchain_files,
+        images,
+    };
     for builder in builders {
-        builder_stage(&mut out, plan, builder, kind);
+        builder_stage(&mut out, &shared, builder, backend);
     }
-    if plan.cross_compiles() {
-        for alias in plan.builder_aliases() {
+    if cross {
+        for alias in builder_aliases(builders) {
             platform_pick(&mut out, alias);
         }
     }
     for image in images {
-        runtime_stage(&mut out, image);
+        runtime_stage(&mut out, image, builder_alias(builders, &image.stage));
     }
     for image in images {
-        debug_stage(&mut out, image);
+        debug_stage(&mut out, image, builder_alias(builders, &image.stage));
     }
     if let Some(test) = test {
-        test_stage(&mut out, plan, test);
+        test_stage(&mut out, dockerfile, *locked, test);
     }
     out
+}
+
+/// The stage an image copies its binary from: its builder's, or in a multi-platform plan their alias.
+fn builder_alias<'a>(builders: &'a [BuilderStage], stage: &str) -> &'a str {
+    builders
+        .iter()
+        .find(|b| b.compiles(stage))
+        .map_or("", |b| b.alias.as_str())
 }
 
 /// `selects`: a builder reads `DOCKERIZE_IMAGES`, so the header says how a one-image build compiles one binary.
@@ -204,7 +223,7 @@ fn platform_pick(out: &mut String, alias: &str) {
     );
 }
 
-fn runtime_stage(out: &mut String, image: &Image) {
+fn runtime_stage(out: &mut String, image: &Image, builder: &str) {
     let strip = match &image.strip {
         Strip::Symbols => "stripped (the profile sets neither `strip` nor debug info)".to_string(),
         Strip::Kept(why) => format!("as Cargo built it: {why}"),
@@ -233,11 +252,11 @@ fn runtime_stage(out: &mut String, image: &Image) {
         }
         RuntimeBase::Distroless(_) | RuntimeBase::Custom(_) => {}
     }
-    binary_and_files(out, image, &format!("{OUT_DIR}/{}", image.stage));
+    binary_and_files(out, image, builder, &format!("{OUT_DIR}/{}", image.stage));
 }
 
 /// The debug variant: Debian slim with a shell and the libraries, the unstripped binary, the same files and user.
-fn debug_stage(out: &mut String, image: &Image) {
+fn debug_stage(out: &mut String, image: &Image, builder: &str) {
     let DebugImage {
         stage,
         tags: _,
@@ -250,12 +269,17 @@ fn debug_stage(out: &mut String, image: &Image) {
     );
     let _ = writeln!(out, "FROM {DEBIAN_SLIM} AS {stage}");
     let _ = writeln!(out, "{}", apt_install(packages));
-    binary_and_files(out, image, &format!("{OUT_DIR}/debug/{}", image.stage));
+    binary_and_files(
+        out,
+        image,
+        builder,
+        &format!("{OUT_DIR}/debug/{}", image.stage),
+    );
 }
 
 /// What every image of a binary holds after its base: the executable from `built`, its working directory and
 /// assets, environment, ports, user, labels and entrypoint.
-fn binary_and_files(out: &mut String, image: &Image, built: &str) {
+fn binary_and_files(out: &mut String, image: &Image, builder: &str, built: &str) {
     let Image {
         binary,
         package: _,
@@ -263,8 +287,6 @@ fn binary_and_files(out: &mut String, image: &Image, built: &str) {
         stage: _,
         image_name: _,
         tags: _,
-        builder,
-        triple: _,
         platforms: _,
         libc: _,
         linkage: _,
@@ -336,7 +358,7 @@ fn binary_and_files(out: &mut String, image: &Image, built: &str) {
     out.push('\n');
 }
 
-fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
+fn test_stage(out: &mut String, dockerfile: &DockerfilePath, locked: bool, test: &TestPlan) {
     let TestPlan {
         from,
         packages,
@@ -345,10 +367,10 @@ fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
         no_default_features,
         system_packages,
     } = test;
-    let file = if plan.dockerfile.is_default() {
+    let file = if dockerfile.is_default() {
         String::new()
     } else {
-        format!("-f {} ", shell_word(plan.dockerfile.path.as_str()))
+        format!("-f {} ", shell_word(dockerfile.path.as_str()))
     };
     let _ = writeln!(
         out,
@@ -360,7 +382,7 @@ fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
         let _ = writeln!(out, "{}", apt_install(system_packages));
     }
     let mut words = vec!["cargo test".to_string()];
-    if plan.locked {
+    if locked {
         words.push("--locked".into());
     }
     for p in packages {

@@ -27,7 +27,7 @@ mod ids;
 mod purl;
 mod spdx;
 
-pub use builds::{crate_queries, BuildCrates};
+pub use builds::{crate_queries, distinct_queries, BuildCrates};
 pub use cyclonedx::cyclonedx;
 pub use ids::rfc3339;
 pub use spdx::spdx;
