@@ -120,11 +120,8 @@ pub fn resolve(
         .map(str::to_string)
         .collect();
     args.extend(["--target".to_string(), query.triple.clone()]);
-    // The builder compiles with `--locked`: a lock file Cargo would have to change is an error here too, and the
-    // workspace's own file is never rewritten behind the user's back.
-    if root.join("Cargo.lock").is_file() {
-        args.push("--locked".into());
-    }
+    // `--locked` comes with every Cargo run (`cargo::flags`): the builder compiles with it, a lock file Cargo would
+    // have to change is an error here too, and the workspace's own file is never rewritten behind the user's back.
     for package in &query.packages {
         args.extend(["-p".to_string(), package.clone()]);
     }
