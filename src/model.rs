@@ -237,6 +237,29 @@ pub enum BackendChoice {
     Classic,
 }
 
+/// `--network`: the network the build's `RUN` steps have. BuildKit offers these three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildNetwork {
+    /// The engine's default: a network of the step's own, behind the engine's bridge
+    Default,
+    /// The host's network: steps reach what the host reaches (loopback servers, a VPN that only the host is on)
+    Host,
+    /// No network at all: a vendored workspace builds offline
+    None,
+}
+
+impl BuildNetwork {
+    /// The engine's name for it (`networkmode`).
+    pub fn engine_name(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Host => "host",
+            Self::None => "none",
+        }
+    }
+}
+
 /// The build backend the engine really runs, once connected: BuildKit, or Docker's classic builder (which has no
 /// cache mounts and no sessions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::model::{BackendChoice, ColorChoice, Libc, MessageFormat, Runtime};
+use crate::model::{BackendChoice, BuildNetwork, ColorChoice, Libc, MessageFormat, Runtime};
 use crate::platform::PlatformList;
 
 mod settings;
@@ -380,6 +380,25 @@ pub struct BuildArgs {
             push failed."
     )]
     pub metadata_file: Option<Utf8PathBuf>,
+    /// The network of the build's RUN steps: `host` reaches what this machine reaches (a private git server or
+    /// registry behind a VPN, a loopback server), `none` builds offline (a vendored workspace) [default: the engine's]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "MODE",
+        help_heading = "Build Options"
+    )]
+    pub network: Option<BuildNetwork>,
+    /// Forward these ssh keys to the steps that fetch git dependencies over ssh, instead of the agent at
+    /// SSH_AUTH_SOCK (repeatable), as `docker build --ssh default=<key>` does
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Build Options"
+    )]
+    pub ssh_key: Vec<Utf8PathBuf>,
     /// The engine's builder
     #[arg(
         long = "builder",
@@ -420,6 +439,8 @@ impl BuildArgs {
             cache_from,
             cache_to,
             metadata_file,
+            network,
+            ssh_key,
         } = self;
         [
             (jobs.is_some(), "--jobs"),
@@ -436,6 +457,8 @@ impl BuildArgs {
             (!cache_from.is_empty(), "--cache-from"),
             (cache_to.is_some(), "--cache-to"),
             (metadata_file.is_some(), "--metadata-file"),
+            (network.is_some(), "--network"),
+            (!ssh_key.is_empty(), "--ssh-key"),
         ]
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))

@@ -70,6 +70,8 @@ impl Cli {
                 Cache::Use
             },
             jobs: b.jobs,
+            network: b.network,
+            ssh_keys: b.ssh_key.clone(),
         }
     }
 }

@@ -101,6 +101,7 @@ pub fn from_metadata(
         profiles: Default::default(),
         cargo_config_tools: Vec::new(),
         cargo_config_files: Vec::new(),
+        sources: Default::default(),
         config: metadata
             .workspace_metadata
             .get("dockerize")

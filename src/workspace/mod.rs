@@ -18,6 +18,7 @@
 mod activated;
 mod graph;
 mod native;
+pub mod sources;
 pub mod stubs;
 mod targets;
 mod toolchain;
@@ -31,6 +32,7 @@ use serde::Serialize;
 pub use activated::{parse_tree, Activated};
 pub use graph::{from_metadata, member_targets, Reading};
 pub use native::{classify, DISTROLESS_CC_LIBRARIES};
+pub use sources::{DependencySources, GitRepository, GitTransport};
 pub use toolchain::{parse_toolchain_file, toolchain_for_channel, Toolchain};
 
 use toolchain::{present_toolchain_files, read_toolchain};
@@ -66,6 +68,8 @@ pub struct Workspace {
     pub cargo_config_tools: Vec<BuildTool>,
     /// `.cargo/config.toml` and `.cargo/config` at the workspace root, those that exist: the recipe carries them.
     pub cargo_config_files: Vec<String>,
+    /// Where the dependencies come from beyond crates.io: registries, git repositories, vendored directories.
+    pub sources: DependencySources,
 }
 
 /// What a `[profile.<name>]` table of the root manifest says about the binary's symbols: the keys that decide
@@ -290,6 +294,11 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, WorkspaceError> {
         &reading,
     );
     workspace.cargo_config_tools = read_cargo_config(&metadata.workspace_root);
+    workspace.sources = sources::dependency_sources(
+        metadata.packages.iter().filter_map(|p| p.source.as_ref()).map(|s| s.repr.as_str()),
+        &read_cargo_sources(&metadata.workspace_root),
+        &metadata.workspace_root,
+    );
     workspace.cargo_config_files = CARGO_CONFIG_FILES
         .iter()
         .filter(|name| metadata.workspace_root.join(name).is_file())
@@ -435,6 +444,21 @@ fn read_cargo_config(root: &Utf8Path) -> Vec<BuildTool> {
         .filter_map(|name| std::fs::read_to_string(root.join(name)).ok())
         .flat_map(|text| native::cargo_config_tools(&text))
         .collect()
+}
+
+/// The source tables of the workspace's Cargo configuration files (`.cargo/config.toml` first, as Cargo reads it).
+fn read_cargo_sources(root: &Utf8Path) -> sources::CargoSourceConfig {
+    CARGO_CONFIG_FILES
+        .iter()
+        .filter_map(|name| std::fs::read_to_string(root.join(name)).ok())
+        .map(|text| sources::CargoSourceConfig::parse(&text))
+        .fold(None, |first: Option<sources::CargoSourceConfig>, next| {
+            Some(match first {
+                Some(first) => first.merged(next),
+                None => next,
+            })
+        })
+        .unwrap_or_default()
 }
 
 /// `--manifest-path` checked, or the nearest `Cargo.toml` upwards from the current directory, as Cargo does.
