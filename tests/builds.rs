@@ -1,35 +1,20 @@
 //! The plan's list of builds, in process: what `build` runs and `--dry-run`, `list --format json` and `ci` show.
-//! Each fixture is read as a command reads it (metadata, configuration, then the per-target resolve) and planned
-//! under the settings of a `build` command line; no engine, no binary run.
+//! Each fixture is read as a command reads it (metadata, configuration, then the per-target resolve, through
+//! `common::library`) and planned under the settings of a `build` command line; no engine, no binary run.
 
 mod common;
 
 use cargo_dockerize::config::{
-    self, BuildRequest, Cache, Destination, GitSha, Selection, Settings, Variant,
+    BuildRequest, Cache, Destination, GitSha, Selection, Settings, Variant,
 };
-use cargo_dockerize::plan::{self, builds::INLINE_CACHE_ARG, Plan};
+use cargo_dockerize::plan::{builds::INLINE_CACHE_ARG, Plan};
 use cargo_dockerize::platform::{Platform, PlatformList};
 use cargo_dockerize::source::Source;
-use cargo_dockerize::workspace;
+use common::library;
 
 /// `fixture` planned under `settings`, the way a command plans it.
 fn plan_of(fixture: &common::Fixture, settings: &Settings) -> Plan {
-    let loaded = workspace::load(&workspace::LoadOptions {
-        manifest_path: Some(
-            fixture
-                .manifest()
-                .to_str()
-                .expect("a UTF-8 temporary path")
-                .into(),
-        ),
-        ..Default::default()
-    })
-    .expect("the fixture loads");
-    let config = config::resolve(&loaded.workspace, settings).expect("the configuration resolves");
-    let workspace = loaded
-        .read_targets(&config.triples())
-        .expect("the targets resolve");
-    plan::plan(&workspace, &config).expect("the fixture plans")
+    library::plan_fixture(&fixture.manifest(), settings)
 }
 
 #[test]

@@ -476,16 +476,29 @@ fn utc_now() -> String {
         .unwrap_or_default()
 }
 
-/// benches/generate.rs, run as it is (`cargo bench --bench generate -- MEMBERS REPEATS`): its table.
+/// The Cargo command that runs another benchmark with this one's profile: `cargo bench` when this benchmark was
+/// built optimised, `cargo test` when it was built with the test profile (CI's quick run, `cargo test --bench
+/// pipeline -- --quick`, which reuses the test build instead of compiling everything again in release).
+pub fn same_profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "test"
+    } else {
+        "bench"
+    }
+}
+
+/// benches/generate.rs, run as it is (`cargo bench --bench generate -- MEMBERS REPEATS`, or `cargo test` under
+/// the test profile, see [`same_profile`]): its table.
 pub fn generation_figure(quick: bool) -> Result<String, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let (members, repeats) = if quick { ("50", "1") } else { ("500", "3") };
-    eprintln!("generation: cargo bench --bench generate -- {members} {repeats}");
+    let how = same_profile();
+    eprintln!("generation: cargo {how} --bench generate -- {members} {repeats}");
     crate::stdout_of(
         Command::new(&cargo)
-            .args(["bench", "--quiet", "--bench", "generate", "--"])
+            .args([how, "--quiet", "--bench", "generate", "--"])
             .args([members, repeats])
             .current_dir(env!("CARGO_MANIFEST_DIR")),
-        &format!("`{cargo} bench --bench generate -- {members} {repeats}`"),
+        &format!("`{cargo} {how} --bench generate -- {members} {repeats}`"),
     )
 }
