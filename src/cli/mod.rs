@@ -390,15 +390,6 @@ pub struct BuildArgs {
         help_heading = "Build Options"
     )]
     pub network: Option<BuildNetwork>,
-    /// Forward these ssh keys to the steps that fetch git dependencies over ssh, instead of the agent at
-    /// SSH_AUTH_SOCK (repeatable), as `docker build --ssh default=<key>` does
-    #[arg(
-        long,
-        global = true,
-        value_name = "PATH",
-        help_heading = "Build Options"
-    )]
-    pub ssh_key: Vec<Utf8PathBuf>,
     /// The engine's builder
     #[arg(
         long = "builder",
@@ -440,7 +431,6 @@ impl BuildArgs {
             cache_to,
             metadata_file,
             network,
-            ssh_key,
         } = self;
         [
             (jobs.is_some(), "--jobs"),
@@ -458,7 +448,6 @@ impl BuildArgs {
             (cache_to.is_some(), "--cache-to"),
             (metadata_file.is_some(), "--metadata-file"),
             (network.is_some(), "--network"),
-            (!ssh_key.is_empty(), "--ssh-key"),
         ]
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))

@@ -71,7 +71,6 @@ impl Cli {
             },
             jobs: b.jobs,
             network: b.network,
-            ssh_keys: b.ssh_key.clone(),
         }
     }
 }

@@ -59,8 +59,6 @@ pub struct BuildRequest {
     pub jobs: Option<std::num::NonZeroUsize>,
     /// `--network`: the network of the build's steps; `None` leaves it to the engine.
     pub network: Option<crate::model::BuildNetwork>,
-    /// `--ssh-key`: keys forwarded to the steps that fetch over ssh, instead of the user's agent.
-    pub ssh_keys: Vec<camino::Utf8PathBuf>,
 }
 
 /// Which variant of each image a build builds.

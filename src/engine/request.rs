@@ -144,7 +144,13 @@ fn buildkit_on_build(mut request: bollard::BollardRequest) -> bollard::BollardRe
     };
     let query: Vec<&str> = query
         .split('&')
-        .map(|pair| if pair == "version=1" { "version=2" } else { pair })
+        .map(|pair| {
+            if pair == "version=1" {
+                "version=2"
+            } else {
+                pair
+            }
+        })
         .collect();
     let mut parts = uri.clone().into_parts();
     parts.path_and_query = format!("{}?{}", uri.path(), query.join("&")).parse().ok();

@@ -128,11 +128,10 @@ pub async fn open(engine: &Engine, sources: SessionSources) -> Result<Session, S
         .await
         .map_err(SessionError::Request)?;
     let routes = routes(sources);
-    let serving = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-        .serve_connection(
-            upgraded,
-            hyper_util::service::TowerToHyperService::new(routes),
-        );
+    let serving = hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(
+        upgraded,
+        hyper_util::service::TowerToHyperService::new(routes),
+    );
     let task = tokio::spawn(async move {
         let _ = serving.await;
     });
@@ -278,7 +277,9 @@ mod tests {
     fn ids_are_25_base_36_characters_and_differ() {
         let (a, b) = (new_id(), new_id());
         assert_eq!(a.len(), 25);
-        assert!(a.chars().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
         assert_ne!(a, b);
     }
 

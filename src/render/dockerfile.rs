@@ -50,6 +50,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         profile: _,
         locked,
         build_env,
+        build_secrets,
         registry: _,
         builder_packages,
         builder_reasons,
@@ -66,6 +67,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
     let selects = builders.iter().any(|b| b.selects());
     let cross = crate::platform::cross_compiles(platforms);
     header(&mut out, command, context, dockerfile, selects);
+    super::secrets::header(&mut out, build_secrets);
     let _ = writeln!(out, "ARG RUST_VERSION={}", toolchain.image_version);
     out.push('\n');
     chef(
@@ -80,6 +82,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
     let shared = Shared {
         context,
         build_env,
+        build_secrets,
         locked: *locked,
         toolchain_files,
         images,

@@ -9,6 +9,7 @@ mod dockerfile;
 mod dockerignore;
 mod quote;
 mod recipe;
+mod secrets;
 mod workflow;
 
 pub use dockerfile::{render, render_for};

@@ -295,7 +295,11 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, WorkspaceError> {
     );
     workspace.cargo_config_tools = read_cargo_config(&metadata.workspace_root);
     workspace.sources = sources::dependency_sources(
-        metadata.packages.iter().filter_map(|p| p.source.as_ref()).map(|s| s.repr.as_str()),
+        metadata
+            .packages
+            .iter()
+            .filter_map(|p| p.source.as_ref())
+            .map(|s| s.repr.as_str()),
         &read_cargo_sources(&metadata.workspace_root),
         &metadata.workspace_root,
     );

@@ -125,7 +125,8 @@ impl CargoSourceConfig {
         let Ok(table) = text.parse::<toml::Table>() else {
             return Self::default();
         };
-        let str_of = |t: &toml::Table, key: &str| t.get(key).and_then(|v| v.as_str()).map(String::from);
+        let str_of =
+            |t: &toml::Table, key: &str| t.get(key).and_then(|v| v.as_str()).map(String::from);
         let registries = sub_tables(&table, "registries")
             .filter_map(|(name, t)| Some((name.clone(), str_of(t, "index")?)))
             .collect();

@@ -270,11 +270,17 @@ mod tests {
             ),
         ]));
         let answer = registries.answer("127.0.0.1:5000");
-        assert_eq!((answer.username.as_str(), answer.secret.as_str()), ("u", "p"));
+        assert_eq!(
+            (answer.username.as_str(), answer.secret.as_str()),
+            ("u", "p")
+        );
         let hub = registries.answer("registry-1.docker.io");
         assert_eq!((hub.username.as_str(), hub.secret.as_str()), ("hub", "hp"));
         let token = registries.answer("ghcr.io");
-        assert_eq!((token.username.as_str(), token.secret.as_str()), ("", "id-token"));
+        assert_eq!(
+            (token.username.as_str(), token.secret.as_str()),
+            ("", "id-token")
+        );
         assert_eq!(registries.answer("quay.io"), CredentialsResponse::default());
     }
 
@@ -282,18 +288,19 @@ mod tests {
     async fn the_agent_check_dials_the_socket() {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("agent.sock");
-        let agents = Agents(BTreeMap::from([(DEFAULT_SSH_ID.to_string(), socket.clone())]));
-        let request = || {
-            Request::new(CheckAgentRequest {
-                id: String::new(),
-            })
-        };
+        let agents = Agents(BTreeMap::from([(
+            DEFAULT_SSH_ID.to_string(),
+            socket.clone(),
+        )]));
+        let request = || Request::new(CheckAgentRequest { id: String::new() });
         let dead = agents.check_agent(request()).await.unwrap_err();
         assert_eq!(dead.code(), tonic::Code::Unavailable);
         let _listener = tokio::net::UnixListener::bind(&socket).unwrap();
         agents.check_agent(request()).await.unwrap();
         let unknown = agents
-            .check_agent(Request::new(CheckAgentRequest { id: "deploy".into() }))
+            .check_agent(Request::new(CheckAgentRequest {
+                id: "deploy".into(),
+            }))
             .await
             .unwrap_err();
         assert_eq!(unknown.code(), tonic::Code::NotFound);

@@ -24,14 +24,21 @@ fn git_sources_name_their_host_and_port() {
     assert_eq!(https.transport, GitTransport::Https);
     assert_eq!(https.known_hosts_name(), "github.com");
     let v6 = GitRepository::from_source("git+ssh://git@[::1]:22/x.git#a").unwrap();
-    assert_eq!((v6.host.as_str(), v6.known_hosts_name().as_str()), ("::1", "::1"));
+    assert_eq!(
+        (v6.host.as_str(), v6.known_hosts_name().as_str()),
+        ("::1", "::1")
+    );
     assert!(GitRepository::from_source(CRATES_IO).is_none());
 }
 
 #[test]
 fn a_registry_of_the_configuration_is_found_by_its_index() {
     let found = sources(
-        &[CRATES_IO, SPARSE, "registry+https://other.example.com/index"],
+        &[
+            CRATES_IO,
+            SPARSE,
+            "registry+https://other.example.com/index",
+        ],
         r#"
         [registries.private]
         index = "sparse+https://cargo.example.com/index"
@@ -110,14 +117,21 @@ fn git_repositories_are_listed_once_and_public_transports_ask_nothing() {
         "[net]\ngit-fetch-with-cli = true\n",
     );
     let urls: Vec<&str> = found.git.iter().map(|g| g.url.as_str()).collect();
-    assert_eq!(urls, ["https://github.com/acme/x", "ssh://git@git.example.com/auth.git"]);
+    assert_eq!(
+        urls,
+        [
+            "https://github.com/acme/x",
+            "ssh://git@git.example.com/auth.git"
+        ]
+    );
     assert!(found.git_fetch_with_cli);
 }
 
 #[test]
 fn the_first_configuration_file_wins() {
     let toml = config("[registries.a]\nindex = \"sparse+https://one/\"\n");
-    let legacy = config("[registries.a]\nindex = \"sparse+https://two/\"\n[registries.b]\nindex = \"x\"\n");
+    let legacy =
+        config("[registries.a]\nindex = \"sparse+https://two/\"\n[registries.b]\nindex = \"x\"\n");
     let merged = toml.merged(legacy);
     assert_eq!(merged.registries["a"], "sparse+https://one/");
     assert_eq!(merged.registries["b"], "x");
