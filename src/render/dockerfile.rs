@@ -16,13 +16,13 @@
 use std::fmt::Write as _;
 
 use super::builder::{builder_stage, Shared};
-use super::quote::{dockerfile_path, json_array, label_value};
+use super::quote::{comment_text, dockerfile_path, json_array, label_value};
 use super::recipe::planner;
 use crate::model::GENERATED_MARKER;
 use crate::model::{stage, Backend, APP_DIR, BIN_DIR, DEBIAN_SLIM, IMAGES_ARG, OUT_DIR};
 use crate::plan::{
     builder_aliases, BuildContext, BuilderStage, DebugImage, DockerfilePath, Image, Plan,
-    RuntimeBase, Strip, TestPlan,
+    RuntimeBase, RustFloor, Strip, TestPlan,
 };
 use crate::text::shell_word;
 
@@ -62,18 +62,23 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         skipped: _,
         test,
         notes: _,
+        warnings,
+        rust_floor,
     } = plan;
     let mut out = String::new();
     let selects = builders.iter().any(|b| b.selects());
     let cross = crate::platform::cross_compiles(platforms);
     header(&mut out, command, context, dockerfile, selects);
     super::secrets::header(&mut out, build_secrets);
+    for warning in warnings {
+        let _ = writeln!(out, "# Warning: {}", comment_text(warning));
+    }
     let _ = writeln!(out, "ARG RUST_VERSION={}", toolchain.image_version);
     out.push('\n');
     chef(
         &mut out,
         cross,
-        toolchain.install_channel.as_deref(),
+        (toolchain.install_channel.as_deref(), rust_floor.as_ref()),
         builder_packages,
         builder_reasons,
         rustup_targets,
@@ -168,7 +173,7 @@ pub(super) fn workspace_in_image(context: &BuildContext) -> String {
 fn chef(
     out: &mut String,
     cross: bool,
-    install_channel: Option<&str>,
+    (install_channel, floor): (Option<&str>, Option<&RustFloor>),
     packages: &[String],
     reasons: &[String],
     targets: &[String],
@@ -198,6 +203,9 @@ fn chef(
         out,
         "ENV CARGO_TARGET_DIR={APP_DIR}/target CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never"
     );
+    if let Some(floor) = floor {
+        rust_floor_check(out, floor);
+    }
     if !packages.is_empty() {
         for reason in reasons {
             let _ = writeln!(out, "# {reason}");
@@ -214,6 +222,33 @@ fn chef(
         let _ = writeln!(out, "RUN rustup target add {}", targets.join(" "));
     }
     out.push('\n');
+}
+
+/// The floating toolchain checked against the members' `rust-version` before anything is installed: an engine
+/// keeps the `rust:1` it pulled once, which may be older than a release the workspace needs, and Cargo would only
+/// say so after the system packages, in the cook. `dpkg --compare-versions` orders Rust's versions as they are
+/// (`1.96.0` after `1.96`, a `-nightly` suffix dropped first).
+fn rust_floor_check(out: &mut String, floor: &RustFloor) {
+    let RustFloor {
+        version,
+        package,
+        image,
+    } = floor;
+    let message = format!(
+        "rust-version {version} of package {package} needs a newer Rust than this image has: pull a newer one (docker pull {image}), or pin a toolchain"
+    );
+    let _ = writeln!(
+        out,
+        "# `rust-version = \"{}\"` of package `{}`: the image's Rust must be at least that release.",
+        comment_text(version),
+        comment_text(package)
+    );
+    let _ = writeln!(
+        out,
+        "RUN rustc_version=\"$(rustc --version | cut -d ' ' -f 2)\" \\\n    && {{ dpkg --compare-versions \"${{rustc_version%%-*}}\" ge {} \\\n    || {{ echo \"rustc $rustc_version: \"{} >&2; exit 1; }}; }}",
+        shell_word(version),
+        shell_word(&message)
+    );
 }
 
 /// The stage runtime stages copy from in a multi-platform plan: BuildKit sets `TARGETARCH` and `TARGETVARIANT`
@@ -236,7 +271,7 @@ fn runtime_stage(out: &mut String, image: &Image, builder: &str) {
         "# `{}` of package `{}`: {}; {strip}.",
         image.binary,
         image.package,
-        image.reasons.join("; ")
+        comment_text(&image.reasons.join("; "))
     );
     let _ = writeln!(out, "FROM {} AS {}", image.runtime.image(), image.stage);
     match &image.runtime {
