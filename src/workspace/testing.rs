@@ -372,3 +372,78 @@ fn sorted(mut deps: TargetDeps) -> TargetDeps {
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Linkage;
+
+    const MUSL: &str = "x86_64-unknown-linux-musl";
+    const GNU: &str = "x86_64-unknown-linux-gnu";
+
+    #[test]
+    fn native_crates_are_classified_as_the_graph_reader_classifies_them() {
+        let package = pkg("api")
+            .links("openssl-sys")
+            .links_with("libsqlite3-sys", &["bundled"])
+            .links("ring")
+            .build();
+        let native: Vec<(&str, Linkage)> = package
+            .target(GNU)
+            .native
+            .iter()
+            .map(|n| (n.krate.as_str(), n.linkage))
+            .collect();
+        assert_eq!(
+            native,
+            [
+                ("libsqlite3-sys", Linkage::Static),
+                ("openssl-sys", Linkage::Dynamic),
+                ("ring", Linkage::Static),
+            ]
+        );
+        assert_eq!(
+            package.target(GNU).native[1].build_packages,
+            ["libssl-dev", "pkg-config"]
+        );
+    }
+
+    #[test]
+    fn what_is_given_for_one_triple_stays_on_that_triple() {
+        let package = pkg("api")
+            .compiles_c("zstd-sys")
+            .on(MUSL, |d| d.links("openssl-sys").compiles_c("aws-lc-sys"))
+            .build();
+        assert_eq!(package.target(MUSL).compiles_c, ["aws-lc-sys", "zstd-sys"]);
+        assert_eq!(package.target(GNU).compiles_c, ["zstd-sys"]);
+        assert!(package.target(GNU).native.is_empty());
+        assert_eq!(
+            package.target("aarch64-unknown-linux-musl").compiles_c,
+            ["zstd-sys"]
+        );
+    }
+
+    #[test]
+    fn members_and_binaries_come_sorted_with_their_sources() {
+        let workspace = ws()
+            .member(pkg("worker").bin("worker"))
+            .member(pkg("api").bin("api").bin("admin"))
+            .build();
+        let names: Vec<&str> = workspace.members.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["api", "worker"]);
+        let api = &workspace.members[0];
+        let sources: Vec<(&str, &str)> = api
+            .binaries
+            .iter()
+            .map(|b| (b.name.as_str(), b.src_path.as_str()))
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                ("admin", "crates/api/src/bin/admin.rs"),
+                ("api", "crates/api/src/main.rs")
+            ]
+        );
+        assert_eq!(workspace.default_members.len(), 2);
+    }
+}

@@ -335,3 +335,23 @@ fn selecting_some_binaries_of_a_shared_builder_narrows_its_compile() {
     let one = planned(&workspace, |s| s.selection.bins = vec!["api".into()]).unwrap();
     assert_eq!(one.compile_selection(), Some("api".to_string()));
 }
+
+#[test]
+fn a_musl_target_rust_links_dynamically_gets_crt_static_from_its_builder() {
+    // riscv64's musl target is dynamic by default, and `scratch` has no musl to load.
+    let workspace = ws().member(pkg("api").bin("api")).build();
+    let plan = planned(&workspace, |s| {
+        crate::plan::testing::on_platforms(s, &[crate::platform::Platform::LinuxRiscv64])
+    })
+    .unwrap();
+    let builder = builder(&plan, "builder-riscv64");
+    assert_eq!(builder.triple, "riscv64gc-unknown-linux-musl");
+    assert_eq!(
+        builder.static_env,
+        Some((
+            "CARGO_TARGET_RISCV64GC_UNKNOWN_LINUX_MUSL_RUSTFLAGS".to_string(),
+            "-C target-feature=+crt-static".to_string()
+        ))
+    );
+    assert!(!builder.crt_static, "`crt_static` is static glibc only");
+}
