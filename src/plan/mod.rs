@@ -21,6 +21,7 @@ mod cross;
 mod dockerfile_path;
 mod error;
 mod image;
+pub mod install;
 mod naming;
 mod planner;
 pub use planner::PlannerInputs;

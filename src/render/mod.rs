@@ -7,6 +7,7 @@
 mod builder;
 mod dockerfile;
 mod dockerignore;
+mod install;
 mod quote;
 mod recipe;
 mod workflow;
