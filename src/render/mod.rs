@@ -10,6 +10,7 @@ mod dockerignore;
 mod install;
 mod quote;
 mod recipe;
+mod secrets;
 mod workflow;
 
 pub use dockerfile::{render, render_for};
