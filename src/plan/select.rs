@@ -375,3 +375,6 @@ fn check_profile(
         available,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -25,6 +25,8 @@ mod graph;
 mod native;
 mod rustflags;
 pub mod stubs;
+#[cfg(test)]
+pub mod testing;
 mod toolchain;
 
 use std::collections::{BTreeMap, BTreeSet};
