@@ -41,10 +41,12 @@ pub enum Error {
     Auth(#[from] AuthError),
     #[error("the images are built for {platforms}, which needs BuildKit, but {engine} offers only the classic builder")]
     CrossNeedsBuildKit { platforms: String, engine: String },
-    #[error("the builder mounts the build secrets {names}, which needs BuildKit, but {engine} offers only the classic builder, which cannot mount secrets")]
+    #[error("the builder mounts {names}, which needs BuildKit, but {engine} offers only the classic builder, which cannot mount secrets")]
     SecretsNeedBuildKit { names: String, engine: String },
     #[error("failed to read build secret `{name}`: {why}")]
     BuildSecret { name: String, why: String },
+    #[error("failed to forward an ssh agent for the git dependencies on {hosts}: {why}")]
+    SshForward { hosts: String, why: String },
     #[error("failed to open a BuildKit session on the engine")]
     Session(#[source] crate::engine::session::SessionError),
     #[error("`--push` needs tags that name a registry: `{tag}` (image `{stage}`) would go to Docker Hub as `docker.io/{hub_name}`")]
@@ -159,6 +161,10 @@ impl Error {
             ),
             Self::BuildSecret { .. } => Some(
                 "set the variable or create the file that `build-secrets` in [workspace.metadata.dockerize] names for it"
+                    .into(),
+            ),
+            Self::SshForward { .. } => Some(
+                "start an agent holding a key these servers accept (`eval $(ssh-agent)`, `ssh-add`), and check each host's key into `~/.ssh/known_hosts` (`ssh-keyscan -p <port> <host>`, after comparing its fingerprint)"
                     .into(),
             ),
             Self::Session(_) => Some(

@@ -6,11 +6,15 @@
 //! with `docker save` and searched byte for byte), not in `docker history` or `docker image inspect`, not in the
 //! JSON events, the terminal output, the logs under `target/dockerize` or the metadata file. The builder stage is
 //! built by a plain `docker build --secret` of the generated Dockerfile, which is how a user builds it without
-//! the tool. A secret that is not set fails in one line naming it, with nothing written.
+//! the tool. A secret that is not set fails in one line naming it, with nothing written. [`ssh`]: a git
+//! dependency over ssh through the user's agent.
 //!
 //! Run: `cargo test --test e2e_secrets -- --ignored --nocapture` (on each engine: `DOCKER_HOST=...`).
 
 mod common;
+// The crate root is this file, so its modules live beside it under a directory of its name.
+#[path = "e2e_secrets/ssh.rs"]
+mod ssh;
 
 use common::{buildkit_docker, docker_ok, engine_lock, run, run_image, Fixture, TestImages};
 

@@ -50,7 +50,9 @@ pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> 
         super::dry_run::dry_run(plan, endpoint)?;
         return Ok(0);
     }
-    let secrets = read_secrets(plan)?;
+    let mut secrets = read_secrets(plan)?;
+    let forwarding = super::agent::forwarding(&plan.ssh_hosts)?;
+    secrets.extend(forwarding.known_hosts);
     let credentials = Credentials::find(plan.builds.push_registries())?;
     let registry_config = credentials::registry_config(&args.cache_from)?;
     generate(plan, &GenerateArgs::default(), shell)?;
@@ -66,7 +68,7 @@ pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> 
             Backend::BuildKit => {
                 let sources = SessionSources {
                     secrets,
-                    agents: Default::default(),
+                    agents: forwarding.agents,
                     registries: registry_config.0.clone(),
                 };
                 Some(
@@ -166,8 +168,17 @@ async fn connect(
             engine: engine.description.clone(),
         });
     }
-    if !plan.build_secrets.is_empty() && engine.backend == Backend::Classic {
-        let names: Vec<&str> = plan.build_secrets.iter().map(|s| s.name.as_str()).collect();
+    if (!plan.build_secrets.is_empty() || !plan.ssh_hosts.is_empty())
+        && engine.backend == Backend::Classic
+    {
+        let mut names: Vec<String> = plan
+            .build_secrets
+            .iter()
+            .map(|s| format!("the build secret {}", s.name))
+            .collect();
+        if !plan.ssh_hosts.is_empty() {
+            names.push(format!("an ssh agent for {}", plan.ssh_hosts.join(", ")));
+        }
         return Err(Error::SecretsNeedBuildKit {
             names: names.join(", "),
             engine: engine.description.clone(),

@@ -5,6 +5,7 @@
 //! and each command renders, writes, lists or builds it. Errors travel up as the one top-level [`Error`], whose
 //! exit code `main` uses.
 
+mod agent;
 mod ci;
 mod completions;
 mod dry_run;

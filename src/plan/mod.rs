@@ -90,6 +90,10 @@ pub struct Plan {
     /// reads them, never a value.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub build_secrets: Vec<crate::model::BuildSecret>,
+    /// The git servers the cook fetches from over ssh (`known_hosts` names), sorted: when there are any, the cook
+    /// and the final compile mount the user's ssh agent and a `known_hosts` holding these hosts' keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ssh_hosts: Vec<String>,
     /// The registry prefix of the tags that name none (`--registry`, else `registry`), and where it came from.
     pub registry: Sourced<Option<String>>,
     /// Debian packages of the builder base, sorted.
@@ -278,6 +282,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         locked: workspace.has_lockfile,
         build_env: shared.build_env.value.clone(),
         build_secrets: shared.build_secrets.value.clone(),
+        ssh_hosts: workspace.git_ssh_hosts.clone(),
         registry: shared.registry.clone(),
         builder_packages,
         builder_reasons,

@@ -27,6 +27,8 @@ pub(super) struct Shared<'a> {
     pub build_env: &'a BTreeMap<String, String>,
     /// `build-secrets`: mounted in the cook and the final compile only.
     pub build_secrets: &'a [BuildSecret],
+    /// Git dependencies over ssh: the cook and the final compile mount the ssh agent and the hosts' keys.
+    pub ssh: bool,
     /// `--locked` (the workspace has a `Cargo.lock`).
     pub locked: bool,
     /// Toolchain files the builder removes.
@@ -237,7 +239,7 @@ fn cook(out: &mut String, shared: &Shared<'_>, builder: &BuilderStage, backend: 
     let _ = writeln!(
         out,
         "RUN {}{}",
-        secrets::mounts(shared.build_secrets),
+        secrets::mounts(shared.build_secrets, shared.ssh),
         steps.join(" \\\n    && ")
     );
 }
@@ -313,7 +315,7 @@ fn compile_cached(out: &mut String, shared: &Shared<'_>, builder: &BuilderStage,
     let _ = writeln!(
         out,
         "RUN --mount=type=cache,id={cache_id},target={CACHE_DIR},sharing=locked {}\\\n    {}",
-        secrets::mounts(shared.build_secrets),
+        secrets::mounts(shared.build_secrets, shared.ssh),
         steps.join(" \\\n    && ")
     );
 }

@@ -51,6 +51,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         locked,
         build_env,
         build_secrets,
+        ssh_hosts,
         registry: _,
         builder_packages,
         builder_reasons,
@@ -69,7 +70,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
     let selects = builders.iter().any(|b| b.selects());
     let cross = crate::platform::cross_compiles(platforms);
     header(&mut out, command, context, dockerfile, selects);
-    super::secrets::header(&mut out, build_secrets);
+    super::secrets::header(&mut out, build_secrets, ssh_hosts);
     for warning in warnings {
         let _ = writeln!(out, "# Warning: {}", comment_text(warning));
     }
@@ -88,6 +89,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         context,
         build_env,
         build_secrets,
+        ssh: !ssh_hosts.is_empty(),
         locked: *locked,
         toolchain_files,
         images,

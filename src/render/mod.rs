@@ -15,6 +15,7 @@ mod workflow;
 
 pub use dockerfile::{render, render_for};
 pub use dockerignore::dockerignore;
+pub use secrets::KNOWN_HOSTS_ID;
 pub use workflow::workflow;
 
 pub use crate::model::GENERATED_MARKER;

@@ -15,13 +15,24 @@ pub fn secret_path(name: &str) -> String {
     format!("/run/secrets/{name}")
 }
 
+/// The id of the `known_hosts` secret: not a name `build-secrets` can hold (those are variable names).
+pub const KNOWN_HOSTS_ID: &str = "dockerize-known-hosts";
+
 /// The `RUN` flags that mount every secret, each `required`: a build without one fails in one line naming it
-/// rather than running a build script without it. Ends with a space when not empty.
-pub(super) fn mounts(secrets: &[BuildSecret]) -> String {
-    secrets
+/// rather than running a build script without it. With git over ssh (`ssh`), the user's ssh agent too, and the
+/// hosts' keys where Cargo and ssh look for them (a secret: no layer, and no cache key, holds them). Ends with a
+/// space when not empty.
+pub(super) fn mounts(secrets: &[BuildSecret], ssh: bool) -> String {
+    let mut flags: String = secrets
         .iter()
         .map(|s| format!("--mount=type=secret,id={},required=true ", s.name))
-        .collect()
+        .collect();
+    if ssh {
+        flags.push_str(&format!(
+            "--mount=type=ssh,required=true --mount=type=secret,id={KNOWN_HOSTS_ID},target=/root/.ssh/known_hosts,required=true "
+        ));
+    }
+    flags
 }
 
 /// The step that exports every secret as its variable (the frontends of Engine 20.10 and 26.1 have no `env=` on
@@ -49,18 +60,25 @@ pub(super) fn scrub(secrets: &[BuildSecret], dir: &str) -> Option<String> {
     ))
 }
 
-/// The header's lines: which secret ids the Dockerfile expects, as `docker build` is given them.
-pub(super) fn header(out: &mut String, secrets: &[BuildSecret]) {
-    if secrets.is_empty() {
-        return;
+/// The header's lines: which secret ids and ssh the Dockerfile expects, as `docker build` is given them.
+pub(super) fn header(out: &mut String, secrets: &[BuildSecret], ssh_hosts: &[String]) {
+    if !secrets.is_empty() {
+        let names: Vec<&str> = secrets.iter().map(|s| s.name.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "# Needs BuildKit and the secrets {}: `docker build --secret id=<name>,src=<file holding it> ...`\n\
+             # (`cargo dockerize build` reads them as `build-secrets` in [workspace.metadata.dockerize] says).",
+            names.join(", ")
+        );
     }
-    let names: Vec<&str> = secrets.iter().map(|s| s.name.as_str()).collect();
-    let _ = writeln!(
-        out,
-        "# Needs BuildKit and the secrets {}: `docker build --secret id=<name>,src=<file holding it> ...`\n\
-         # (`cargo dockerize build` reads them as `build-secrets` in [workspace.metadata.dockerize] says).",
-        names.join(", ")
-    );
+    if !ssh_hosts.is_empty() {
+        let _ = writeln!(
+            out,
+            "# Fetches git dependencies over ssh from {}: `docker build --ssh default \\\n\
+             #   --secret id={KNOWN_HOSTS_ID},src=$HOME/.ssh/known_hosts ...` (the agent must hold a key they accept).",
+            ssh_hosts.join(", ")
+        );
+    }
 }
 
 #[cfg(test)]
@@ -80,11 +98,11 @@ mod tests {
 
     #[test]
     fn nothing_without_secrets() {
-        assert_eq!(mounts(&[]), "");
+        assert_eq!(mounts(&[], false), "");
         assert_eq!(export(&[]), None);
         assert_eq!(scrub(&[], "./target"), None);
         let mut out = String::new();
-        header(&mut out, &[]);
+        header(&mut out, &[], &[]);
         assert_eq!(out, "");
     }
 
@@ -92,8 +110,12 @@ mod tests {
     fn mounted_required_exported_and_scrubbed() {
         let secrets = secrets();
         assert_eq!(
-            mounts(&secrets),
+            mounts(&secrets, false),
             "--mount=type=secret,id=API_KEY,required=true --mount=type=secret,id=DATABASE_URL,required=true "
+        );
+        assert_eq!(
+            mounts(&[], true),
+            "--mount=type=ssh,required=true --mount=type=secret,id=dockerize-known-hosts,target=/root/.ssh/known_hosts,required=true "
         );
         assert_eq!(
             export(&secrets).unwrap(),

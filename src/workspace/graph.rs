@@ -102,6 +102,7 @@ pub fn from_metadata(
         cargo_config_tools: Vec::new(),
         cargo_config_files: Vec::new(),
         cargo_config: Default::default(),
+        git_ssh_hosts: Vec::new(),
         config: metadata
             .workspace_metadata
             .get("dockerize")

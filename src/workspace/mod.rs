@@ -21,6 +21,7 @@ mod activated;
 mod cargo;
 mod cargo_config;
 mod crates;
+pub mod git;
 mod graph;
 mod native;
 mod rustflags;
@@ -80,6 +81,9 @@ pub struct Workspace {
     pub cargo_config_tools: Vec<BuildTool>,
     /// `.cargo/config.toml` and `.cargo/config` at the workspace root, those that exist: the recipe carries them.
     pub cargo_config_files: Vec<String>,
+    /// The git servers dependencies are fetched from over ssh, as `known_hosts` names them, sorted: the builder
+    /// needs the user's ssh agent and these hosts' keys.
+    pub git_ssh_hosts: Vec<String>,
     /// Cargo's configuration as the builder's Cargo reads it: the files from the workspace root up to the build
     /// context's root (see [`cargo_config`]).
     pub cargo_config: CargoConfig,
@@ -325,6 +329,13 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, WorkspaceError> {
         .filter(|name| metadata.workspace_root.join(name).is_file())
         .map(|name| name.to_string())
         .collect();
+    workspace.git_ssh_hosts = git::ssh_hosts(
+        metadata
+            .packages
+            .iter()
+            .filter_map(|p| p.source.as_ref())
+            .map(|s| s.repr.as_str()),
+    );
     read_root_manifest(&mut workspace);
     let context_root = workspace
         .context_root()

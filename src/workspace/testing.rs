@@ -142,6 +142,7 @@ impl WorkspaceBuilder {
             cargo_config_tools: Vec::new(),
             cargo_config_files: Vec::new(),
             cargo_config: self.cargo_config,
+            git_ssh_hosts: Vec::new(),
         }
     }
 }
