@@ -7,7 +7,7 @@
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::model::{BackendChoice, ColorChoice, Libc, MessageFormat, Runtime};
+use crate::model::{BackendChoice, CiService, ColorChoice, Libc, MessageFormat, Runtime};
 use crate::platform::PlatformList;
 
 pub mod completions;
@@ -263,9 +263,23 @@ pub struct CiArgs {
     #[arg(long)]
     pub force: bool,
     /// Where the workflow goes, relative to the workspace root: in `.github/workflows/` of the repository's root
-    /// [default: .github/workflows/dockerize.yml]
+    /// [default: .github/workflows/dockerize.yml; with --gitlab: .gitlab-ci.yml, in the repository's root]
     #[arg(long, value_name = "PATH")]
     pub workflow: Option<Utf8PathBuf>,
+    /// Write a GitLab CI pipeline (`.gitlab-ci.yml`) instead of a GitHub Actions workflow
+    #[arg(long)]
+    pub gitlab: bool,
+}
+
+impl CiArgs {
+    /// The CI service the file is for.
+    pub fn service(&self) -> CiService {
+        if self.gitlab {
+            CiService::GitlabCi
+        } else {
+            CiService::GithubActions
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone)]

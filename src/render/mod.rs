@@ -7,6 +7,7 @@
 mod builder;
 mod dockerfile;
 mod dockerignore;
+mod gitlab;
 mod install;
 mod quote;
 mod recipe;
@@ -14,6 +15,7 @@ mod workflow;
 
 pub use dockerfile::{render, render_for};
 pub use dockerignore::dockerignore;
+pub use gitlab::pipeline;
 pub use workflow::workflow;
 
 pub use crate::model::GENERATED_MARKER;
