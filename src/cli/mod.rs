@@ -91,6 +91,9 @@ pub enum Command {
         `registry` of [workspace.metadata.dockerize], else ghcr.io/<repository owner> (logged in with the job's \
         GITHUB_TOKEN). Other registries log in with the secrets <HOST>_USERNAME and <HOST>_PASSWORD (Docker Hub: \
         DOCKERHUB_USERNAME, DOCKERHUB_TOKEN). `{git_sha}` in a template is the commit being built.\n\n\
+        With --gitlab: .gitlab-ci.yml with the same jobs for GitLab CI (`dockerfile`, then `images` as a \
+        `parallel: matrix:` building through a docker:dind service with a registry cache), tags without a registry \
+        in the project's registry ($CI_REGISTRY_IMAGE), pushing outside merge requests.\n\n\
         A workflow this tool did not write is never overwritten without --force."
     )]
     Ci(CiArgs),
