@@ -15,7 +15,8 @@ use std::fmt::Write as _;
 
 use super::dockerfile::{feature_flags, workspace_in_image};
 use super::quote::{label_value, perl_script};
-use crate::model::{stage, Backend, APP_DIR, IMAGES_ARG, OUT_DIR};
+use super::secrets;
+use crate::model::{stage, Backend, BuildSecret, APP_DIR, IMAGES_ARG, OUT_DIR};
 use crate::plan::{BuildContext, BuilderStage, CrossSetup, Image, Invocation, Strip};
 use crate::text::shell_word;
 
@@ -24,6 +25,8 @@ pub(super) struct Shared<'a> {
     pub context: &'a BuildContext,
     /// `build-env`: the builder's environment, set before the cook.
     pub build_env: &'a BTreeMap<String, String>,
+    /// `build-secrets`: mounted in the cook and the final compile only.
+    pub build_secrets: &'a [BuildSecret],
     /// `--locked` (the workspace has a `Cargo.lock`).
     pub locked: bool,
     /// Toolchain files the builder removes.
@@ -200,11 +203,13 @@ fn cross_setup(out: &mut String, setup: &CrossSetup) {
 /// The dependencies, built from the recipe: the same `cargo build` as the final compile, so nothing recompiles.
 fn cook(out: &mut String, shared: &Shared<'_>, builder: &BuilderStage, backend: Backend) {
     out.push_str("# Dependencies only: cached until Cargo.lock, a manifest's dependencies or the flags change.\n");
-    let mut steps: Vec<String> = builder
-        .invocations
-        .iter()
-        .map(|i| cargo_build(shared, builder, i, true))
-        .collect();
+    let mut steps: Vec<String> = secrets::export(shared.build_secrets).into_iter().collect();
+    steps.extend(
+        builder
+            .invocations
+            .iter()
+            .map(|i| cargo_build(shared, builder, i, true)),
+    );
     if backend == Backend::BuildKit {
         out.push_str("# The recipe's digest marks this layer: the compile cache below starts again from it when it changes.\n");
         let paths = Paths::of(shared);
@@ -225,7 +230,16 @@ fn cook(out: &mut String, shared: &Shared<'_>, builder: &BuilderStage, backend: 
             paths.target
         ));
     }
-    let _ = writeln!(out, "RUN {}", steps.join(" \\\n    && "));
+    steps.extend(secrets::scrub(
+        shared.build_secrets,
+        &Paths::of(shared).target,
+    ));
+    let _ = writeln!(
+        out,
+        "RUN {}{}",
+        secrets::mounts(shared.build_secrets),
+        steps.join(" \\\n    && ")
+    );
 }
 
 /// The final compile in the image's layer: every workspace crate rebuilds (its sources are newer than the empty
@@ -276,7 +290,8 @@ fn compile_cached(out: &mut String, shared: &Shared<'_>, builder: &BuilderStage,
     let sources = paths.sources();
     let target = &paths.target;
     images_arg(out, builder);
-    let mut steps = remove_toolchain_files(shared);
+    let mut steps: Vec<String> = secrets::export(shared.build_secrets).into_iter().collect();
+    steps.extend(remove_toolchain_files(shared));
     steps.extend(check_selection(shared, builder));
     steps.push(format!(
         "if ! cmp -s {target}/{RECIPE_MARK} {CACHE_DIR}/{RECIPE_MARK}; then find {CACHE_DIR} -mindepth 1 -delete \
@@ -297,7 +312,8 @@ fn compile_cached(out: &mut String, shared: &Shared<'_>, builder: &BuilderStage,
     steps.extend(compile_and_collect(shared, builder, CACHE_DIR));
     let _ = writeln!(
         out,
-        "RUN --mount=type=cache,id={cache_id},target={CACHE_DIR},sharing=locked \\\n    {}",
+        "RUN --mount=type=cache,id={cache_id},target={CACHE_DIR},sharing=locked {}\\\n    {}",
+        secrets::mounts(shared.build_secrets),
         steps.join(" \\\n    && ")
     );
 }

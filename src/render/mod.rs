@@ -11,6 +11,7 @@ mod gitlab;
 mod install;
 mod quote;
 mod recipe;
+mod secrets;
 mod workflow;
 
 pub use dockerfile::{render, render_for};
