@@ -274,6 +274,13 @@ pub enum MessageFormat {
     Json,
 }
 
+/// The CI service `ci` writes for: GitHub Actions' workflow (the default), or GitLab CI's pipeline (`--gitlab`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CiService {
+    GithubActions,
+    GitlabCi,
+}
+
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {

@@ -351,3 +351,68 @@ fn the_install_step_installs_what_the_release_archives() {
     assert_eq!(read_or_empty(&runner.join("github-path")), "");
     drop(server);
 }
+
+/// The install script of a GitLab pipeline's `dockerfile` job: its first `- |` block.
+fn gitlab_install_script(pipeline: &str) -> String {
+    let mut lines = pipeline.lines();
+    lines
+        .by_ref()
+        .find(|l| *l == "dockerfile:")
+        .expect("a `dockerfile` job");
+    lines
+        .by_ref()
+        .find(|l| *l == "    - |")
+        .expect("a script block");
+    let mut script: String = lines
+        .take_while(|l| l.starts_with("      "))
+        .map(|l| format!("{}\n", &l["      ".len()..]))
+        .collect();
+    script.push_str("command -v cargo-dockerize\n");
+    script
+}
+
+/// GitLab's `dockerfile` job, as its runner runs the script (one `sh -e` for every line, so the `PATH` it sets
+/// holds for the checks after it), installs the release's archive without compiling, and fails on a wrong sum.
+#[test]
+fn the_gitlab_job_installs_what_the_release_archives() {
+    require_tools("the release and GitLab install test", TOOLS);
+    let uname = run(Command::new("uname").arg("-sm"));
+    let prebuilt = PREBUILT
+        .iter()
+        .find(|p| p.uname == uname.stdout.trim())
+        .expect("a Linux runner");
+    let work = tempfile::tempdir().unwrap();
+    let stem = archive_stem(VERSION, prebuilt.target);
+    let served = release_of(work.path(), prebuilt.target);
+    let server = FileServer::start(&work.path().join("releases"));
+    let release = format!("http://127.0.0.1:{}/v{VERSION}", server.port);
+    let copy = Fixture::copy("single-bin");
+    copy.run(&["ci", "--gitlab"]).assert_success("ci --gitlab");
+    let script = gitlab_install_script(&copy.read(".gitlab-ci.yml"));
+    let gitlab_job = |tmp: &Path| {
+        std::fs::create_dir_all(tmp).unwrap();
+        // No `cargo` on PATH: a fallback to compiling would fail the job.
+        run(Command::new("sh")
+            .args(["-e", "-c", &script])
+            .env("DOCKERIZE_RELEASE", &release)
+            .env("TMPDIR", tmp)
+            .env("PATH", "/usr/bin:/bin"))
+    };
+    let tmp = work.path().join("job-ok");
+    let out = gitlab_job(&tmp);
+    out.assert_success("the GitLab install script");
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some(tmp.join(&stem).join("cargo-dockerize").to_str().unwrap()),
+        "{}",
+        out.stdout
+    );
+    let sum = served.join(format!("{stem}.tar.gz.sha256"));
+    let good = std::fs::read_to_string(&sum).unwrap();
+    std::fs::write(&sum, format!("{}{}", "0".repeat(64), &good[64..])).unwrap();
+    let tmp = work.path().join("job-bad-sum");
+    let out = gitlab_job(&tmp);
+    assert_ne!(out.code, Some(0), "{}", out.describe("a wrong checksum"));
+    assert!(!tmp.join(&stem).exists(), "nothing unpacked");
+    drop(server);
+}

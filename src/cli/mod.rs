@@ -7,7 +7,9 @@
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::model::{BackendChoice, BuildNetwork, ColorChoice, Libc, MessageFormat, Runtime};
+use crate::model::{
+    BackendChoice, BuildNetwork, CiService, ColorChoice, Libc, MessageFormat, Runtime,
+};
 use crate::platform::PlatformList;
 
 pub mod completions;
@@ -91,6 +93,9 @@ pub enum Command {
         `registry` of [workspace.metadata.dockerize], else ghcr.io/<repository owner> (logged in with the job's \
         GITHUB_TOKEN). Other registries log in with the secrets <HOST>_USERNAME and <HOST>_PASSWORD (Docker Hub: \
         DOCKERHUB_USERNAME, DOCKERHUB_TOKEN). `{git_sha}` in a template is the commit being built.\n\n\
+        With --gitlab: .gitlab-ci.yml with the same jobs for GitLab CI (`dockerfile`, then `images` as a \
+        `parallel: matrix:` building through a docker:dind service with a registry cache), tags without a registry \
+        in the project's registry ($CI_REGISTRY_IMAGE), pushing outside merge requests.\n\n\
         A workflow this tool did not write is never overwritten without --force."
     )]
     Ci(CiArgs),
@@ -263,9 +268,23 @@ pub struct CiArgs {
     #[arg(long)]
     pub force: bool,
     /// Where the workflow goes, relative to the workspace root: in `.github/workflows/` of the repository's root
-    /// [default: .github/workflows/dockerize.yml]
+    /// [default: .github/workflows/dockerize.yml; with --gitlab: .gitlab-ci.yml, in the repository's root]
     #[arg(long, value_name = "PATH", value_parser = parse_line_path)]
     pub workflow: Option<Utf8PathBuf>,
+    /// Write a GitLab CI pipeline (`.gitlab-ci.yml`) instead of a GitHub Actions workflow
+    #[arg(long)]
+    pub gitlab: bool,
+}
+
+impl CiArgs {
+    /// The CI service the file is for.
+    pub fn service(&self) -> CiService {
+        if self.gitlab {
+            CiService::GitlabCi
+        } else {
+            CiService::GithubActions
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone)]

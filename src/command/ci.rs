@@ -5,7 +5,8 @@ use crate::cli::CiArgs;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::files;
-use crate::plan::ci::{ci_plan, DEFAULT_WORKFLOW};
+use crate::model::CiService;
+use crate::plan::ci::{ci_plan, default_file};
 use crate::plan::Plan;
 use crate::render;
 use crate::ui::shell::Shell;
@@ -17,14 +18,19 @@ pub fn ci(
     args: &CiArgs,
     shell: &mut Shell,
 ) -> Result<i32, Error> {
+    let service = args.service();
+    let default = default_file(service);
     let path = args
         .workflow
         .as_deref()
         .map(crate::paths::fold)
-        .unwrap_or_else(|| DEFAULT_WORKFLOW.into());
-    let named = (path != DEFAULT_WORKFLOW).then_some(path.as_path());
-    let ci = ci_plan(plan, &path, settings.ci_command(named))?;
-    let text = render::workflow(&ci);
+        .unwrap_or_else(|| default.into());
+    let named = (path != default).then_some(path.as_path());
+    let ci = ci_plan(plan, service, &path, settings.ci_command(service, named))?;
+    let text = match service {
+        CiService::GithubActions => render::workflow(&ci),
+        CiService::GitlabCi => render::pipeline(&ci),
+    };
     let file = crate::paths::normalize(&plan.root.join(&ci.workflow));
     if args.check {
         return match files::check_owned(&file, &text)? {
@@ -45,7 +51,10 @@ pub fn ci(
         &file,
         &text,
         args.force,
-        "write ours elsewhere: `--workflow .github/workflows/<name>.yml`",
+        match service {
+            CiService::GithubActions => "write ours elsewhere: `--workflow .github/workflows/<name>.yml`",
+            CiService::GitlabCi => "write ours under another name (`--workflow dockerize.gitlab-ci.yml`) and `include:` it from yours",
+        },
     )?;
     match outcome {
         files::Change::Written(path) => shell.status("Wrote", path),

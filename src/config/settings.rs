@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Libc, Runtime};
+use crate::model::{CiService, Libc, Runtime};
 use crate::platform::PlatformList;
 use crate::text::shell_word;
 
@@ -180,8 +180,11 @@ impl Settings {
 
     /// The `cargo dockerize ci ...` line that writes the same workflow again, for its header and its own check:
     /// the flags that change the Dockerfile, those that change the tags, and the workflow's path unless default.
-    pub fn ci_command(&self, workflow: Option<&camino::Utf8Path>) -> String {
+    pub fn ci_command(&self, service: CiService, workflow: Option<&camino::Utf8Path>) -> String {
         let mut words = self.file_flags();
+        if service == CiService::GitlabCi {
+            words.push("--gitlab".into());
+        }
         for tag in self.tags.iter().flatten() {
             words.extend(["--tag".into(), tag.clone()]);
         }

@@ -8,12 +8,18 @@
 //! default one, written `{registry}` in the matrix; `{git_sha}` in a tag template stays in the plan's tags (see
 //! [`crate::config::GitSha::AtRunTime`]) for the commit being built. The workflow fills both in at run time
 //! (GitHub's expressions cannot lowercase an owner's name, which a registry requires).
+//!
+//! For GitLab CI ([`CiService::GitlabCi`]) the same plan becomes a pipeline: GitLab reads `.gitlab-ci.yml` (or
+//! the file its project settings name) from the repository's root, so the repository's root is the directory
+//! holding the file; the default registry is the project's own (`$CI_REGISTRY_IMAGE`), logged in to with the job's
+//! `CI_REGISTRY_USER` and `CI_REGISTRY_PASSWORD`.
 
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::install::Install;
 use super::{Plan, PlanError};
 use crate::config::Variant;
+use crate::model::CiService;
 use crate::paths::lexical_parts;
 use crate::reference;
 
@@ -24,12 +30,18 @@ pub const DEFAULT_WORKFLOW: &str = ".github/workflows/dockerize.yml";
 pub const DEFAULT_CI_REGISTRY: &str = "ghcr.io/${{ github.repository_owner }}";
 /// The registry host of [`DEFAULT_CI_REGISTRY`].
 pub const GITHUB_REGISTRY: &str = "ghcr.io";
+/// Where `cargo dockerize ci --gitlab` writes the pipeline, relative to the workspace root.
+pub const DEFAULT_GITLAB_PIPELINE: &str = ".gitlab-ci.yml";
+/// The registry of the tags that name none in GitLab CI, as the pipeline names it: the project's own registry.
+pub const GITLAB_REGISTRY: &str = "$CI_REGISTRY";
 /// Marks, in a tag of the matrix, the default registry the workflow puts there.
 pub const REGISTRY_PLACEHOLDER: &str = "{registry}";
 
 /// The workflow, decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CiPlan {
+    /// The CI service the file is for.
+    pub service: CiService,
     /// The workflow file, relative to the workspace root.
     pub workflow: Utf8PathBuf,
     /// `cargo dockerize ci ...` that writes this workflow again, for its header.
@@ -80,7 +92,9 @@ pub struct Login {
 pub enum Credentials {
     /// `ghcr.io`: the actor and the job's `GITHUB_TOKEN` (with `packages: write`).
     GithubToken,
-    /// Anything else: two repository secrets, named after the registry.
+    /// GitLab's project registry (`$CI_REGISTRY`): the job's `CI_REGISTRY_USER` and `CI_REGISTRY_PASSWORD`.
+    GitlabJobToken,
+    /// Anything else: two repository secrets (GitLab: CI/CD variables), named after the registry.
     Secrets { username: String, password: String },
 }
 
@@ -101,9 +115,22 @@ impl CiPlan {
     }
 }
 
+/// Where `ci` writes for `service` when no `--workflow` says.
+pub fn default_file(service: CiService) -> &'static str {
+    match service {
+        CiService::GithubActions => DEFAULT_WORKFLOW,
+        CiService::GitlabCi => DEFAULT_GITLAB_PIPELINE,
+    }
+}
+
 /// Decides the workflow for `plan` at `workflow` (relative to the workspace root). `command` regenerates it.
-pub fn ci_plan(plan: &Plan, workflow: &Utf8Path, command: String) -> Result<CiPlan, PlanError> {
-    let (repo_root, workflow) = repository_root(&plan.root, workflow)?;
+pub fn ci_plan(
+    plan: &Plan,
+    service: CiService,
+    workflow: &Utf8Path,
+    command: String,
+) -> Result<CiPlan, PlanError> {
+    let (repo_root, workflow) = repository_root(service, &plan.root, workflow)?;
     let workspace_dir: Utf8PathBuf = plan
         .root
         .strip_prefix(&repo_root)
@@ -142,16 +169,20 @@ pub fn ci_plan(plan: &Plan, workflow: &Utf8Path, command: String) -> Result<CiPl
     let mut hosts: Vec<String> = images
         .iter()
         .flat_map(|i| &i.tags)
-        .map(|tag| match tag.strip_prefix(REGISTRY_PLACEHOLDER) {
-            Some(_) => GITHUB_REGISTRY.to_string(),
-            None => reference::registry_host(tag).to_string(),
-        })
+        .map(
+            |tag| match (tag.strip_prefix(REGISTRY_PLACEHOLDER), service) {
+                (Some(_), CiService::GithubActions) => GITHUB_REGISTRY.to_string(),
+                (Some(_), CiService::GitlabCi) => GITLAB_REGISTRY.to_string(),
+                (None, _) => reference::registry_host(tag).to_string(),
+            },
+        )
         .collect();
     hosts.sort();
     hosts.dedup();
     let mut check = plan.command.clone();
     check.push_str(" --check");
     Ok(CiPlan {
+        service,
         command,
         dockerfile_check: check,
         dockerfile: workspace_dir.join(&plan.dockerfile.path),
@@ -165,15 +196,17 @@ pub fn ci_plan(plan: &Plan, workflow: &Utf8Path, command: String) -> Result<CiPl
                 .any(|i| matches!(i.runtime, crate::plan::RuntimeBase::DebianSlim(_))),
         selects_images: plan.builders.iter().any(|b| b.selects()),
         images,
-        logins: hosts.into_iter().map(login).collect(),
+        logins: hosts.into_iter().map(|h| login(service, h)).collect(),
         install: Install::this_release(),
         workflow,
     })
 }
 
-/// The repository's root as the workflow's path says it (`<root>/.github/workflows/<name>.yml`), absolute, and
-/// the workflow's path folded. `Err` when the path is not where GitHub reads workflows.
+/// The repository's root as the workflow's path says it (`<root>/.github/workflows/<name>.yml`; for GitLab the
+/// pipeline file's own directory), absolute, and the workflow's path folded. `Err` when the path is not where the
+/// service reads workflows.
 fn repository_root(
+    service: CiService,
     workspace_root: &Utf8Path,
     workflow: &Utf8Path,
 ) -> Result<(Utf8PathBuf, Utf8PathBuf), PlanError> {
@@ -191,6 +224,12 @@ fn repository_root(
         return Err(error("must end in `.yml` or `.yaml`"));
     }
     let absolute = crate::paths::normalize(&workspace_root.join(workflow));
+    if service == CiService::GitlabCi {
+        return match absolute.parent() {
+            Some(root) => Ok((root.to_owned(), folded)),
+            None => Err(error("has no directory to be the repository's root")),
+        };
+    }
     let mut dirs = absolute.ancestors().skip(1);
     let (workflows, github, root) = (dirs.next(), dirs.next(), dirs.next());
     match (
@@ -215,16 +254,17 @@ fn ci_tag(tag: &str) -> String {
     }
 }
 
-/// How the workflow logs in to `host`: GitHub's registry with the job's token, Docker Hub with the secrets its
-/// documentation names, any other with `<HOST>_USERNAME` and `<HOST>_PASSWORD`.
-fn login(host: String) -> Login {
-    let credentials = match host.as_str() {
-        GITHUB_REGISTRY => Credentials::GithubToken,
-        "docker.io" => Credentials::Secrets {
+/// How the workflow logs in to `host`: the service's own registry with the job's token, Docker Hub with the
+/// secrets its documentation names, any other with `<HOST>_USERNAME` and `<HOST>_PASSWORD`.
+fn login(service: CiService, host: String) -> Login {
+    let credentials = match (service, host.as_str()) {
+        (CiService::GithubActions, GITHUB_REGISTRY) => Credentials::GithubToken,
+        (CiService::GitlabCi, GITLAB_REGISTRY) => Credentials::GitlabJobToken,
+        (_, "docker.io") => Credentials::Secrets {
             username: "DOCKERHUB_USERNAME".into(),
             password: "DOCKERHUB_TOKEN".into(),
         },
-        other => {
+        (_, other) => {
             let name: String = other
                 .chars()
                 .map(|c| match c {
@@ -248,13 +288,18 @@ mod tests {
     #[test]
     fn the_workflow_path_says_where_the_repository_is() {
         let root = Utf8Path::new("/src/repo/app");
-        let (repo, path) = repository_root(root, DEFAULT_WORKFLOW.into()).unwrap();
+        let (repo, path) =
+            repository_root(CiService::GithubActions, root, DEFAULT_WORKFLOW.into()).unwrap();
         assert_eq!(
             (repo.as_str(), path.as_str()),
             ("/src/repo/app", DEFAULT_WORKFLOW)
         );
-        let (repo, path) =
-            repository_root(root, "../.github/workflows/images.yaml".into()).unwrap();
+        let (repo, path) = repository_root(
+            CiService::GithubActions,
+            root,
+            "../.github/workflows/images.yaml".into(),
+        )
+        .unwrap();
         assert_eq!(
             (repo.as_str(), path.as_str()),
             ("/src/repo", "../.github/workflows/images.yaml")
@@ -266,9 +311,31 @@ mod tests {
             ".github/workflows/dockerize.json",
             "/src/repo/.github/workflows/d.yml",
         ] {
-            let err = repository_root(root, bad.into()).unwrap_err();
+            let err = repository_root(CiService::GithubActions, root, bad.into()).unwrap_err();
             assert!(matches!(err, PlanError::Workflow { .. }), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_gitlab_pipeline_is_at_its_repository_root_and_logs_in_with_the_job_token() {
+        let root = Utf8Path::new("/src/repo/app");
+        let (repo, path) =
+            repository_root(CiService::GitlabCi, root, DEFAULT_GITLAB_PIPELINE.into()).unwrap();
+        assert_eq!(
+            (repo.as_str(), path.as_str()),
+            ("/src/repo/app", ".gitlab-ci.yml")
+        );
+        let (repo, _) =
+            repository_root(CiService::GitlabCi, root, "../ci/images.yml".into()).unwrap();
+        assert_eq!(repo.as_str(), "/src/repo/ci");
+        assert_eq!(
+            login(CiService::GitlabCi, GITLAB_REGISTRY.into()).credentials,
+            Credentials::GitlabJobToken
+        );
+        assert!(matches!(
+            login(CiService::GitlabCi, GITHUB_REGISTRY.into()).credentials,
+            Credentials::Secrets { ref username, .. } if username == "GHCR_IO_USERNAME"
+        ));
     }
 
     #[test]
@@ -282,18 +349,18 @@ mod tests {
     #[test]
     fn logins_by_registry() {
         assert_eq!(
-            login("ghcr.io".into()).credentials,
+            login(CiService::GithubActions, "ghcr.io".into()).credentials,
             Credentials::GithubToken
         );
         assert_eq!(
-            login("registry.example.com:5000".into()).credentials,
+            login(CiService::GithubActions, "registry.example.com:5000".into()).credentials,
             Credentials::Secrets {
                 username: "REGISTRY_EXAMPLE_COM_5000_USERNAME".into(),
                 password: "REGISTRY_EXAMPLE_COM_5000_PASSWORD".into(),
             }
         );
         assert!(matches!(
-            login("docker.io".into()).credentials,
+            login(CiService::GithubActions, "docker.io".into()).credentials,
             Credentials::Secrets { ref password, .. } if password == "DOCKERHUB_TOKEN"
         ));
     }

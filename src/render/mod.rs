@@ -7,6 +7,7 @@
 mod builder;
 mod dockerfile;
 mod dockerignore;
+mod gitlab;
 mod install;
 mod quote;
 mod recipe;
@@ -15,6 +16,7 @@ mod workflow;
 
 pub use dockerfile::{render, render_for};
 pub use dockerignore::dockerignore;
+pub use gitlab::pipeline;
 pub use secrets::KNOWN_HOSTS_ID;
 pub use workflow::workflow;
 

@@ -40,6 +40,7 @@ pub fn workflow(plan: &CiPlan) -> String {
     // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here, and a
     // field bound to `_` is read nowhere in this module.
     let CiPlan {
+        service: _,
         workflow: _,
         command,
         dockerfile_check,
@@ -192,6 +193,9 @@ fn login_step(out: &mut String, login: &Login) {
                 out,
                 "          username: ${{{{ secrets.{username} }}}}\n          password: ${{{{ secrets.{password} }}}}"
             );
+        }
+        Credentials::GitlabJobToken => {
+            unreachable!("the plan gives GitLab's job token to GitLab pipelines only")
         }
     }
 }

@@ -147,6 +147,7 @@ pub fn render_with(workspace: &Workspace, settings: &Settings) -> Rendered {
 pub fn workflow(workspace: &Workspace, settings: &Settings) -> String {
     let ci = plan::ci::ci_plan(
         &plan(workspace, settings),
+        cargo_dockerize::model::CiService::GithubActions,
         plan::ci::DEFAULT_WORKFLOW.into(),
         "cargo dockerize ci".into(),
     )

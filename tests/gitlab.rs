@@ -1,0 +1,227 @@
+//! `cargo dockerize ci --gitlab`: the GitLab CI pipeline it writes, one snapshot per scenario, checked by
+//! GitLab's CI schema (`check-jsonschema --builtin-schema vendor.gitlab-ci`) and every script line by shellcheck
+//! as `sh` (the `docker` and `rust` images' shell), and the command's behaviour: `--check`, determinism,
+//! ownership.
+//!
+//! The linters come from PyPI (`check-jsonschema`) and Debian (`shellcheck`); `.ci/run` installs them. A missing
+//! one fails the test, naming how to install it.
+
+mod common;
+
+use std::process::Command;
+
+use common::{require_tools, run, Fixture};
+
+/// One scenario: a fixture, what is changed in the copy, the arguments of `ci --gitlab`, and where the file lands.
+struct Scenario {
+    name: &'static str,
+    fixture: &'static str,
+    setup: fn(&Fixture),
+    args: &'static [&'static str],
+    pipeline: &'static str,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    // Three binaries, the default tags: every tag goes to the project's registry.
+    Scenario {
+        name: "workspace",
+        fixture: "workspace",
+        setup: |_| {},
+        args: &[],
+        pipeline: ".gitlab-ci.yml",
+    },
+    // The registry and a tag of the commit from the manifest, the Dockerfile elsewhere, two platforms.
+    Scenario {
+        name: "single-bin-configured",
+        fixture: "single-bin",
+        setup: |copy| {
+            copy.append_to(
+                "Cargo.toml",
+                "\n[workspace.metadata.dockerize]\ndockerfile = \"docker/Dockerfile.dockerize\"\nregistry = \"quay.io/acme\"\ntags = [\"{bin}:{version}\", \"{bin}:sha-{git_sha}\"]\nplatforms = [\"linux/amd64\", \"linux/arm64\"]\n",
+            );
+        },
+        args: &[],
+        pipeline: ".gitlab-ci.yml",
+    },
+    // Docker Hub by flag: its CI/CD variables; the project's registry only for the cache.
+    Scenario {
+        name: "multi-bin-docker-hub",
+        fixture: "multi-bin",
+        setup: |_| {},
+        args: &["--registry", "docker.io/acme"],
+        pipeline: ".gitlab-ci.yml",
+    },
+    // A workspace in a directory of its repository: the pipeline at the repository's root, the checks in `app`.
+    Scenario {
+        name: "path-outside-subdirectory",
+        fixture: "path-outside/app",
+        setup: |_| {},
+        args: &["--workflow", "../.gitlab-ci.yml"],
+        pipeline: "../.gitlab-ci.yml",
+    },
+];
+
+fn ci_args(scenario: &Scenario) -> Vec<&'static str> {
+    let mut args = vec!["ci", "--gitlab"];
+    args.extend_from_slice(scenario.args);
+    args
+}
+
+/// Generates the Dockerfile and the pipeline of `scenario` in a fresh copy: the copy and the pipeline's text.
+fn generate(scenario: &Scenario) -> (Fixture, String) {
+    let copy = Fixture::copy(scenario.fixture);
+    (scenario.setup)(&copy);
+    copy.run(&["generate"]).assert_success("generate");
+    let args = ci_args(scenario);
+    copy.run(&args).assert_success(&args.join(" "));
+    let text = copy.read(scenario.pipeline);
+    (copy, text)
+}
+
+#[test]
+fn snapshots() {
+    for scenario in SCENARIOS {
+        let (copy, text) = generate(scenario);
+        let command = format!("cargo dockerize {}", ci_args(scenario).join(" "));
+        let mut settings = copy.insta_settings(&format!("`{command}` on `{}`", scenario.fixture));
+        settings.add_filter(
+            r"cargo-dockerize(,? --locked --version)? \d+\.\d+\.\d+",
+            "cargo-dockerize$1 [VERSION]",
+        );
+        settings.add_filter(r"/v\d+\.\d+\.\d+'", "/v[VERSION]'");
+        settings.add_filter(
+            r"cargo-dockerize-\d+\.\d+\.\d+-",
+            "cargo-dockerize-[VERSION]-",
+        );
+        settings.bind(|| insta::assert_snapshot!(format!("{}.gitlab-ci", scenario.name), text));
+    }
+}
+
+#[test]
+fn the_pipeline_is_deterministic_and_fresh_after_writing() {
+    for scenario in SCENARIOS {
+        let (copy, first) = generate(scenario);
+        let mut args = ci_args(scenario);
+        let again = copy.run(&args);
+        again.assert_success("ci --gitlab again");
+        assert!(again.stderr.contains("Unchanged"), "{}", again.stderr);
+        assert_eq!(copy.read(scenario.pipeline), first, "{}", scenario.name);
+        args.push("--check");
+        copy.run(&args).assert_success("ci --gitlab --check");
+    }
+}
+
+const LINTERS: &[(&str, &str)] = &[
+    ("check-jsonschema", "pip install check-jsonschema"),
+    ("shellcheck", "apt-get install shellcheck"),
+];
+
+/// The script lines of every job, as the file spells them: `- 'one line'` (a single-quoted scalar) or `- |` and
+/// the block below it. The schema check says the file is YAML of that shape; this reads only the renderer's form,
+/// and fails on any other.
+fn script_lines(text: &str) -> String {
+    let mut lines = text.lines().peekable();
+    let mut script = String::new();
+    while let Some(line) = lines.next() {
+        if line != "  script:" {
+            continue;
+        }
+        while let Some(item) = lines.next_if(|l| l.starts_with("    - ")) {
+            let item = &item["    - ".len()..];
+            if item == "|" {
+                while let Some(l) = lines.next_if(|l| l.starts_with("      ")) {
+                    script.push_str(&l["      ".len()..]);
+                    script.push('\n');
+                }
+            } else if let Some(quoted) = item.strip_prefix('\'') {
+                let unquoted = quoted.strip_suffix('\'').expect("a single-quoted scalar");
+                script.push_str(&unquoted.replace("''", "'"));
+                script.push('\n');
+            } else {
+                assert!(
+                    !item.contains(['\'', '"', ':', '#']),
+                    "a plain scalar: {item}"
+                );
+                script.push_str(item);
+                script.push('\n');
+            }
+        }
+    }
+    assert!(!script.is_empty(), "no script in\n{text}");
+    script
+}
+
+/// `check-jsonschema` on the file and `shellcheck -s sh` on its scripts: `Ok` or the complaint.
+fn lint(copy: &Fixture, pipeline: &str) -> Result<(), String> {
+    let schema = run(Command::new("check-jsonschema")
+        .args(["--builtin-schema", "vendor.gitlab-ci"])
+        .arg(copy.path(pipeline)));
+    if schema.code != Some(0) {
+        return Err(schema.describe("check-jsonschema"));
+    }
+    let scripts = copy.path("pipeline-scripts.sh");
+    std::fs::write(&scripts, script_lines(&copy.read(pipeline))).unwrap();
+    let shell = run(Command::new("shellcheck").args(["-s", "sh"]).arg(&scripts));
+    if shell.code != Some(0) {
+        return Err(shell.describe("shellcheck"));
+    }
+    Ok(())
+}
+
+#[test]
+fn gitlab_s_schema_and_shellcheck_accept_every_scenario() {
+    require_tools("the pipeline lint", LINTERS);
+    for scenario in SCENARIOS {
+        let (copy, text) = generate(scenario);
+        if let Err(complaint) = lint(&copy, scenario.pipeline) {
+            panic!("{}: {complaint}\n--- pipeline\n{text}", scenario.name);
+        }
+    }
+}
+
+/// The checks are not satisfied by anything: a job named for a keyword, or a script line sh cannot run, fails.
+#[test]
+fn the_checks_reject_a_broken_pipeline() {
+    require_tools("the pipeline checks' own test", LINTERS);
+    let (copy, text) = generate(&SCENARIOS[0]);
+    copy.write(".gitlab-ci.yml", &text.replace("\nimages:\n", "\nimage:\n"));
+    let err = lint(&copy, ".gitlab-ci.yml").unwrap_err();
+    assert!(err.contains("check-jsonschema"), "{err}");
+    copy.write(
+        ".gitlab-ci.yml",
+        &text.replace("      set --\n", "      set -- $TAGS\"\n"),
+    );
+    let err = lint(&copy, ".gitlab-ci.yml").unwrap_err();
+    assert!(err.contains("shellcheck"), "{err}");
+}
+
+#[test]
+fn check_reports_a_stale_pipeline_and_a_pipeline_we_did_not_write_is_kept() {
+    let (copy, _) = generate(&SCENARIOS[0]);
+    copy.replace_in(
+        "Cargo.toml",
+        "\nversion = \"0.3.0\"",
+        "\nversion = \"0.3.1\"",
+    );
+    let out = copy.run(&["ci", "--gitlab", "--check"]);
+    let error = out.assert_one_error(3, "ci --gitlab --check after a version bump");
+    assert!(error.contains("out of date"), "{error}");
+    assert!(
+        out.stderr
+            .contains("help: run `cargo dockerize ci --gitlab`"),
+        "{}",
+        out.stderr
+    );
+
+    let theirs = "build:\n  script:\n    - make\n";
+    let copy = Fixture::copy("single-bin");
+    copy.write(".gitlab-ci.yml", theirs);
+    let out = copy.run(&["ci", "--gitlab"]);
+    let error = out.assert_error(1, "ci --gitlab over a user's pipeline");
+    assert!(
+        error.contains("was not written by cargo-dockerize"),
+        "{error}"
+    );
+    assert!(out.stderr.contains("include:"), "{}", out.stderr);
+    assert_eq!(copy.read(".gitlab-ci.yml"), theirs);
+}
