@@ -1,16 +1,17 @@
 //! The generated files on disk: writing them, `--check`, and reading the workspace's `.dockerignore`.
 //!
-//! Takes the rendered Dockerfile and `.dockerignore` and puts them where the plan says (the workspace root by
-//! default, or the configured Dockerfile path and its `<path>.dockerignore`), and the CI workflow where `ci` says:
-//! each through a temporary file renamed into place, so an interrupted or failed write leaves nothing
-//! half-written. Files this tool did not write (no generated marker on their first line) are not overwritten
-//! without `--force`; an existing `.dockerignore` is the user's and is kept. `--check` compares the same files.
+//! Takes the rendered Dockerfile, the scripts beside it and the `.dockerignore`, and puts them where the plan says
+//! (the workspace root by default, or the configured Dockerfile path, `.dockerize/` in its directory and its
+//! `<path>.dockerignore`), and the CI workflow where `ci` says: each through a temporary file renamed into place,
+//! so an interrupted or failed write leaves nothing half-written. Files this tool did not write (no generated
+//! marker on their first line) are not overwritten without `--force`; an existing `.dockerignore` is the user's and
+//! is kept. `--check` compares the same files.
 
 use camino::{Utf8Path, Utf8PathBuf};
 use std::io::Write as _;
 
 use crate::plan::DockerfilePath;
-use crate::render::{DockerIgnore, GENERATED_MARKER};
+use crate::render::{DockerIgnore, Script, GENERATED_MARKER};
 
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,26 +89,36 @@ pub fn is_theirs(path: &Utf8Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|text| !is_ours(&text))
 }
 
-/// Writes the Dockerfile (and the `.dockerignore` when there is none) at the places `place` names under `root`.
-/// Nothing is written unless every check passes first.
+/// Writes the Dockerfile and its scripts (and the `.dockerignore` when there is none) at the places `place` names
+/// under `root`. Nothing is written unless every check passes first.
 pub fn write(
     root: &Utf8Path,
     place: &DockerfilePath,
     dockerfile: &str,
+    scripts: &[Script],
     dockerignore: &str,
     force: bool,
 ) -> Result<Vec<Outcome>, FilesError> {
-    let dockerfile_path = root.join(&place.path);
+    let owned: Vec<(Utf8PathBuf, &str)> = std::iter::once((root.join(&place.path), dockerfile))
+        .chain(scripts.iter().map(|s| (root.join(&s.path), s.text)))
+        .collect();
+    let mut current = Vec::new();
+    for (path, _) in &owned {
+        let text = read_optional(path)?;
+        refuse_theirs(
+            path,
+            text.as_deref(),
+            force,
+            "give ours another path: `dockerfile = \"docker/Dockerfile.dockerize\"` in `[workspace.metadata.dockerize]` (or `--dockerfile`)",
+        )?;
+        current.push(text);
+    }
     let ignore_path = root.join(&place.ignore);
-    let current = read_optional(&dockerfile_path)?;
-    refuse_theirs(
-        &dockerfile_path,
-        current.as_deref(),
-        force,
-        "give ours another path: `dockerfile = \"docker/Dockerfile.dockerize\"` in `[workspace.metadata.dockerize]` (or `--dockerfile`)",
-    )?;
     let current_ignore = read_optional(&ignore_path)?;
-    let mut outcomes = vec![replace(dockerfile_path, current.as_deref(), dockerfile)?];
+    let mut outcomes = Vec::new();
+    for ((path, text), current) in owned.into_iter().zip(current) {
+        outcomes.push(replace(path, current.as_deref(), text)?);
+    }
     match current_ignore {
         None => {
             write_atomically(&ignore_path, dockerignore)?;
@@ -161,15 +172,18 @@ fn replace(path: Utf8PathBuf, current: Option<&str>, text: &str) -> Result<Outco
     Ok(Outcome::Written(path))
 }
 
-/// The files that `write` would change: a stale or missing Dockerfile, a missing `.dockerignore`.
+/// The files that `write` would change: a stale or missing Dockerfile or script, a missing `.dockerignore`.
 pub fn check(
     root: &Utf8Path,
     place: &DockerfilePath,
     dockerfile: &str,
+    scripts: &[Script],
 ) -> Result<Vec<Drift>, FilesError> {
-    let mut drifts: Vec<Drift> = check_owned(&root.join(&place.path), dockerfile)?
-        .into_iter()
-        .collect();
+    let mut drifts = Vec::new();
+    drifts.extend(check_owned(&root.join(&place.path), dockerfile)?);
+    for script in scripts {
+        drifts.extend(check_owned(&root.join(&script.path), script.text)?);
+    }
     let ignore_path = root.join(&place.ignore);
     if read_optional(&ignore_path)?.is_none() {
         drifts.push(Drift {
@@ -205,8 +219,11 @@ fn diff(old: &str, new: &str, path: &Utf8Path) -> String {
 }
 
 /// Writes through a temporary file in the same directory, then renames it over the target: a reader sees the old
-/// file or the new one, never half of one.
+/// file or the new one, never half of one. The file is readable by all (`0644`), as a checkout would have it: the
+/// scripts are part of the build context, whose modes are part of BuildKit's cache keys, and `build` sends them
+/// with that mode.
 pub fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
+    use std::os::unix::fs::PermissionsExt as _;
     let error = |source| FilesError::Write {
         path: path.to_owned(),
         source,
@@ -218,6 +235,7 @@ pub fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
     std::fs::create_dir_all(dir).map_err(error)?;
     let mut file = tempfile::Builder::new()
         .prefix(".cargo-dockerize-")
+        .permissions(std::fs::Permissions::from_mode(0o644))
         .tempfile_in(dir)
         .map_err(error)?;
     file.write_all(text.as_bytes()).map_err(error)?;
@@ -227,12 +245,22 @@ pub fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
 }
 
 /// Warnings about an existing `.dockerignore` (called `name` in them) that lets build output or VCS data into the
-/// context.
-pub fn dockerignore_warnings(ignore: Option<&DockerIgnore>, name: &str) -> Vec<String> {
+/// context, or keeps out the scripts the Dockerfile runs (`scripts`, one of them, relative to the context root).
+pub fn dockerignore_warnings(
+    ignore: Option<&DockerIgnore>,
+    name: &str,
+    scripts: Option<&Utf8Path>,
+) -> Vec<String> {
     let Some(ignore) = ignore else {
         return Vec::new();
     };
     let mut warnings = Vec::new();
+    if let Some(script) = scripts.filter(|s| ignore.excludes(s.as_str())) {
+        let dir = script.parent().unwrap_or(script);
+        warnings.push(format!(
+            "`{name}` keeps `{dir}/` out of the build context, and the Dockerfile runs the scripts there: a plain `docker build` fails; add `!{dir}/`"
+        ));
+    }
     if !ignore.excludes("target/release") {
         warnings.push(format!(
             "`{name}` lets `target/` into the build context: every build sends it to the engine and `COPY . .` changes with every local build; add `target/` and `**/target/`"
@@ -287,9 +315,9 @@ mod tests {
         let (_guard, root) = root();
         let dockerfile = format!("{GENERATED_MARKER} x\nFROM scratch\n");
         let place = default_place();
-        let out = write(&root, &place, &dockerfile, "target/\n", false).unwrap();
+        let out = write(&root, &place, &dockerfile, &[], "target/\n", false).unwrap();
         assert!(matches!(&out[0], Outcome::Written(_)));
-        let out = write(&root, &place, &dockerfile, "target/\n.git/\n", false).unwrap();
+        let out = write(&root, &place, &dockerfile, &[], "target/\n.git/\n", false).unwrap();
         assert!(matches!(&out[0], Outcome::Unchanged(_)));
         assert!(matches!(&out[1], Outcome::Kept(_)));
         assert_eq!(
@@ -303,10 +331,53 @@ mod tests {
         let (_guard, root) = root();
         std::fs::write(root.join("Dockerfile"), "FROM alpine\n").unwrap();
         let place = default_place();
-        let err = write(&root, &place, &format!("{GENERATED_MARKER}\n"), "", false).unwrap_err();
+        let err = write(
+            &root,
+            &place,
+            &format!("{GENERATED_MARKER}\n"),
+            &[],
+            "",
+            false,
+        )
+        .unwrap_err();
         assert!(matches!(err, FilesError::NotOurs { .. }));
         assert!(!root.join(".dockerignore").exists(), "nothing half-written");
-        write(&root, &place, &format!("{GENERATED_MARKER}\n"), "", true).unwrap();
+        write(
+            &root,
+            &place,
+            &format!("{GENERATED_MARKER}\n"),
+            &[],
+            "",
+            true,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn scripts_are_written_checked_and_refused_like_the_dockerfile() {
+        let (_guard, root) = root();
+        let place = default_place();
+        let dockerfile = format!("{GENERATED_MARKER}\nFROM scratch\n");
+        let scripts = [Script {
+            path: ".dockerize/build.sh".into(),
+            text: "# Generated by cargo-dockerize\nset -eu\n",
+        }];
+        let out = write(&root, &place, &dockerfile, &scripts, "target/\n", false).unwrap();
+        assert_eq!(out[1], Outcome::Written(root.join(".dockerize/build.sh")));
+        assert!(check(&root, &place, &dockerfile, &scripts)
+            .unwrap()
+            .is_empty());
+        std::fs::write(root.join(".dockerize/build.sh"), "mine\n").unwrap();
+        let drifts = check(&root, &place, &dockerfile, &scripts).unwrap();
+        assert_eq!(drifts.len(), 1);
+        assert_eq!(drifts[0].path, root.join(".dockerize/build.sh"));
+        let err = write(&root, &place, &dockerfile, &scripts, "", false).unwrap_err();
+        assert!(matches!(err, FilesError::NotOurs { .. }), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(root.join(".dockerize/build.sh")).unwrap(),
+            "mine\n",
+            "a script we did not write is kept without --force"
+        );
     }
 
     #[test]
@@ -315,10 +386,10 @@ mod tests {
         std::fs::write(root.join("Dockerfile"), "a\nb\n").unwrap();
         std::fs::write(root.join(".dockerignore"), "target/\n").unwrap();
         let place = default_place();
-        let drifts = check(&root, &place, "a\nc\n").unwrap();
+        let drifts = check(&root, &place, "a\nc\n", &[]).unwrap();
         assert_eq!(drifts.len(), 1);
         assert!(drifts[0].diff.contains("-b\n+c"));
-        assert!(check(&root, &place, "a\nb\n").unwrap().is_empty());
+        assert!(check(&root, &place, "a\nb\n", &[]).unwrap().is_empty());
     }
 
     #[test]
@@ -328,7 +399,7 @@ mod tests {
         std::fs::write(root.join(".dockerignore"), "*\n").unwrap();
         let place = DockerfilePath::new("docker/Dockerfile.x".into(), "a test".into());
         let dockerfile = format!("{GENERATED_MARKER}\nFROM scratch\n");
-        let out = write(&root, &place, &dockerfile, "target/\n", false).unwrap();
+        let out = write(&root, &place, &dockerfile, &[], "target/\n", false).unwrap();
         assert_eq!(
             out,
             vec![
@@ -340,7 +411,7 @@ mod tests {
             std::fs::read_to_string(root.join("Dockerfile")).unwrap(),
             "FROM alpine\n"
         );
-        assert!(check(&root, &place, &dockerfile).unwrap().is_empty());
+        assert!(check(&root, &place, &dockerfile, &[]).unwrap().is_empty());
         let (path, text, _) = read_dockerignore(&root, &place).unwrap().unwrap();
         assert_eq!(
             (path, text.as_str()),
@@ -388,8 +459,13 @@ mod tests {
     #[test]
     fn warns_when_target_is_not_ignored() {
         let ignore = DockerIgnore::parse(".git\n").unwrap();
-        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore");
+        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore", None);
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("target/"));
+        let ignore = DockerIgnore::parse("target/\n.git/\n.*\n").unwrap();
+        let script = Utf8Path::new(".dockerize/build.sh");
+        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore", Some(script));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("add `!.dockerize/`"), "{warnings:?}");
     }
 }

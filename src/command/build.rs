@@ -218,12 +218,29 @@ pub(super) fn cache_to(plan: &Plan, args: &BuildArgs) -> Vec<(String, String)> {
 
 /// The build context as the engine receives it: the workspace's files that `.dockerignore` keeps, and the
 /// Dockerfile rendered from memory for the engine's builder (the classic builder's has no cache mounts; the file
-/// on disk is BuildKit's).
+/// on disk is BuildKit's) with the scripts it runs.
 fn pack(plan: &Plan, kind: BuilderKind, shell: &mut Shell) -> Result<bytes::Bytes, Error> {
     let ignore = read_dockerignore(plan)?
         .map(|(_, _, parsed)| parsed)
         .unwrap_or_default();
     let dockerfile = render::render_for(plan, kind);
+    let scripts = render::scripts(&plan.dockerfile);
+    let script_paths: Vec<Utf8PathBuf> = scripts
+        .iter()
+        .map(|s| plan.context.workspace_dir.join(&s.path))
+        .collect();
+    let dockerfile_path = dockerfile_in_context(plan);
+    let rendered: Vec<context::Rendered> = std::iter::once(context::Rendered {
+        path: &dockerfile_path,
+        text: &dockerfile,
+    })
+    .chain(
+        scripts
+            .iter()
+            .zip(&script_paths)
+            .map(|(s, path)| context::Rendered { path, text: s.text }),
+    )
+    .collect();
     let subtrees: Vec<Utf8PathBuf> = std::iter::once(plan.context.workspace_dir.clone())
         .chain(plan.context.path_packages.iter().cloned())
         .collect();
@@ -231,10 +248,7 @@ fn pack(plan: &Plan, kind: BuilderKind, shell: &mut Shell) -> Result<bytes::Byte
         &plan.context.root,
         &subtrees,
         &ignore,
-        &context::Dockerfile {
-            path: &dockerfile_in_context(plan),
-            text: &dockerfile,
-        },
+        &rendered,
         std::slice::from_ref(&plan.target_dir),
     )?;
     shell.status(

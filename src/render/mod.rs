@@ -1,4 +1,5 @@
-//! The plan as text: the Dockerfile, the `.dockerignore`, the quoting both need, and the CI workflow.
+//! The plan as text: the Dockerfile, the scripts beside it, the `.dockerignore`, the quoting they need, and the CI
+//! workflow.
 //!
 //! Takes `&Plan` and gives strings. Pure and deterministic: the same plan gives the same bytes, and nothing here
 //! decides anything — every choice is in the plan. Writing the text to disk is the business of `files`, after this step.
@@ -8,10 +9,13 @@ mod dockerfile;
 mod dockerignore;
 mod quote;
 mod recipe;
+mod runtime;
+mod scripts;
 mod workflow;
 
 pub use dockerfile::{render, render_for};
 pub use dockerignore::{dockerignore, DockerIgnore, IgnoreError};
+pub use scripts::{scripts, Script};
 pub use workflow::workflow;
 
 /// The first line of every file we write: how we recognise our own files before overwriting them.

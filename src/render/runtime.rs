@@ -1,0 +1,410 @@
+//! The images: one runtime stage per binary (`--target <binary>`), then the opt-in debug variants
+//! (`--target <binary>-debug`), in the plan's order.
+//!
+//! Images that start alike — the same base image and setup (CA certificates, Debian packages) and the same user —
+//! share a stage holding what they have in common: that start and the labels every one of them carries. Each
+//! image's own stage then holds only its binary and what is its alone (files, environment, ports, its labels,
+//! entrypoint), so four binaries do not mean four copies of the same lines, and each image is still its own named
+//! stage. An image alone on its base gets a stage from the base image itself. The shared stage changes no image:
+//! its instructions are the ones each image had, and BuildKit builds it once for all of them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::dockerfile::{apt_install, comment, WIDTH};
+use super::quote::{dockerfile_path, json_array, label_value};
+use crate::model::{stage, BIN_DIR, DEBIAN_SLIM, OUT_DIR};
+use crate::plan::{DebugImage, Image, Plan, RuntimeBase, Strip};
+
+/// The CA bundle scratch images get from the builder base.
+const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The release images or their debug variants.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    Release,
+    Debug,
+}
+
+/// How an image starts: its base image, the instructions that set it up, and its user.
+#[derive(PartialEq, Eq)]
+struct Start {
+    from: String,
+    setup: String,
+    user: String,
+}
+
+impl Variant {
+    fn start(self, image: &Image) -> Start {
+        let (from, setup) = match self {
+            Variant::Release => (image.runtime.image().to_string(), release_setup(image)),
+            Variant::Debug => (
+                DEBIAN_SLIM.to_string(),
+                format!("{}\n", apt_install(&image.debug.packages)),
+            ),
+        };
+        Start {
+            from,
+            setup,
+            user: image.user.clone(),
+        }
+    }
+
+    fn stage(self, image: &Image) -> &str {
+        match self {
+            Variant::Release => &image.stage,
+            Variant::Debug => &image.debug.stage,
+        }
+    }
+
+    /// Where the builder leaves the binary this variant copies.
+    fn built(self, image: &Image) -> String {
+        match self {
+            Variant::Release => format!("{OUT_DIR}/{}", image.stage),
+            Variant::Debug => format!("{OUT_DIR}/debug/{}", image.stage),
+        }
+    }
+
+    /// The name a shared stage would like.
+    fn base_name(self) -> &'static str {
+        match self {
+            Variant::Release => "runtime",
+            Variant::Debug => "debug",
+        }
+    }
+}
+
+/// What a scratch, Debian or other base needs before the binary: the CA bundle, or the packages.
+fn release_setup(image: &Image) -> String {
+    match &image.runtime {
+        RuntimeBase::Scratch => format!(
+            "COPY --from={chef} {CA_BUNDLE} {CA_BUNDLE}\nENV SSL_CERT_FILE={CA_BUNDLE}\n",
+            chef = stage::CHEF
+        ),
+        RuntimeBase::DebianSlim(_) => {
+            let mut packages = vec!["ca-certificates".to_string()];
+            packages.extend(image.runtime_packages.iter().cloned());
+            format!("{}\n", apt_install(&packages))
+        }
+        RuntimeBase::Distroless(_) | RuntimeBase::Custom(_) => String::new(),
+    }
+}
+
+/// Every runtime stage, then every debug variant.
+pub(super) fn image_stages(out: &mut String, plan: &Plan) {
+    let mut taken = Vec::new();
+    for variant in [Variant::Release, Variant::Debug] {
+        variant_stages(out, plan, variant, &mut taken);
+    }
+}
+
+/// The stages of one variant of every image, with a shared stage before the first image of each group of two or
+/// more that start alike. `taken`: the names shared stages already have.
+fn variant_stages(out: &mut String, plan: &Plan, variant: Variant, taken: &mut Vec<String>) {
+    let starts: Vec<Start> = plan.images.iter().map(|i| variant.start(i)).collect();
+    let mut bases: Vec<(usize, String)> = Vec::new();
+    for (index, image) in plan.images.iter().enumerate() {
+        let members: Vec<&Image> = plan
+            .images
+            .iter()
+            .zip(&starts)
+            .filter(|(_, s)| **s == starts[index])
+            .map(|(i, _)| i)
+            .collect();
+        if members.len() < 2 {
+            alone(out, image, variant);
+            continue;
+        }
+        let first = starts
+            .iter()
+            .position(|s| *s == starts[index])
+            .unwrap_or(index);
+        let name = match bases.iter().find(|(f, _)| *f == first) {
+            Some((_, name)) => name.clone(),
+            None => {
+                let name = free_name(plan, variant.base_name(), taken);
+                shared(out, &members, &starts[index], &name, variant);
+                taken.push(name.clone());
+                bases.push((first, name.clone()));
+                name
+            }
+        };
+        member(out, image, &members, &name, variant);
+    }
+}
+
+/// `wanted`, or `wanted-2`, `wanted-3`...: the first name no stage of the plan has and no shared stage took.
+fn free_name(plan: &Plan, wanted: &str, taken: &[String]) -> String {
+    let used = |name: &str| {
+        taken.iter().any(|t| t == name)
+            || stage::RESERVED.contains(&name)
+            || plan
+                .images
+                .iter()
+                .any(|i| i.stage == name || i.debug.stage == name)
+            || plan
+                .builders
+                .iter()
+                .any(|b| b.stage == name || b.alias == name)
+    };
+    (1..)
+        .map(|n| match n {
+            1 => wanted.to_string(),
+            n => format!("{wanted}-{n}"),
+        })
+        .find(|name| !used(name))
+        .expect("an unbounded range has a free name")
+}
+
+/// An image alone on its base: its stage starts from the base image itself.
+fn alone(out: &mut String, image: &Image, variant: Variant) {
+    match variant {
+        Variant::Release => {
+            let text = format!(
+                "`{}` of package `{}`: {}; {}.",
+                image.binary,
+                image.package,
+                image.reasons.join("; "),
+                strip_note(&image.strip)
+            );
+            comment(out, &text);
+        }
+        Variant::Debug => comment(
+            out,
+            &format!(
+                "`{}` unstripped, with a shell, for debugging: built only on request (`--target {}`).",
+                image.binary, image.debug.stage
+            ),
+        ),
+    }
+    let start = variant.start(image);
+    let _ = writeln!(out, "FROM {} AS {}", start.from, variant.stage(image));
+    out.push_str(&start.setup);
+    own_lines(out, image, &variant.built(image), &BTreeMap::new(), true);
+}
+
+/// The stage a group of images shares: their base, its setup, their user and the labels all of them carry.
+fn shared(out: &mut String, members: &[&Image], start: &Start, name: &str, variant: Variant) {
+    let names: Vec<String> = members.iter().map(|i| format!("`{}`", i.stage)).collect();
+    let text = match variant {
+        Variant::Release => {
+            let mut why = common_reasons(members).join("; ");
+            if let Some(strip) = common_strip(members) {
+                let _ = write!(why, "; {strip}");
+            }
+            format!("What the images {} share: {why}.", names.join(", "))
+        }
+        Variant::Debug => format!(
+            "Debug variants of {}, only on request (`--target <image>-debug`): unstripped, with a shell.",
+            names.join(", ")
+        ),
+    };
+    comment(out, &text);
+    let _ = writeln!(out, "FROM {} AS {name}", start.from);
+    out.push_str(&start.setup);
+    let _ = writeln!(out, "USER {}", start.user);
+    labels(out, &shared_labels(members));
+    out.push('\n');
+}
+
+/// An image of a group: from the group's stage, with what is its alone (and a comment when its reasons are not
+/// all the group's).
+fn member(out: &mut String, image: &Image, members: &[&Image], base: &str, variant: Variant) {
+    if variant == Variant::Release {
+        let common = common_reasons(members);
+        let mut own: Vec<String> = image
+            .reasons
+            .iter()
+            .filter(|r| !common.contains(&r.as_str()))
+            .cloned()
+            .collect();
+        if common_strip(members).is_none() {
+            own.push(strip_note(&image.strip));
+        }
+        if !own.is_empty() {
+            comment(
+                out,
+                &format!(
+                    "`{}` of package `{}`: {}.",
+                    image.binary,
+                    image.package,
+                    own.join("; ")
+                ),
+            );
+        }
+    }
+    let _ = writeln!(out, "FROM {base} AS {}", variant.stage(image));
+    own_lines(
+        out,
+        image,
+        &variant.built(image),
+        &shared_labels(members),
+        false,
+    );
+}
+
+/// How every member is stripped, when they agree.
+fn common_strip(members: &[&Image]) -> Option<String> {
+    let first = strip_note(&members[0].strip);
+    members
+        .iter()
+        .all(|m| strip_note(&m.strip) == first)
+        .then_some(first)
+}
+
+fn strip_note(strip: &Strip) -> String {
+    match strip {
+        Strip::Symbols => "stripped (the profile sets neither `strip` nor debug info)".to_string(),
+        Strip::Kept(why) => format!("as Cargo built it: {why}"),
+    }
+}
+
+/// The reasons every member gives, in the first member's order.
+fn common_reasons<'a>(members: &[&'a Image]) -> Vec<&'a str> {
+    members[0]
+        .reasons
+        .iter()
+        .filter(|r| members.iter().all(|m| m.reasons.contains(r)))
+        .map(String::as_str)
+        .collect()
+}
+
+/// The labels of the shared stage: each key every member has, with the value most of them give (the first
+/// member's on a tie), when at least two give it. A member whose value differs sets its own in its stage, which
+/// overrides the shared one: every image ends with exactly its own labels.
+fn shared_labels(members: &[&Image]) -> BTreeMap<String, String> {
+    let mut shared = BTreeMap::new();
+    for key in members[0].labels.keys() {
+        let values: Vec<&String> = members.iter().filter_map(|m| m.labels.get(key)).collect();
+        if values.len() < members.len() {
+            continue;
+        }
+        let count = |v: &&String| values.iter().filter(|w| *w == v).count();
+        let best = values.iter().fold(
+            values[0],
+            |best, v| {
+                if count(v) > count(&best) {
+                    v
+                } else {
+                    best
+                }
+            },
+        );
+        if count(&best) >= 2 {
+            shared.insert(key.clone(), best.clone());
+        }
+    }
+    shared
+}
+
+/// `LABEL`, as many labels a line as fit in [`WIDTH`] columns; nothing when there are none.
+fn labels<'a>(out: &mut String, labels: impl IntoIterator<Item = (&'a String, &'a String)>) {
+    let mut lines: Vec<String> = Vec::new();
+    for (key, value) in labels {
+        let item = format!("{key}={}", label_value(value));
+        match lines.last_mut() {
+            Some(line) if 6 + line.len() + 1 + item.len() + 2 <= WIDTH => {
+                line.push(' ');
+                line.push_str(&item);
+            }
+            _ => lines.push(item),
+        }
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(out, "LABEL {}", lines.join(" \\\n      "));
+    }
+}
+
+/// What an image's stage holds after its start: the executable from `built`, its working directory and assets,
+/// environment, ports, the user (unless its shared stage sets it), the labels `shared` does not hold, entrypoint.
+fn own_lines(
+    out: &mut String,
+    image: &Image,
+    built: &str,
+    shared: &BTreeMap<String, String>,
+    with_user: bool,
+) {
+    let Image {
+        binary,
+        package: _,
+        version: _,
+        stage: _,
+        image_name: _,
+        tags: _,
+        builder,
+        triple: _,
+        platforms: _,
+        libc: _,
+        linkage: _,
+        runtime: _,
+        runtime_packages: _,
+        reasons: _,
+        labels: image_labels,
+        required_features: _,
+        native: _,
+        env,
+        expose,
+        user,
+        workdir,
+        entrypoint,
+        cmd,
+        assets,
+        config: _,
+        strip: _,
+        debug:
+            DebugImage {
+                stage: _,
+                tags: _,
+                packages: _,
+            },
+        compilers: _,
+    } = image;
+    let path = format!("{BIN_DIR}/{binary}");
+    let _ = writeln!(
+        out,
+        "COPY --from={builder} {built} {}",
+        dockerfile_path(&path)
+    );
+    if let Some(workdir) = workdir {
+        let _ = writeln!(
+            out,
+            "COPY --from={builder} --chown={user} {OUT_DIR}/.empty/ {}\nWORKDIR {}",
+            dockerfile_path(&format!("{}/", workdir.trim_end_matches('/'))),
+            dockerfile_path(workdir)
+        );
+    }
+    for asset in assets {
+        // From the build context: an asset edit rebuilds only this stage's last layers.
+        let _ = writeln!(
+            out,
+            "COPY --chown={user} {} {}",
+            dockerfile_path(asset.source.as_str()),
+            dockerfile_path(&asset.dest)
+        );
+    }
+    if !env.is_empty() {
+        let rendered: Vec<String> = env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", label_value(v)))
+            .collect();
+        let _ = writeln!(out, "ENV {}", rendered.join(" \\\n    "));
+    }
+    if !expose.is_empty() {
+        let ports: Vec<String> = expose.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "EXPOSE {}", ports.join(" "));
+    }
+    if with_user {
+        let _ = writeln!(out, "USER {user}");
+    }
+    labels(
+        out,
+        image_labels
+            .iter()
+            .filter(|(k, v)| shared.get(*k) != Some(*v)),
+    );
+    let _ = writeln!(out, "ENTRYPOINT {}", json_array(entrypoint));
+    if !cmd.is_empty() {
+        let _ = writeln!(out, "CMD {}", json_array(cmd));
+    }
+    out.push('\n');
+}
