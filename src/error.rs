@@ -3,18 +3,21 @@
 //! Exit codes (documented in `--help` and README.md): 0 success, 1 error, 2 usage error (clap),
 //! 3 `generate --check` found stale files, 4 a build or a push failed, 5 no Docker engine answered, 130 interrupted.
 
-use crate::build::auth::AuthError;
-use crate::build::context::ArchiveError;
-use crate::build::docker_config::EndpointError;
-use crate::build::engine::EngineError;
+use crate::config::ConfigError;
+use crate::engine::context::ArchiveError;
+use crate::engine::docker_config::EndpointError;
+use crate::engine::EngineError;
 use crate::files::FilesError;
 use crate::plan::PlanError;
+use crate::registry::credentials::AuthError;
 use crate::workspace::WorkspaceError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(transparent)]
@@ -57,8 +60,8 @@ pub enum Error {
         tag: String,
         registry: String,
         message: String,
-        /// The failure's kind (`auth`, `tls`, ...), for the hint.
-        reason: String,
+        /// The failure's kind, for the hint.
+        reason: crate::events::PushFailure,
         /// Other images whose push failed too.
         more: usize,
     },
@@ -117,6 +120,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::Workspace(e) => e.hint(),
+            Self::Config(e) => e.hint(),
             Self::Plan(e) => e.hint(),
             Self::Files(e) => e.hint(),
             Self::Stale { command, .. } => Some(format!("run `{command}` and commit the result")),
@@ -127,12 +131,9 @@ impl Error {
                 "add `--registry <host>/<namespace>` (e.g. ghcr.io/acme), or `-t <host>/...`; for Docker Hub say so: `-t docker.io/<user>/{bin}:{version}`"
                     .into(),
             ),
-            Self::PushFailed { registry, reason, .. } if reason == "index" => Some(format!(
-                "every platform's image is pushed as `<tag>-<arch>`; the index under the plain tag failed: check that `{registry}` accepts OCI image indexes and your login there (`docker login {registry}`)"
-            )),
-            Self::PushFailed { registry, reason, .. } => Some(
-                crate::build::push::Failure::from_name(reason).hint(registry),
-            ),
+            Self::PushFailed { registry, reason, .. } => {
+                Some(crate::registry::push::hint(*reason, registry))
+            }
             Self::ImagesArg { arg, images, .. } => Some(format!(
                 "name images of the Dockerfile ({images}), every one this build builds; or drop it: `--bin <name>` sets {arg}"
             )),

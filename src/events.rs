@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::platform::Platform;
+
 /// One thing that happened in the build of one image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BuildEvent {
@@ -28,7 +30,7 @@ pub enum BuildEventKind {
         target: String,
         tags: Vec<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        platform: Option<String>,
+        platform: Option<Platform>,
     },
     /// A step began to run.
     StepStarted { step: Step },
@@ -73,7 +75,7 @@ pub struct IndexPushed {
 /// One platform's manifest in an index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlatformDigest {
-    pub platform: String,
+    pub platform: Platform,
     pub digest: String,
 }
 
@@ -173,9 +175,32 @@ pub struct PushFailed {
     pub registry: String,
     /// The registry's or the engine's words.
     pub message: String,
-    /// What went wrong, for scripts: `auth`, `unknown-host`, `tls`, `rejected`, `unreachable`, `server`, `other`.
-    pub reason: String,
+    /// What went wrong, for scripts: `auth`, `unknown-host`, `tls`, `rejected`, `unreachable`, `server`, `other`,
+    /// or `index` for an index.
+    pub reason: PushFailure,
     pub attempts: u32,
+}
+
+/// Why a push failed, read from the engine's or the registry's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PushFailure {
+    /// 401/403: wrong or missing credentials, or no right to push there.
+    Auth,
+    /// The registry's host name does not resolve.
+    UnknownHost,
+    /// The registry speaks plain HTTP to an HTTPS client, or its certificate is not trusted.
+    Tls,
+    /// The registry refused the name or tag (invalid, 404, denied by policy).
+    Rejected,
+    /// Nothing answered, or the connection broke: the registry may be restarting.
+    Unreachable,
+    /// The registry answered 5xx.
+    Server,
+    Other,
+    /// The image index of an image built for several platforms could not be put (the registry client's error
+    /// is the message).
+    Index,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -213,7 +238,7 @@ pub struct ImageOutcome {
     pub binary: String,
     /// The platform it was built for, when the image is built for several (each has its own outcome).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platform: Option<String>,
+    pub platform: Option<Platform>,
     pub outcome: Outcome,
     /// `None` without `--push`, or when the build did not succeed.
     #[serde(default)]

@@ -1,4 +1,4 @@
-//! The generated files on disk: writing them, `--check`, and reading the workspace's `.dockerignore`.
+//! The generated files on disk: writing them and `--check`.
 //!
 //! Takes the rendered Dockerfile, the scripts beside it and the `.dockerignore`, and puts them where the plan says
 //! (the workspace root by default, or the configured Dockerfile path, `.dockerize/` in its directory and its
@@ -10,12 +10,13 @@
 use camino::{Utf8Path, Utf8PathBuf};
 use std::io::Write as _;
 
+use crate::model::GENERATED_MARKER;
 use crate::plan::DockerfilePath;
-use crate::render::{DockerIgnore, Script, GENERATED_MARKER};
+use crate::render::Script;
 
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Change {
     Written(Utf8PathBuf),
     Unchanged(Utf8PathBuf),
     /// An existing `.dockerignore` kept as it is.
@@ -98,7 +99,7 @@ pub fn write(
     scripts: &[Script],
     dockerignore: &str,
     force: bool,
-) -> Result<Vec<Outcome>, FilesError> {
+) -> Result<Vec<Change>, FilesError> {
     let owned: Vec<(Utf8PathBuf, &str)> = std::iter::once((root.join(&place.path), dockerfile))
         .chain(scripts.iter().map(|s| (root.join(&s.path), s.text)))
         .collect();
@@ -122,14 +123,14 @@ pub fn write(
     match current_ignore {
         None => {
             write_atomically(&ignore_path, dockerignore)?;
-            outcomes.push(Outcome::Written(ignore_path));
+            outcomes.push(Change::Written(ignore_path));
         }
         Some(text) if force && text != dockerignore => {
             write_atomically(&ignore_path, dockerignore)?;
-            outcomes.push(Outcome::Written(ignore_path));
+            outcomes.push(Change::Written(ignore_path));
         }
-        Some(text) if text == dockerignore => outcomes.push(Outcome::Unchanged(ignore_path)),
-        Some(_) => outcomes.push(Outcome::Kept(ignore_path)),
+        Some(text) if text == dockerignore => outcomes.push(Change::Unchanged(ignore_path)),
+        Some(_) => outcomes.push(Change::Kept(ignore_path)),
     }
     Ok(outcomes)
 }
@@ -141,7 +142,7 @@ pub fn write_owned(
     text: &str,
     force: bool,
     elsewhere: &'static str,
-) -> Result<Outcome, FilesError> {
+) -> Result<Change, FilesError> {
     let current = read_optional(path)?;
     refuse_theirs(path, current.as_deref(), force, elsewhere)?;
     replace(path.to_owned(), current.as_deref(), text)
@@ -164,12 +165,12 @@ fn refuse_theirs(
 }
 
 /// Writes `text` at `path` unless `current` already is that text.
-fn replace(path: Utf8PathBuf, current: Option<&str>, text: &str) -> Result<Outcome, FilesError> {
+fn replace(path: Utf8PathBuf, current: Option<&str>, text: &str) -> Result<Change, FilesError> {
     if current == Some(text) {
-        return Ok(Outcome::Unchanged(path));
+        return Ok(Change::Unchanged(path));
     }
     write_atomically(&path, text)?;
-    Ok(Outcome::Written(path))
+    Ok(Change::Written(path))
 }
 
 /// The files that `write` would change: a stale or missing Dockerfile or script, a missing `.dockerignore`.
@@ -244,58 +245,6 @@ pub fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
     Ok(())
 }
 
-/// Warnings about an existing `.dockerignore` (called `name` in them) that lets build output or VCS data into the
-/// context, or keeps out the scripts the Dockerfile runs (`scripts`, one of them, relative to the context root).
-pub fn dockerignore_warnings(
-    ignore: Option<&DockerIgnore>,
-    name: &str,
-    scripts: Option<&Utf8Path>,
-) -> Vec<String> {
-    let Some(ignore) = ignore else {
-        return Vec::new();
-    };
-    let mut warnings = Vec::new();
-    if let Some(script) = scripts.filter(|s| ignore.excludes(s.as_str())) {
-        let dir = script.parent().unwrap_or(script);
-        warnings.push(format!(
-            "`{name}` keeps `{dir}/` out of the build context, and the Dockerfile runs the scripts there: a plain `docker build` fails; add `!{dir}/`"
-        ));
-    }
-    if !ignore.excludes("target/release") {
-        warnings.push(format!(
-            "`{name}` lets `target/` into the build context: every build sends it to the engine and `COPY . .` changes with every local build; add `target/` and `**/target/`"
-        ));
-    }
-    if !ignore.excludes(".git/HEAD") {
-        warnings.push(format!(
-            "`{name}` lets `.git/` into the build context: every commit invalidates `COPY . .`; add `.git/`"
-        ));
-    }
-    warnings
-}
-
-/// The `.dockerignore` Docker reads for the Dockerfile at `place`: `<path>.dockerignore` if present, else
-/// `<root>/.dockerignore` if present. `Err` names the file that could not be read or parsed.
-#[allow(clippy::type_complexity)]
-pub fn read_dockerignore(
-    root: &Utf8Path,
-    place: &DockerfilePath,
-) -> Result<Option<(Utf8PathBuf, String, DockerIgnore)>, (Utf8PathBuf, std::io::Error)> {
-    for candidate in place.ignore_candidates() {
-        let path = root.join(candidate);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let parsed = DockerIgnore::parse(&text)
-                    .map_err(|e| (path.clone(), std::io::Error::other(e)))?;
-                return Ok(Some((path, text, parsed)));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err((path, e)),
-        }
-    }
-    Ok(None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,7 +256,7 @@ mod tests {
     }
 
     fn default_place() -> DockerfilePath {
-        DockerfilePath::new("Dockerfile".into(), "the default".into())
+        DockerfilePath::new("Dockerfile".into(), crate::source::Source::Default)
     }
 
     #[test]
@@ -316,10 +265,10 @@ mod tests {
         let dockerfile = format!("{GENERATED_MARKER} x\nFROM scratch\n");
         let place = default_place();
         let out = write(&root, &place, &dockerfile, &[], "target/\n", false).unwrap();
-        assert!(matches!(&out[0], Outcome::Written(_)));
+        assert!(matches!(&out[0], Change::Written(_)));
         let out = write(&root, &place, &dockerfile, &[], "target/\n.git/\n", false).unwrap();
-        assert!(matches!(&out[0], Outcome::Unchanged(_)));
-        assert!(matches!(&out[1], Outcome::Kept(_)));
+        assert!(matches!(&out[0], Change::Unchanged(_)));
+        assert!(matches!(&out[1], Change::Kept(_)));
         assert_eq!(
             std::fs::read_to_string(root.join(".dockerignore")).unwrap(),
             "target/\n"
@@ -363,7 +312,7 @@ mod tests {
             text: "# Generated by cargo-dockerize\nset -eu\n",
         }];
         let out = write(&root, &place, &dockerfile, &scripts, "target/\n", false).unwrap();
-        assert_eq!(out[1], Outcome::Written(root.join(".dockerize/build.sh")));
+        assert_eq!(out[1], Change::Written(root.join(".dockerize/build.sh")));
         assert!(check(&root, &place, &dockerfile, &scripts)
             .unwrap()
             .is_empty());
@@ -397,14 +346,17 @@ mod tests {
         let (_guard, root) = root();
         std::fs::write(root.join("Dockerfile"), "FROM alpine\n").unwrap();
         std::fs::write(root.join(".dockerignore"), "*\n").unwrap();
-        let place = DockerfilePath::new("docker/Dockerfile.x".into(), "a test".into());
+        let place = DockerfilePath::new(
+            "docker/Dockerfile.x".into(),
+            crate::source::Source::Flag("--dockerfile".into()),
+        );
         let dockerfile = format!("{GENERATED_MARKER}\nFROM scratch\n");
         let out = write(&root, &place, &dockerfile, &[], "target/\n", false).unwrap();
         assert_eq!(
             out,
             vec![
-                Outcome::Written(root.join("docker/Dockerfile.x")),
-                Outcome::Written(root.join("docker/Dockerfile.x.dockerignore")),
+                Change::Written(root.join("docker/Dockerfile.x")),
+                Change::Written(root.join("docker/Dockerfile.x.dockerignore")),
             ]
         );
         assert_eq!(
@@ -412,17 +364,6 @@ mod tests {
             "FROM alpine\n"
         );
         assert!(check(&root, &place, &dockerfile, &[]).unwrap().is_empty());
-        let (path, text, _) = read_dockerignore(&root, &place).unwrap().unwrap();
-        assert_eq!(
-            (path, text.as_str()),
-            (root.join("docker/Dockerfile.x.dockerignore"), "target/\n")
-        );
-        // Docker's rule for the default name too: `Dockerfile.dockerignore` before `.dockerignore`.
-        let (path, _, _) = read_dockerignore(&root, &default_place()).unwrap().unwrap();
-        assert_eq!(path, root.join(".dockerignore"));
-        std::fs::write(root.join("Dockerfile.dockerignore"), "target/\n").unwrap();
-        let (path, _, _) = read_dockerignore(&root, &default_place()).unwrap().unwrap();
-        assert_eq!(path, root.join("Dockerfile.dockerignore"));
     }
 
     #[test]
@@ -437,11 +378,11 @@ mod tests {
             .contains("does not exist"));
         assert_eq!(
             write_owned(&path, &text, false, "x").unwrap(),
-            Outcome::Written(path.clone())
+            Change::Written(path.clone())
         );
         assert_eq!(
             write_owned(&path, &text, false, "x").unwrap(),
-            Outcome::Unchanged(path.clone())
+            Change::Unchanged(path.clone())
         );
         assert!(check_owned(&path, &text).unwrap().is_none());
         std::fs::write(&path, "name: mine\n").unwrap();
@@ -454,18 +395,5 @@ mod tests {
             .unwrap()
             .diff
             .contains("+name: x"));
-    }
-
-    #[test]
-    fn warns_when_target_is_not_ignored() {
-        let ignore = DockerIgnore::parse(".git\n").unwrap();
-        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore", None);
-        assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].contains("target/"));
-        let ignore = DockerIgnore::parse("target/\n.git/\n.*\n").unwrap();
-        let script = Utf8Path::new(".dockerize/build.sh");
-        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore", Some(script));
-        assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].contains("add `!.dockerize/`"), "{warnings:?}");
     }
 }

@@ -4,27 +4,28 @@
 //! ones above it):
 //!
 //! ```text
-//! model, platform, reference, text, paths, endpoint   shared values and pure helpers: import nothing of this crate
-//! workspace   cargo metadata, toolchain files, native crates      → Workspace      (the Cargo and file edge)
-//! config      [*.metadata.dockerize] tables + Settings, layered   → BinaryConfig per binary
-//! plan        every decision, made once                           → Plan           (pure)
+//! model, source   shared value types, the generated files' fixed names, where each setting came from: import nothing of this crate
+//! platform, reference, text, paths   pure helpers on values: platforms, image references, text, paths
+//! workspace   cargo metadata and the workspace's files, then cargo tree per triple → Workspace (the Cargo and file edge)
+//! config      [*.metadata.dockerize] tables + Settings, each value with its Source → Config (workspace-wide, per binary)
+//! plan        every decision, made once: stages, images, builders, every build → Plan   (pure)
 //! render      Plan → Dockerfile, .dockerignore and CI workflow text                (pure)
-//! files       the generated files on disk: write, --check, read .dockerignore       (file edge)
-//! events      what a build says: BuildEvent, ImageOutcome          (plain data, imports nothing)
-//! build       which engine (Docker CLI's rules), context tar, bollard, push, creds → events (the engine edge)
+//! files       the generated files on disk: write and --check                      (file edge)
+//! events      what a build says: BuildEvent, ImageOutcome          (plain data)
+//! engine      which engine (Docker CLI's rules) and the connection, the context tar and its .dockerignore, build requests, status → events
+//! registry    credentials, push through the engine, image index, cache image → events   (with engine: the bollard edge)
 //! ui          shell, progress, summary, logs, listing, metadata file: plan and events only (the terminal edge)
 //! cli         clap definitions → Settings                          (imports config and model)
 //! error       the one top-level error, and the exit code of each failure
-//! command     run: cli → workspace → config → plan → render/files/build/ui, each command to an exit code
+//! command     run: cli → workspace → config → plan → render/files/engine/registry/ui, each command to an exit code
 //! ```
 //!
 //! `tests/architecture.rs` reads this list and fails when an import points down it.
 
-pub mod build;
 pub mod cli;
 pub mod command;
 pub mod config;
-pub mod endpoint;
+pub mod engine;
 pub mod error;
 pub mod events;
 pub mod files;
@@ -33,7 +34,9 @@ pub mod paths;
 pub mod plan;
 pub mod platform;
 pub mod reference;
+pub mod registry;
 pub mod render;
+pub mod source;
 pub mod text;
 pub mod ui;
 pub mod workspace;

@@ -8,6 +8,8 @@
 
 use serde::Serialize;
 
+use crate::model::LibcKind;
+
 /// A platform the images can be built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 #[serde(into = "&'static str")]
@@ -136,12 +138,11 @@ impl Platform {
     }
 
     /// The Rust target triple for this platform and libc; `None` for musl where Rust ships no standard library.
-    pub fn triple(self, musl: bool) -> Option<&'static str> {
+    pub fn triple(self, libc: LibcKind) -> Option<&'static str> {
         let names = self.names();
-        if musl {
-            names.musl
-        } else {
-            Some(names.gnu)
+        match libc {
+            LibcKind::Musl => names.musl,
+            LibcKind::Gnu => Some(names.gnu),
         }
     }
 
@@ -165,11 +166,15 @@ impl Platform {
         self.names().debian_archive
     }
 
-    /// The Debian package of the cross C (or C++) compiler for this platform: `gcc-aarch64-linux-gnu`. Debian
-    /// spells `x86_64` with a hyphen in package names.
-    pub fn cross_compiler_package(self, cpp: bool) -> String {
+    /// The Debian package of the cross compiler of `language` for this platform: `gcc-aarch64-linux-gnu`,
+    /// `g++-aarch64-linux-gnu`. Debian spells `x86_64` with a hyphen in package names.
+    pub fn cross_compiler_package(self, language: Language) -> String {
         let triplet = self.gcc_triplet().replace('_', "-");
-        format!("{}-{triplet}", if cpp { "g++" } else { "gcc" })
+        let compiler = match language {
+            Language::C => "gcc",
+            Language::Cpp => "g++",
+        };
+        format!("{compiler}-{triplet}")
     }
 
     /// The platform of a Docker name, an alias of one, or why not: the message names the supported platforms.
@@ -210,6 +215,21 @@ impl std::str::FromStr for Platform {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
     }
+}
+
+/// From Docker's name (or an alias), as it serialises: events name their platform, and deserialise again.
+impl<'de> serde::Deserialize<'de> for Platform {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A language a cross compiler compiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    C,
+    Cpp,
 }
 
 /// Whether images for `platforms` are cross-compiled, one builder per platform on the build platform: for every
@@ -335,17 +355,17 @@ mod tests {
     fn every_platform_has_a_gnu_triple_and_s390x_has_no_musl_one() {
         for platform in ALL {
             assert!(platform
-                .triple(false)
+                .triple(LibcKind::Gnu)
                 .unwrap()
                 .contains("-unknown-linux-gnu"));
         }
-        assert_eq!(Platform::LinuxS390x.triple(true), None);
+        assert_eq!(Platform::LinuxS390x.triple(LibcKind::Musl), None);
         assert_eq!(
-            Platform::LinuxArmV7.triple(true),
+            Platform::LinuxArmV7.triple(LibcKind::Musl),
             Some("armv7-unknown-linux-musleabihf")
         );
         assert_eq!(
-            Platform::LinuxAmd64.cross_compiler_package(false),
+            Platform::LinuxAmd64.cross_compiler_package(Language::C),
             "gcc-x86-64-linux-gnu"
         );
     }
@@ -359,9 +379,12 @@ mod tests {
             .expect("run rustc");
         let known = String::from_utf8_lossy(&output.stdout);
         for platform in ALL {
-            for triple in [platform.triple(false), platform.triple(true)]
-                .into_iter()
-                .flatten()
+            for triple in [
+                platform.triple(LibcKind::Gnu),
+                platform.triple(LibcKind::Musl),
+            ]
+            .into_iter()
+            .flatten()
             {
                 assert!(known.lines().any(|l| l == triple), "{triple}");
             }

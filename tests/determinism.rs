@@ -2,21 +2,21 @@
 //!
 //! `workspace::load` sorts what it reads, but the planner must not depend on that: these tests build a
 //! synthetic [`Workspace`] value (by editing the public fields of a loaded one), shuffle its members,
-//! binaries, native crates and toolchain files with a seeded permutation, and check that `render::render(&plan::plan(..))` and the `list --format json` document are identical to
-//! those of the sorted workspace. The synthetic workspace also covers what no fixture does on its own:
-//! binaries on musl and glibc builders in one Dockerfile, shared and invalid names, native libraries
-//! that distroless lacks. Its Dockerfile goes through the same structural checks as the fixtures'.
+//! binaries, native crates and toolchain files with a seeded permutation, and check that the rendered
+//! Dockerfile and the `list --format json` document (through `common::library`) are identical to those of the
+//! sorted workspace. The synthetic workspace also covers what no fixture does on its own: binaries on musl and
+//! glibc builders in one Dockerfile, shared and invalid names, native libraries that distroless lacks. Its
+//! Dockerfile goes through the same structural checks as the fixtures'.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use cargo_dockerize::config::{Features, Linking, Selection, Settings};
-use cargo_dockerize::model::{Libc, Linkage, NativeLink, Runtime};
-use cargo_dockerize::ui::listing;
-use cargo_dockerize::workspace::{self, Package, ToolchainSource, Workspace};
-use cargo_dockerize::{plan, render};
+use cargo_dockerize::model::{Linkage, NativeLink};
+use cargo_dockerize::source::Source;
+use cargo_dockerize::workspace::{self, Package, Workspace};
+use common::library;
 
 /// A workspace as `workspace::load` gives it, to build the synthetic one from.
 ///
@@ -25,21 +25,9 @@ use cargo_dockerize::{plan, render};
 fn loaded() -> &'static Workspace {
     static LOADED: OnceLock<Workspace> = OnceLock::new();
     LOADED.get_or_init(|| {
+        // linux/amd64: the musl and the glibc triple.
         let copy = common::Fixture::copy("workspace");
-        workspace::load(&workspace::LoadOptions {
-            manifest_path: Some(
-                copy.manifest()
-                    .to_str()
-                    .expect("a UTF-8 temporary path")
-                    .into(),
-            ),
-            triples: vec![
-                "x86_64-unknown-linux-musl".into(),
-                "x86_64-unknown-linux-gnu".into(),
-            ],
-            ..Default::default()
-        })
-        .expect("load the workspace fixture")
+        library::load(&copy.manifest(), &[]).workspace
     })
 }
 
@@ -130,7 +118,7 @@ fn sorted_workspace() -> Workspace {
     workspace.members = members;
     workspace.current_package = None;
     workspace.has_lockfile = true;
-    workspace.toolchain = workspace::toolchain_for_channel("1.95", ToolchainSource::Floating);
+    workspace.toolchain = workspace::toolchain_for_channel("1.95", Source::Default);
     workspace.toolchain_files = vec![
         "rust-toolchain.toml".to_string(),
         "rust-toolchain".to_string(),
@@ -167,84 +155,44 @@ fn shuffled_workspace(seed: u64) -> Workspace {
 }
 
 /// The scenarios: the default, every member, glibc (static and not), a runtime override, a selection.
-fn settings() -> Vec<(&'static str, Settings)> {
-    let every = Selection {
-        workspace: true,
-        ..Default::default()
-    };
-    vec![
-        ("default", Settings::default()),
-        (
-            "workspace",
-            Settings {
-                selection: every.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "gnu-static",
-            Settings {
-                selection: every.clone(),
-                libc: Some(Libc::Gnu),
-                linking: Linking::Static,
-                ..Default::default()
-            },
-        ),
-        (
-            "debian-slim",
-            Settings {
-                selection: every,
-                runtime: Some(Runtime::DebianSlim),
-                ..Default::default()
-            },
-        ),
-        (
-            "bins",
-            Settings {
-                selection: Selection {
-                    bins: vec!["server".into(), "gated".into(), "2fa".into()],
-                    ..Default::default()
-                },
-                features: Features {
-                    features: vec!["tools/extra".into()],
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-        ),
-    ]
-}
+const SCENARIOS: &[(&str, &[&str])] = &[
+    ("default", &[]),
+    ("workspace", &["--workspace"]),
+    ("gnu-static", &["--workspace", "--libc", "gnu", "--static"]),
+    ("debian-slim", &["--workspace", "--runtime", "debian-slim"]),
+    (
+        "bins",
+        &[
+            "--bin",
+            "server",
+            "--bin",
+            "gated",
+            "--bin",
+            "2fa",
+            "--features",
+            "tools/extra",
+        ],
+    ),
+];
 
 /// The Dockerfile and the JSON listing of a plan.
-fn outputs(workspace: &Workspace, settings: &Settings) -> (String, String) {
-    let plan = plan::plan(workspace, settings).expect("the synthetic workspace plans");
-    let mut json = Vec::new();
-    listing::write_json(&plan, &mut json).expect("write JSON");
-    (
-        render::render(&plan),
-        String::from_utf8(json).expect("UTF-8"),
-    )
+fn outputs(workspace: &Workspace, args: &[&str]) -> (String, String) {
+    let rendered = library::render_with(workspace, &library::settings(args));
+    (rendered.dockerfile, rendered.list_text)
 }
 
 /// The CI workflow of the plan (`cargo dockerize ci`), which lists every image of the file.
-fn workflow(workspace: &Workspace, settings: &Settings) -> String {
-    let plan = plan::plan(workspace, settings).expect("the synthetic workspace plans");
-    let ci = plan::ci::ci_plan(
-        &plan,
-        plan::ci::DEFAULT_WORKFLOW.into(),
-        "cargo dockerize ci".into(),
-    )
-    .expect("the workflow plans");
-    render::workflow(&ci)
+fn workflow(workspace: &Workspace, args: &[&str]) -> String {
+    library::workflow(workspace, &library::settings(args))
 }
 
 #[test]
 fn shuffled_workspace_renders_identically() {
-    for (name, settings) in settings() {
-        let (dockerfile, json) = outputs(&sorted_workspace(), &settings);
+    for &(name, args) in SCENARIOS {
+        let (dockerfile, json) = outputs(&sorted_workspace(), args);
         for seed in 0..16 {
             let shuffled = shuffled_workspace(seed);
-            let (shuffled_dockerfile, shuffled_json) = outputs(&shuffled, &settings);
+            let (shuffled_dockerfile, shuffled_json) = outputs(&shuffled, args);
             assert!(
                 shuffled_dockerfile == dockerfile,
                 "settings `{name}`, seed {seed}: the Dockerfile depends on the input order\n{}",
@@ -256,8 +204,8 @@ fn shuffled_workspace_renders_identically() {
                 first_difference(&json, &shuffled_json)
             );
             let (sorted, shuffled) = (
-                workflow(&sorted_workspace(), &settings),
-                workflow(&shuffled, &settings),
+                workflow(&sorted_workspace(), args),
+                workflow(&shuffled, args),
             );
             assert!(
                 sorted == shuffled,
@@ -271,29 +219,27 @@ fn shuffled_workspace_renders_identically() {
 #[test]
 fn rendering_the_same_plan_twice_is_identical() {
     let workspace = sorted_workspace();
-    for (name, settings) in settings() {
-        let plan = plan::plan(&workspace, &settings).unwrap();
-        assert_eq!(render::render(&plan), render::render(&plan), "{name}");
-        assert_eq!(
-            render::dockerignore(&plan.command, &plan.dockerfile),
-            render::dockerignore(&plan.command, &plan.dockerfile),
-            "{name}"
-        );
+    for &(name, args) in SCENARIOS {
+        let plan = library::plan(&workspace, &library::settings(args));
+        let (once, twice) = (library::render_plan(&plan), library::render_plan(&plan));
+        assert_eq!(once.dockerfile, twice.dockerfile, "{name}");
+        assert_eq!(once.dockerignore, twice.dockerignore, "{name}");
+        assert_eq!(once.list_text, twice.list_text, "{name}");
     }
 }
 
 #[test]
 fn synthetic_workspace_keeps_the_structural_rules() {
-    for (name, settings) in settings() {
-        // The listing of every image of the file: the selection only narrows what `list` shows.
-        let settings = Settings {
-            selection: Selection {
-                workspace: true,
-                ..Default::default()
-            },
-            ..settings
-        };
-        let (dockerfile, json) = outputs(&sorted_workspace(), &settings);
+    for &(name, args) in SCENARIOS {
+        // The listing of every image of the file (`--workspace`, no `--bin`): a selection only narrows it.
+        let mut args: Vec<&str> = args.to_vec();
+        while let Some(at) = args.iter().position(|a| *a == "--bin") {
+            args.drain(at..at + 2);
+        }
+        if !args.contains(&"--workspace") {
+            args.push("--workspace");
+        }
+        let (dockerfile, json) = outputs(&sorted_workspace(), &args);
         let list: serde_json::Value = serde_json::from_str(&json).unwrap();
         common::structure::check(
             &format!("synthetic workspace, settings `{name}`"),
@@ -306,14 +252,7 @@ fn synthetic_workspace_keeps_the_structural_rules() {
 #[test]
 fn synthetic_workspace_mixes_builders_and_runtimes() {
     // What the structural check above covers: two builders, three runtimes, renamed binaries.
-    let settings = Settings {
-        selection: Selection {
-            workspace: true,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let plan = plan::plan(&sorted_workspace(), &settings).unwrap();
+    let plan = library::plan(&sorted_workspace(), &library::settings(&["--workspace"]));
     let builders: Vec<&str> = plan.builders.iter().map(|b| b.stage.as_str()).collect();
     assert_eq!(builders, ["builder-gnu", "builder-musl"]);
     let runtimes: BTreeSet<&str> = plan.images.iter().map(|i| i.runtime.kind()).collect();
@@ -353,24 +292,23 @@ fn first_difference(expected: &str, actual: &str) -> String {
 /// target gets another cache id, and the same workspace always gets the same one.
 #[test]
 fn compile_cache_ids_follow_toolchain_profile_and_target() {
-    let ids = |workspace: &Workspace, settings: &Settings| -> Vec<String> {
-        let plan = plan::plan(workspace, settings).expect("the synthetic workspace plans");
+    let ids = |workspace: &Workspace, args: &[&str]| -> Vec<String> {
+        let plan = library::plan(workspace, &library::settings(args));
         plan.builders.iter().map(|b| b.cache_id.clone()).collect()
     };
-    let with = |libc: Libc, profile: Option<&str>| Settings {
-        libc: Some(libc),
-        profile: profile.map(str::to_string),
-        ..Default::default()
-    };
+    let musl = ["--libc", "musl"];
     let workspace = sorted_workspace();
-    let base = ids(&workspace, &with(Libc::Musl, None));
-    assert_eq!(base, ids(&sorted_workspace(), &with(Libc::Musl, None)));
+    let base = ids(&workspace, &musl);
+    assert_eq!(base, ids(&sorted_workspace(), &musl));
     let mut other_toolchain = sorted_workspace();
-    other_toolchain.toolchain = workspace::toolchain_for_channel("1.96", ToolchainSource::Floating);
+    other_toolchain.toolchain = workspace::toolchain_for_channel("1.96", Source::Default);
     for (what, other) in [
-        ("toolchain", ids(&other_toolchain, &with(Libc::Musl, None))),
-        ("profile", ids(&workspace, &with(Libc::Musl, Some("dev")))),
-        ("target", ids(&workspace, &with(Libc::Gnu, None))),
+        ("toolchain", ids(&other_toolchain, &musl)),
+        (
+            "profile",
+            ids(&workspace, &["--libc", "musl", "--profile", "dev"]),
+        ),
+        ("target", ids(&workspace, &["--libc", "gnu"])),
     ] {
         for id in &other {
             assert!(!base.contains(id), "another {what} shares the cache `{id}`");

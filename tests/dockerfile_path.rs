@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{engine_gate, run_image, Fixture, TestImages};
+use common::{engine_lock, run_image, Fixture, TestImages};
 
 /// The user's own files at the workspace root: a Dockerfile that cannot build our images and a `.dockerignore`
 /// that leaves everything out of the context.
@@ -168,10 +168,9 @@ fn paths_leaving_the_workspace_are_refused() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test dockerfile_path -- --ignored"]
 fn build_through_the_configured_path_leaves_their_files() {
-    let Some(_engine) = engine_gate("build_through_the_configured_path_leaves_their_files") else {
-        return;
-    };
+    let _engine = engine_lock();
     let copy = configured();
     let images = TestImages::new("dockerfile-path");
     let template = images.template("test");

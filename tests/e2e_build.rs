@@ -1,7 +1,7 @@
 //! End-to-end: `cargo-dockerize` builds real images through a real Docker engine (BuildKit).
 //!
-//! Each engine test opens with the gate of [`common::engine_gate`] (skip without an engine unless
-//! `DOCKERIZE_E2E=1`; engine tests run one at a time), copies its fixture to a fresh temporary directory, tags
+//! Each engine test is `#[ignore]`d (run: `--ignored`), holds [`common::engine_lock`] (an engine must answer;
+//! engine tests run one at a time), copies its fixture to a fresh temporary directory, tags
 //! its images `dz-e2e-build-<pid>-<test>-...` and removes them when it ends, failing or not
 //! ([`common::TestImages`]).
 //! The no-engine tests (`DOCKER_HOST` pointing nowhere, `--dry-run`) always run.
@@ -11,7 +11,7 @@
 //! rebuilds with nothing changed. The stand-in toolchain has no musl target, so static images are glibc
 //! linked statically (`--libc gnu --static`) on `scratch`, dynamic ones glibc on the distroless stand-in.
 //!
-//! Run: `DOCKERIZE_E2E=1 cargo test --test e2e_build -- --nocapture --test-threads=1`.
+//! Run: `cargo test --test e2e_build -- --ignored --nocapture`.
 
 mod common;
 // The crate root is this file, so its modules live beside it under a directory of its name.
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use cargo_dockerize::events::Step;
 use common::process::{wait_or_kill, RUN_LIMIT};
 use common::{
-    engine_gate, events_of, inspect_image, run, run_image, step_name, BuildJson, Fixture, Run,
+    engine_lock, events_of, inspect_image, run, run_image, step_name, BuildJson, Fixture, Run,
     TestImages,
 };
 use serde_json::Value;
@@ -49,10 +49,9 @@ fn is_internal(name: &str) -> bool {
 /// Acceptance 3: a binary linking the system OpenSSL gets the distroless (glibc) runtime, runs there and
 /// prints the OpenSSL version, as non-root.
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_build -- --ignored"]
 fn native_openssl_runs_on_distroless() {
-    let Some(_engine) = engine_gate("native_openssl_runs_on_distroless") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("ossl");
     let fixture = Fixture::copy("native-openssl");
     let out = fixture.run(&["--libc", "gnu", "-t", &images.template("{version}")]);
@@ -106,10 +105,9 @@ fn native_openssl_runs_on_distroless() {
 /// Acceptance 4: a compile error fails the build with exit code 4 and shows the compiler's error, on stderr
 /// in human mode and in the `image-failed` event's `log_tail` in JSON mode; nothing is tagged.
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_build -- --ignored"]
 fn compile_error_fails_with_the_compilers_message() {
-    let Some(_engine) = engine_gate("compile_error_fails_with_the_compilers_message") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("cerr");
     let fixture = Fixture::copy("compile-error");
     let template = images.template("{version}");
@@ -267,16 +265,45 @@ fn dry_run_prints_targets_and_tags_without_files_or_engine() {
     }
 }
 
+/// Reads the plain progress lines until a `RUN cargo build` step starts (`<image> | [builder 2/4] RUN cargo
+/// build ...`), and gives every line read; kills `child` and fails when none starts in time.
+fn wait_for_cargo_build(
+    rx: &std::sync::mpsc::Receiver<String>,
+    child: &mut std::process::Child,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + RUN_LIMIT;
+    loop {
+        let line = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => line,
+            Err(why) => {
+                let _ = child.kill();
+                let status = child.wait();
+                panic!(
+                    "no `RUN cargo build` step started ({why:?}, exit {status:?}); stderr:\n{}",
+                    seen.join("\n")
+                );
+            }
+        };
+        let started_step = line
+            .split_once(" | ")
+            .is_some_and(|(_, rest)| rest.starts_with('[') && rest.contains("RUN cargo build"));
+        seen.push(line);
+        if started_step {
+            return seen;
+        }
+    }
+}
+
 /// Acceptance 7: Ctrl-C in the middle of a build exits 130, and no image with the build's tags exists.
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_build -- --ignored"]
 fn interrupt_cancels_the_build_and_tags_nothing() {
     use std::io::BufRead as _;
     use std::os::unix::process::ExitStatusExt as _;
     use std::process::Stdio;
 
-    let Some(_engine) = engine_gate("interrupt_cancels_the_build_and_tags_nothing") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("int");
     let fixture = Fixture::copy("native-openssl");
     // --no-cache: the dependency step (openssl-sys and openssl, about 25s on 2 cores) really runs, so the
@@ -305,29 +332,7 @@ fn interrupt_cancels_the_build_and_tags_nothing() {
             }
         }
     });
-    // Plain progress lines: `<image> | [builder 2/4] RUN cargo build ...` when a step starts.
-    let mut seen = Vec::new();
-    let deadline = Instant::now() + RUN_LIMIT;
-    loop {
-        let line = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => line,
-            Err(why) => {
-                let _ = child.kill();
-                let status = child.wait();
-                panic!(
-                    "no `RUN cargo build` step started ({why:?}, exit {status:?}); stderr:\n{}",
-                    seen.join("\n")
-                );
-            }
-        };
-        let started_step = line
-            .split_once(" | ")
-            .is_some_and(|(_, rest)| rest.starts_with('[') && rest.contains("RUN cargo build"));
-        seen.push(line);
-        if started_step {
-            break;
-        }
-    }
+    let mut seen = wait_for_cargo_build(&rx, &mut child);
     eprintln!(
         "[e2e] interrupt: a cargo build step started after {:.1}s",
         started.elapsed().as_secs_f64()
@@ -378,11 +383,9 @@ fn interrupt_cancels_the_build_and_tags_nothing() {
 /// The classic builder (what Podman's API offers): the same Dockerfile builds, the tool says it fell back, and
 /// the plain line-per-step progress reports the classic builder's steps.
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_build -- --ignored"]
 fn classic_builder_builds_the_same_dockerfile_and_says_so() {
-    let Some(_engine) = engine_gate("classic_builder_builds_the_same_dockerfile_and_says_so")
-    else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("classic");
     let fixture = Fixture::copy("single-bin");
     let out = fixture.run(&[

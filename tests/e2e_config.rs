@@ -9,15 +9,15 @@
 //!
 //! Without an engine: snapshots of `config`, `config --format json` and `list --format json`, what each
 //! fixture is there to show, and every configuration error through the real binary (exit 1, one `error:`
-//! line naming the manifest, the table and the key, nothing written: [`errors`]). With an engine (gate of
-//! `common::engine_gate`, [`engine`]): each of the first three fixtures built through `cargo dockerize build` (BuildKit),
+//! line naming the manifest, the table and the key, nothing written: [`errors`]). With an engine (`#[ignore]`d,
+//! [`engine`]): each of the first three fixtures built through `cargo dockerize build` (BuildKit),
 //! run and inspected; and the cache test: a `[package.metadata.dockerize]` edit, a `description` edit and a
 //! version bump must leave the dependency layer (`[builder n/m] RUN cargo build ...` before `COPY . .`) cached.
 //!
 //! Tests whose doc comment opens with `Regression` pin down a defect the tool once had (the comment names where
 //! it was, the input and what happened): they fail if it comes back.
 //!
-//! Run: `DOCKERIZE_E2E=1 cargo test --test e2e_config -- --nocapture --test-threads=1`.
+//! Run: `cargo test --test e2e_config -- --include-ignored --nocapture`.
 
 mod common;
 // The crate root is this file, so its modules live beside it under a directory of its name.

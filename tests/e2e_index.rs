@@ -1,20 +1,20 @@
-//! A multi-platform index put into a real registry by `build::index::push_index`, over per-platform images the
+//! A multi-platform index put into a real registry by the library's `push_index`, over per-platform images the
 //! engine pushed: Debian's `docker-registry` on loopback ports, one without auth and one with htpasswd auth.
 //!
 //! The images are made without pulling anything: `FROM scratch` and one file, built by the classic builder
 //! with `--platform` (Engine 20.10's `docker import --platform` keeps the engine's own platform), one per
 //! platform, `--no-cache` (the classic builder's cache does not key on the platform: an arm/v7 build reuses an
-//! arm64 one), and a file unique to the test. Each test opens with the engine gate (skip without an engine,
-//! or without `docker-registry` and `htpasswd`, unless `DOCKERIZE_E2E=1`); a [`Refs`] guard removes the images.
+//! arm64 one), and a file unique to the test. Each test is `#[ignore]`d (run: `--ignored`) and
+//! holds the engine lock (an engine, `docker-registry` and `htpasswd` must be there); a [`Refs`] guard removes
+//! the images.
 
 mod common;
 
 use std::process::Command;
 
 use bollard::auth::DockerCredentials;
-use cargo_dockerize::build::index::{push_index, IndexError, PlatformManifest};
-use cargo_dockerize::build::push::digest_of;
-use common::registry::{registry_gate, Refs, Registry};
+use common::library::{digest_of, push_index, IndexError, PlatformManifest};
+use common::registry::{registry_lock, Refs, Registry};
 use common::{docker_ok, inspect_image, run};
 use oci_client::secrets::RegistryAuth;
 
@@ -96,7 +96,7 @@ fn manifests(pushed: &[Pushed]) -> Vec<PlatformManifest> {
     pushed
         .iter()
         .map(|p| PlatformManifest {
-            platform: p.platform.clone(),
+            platform: p.platform.parse().expect("a platform the tool supports"),
             digest: p.digest.clone(),
         })
         .collect()
@@ -186,13 +186,9 @@ fn assert_index(
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_index -- --ignored"]
 fn an_index_over_engine_pushed_images_pulls_on_the_engine() {
-    let Some(_engine) = registry_gate(
-        "an_index_over_engine_pushed_images_pulls_on_the_engine",
-        None,
-    ) else {
-        return;
-    };
+    let _engine = registry_lock();
     let registry = Registry::start(false);
     let no_config = tempfile::tempdir().unwrap();
     let repo = format!(
@@ -214,7 +210,7 @@ fn an_index_over_engine_pushed_images_pulls_on_the_engine() {
 
     // An image listed under a platform it was not built for is refused, and the tag keeps the good index.
     let lying = [PlatformManifest {
-        platform: "linux/arm64".into(),
+        platform: cargo_dockerize::platform::Platform::LinuxArm64,
         digest: pushed[0].digest.clone(),
     }];
     let error = block_on(push_index(&format!("{repo}:lying"), &lying, None, true)).unwrap_err();
@@ -234,13 +230,9 @@ fn an_index_over_engine_pushed_images_pulls_on_the_engine() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_index -- --ignored"]
 fn an_index_goes_to_a_registry_with_auth_using_the_credentials() {
-    let Some(_engine) = registry_gate(
-        "an_index_goes_to_a_registry_with_auth_using_the_credentials",
-        None,
-    ) else {
-        return;
-    };
+    let _engine = registry_lock();
     let registry = Registry::start(true);
     let (user, password) = registry.login.clone().unwrap();
     let config = registry.docker_config(&password);

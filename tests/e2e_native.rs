@@ -8,10 +8,10 @@
 //! the executable and the CA bundle only, it runs as 65532 and prints its line. The C++ binary is the deliberate
 //! exception to musl: static glibc (Debian has no C++ compiler for musl), still static, still on `scratch`.
 //!
-//! Gate and cleanup as in every engine test ([`common::engine_gate`], [`common::TestImages`]).
+//! `#[ignore]`d, locked and cleaned up as every engine test ([`common::engine_lock`], [`common::TestImages`]).
 //! `DOCKERIZE_E2E_NO_CACHE=1` builds with `--no-cache`, for the cold timing (BENCHMARKS.md).
 //!
-//! Run: `DOCKERIZE_E2E=1 cargo test --test e2e_native -- --nocapture`.
+//! Run: `cargo test --test e2e_native -- --ignored --nocapture`.
 
 mod common;
 
@@ -20,7 +20,7 @@ use std::process::Command;
 
 use common::docker::DOCKER_INIT_ENTRIES;
 use common::{
-    docker_ok, engine_gate, image_entries, inspect_image, run, run_image, Fixture, TestImages,
+    docker_ok, engine_lock, image_entries, inspect_image, run, run_image, Fixture, TestImages,
 };
 use serde_json::Value;
 
@@ -120,11 +120,9 @@ fn check_plan(list: &Value, dockerfile: &str) {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_native -- --ignored"]
 fn every_native_library_builds_static_and_runs_on_scratch() {
-    let Some(_engine) = engine_gate("every_native_library_builds_static_and_runs_on_scratch")
-    else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("native-static");
     let copy = Fixture::copy("native-static");
     let dockerfile = copy.generate(&[]);

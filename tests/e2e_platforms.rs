@@ -12,30 +12,32 @@
 //!   libgcc-s1, libssl3 unpacked with `dpkg-deb`, no emulation) and pushes to the registry, since the engine's
 //!   stand-ins are amd64 only; the binary runs against those arm64 libraries and prints OpenSSL's version.
 //!
-//! Each test opens with the engine gate (skip without an engine, the registry tools or qemu, unless
-//! `DOCKERIZE_E2E=1`); a [`Refs`] guard removes the images it made.
+//! Each test is `#[ignore]`d (run: `--ignored`) and holds the engine lock (an engine, the registry tools and
+//! qemu must be there, or it fails); a [`Refs`] guard removes the images it made.
 //!
-//! Run: `DOCKERIZE_E2E=1 cargo test --test e2e_platforms -- --nocapture`.
+//! Run: `cargo test --test e2e_platforms -- --ignored --nocapture`.
 
 mod common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::registry::{registry_gate, Refs, Registry};
+use common::registry::{registry_lock, Refs, Registry};
 use common::{docker, docker_ok, events_of, inspect_image, run, BuildJson, Fixture};
 use serde_json::Value;
 
 /// Where Debian's qemu-user-static registers the arm64 interpreter.
 const QEMU_AARCH64: &str = "/proc/sys/fs/binfmt_misc/qemu-aarch64";
 
-/// The engine lock, or `None` (skip) without an engine, the registry tools or qemu's binfmt entry; with
-/// `DOCKERIZE_E2E=1` a missing one fails the test.
-fn gate(test: &str) -> Option<std::sync::MutexGuard<'static, ()>> {
-    let qemu = (!Path::new(QEMU_AARCH64).exists()).then(|| {
-        format!("`{QEMU_AARCH64}` is missing (apt-get install qemu-user-static binfmt-support, with binfmt_misc mounted)")
-    });
-    registry_gate(test, qemu)
+/// The engine lock, once the registry tools and qemu's binfmt entry are there; panics naming what is missing.
+fn gate() -> std::sync::MutexGuard<'static, ()> {
+    let guard = registry_lock();
+    assert!(
+        Path::new(QEMU_AARCH64).exists(),
+        "this engine test cannot run: `{QEMU_AARCH64}` is missing (apt-get install qemu-user-static \
+         binfmt-support, with binfmt_misc mounted)"
+    );
+    guard
 }
 
 /// `docker run --platform <p>` of an image: its stdout (the run must succeed).
@@ -92,10 +94,9 @@ fn fetch_manifest(reference: &str) -> (Value, String) {
 }
 
 #[test]
+#[ignore = "needs a Docker engine, docker-registry and qemu-user-static: cargo test --test e2e_platforms -- --ignored"]
 fn two_platforms_cross_compile_push_an_index_and_run_by_digest() {
-    let Some(_engine) = gate("two_platforms_cross_compile_push_an_index_and_run_by_digest") else {
-        return;
-    };
+    let _engine = gate();
     let registry = Registry::start(false);
     let prefix = format!("{}/dz-platforms-{}", registry.host, std::process::id());
     let fixture = Fixture::copy("cross");
@@ -303,12 +304,9 @@ fn push_arm64_glibc_base(reference: &str, refs: &mut Refs) {
 }
 
 #[test]
+#[ignore = "needs a Docker engine, docker-registry and qemu-user-static: cargo test --test e2e_platforms -- --ignored"]
 fn glibc_with_openssl_cross_compiles_for_arm64_and_runs_on_arm64_libraries() {
-    let Some(_engine) =
-        gate("glibc_with_openssl_cross_compiles_for_arm64_and_runs_on_arm64_libraries")
-    else {
-        return;
-    };
+    let _engine = gate();
     let registry = Registry::start(false);
     let mut refs = Refs(Vec::new());
     let base = format!("{}/dz-arm64-glibc-base:nonroot", registry.host);

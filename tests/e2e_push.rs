@@ -1,16 +1,17 @@
-//! `--push`, digests, `--metadata-file` and the registry cache, against a real engine and real registries:
+//! `--push`, digests and `--metadata-file`, against a real engine and real registries:
 //! Debian's `docker-registry` on loopback ports, one with htpasswd auth (credentials in a temporary
 //! `DOCKER_CONFIG`), one without, and a proxy that vanishes mid-push.
 //!
-//! Each test opens with the engine gate (skip without an engine, or without `docker-registry` and `htpasswd`,
-//! unless `DOCKERIZE_E2E=1`). Images carry the registry's host in their tags; a [`Refs`] guard removes them.
-//! The registry cache test empties the engine's build cache (`docker builder prune -af`), the one test that does.
+//! Each test is `#[ignore]`d (run: `--ignored`) and holds the engine lock (an engine, `docker-registry` and
+//! `htpasswd` must be there). Images carry the registry's host in their tags; a [`Refs`] guard removes them.
+//! The registry cache's fresh-runner test empties the engine's build cache, so it lives apart, in
+//! `tests/e2e_registry_cache.rs`, which only an explicit `--test e2e_registry_cache` runs.
 
 mod common;
 
 use std::process::Command;
 
-use common::registry::{prune_build_cache, registry_gate, Refs, Registry, VanishingProxy};
+use common::registry::{registry_lock, Refs, Registry, VanishingProxy};
 use common::{docker_ok, events_of, run, BuildJson, Fixture, Run};
 
 const GREETING: &str = "hello from single-bin";
@@ -41,10 +42,9 @@ fn build(fixture: &Fixture, args: &[&str], docker_config: Option<&std::path::Pat
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn pushed_images_pull_by_digest_and_run() {
-    let Some(_engine) = registry_gate("pushed_images_pull_by_digest_and_run", None) else {
-        return;
-    };
+    let _engine = registry_lock();
     let registry = Registry::start(true);
     let config = registry.docker_config(&registry.login.as_ref().unwrap().1);
     let fixture = Fixture::copy("single-bin");
@@ -110,13 +110,9 @@ fn pushed_images_pull_by_digest_and_run() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn a_wrong_password_fails_the_push_at_once_with_one_clear_line() {
-    let Some(_engine) = registry_gate(
-        "a_wrong_password_fails_the_push_at_once_with_one_clear_line",
-        None,
-    ) else {
-        return;
-    };
+    let _engine = registry_lock();
     let registry = Registry::start(true);
     let config = registry.docker_config("not-the-password");
     let fixture = Fixture::copy("single-bin");
@@ -173,10 +169,9 @@ fn a_wrong_password_fails_the_push_at_once_with_one_clear_line() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn credentials_come_from_a_credential_helper() {
-    let Some(_engine) = registry_gate("credentials_come_from_a_credential_helper", None) else {
-        return;
-    };
+    let _engine = registry_lock();
     let registry = Registry::start(true);
     let (user, password) = registry.login.clone().unwrap();
     // `credHelpers` names `docker-credential-dztest`, found on PATH, which answers `get` with the login.
@@ -225,11 +220,9 @@ fn summary_row(out: &Run) -> String {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn a_stopped_registry_fails_after_bounded_retries() {
-    let Some(_engine) = registry_gate("a_stopped_registry_fails_after_bounded_retries", None)
-    else {
-        return;
-    };
+    let _engine = registry_lock();
     let mut registry = Registry::start(false);
     let fixture = Fixture::copy("single-bin");
     let prefix = namespace(&registry.host, "stopped");
@@ -264,13 +257,9 @@ fn a_stopped_registry_fails_after_bounded_retries() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn a_registry_going_away_mid_push_fails_with_one_clear_line() {
-    let Some(_engine) = registry_gate(
-        "a_registry_going_away_mid_push_fails_with_one_clear_line",
-        None,
-    ) else {
-        return;
-    };
+    let _engine = registry_lock();
     let registry = Registry::start(false);
     // The image's largest layer is the binary, about 600 kB: the proxy vanishes 100 kB into the upload.
     let proxy = VanishingProxy::start(&registry.host, 100_000);
@@ -302,10 +291,9 @@ fn a_registry_going_away_mid_push_fails_with_one_clear_line() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
 fn an_unknown_registry_host_fails_at_once() {
-    let Some(_engine) = registry_gate("an_unknown_registry_host_fails_at_once", None) else {
-        return;
-    };
+    let _engine = registry_lock();
     let fixture = Fixture::copy("single-bin");
     let prefix = format!("dz-no-such-registry.invalid/dz-push-{}", std::process::id());
     let tags = single_bin_tags(&prefix);
@@ -321,101 +309,4 @@ fn an_unknown_registry_host_fails_at_once() {
     );
     assert!(!out.stderr.contains("trying again"), "{}", out.stderr);
     assert!(out.stderr.contains("does not resolve"), "{}", out.stderr);
-}
-
-#[test]
-fn the_dependency_layer_comes_from_the_registry_cache() {
-    let Some(_engine) = registry_gate("the_dependency_layer_comes_from_the_registry_cache", None)
-    else {
-        return;
-    };
-    // A registry with auth: the engine's cache import must log in too (`X-Registry-Config`).
-    let registry = Registry::start(true);
-    let config = registry.docker_config(&registry.login.as_ref().unwrap().1);
-    let fixture = Fixture::copy("single-bin");
-    // A recipe no earlier build saw (the recipe carries `.cargo/config.toml`): the cook is this test's alone.
-    let nonce = format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    std::fs::create_dir_all(fixture.path(".cargo")).unwrap();
-    fixture.write(
-        ".cargo/config.toml",
-        &format!("[env]\nDZ_CACHE_TEST = \"{nonce}\"\n"),
-    );
-    let prefix = namespace(&registry.host, "cache");
-    let cache_ref = format!("{prefix}/cache:main");
-    let mut refs = single_bin_tags(&prefix);
-    refs.push(cache_ref.clone());
-    let _refs = Refs(refs.clone());
-
-    // The first run of a CI pipeline: `--cache-from` names a cache that does not exist yet, which is no error.
-    let first = fixture_build_json(
-        &fixture,
-        config.path(),
-        &[
-            "--registry",
-            &prefix,
-            "--push",
-            "--cache-from",
-            &cache_ref,
-            "--cache-to",
-            &cache_ref,
-        ],
-    );
-    assert!(cooked(&first), "the first build cooks the dependencies");
-    let cache = &first.summary["cache"][0];
-    assert_eq!(cache["image"], "builder", "{}", first.summary);
-    assert_eq!(cache["push"]["status"], "pushed", "{}", first.summary);
-
-    // A fresh runner: none of these images, an empty build cache (the base images stay: a runner has those).
-    for reference in &refs {
-        docker_ok(&["rmi", "-f", reference]);
-    }
-    prune_build_cache();
-
-    let second = fixture_build_json(
-        &fixture,
-        config.path(),
-        &["--registry", &prefix, "--cache-from", &cache_ref],
-    );
-    assert!(
-        !cooked(&second),
-        "the cook comes from the registry: started {:?}",
-        second.steps("step-started")
-    );
-    assert!(
-        second
-            .steps("step-cached")
-            .iter()
-            .any(|s| s.contains("RUN cargo build") && !s.contains("--mount")),
-        "the dependency step is reported cached: {:?}",
-        second.steps("step-cached")
-    );
-    assert_eq!(docker_ok(&["run", "--rm", &refs[0]]).trim(), GREETING);
-}
-
-/// `build <args> --message-format json` with the credentials in `docker_config`, which must succeed.
-fn fixture_build_json(
-    fixture: &Fixture,
-    docker_config: &std::path::Path,
-    args: &[&str],
-) -> BuildJson {
-    let mut full = args.to_vec();
-    full.extend_from_slice(&["--message-format", "json"]);
-    let out = build(fixture, &full, Some(docker_config));
-    out.assert_success(&full.join(" "));
-    BuildJson::parse(&out, &full.join(" "))
-}
-
-/// Whether the build ran the dependency step (the cook: `RUN cargo build` without the compile cache's mount).
-fn cooked(build: &BuildJson) -> bool {
-    build
-        .steps("step-started")
-        .iter()
-        .any(|s| s.contains("RUN cargo build") && !s.contains("--mount"))
 }

@@ -3,7 +3,7 @@
 //! dependency, `--no-cache`, the classic builder); release images hold stripped executables; the debug variant
 //! holds the unstripped one, with a shell.
 //!
-//! Each test opens with the engine gate (skip without an engine unless `DOCKERIZE_E2E=1`), and tags its images
+//! Each test is `#[ignore]`d (run: `--ignored`), holds the engine lock (an engine must answer), and tags its images
 //! under a [`TestImages`] guard. Tests that share a fixture share its compile cache (the id is the workspace's),
 //! so every assertion about what recompiled compares two builds of the same test, one right after the other.
 
@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{engine_gate, events_of, run_image, step_name, BuildJson, Fixture, TestImages};
+use common::{engine_lock, events_of, run_image, step_name, BuildJson, Fixture, TestImages};
 
 /// The crates the final compile (the step with the compile cache) compiled, by name.
 fn compiled(build: &BuildJson) -> BTreeSet<String> {
@@ -25,7 +25,7 @@ fn compiled(build: &BuildJson) -> BTreeSet<String> {
 }
 
 /// What an engine test here starts from: the engine lock, its image guard, a fixture copy, and the `-t` template
-/// that tags its images under the guard. `None` (skip) without an engine, unless `DOCKERIZE_E2E=1`.
+/// that tags its images under the guard.
 struct Setup {
     _engine: std::sync::MutexGuard<'static, ()>,
     images: TestImages,
@@ -33,16 +33,16 @@ struct Setup {
     tags: String,
 }
 
-fn setup(test: &str, key: &str, fixture: &str) -> Option<Setup> {
-    let engine = engine_gate(test)?;
+fn setup(key: &str, fixture: &str) -> Setup {
+    let engine = engine_lock();
     let images = TestImages::new(key);
     let tags = images.template("{version}");
-    Some(Setup {
+    Setup {
         _engine: engine,
         images,
         fixture: Fixture::copy(fixture),
         tags,
-    })
+    }
 }
 
 /// Text no earlier build has seen, so that an edit never meets a layer the engine cached in an earlier run.
@@ -75,20 +75,14 @@ const WORKER_MAIN: &str = "crates/worker/src/main.rs";
 const COMMON_LIB: &str = "crates/common/src/lib.rs";
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_rebuild -- --ignored"]
 fn compile_cache_recompiles_what_changed_and_never_leaves_a_stale_binary() {
-    let Some(Setup {
+    let Setup {
         _engine,
         images,
         fixture,
         tags,
-    }) = setup(
-        "compile_cache_recompiles_what_changed",
-        "cache",
-        "workspace",
-    )
-    else {
-        return;
-    };
+    } = setup("cache", "workspace");
     let build = |extra: &[&str]| {
         let mut args = vec!["-t", tags.as_str()];
         args.extend_from_slice(extra);
@@ -164,21 +158,15 @@ fn compile_cache_recompiles_what_changed_and_never_leaves_a_stale_binary() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_rebuild -- --ignored"]
 fn a_changed_dependency_reaches_the_binary() {
     // `shared-lib` is a path package outside the workspace: a dependency, cooked from its real sources.
-    let Some(Setup {
+    let Setup {
         _engine,
         images,
         fixture,
         tags,
-    }) = setup(
-        "a_changed_dependency_reaches_the_binary",
-        "dep",
-        "path-outside/app",
-    )
-    else {
-        return;
-    };
+    } = setup("dep", "path-outside/app");
     fixture.build_json(&["-t", &tags]);
     let reference = images.tag("outside-app", "0.1.0");
     let before = run_image(&reference);
@@ -201,16 +189,14 @@ fn a_changed_dependency_reaches_the_binary() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_rebuild -- --ignored"]
 fn release_images_are_stripped_and_the_debug_variant_is_not() {
-    let Some(Setup {
+    let Setup {
         _engine,
         images,
         fixture,
         tags,
-    }) = setup("release_images_are_stripped", "debug", "workspace")
-    else {
-        return;
-    };
+    } = setup("debug", "workspace");
     fixture.build_json(&["--bin", "api", "-t", &tags]);
     let debug = fixture.build_json(&["--bin", "api", "--debug", "-t", &tags]);
     let release = images.tag("api", "0.3.0");
@@ -262,20 +248,14 @@ fn release_images_are_stripped_and_the_debug_variant_is_not() {
 /// One Dockerfile serves every image: building all of them, then one after an edit, then another, never runs the
 /// dependency step again and never changes the file, so `generate --check` passes after each build.
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_rebuild -- --ignored"]
 fn selecting_images_never_changes_the_dockerfile_or_the_dependency_layer() {
-    let Some(Setup {
+    let Setup {
         _engine,
         images,
         fixture,
         tags,
-    }) = setup(
-        "selecting_images_never_changes_the_dockerfile",
-        "select",
-        "workspace",
-    )
-    else {
-        return;
-    };
+    } = setup("select", "workspace");
     let all = fixture.build_json(&["-t", &tags]);
     assert_eq!(all.summary["images"].as_array().map(Vec::len), Some(3));
     let committed = fixture.dockerfile();

@@ -7,16 +7,16 @@
 //! `hello from <binary>` first, and `docker image inspect` must show a non-root user. The tagged images are
 //! removed afterwards.
 //!
-//! Gate: with `DOCKERIZE_E2E=1` an engine is required (no engine fails the tests); with `DOCKERIZE_E2E=0`
-//! these tests are skipped; unset, they run when `docker info` answers and are skipped otherwise. Builds
-//! run one at a time (two cores), each test printing its timings (`cargo test -- --nocapture`);
+//! Every test here needs an engine: `#[ignore]`d, run with `cargo test --test fixtures_build -- --ignored`,
+//! where no engine fails them. Builds run one at a time (two cores), each test printing its timings
+//! (`--nocapture`);
 //! `DOCKERIZE_E2E_NO_CACHE=1` builds without the engine's cache, for cold timings.
 
 mod common;
 
 use std::time::Instant;
 
-use common::{buildkit_docker, engine_gate, inspect_image, run, run_image, Fixture, TestImages};
+use common::{buildkit_docker, engine_lock, inspect_image, run, run_image, Fixture, TestImages};
 
 /// `docker build --target <stage>` in the copy, tagged under `images`; returns the tag.
 fn build(images: &TestImages, copy: &Fixture, stage: &str) -> String {
@@ -110,10 +110,9 @@ fn build_and_run(
 const GNU_STATIC: &[&str] = &["--libc", "gnu", "--static"];
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn single_bin() {
-    let Some(_engine) = engine_gate("single_bin") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("single-bin");
     build_and_run(
         &images,
@@ -124,30 +123,27 @@ fn single_bin() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn multi_bin() {
-    let Some(_engine) = engine_gate("multi_bin") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("multi-bin");
     // `gamma` has the custom `[[bin]]` path; the builder compiles all four either way.
     build_and_run(&images, "multi-bin", GNU_STATIC, &[("gamma", "gamma")]);
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn workspace() {
-    let Some(_engine) = engine_gate("workspace") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("workspace");
     // The binary whose name is not its package's.
     build_and_run(&images, "workspace", GNU_STATIC, &[("dz-cli", "dz-cli")]);
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn required_features() {
-    let Some(_engine) = engine_gate("required_features") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("required-features");
     build_and_run(
         &images,
@@ -169,10 +165,9 @@ fn required_features() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn build_script() {
-    let Some(_engine) = engine_gate("build_script") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("build-script");
     let outputs = build_and_run(
         &images,
@@ -188,10 +183,9 @@ fn build_script() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn native_openssl() {
-    let Some(_engine) = engine_gate("native_openssl") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("native-openssl");
     // Dynamic glibc on distroless: libssl comes from the runtime image.
     let outputs = build_and_run(
@@ -211,10 +205,9 @@ fn native_openssl() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn toolchain_pin() {
-    let Some(_engine) = engine_gate("toolchain_pin") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("toolchain-pin");
     build_and_run(
         &images,
@@ -225,10 +218,9 @@ fn toolchain_pin() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn odd_names() {
-    let Some(_engine) = engine_gate("odd_names") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("odd-names");
     build_and_run(
         &images,
@@ -239,10 +231,9 @@ fn odd_names() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn name_collision() {
-    let Some(_engine) = engine_gate("name_collision") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("name-collision");
     build_and_run(
         &images,
@@ -256,10 +247,9 @@ fn name_collision() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn path_dependency_outside_the_workspace() {
-    let Some(_engine) = engine_gate("path_dependency_outside_the_workspace") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("path-dependency-outside-the-workspace");
     let outputs = build_and_run(
         &images,
@@ -274,10 +264,9 @@ fn path_dependency_outside_the_workspace() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn path_packages_and_patches_inside_the_workspace() {
-    let Some(_engine) = engine_gate("path_packages_and_patches_inside_the_workspace") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("path-packages-and-patches-inside-the-workspace");
     let outputs = build_and_run(
         &images,
@@ -289,10 +278,9 @@ fn path_packages_and_patches_inside_the_workspace() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test fixtures_build -- --ignored"]
 fn native_openssl_linked_statically_runs_on_scratch() {
-    let Some(_engine) = engine_gate("native_openssl_linked_statically_runs_on_scratch") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("native-openssl-linked-statically-runs-on-scratch");
     // `+crt-static`: openssl-sys links libssl.a and libcrypto.a from libssl-dev, which the builder keeps.
     let copy = Fixture::copy("native-openssl");

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{copy_tree, engine_gate, inspect_image, run, run_image, Fixture, TestImages};
+use common::{copy_tree, engine_lock, inspect_image, run, run_image, Fixture, TestImages};
 
 /// Every fixture with a `Cargo.lock` and a binary (`no-bins` cannot generate).
 const FIXTURES: &[&str] = &[
@@ -586,12 +586,9 @@ fn a_member_moving_from_the_end_of_the_lock_keeps_cargos_layout() {
 /// script sees `build-env` (it panics otherwise), and the runtime image carries the runtime `env` but not the
 /// builder's.
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test recipe -- --ignored"]
 fn the_hard_shapes_build_and_run_and_build_scripts_see_build_env() {
-    let Some(_engine) =
-        engine_gate("the_hard_shapes_build_and_run_and_build_scripts_see_build_env")
-    else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("shapes");
     let fixture = Fixture::copy("recipe-shapes");
     let out = fixture.run(&["build", "-t", &images.template("{version}")]);

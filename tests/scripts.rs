@@ -420,13 +420,10 @@ fn the_recipe_is_marked_with_its_digest() {
         .iter()
         .map(|f| {
             let bytes = std::fs::read(recipe_dir.join(&f[2..])).unwrap();
-            format!("{:x}  {f}\n", sha2::Sha256::digest(&bytes))
+            format!("{}  {f}\n", hex(&bytes))
         })
         .collect();
-    assert_eq!(
-        mark,
-        format!("{:x}  -\n", sha2::Sha256::digest(lines.as_bytes()))
-    );
+    assert_eq!(mark, format!("{}  -\n", hex(lines.as_bytes())));
     assert_eq!(
         step(&recipe.path().join("again")),
         mark,
@@ -446,4 +443,12 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+/// The hex SHA-256 of `bytes`, as `sha256sum` prints it.
+fn hex(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

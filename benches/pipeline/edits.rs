@@ -51,7 +51,7 @@ impl Checkout {
                     "cargo dockerize",
                     &cargo_dockerize::plan::DockerfilePath::new(
                         cargo_dockerize::plan::DEFAULT_DOCKERFILE.into(),
-                        "the benchmark".into(),
+                        cargo_dockerize::source::Source::Default,
                     ),
                 ),
             )?;

@@ -2,7 +2,9 @@
 //! by hand, in the scenarios of a working day; and how big the images are against their stripped binaries.
 //!
 //!     cargo bench --bench pipeline                       full run on fixtures/workspaces/bench-services
-//!     cargo bench --bench pipeline -- --quick            CI smoke run on fixtures/workspaces/workspace
+//!     cargo bench --bench pipeline -- --quick            smoke run on fixtures/workspaces/workspace
+//!     cargo test --bench pipeline -- --quick             the same with the test profile: CI's run, which reuses
+//!                                                        the tests' build instead of compiling in release
 //!
 //! Options (after `--`): `--repeats N` (median of N, default 1), `--cold prune|no-cache`, `--fixture DIR`,
 //! `--scenarios cold,unchanged,source,lib,version,config,dependency`,

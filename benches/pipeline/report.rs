@@ -86,6 +86,12 @@ fn header(out: &mut String, bench: &Bench) {
             Cold::NoCache => "--no-cache and fresh cache mounts",
         }
     );
+    if cfg!(debug_assertions) {
+        out.push_str(
+            "built with the test profile (`cargo test --bench pipeline`): the tool and the generation figure are \
+             unoptimised, so these timings are a smoke test, not figures for BENCHMARKS.md\n",
+        );
+    }
     if let Some(engine) = &bench.engine {
         let _ = writeln!(
             out,

@@ -9,14 +9,12 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use camino::Utf8Path;
-use cargo_dockerize::build::context;
-use cargo_dockerize::build::docker_config;
-use cargo_dockerize::build::engine::{self, BuildOptions, Engine, Target};
+use cargo_dockerize::config::Cache;
+use cargo_dockerize::engine::ignore::{self, DockerIgnore};
+use cargo_dockerize::engine::{self, context, docker_config, Engine};
 use cargo_dockerize::events::{BuildEvent, Outcome};
-use cargo_dockerize::files;
-use cargo_dockerize::model::BuilderChoice;
+use cargo_dockerize::model::BackendChoice;
 use cargo_dockerize::plan::{DockerfilePath, DEFAULT_DOCKERFILE};
-use cargo_dockerize::render::DockerIgnore;
 use serde::Deserialize;
 
 use crate::docker::{self, CacheMounts, Cleanup};
@@ -77,7 +75,7 @@ impl Bench {
                 &docker_config::DockerEnv::from_process(),
             )
             .map_err(|e| engine::error_chain(&e))?;
-            let connected = runtime.block_on(engine::connect(&endpoint, BuilderChoice::Buildkit));
+            let connected = runtime.block_on(engine::connect(&endpoint, BackendChoice::Buildkit));
             Some(connected.map_err(|e| engine::error_chain(&e))?)
         } else {
             None
@@ -314,13 +312,24 @@ impl Bench {
                 unreachable!("not built by the engine")
             }
         };
-        let target = Target {
+        let target = cargo_dockerize::plan::Build {
+            name: bin.clone(),
             stage: bin.clone(),
             binary: bin.clone(),
-            tags: vec![self.tag(build, &bin)],
+            variant: cargo_dockerize::config::Variant::Release,
             platform: None,
             several: false,
-            name: bin.clone(),
+            triple: triple.to_string(),
+            base: String::new(),
+            tags: vec![self.tag(build, &bin)],
+            build_args: Default::default(),
+            cache_from: Vec::new(),
+            cache: if build.no_cache {
+                Cache::Ignore
+            } else {
+                Cache::Use
+            },
+            push: false,
         };
         let engine = self.engine.as_ref().expect("connected when (b)-(d) run");
         let started = Instant::now();
@@ -332,17 +341,19 @@ impl Bench {
                 return run;
             }
         };
-        let options = BuildOptions {
-            no_cache: build.no_cache,
-            jobs: 1,
-            ..BuildOptions::default()
-        };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let outcome = self.runtime.block_on(engine::build_target(
-            engine, &target, context, &options, &tx, started,
-        ));
+        let engine_run = engine::Run {
+            context,
+            dockerfile: DEFAULT_DOCKERFILE.into(),
+            registry_config: Default::default(),
+            events: tx,
+            started,
+        };
+        let outcome = self
+            .runtime
+            .block_on(engine::build_target(engine, &target, &engine_run));
         run.seconds = started.elapsed().as_secs_f64();
-        drop(tx);
+        drop(engine_run);
         while let Ok(event) = rx.try_recv() {
             run.record(&event);
         }
@@ -369,9 +380,12 @@ struct Build {
 /// The context (b)–(d) build from: the checkout as our `.dockerignore` filters it, their Dockerfile packed in.
 fn pack_context(dir: &Path, dockerfile: &str) -> Result<bytes::Bytes, String> {
     let root = Utf8Path::from_path(dir).ok_or("the work directory is not UTF-8")?;
-    let place = DockerfilePath::new(DEFAULT_DOCKERFILE.into(), "the benchmark".into());
-    let ignore = match files::read_dockerignore(root, &place) {
-        Ok(Some((_, _, ignore))) => ignore,
+    let place = DockerfilePath::new(
+        DEFAULT_DOCKERFILE.into(),
+        cargo_dockerize::source::Source::Default,
+    );
+    let ignore = match ignore::read_dockerignore(root, &place) {
+        Ok(Some(file)) => file.parsed,
         Ok(None) => DockerIgnore::default(),
         Err((path, e)) => return Err(format!("failed to read {path}: {e}")),
     };
@@ -462,16 +476,29 @@ fn utc_now() -> String {
         .unwrap_or_default()
 }
 
-/// benches/generate.rs, run as it is (`cargo bench --bench generate -- MEMBERS REPEATS`): its table.
+/// The Cargo command that runs another benchmark with this one's profile: `cargo bench` when this benchmark was
+/// built optimised, `cargo test` when it was built with the test profile (CI's quick run, `cargo test --bench
+/// pipeline -- --quick`, which reuses the test build instead of compiling everything again in release).
+pub fn same_profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "test"
+    } else {
+        "bench"
+    }
+}
+
+/// benches/generate.rs, run as it is (`cargo bench --bench generate -- MEMBERS REPEATS`, or `cargo test` under
+/// the test profile, see [`same_profile`]): its table.
 pub fn generation_figure(quick: bool) -> Result<String, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let (members, repeats) = if quick { ("50", "1") } else { ("500", "3") };
-    eprintln!("generation: cargo bench --bench generate -- {members} {repeats}");
+    let how = same_profile();
+    eprintln!("generation: cargo {how} --bench generate -- {members} {repeats}");
     crate::stdout_of(
         Command::new(&cargo)
-            .args(["bench", "--quiet", "--bench", "generate", "--"])
+            .args([how, "--quiet", "--bench", "generate", "--"])
             .args([members, repeats])
             .current_dir(env!("CARGO_MANIFEST_DIR")),
-        &format!("`{cargo} bench --bench generate -- {members} {repeats}`"),
+        &format!("`{cargo} {how} --bench generate -- {members} {repeats}`"),
     )
 }

@@ -7,7 +7,7 @@
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::model::{BuilderChoice, ColorChoice, Libc, MessageFormat, Runtime};
+use crate::model::{BackendChoice, ColorChoice, Libc, MessageFormat, Runtime};
 use crate::platform::PlatformList;
 
 mod settings;
@@ -382,13 +382,13 @@ pub struct BuildArgs {
     pub metadata_file: Option<Utf8PathBuf>,
     /// The engine's builder
     #[arg(
-        long,
+        long = "builder",
         global = true,
         value_enum,
         default_value = "auto",
         help_heading = "Engine"
     )]
-    pub builder: BuilderChoice,
+    pub backend: BackendChoice,
     /// Progress output: bars or lines for people, JSON lines on stdout for scripts
     #[arg(
         long,
@@ -414,7 +414,7 @@ impl BuildArgs {
             debug,
             context,
             host,
-            builder,
+            backend,
             message_format,
             push,
             cache_from,
@@ -430,7 +430,7 @@ impl BuildArgs {
             (*debug, "--debug"),
             (context.is_some(), "--context"),
             (host.is_some(), "--host"),
-            (*builder != BuilderChoice::Auto, "--builder"),
+            (*backend != BackendChoice::Auto, "--builder"),
             (*message_format != MessageFormat::Human, "--message-format"),
             (*push, "--push"),
             (!cache_from.is_empty(), "--cache-from"),

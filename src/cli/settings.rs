@@ -4,7 +4,10 @@
 //! parse that command again and check that it gives the same settings, so the two directions cannot drift apart.
 
 use super::Cli;
-use crate::config::{split_features, Features, Linking, Selection, Settings, TestStage};
+use crate::config::{
+    split_features, BuildRequest, Cache, Destination, Features, GitSha, Linking, Selection,
+    Settings, TestStage, Variant,
+};
 
 impl Cli {
     /// The settings every step after the command line reads.
@@ -39,8 +42,34 @@ impl Cli {
             tags: (!self.build.tags.is_empty()).then(|| self.build.tags.clone()),
             registry: self.build.registry.clone(),
             dockerfile: c.dockerfile.clone(),
-            git_sha: None,
-            engine: None,
+            git_sha: GitSha::Unknown,
+            builds: self.build_request(),
+        }
+    }
+
+    /// What `build` asks of its builds; the other commands refuse these flags (see `build_only_flag`).
+    fn build_request(&self) -> BuildRequest {
+        let b = &self.build;
+        BuildRequest {
+            variant: if b.debug {
+                Variant::Debug
+            } else {
+                Variant::Release
+            },
+            destination: if b.push {
+                Destination::Registry
+            } else {
+                Destination::Engine
+            },
+            build_args: b.build_args.clone(),
+            cache_from: b.cache_from.clone(),
+            cache_to: b.cache_to.clone(),
+            cache: if b.no_cache {
+                Cache::Ignore
+            } else {
+                Cache::Use
+            },
+            jobs: b.jobs,
         }
     }
 }

@@ -49,8 +49,8 @@ pub fn ci(
         "write ours elsewhere: `--workflow .github/workflows/<name>.yml`",
     )?;
     match outcome {
-        files::Outcome::Written(path) => shell.status("Wrote", path),
-        files::Outcome::Unchanged(path) | files::Outcome::Kept(path) => {
+        files::Change::Written(path) => shell.status("Wrote", path),
+        files::Change::Unchanged(path) | files::Change::Kept(path) => {
             shell.status("Unchanged", path)
         }
     }

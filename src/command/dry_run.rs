@@ -1,48 +1,31 @@
-//! `build --dry-run`: the stages, targets, platforms and tags a build would build, what it would push, on
-//! stdout; nothing written, no engine contacted.
+//! `build --dry-run`: the plan's builds, what they would push and where, on stdout; nothing written, no engine
+//! contacted. Every line is read off [`crate::plan::Builds`], the same list `build` runs.
 
-use super::build::{build_args, cache_from, cache_to, targets};
-use crate::cli::BuildArgs;
-use crate::endpoint::Endpoint;
+use crate::config::{Destination, Variant};
+use crate::engine::endpoint::Endpoint;
 use crate::error::Error;
+use crate::files;
 use crate::plan::Plan;
-use crate::{files, reference};
 
-/// The `--dry-run` lines of each build: target, platform, Rust target, base and tags.
-fn dry_run_targets(plan: &Plan, debug: bool, text: &mut String) {
-    for target in targets(plan, debug) {
-        let Some(image) = plan.selected_images().find(|i| {
-            i.binary == target.binary && (i.stage == target.stage || i.debug.stage == target.stage)
-        }) else {
-            continue;
-        };
-        let platform = target
-            .platform
-            .clone()
-            .unwrap_or_else(|| plan.platforms[0].to_string());
-        let triple = image
-            .platforms
-            .iter()
-            .find(|p| p.platform.docker_name() == platform)
-            .map_or(image.triple.as_str(), |p| p.triple.as_str());
-        let base = if debug {
-            crate::model::DEBIAN_SLIM
-        } else {
-            image.runtime.image()
-        };
+/// The `--dry-run` lines of the builds of `variant`: target, platform, Rust target, base and tags.
+fn dry_run_builds(plan: &Plan, variant: Variant, text: &mut String) {
+    for build in plan.builds.of_variant(variant) {
+        let platform = build.platform.unwrap_or(plan.platforms[0]);
         text.push_str(&format!(
-            "  --target {:<16} {platform} {triple} on {base} [{}]\n",
-            target.stage,
-            target.tags.join(", ")
+            "  --target {:<16} {platform} {} on {} [{}]\n",
+            build.stage,
+            build.triple,
+            build.base,
+            build.tags.join(", ")
         ));
     }
 }
 
 /// `--dry-run`: the stages, targets and tags, what would be pushed, on stdout; nothing written, no engine
 /// contacted.
-pub(super) fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
+pub(super) fn dry_run(plan: &Plan, engine: &Endpoint) -> Result<(), Error> {
     use std::io::Write as _;
-    let engine = plan.engine.clone().unwrap_or_else(Endpoint::default_socket);
+    let builds = &plan.builds;
     let dockerfile = plan.root.join(&plan.dockerfile.path);
     // A real run stops on a Dockerfile we did not write: say so now rather than after the user relies on this.
     let state = if files::is_theirs(&dockerfile) {
@@ -60,7 +43,7 @@ pub(super) fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
     text.push_str(&format!(
         "platforms: {} ({}{})\n",
         crate::platform::PlatformList(plan.platforms.clone()).joined(),
-        plan.platforms_source,
+        plan.platforms_source.of_key("platforms"),
         if plan.cross_compiles() {
             ", cross-compiled on the build platform"
         } else {
@@ -68,43 +51,47 @@ pub(super) fn dry_run(plan: &Plan, args: &BuildArgs) -> Result<(), Error> {
         }
     ));
     text.push_str("images:\n");
-    dry_run_targets(plan, false, &mut text);
+    dry_run_builds(plan, Variant::Release, &mut text);
     text.push_str("debug images (--debug):\n");
-    dry_run_targets(plan, true, &mut text);
-    let build_args = build_args(plan, args);
-    if !build_args.is_empty() {
-        let args: Vec<String> = build_args.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        text.push_str(&format!("build args: {}\n", args.join(" ")));
+    dry_run_builds(plan, Variant::Debug, &mut text);
+    // Every build of a command takes the same arguments; the cache images add their own.
+    if let Some(build_args) = builds.images.first().map(|b| &b.build_args) {
+        if !build_args.is_empty() {
+            let args: Vec<String> = build_args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            text.push_str(&format!("build args: {}\n", args.join(" ")));
+        }
     }
-    if args.push && plan.platforms.len() > 1 {
+    if builds.indexes_to_push().next().is_some() {
         text.push_str(
             "index (--push): an image index under each plain tag, listing every platform's image\n",
         );
     }
-    if args.push {
+    if builds.destination == Destination::Registry {
         text.push_str("push (--push): every tag above");
-        text.push_str(if args.debug {
+        text.push_str(if builds.variant == Variant::Debug {
             " of the debug images"
         } else {
             ""
         });
         text.push_str(", to:");
-        let hosts: std::collections::BTreeSet<String> = targets(plan, args.debug)
-            .iter()
-            .flat_map(|t| &t.tags)
-            .map(|tag| reference::registry_host(tag).to_string())
+        let hosts: std::collections::BTreeSet<String> = builds
+            .to_run()
+            .flat_map(|b| &b.tags)
+            .map(|tag| crate::reference::registry_host(tag).to_string())
             .collect();
         let hosts: Vec<String> = hosts.into_iter().collect();
         text.push_str(&format!(" {}\n", hosts.join(", ")));
     } else {
         text.push_str("push: no (--push pushes every tag)\n");
     }
-    for reference in cache_from(plan, args) {
+    for reference in builds.images.first().iter().flat_map(|b| &b.cache_from) {
         text.push_str(&format!("cache from: {reference}\n"));
     }
-    for (stage, reference) in cache_to(plan, args) {
+    for build in &builds.cache {
         text.push_str(&format!(
-            "cache to: {reference} (stage `{stage}` with BUILDKIT_INLINE_CACHE=1, pushed after the images)\n"
+            "cache to: {} (stage `{}` with BUILDKIT_INLINE_CACHE=1, pushed after the images)\n",
+            build.tags.join(", "),
+            build.stage
         ));
     }
     std::io::stdout()

@@ -2,6 +2,7 @@
 //! or, with `--check`, compare them with the files on disk.
 
 use crate::cli::GenerateArgs;
+use crate::engine::ignore::{self, IgnoreFile};
 use crate::error::Error;
 use crate::files;
 use crate::plan::Plan;
@@ -77,9 +78,9 @@ fn write(plan: &Plan, dockerfile: &str, force: bool, shell: &mut Shell) -> Resul
     )?;
     for outcome in &outcomes {
         match outcome {
-            files::Outcome::Written(path) => shell.status("Wrote", path),
-            files::Outcome::Unchanged(path) => shell.status("Unchanged", path),
-            files::Outcome::Kept(path) => {
+            files::Change::Written(path) => shell.status("Wrote", path),
+            files::Change::Unchanged(path) => shell.status("Unchanged", path),
+            files::Change::Kept(path) => {
                 let text = std::fs::read_to_string(path).unwrap_or_default();
                 let whose = if text.starts_with(GENERATED_MARKER) {
                     "written by an earlier run and left as it is"
@@ -91,10 +92,10 @@ fn write(plan: &Plan, dockerfile: &str, force: bool, shell: &mut Shell) -> Resul
         }
     }
     // What the builds will read, by Docker's rule (which may be another file than the one kept).
-    if let Some((path, _, parsed)) = read_dockerignore(plan)? {
+    if let Some(IgnoreFile { path, parsed, .. }) = read_dockerignore(plan)? {
         let name = path.strip_prefix(&plan.root).unwrap_or(&path);
         let script = scripts.first().map(|s| s.path.as_path());
-        for warning in files::dockerignore_warnings(Some(&parsed), name.as_str(), script) {
+        for warning in ignore::dockerignore_warnings(Some(&parsed), name.as_str(), script) {
             shell.warn(warning);
         }
     }
@@ -103,9 +104,7 @@ fn write(plan: &Plan, dockerfile: &str, force: bool, shell: &mut Shell) -> Resul
 
 /// The `.dockerignore` Docker reads for the plan's Dockerfile (`<path>.dockerignore`, else the root one): its
 /// path, text and parsed rules, when there is one.
-pub(super) fn read_dockerignore(
-    plan: &Plan,
-) -> Result<Option<(camino::Utf8PathBuf, String, render::DockerIgnore)>, Error> {
-    files::read_dockerignore(&plan.root, &plan.dockerfile)
+pub(super) fn read_dockerignore(plan: &Plan) -> Result<Option<IgnoreFile>, Error> {
+    ignore::read_dockerignore(&plan.root, &plan.dockerfile)
         .map_err(|(path, source)| Error::DockerIgnore { path, source })
 }

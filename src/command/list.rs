@@ -1,10 +1,11 @@
 //! `list` and `config`: the plan on stdout, as a table for people or JSON for scripts.
 
 use crate::cli::ListFormat;
+use crate::config::Config;
 use crate::error::Error;
 use crate::plan::Plan;
-use crate::ui::listing;
 use crate::ui::shell::{Shell, Verbosity};
+use crate::ui::{configuration, listing};
 
 /// `cargo dockerize list`: the binaries, then the plan's notes on stderr (for people only).
 pub fn list(plan: &Plan, format: ListFormat, shell: &mut Shell) -> Result<i32, Error> {
@@ -24,12 +25,14 @@ pub fn list(plan: &Plan, format: ListFormat, shell: &mut Shell) -> Result<i32, E
     Ok(0)
 }
 
-/// `cargo dockerize config`: every binary's effective settings and their sources.
-pub fn config(plan: &Plan, format: ListFormat) -> Result<i32, Error> {
+/// `cargo dockerize config`: every setting of the workspace and of the selected binaries, with its source.
+pub fn config(plan: &Plan, config: &Config, format: ListFormat) -> Result<i32, Error> {
     let mut stdout = std::io::stdout().lock();
     match format {
-        ListFormat::Json => listing::write_config_json(plan, &mut stdout),
-        ListFormat::Human => listing::write_config_human(plan, &mut stdout),
+        ListFormat::Json => configuration::write_config_json(plan, &config.workspace, &mut stdout),
+        ListFormat::Human => {
+            configuration::write_config_human(plan, &config.workspace, &mut stdout)
+        }
     }
     .map_err(Error::Stdout)?;
     Ok(0)

@@ -5,17 +5,20 @@
 //! and each command renders, writes, lists or builds it. Errors travel up as the one top-level [`Error`], whose
 //! exit code `main` uses.
 
-mod build;
 mod ci;
 mod dry_run;
 mod generate;
+mod images;
 mod list;
+mod report;
 
-use crate::build::docker_config;
 use crate::cli::{Cli, Command};
+use crate::config::{GitSha, Selection};
+use crate::engine::docker_config;
+use crate::engine::endpoint::Endpoint;
 use crate::error::Error;
 use crate::ui::shell::Shell;
-use crate::{plan, workspace};
+use crate::{config, plan, workspace};
 
 /// Runs the command line; the `Ok` value is the exit code.
 pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
@@ -38,62 +41,45 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         return Err(Error::SelectionFlag { flag, command });
     }
     let mut settings = cli.settings();
-    let workspace = workspace::load(&workspace::LoadOptions {
+    let loaded = workspace::load(&workspace::LoadOptions {
         manifest_path: cli.common.manifest_path.clone(),
         features: settings.features.features.clone(),
         all_features: settings.features.all_features,
         no_default_features: settings.features.no_default_features,
-        triples: settings
-            .platforms
-            .clone()
-            .unwrap_or_default()
-            .0
-            .iter()
-            .flat_map(|p| platform_triples(*p))
-            .collect(),
-        // The table's `platforms` count only where no flag chose them; a bad value is reported by the
-        // configuration's own reading, with its key, so here it just adds nothing.
-        table_triples: settings.platforms.is_none().then_some(table_triples as _),
     })?;
     if matches!(cli.command, Some(Command::Ci(_))) {
-        // The workflow builds commits yet to come: `{git_sha}` stays a placeholder it fills in.
-        settings.git_sha = Some(plan::ci::GIT_SHA_STANDIN.into());
-    } else if wants_git_sha(&settings, &workspace) {
-        settings.git_sha = git_sha(&workspace.root);
+        // The matrix holds every image of the Dockerfile (selection flags are refused above), for commits yet to
+        // come: `{git_sha}` stays in the tags for the workflow to fill in.
+        settings.selection = Selection {
+            workspace: true,
+            ..Selection::default()
+        };
+        settings.git_sha = GitSha::AtRunTime;
+    } else if wants_git_sha(&settings, &loaded.workspace) {
+        settings.git_sha = git_sha(&loaded.workspace.root).map_or(GitSha::Unknown, GitSha::Commit);
     }
-    if matches!(cli.command, Some(Command::Build) | None) {
-        // Decided once, here at the edge, as the Docker CLI decides it; only a build reads Docker's configuration.
-        settings.engine = Some(resolve_engine(&cli)?);
-    }
-    let plan = plan::plan(&workspace, &settings)?;
+    // Decided once, here at the edge, as the Docker CLI decides it; only a build reads Docker's configuration.
+    let endpoint = match &cli.command {
+        Some(Command::Build) | None => Some(resolve_engine(&cli)?),
+        _ => None,
+    };
+    let config = config::resolve(&loaded.workspace, &settings)?;
+    let workspace = loaded.read_targets(&config.triples())?;
+    let plan = plan::plan(&workspace, &config)?;
     match &cli.command {
         Some(Command::List(args)) => list::list(&plan, args.format, shell),
-        Some(Command::Config(args)) => list::config(&plan, args.format),
+        Some(Command::Config(args)) => list::config(&plan, &config, args.format),
         Some(Command::Generate(args)) => generate::generate(&plan, args, shell),
         Some(Command::Ci(args)) => ci::ci(&plan, &settings, args, shell),
-        Some(Command::Build) | None => build::build(&plan, &cli, shell),
+        Some(Command::Build) | None => {
+            let endpoint = endpoint.unwrap_or_else(Endpoint::default_socket);
+            images::build(&plan, &cli, &endpoint, shell)
+        }
     }
-}
-
-/// The triples of a platform whose dependency graphs the plan reads: musl's (where Rust has it) and glibc's.
-fn platform_triples(platform: crate::platform::Platform) -> Vec<String> {
-    [platform.triple(true), platform.triple(false)]
-        .into_iter()
-        .flatten()
-        .map(str::to_string)
-        .collect()
-}
-
-/// The triples of the `platforms` a workspace table names, for [`workspace::LoadOptions::table_triples`].
-fn table_triples(table: &serde_json::Value) -> Vec<String> {
-    let names = table["platforms"].as_array().into_iter().flatten();
-    let list = crate::platform::PlatformList::parse(names.filter_map(|n| n.as_str()));
-    list.map(|l| l.0.into_iter().flat_map(platform_triples).collect())
-        .unwrap_or_default()
 }
 
 /// The engine of this build, from `--context`/`--host`, the environment and the Docker CLI's configuration.
-fn resolve_engine(cli: &Cli) -> Result<crate::endpoint::Endpoint, Error> {
+fn resolve_engine(cli: &Cli) -> Result<Endpoint, Error> {
     let request = docker_config::EngineRequest {
         host: cli.build.host.clone(),
         context: cli.build.context.clone(),

@@ -5,56 +5,15 @@
 //! it came from ([`Sourced`]), which `cargo dockerize config` shows and error hints name. Pure: no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
 use super::settings::{default_tags, Linking, Settings};
-use super::table::{Asset, Table, TableOrigin};
+use super::table::{Asset, Table};
 use super::ConfigError;
 use crate::model::{Libc, Port, Runtime, APP_DIR, NONROOT_USER};
-
-/// Where an effective value came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", content = "detail")]
-pub enum Source {
-    /// Nothing set it.
-    Default,
-    /// A manifest table.
-    Table(String),
-    /// A command-line flag.
-    Flag(String),
-    /// Decided from another choice, which the text names (the platforms an image is built for).
-    Derived(String),
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Default => f.write_str("default"),
-            Self::Table(t) => f.write_str(t),
-            Self::Flag(flag) => write!(f, "`{flag}`"),
-            Self::Derived(why) => f.write_str(why),
-        }
-    }
-}
-
-/// A value and where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Sourced<T> {
-    pub value: T,
-    pub source: Source,
-}
-
-impl<T> Sourced<T> {
-    fn default(value: T) -> Self {
-        Self {
-            value,
-            source: Source::Default,
-        }
-    }
-}
+use crate::source::{Source, Sourced, TableOrigin};
 
 /// An asset with its source relative to the workspace root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,8 +44,6 @@ pub struct BinaryConfig {
     pub image: Sourced<Option<String>>,
     pub tags: Sourced<Vec<String>>,
     pub skip: Sourced<bool>,
-    /// The builder's environment, shared by every binary (workspace table only).
-    pub build_env: Sourced<BTreeMap<String, String>>,
 }
 
 impl Default for BinaryConfig {
@@ -111,7 +68,6 @@ impl Default for BinaryConfig {
             image: Sourced::default(None),
             tags: Sourced::default(default_tags()),
             skip: Sourced::default(false),
-            build_env: Sourced::default(BTreeMap::new()),
         }
     }
 }
@@ -140,7 +96,7 @@ pub fn layer(layers: &[Layer<'_>], settings: &Settings) -> Result<BinaryConfig, 
 /// Every key the table sets replaces the value before it; `env` and `labels` keys are added.
 fn apply_table(config: &mut BinaryConfig, layer: &Layer<'_>) -> Result<(), ConfigError> {
     let table = layer.table;
-    let source = || Source::Table(layer.origin.to_string());
+    let source = || Source::table(layer.origin.clone());
     macro_rules! set {
         ($field:ident, $value:expr) => {
             if let Some(v) = &table.$field {
@@ -178,7 +134,6 @@ fn apply_table(config: &mut BinaryConfig, layer: &Layer<'_>) -> Result<(), Confi
     set!(image, |v: &String| Some(v.clone()));
     set!(tags, |v: &Vec<String>| v.clone());
     set!(skip, |v: &bool| *v);
-    set!(build_env, |v: &BTreeMap<String, String>| v.clone());
     for (field, target) in [
         (&table.env, &mut config.env),
         (&table.labels, &mut config.labels),
@@ -209,11 +164,8 @@ fn name_merged_sources(config: &mut BinaryConfig, layers: &[Layer<'_>]) {
     let labels = last_setters(layers, |t| &t.labels);
     for (target, tables) in [(&mut config.env, env), (&mut config.labels, labels)] {
         if tables.len() > 1 {
-            let names: Vec<String> = tables
-                .iter()
-                .map(|i| layers[*i].origin.to_string())
-                .collect();
-            target.source = Source::Table(names.join(" and "));
+            let origins = tables.iter().map(|i| layers[*i].origin.clone()).collect();
+            target.source = Source::Tables(origins);
         }
     }
 }
@@ -323,7 +275,7 @@ fn resolve_asset(asset: &Asset, layer: &Layer<'_>) -> Result<ResolvedAsset, Conf
 
 #[cfg(test)]
 mod tests {
-    use super::super::table::{parse, tests::origin};
+    use super::super::table::{parse, tests::origin, TableLevel};
     use super::*;
     use serde_json::json;
 
@@ -332,19 +284,19 @@ mod tests {
         let workspace = parse(
             &json!({"runtime": "distroless", "env": {"A": "1"}, "expose": [80]}),
             &origin(),
-            false,
+            TableLevel::Workspace,
         )
         .unwrap();
         let package = parse(
             &json!({"env": {"B": "2"}, "assets": ["static"]}),
             &origin(),
-            true,
+            TableLevel::Package,
         )
         .unwrap();
         let bin = parse(
             &json!({"runtime": "debian-slim", "expose": ["53/udp"]}),
             &origin(),
-            false,
+            TableLevel::Workspace,
         )
         .unwrap();
         let o = origin();
@@ -384,7 +336,12 @@ mod tests {
 
     #[test]
     fn assets_must_stay_in_the_context() {
-        let table = parse(&json!({"assets": ["../../../etc"]}), &origin(), true).unwrap();
+        let table = parse(
+            &json!({"assets": ["../../../etc"]}),
+            &origin(),
+            TableLevel::Package,
+        )
+        .unwrap();
         let o = origin();
         let layers = [Layer {
             table: &table,

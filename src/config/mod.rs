@@ -1,22 +1,26 @@
 //! The user's configuration: the `[workspace.metadata.dockerize]`, `[package.metadata.dockerize]` and
 //! `[package.metadata.dockerize.bin.<name>]` tables, and the command line's [`Settings`].
 //!
-//! Takes the [`crate::workspace::Workspace`] and the settings and gives, per binary, the effective
-//! [`BinaryConfig`] with the place each value came from. Parsing and checking a table is [`table`]; reading every
-//! table of the workspace is [`read`]; layering them with the flags happens in one function, [`layer::layer`].
-//! Pure: no I/O.
+//! Takes the [`crate::workspace::Workspace`] and the settings and gives the [`Config`]: what every image shares,
+//! resolved in one place ([`resolve()`]), and per binary the effective [`BinaryConfig`], layered in one
+//! function ([`layer::layer`]); each value with the place it came from. Parsing and checking a table is
+//! [`table`]; reading every table of the workspace is [`read`]. Pure: no I/O.
 
 mod layer;
 mod read;
+mod resolve;
 mod settings;
 mod table;
 
-pub use layer::{BinaryConfig, ResolvedAsset, Source, Sourced};
-pub use read::{binary_config, read_tables, Tables};
+pub use layer::{BinaryConfig, ResolvedAsset};
+pub use resolve::{resolve, Config, WorkspaceConfig, DEFAULT_DOCKERFILE};
 pub use settings::{
-    default_tags, split_features, Features, Linking, Selection, Settings, TestStage,
+    default_tags, split_features, BuildRequest, Cache, Destination, Features, GitSha, Linking,
+    Selection, Settings, TestStage, Variant,
 };
-pub use table::{check_registry, TableOrigin, KEYS};
+pub use table::{check_registry, keys};
+
+use crate::source::TableOrigin;
 
 /// A table that cannot be used, named by manifest and table.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -45,7 +49,7 @@ pub enum ConfigError {
 impl ConfigError {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
-            Self::UnknownKey { .. } => format!("valid keys: {}", KEYS.join(", ")),
+            Self::UnknownKey { .. } => format!("valid keys: {}", keys().join(", ")),
             Self::InvalidValue { .. } => {
                 "see README.md, \"Configuration\", for each key's type".into()
             }

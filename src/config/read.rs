@@ -2,55 +2,23 @@
 //!
 //! Takes the [`Workspace`] (whose manifests `cargo metadata` already read) and gives the parsed [`Tables`]; for
 //! one binary, [`binary_config`] layers the workspace, package and binary tables and the flags. Every table is
-//! parsed, selected or not, so a mistake in any manifest is reported whatever the command line selects.
+//! parsed, selected or not, so a mistake in any manifest is reported whatever the command line selects. What
+//! the workspace table says for every image is read in [`super::resolve`].
 
 use std::collections::BTreeMap;
 
 use super::layer::{layer, BinaryConfig, Layer};
 use super::settings::Settings;
-use super::table::{parse, Table, TableOrigin};
+use super::table::{parse, Table, TableLevel};
 use super::ConfigError;
+use crate::source::TableOrigin;
 use crate::text::closest;
 use crate::workspace::{Package, Workspace};
 
 /// Every `dockerize` table of the workspace, parsed and checked.
 pub struct Tables {
-    workspace: (Table, TableOrigin),
+    pub(super) workspace: (Table, TableOrigin),
     packages: BTreeMap<String, (Table, TableOrigin)>,
-}
-
-impl Tables {
-    /// `rust-version` of `[workspace.metadata.dockerize]`, and where it is written.
-    pub fn rust_version(&self) -> Option<(&str, &TableOrigin)> {
-        let (table, origin) = &self.workspace;
-        table.rust_version.as_deref().map(|v| (v, origin))
-    }
-
-    /// `build-env` of `[workspace.metadata.dockerize]`: the builder's environment, sorted (empty when unset).
-    pub fn build_env(&self) -> BTreeMap<String, String> {
-        self.workspace.0.build_env.clone().unwrap_or_default()
-    }
-
-    /// `dockerfile` of `[workspace.metadata.dockerize]` (checked: relative, inside the workspace), and where.
-    pub fn dockerfile(&self) -> Option<(&str, &TableOrigin)> {
-        let (table, origin) = &self.workspace;
-        table.dockerfile.as_deref().map(|v| (v, origin))
-    }
-
-    /// `platforms` of `[workspace.metadata.dockerize]` (checked when read), and where.
-    pub fn platforms(&self) -> Option<(crate::platform::PlatformList, &TableOrigin)> {
-        let (table, origin) = &self.workspace;
-        let list = table.platforms.as_ref()?;
-        crate::platform::PlatformList::parse(list.iter().map(String::as_str))
-            .ok()
-            .map(|p| (p, origin))
-    }
-
-    /// `registry` of `[workspace.metadata.dockerize]` (checked), and where.
-    pub fn registry(&self) -> Option<(&str, &TableOrigin)> {
-        let (table, origin) = &self.workspace;
-        table.registry.as_deref().map(|v| (v, origin))
-    }
 }
 
 /// Parses every table, so a mistake in any manifest is reported whatever is selected.
@@ -62,7 +30,7 @@ pub fn read_tables(workspace: &Workspace) -> Result<Tables, ConfigError> {
     let table = if workspace.config.is_null() {
         Table::default()
     } else {
-        parse(&workspace.config, &origin, false)?
+        parse(&workspace.config, &origin, TableLevel::Workspace)?
     };
     let mut packages = BTreeMap::new();
     for package in &workspace.members {
@@ -78,7 +46,7 @@ pub fn read_tables(workspace: &Workspace) -> Result<Tables, ConfigError> {
         let table = if package.config.is_null() {
             Table::default()
         } else {
-            parse(&package.config, &origin, true)?
+            parse(&package.config, &origin, TableLevel::Package)?
         };
         let names: Vec<String> = package.binaries.iter().map(|b| b.name.clone()).collect();
         for name in table.bin.iter().flat_map(|b| b.keys()) {

@@ -7,7 +7,6 @@
 
 use serde::Serialize;
 
-use crate::endpoint::Endpoint;
 use crate::model::{Libc, Runtime};
 use crate::platform::PlatformList;
 use crate::text::shell_word;
@@ -31,14 +30,64 @@ pub struct Settings {
     pub tags: Option<Vec<String>>,
     /// A registry prefix for every tag, e.g. `ghcr.io/acme`.
     pub registry: Option<String>,
-    /// Values the tag templates may use that only the edge can know (`{git_sha}`).
-    pub git_sha: Option<String>,
-    /// The engine a build runs on, resolved at the edge as the Docker CLI resolves it; `None` for the
-    /// commands that build nothing (they never read the Docker CLI's configuration).
-    pub engine: Option<Endpoint>,
+    /// What `{git_sha}` in a tag template becomes: only the edge can know it.
+    pub git_sha: GitSha,
     /// `--dockerfile`: the Dockerfile's path relative to the workspace root (checked by the command line),
     /// overriding the workspace table's `dockerfile`.
     pub dockerfile: Option<camino::Utf8PathBuf>,
+    /// What the `build` command asks of its builds; the other commands build nothing and leave the default.
+    pub builds: BuildRequest,
+}
+
+/// The `build` command's flags that shape its builds: which variant, where the images go, build arguments,
+/// registry caches, how many at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BuildRequest {
+    /// `--debug`: the debug variants instead of the images.
+    pub variant: Variant,
+    /// `--push`: the images go to their registries too.
+    pub destination: Destination,
+    /// `--build-arg`, in the order given.
+    pub build_args: Vec<(String, String)>,
+    /// `--cache-from`, in the order given.
+    pub cache_from: Vec<String>,
+    /// `--cache-to`.
+    pub cache_to: Option<String>,
+    /// `--no-cache`.
+    pub cache: Cache,
+    /// `--jobs`: builds at once.
+    pub jobs: Option<std::num::NonZeroUsize>,
+}
+
+/// Which variant of each image a build builds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    /// The runtime image: the stripped (or as-built) executable on its runtime base.
+    #[default]
+    Release,
+    /// The debug variant: the unstripped executable on Debian slim, with a shell.
+    Debug,
+}
+
+/// Where built images go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Destination {
+    /// The engine's image store only.
+    #[default]
+    Engine,
+    /// Their registries too (`--push`).
+    Registry,
+}
+
+/// Whether builds reuse the engine's cache (`--no-cache`: they do not).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cache {
+    #[default]
+    Use,
+    Ignore,
 }
 
 impl Default for Settings {
@@ -54,11 +103,23 @@ impl Default for Settings {
             test_stage: TestStage::Include,
             tags: None,
             registry: None,
-            git_sha: None,
-            engine: None,
+            git_sha: GitSha::Unknown,
             dockerfile: None,
+            builds: BuildRequest::default(),
         }
     }
+}
+
+/// What `{git_sha}` in a tag template becomes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GitSha {
+    /// The commit being built: the first 12 hex digits of `HEAD`.
+    Commit(String),
+    /// Outside a git repository: `unknown`.
+    Unknown,
+    /// The commits a CI workflow builds, yet to come: `{git_sha}` stays in the tag, and the workflow fills it in.
+    AtRunTime,
 }
 
 /// `{bin}:{version}` and `{bin}:latest`: what `docker images` users expect to see.

@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use camino::Utf8PathBuf;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::ConfigError;
 use crate::model::{Libc, Port};
+use crate::platform::{Platform, PlatformList};
+use crate::source::TableOrigin;
 
 /// One `dockerize` table as written in a manifest. Every key is optional: absent means "inherit".
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -58,35 +60,70 @@ pub struct Table {
     pub platforms: Option<Vec<String>>,
     /// Per-binary tables (package level only).
     pub bin: Option<BTreeMap<String, Table>>,
+    /// The values of the keys above that have a type of their own, read once when the table is checked.
+    #[serde(skip)]
+    pub typed: TypedKeys,
 }
 
-/// Every key a table may hold, for "did you mean".
-pub const KEYS: &[&str] = &[
-    "assets",
-    "bin",
-    "build-env",
-    "build-packages",
-    "cmd",
-    "dockerfile",
-    "entrypoint",
-    "env",
-    "expose",
-    "features",
-    "image",
-    "labels",
-    "libc",
-    "platforms",
-    "profile",
-    "registry",
-    "runtime",
-    "runtime-packages",
-    "rust-version",
-    "skip",
-    "static",
-    "tags",
-    "user",
-    "workdir",
-];
+/// What the checks of a table make of the keys whose text has a type: `platforms` parsed, `dockerfile` folded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TypedKeys {
+    pub platforms: Option<Vec<Platform>>,
+    /// Relative to the workspace root, folded, inside it.
+    pub dockerfile: Option<Utf8PathBuf>,
+}
+
+/// Every key a table may hold, sorted, for "did you mean": read from [`Table`]'s own definition, so the list
+/// cannot drift from the keys serde accepts.
+pub fn keys() -> &'static [&'static str] {
+    static KEYS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut keys = fields_of::<Table>().to_vec();
+        keys.sort_unstable();
+        keys
+    })
+}
+
+/// The field names a `Deserialize` struct accepts, as serde names them (renamed, skipped fields left out): the
+/// `fields` it hands `deserialize_struct`, caught by a deserializer that reads nothing.
+fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    struct Fields(Option<&'static [&'static str]>);
+    #[derive(Debug)]
+    struct Caught;
+    impl std::fmt::Display for Caught {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("the field list was caught")
+        }
+    }
+    impl std::error::Error for Caught {}
+    impl serde::de::Error for Caught {
+        fn custom<M: fmt::Display>(_: M) -> Self {
+            Caught
+        }
+    }
+    impl<'de> serde::Deserializer<'de> for &mut Fields {
+        type Error = Caught;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Caught> {
+            Err(Caught)
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Caught> {
+            self.0 = Some(fields);
+            Err(Caught)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut fields = Fields(None);
+    let _ = T::deserialize(&mut fields);
+    fields.0.expect("a struct hands serde its fields")
+}
 
 /// `"configuration"` (copied to `<workdir>/configuration`) or `{ source = "static", dest = "/srv/static" }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,26 +168,21 @@ impl<'de> Deserialize<'de> for Asset {
     }
 }
 
-/// Where a table lives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TableOrigin {
-    /// The manifest, relative to the workspace root.
-    pub manifest: Utf8PathBuf,
-    /// `[package.metadata.dockerize.bin.api]`
-    pub table: String,
-}
-
-impl fmt::Display for TableOrigin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` in `{}`", self.table, self.manifest)
-    }
+/// Where a table sits, which decides the keys it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableLevel {
+    /// `[workspace.metadata.dockerize]`: every key but `bin`, and the keys only it may hold (the builder's, the
+    /// Dockerfile's path, the registry, the platforms).
+    Workspace,
+    /// `[package.metadata.dockerize]`: the per-binary keys, and `bin` tables of the same.
+    Package,
 }
 
 /// Parses one `dockerize` table. `value` is the `dockerize` entry of the manifest's `metadata`.
 pub fn parse(
     value: &serde_json::Value,
     origin: &TableOrigin,
-    allow_bin: bool,
+    level: TableLevel,
 ) -> Result<Table, ConfigError> {
     let mut unknown: Vec<String> = Vec::new();
     let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
@@ -160,13 +192,13 @@ pub fn parse(
     if let Some(path) = unknown.first() {
         return Err(unknown_key(origin, path));
     }
-    let table = table.map_err(|error| ConfigError::InvalidValue {
+    let mut table = table.map_err(|error| ConfigError::InvalidValue {
         origin: origin.clone(),
         key: error.path().to_string(),
         message: error.inner().to_string(),
     })?;
-    check_values(&table, origin)?;
-    if !allow_bin && table.bin.is_some() {
+    table.typed = check_values(&table, origin)?;
+    if level == TableLevel::Workspace && table.bin.is_some() {
         return Err(ConfigError::UnknownKey {
             origin: origin.clone(),
             key: "bin".into(),
@@ -178,7 +210,7 @@ pub fn parse(
     workspace_only(
         &table,
         origin,
-        allow_bin,
+        level,
         "rust-version",
         |t| t.rust_version.is_some(),
         "the builder's toolchain is the workspace's",
@@ -186,7 +218,7 @@ pub fn parse(
     workspace_only(
         &table,
         origin,
-        allow_bin,
+        level,
         "build-env",
         |t| t.build_env.is_some(),
         "every package shares the builder, so its environment is the workspace's",
@@ -194,7 +226,7 @@ pub fn parse(
     workspace_only(
         &table,
         origin,
-        allow_bin,
+        level,
         "dockerfile",
         |t| t.dockerfile.is_some(),
         "the Dockerfile's path is the workspace's",
@@ -202,7 +234,7 @@ pub fn parse(
     workspace_only(
         &table,
         origin,
-        allow_bin,
+        level,
         "platforms",
         |t| t.platforms.is_some(),
         "one Dockerfile holds every platform's builder, so the platforms are the workspace's",
@@ -210,7 +242,7 @@ pub fn parse(
     workspace_only(
         &table,
         origin,
-        allow_bin,
+        level,
         "registry",
         |t| t.registry.is_some(),
         "the registry of the images is the workspace's",
@@ -237,13 +269,13 @@ pub fn parse(
 fn workspace_only(
     table: &Table,
     origin: &TableOrigin,
-    in_package: bool,
+    level: TableLevel,
     key: &str,
     set: impl Fn(&Table) -> bool,
     why: &str,
 ) -> Result<(), ConfigError> {
     let in_bin = table.bin.iter().flatten().find(|(_, inner)| set(inner));
-    if !(in_package && set(table)) && in_bin.is_none() {
+    if !(level == TableLevel::Package && set(table)) && in_bin.is_none() {
         return Ok(());
     }
     let table = match in_bin {
@@ -262,8 +294,35 @@ fn workspace_only(
     })
 }
 
-/// Values the types accept but a Dockerfile cannot hold: each error names the key and what it must be.
-fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> {
+/// Values the types accept but a Dockerfile cannot hold: each error names the key and what it must be. Gives
+/// the typed values of the keys that have one.
+fn check_values(table: &Table, origin: &TableOrigin) -> Result<TypedKeys, ConfigError> {
+    let invalid = |key: &str, message: String| ConfigError::InvalidValue {
+        origin: origin.clone(),
+        key: key.to_string(),
+        message,
+    };
+    let typed = check_workspace_values(table).map_err(|(key, message)| invalid(key, message))?;
+    check_image_values(table).map_err(|(key, message)| invalid(key, message))?;
+    check_names(table).map_err(|(key, message)| invalid(key, message))?;
+    if let Some(bins) = &table.bin {
+        for (name, inner) in bins {
+            let origin = TableOrigin {
+                manifest: origin.manifest.clone(),
+                table: format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
+            };
+            check_values(inner, &origin)?;
+        }
+    }
+    Ok(typed)
+}
+
+/// A bad value's key and what it must be.
+type Invalid = (&'static str, String);
+
+/// The workspace's own keys: the toolchain, the Dockerfile's path, the registry, the platforms.
+fn check_workspace_values(table: &Table) -> Result<TypedKeys, Invalid> {
+    let mut typed = TypedKeys::default();
     if let Some(version) = &table.rust_version {
         let parts: Vec<&str> = version.split('.').collect();
         let release = (2..=3).contains(&parts.len())
@@ -271,34 +330,35 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
                 .iter()
                 .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
         if !release {
-            return Err(ConfigError::InvalidValue {
-                origin: origin.clone(),
-                key: "rust-version".into(),
-                message: format!(
+            return Err((
+                "rust-version",
+                format!(
                     "`{version}` is not a Rust release like `1.95` or `1.95.0` (for nightly or other channels, use a `rust-toolchain.toml`)"
                 ),
-            });
+            ));
         }
     }
-    let invalid = |key: &str, message: String| ConfigError::InvalidValue {
-        origin: origin.clone(),
-        key: key.to_string(),
-        message,
-    };
     if let Some(path) = &table.dockerfile {
-        crate::paths::inside(path)
-            .map_err(|why| invalid("dockerfile", format!("`{path}` {why}")))?;
+        let folded =
+            crate::paths::inside(path).map_err(|why| ("dockerfile", format!("`{path}` {why}")))?;
+        typed.dockerfile = Some(folded);
     }
     if let Some(registry) = &table.registry {
-        check_registry(registry).map_err(|why| invalid("registry", why))?;
+        check_registry(registry).map_err(|why| ("registry", why))?;
     }
     if let Some(platforms) = &table.platforms {
-        crate::platform::PlatformList::parse(platforms.iter().map(String::as_str))
-            .map_err(|why| invalid("platforms", why))?;
+        let list = PlatformList::parse(platforms.iter().map(String::as_str))
+            .map_err(|why| ("platforms", why))?;
+        typed.platforms = Some(list.0);
     }
+    Ok(typed)
+}
+
+/// What the runtime stage says of the process: its user, working directory and entrypoint.
+fn check_image_values(table: &Table) -> Result<(), Invalid> {
     if let Some(user) = &table.user {
         if user.is_empty() || user.chars().any(char::is_whitespace) {
-            return Err(invalid(
+            return Err((
                 "user",
                 format!(
                     "`{user}` must be a user name or `uid[:gid]`, not empty and without spaces"
@@ -308,18 +368,23 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
     }
     if let Some(workdir) = &table.workdir {
         if !workdir.starts_with('/') {
-            return Err(invalid(
+            return Err((
                 "workdir",
                 format!("`{workdir}` must be an absolute path in the image"),
             ));
         }
     }
     if table.entrypoint.as_ref().is_some_and(Vec::is_empty) {
-        return Err(invalid(
+        return Err((
             "entrypoint",
             "must name a program; leave it out to run the binary".into(),
         ));
     }
+    Ok(())
+}
+
+/// Names that become Dockerfile syntax: variables, label keys, Debian packages.
+fn check_names(table: &Table) -> Result<(), Invalid> {
     let env_name = |k: &str| {
         k.chars()
             .next()
@@ -329,7 +394,7 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
     };
     for (key, env) in [("env", &table.env), ("build-env", &table.build_env)] {
         if let Some(bad) = env.iter().flatten().map(|(k, _)| k).find(|k| !env_name(k)) {
-            return Err(invalid(
+            return Err((
                 key,
                 format!("`{bad}` is not a variable name (`A-Za-z_` then `A-Za-z0-9_.-`)"),
             ));
@@ -348,7 +413,7 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
         .map(|(k, _)| k)
         .find(|k| !label_name(k))
     {
-        return Err(invalid(
+        return Err((
             "labels",
             format!("`{bad}` is not a label key (no spaces, `=`, quotes or `$`)"),
         ));
@@ -365,19 +430,7 @@ fn check_values(table: &Table, origin: &TableOrigin) -> Result<(), ConfigError> 
         ("runtime-packages", &table.runtime_packages),
     ] {
         if let Some(bad) = list.iter().flatten().find(|p| !package_name(p)) {
-            return Err(invalid(
-                key,
-                format!("`{bad}` is not a Debian package name"),
-            ));
-        }
-    }
-    if let Some(bins) = &table.bin {
-        for (name, inner) in bins {
-            let origin = TableOrigin {
-                manifest: origin.manifest.clone(),
-                table: format!("{}.bin.{name}]", origin.table.trim_end_matches(']')),
-            };
-            check_values(inner, &origin)?;
+            return Err((key, format!("`{bad}` is not a Debian package name")));
         }
     }
     Ok(())
@@ -410,7 +463,7 @@ fn unknown_key(origin: &TableOrigin, path: &str) -> ConfigError {
         [key, ..] => (origin.table.clone(), key.to_string()),
         [] => (origin.table.clone(), path.to_string()),
     };
-    let keys: Vec<String> = KEYS.iter().map(|k| k.to_string()).collect();
+    let keys: Vec<String> = keys().iter().map(|k| k.to_string()).collect();
     ConfigError::UnknownKey {
         origin: TableOrigin {
             manifest: origin.manifest.clone(),

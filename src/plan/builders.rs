@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::select::Candidate;
-use super::{BuilderStage, Image, Invocation, Profile};
+use super::{image_stages, BuilderStage, Image, Invocation, Profile};
 use crate::config::Settings;
 use crate::model::{stage, BuildTool, LibcKind, Linkage};
 use crate::platform::Platform;
@@ -46,39 +46,7 @@ pub fn builder_stages(
     cache_key: &str,
     cross: Option<&[&Package]>,
 ) -> Vec<BuilderStage> {
-    // Keyed by platform first, so a one-platform plan keeps its order by triple.
-    let mut groups: BTreeMap<(usize, String, bool), Vec<BuildMember<'_>>> = BTreeMap::new();
-    let mut platforms: BTreeMap<usize, Platform> = BTreeMap::new();
-    for (candidate, stage) in candidates.iter().zip(stage_names) {
-        let image = images
-            .iter()
-            .find(|i| &i.stage == stage)
-            .expect("every candidate has an image");
-        let crt_static = image.libc == LibcKind::Gnu && image.linkage == Linkage::Static;
-        let package = candidate.package.name.as_str();
-        let mut features: BTreeSet<String> = BTreeSet::new();
-        features.extend(candidate.config.features.value.iter().map(|f| {
-            if f.contains('/') {
-                f.clone()
-            } else {
-                format!("{package}/{f}")
-            }
-        }));
-        let member = BuildMember {
-            profile: candidate.config.profile.value.as_str(),
-            package,
-            binary: candidate.binary.name.as_str(),
-            stage: stage.as_str(),
-            features,
-        };
-        for (index, target) in image.platforms.iter().enumerate() {
-            platforms.insert(index, target.platform);
-            groups
-                .entry((index, target.triple.clone(), crt_static))
-                .or_default()
-                .push(member.clone());
-        }
-    }
+    let (groups, platforms) = group_members(images, candidates, stage_names);
     let kinds: BTreeSet<(bool, bool)> = groups
         .keys()
         .map(|(_, triple, crt_static)| (is_musl(triple), *crt_static))
@@ -151,6 +119,53 @@ pub fn builder_stages(
         .collect()
 }
 
+/// The binaries grouped by how they compile: platform (by index in the plan's order), triple and static-ness;
+/// and each platform by its index.
+#[allow(clippy::type_complexity)]
+fn group_members<'a>(
+    images: &[Image],
+    candidates: &'a [Candidate<'_>],
+    stage_names: &'a [String],
+) -> (
+    BTreeMap<(usize, String, bool), Vec<BuildMember<'a>>>,
+    BTreeMap<usize, Platform>,
+) {
+    // Keyed by platform first, so a one-platform plan keeps its order by triple.
+    let mut groups: BTreeMap<(usize, String, bool), Vec<BuildMember<'_>>> = BTreeMap::new();
+    let mut platforms: BTreeMap<usize, Platform> = BTreeMap::new();
+    for (candidate, stage) in candidates.iter().zip(stage_names) {
+        let image = images
+            .iter()
+            .find(|i| &i.stage == stage)
+            .expect("every candidate has an image");
+        let crt_static = image.libc == LibcKind::Gnu && image.linkage == Linkage::Static;
+        let package = candidate.package.name.as_str();
+        let mut features: BTreeSet<String> = BTreeSet::new();
+        features.extend(candidate.config.features.value.iter().map(|f| {
+            if f.contains('/') {
+                f.clone()
+            } else {
+                format!("{package}/{f}")
+            }
+        }));
+        let member = BuildMember {
+            profile: candidate.config.profile.value.as_str(),
+            package,
+            binary: candidate.binary.name.as_str(),
+            stage: stage.as_str(),
+            features,
+        };
+        for (index, target) in image.platforms.iter().enumerate() {
+            platforms.insert(index, target.platform);
+            groups
+                .entry((index, target.triple.clone(), crt_static))
+                .or_default()
+                .push(member.clone());
+        }
+    }
+    (groups, platforms)
+}
+
 /// Whether a Debian package is a library's development files (`libssl-dev`), which a cross builder needs for
 /// the target's architecture, rather than a tool (`pkg-config`), which runs on the build platform.
 pub fn is_library(package: &str) -> bool {
@@ -180,10 +195,7 @@ impl CrossNeeds {
         invocations: &[Invocation],
         packages: &[&Package],
     ) -> Self {
-        let stages: BTreeSet<&str> = invocations
-            .iter()
-            .flat_map(|i| i.bins.iter().map(|(_, s)| s.as_str()))
-            .collect();
+        let stages: BTreeSet<&str> = image_stages(invocations).collect();
         let mine: Vec<&Image> = images
             .iter()
             .filter(|i| stages.contains(i.stage.as_str()))
@@ -237,10 +249,7 @@ fn compiler_env(
     if !is_musl(triple) {
         return (Vec::new(), String::new());
     }
-    let stages: BTreeSet<&str> = invocations
-        .iter()
-        .flat_map(|i| i.bins.iter().map(|(_, s)| s.as_str()))
-        .collect();
+    let stages: BTreeSet<&str> = image_stages(invocations).collect();
     let crates: BTreeSet<&str> = images
         .iter()
         .filter(|i| stages.contains(i.stage.as_str()))
@@ -323,7 +332,7 @@ pub fn builder_packages(
         let deps = packages
             .iter()
             .find(|p| p.name == image.package)
-            .map(|p| p.target(&image.triple));
+            .map(|p| p.target(&image.platforms[0].triple));
         for native in deps
             .iter()
             .flat_map(|d| d.native.iter())
@@ -376,33 +385,42 @@ pub fn builder_packages(
             );
         }
     }
+    if !cross {
+        for (package, reason) in compilers(images) {
+            add(&[package], reason);
+        }
+    }
+    (out.into_iter().collect(), reasons.into_iter().collect())
+}
+
+/// The compilers a one-platform builder base installs, each with why: `musl-tools` for C code on a musl target
+/// and `g++` for C++ code. (A cross builder installs its target's own.)
+fn compilers(images: &[Image]) -> Vec<(String, String)> {
+    let mut compilers = Vec::new();
     let c_on_musl = images
         .iter()
-        .find(|i| i.libc == LibcKind::Musl && !i.compilers.c.is_empty() && !cross);
+        .find(|i| i.libc == LibcKind::Musl && !i.compilers.c.is_empty());
     if let Some(image) = c_on_musl {
-        add(
-            &["musl-tools".to_string()],
+        compilers.push((
+            "musl-tools".to_string(),
             format!(
                 "musl-tools: a build script of `{}` compiles C code for the musl target ({})",
                 image.package,
                 image.compilers.c.join(", ")
             ),
-        );
+        ));
     }
-    if let Some(image) = images
-        .iter()
-        .find(|i| !i.compilers.cpp.is_empty() && !cross)
-    {
-        add(
-            &["g++".to_string()],
+    if let Some(image) = images.iter().find(|i| !i.compilers.cpp.is_empty()) {
+        compilers.push((
+            "g++".to_string(),
             format!(
                 "g++: `{}` compiles C++ ({})",
                 image.package,
                 image.compilers.cpp.join("; ")
             ),
-        );
+        ));
     }
-    (out.into_iter().collect(), reasons.into_iter().collect())
+    compilers
 }
 
 /// Debian packages the `test` stage adds to the builder base: the `-dev` packages of what the tests of `packages`

@@ -3,14 +3,16 @@
 //!
 //! GitHub runs the workflows in `.github/workflows/` at a repository's root, so the workflow's path says where the
 //! repository's root is (two directories above `workflows`), and from it where the workspace, the build context
-//! and the Dockerfile are in the checkout. Each image of the Dockerfile becomes one entry of the matrix, with the
-//! tags the plan expanded: a tag that names no registry gets the CI's default one, written `{registry}` in the
-//! matrix; `{git_sha}` in a tag template stays a placeholder for the commit being built. The workflow fills both in
-//! at run time (GitHub's expressions cannot lowercase an owner's name, which a registry requires).
+//! and the Dockerfile are in the checkout. Each image the plan builds (for `ci`, every image of the Dockerfile)
+//! becomes one entry of the matrix, with the tags its builds publish: a tag that names no registry gets the CI's
+//! default one, written `{registry}` in the matrix; `{git_sha}` in a tag template stays in the plan's tags (see
+//! [`crate::config::GitSha::AtRunTime`]) for the commit being built. The workflow fills both in at run time
+//! (GitHub's expressions cannot lowercase an owner's name, which a registry requires).
 
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{Plan, PlanError};
+use crate::config::Variant;
 use crate::paths::lexical_parts;
 use crate::reference;
 
@@ -23,11 +25,6 @@ pub const DEFAULT_CI_REGISTRY: &str = "ghcr.io/${{ github.repository_owner }}";
 pub const GITHUB_REGISTRY: &str = "ghcr.io";
 /// Marks, in a tag of the matrix, the default registry the workflow puts there.
 pub const REGISTRY_PLACEHOLDER: &str = "{registry}";
-/// Marks, in a tag of the matrix, the commit (12 hex digits) the workflow builds.
-pub const GIT_SHA_PLACEHOLDER: &str = "{git_sha}";
-/// What `{git_sha}` expands to while the plan's tags are made for CI: a valid tag and name component that no
-/// template writes, replaced by [`GIT_SHA_PLACEHOLDER`] afterwards.
-pub const GIT_SHA_STANDIN: &str = "dockerize-git-sha-standin";
 
 /// The workflow, decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +60,7 @@ pub struct CiPlan {
 pub struct CiImage {
     /// The Dockerfile's stage: `--target`.
     pub stage: String,
-    /// The tags, with [`REGISTRY_PLACEHOLDER`] and [`GIT_SHA_PLACEHOLDER`] where the workflow fills them in.
+    /// The tags, with [`REGISTRY_PLACEHOLDER`] and `{git_sha}` where the workflow fills them in.
     pub tags: Vec<String>,
 }
 
@@ -102,7 +99,6 @@ impl CiPlan {
 }
 
 /// Decides the workflow for `plan` at `workflow` (relative to the workspace root). `command` regenerates it.
-/// The plan's tags were expanded with `{git_sha}` as [`GIT_SHA_STANDIN`].
 pub fn ci_plan(plan: &Plan, workflow: &Utf8Path, command: String) -> Result<CiPlan, PlanError> {
     let (repo_root, workflow) = repository_root(&plan.root, workflow)?;
     let workspace_dir: Utf8PathBuf = plan
@@ -132,11 +128,12 @@ pub fn ci_plan(plan: &Plan, workflow: &Utf8Path, command: String) -> Result<CiPl
         parts.join("/").into()
     };
     let images: Vec<CiImage> = plan
-        .images
-        .iter()
-        .map(|image| CiImage {
-            stage: image.stage.clone(),
-            tags: image.tags.iter().map(|t| ci_tag(t)).collect(),
+        .builds
+        .published(Variant::Release)
+        .into_iter()
+        .map(|(stage, tags)| CiImage {
+            stage: stage.to_string(),
+            tags: tags.iter().map(|t| ci_tag(t)).collect(),
         })
         .collect();
     let mut hosts: Vec<String> = images
@@ -205,11 +202,10 @@ fn repository_root(
 }
 
 /// A plan's tag as the matrix holds it: the default registry's placeholder in front of a tag that names no
-/// registry, the commit's placeholder for the stand-in of `{git_sha}`.
+/// registry.
 fn ci_tag(tag: &str) -> String {
-    let tag = tag.replace(GIT_SHA_STANDIN, GIT_SHA_PLACEHOLDER);
-    if reference::names_registry(&tag) {
-        tag
+    if reference::names_registry(tag) {
+        tag.to_string()
     } else {
         format!("{REGISTRY_PLACEHOLDER}/{tag}")
     }
@@ -276,10 +272,7 @@ mod tests {
         assert_eq!(ci_tag("api:1.0"), "{registry}/api:1.0");
         assert_eq!(ci_tag("acme/api:1.0"), "{registry}/acme/api:1.0");
         assert_eq!(ci_tag("quay.io/acme/api:latest"), "quay.io/acme/api:latest");
-        assert_eq!(
-            ci_tag(&format!("api:{GIT_SHA_STANDIN}")),
-            "{registry}/api:{git_sha}"
-        );
+        assert_eq!(ci_tag("api:{git_sha}"), "{registry}/api:{git_sha}");
     }
 
     #[test]

@@ -23,9 +23,8 @@ use std::collections::BTreeSet;
 
 use super::builders::{is_musl, CrossNeeds};
 use super::{CrossSetup, Image};
-use crate::config::{Settings, Tables};
 use crate::model::Linkage;
-use crate::platform::{Platform, PlatformList};
+use crate::platform::{Language, Platform};
 
 /// The environment variable suffix Cargo and the `cc` crate read for a triple: `aarch64_unknown_linux_musl`.
 fn env_suffix(triple: &str) -> String {
@@ -73,11 +72,11 @@ pub fn cross_setup(
             env.push((format!("AR_{suffix}"), format!("{gcc}-ar")));
             env.push((format!("CC_{suffix}"), wrapper.clone()));
             target_packages.insert(format!("musl-dev:{arch}"));
-            cross_packages.insert(platform.cross_compiler_package(false));
+            cross_packages.insert(platform.cross_compiler_package(Language::C));
             let crates = needs.c.iter().cloned().collect::<Vec<_>>().join(", ");
             reasons.push(format!(
                 "musl-dev:{arch}, {}: C for {triple} ({crates}), compiled by musl-dev's `{wrapper}` (Debian's cross gcc with musl's specs)",
-                platform.cross_compiler_package(false)
+                platform.cross_compiler_package(Language::C)
             ));
             note = format!(
                 "C for {triple} compiles with `{wrapper}` (Debian's `{gcc}-gcc` with musl-dev:{arch}), for {crates}; rust-lld links"
@@ -88,12 +87,12 @@ pub fn cross_setup(
         env.push((format!("AR_{suffix}"), format!("{gcc}-ar")));
         env.push((format!("CC_{suffix}"), format!("{gcc}-gcc")));
         let mut toolchain = vec![
-            platform.cross_compiler_package(false),
+            platform.cross_compiler_package(Language::C),
             format!("libc6-dev-{arch}-cross"),
         ];
         if needs.cpp {
             env.push((format!("CXX_{suffix}"), format!("{gcc}-g++")));
-            toolchain.push(platform.cross_compiler_package(true));
+            toolchain.push(platform.cross_compiler_package(Language::Cpp));
             // On the target's own architecture `<triplet>-g++` comes with Debian's `g++`, which the image lacks.
             native_packages.insert("g++".to_string());
         }
@@ -126,16 +125,6 @@ pub fn cross_setup(
         reasons,
     };
     (env, note, setup)
-}
-
-/// The platforms: `--platform`, else `platforms` of `[workspace.metadata.dockerize]`, else `linux/amd64`; and
-/// where they came from.
-pub(super) fn platforms(settings: &Settings, tables: &Tables) -> (Vec<Platform>, String) {
-    match (&settings.platforms, tables.platforms()) {
-        (Some(list), _) => (list.0.clone(), "`--platform`".into()),
-        (None, Some((list, origin))) => (list.0, format!("`platforms` in {origin}")),
-        (None, None) => (PlatformList::default().0, super::DEFAULT_PLATFORMS.into()),
-    }
 }
 
 /// In a multi-platform plan, what the `test` stage installs for the build platform's tests: the `-dev`

@@ -1,10 +1,11 @@
-//! Where the Dockerfile goes and which ignore file goes with it: `--dockerfile`, else `dockerfile` of
-//! `[workspace.metadata.dockerize]`, else `Dockerfile` at the workspace root.
+//! Where the Dockerfile goes (`--dockerfile`, else `dockerfile` of `[workspace.metadata.dockerize]`, else
+//! `Dockerfile` at the workspace root: resolved by the configuration) and which ignore file goes with it.
 
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
-use crate::config::{Settings, Tables};
+use crate::config::DEFAULT_DOCKERFILE;
+use crate::source::Source;
 
 /// Where the Dockerfile goes (relative to the workspace root) and the `.dockerignore` written for it.
 ///
@@ -19,15 +20,12 @@ pub struct DockerfilePath {
     /// The `.dockerignore` we write: `.dockerignore`, or `<path>.dockerignore`.
     pub ignore: Utf8PathBuf,
     /// Where the path came from: the default, `--dockerfile`, or the workspace table.
-    pub source: String,
+    pub source: Source,
 }
-
-/// The Dockerfile's name when nothing sets another.
-pub const DEFAULT_DOCKERFILE: &str = "Dockerfile";
 
 impl DockerfilePath {
     /// The path and its ignore file, from where it came from.
-    pub fn new(path: Utf8PathBuf, source: String) -> Self {
+    pub fn new(path: Utf8PathBuf, source: Source) -> Self {
         let ignore = if path == DEFAULT_DOCKERFILE {
             ".dockerignore".into()
         } else {
@@ -52,18 +50,5 @@ impl DockerfilePath {
             format!("{}.dockerignore", self.path).into(),
             ".dockerignore".into(),
         ]
-    }
-}
-
-/// The Dockerfile's path: `--dockerfile`, else `dockerfile` of `[workspace.metadata.dockerize]`, else
-/// `Dockerfile`. Both were checked where they were read (relative, inside the workspace) and come folded.
-pub(super) fn dockerfile_path(settings: &Settings, tables: &Tables) -> DockerfilePath {
-    match (&settings.dockerfile, tables.dockerfile()) {
-        (Some(path), _) => DockerfilePath::new(path.clone(), "`--dockerfile`".into()),
-        (None, Some((path, origin))) => DockerfilePath::new(
-            crate::paths::inside(path).unwrap_or_else(|_| path.into()),
-            format!("`dockerfile` in {origin}"),
-        ),
-        (None, None) => DockerfilePath::new(DEFAULT_DOCKERFILE.into(), "the default".into()),
     }
 }

@@ -12,10 +12,11 @@ use super::naming::DEBUG_SUFFIX;
 use super::runtime::{self, RuntimeChoice};
 use super::select::Candidate;
 use super::PlanError;
-use crate::config::{BinaryConfig, ResolvedAsset, Settings, Source};
+use crate::config::{BinaryConfig, Config, GitSha, ResolvedAsset};
 use crate::model::{LibcKind, Linkage, NativeLink, Port, APP_DIR, BIN_DIR};
 use crate::platform::Platform;
 use crate::reference;
+use crate::source::Source;
 use crate::workspace::{Package, ProfileKeys};
 
 /// The runtime image of one binary.
@@ -28,10 +29,6 @@ pub struct Image {
     pub stage: String,
     pub image_name: String,
     pub tags: Vec<String>,
-    /// The builder stage that compiles it.
-    pub builder: String,
-    /// The target triple of its first platform (the only one, but for multi-platform plans).
-    pub triple: String,
     /// The platforms it is built for, each with its target triple, in the plan's order.
     pub platforms: Vec<ImagePlatform>,
     pub libc: LibcKind,
@@ -144,10 +141,10 @@ impl RuntimeBase {
 pub fn image_for(
     candidate: &Candidate<'_>,
     stage: &str,
-    settings: &Settings,
-    platforms: &[Platform],
+    resolved: &Config,
     profiles: &BTreeMap<String, ProfileKeys>,
 ) -> Result<(Image, Vec<String>), PlanError> {
+    let platforms = &resolved.workspace.platforms.value;
     let package = candidate.package;
     let binary = candidate.binary;
     let config = &candidate.config;
@@ -162,18 +159,17 @@ pub fn image_for(
         mut notes,
         compilers,
     } = runtime::choose_for_platforms(&binary.name, package, config, platforms)?;
-    let musl = libc == LibcKind::Musl;
     let image_platforms: Vec<ImagePlatform> = platforms
         .iter()
         .map(|&platform| ImagePlatform {
             platform,
             triple: platform
-                .triple(musl)
+                .triple(libc)
                 .expect("musl is chosen only where every platform has it")
                 .to_string(),
         })
         .collect();
-    check_debian_carries(&binary.name, musl, &native, &compilers, &runtime, platforms)?;
+    check_debian_carries(&binary.name, libc, &native, &compilers, &runtime, platforms)?;
     let user = &config.user;
     if user.value == "root" || user.value == "0" || user.value.starts_with("0:") {
         notes.push(format!(
@@ -186,7 +182,7 @@ pub fn image_for(
         .value
         .clone()
         .unwrap_or_else(|| stage.to_string());
-    let tags = checked_tags(settings, config, &binary.name, &image_name, package)?;
+    let tags = checked_tags(resolved, config, &binary.name, &image_name, package)?;
     let entrypoint = config
         .entrypoint
         .value
@@ -198,8 +194,6 @@ pub fn image_for(
         version: package.version.clone(),
         stage: stage.to_string(),
         image_name,
-        builder: String::new(),
-        triple: image_platforms[0].triple.clone(),
         platforms: image_platforms,
         libc,
         linkage,
@@ -239,7 +233,7 @@ pub fn image_for(
 /// statically), no Debian-based runtime (distroless is made of Debian's packages too).
 fn check_debian_carries(
     binary: &str,
-    musl: bool,
+    libc: LibcKind,
     native: &[NativeLink],
     compilers: &Compilers,
     runtime: &RuntimeBase,
@@ -254,7 +248,7 @@ fn check_debian_carries(
         .filter(|p| super::builders::is_library(p))
         .map(|p| format!("`{p}`"))
         .collect();
-    if musl && !compilers.c.is_empty() {
+    if libc == LibcKind::Musl && !compilers.c.is_empty() {
         packages.push("`musl-dev`".into());
     }
     if let RuntimeBase::Distroless(base) | RuntimeBase::DebianSlim(base) = runtime {
@@ -367,31 +361,45 @@ fn labels(binary: &str, package: &Package, config: &BinaryConfig) -> BTreeMap<St
     labels
 }
 
-/// The expanded tags, each checked the way the engine will check it.
+/// The expanded tags, each checked the way the engine will check it. A tag that keeps `{git_sha}` for a CI
+/// workflow to fill in is checked as it will be then, with a commit in its place.
 fn checked_tags(
-    settings: &Settings,
+    resolved: &Config,
     config: &BinaryConfig,
     binary: &str,
     image_name: &str,
     package: &Package,
 ) -> Result<Vec<String>, PlanError> {
-    let tags = expand_tags(
-        settings,
-        &config.tags.value,
-        image_name,
-        &package.name,
-        &package.version,
-    );
-    for tag in &tags {
-        reference::check(tag).map_err(|reason| PlanError::InvalidTag {
+    let registry = resolved.workspace.registry.value.as_deref();
+    let expand = |git_sha: &GitSha| {
+        expand_tags(
+            registry,
+            git_sha,
+            &config.tags.value,
+            image_name,
+            &package.name,
+            &package.version,
+        )
+    };
+    let tags = expand(&resolved.settings.git_sha);
+    let checked = match &resolved.settings.git_sha {
+        GitSha::AtRunTime => expand(&GitSha::Commit(SAMPLE_COMMIT.into())),
+        _ => tags.clone(),
+    };
+    for (tag, checked) in tags.iter().zip(&checked) {
+        reference::check(checked).map_err(|reason| PlanError::InvalidTag {
             binary: binary.to_string(),
             tag: tag.clone(),
             reason,
-            origin: tag_origin(config, settings.registry.is_some()),
+            origin: tag_origin(config, registry.is_some()),
         })?;
     }
     Ok(tags)
 }
+
+/// What a commit looks like in a tag (`{git_sha}` is its first 12 hex digits), for checking a tag that keeps
+/// the placeholder.
+const SAMPLE_COMMIT: &str = "0123456789ab";
 
 /// Where a tag's parts came from, for the hint of an invalid one: only what the user set.
 fn tag_origin(config: &BinaryConfig, registry: bool) -> String {
@@ -414,12 +422,18 @@ fn tag_origin(config: &BinaryConfig, registry: bool) -> String {
 /// Expands `{bin}`, `{package}`, `{version}`, `{git_sha}` in the tag templates and adds the registry prefix.
 /// `{bin}` is the image name (the binary's name made valid, or `image` from the manifest).
 pub fn expand_tags(
-    settings: &Settings,
+    registry: Option<&str>,
+    git_sha: &GitSha,
     templates: &[String],
     image_name: &str,
     package: &str,
     version: &str,
 ) -> Vec<String> {
+    let commit = match git_sha {
+        GitSha::Commit(commit) => commit.as_str(),
+        GitSha::Unknown => "unknown",
+        GitSha::AtRunTime => "{git_sha}",
+    };
     let mut tags: Vec<String> = templates
         .iter()
         .map(|template| {
@@ -427,16 +441,13 @@ pub fn expand_tags(
                 .replace("{bin}", image_name)
                 .replace("{package}", package)
                 .replace("{version}", &version.replace('+', "_"))
-                .replace(
-                    "{git_sha}",
-                    settings.git_sha.as_deref().unwrap_or("unknown"),
-                );
+                .replace("{git_sha}", commit);
             let tag = if reference::has_tag(&tag) || tag.contains('@') {
                 tag
             } else {
                 format!("{tag}:latest")
             };
-            match &settings.registry {
+            match registry {
                 Some(registry) => format!("{}/{}", registry.trim_end_matches('/'), tag),
                 None => tag,
             }
@@ -512,23 +523,37 @@ mod tests {
 
     #[test]
     fn tags_expand_templates_and_take_the_registry_prefix() {
-        let settings = Settings {
-            registry: Some("localhost:5000/acme/".into()),
-            git_sha: Some("abc123".into()),
-            ..Default::default()
-        };
         let templates = vec![
             "{bin}:{version}".to_string(),
             "{package}-{bin}:{git_sha}".to_string(),
             "{bin}".to_string(),
         ];
         assert_eq!(
-            expand_tags(&settings, &templates, "api", "pkg", "1.2.3+build.4"),
+            expand_tags(
+                Some("localhost:5000/acme/"),
+                &GitSha::Commit("abc123".into()),
+                &templates,
+                "api",
+                "pkg",
+                "1.2.3+build.4"
+            ),
             vec![
                 "localhost:5000/acme/api:1.2.3_build.4",
                 "localhost:5000/acme/pkg-api:abc123",
                 "localhost:5000/acme/api:latest",
             ]
+        );
+        assert_eq!(
+            expand_tags(
+                None,
+                &GitSha::AtRunTime,
+                &templates[1..2],
+                "api",
+                "pkg",
+                "1"
+            ),
+            vec!["pkg-api:{git_sha}"],
+            "a CI workflow fills the commit in"
         );
     }
 }

@@ -1,15 +1,18 @@
-//! Every decision, made once: [`Workspace`] + [`Settings`] → [`Plan`].
+//! Every decision, made once: [`Workspace`] + resolved [`Config`] → [`Plan`].
 //!
-//! Takes the workspace and the resolved settings and gives a plan that says, for every selected binary, how it
-//! is built (target triple, static or not, which cargo invocation), on which runtime image it runs and why, what
-//! its stage and image are called, and which packages the builder needs. Pure: no I/O, no environment, no Cargo.
-//! The renderer and the engine take `&Plan` and decide nothing further.
+//! Takes the workspace and the configuration and gives a plan that says, for every binary, how it is built
+//! (target triple, static or not, which cargo invocation), on which runtime image it runs and why, what its stage
+//! and image are called, which packages the builder needs, and every build the command runs ([`builds`]: each
+//! selected image × platform × variant with its tags, build arguments and cache references). Pure: no I/O, no
+//! environment, no Cargo. The renderer spells the plan out and the engine turns its builds into requests; neither
+//! chooses a stage, a tag, a platform or what to build.
 //!
 //! The steps, each in its own module: [`context`] (what the engine is sent), [`select`] (which binaries),
-//! [`naming`] (stage names), [`image`] with [`runtime`] (each binary's image), [`builders`] (how they compile);
-//! [`ci`] decides the CI workflow from a finished plan.
+//! [`naming`] (stage names), [`image`] with [`runtime`] (each binary's image), [`builders`] (how they compile),
+//! [`builds`] (what the command builds); [`ci`] decides the CI workflow from a finished plan.
 
 mod builders;
+pub mod builds;
 pub mod ci;
 mod context;
 mod cross;
@@ -21,23 +24,29 @@ mod planner;
 pub use planner::PlannerInputs;
 mod runtime;
 mod select;
+mod stages;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
-use dockerfile_path::dockerfile_path;
-pub use dockerfile_path::{DockerfilePath, DEFAULT_DOCKERFILE};
+pub use builds::{Build, Builds, Index, Jobs};
+pub use dockerfile_path::DockerfilePath;
 pub use error::PlanError;
 pub use image::{expand_tags, Compilers, DebugImage, Image, ImagePlatform, RuntimeBase, Strip};
 pub use naming::stage_name;
+pub use stages::{
+    builder_aliases, image_stages, BuildContext, BuilderStage, CrossSetup, Invocation, Profile,
+    Skipped, TestPlan,
+};
 
-use crate::config::{read_tables, Selection, Settings, Tables, TestStage};
-use crate::endpoint::Endpoint;
+pub use crate::config::DEFAULT_DOCKERFILE;
+use crate::config::{Config, Settings, TestStage};
 use crate::model::stage;
 use crate::platform::Platform;
-use crate::workspace::{ProfileKeys, Toolchain, ToolchainSource, Workspace};
+use crate::source::{Source, Sourced};
+use crate::workspace::{ProfileKeys, Toolchain, Workspace};
 use select::Candidate;
 
 /// The whole build, decided.
@@ -62,13 +71,15 @@ pub struct Plan {
     /// `[workspace.metadata.dockerize]`, else `linux/amd64`.
     pub platforms: Vec<Platform>,
     /// Where `platforms` came from, for `list -v` and `config`.
-    pub platforms_source: String,
+    pub platforms_source: Source,
     /// The profile most binaries build with (`--profile`, else `release`); each invocation names its own.
     pub profile: Profile,
     /// `--locked` when the workspace has a `Cargo.lock`.
     pub locked: bool,
     /// `ENV` of every builder stage, before the cook (`build-env` of `[workspace.metadata.dockerize]`), sorted.
     pub build_env: BTreeMap<String, String>,
+    /// The registry prefix of the tags that name none (`--registry`, else `registry`), and where it came from.
+    pub registry: Sourced<Option<String>>,
     /// Debian packages of the builder base, sorted.
     pub builder_packages: Vec<String>,
     /// Why the builder has each of them, one line each, sorted.
@@ -81,168 +92,22 @@ pub struct Plan {
     pub images: Vec<Image>,
     /// The stages of `images` the command line selects: what `build` builds and `list` shows, sorted.
     pub selected: Vec<String>,
+    /// Every build of the selected images, their indexes and cache images: what `build` runs and `--dry-run`,
+    /// `list` and `ci` show.
+    pub builds: Builds,
     /// Binaries of the selected packages that are not built, and why.
     pub skipped: Vec<Skipped>,
     /// The optional `test` stage.
     pub test: Option<TestPlan>,
     /// Things the user should know (for `list`, `generate`): collisions resolved, odd choices.
     pub notes: Vec<String>,
-    /// The engine `build` runs on (and `--dry-run` names); `None` for the commands that build nothing.
-    pub engine: Option<Endpoint>,
 }
-
-/// The build context: the workspace root, or the closest directory that also holds every path dependency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BuildContext {
-    /// Absolute.
-    pub root: Utf8PathBuf,
-    /// The workspace root relative to `root`; empty when they are the same.
-    pub workspace_dir: Utf8PathBuf,
-    /// Directories of the non-member path packages, relative to `root`, sorted: copied into the recipe whole.
-    pub path_packages: Vec<Utf8PathBuf>,
-}
-
-impl BuildContext {
-    /// Whether the context is wider than the workspace.
-    pub fn is_widened(&self) -> bool {
-        !self.workspace_dir.as_str().is_empty()
-    }
-
-    /// The context root as seen from the workspace root: `..`, `../..`.
-    pub fn root_from_workspace(&self) -> String {
-        let up: Vec<&str> = self.workspace_dir.components().map(|_| "..").collect();
-        up.join("/")
-    }
-}
-
-/// A Cargo profile and the directory it writes to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Profile {
-    pub name: String,
-    pub dir: String,
-}
-
-impl Profile {
-    /// A profile and the directory Cargo writes it to (`dev` writes to `debug`).
-    pub fn named(name: &str) -> Self {
-        Self {
-            name: name.to_string(),
-            dir: match name {
-                "dev" | "test" => "debug".into(),
-                "release" | "bench" => "release".into(),
-                other => other.into(),
-            },
-        }
-    }
-}
-
-/// A builder stage: cooks the dependencies, then builds its binaries, for one target triple.
-#[derive(Debug, Clone, Serialize)]
-pub struct BuilderStage {
-    /// Its name: `builder` (or `builder-musl`...), with the platform's suffix in a multi-platform plan
-    /// (`builder-arm64`).
-    pub stage: String,
-    /// The name runtime stages copy from: `stage` itself, or in a multi-platform plan the stage that picks the
-    /// target platform's builder of this kind (`FROM builder-${TARGETARCH}${TARGETVARIANT} AS builder`).
-    pub alias: String,
-    /// The platform it compiles for.
-    pub platform: Platform,
-    pub triple: String,
-    /// `-C target-feature=+crt-static` on a glibc target.
-    pub crt_static: bool,
-    /// The cargo invocations; more than one only when two binaries share a name (their outputs would collide).
-    pub invocations: Vec<Invocation>,
-    /// The BuildKit cache mount that keeps Cargo's state of the final compile between builds: one per workspace,
-    /// target, static-ness, profiles and toolchain, so builds that could not share artifacts never share it.
-    pub cache_id: String,
-    /// Environment the build scripts' compilers read (`CC_<triple>`, `AR_<triple>`...), sorted, with why: set
-    /// explicitly so that `cc`, `cmake` and autoconf builds all find the same compiler.
-    pub compiler_env: Vec<(String, String)>,
-    /// Why the builder has `compiler_env`, one line; empty when it has none.
-    pub compiler_note: String,
-    /// In a multi-platform plan: what it installs to cross-compile on the build platform.
-    pub cross: Option<CrossSetup>,
-}
-
-impl BuilderStage {
-    /// The image stages whose binaries it compiles, in its invocations' order.
-    pub fn image_stages(&self) -> Vec<String> {
-        self.invocations
-            .iter()
-            .flat_map(|i| i.bins.iter().map(|(_, stage)| stage.clone()))
-            .collect()
-    }
-
-    /// Whether its final compile reads `DOCKERIZE_IMAGES` to compile only some of its binaries: a builder of one
-    /// binary compiles it whenever it is built at all.
-    pub fn selects(&self) -> bool {
-        self.image_stages().len() > 1
-    }
-}
-
-/// What a builder of a multi-platform plan installs for its target, beyond the shared base.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CrossSetup {
-    /// Added with rustup in this stage only, so a build for another platform never downloads it.
-    pub rustup_target: String,
-    /// Debian's architecture of the target (`arm64`), added with `dpkg --add-architecture` for its packages.
-    pub debian_arch: String,
-    /// Packages of the target's architecture, installed on any build platform (`libssl-dev:arm64`), sorted.
-    pub target_packages: Vec<String>,
-    /// Cross compilers, installed only where the build platform is another architecture, sorted.
-    pub cross_packages: Vec<String>,
-    /// Debian packages installed instead of `cross_packages` where the build platform is the target's own
-    /// architecture (its native `g++`, which the `rust` image lacks), sorted.
-    pub native_packages: Vec<String>,
-    /// The `strip` that reads the target's executables: `<triplet>-strip` from Debian's cross binutils.
-    pub strip: String,
-    /// Why each package, one line each.
-    pub reasons: Vec<String>,
-}
-
-/// One `cargo build`: the same flags cook the dependencies and build the binaries, so nothing recompiles.
-#[derive(Debug, Clone, Serialize)]
-pub struct Invocation {
-    /// Cargo profile and the directory it writes to.
-    pub profile: Profile,
-    /// `-p` arguments, sorted.
-    pub packages: Vec<String>,
-    /// `--bin` targets with the stage name each is copied out as, sorted by binary name.
-    pub bins: Vec<(String, String)>,
-    /// `--features`, qualified `package/feature`, sorted.
-    pub features: Vec<String>,
-    pub all_features: bool,
-    pub no_default_features: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Skipped {
-    pub binary: String,
-    pub package: String,
-    pub reason: String,
-}
-
-/// `cargo test --locked` over the selected packages, for CI.
-#[derive(Debug, Clone, Serialize)]
-pub struct TestPlan {
-    pub from: String,
-    pub packages: Vec<String>,
-    pub features: Vec<String>,
-    pub all_features: bool,
-    pub no_default_features: bool,
-    /// Debian packages the stage installs itself, sorted: in a multi-platform plan the shared base has none of
-    /// the libraries the tests link on the build platform (each builder has its target's).
-    pub system_packages: Vec<String>,
-}
-
-/// [`Plan::platforms_source`] when nothing chose the platforms.
-pub const DEFAULT_PLATFORMS: &str = "the default";
 
 impl Plan {
     /// Whether a flag or the workspace table chose the platforms (then the engine is told, even for
     /// `linux/amd64` alone: an arm64 engine would otherwise build for itself).
     pub fn platforms_chosen(&self) -> bool {
-        self.platforms_source != DEFAULT_PLATFORMS
+        !self.platforms_source.is_default()
     }
 
     /// Whether the builder stages cross-compile on the build platform, one per platform: every plan but the
@@ -256,12 +121,13 @@ impl Plan {
     /// selection uses compiles exactly its binaries anyway, so the final compile keeps the cache key of a plain
     /// `docker build` without the argument.
     pub fn compile_selection(&self) -> Option<String> {
-        let narrows = self.builders.iter().any(|b| {
-            let stages = b.image_stages();
-            let wanted = stages.iter().filter(|s| self.selected.contains(s)).count();
-            b.selects() && wanted > 0 && wanted < stages.len()
-        });
-        narrows.then(|| self.selected.join(" "))
+        compile_selection(&self.builders, &self.selected)
+    }
+
+    /// The builder stage (in a multi-platform plan: the alias of the builders) the image `stage` copies its
+    /// binary from.
+    pub fn builder_alias(&self, stage: &str) -> &str {
+        builder_of(&self.builders, stage).map_or("", |b| b.alias.as_str())
     }
 
     /// The images the command line selects, in the plan's order.
@@ -274,13 +140,7 @@ impl Plan {
     /// The names runtime stages copy from in a multi-platform plan (`builder`, or `builder-musl`...), each once,
     /// in the order of the builders.
     pub fn builder_aliases(&self) -> Vec<&str> {
-        let mut aliases: Vec<&str> = Vec::new();
-        for builder in &self.builders {
-            if !aliases.contains(&builder.alias.as_str()) {
-                aliases.push(&builder.alias);
-            }
-        }
-        aliases
+        builder_aliases(&self.builders)
     }
 
     /// Every stage of the Dockerfile, in the order it is written.
@@ -299,55 +159,54 @@ impl Plan {
     }
 }
 
-/// Makes the plan: the Dockerfile's images are every binary of the workspace (the selection flags never change the
-/// file, so every image shares one dependency layer), and `selected` the ones the command line picks among them.
-/// Errors name the package, binary or feature at fault.
-pub fn plan(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanError> {
-    let whole = Settings {
-        selection: Selection {
-            workspace: true,
-            ..Selection::default()
-        },
-        ..settings.clone()
-    };
-    let mut plan = plan_file(workspace, &whole)?;
-    plan.selected = select::selected_stages(workspace, &plan, settings)?;
-    Ok(plan)
+/// `DOCKERIZE_IMAGES` for a build of `selected`: the selected stages, space-separated, when some builder would
+/// otherwise compile binaries none of them needs ([`Plan::compile_selection`]).
+fn compile_selection(builders: &[BuilderStage], selected: &[String]) -> Option<String> {
+    let narrows = builders.iter().any(|b| {
+        let stages = b.image_stages();
+        let wanted = stages
+            .iter()
+            .filter(|s| selected.iter().any(|x| x == *s))
+            .count();
+        b.selects() && wanted > 0 && wanted < stages.len()
+    });
+    narrows.then(|| selected.join(" "))
 }
 
-/// The plan of the Dockerfile for `settings`, whose selection is the whole workspace.
-fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanError> {
+/// The builder that compiles the image `stage` (the first: in a multi-platform plan every platform has one).
+fn builder_of<'a>(builders: &'a [BuilderStage], stage: &str) -> Option<&'a BuilderStage> {
+    builders.iter().find(|b| b.compiles(stage))
+}
+
+/// Makes the plan: the Dockerfile's images are every binary of the workspace (the selection flags never change the
+/// file, so every image shares one dependency layer), and `selected` the ones the command line picks among them,
+/// which its builds build. Errors name the package, binary or feature at fault.
+pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
     if workspace.members.iter().all(|p| p.binaries.is_empty()) {
         return Err(PlanError::NoBinaries {
             root: workspace.root.clone(),
         });
     }
+    let settings = &config.settings;
     let context = context::build_context(workspace)?;
-    let tables = read_tables(workspace)?;
-    let dockerfile = dockerfile_path(settings, &tables);
-    let settings = &Settings {
-        registry: settings
-            .registry
-            .clone()
-            .or_else(|| tables.registry().map(|(r, _)| r.to_string())),
-        ..settings.clone()
-    };
-    let packages = select::select_packages(workspace, settings)?;
-    let (candidates, skipped) = select::select_binaries(workspace, &packages, &tables, settings)?;
+    // The file holds every binary of the workspace, whatever the command line selects; by name, whatever order
+    // the workspace listed them in.
+    let mut packages: Vec<&crate::workspace::Package> = workspace.members.iter().collect();
+    packages.sort_by(|a, b| a.name.cmp(&b.name));
+    let (candidates, skipped) = select::select_binaries(workspace, &packages, config)?;
     if candidates.is_empty() {
         return Err(nothing_selected(&skipped, &packages));
     }
     let user_features = select::qualify_user_features(&packages, settings)?;
-    let mut notes = Vec::new();
-    let toolchain = toolchain(workspace, &tables, &mut notes);
-    let (platforms, platforms_source) = cross::platforms(settings, &tables);
-    let cross = crate::platform::cross_compiles(&platforms);
+    let mut notes = config.notes.clone();
+    let shared = &config.workspace;
+    let platforms = &shared.platforms.value;
+    let cross = crate::platform::cross_compiles(platforms);
     let stage_names = naming::assign_stage_names(&candidates, &mut notes);
-    let mut images = images(
+    let images = images(
         &candidates,
         &stage_names,
-        settings,
-        &platforms,
+        config,
         &workspace.profiles,
         &mut notes,
     )?;
@@ -357,24 +216,11 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         &stage_names,
         &user_features,
         settings,
-        &cache_key(workspace, &toolchain),
+        &cache_key(workspace, &shared.toolchain),
         cross.then_some(&packages[..]),
     );
-    point_at_builders(&mut images, &builders);
     let (mut builder_packages, mut builder_reasons) =
         builders::builder_packages(&images, &packages, &workspace.cargo_config_tools, cross);
-    let rustup_targets: Vec<String> = if cross {
-        // Each platform's builder adds its own: a build for one platform never downloads another's.
-        Vec::new()
-    } else {
-        builders
-            .iter()
-            .filter(|b| builders::is_musl(&b.triple))
-            .map(|b| b.triple.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
-    };
     let test = (settings.test_stage == TestStage::Include).then(|| {
         test_plan(
             &packages,
@@ -387,34 +233,88 @@ fn plan_file(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanErr
         )
     });
     notes.extend(workspace_notes(workspace, &context));
+    let selected = select::selected_stages(workspace, &images, &skipped, settings)?;
+    let dockerfile = DockerfilePath::new(
+        shared.dockerfile.value.clone(),
+        shared.dockerfile.source.clone(),
+    );
+    let builds = plan_builds(config, &images, &selected, &builders, &context, &dockerfile);
     let mut toolchain_files = workspace.toolchain_files.clone();
     toolchain_files.sort();
-    let planner = planner::planner_inputs(workspace, &context);
     Ok(Plan {
         root: workspace.root.clone(),
         target_dir: workspace.target_dir.clone(),
+        planner: planner::planner_inputs(workspace, &context),
         context,
         dockerfile,
         command: settings.regenerate_command(),
-        toolchain,
+        toolchain: shared.toolchain.clone(),
         toolchain_files,
-        planner,
-        platforms,
-        platforms_source,
+        platforms: platforms.clone(),
+        platforms_source: shared.platforms.source.clone(),
         profile: Profile::named(settings.profile.as_deref().unwrap_or("release")),
         locked: workspace.has_lockfile,
-        build_env: tables.build_env(),
+        build_env: shared.build_env.value.clone(),
+        registry: shared.registry.clone(),
         builder_packages,
         builder_reasons,
-        rustup_targets,
+        rustup_targets: rustup_targets(&builders, cross),
         builders,
         images,
-        selected: Vec::new(),
+        selected,
+        builds,
         skipped,
         test,
         notes,
-        engine: settings.engine.clone(),
     })
+}
+
+/// The plan of `workspace` under `settings`, the configuration resolved first: what a command does once the
+/// workspace is read, for callers that hold one already (in-process tests, benchmarks). The workspace must have
+/// been read for the triples the configuration gives ([`Config::triples`]).
+pub fn plan_for(workspace: &Workspace, settings: &Settings) -> Result<Plan, PlanError> {
+    plan(workspace, &crate::config::resolve(workspace, settings)?)
+}
+
+/// The Rust targets the shared base adds with rustup (musl ones), sorted; none in a multi-platform plan, where
+/// each platform's builder adds its own (a build for one platform never downloads another's).
+fn rustup_targets(builders: &[BuilderStage], cross: bool) -> Vec<String> {
+    if cross {
+        return Vec::new();
+    }
+    builders
+        .iter()
+        .filter(|b| builders::is_musl(&b.triple))
+        .map(|b| b.triple.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Every build of the `selected` images ([`builds`]).
+fn plan_builds(
+    config: &Config,
+    images: &[Image],
+    selected: &[String],
+    builders: &[BuilderStage],
+    context: &BuildContext,
+    dockerfile: &DockerfilePath,
+) -> Builds {
+    let chosen: Vec<&Image> = images
+        .iter()
+        .filter(|i| selected.contains(&i.stage))
+        .collect();
+    let platforms = &config.workspace.platforms;
+    builds::builds(
+        &chosen,
+        &builds::Common {
+            request: &config.settings.builds,
+            platforms_chosen: !platforms.source.is_default(),
+            compile_selection: compile_selection(builders, selected),
+            builders,
+            dockerfile: context.workspace_dir.join(&dockerfile.path),
+        },
+    )
 }
 
 /// The `test` stage: `cargo test` of the selected packages on a builder. What only the tests link is installed
@@ -431,7 +331,7 @@ fn test_plan(
 ) -> TestPlan {
     let cross = builders.iter().any(|b| b.cross.is_some());
     let triple = first
-        .triple(false)
+        .triple(crate::model::LibcKind::Gnu)
         .expect("every platform has a glibc target");
     let (more, reasons) = builders::test_packages(packages, triple, builder_packages);
     let mut system_packages = Vec::new();
@@ -481,36 +381,6 @@ fn cache_key(workspace: &Workspace, toolchain: &Toolchain) -> String {
     format!("{:016x}-rust-{channel}", hasher.finish())
 }
 
-/// The builder's toolchain: the toolchain file (rustup's precedence), else `rust-version` of
-/// `[workspace.metadata.dockerize]`, else the floating `rust:1`, with a note advising a pin. Never the machine's
-/// `rustc`, so the Dockerfile is the same wherever it is generated; never the members' `rust-version`, a minimum
-/// the crates promise to support, not the release the images should be built with.
-fn toolchain(workspace: &Workspace, tables: &Tables, notes: &mut Vec<String>) -> Toolchain {
-    let from_file = workspace.toolchain.source != ToolchainSource::Floating;
-    match tables.rust_version() {
-        Some((version, origin)) if from_file => {
-            notes.push(format!(
-                "`rust-version = \"{version}\"` in {origin} is not used: the toolchain file {} pins the toolchain",
-                workspace.toolchain.source
-            ));
-            workspace.toolchain.clone()
-        }
-        Some((version, origin)) => Toolchain {
-            image_version: version.to_string(),
-            install_channel: None,
-            source: ToolchainSource::Config(origin.to_string()),
-        },
-        None if from_file => workspace.toolchain.clone(),
-        None => {
-            notes.push(
-                "no toolchain is pinned: the builder uses `rust:1`, the latest stable release when the image is built; pin one with `rust-version = \"1.xx\"` in `[workspace.metadata.dockerize]` or a `rust-toolchain.toml`"
-                    .into(),
-            );
-            workspace.toolchain.clone()
-        }
-    }
-}
-
 /// Why no binary is left: the first skipped one, or packages without binaries.
 fn nothing_selected(skipped: &[Skipped], packages: &[&crate::workspace::Package]) -> PlanError {
     let why = match skipped.first() {
@@ -531,35 +401,18 @@ fn nothing_selected(skipped: &[Skipped], packages: &[&crate::workspace::Package]
 fn images(
     candidates: &[Candidate<'_>],
     stage_names: &[String],
-    settings: &Settings,
-    platforms: &[Platform],
+    config: &Config,
     profiles: &BTreeMap<String, ProfileKeys>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Image>, PlanError> {
     let mut images = Vec::new();
     for (candidate, stage) in candidates.iter().zip(stage_names) {
-        let (image, image_notes) =
-            image::image_for(candidate, stage, settings, platforms, profiles)?;
+        let (image, image_notes) = image::image_for(candidate, stage, config, profiles)?;
         notes.extend(image_notes);
         images.push(image);
     }
     images.sort_by(|a, b| a.stage.cmp(&b.stage));
     Ok(images)
-}
-
-/// Points every image at its builder's final name (which depends on how many builders there are).
-fn point_at_builders(images: &mut [Image], builders: &[BuilderStage]) {
-    for image in images {
-        image.builder = builders
-            .iter()
-            .find(|b| {
-                b.invocations
-                    .iter()
-                    .any(|i| i.bins.iter().any(|(_, s)| *s == image.stage))
-            })
-            .map(|b| b.alias.clone())
-            .unwrap_or_default();
-    }
 }
 
 /// What the user should know about the workspace as a whole.

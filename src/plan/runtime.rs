@@ -7,10 +7,11 @@
 use std::collections::BTreeSet;
 
 use super::{Compilers, PlanError, RuntimeBase};
-use crate::config::{BinaryConfig, Source, Sourced};
+use crate::config::BinaryConfig;
 use crate::model::Libc;
 use crate::model::{LibcKind, Linkage, NativeLink, Runtime, DEBIAN_SLIM, DISTROLESS_CC};
 use crate::platform::Platform;
+use crate::source::{Source, Sourced};
 use crate::workspace::{Package, TargetDeps, DISTROLESS_CC_LIBRARIES};
 
 /// The decision for one binary.
@@ -45,7 +46,10 @@ pub fn choose_for_platforms(
     platforms: &[Platform],
 ) -> Result<RuntimeChoice, PlanError> {
     let mut config = config.clone();
-    if let Some(platform) = platforms.iter().find(|p| p.triple(true).is_none()) {
+    if let Some(platform) = platforms
+        .iter()
+        .find(|p| p.triple(LibcKind::Musl).is_none())
+    {
         match config.libc.value {
             Libc::Musl => {
                 return Err(PlanError::NoMuslTarget {
@@ -128,11 +132,11 @@ pub fn choose(
     platform: Platform,
     cross: bool,
 ) -> Result<RuntimeChoice, PlanError> {
-    let musl = package.target(platform.triple(true).unwrap_or_default());
+    let musl = package.target(platform.triple(LibcKind::Musl).unwrap_or_default());
     let mut reasons = Vec::new();
     let mut notes = Vec::new();
     let (libc, cpp_static) = choose_libc(binary, musl, config, &mut reasons, &mut notes);
-    let deps = package.target(platform.triple(libc == LibcKind::Musl).unwrap_or_default());
+    let deps = package.target(platform.triple(libc).unwrap_or_default());
     // Sorted here too: the reasons and library lists below are rendered in this order.
     let mut native = deps.native.clone();
     native.sort();

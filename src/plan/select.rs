@@ -1,13 +1,14 @@
 //! Which binaries: Cargo's selection rules over the workspace, `required-features`, `skip`, and the features the
 //! flags enable.
 //!
-//! Takes the workspace, its tables and the settings and gives the [`Candidate`]s (binaries to image, each with its
+//! Takes the workspace and its configuration and gives the [`Candidate`]s (binaries to image, each with its
 //! layered configuration) and the binaries left out with the reason. Pure.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Plan, PlanError, Skipped};
-use crate::config::{binary_config, BinaryConfig, Settings, Source, Tables};
+use super::{Image, PlanError, Skipped};
+use crate::config::{BinaryConfig, Config, Settings};
+use crate::source::Source;
 use crate::text::closest;
 use crate::workspace::{Binary, Package, ProfileKeys, Workspace};
 
@@ -126,9 +127,9 @@ pub fn development_tool(package: &Package) -> Option<String> {
 pub fn select_binaries<'a>(
     workspace: &'a Workspace,
     packages: &[&'a Package],
-    tables: &Tables,
-    settings: &Settings,
+    resolved: &Config,
 ) -> Result<(Vec<Candidate<'a>>, Vec<Skipped>), PlanError> {
+    let settings = &resolved.settings;
     let mut candidates = Vec::new();
     let mut skipped = Vec::new();
     for package in packages {
@@ -137,7 +138,7 @@ pub fn select_binaries<'a>(
         let mut binaries: Vec<&Binary> = package.binaries.iter().collect();
         binaries.sort_by(|a, b| a.name.cmp(&b.name));
         for binary in binaries {
-            let config = binary_config(tables, package, &binary.name, settings)?;
+            let config = resolved.binary(&package.name, &binary.name).clone();
             check_profile(&config, &binary.name, &workspace.profiles)?;
             if config.skip.value {
                 skipped.push(Skipped {
@@ -191,12 +192,13 @@ pub fn select_binaries<'a>(
     Ok((candidates, skipped))
 }
 
-/// The stages of `plan` the command line selects, by Cargo's rules (`-p`, `--workspace`, `--exclude`, `--bin`, else
-/// the current package, else the default members): the images `build` builds and `list` shows. Naming a binary
-/// the Dockerfile leaves out is an error saying why it is out.
+/// The stages of `images` the command line selects, by Cargo's rules (`-p`, `--workspace`, `--exclude`, `--bin`,
+/// else the current package, else the default members): the images `build` builds and `list` shows. Naming a
+/// binary the Dockerfile leaves out (`skipped`) is an error saying why it is out.
 pub fn selected_stages(
     workspace: &Workspace,
-    plan: &Plan,
+    images: &[Image],
+    skipped: &[Skipped],
     settings: &Settings,
 ) -> Result<Vec<String>, PlanError> {
     let packages = select_packages(workspace, settings)?;
@@ -209,15 +211,13 @@ pub fn selected_stages(
             if !wanted.is_empty() && !explicit {
                 continue;
             }
-            let image = plan
-                .images
+            let image = images
                 .iter()
                 .find(|i| i.package == package.name && i.binary == binary.name);
             match image {
                 Some(image) => stages.push(image.stage.clone()),
                 None if explicit => {
-                    let reason = plan
-                        .skipped
+                    let reason = skipped
                         .iter()
                         .find(|s| s.package == package.name && s.binary == binary.name)
                         .map(|s| s.reason.clone())

@@ -11,23 +11,41 @@
 //! The Dockerfile keeps what a reviewer needs to see: the target, the environment, the `cargo build` of the
 //! dependencies and of the binaries, the images each compile serves and where their binaries go.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::dockerfile::{comment, feature_flags, workspace_in_image};
 use super::quote::label_value;
 use super::scripts::dir_in_workspace;
-use crate::model::{stage, BuilderKind, APP_DIR, IMAGES_ARG, OUT_DIR};
-use crate::plan::{BuilderStage, CrossSetup, Invocation, Plan, Strip};
+use crate::model::{stage, Backend, APP_DIR, IMAGES_ARG, OUT_DIR};
+use crate::plan::{
+    BuildContext, BuilderStage, CrossSetup, DockerfilePath, Image, Invocation, Strip,
+};
 use crate::text::shell_word;
+
+/// What every builder stage reads of the plan besides its own stage.
+pub(super) struct Shared<'a> {
+    pub context: &'a BuildContext,
+    /// Where the Dockerfile is: the scripts are beside it.
+    pub dockerfile: &'a DockerfilePath,
+    /// `build-env`: the builder's environment, set before the cook.
+    pub build_env: &'a BTreeMap<String, String>,
+    /// `--locked` (the workspace has a `Cargo.lock`).
+    pub locked: bool,
+    /// Toolchain files the builder removes.
+    pub toolchain_files: &'a [String],
+    /// Every image of the Dockerfile (`DOCKERIZE_IMAGES` names them; each says whether it is stripped).
+    pub images: &'a [Image],
+}
 
 /// Where the compile cache is mounted in the final compile.
 const CACHE_DIR: &str = "/cache";
 
 pub(super) fn builder_stage(
     out: &mut String,
-    plan: &Plan,
+    shared: &Shared<'_>,
     builder: &BuilderStage,
-    kind: BuilderKind,
+    backend: Backend,
 ) {
     let BuilderStage {
         stage,
@@ -35,8 +53,8 @@ pub(super) fn builder_stage(
         platform,
         triple,
         crt_static,
-        invocations,
-        cache_id,
+        invocations: _,
+        cache_id: _,
         compiler_env,
         compiler_note,
         cross,
@@ -51,9 +69,9 @@ pub(super) fn builder_stage(
         Some(_) => format!(" ({platform}) on the build platform"),
     };
     // BuildKit's compile keeps Cargo's state in the cache mount its RUN names; the classic builder's starts afresh.
-    let how = match kind {
-        BuilderKind::BuildKit => "",
-        BuilderKind::Classic => ", in the layer",
+    let how = match backend {
+        Backend::BuildKit => "",
+        Backend::Classic => ", in the layer",
     };
     comment(
         out,
@@ -81,29 +99,45 @@ pub(super) fn builder_stage(
             .collect();
         let _ = writeln!(out, "ENV {}", vars.join(" "));
     }
-    if !plan.build_env.is_empty() {
+    if !shared.build_env.is_empty() {
         // Before the cook: dependencies' build scripts and proc macros read it too, so it is part of the
         // dependency layer's key. Runtime stages start from their own base and never see it.
         out.push_str(
             "# The builder's environment (`build-env` in [workspace.metadata.dockerize]).\n",
         );
-        let rendered: Vec<String> = plan
+        let rendered: Vec<String> = shared
             .build_env
             .iter()
             .map(|(k, v)| format!("{k}={}", label_value(v)))
             .collect();
         let _ = writeln!(out, "ENV {}", rendered.join(" \\\n    "));
     }
-    let widened = plan.context.is_widened();
+    cook_and_compile(out, shared, builder, backend);
+}
+
+/// The dependencies cooked from the recipe in their own layer, then the sources copied in and compiled by
+/// `build.sh compile`: into the cache mount (BuildKit) or in the layer (classic).
+fn cook_and_compile(
+    out: &mut String,
+    shared: &Shared<'_>,
+    builder: &BuilderStage,
+    backend: Backend,
+) {
+    let BuilderStage {
+        invocations,
+        cache_id,
+        ..
+    } = builder;
+    let widened = shared.context.is_widened();
     if widened {
-        let _ = writeln!(out, "WORKDIR {}", workspace_in_image(&plan.context));
+        let _ = writeln!(out, "WORKDIR {}", workspace_in_image(shared.context));
         let _ = writeln!(out, "COPY --from={} /recipe/ {APP_DIR}/", stage::PLANNER);
     } else {
         let _ = writeln!(out, "COPY --from={} /recipe/ ./", stage::PLANNER);
     }
     let cook: Vec<String> = invocations
         .iter()
-        .map(|i| cargo_build(plan, builder, i, true))
+        .map(|i| cargo_build(shared, builder, i, true))
         .collect();
     let _ = writeln!(out, "RUN {}", cook.join(" \\\n    && "));
     if widened {
@@ -114,17 +148,21 @@ pub(super) fn builder_stage(
     if builder.selects() {
         let _ = writeln!(out, "ARG {IMAGES_ARG}");
     }
-    let mut steps = remove_toolchain_files(plan);
-    steps.extend(invocations.iter().map(|i| compile(plan, builder, i, kind)));
+    let mut steps = remove_toolchain_files(shared);
+    steps.extend(
+        invocations
+            .iter()
+            .map(|i| compile(shared, builder, i, backend)),
+    );
     let steps = steps.join(" \\\n    && ");
-    match kind {
-        BuilderKind::BuildKit => {
+    match backend {
+        Backend::BuildKit => {
             let _ = writeln!(
                 out,
                 "RUN --mount=type=cache,id={cache_id},target={CACHE_DIR},sharing=locked \\\n    {steps}\n"
             );
         }
-        BuilderKind::Classic => {
+        Backend::Classic => {
             let _ = writeln!(out, "RUN {steps}\n");
         }
     }
@@ -177,11 +215,11 @@ fn cross_setup(out: &mut String, setup: &CrossSetup) {
 }
 
 /// The image already carries the pinned toolchain; the file would make rustup look for it by another name.
-fn remove_toolchain_files(plan: &Plan) -> Vec<String> {
-    if plan.toolchain_files.is_empty() {
+fn remove_toolchain_files(shared: &Shared<'_>) -> Vec<String> {
+    if shared.toolchain_files.is_empty() {
         Vec::new()
     } else {
-        vec![format!("rm -f {}", plan.toolchain_files.join(" "))]
+        vec![format!("rm -f {}", shared.toolchain_files.join(" "))]
     }
 }
 
@@ -189,29 +227,29 @@ fn remove_toolchain_files(plan: &Plan) -> Vec<String> {
 /// serves (`<stage>` or `<stage>=<binary>`), where Cargo leaves their binaries and how they are stripped, then the
 /// `cargo build` without `--bin`s (the script adds those of the images wanted).
 fn compile(
-    plan: &Plan,
+    shared: &Shared<'_>,
     builder: &BuilderStage,
     invocation: &Invocation,
-    kind: BuilderKind,
+    backend: Backend,
 ) -> String {
-    let script = dir_in_workspace(&plan.dockerfile).join("build.sh");
+    let script = dir_in_workspace(shared.dockerfile).join("build.sh");
     let mut words = vec![format!("sh {} compile", shell_word(script.as_str()))];
-    if kind == BuilderKind::BuildKit {
+    if backend == Backend::BuildKit {
         words.push(format!("--cache {CACHE_DIR}"));
-        if !plan.build_env.is_empty() {
+        if !shared.build_env.is_empty() {
             // Dependencies cooked with other values must not mix with the cache's.
-            let names: Vec<&str> = plan.build_env.keys().map(String::as_str).collect();
+            let names: Vec<&str> = shared.build_env.keys().map(String::as_str).collect();
             words.push(format!("--env {}", shell_word(&names.join(" "))));
         }
     }
     let own: Vec<&str> = invocation.bins.iter().map(|(_, s)| s.as_str()).collect();
-    let every: Vec<&str> = plan.images.iter().map(|i| i.stage.as_str()).collect();
+    let every: Vec<&str> = shared.images.iter().map(|i| i.stage.as_str()).collect();
     if builder.selects() && own != every {
         // `DOCKERIZE_IMAGES` may name the images other builders (or invocations) compile.
         words.push(format!("--images {}", shell_word(&every.join(" "))));
     }
     // Stripping follows the profile, which is the invocation's: all its images agree.
-    let stripped = plan
+    let stripped = shared
         .images
         .iter()
         .any(|i| own.contains(&i.stage.as_str()) && i.strip == Strip::Symbols);
@@ -234,7 +272,7 @@ fn compile(
     format!(
         "{} \\\n    -- {}",
         words.join(" "),
-        cargo_build(plan, builder, invocation, false)
+        cargo_build(shared, builder, invocation, false)
     )
 }
 
@@ -243,7 +281,7 @@ fn compile(
 /// from the `-p` packages, never from the `--bin`s, so any selection finds every dependency of the cooked layer
 /// fresh.
 fn cargo_build(
-    plan: &Plan,
+    shared: &Shared<'_>,
     builder: &BuilderStage,
     invocation: &Invocation,
     with_bins: bool,
@@ -257,7 +295,7 @@ fn cargo_build(
         no_default_features,
     } = invocation;
     let mut words = vec!["cargo build".to_string()];
-    if plan.locked {
+    if shared.locked {
         words.push("--locked".into());
     }
     words.push(format!("--profile {}", profile.name));

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! chef      rust:<version>-slim-bookworm + system packages + rustup targets   (shared builder base)
-//! planner   the manifests → /recipe: the dependency recipe (`.dockerize/build.sh recipe`)
+//! planner   COPY manifests, Cargo.lock, .cargo/config → /recipe: the dependency recipe (`.dockerize/build.sh recipe`)
 //! builder   COPY recipe → cargo build (dependencies only, cached) → COPY . . → `.dockerize/build.sh compile`
 //! <binary>  scratch | distroless | debian-slim: CA certificates, the binary, non-root USER, labels, ENTRYPOINT
 //! test      cargo test --locked (optional, last, so no other target builds it)
@@ -17,23 +17,24 @@
 
 use std::fmt::Write as _;
 
-use super::builder::builder_stage;
+use super::builder::{builder_stage, Shared};
 use super::recipe::planner;
 use super::runtime::image_stages;
-use super::GENERATED_MARKER;
-use crate::model::{stage, BuilderKind, APP_DIR, IMAGES_ARG};
-use crate::plan::{BuildContext, DockerfilePath, Plan, TestPlan};
+use crate::model::GENERATED_MARKER;
+use crate::model::{stage, Backend, APP_DIR, IMAGES_ARG};
+use crate::plan::{builder_aliases, BuildContext, DockerfilePath, Plan, TestPlan};
 use crate::text::shell_word;
 
 /// Renders the Dockerfile: the one written to disk, for BuildKit.
 pub fn render(plan: &Plan) -> String {
-    render_for(plan, BuilderKind::BuildKit)
+    render_for(plan, Backend::BuildKit)
 }
 
-/// Renders the Dockerfile for a builder: the classic builder rejects `RUN --mount`, so its planner copies the
+/// Renders the Dockerfile for a backend: the classic builder rejects `RUN --mount`, so its planner copies the
 /// scripts in and its final compile runs in the layer, as a plain `docker build` without BuildKit would need.
-pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
-    // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here.
+pub fn render_for(plan: &Plan, backend: Backend) -> String {
+    // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here, and a
+    // field bound to `_` is read nowhere in this module.
     let Plan {
         root: _,
         target_dir: _,
@@ -43,30 +44,32 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         toolchain,
         toolchain_files,
         planner: planner_inputs,
-        platforms: _,
+        platforms,
         platforms_source: _,
         profile: _,
-        locked: _,
-        build_env: _,
+        locked,
+        build_env,
+        registry: _,
         builder_packages,
         builder_reasons,
         rustup_targets,
         builders,
-        images: _,
+        images,
         selected: _,
+        builds: _,
         skipped: _,
         test,
         notes: _,
-        engine: _,
     } = plan;
     let mut out = String::new();
     let selects = builders.iter().any(|b| b.selects());
+    let cross = crate::platform::cross_compiles(platforms);
     header(&mut out, command, context, dockerfile, selects);
     let _ = writeln!(out, "ARG RUST_VERSION={}", toolchain.image_version);
     out.push('\n');
     chef(
         &mut out,
-        plan.cross_compiles(),
+        cross,
         toolchain.install_channel.as_deref(),
         builder_packages,
         builder_reasons,
@@ -78,19 +81,27 @@ pub fn render_for(plan: &Plan, kind: BuilderKind) -> String {
         toolchain_files,
         context,
         planner_inputs,
-        kind,
+        backend,
     );
+    let shared = Shared {
+        context,
+        dockerfile,
+        build_env,
+        locked: *locked,
+        toolchain_files,
+        images,
+    };
     for builder in builders {
-        builder_stage(&mut out, plan, builder, kind);
+        builder_stage(&mut out, &shared, builder, backend);
     }
-    if plan.cross_compiles() {
-        for alias in plan.builder_aliases() {
+    if cross {
+        for alias in builder_aliases(builders) {
             platform_pick(&mut out, alias);
         }
     }
-    image_stages(&mut out, plan);
+    image_stages(&mut out, images, builders);
     if let Some(test) = test {
-        test_stage(&mut out, plan, test);
+        test_stage(&mut out, dockerfile, *locked, test);
     }
     out
 }
@@ -212,7 +223,7 @@ fn platform_pick(out: &mut String, alias: &str) {
     );
 }
 
-fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
+fn test_stage(out: &mut String, dockerfile: &DockerfilePath, locked: bool, test: &TestPlan) {
     let TestPlan {
         from,
         packages,
@@ -221,10 +232,10 @@ fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
         no_default_features,
         system_packages,
     } = test;
-    let file = if plan.dockerfile.is_default() {
+    let file = if dockerfile.is_default() {
         String::new()
     } else {
-        format!("-f {} ", shell_word(plan.dockerfile.path.as_str()))
+        format!("-f {} ", shell_word(dockerfile.path.as_str()))
     };
     let _ = writeln!(
         out,
@@ -236,7 +247,7 @@ fn test_stage(out: &mut String, plan: &Plan, test: &TestPlan) {
         let _ = writeln!(out, "{}", apt_install(system_packages));
     }
     let mut words = vec!["cargo test".to_string()];
-    if plan.locked {
+    if locked {
         words.push("--locked".into());
     }
     for p in packages {

@@ -34,7 +34,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::dockerfile::{comment, workspace_in_image};
 use super::quote::dockerfile_path;
 use super::scripts::{dir_in_context, mountable, MOUNTED};
-use crate::model::{stage, BuilderKind, APP_DIR};
+use crate::model::{stage, Backend, APP_DIR};
 use crate::plan::{BuildContext, DockerfilePath, PlannerInputs};
 use crate::text::shell_word;
 
@@ -44,7 +44,7 @@ pub(super) fn planner(
     toolchain_files: &[String],
     context: &BuildContext,
     inputs: &PlannerInputs,
-    kind: BuilderKind,
+    backend: Backend,
 ) {
     let why = match inputs {
         PlannerInputs::Selected { .. } => {
@@ -99,7 +99,7 @@ pub(super) fn planner(
     steps.push(recipe);
     let scripts = dir_in_context(context, dockerfile);
     let steps = steps.join(" \\\n    && ");
-    if kind == BuilderKind::BuildKit && mountable(scripts.as_str()) {
+    if backend == Backend::BuildKit && mountable(scripts.as_str()) {
         let _ = writeln!(
             out,
             "RUN --mount=type=bind,source={scripts},target={MOUNTED} \\\n    {steps}\n"

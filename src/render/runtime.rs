@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use super::dockerfile::{apt_install, comment, WIDTH};
 use super::quote::{dockerfile_path, json_array, label_value};
 use crate::model::{stage, BIN_DIR, DEBIAN_SLIM, OUT_DIR};
-use crate::plan::{DebugImage, Image, Plan, RuntimeBase, Strip};
+use crate::plan::{BuilderStage, DebugImage, Image, RuntimeBase, Strip};
 
 /// The CA bundle scratch images get from the builder base.
 const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -90,8 +90,26 @@ fn release_setup(image: &Image) -> String {
     }
 }
 
+/// The images of the plan and the builders their binaries come from.
+#[derive(Clone, Copy)]
+pub(super) struct Images<'a> {
+    pub images: &'a [Image],
+    pub builders: &'a [BuilderStage],
+}
+
+impl Images<'_> {
+    /// The stage an image copies its binary from: its builder's, or in a multi-platform plan their alias.
+    fn builder_of(&self, image: &Image) -> &str {
+        self.builders
+            .iter()
+            .find(|b| b.compiles(&image.stage))
+            .map_or("", |b| b.alias.as_str())
+    }
+}
+
 /// Every runtime stage, then every debug variant.
-pub(super) fn image_stages(out: &mut String, plan: &Plan) {
+pub(super) fn image_stages(out: &mut String, images: &[Image], builders: &[BuilderStage]) {
+    let plan = Images { images, builders };
     let mut taken = Vec::new();
     for variant in [Variant::Release, Variant::Debug] {
         variant_stages(out, plan, variant, &mut taken);
@@ -100,10 +118,11 @@ pub(super) fn image_stages(out: &mut String, plan: &Plan) {
 
 /// The stages of one variant of every image, with a shared stage before the first image of each group of two or
 /// more that start alike. `taken`: the names shared stages already have.
-fn variant_stages(out: &mut String, plan: &Plan, variant: Variant, taken: &mut Vec<String>) {
+fn variant_stages(out: &mut String, plan: Images<'_>, variant: Variant, taken: &mut Vec<String>) {
     let starts: Vec<Start> = plan.images.iter().map(|i| variant.start(i)).collect();
     let mut bases: Vec<(usize, String)> = Vec::new();
     for (index, image) in plan.images.iter().enumerate() {
+        let builder = plan.builder_of(image);
         let members: Vec<&Image> = plan
             .images
             .iter()
@@ -112,7 +131,7 @@ fn variant_stages(out: &mut String, plan: &Plan, variant: Variant, taken: &mut V
             .map(|(i, _)| i)
             .collect();
         if members.len() < 2 {
-            alone(out, image, variant);
+            alone(out, image, builder, variant);
             continue;
         }
         let first = starts
@@ -129,12 +148,12 @@ fn variant_stages(out: &mut String, plan: &Plan, variant: Variant, taken: &mut V
                 name
             }
         };
-        member(out, image, &members, &name, variant);
+        member(out, image, builder, &members, &name, variant);
     }
 }
 
 /// `wanted`, or `wanted-2`, `wanted-3`...: the first name no stage of the plan has and no shared stage took.
-fn free_name(plan: &Plan, wanted: &str, taken: &[String]) -> String {
+fn free_name(plan: Images<'_>, wanted: &str, taken: &[String]) -> String {
     let used = |name: &str| {
         taken.iter().any(|t| t == name)
             || stage::RESERVED.contains(&name)
@@ -157,7 +176,7 @@ fn free_name(plan: &Plan, wanted: &str, taken: &[String]) -> String {
 }
 
 /// An image alone on its base: its stage starts from the base image itself.
-fn alone(out: &mut String, image: &Image, variant: Variant) {
+fn alone(out: &mut String, image: &Image, builder: &str, variant: Variant) {
     match variant {
         Variant::Release => {
             let text = format!(
@@ -180,7 +199,8 @@ fn alone(out: &mut String, image: &Image, variant: Variant) {
     let start = variant.start(image);
     let _ = writeln!(out, "FROM {} AS {}", start.from, variant.stage(image));
     out.push_str(&start.setup);
-    own_lines(out, image, &variant.built(image), &BTreeMap::new(), true);
+    let built = variant.built(image);
+    own_lines(out, image, (builder, &built), &BTreeMap::new(), true);
 }
 
 /// The stage a group of images shares: their base, its setup, their user and the labels all of them carry.
@@ -209,7 +229,14 @@ fn shared(out: &mut String, members: &[&Image], start: &Start, name: &str, varia
 
 /// An image of a group: from the group's stage, with what is its alone (and a comment when its reasons are not
 /// all the group's).
-fn member(out: &mut String, image: &Image, members: &[&Image], base: &str, variant: Variant) {
+fn member(
+    out: &mut String,
+    image: &Image,
+    builder: &str,
+    members: &[&Image],
+    base: &str,
+    variant: Variant,
+) {
     if variant == Variant::Release {
         let common = common_reasons(members);
         let mut own: Vec<String> = image
@@ -234,10 +261,11 @@ fn member(out: &mut String, image: &Image, members: &[&Image], base: &str, varia
         }
     }
     let _ = writeln!(out, "FROM {base} AS {}", variant.stage(image));
+    let built = variant.built(image);
     own_lines(
         out,
         image,
-        &variant.built(image),
+        (builder, &built),
         &shared_labels(members),
         false,
     );
@@ -315,12 +343,13 @@ fn labels<'a>(out: &mut String, labels: impl IntoIterator<Item = (&'a String, &'
     }
 }
 
-/// What an image's stage holds after its start: the executable from `built`, its working directory and assets,
-/// environment, ports, the user (unless its shared stage sets it), the labels `shared` does not hold, entrypoint.
+/// What an image's stage holds after its start: the executable from `built` (a builder stage and a path in it),
+/// its working directory and assets, environment, ports, the user (unless its shared stage sets it), the labels
+/// `shared` does not hold, entrypoint.
 fn own_lines(
     out: &mut String,
     image: &Image,
-    built: &str,
+    (builder, built): (&str, &str),
     shared: &BTreeMap<String, String>,
     with_user: bool,
 ) {
@@ -331,8 +360,6 @@ fn own_lines(
         stage: _,
         image_name: _,
         tags: _,
-        builder,
-        triple: _,
         platforms: _,
         libc: _,
         linkage: _,

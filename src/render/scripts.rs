@@ -88,7 +88,12 @@ mod tests {
 
     #[test]
     fn the_scripts_sit_beside_the_dockerfile() {
-        let at = |path: &str| dir_in_workspace(&DockerfilePath::new(path.into(), "a test".into()));
+        let at = |path: &str| {
+            dir_in_workspace(&DockerfilePath::new(
+                path.into(),
+                crate::source::Source::Default,
+            ))
+        };
         assert_eq!(at("Dockerfile"), ".dockerize");
         assert_eq!(at("docker/Dockerfile.x"), "docker/.dockerize");
         assert!(mountable(".dockerize") && mountable("app/docker/.dockerize"));

@@ -18,7 +18,9 @@
 
 use std::fmt::Write as _;
 
-use super::GENERATED_MARKER;
+use camino::Utf8Path;
+
+use crate::model::GENERATED_MARKER;
 use crate::plan::ci::{CiImage, CiPlan, Credentials, Login, DEFAULT_CI_REGISTRY};
 
 /// The actions the workflow uses, pinned by major version.
@@ -34,19 +36,20 @@ const WANTED: &str = "github.event_name == 'pull_request' || github.ref_type == 
 
 /// Renders the workflow.
 pub fn workflow(plan: &CiPlan) -> String {
-    // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here.
+    // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here, and a
+    // field bound to `_` is read nowhere in this module.
     let CiPlan {
         workflow: _,
         command,
         dockerfile_check,
         workspace_dir,
-        context: _,
+        context,
         dockerfile,
-        platform: _,
-        emulates: _,
-        selects_images: _,
-        images: _,
-        logins: _,
+        platform,
+        emulates,
+        selects_images,
+        images,
+        logins,
     } = plan;
     let mut out = String::new();
     let _ = writeln!(
@@ -91,44 +94,70 @@ pub fn workflow(plan: &CiPlan) -> String {
         yaml(&format!("{command} --check"))
     );
     out.push('\n');
-    image_job(&mut out, plan);
+    let job = ImageJob {
+        context,
+        dockerfile,
+        platform,
+        emulates: *emulates,
+        selects_images: *selects_images,
+        images,
+        logins,
+        pushes_to_github: plan.pushes_to_github(),
+        uses_default_registry: plan.uses_default_registry(),
+    };
+    image_job(&mut out, &job);
     out
 }
 
+/// What the matrix job reads of the plan.
+struct ImageJob<'a> {
+    context: &'a Utf8Path,
+    dockerfile: &'a Utf8Path,
+    platform: &'a str,
+    emulates: bool,
+    selects_images: bool,
+    images: &'a [CiImage],
+    logins: &'a [Login],
+    /// [`CiPlan::pushes_to_github`]: the job needs `packages: write`.
+    pushes_to_github: bool,
+    /// [`CiPlan::uses_default_registry`]: the tags step computes it.
+    uses_default_registry: bool,
+}
+
 /// The matrix job: one image per entry.
-fn image_job(out: &mut String, plan: &CiPlan) {
+fn image_job(out: &mut String, job: &ImageJob<'_>) {
     out.push_str(
         "  image:\n    name: image ${{ matrix.stage }}\n    needs: dockerfile\n    runs-on: ubuntu-latest\n",
     );
     out.push_str("    permissions:\n      contents: read\n");
-    if plan.pushes_to_github() {
+    if job.pushes_to_github {
         out.push_str("      packages: write\n");
     }
     out.push_str("    strategy:\n      fail-fast: false\n      matrix:\n        include:\n");
-    for CiImage { stage, tags } in &plan.images {
+    for CiImage { stage, tags } in job.images {
         let _ = writeln!(out, "          - stage: {}\n            tags:", yaml(stage));
         for tag in tags {
             let _ = writeln!(out, "              - {}", yaml(tag));
         }
     }
     let _ = writeln!(out, "    steps:\n      - uses: {CHECKOUT}");
-    if plan.emulates {
+    if job.emulates {
         // Only the Debian-based runtime stages run in the target platform: every compile is cross.
         let _ = writeln!(out, "      - uses: {SETUP_QEMU}");
     }
     let _ = writeln!(out, "      - uses: {SETUP_BUILDX}");
-    for login in &plan.logins {
+    for login in job.logins {
         login_step(out, login);
     }
-    tags_step(out, plan);
-    let _ = writeln!(out, "      - name: Build{}", push_note(plan));
+    tags_step(out, job.uses_default_registry);
+    let _ = writeln!(out, "      - name: Build{}", push_note(job.logins));
     let _ = writeln!(out, "        uses: {BUILD_PUSH}");
     let _ = writeln!(out, "        with:");
-    let _ = writeln!(out, "          context: {}", yaml(plan.context.as_str()));
-    let _ = writeln!(out, "          file: {}", yaml(plan.dockerfile.as_str()));
+    let _ = writeln!(out, "          context: {}", yaml(job.context.as_str()));
+    let _ = writeln!(out, "          file: {}", yaml(job.dockerfile.as_str()));
     out.push_str("          target: ${{ matrix.stage }}\n");
-    let _ = writeln!(out, "          platforms: {}", yaml(&plan.platform));
-    if plan.selects_images {
+    let _ = writeln!(out, "          platforms: {}", yaml(job.platform));
+    if job.selects_images {
         let _ = writeln!(
             out,
             "          build-args: |\n            {}=${{{{ matrix.stage }}}}",
@@ -145,8 +174,8 @@ fn image_job(out: &mut String, plan: &CiPlan) {
     out.push_str("          push: ${{ github.event_name == 'push' }}\n");
 }
 
-fn push_note(plan: &CiPlan) -> String {
-    let hosts: Vec<&str> = plan.logins.iter().map(|l| l.host.as_str()).collect();
+fn push_note(logins: &[Login]) -> String {
+    let hosts: Vec<&str> = logins.iter().map(|l| l.host.as_str()).collect();
     format!(" (and push to {} outside pull requests)", hosts.join(", "))
 }
 
@@ -171,17 +200,17 @@ fn login_step(out: &mut String, login: &Login) {
 
 /// The matrix's tags with `{registry}` (the default registry, lowercased) and `{git_sha}` (the commit's first 12
 /// hex digits) filled in, one per line, as the step's output `tags`.
-fn tags_step(out: &mut String, plan: &CiPlan) {
+fn tags_step(out: &mut String, default_registry: bool) {
     out.push_str("      - name: Tags\n        id: tags\n        env:\n");
-    if plan.uses_default_registry() {
+    if default_registry {
         let _ = writeln!(out, "          REGISTRY: {DEFAULT_CI_REGISTRY}");
     }
     out.push_str("          TAGS: ${{ join(matrix.tags, ' ') }}\n        run: |\n");
-    if plan.uses_default_registry() {
+    if default_registry {
         out.push_str("          registry=\"${REGISTRY,,}\"\n");
     }
     out.push_str("          {\n            echo 'tags<<EOF'\n            for tag in $TAGS; do\n");
-    if plan.uses_default_registry() {
+    if default_registry {
         out.push_str("              tag=\"${tag/#\\{registry\\}/$registry}\"\n");
     }
     out.push_str(

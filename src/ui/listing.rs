@@ -8,9 +8,9 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::model::{LibcKind, Linkage, NativeLink};
-use crate::plan::{Compilers, DebugImage, Image, ImagePlatform, Plan, Strip};
+use crate::plan::{Build, Compilers, DebugImage, Image, ImagePlatform, Plan, Strip};
+use crate::source::Source;
 use crate::text::table;
-use crate::workspace::ToolchainSource;
 
 /// Version of the JSON document; bumped only when a field changes meaning or goes away.
 pub const FORMAT_VERSION: u32 = 1;
@@ -26,13 +26,13 @@ struct ListJson<'a> {
     dockerignore_path: &'a str,
     rust_version: &'a str,
     /// Where the Rust release comes from: a toolchain file, `rust-version`, or nothing (floating).
-    rust_version_source: &'a ToolchainSource,
+    rust_version_source: RustVersionSource,
     /// The first of `platforms`, kept for readers of format 1 written before there could be several.
     platform: &'a str,
     /// Every platform the images are built for, in order.
     platforms: Vec<&'a str>,
     /// Where they came from: `--platform`, the workspace table or the default.
-    platforms_source: &'a str,
+    platforms_source: String,
     /// Whether each platform's builder cross-compiles on the build platform (every plan but linux/amd64 alone).
     cross_compiles: bool,
     profile: &'a str,
@@ -67,6 +67,39 @@ struct BinaryJson<'a> {
     debug: &'a DebugImage,
     /// The crates that compile C and C++ for its target and the toolchain that compiles them.
     compilers: &'a Compilers,
+    /// What `cargo dockerize build` builds of it: one build per platform, each with the tags it gets (an image
+    /// built for several platforms is tagged `<tag>-<arch>` per platform, its index takes the plain tags).
+    builds: Vec<BuildJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct BuildJson<'a> {
+    /// What events and `--metadata-file` call it: the stage, or `<stage>@<arch>`.
+    name: &'a str,
+    platform: Option<&'static str>,
+    triple: &'a str,
+    tags: &'a [String],
+}
+
+/// `rust_version_source` as format 1 wrote it: `{"kind": "toolchain-file" | "config" | "floating", "detail"}`.
+#[derive(Serialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
+enum RustVersionSource {
+    /// The toolchain file's name.
+    ToolchainFile(String),
+    /// The table that sets `rust-version`.
+    Config(String),
+    Floating,
+}
+
+impl RustVersionSource {
+    fn of(source: &Source) -> Self {
+        match source {
+            Source::File { path, .. } => Self::ToolchainFile(path.to_string()),
+            Source::Default => Self::Floating,
+            other => Self::Config(other.to_string()),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -76,7 +109,7 @@ struct SkippedJson<'a> {
     reason: &'a str,
 }
 
-fn binary_json(image: &Image) -> BinaryJson<'_> {
+fn binary_json<'a>(plan: &'a Plan, image: &'a Image) -> BinaryJson<'a> {
     BinaryJson {
         name: &image.binary,
         package: &image.package,
@@ -84,8 +117,8 @@ fn binary_json(image: &Image) -> BinaryJson<'_> {
         stage: &image.stage,
         image: &image.image_name,
         tags: &image.tags,
-        builder: &image.builder,
-        target: &image.triple,
+        builder: plan.builder_alias(&image.stage),
+        target: &image.platforms[0].triple,
         platforms: &image.platforms,
         libc: image.libc,
         linkage: image.linkage,
@@ -98,6 +131,21 @@ fn binary_json(image: &Image) -> BinaryJson<'_> {
         strip: &image.strip,
         debug: &image.debug,
         compilers: &image.compilers,
+        builds: plan
+            .builds
+            .of_variant(crate::config::Variant::Release)
+            .filter(|b| b.stage == image.stage)
+            .map(build_json)
+            .collect(),
+    }
+}
+
+fn build_json(build: &Build) -> BuildJson<'_> {
+    BuildJson {
+        name: &build.name,
+        platform: build.platform.map(|p| p.docker_name()),
+        triple: &build.triple,
+        tags: &build.tags,
     }
 }
 
@@ -110,15 +158,18 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
         dockerfile_path: plan.dockerfile.path.as_str(),
         dockerignore_path: plan.dockerfile.ignore.as_str(),
         rust_version: &plan.toolchain.image_version,
-        rust_version_source: &plan.toolchain.source,
+        rust_version_source: RustVersionSource::of(&plan.toolchain.source),
         platform: plan.platforms[0].docker_name(),
         platforms: plan.platforms.iter().map(|p| p.docker_name()).collect(),
-        platforms_source: &plan.platforms_source,
+        platforms_source: plan.platforms_source.of_key("platforms"),
         cross_compiles: plan.cross_compiles(),
         profile: &plan.profile.name,
         builder_packages: &plan.builder_packages,
         builder_reasons: &plan.builder_reasons,
-        binaries: plan.selected_images().map(binary_json).collect(),
+        binaries: plan
+            .selected_images()
+            .map(|image| binary_json(plan, image))
+            .collect(),
         skipped: plan
             .skipped
             .iter()
@@ -163,62 +214,32 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
     for (line, image) in lines.zip(plan.selected_images()) {
         writeln!(out, "{line}")?;
         if verbose {
-            for reason in &image.reasons {
-                writeln!(out, "    - {reason}")?;
-            }
-            if !image.runtime_packages.is_empty() {
-                writeln!(
-                    out,
-                    "    - runtime packages: {}",
-                    image.runtime_packages.join(", ")
-                )?;
-            }
-            let compilers = &image.compilers;
-            if !compilers.toolchain.is_empty() {
-                writeln!(
-                    out,
-                    "    - C compiled for {} by {}: {}",
-                    image.triple,
-                    compilers.toolchain,
-                    compilers.c.join(", ")
-                )?;
-            }
-            for cpp in &compilers.cpp {
-                writeln!(out, "    - C++: {cpp}")?;
-            }
-            writeln!(out, "    - tags: {}", image.tags.join(", "))?;
-            match &image.strip {
-                Strip::Symbols => writeln!(
-                    out,
-                    "    - stripped: the profile sets neither `strip` nor debug info"
-                )?,
-                Strip::Kept(why) => writeln!(out, "    - as Cargo built it: {why}")?,
-            }
-            writeln!(
-                out,
-                "    - debug variant: --target {} ({})",
-                image.debug.stage,
-                image.debug.tags.join(", ")
-            )?;
+            write_details(image, out)?;
         }
     }
     if verbose {
+        let toolchain_source = match &plan.toolchain.source {
+            Source::Default => "nothing pins it: the latest stable release".to_string(),
+            source => source.of_key("rust-version"),
+        };
         writeln!(
             out,
-            "toolchain: rust:{} ({})",
-            plan.toolchain.image_version, plan.toolchain.source
+            "toolchain: rust:{} ({toolchain_source})",
+            plan.toolchain.image_version
         )?;
         writeln!(
             out,
             "dockerfile: {} ({}), ignore file {}",
-            plan.dockerfile.path, plan.dockerfile.source, plan.dockerfile.ignore
+            plan.dockerfile.path,
+            plan.dockerfile.source.of_key("dockerfile"),
+            plan.dockerfile.ignore
         )?;
         let names: Vec<&str> = plan.platforms.iter().map(|p| p.docker_name()).collect();
         writeln!(
             out,
             "platforms: {} ({}){}",
             names.join(", "),
-            plan.platforms_source,
+            plan.platforms_source.of_key("platforms"),
             if plan.cross_compiles() {
                 ", each cross-compiled by its own builder on the build platform"
             } else {
@@ -246,86 +267,44 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
     Ok(())
 }
 
-/// `cargo dockerize config`: every binary's effective settings and where each came from.
-pub fn write_config_human(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
-    for (index, image) in plan.selected_images().enumerate() {
-        if index > 0 {
-            writeln!(out)?;
-        }
+/// `list -v`: every reason, package, compiler, tag and variant of one image, indented under its row.
+fn write_details(image: &Image, out: &mut dyn Write) -> std::io::Result<()> {
+    for reason in &image.reasons {
+        writeln!(out, "    - {reason}")?;
+    }
+    if !image.runtime_packages.is_empty() {
         writeln!(
             out,
-            "{} (package {}, stage {})",
-            image.binary, image.package, image.stage
+            "    - runtime packages: {}",
+            image.runtime_packages.join(", ")
         )?;
-        let value = serde_json::to_value(&image.config).map_err(std::io::Error::other)?;
-        let Some(fields) = value.as_object() else {
-            continue;
-        };
-        let rows: Vec<(String, String, String)> = fields
-            .iter()
-            .map(|(key, field)| {
-                let shown = match &field["value"] {
-                    serde_json::Value::String(s) => s.clone(),
-                    serde_json::Value::Null => "-".to_string(),
-                    other => other.to_string(),
-                };
-                let source = match &field["source"]["kind"] {
-                    serde_json::Value::String(kind) if kind == "default" => "default".to_string(),
-                    _ => field["source"]["detail"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                };
-                (key.replace('_', "-"), shown, source)
-            })
-            .collect();
-        let key_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-        let value_width = rows
-            .iter()
-            .map(|r| r.1.chars().count().min(40))
-            .max()
-            .unwrap_or(0);
-        for (key, shown, source) in rows {
-            writeln!(out, "  {key:<key_width$}  {shown:<value_width$}  {source}")?;
-        }
     }
-    // What every image shares: one Dockerfile holds every platform's builder.
-    let names: Vec<&str> = plan.platforms.iter().map(|p| p.docker_name()).collect();
+    let compilers = &image.compilers;
+    if !compilers.toolchain.is_empty() {
+        writeln!(
+            out,
+            "    - C compiled for {} by {}: {}",
+            image.platforms[0].triple,
+            compilers.toolchain,
+            compilers.c.join(", ")
+        )?;
+    }
+    for cpp in &compilers.cpp {
+        writeln!(out, "    - C++: {cpp}")?;
+    }
+    writeln!(out, "    - tags: {}", image.tags.join(", "))?;
+    match &image.strip {
+        Strip::Symbols => writeln!(
+            out,
+            "    - stripped: the profile sets neither `strip` nor debug info"
+        )?,
+        Strip::Kept(why) => writeln!(out, "    - as Cargo built it: {why}")?,
+    }
     writeln!(
         out,
-        "\nworkspace (every image)\n  platforms  {}  {}",
-        names.join(","),
-        plan.platforms_source
+        "    - debug variant: --target {} ({})",
+        image.debug.stage,
+        image.debug.tags.join(", ")
     )?;
     Ok(())
-}
-
-/// `cargo dockerize config --format json`: `{"binaries": [{"name", "package", "stage", "config": {...}}],
-/// "platforms": {"value": [...], "source": "..."}}`,
-/// each config key holding `value` and `source` (`{"kind": "default"}`, `{"kind": "table", "detail": ...}`,
-/// `{"kind": "flag", "detail": "--libc gnu"}`).
-pub fn write_config_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
-    let binaries: Vec<serde_json::Value> = plan
-        .selected_images()
-        .map(|i| {
-            serde_json::json!({
-                "name": i.binary,
-                "package": i.package,
-                "stage": i.stage,
-                "config": i.config,
-            })
-        })
-        .collect();
-    serde_json::to_writer_pretty(
-        &mut *out,
-        &serde_json::json!({
-            "format_version": FORMAT_VERSION,
-            "binaries": binaries,
-            "platforms": {
-                "value": plan.platforms.iter().map(|p| p.docker_name()).collect::<Vec<_>>(),
-                "source": plan.platforms_source,
-            },
-        }),
-    )?;
-    writeln!(out)
 }

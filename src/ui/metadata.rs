@@ -35,9 +35,9 @@ pub fn metadata_json(
                 let entry = images
                     .entry(&o.stage)
                     .or_insert_with(|| multi_platform(o, indexes));
-                entry["platform-images"][p.as_str()] = image(o, p);
+                entry["platform-images"][p.docker_name()] = image(o, p.docker_name());
                 if let Some(list) = entry["platforms"].as_array_mut() {
-                    list.push(p.as_str().into());
+                    list.push(p.docker_name().into());
                 }
                 let failure = match (&o.outcome, &o.push) {
                     (Outcome::Built(_), Some(Push::Failed(_))) => Some(("push-failed", "pushed")),
@@ -175,7 +175,7 @@ mod tests {
                     tag: "r.io/worker:1".into(),
                     registry: "r.io".into(),
                     message: "unauthorized: authentication required".into(),
-                    reason: "auth".into(),
+                    reason: crate::events::PushFailure::Auth,
                     attempts: 1,
                 })),
             ),
@@ -227,7 +227,7 @@ mod tests {
             }))
         };
         let on = |platform: &str, push| ImageOutcome {
-            platform: Some(platform.into()),
+            platform: Some(platform.parse().unwrap()),
             ..built("api", push)
         };
         let outcomes = vec![
@@ -269,7 +269,7 @@ mod tests {
             tag: "r.io/api:1-arm64".into(),
             registry: "r.io".into(),
             message: "denied".into(),
-            reason: "auth".into(),
+            reason: crate::events::PushFailure::Auth,
             attempts: 1,
         };
         let outcomes = vec![

@@ -107,7 +107,7 @@ pub fn plain_line(event: &BuildEvent, verbose: bool) -> Option<String> {
             index
                 .platforms
                 .iter()
-                .map(|p| p.platform.as_str())
+                .map(|p| p.platform.docker_name())
                 .collect::<Vec<_>>()
                 .join(", "),
             index.tags.join(", "),

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::endpoint::{Endpoint, Tls};
+use crate::engine::endpoint::{Endpoint, Tls};
 use crate::events::{ImageOutcome, IndexOutcome, IndexPushed, Outcome, Push, PushFailed};
 use crate::text::{human_duration, human_size, table};
 
@@ -208,8 +208,8 @@ impl<'a> SummaryEngine<'a> {
     pub fn of(engine: &'a Endpoint) -> Self {
         Self {
             host: engine.host.to_string(),
-            context: engine.source.context(),
-            source: engine.source.origin(),
+            context: engine.context.as_deref(),
+            source: crate::engine::endpoint::origin(&engine.source),
             tls: matches!(engine.tls, Tls::Verify { .. }),
         }
     }
@@ -285,7 +285,7 @@ fn summary_image(o: &ImageOutcome) -> SummaryImage<'_> {
     SummaryImage {
         binary: &o.binary,
         image: &o.stage,
-        platform: o.platform.as_deref(),
+        platform: o.platform.map(|p| p.docker_name()),
         status: match o.outcome {
             Outcome::Built(_) => "built",
             Outcome::Failed(_) => "failed",
@@ -341,11 +341,10 @@ mod tests {
             },
         ];
         let engine = Endpoint {
-            host: crate::endpoint::Host::parse("ssh://root@build:2222", false).unwrap(),
+            host: crate::engine::endpoint::Host::parse("ssh://root@build:2222", false).unwrap(),
             tls: Tls::Off,
-            source: crate::endpoint::EndpointSource::ContextFlag {
-                context: "remote".into(),
-            },
+            source: crate::source::Source::Flag("--context".into()),
+            context: Some("remote".into()),
         };
         let text = summary(&outcomes, &[], &[], 4.0, &engine);
         assert!(text.contains("api:0.3.0  1.64 MB  3.5s  8/10"), "{text}");
@@ -396,7 +395,7 @@ mod tests {
                     tag: "r.io/worker:1".into(),
                     registry: "r.io".into(),
                     message: "unauthorized".into(),
-                    reason: "auth".into(),
+                    reason: crate::events::PushFailure::Auth,
                     attempts: 1,
                 })),
             ),

@@ -162,8 +162,8 @@ pub fn at_stake(metadata: &cargo_metadata::Metadata) -> bool {
         .any(|p| p.links.is_some() || DECIDING.contains(&p.name.as_str()))
 }
 
-/// Runs `cargo tree` for the workspace of `manifest` once per target triple of `options`, with its feature flags:
-/// the exact resolve of each triple, by triple.
+/// Runs `cargo tree` for the workspace of `manifest` once per triple of `triples`, with the feature flags of
+/// `options`: the exact resolve of each triple, by triple.
 ///
 /// One run per triple, the runs side by side. One run with several `--target` flags prints every member once per
 /// target, in an order it does not document, and prints what it showed under one target as ` (*)` under the next,
@@ -172,10 +172,10 @@ pub fn at_stake(metadata: &cargo_metadata::Metadata) -> bool {
 pub fn run(
     manifest: &Utf8Path,
     options: &LoadOptions,
+    triples: &[String],
 ) -> Result<BTreeMap<String, Activated>, WorkspaceError> {
     std::thread::scope(|scope| {
-        let runs: Vec<_> = options
-            .triples
+        let runs: Vec<_> = triples
             .iter()
             .map(|triple| (triple, scope.spawn(move || tree(manifest, options, triple))))
             .collect();

@@ -48,15 +48,7 @@ pub fn from_metadata(
         .filter_map(|id| by_id.get(id).copied())
         .collect();
     let graph = Graph::new(metadata, &reading.cpp_build_scripts);
-    let platforms: Vec<Platform<'_>> = reading
-        .triples
-        .iter()
-        .map(|t| Platform {
-            triple: t,
-            cfgs: targets::cfgs(t),
-            activated: reading.activated.get(t),
-        })
-        .collect();
+    let platforms = triple_views(reading);
     let mut members: Vec<Package> = member_packages
         .iter()
         .map(|p| {
@@ -125,11 +117,47 @@ pub fn from_metadata(
     }
 }
 
+/// What each member's dependency closure needs for each triple of `reading`, by member name: the per-target
+/// half of [`from_metadata`], for a workspace read without triples first.
+pub fn member_targets(
+    metadata: &Metadata,
+    reading: &Reading,
+) -> BTreeMap<String, BTreeMap<String, TargetDeps>> {
+    let by_id: HashMap<_, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
+    let graph = Graph::new(metadata, &reading.cpp_build_scripts);
+    let views = triple_views(reading);
+    metadata
+        .workspace_members
+        .iter()
+        .filter_map(|id| by_id.get(id).copied())
+        .map(|package| {
+            let targets = views
+                .iter()
+                .map(|view| (view.triple.to_string(), target_deps(package, &graph, view)))
+                .collect();
+            (package.name.to_string(), targets)
+        })
+        .collect()
+}
+
+/// The triples of `reading`, each with its `cfg(...)` values and its exact resolve where there is one.
+fn triple_views(reading: &Reading) -> Vec<TripleView<'_>> {
+    reading
+        .triples
+        .iter()
+        .map(|t| TripleView {
+            triple: t,
+            cfgs: targets::cfgs(t),
+            activated: reading.activated.get(t),
+        })
+        .collect()
+}
+
 fn member(
     package: &CargoPackage,
     root: &Utf8Path,
     graph: &Graph<'_>,
-    platforms: &[Platform<'_>],
+    platforms: &[TripleView<'_>],
 ) -> Package {
     let dir = package
         .manifest_path
@@ -189,13 +217,13 @@ fn member(
 /// (`cfg(...)` or a triple) matches this one. That is `cargo metadata --filter-platform`, evaluated here for
 /// every target from one unfiltered `cargo metadata`. A package counts when the triple's exact resolve compiles
 /// it, where there is one.
-struct Platform<'p> {
+struct TripleView<'p> {
     triple: &'p str,
     cfgs: Vec<Cfg>,
     activated: Option<&'p Activated>,
 }
 
-impl Platform<'_> {
+impl TripleView<'_> {
     /// The features `package` is compiled with for the target (`host` false) or for build scripts and proc macros
     /// (`host` true); `None` when the build does not compile it there. Without an exact resolve, the unified
     /// resolve's features.
@@ -247,7 +275,7 @@ impl<'a> Graph<'a> {
     fn closure(
         &self,
         root: &'a PackageId,
-        platform: &Platform<'_>,
+        platform: &TripleView<'_>,
         follow: impl Fn(DependencyKind) -> bool,
     ) -> BTreeSet<&'a PackageId> {
         let mut seen = BTreeSet::new();
@@ -280,8 +308,13 @@ impl<'a> Graph<'a> {
     }
 
     /// The features `id` is compiled with on `platform`'s target (`host` false) or builder (`host` true); `None`
-    /// when the build does not compile it there (see [`Platform::features`]).
-    fn features(&self, id: &PackageId, platform: &Platform<'_>, host: bool) -> Option<Vec<String>> {
+    /// when the build does not compile it there (see [`TripleView::features`]).
+    fn features(
+        &self,
+        id: &PackageId,
+        platform: &TripleView<'_>,
+        host: bool,
+    ) -> Option<Vec<String>> {
         let package = self.packages.get(id)?;
         platform.features(package, self.nodes.get(id).copied(), host)
     }
@@ -292,7 +325,7 @@ impl<'a> Graph<'a> {
     fn build_script_closure(
         &self,
         id: &PackageId,
-        platform: &Platform<'_>,
+        platform: &TripleView<'_>,
     ) -> BTreeSet<&'a PackageId> {
         let mut script = BTreeSet::new();
         for dep in self.nodes.get(id).into_iter().flat_map(|n| n.deps.iter()) {
@@ -348,7 +381,7 @@ const C_BUILDERS: &[&str] = &["cc", "cmake", "cxx-build"];
 /// the target: those linked whose build scripts use `cc`, `cmake` or `cxx-build` (a build dependency's own C is
 /// compiled for the builder, whose compiler is always there); what build scripts and proc macros link on the
 /// builder; and what the tests link.
-fn target_deps(package: &CargoPackage, graph: &Graph<'_>, platform: &Platform<'_>) -> TargetDeps {
+fn target_deps(package: &CargoPackage, graph: &Graph<'_>, platform: &TripleView<'_>) -> TargetDeps {
     let mut linked = graph.closure(&package.id, platform, |kind| kind == DependencyKind::Normal);
     linked.retain(|id| graph.features(id, platform, false).is_some());
     let names = graph.names(&linked);
@@ -420,7 +453,7 @@ fn target_deps(package: &CargoPackage, graph: &Graph<'_>, platform: &Platform<'_
 fn build_script_native(
     package: &CargoPackage,
     graph: &Graph<'_>,
-    platform: &Platform<'_>,
+    platform: &TripleView<'_>,
 ) -> Vec<NativeLink> {
     let target = graph.closure(&package.id, platform, |kind| kind == DependencyKind::Normal);
     let mut host = BTreeSet::new();
@@ -466,7 +499,7 @@ fn build_script_native(
 fn test_native(
     package: &CargoPackage,
     graph: &Graph<'_>,
-    platform: &Platform<'_>,
+    platform: &TripleView<'_>,
 ) -> Vec<NativeLink> {
     let seen = graph.closure(&package.id, platform, |_| true);
     let names = graph.names(&seen);

@@ -1,13 +1,14 @@
 //! The workspace as `cargo metadata` describes it.
 //!
-//! Takes a manifest path (or the current directory), runs `cargo metadata` once (unfiltered: every platform's
-//! dependencies), and `cargo tree` once per target triple where a native crate or build tool is at stake (see
-//! [`activated`]), and gives a [`Workspace`]: its members, every binary target, for each target triple the images
-//! may be built for the native libraries and C/C++ compiles of each member's dependency closure (what the
-//! binaries link, what build scripts and tests link), and the Rust toolchain to build with. Everything read here
-//! is sorted, so that the same workspace always
-//! gives the same Dockerfile. This is the only step that runs Cargo and reads the workspace's files (manifests,
-//! toolchain files, `.cargo/config.toml`); nothing after it reads them again until the files are written.
+//! Takes a manifest path (or the current directory) and reads the workspace in two steps. [`load`] runs `cargo
+//! metadata` once (unfiltered: every platform's dependencies) and reads the workspace's files: its members, every
+//! binary target, the `dockerize` tables, the toolchain its files pin. The configuration decides from that which
+//! target triples the images may be built for; [`Loaded::read_targets`] then gives, for each of them, the native
+//! libraries and C/C++ compiles of each member's dependency closure (what the binaries link, what build scripts
+//! and tests link), running `cargo tree` once per triple where a native crate or build tool is at stake (see
+//! [`activated`]). Everything read here is sorted, so that the same workspace always gives the same Dockerfile.
+//! This is the only step that runs Cargo and reads the workspace's files (manifests, toolchain files,
+//! `.cargo/config.toml`); nothing after it reads them again until the files are written.
 //!
 //! [`load`] is the edge; [`graph`] turns `cargo metadata`'s answer into the [`Workspace`] (pure), [`toolchain`]
 //! picks the Rust toolchain, [`native`] knows which crates link native libraries, [`targets`] holds the
@@ -28,9 +29,9 @@ use cargo_metadata::{Metadata, MetadataCommand};
 use serde::Serialize;
 
 pub use activated::{parse_tree, Activated};
-pub use graph::{from_metadata, Reading};
+pub use graph::{from_metadata, member_targets, Reading};
 pub use native::{classify, DISTROLESS_CC_LIBRARIES};
-pub use toolchain::{parse_toolchain_file, toolchain_for_channel, Toolchain, ToolchainSource};
+pub use toolchain::{parse_toolchain_file, toolchain_for_channel, Toolchain};
 
 use toolchain::{present_toolchain_files, read_toolchain};
 
@@ -253,36 +254,32 @@ pub struct LoadOptions {
     pub features: Vec<String>,
     pub all_features: bool,
     pub no_default_features: bool,
-    /// Target triples whose dependency graphs decide the native libraries and compilers: one unfiltered
-    /// `cargo metadata` is read for each, its `cfg(...)` dependencies evaluated here, and where a native crate or
-    /// build tool is at stake, `cargo tree` runs once for each.
-    pub triples: Vec<String>,
-    /// More triples, read from the workspace's own `[workspace.metadata.dockerize]` table once `cargo metadata`
-    /// has given it (its `platforms`), when no flag chose the platforms; a function, so that this step needs
-    /// nothing of the configuration's.
-    pub table_triples: Option<fn(&serde_json::Value) -> Vec<String>>,
 }
 
-/// Finds the manifest, runs `cargo metadata` and reads the toolchain files: the I/O edge of this step.
-pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
+/// The workspace as `cargo metadata` and its files describe it, before anything is read per target triple: what
+/// the configuration reads to decide the triples, which [`Loaded::read_targets`] then reads.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub workspace: Workspace,
+    metadata: Metadata,
+    manifest: Utf8PathBuf,
+    options: LoadOptions,
+    cpp_build_scripts: BTreeSet<cargo_metadata::PackageId>,
+}
+
+/// Finds the manifest, runs `cargo metadata` and reads the workspace's files (toolchain files, the root manifest,
+/// `.cargo/config.toml`): the I/O edge of this step, before any target triple is known.
+pub fn load(options: &LoadOptions) -> Result<Loaded, WorkspaceError> {
     let manifest = locate_manifest(options.manifest_path.as_deref())?;
     let metadata = run_metadata(&manifest, options)?;
-    let options = &with_table_triples(options, &metadata);
     let toolchain_files = present_toolchain_files(&metadata.workspace_root);
     let toolchain = read_toolchain(&metadata.workspace_root, &toolchain_files)?;
     let has_lockfile = metadata.workspace_root.join("Cargo.lock").is_file();
-    // The exact resolve only where the unified one shows something that decides the Dockerfile: one
-    // `cargo tree` per triple, run side by side.
-    let activated = if activated::at_stake(&metadata) {
-        activated::run(&manifest, options)?
-    } else {
-        BTreeMap::new()
-    };
     let reading = Reading {
-        triples: options.triples.clone(),
+        triples: Vec::new(),
         cpp_build_scripts: cpp_build_scripts(&metadata),
         declared_targets: stubs::declared(&metadata),
-        activated,
+        activated: BTreeMap::new(),
     };
     let mut workspace = from_metadata(
         &metadata,
@@ -299,20 +296,50 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, WorkspaceError> {
         .map(|name| name.to_string())
         .collect();
     read_root_manifest(&mut workspace);
-    Ok(workspace)
+    Ok(Loaded {
+        workspace,
+        metadata,
+        manifest,
+        options: options.clone(),
+        cpp_build_scripts: reading.cpp_build_scripts,
+    })
 }
 
-/// `options` with the triples of the workspace table's platforms added, each once, in order.
-fn with_table_triples(options: &LoadOptions, metadata: &Metadata) -> LoadOptions {
-    let mut options = options.clone();
-    if let Some(read) = options.table_triples {
-        for triple in read(&metadata.workspace_metadata["dockerize"]) {
-            if !options.triples.contains(&triple) {
-                options.triples.push(triple);
+impl Loaded {
+    /// The workspace with, for each of `triples`, what each member's dependency closure needs there. Where the
+    /// unified resolve shows something that decides the Dockerfile, Cargo's exact resolve of each triple: one
+    /// `cargo tree` per triple, run side by side.
+    pub fn read_targets(self, triples: &[String]) -> Result<Workspace, WorkspaceError> {
+        let Self {
+            mut workspace,
+            metadata,
+            manifest,
+            options,
+            cpp_build_scripts,
+        } = self;
+        let mut unique: Vec<String> = Vec::new();
+        for triple in triples {
+            if !unique.contains(triple) {
+                unique.push(triple.clone());
             }
         }
+        let activated = if activated::at_stake(&metadata) {
+            activated::run(&manifest, &options, &unique)?
+        } else {
+            BTreeMap::new()
+        };
+        let reading = Reading {
+            triples: unique,
+            cpp_build_scripts,
+            declared_targets: BTreeMap::new(),
+            activated,
+        };
+        let mut targets = graph::member_targets(&metadata, &reading);
+        for member in &mut workspace.members {
+            member.targets = targets.remove(&member.name).unwrap_or_default();
+        }
+        Ok(workspace)
     }
-    options
 }
 
 /// Reads what `cargo metadata` does not give from the root manifest: profiles (custom ones, and the keys that

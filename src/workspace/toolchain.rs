@@ -1,11 +1,12 @@
-//! The Rust toolchain of the builder image, and where that choice came from: the toolchain file (rustup's own
-//! precedence), else the floating `rust:1`; the planner puts `rust-version` from `[workspace.metadata.dockerize]`
-//! in its place when that is set.
+//! The Rust toolchain the workspace's own files pin, and where that came from: the toolchain file (rustup's own
+//! precedence), else nothing, which is the floating `rust:1`. The configuration weighs it against `rust-version`
+//! of `[workspace.metadata.dockerize]`.
 
 use camino::Utf8Path;
 use serde::Serialize;
 
 use super::WorkspaceError;
+use crate::source::Source;
 
 const TOOLCHAIN_FILES: [&str; 2] = ["rust-toolchain.toml", "rust-toolchain"];
 
@@ -37,7 +38,10 @@ pub(super) fn read_toolchain(
         .map_err(|message| WorkspaceError::ToolchainParse { path, message })?;
     Ok(toolchain_for_channel(
         &channel,
-        ToolchainSource::ToolchainFile(name.clone()),
+        Source::File {
+            path: name.into(),
+            key: None,
+        },
     ))
 }
 
@@ -61,7 +65,7 @@ pub fn parse_toolchain_file(text: &str) -> Result<String, String> {
 }
 
 /// Maps a rustup channel to an official `rust` image tag, installing the channel where no tag has it.
-pub fn toolchain_for_channel(channel: &str, source: ToolchainSource) -> Toolchain {
+pub fn toolchain_for_channel(channel: &str, source: Source) -> Toolchain {
     let is_version = |s: &str| {
         let parts: Vec<_> = s.split('.').collect();
         (2..=3).contains(&parts.len())
@@ -100,28 +104,9 @@ pub struct Toolchain {
     pub image_version: String,
     /// A channel the builder installs with rustup on top of that image (nightly or dated channels).
     pub install_channel: Option<String>,
-    pub source: ToolchainSource,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
-pub enum ToolchainSource {
-    /// `rust-toolchain.toml` or `rust-toolchain` at the workspace root.
-    ToolchainFile(String),
-    /// `rust-version` in the table the detail names (`[workspace.metadata.dockerize]` in `Cargo.toml`).
-    Config(String),
-    /// Nothing pins it: `rust:1`, the latest stable release when the image is built.
-    Floating,
-}
-
-impl std::fmt::Display for ToolchainSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::ToolchainFile(file) => write!(f, "`{file}`"),
-            Self::Config(table) => write!(f, "`rust-version` in {table}"),
-            Self::Floating => f.write_str("nothing pins it: the latest stable release"),
-        }
-    }
+    /// `rust-toolchain.toml` or `rust-toolchain` at the workspace root, `rust-version` of the workspace table,
+    /// or nothing (the default: `rust:1`, the latest stable release when the image is built).
+    pub source: Source,
 }
 
 impl Toolchain {
@@ -130,7 +115,7 @@ impl Toolchain {
         Self {
             image_version: "1".into(),
             install_channel: None,
-            source: ToolchainSource::Floating,
+            source: Source::Default,
         }
     }
 }
@@ -152,7 +137,7 @@ mod tests {
 
     #[test]
     fn channels_map_to_image_tags() {
-        let source = ToolchainSource::Floating;
+        let source = Source::Default;
         let t = toolchain_for_channel("1.95", source.clone());
         assert_eq!(
             (t.image_version.as_str(), t.install_channel),

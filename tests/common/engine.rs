@@ -1,12 +1,14 @@
-//! The gate every engine test opens with, and the lock that runs engine tests one at a time.
+//! The lock every engine test holds while it runs, taken only once a Docker engine answers.
 //!
-//! `DOCKERIZE_E2E=0`: skip. `DOCKERIZE_E2E=1` (CI): an engine is required, and a missing one fails the test,
-//! never a silent skip. Unset: run when `docker info` answers, else print one `skipping ...` line and pass, so
-//! `cargo test` works on a laptop without Docker.
+//! Every test that needs an engine is `#[ignore]`d, with a reason that says how to run it, so a plain
+//! `cargo test` runs the fast tests alone and never reports an engine test as passed without running it.
+//! `cargo test -- --ignored` runs the engine tests (`--include-ignored` runs both kinds), on the engine the
+//! Docker CLI's rules pick (`DOCKER_HOST`, ...): `.ci/run` does so once per engine it tests. An engine test that
+//! runs without an engine fails, naming what did not answer: it never skips.
 //!
-//! When the test runs, the gate's guard holds the engine for it: builds compete for the same two cores and
-//! the engine's cache, so the engine tests of one test binary run one at a time (Cargo runs the binaries
-//! themselves one after another). Tests that need no engine take no gate and still run in parallel.
+//! While the test runs, the lock holds the engine for it: builds compete for the same two cores and the
+//! engine's cache, so the engine tests of one test binary run one at a time (Cargo runs the binaries
+//! themselves one after another). Tests that need no engine take no lock and still run in parallel.
 
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -19,15 +21,6 @@ static ENGINE_LOCK: Mutex<()> = Mutex::new(());
 
 /// The longest `docker info` may take to answer.
 const INFO_LIMIT: Duration = Duration::from_secs(30);
-
-/// Whether the tests must have an engine; `None` when they must be skipped (`DOCKERIZE_E2E=0`).
-fn required() -> Option<bool> {
-    match std::env::var("DOCKERIZE_E2E").as_deref() {
-        Ok("0") => None,
-        Ok("") | Err(_) => Some(false),
-        Ok(_) => Some(true),
-    }
-}
 
 /// `docker info`, once per test binary: `Ok(server version)` or why not.
 fn engine_status() -> &'static Result<String, String> {
@@ -49,26 +42,24 @@ fn engine_status() -> &'static Result<String, String> {
     })
 }
 
-/// The gate of the engine test `test`: `Some(guard)` to go on, holding the engine until the guard drops;
-/// `None` (after one `skipping` line) when the test is to be skipped. Panics when `DOCKERIZE_E2E=1` and no
-/// engine answers.
-pub fn engine_gate(test: &str) -> Option<MutexGuard<'static, ()>> {
-    let Some(required) = required() else {
-        println!("skipping {test}: DOCKERIZE_E2E=0");
-        return None;
-    };
-    if let Err(why) = engine_status() {
-        assert!(
-            !required,
-            "DOCKERIZE_E2E=1 requires a Docker engine, but none answered: {why}"
-        );
-        println!("skipping {test}: no Docker engine (set DOCKERIZE_E2E=1 to require one)");
-        return None;
+/// The engine's version (`docker info`'s `ServerVersion`); panics when no engine answers.
+pub fn engine_version() -> &'static str {
+    match engine_status() {
+        Ok(version) => version,
+        Err(why) => panic!(
+            "this engine test needs a Docker engine, and none answered (DOCKER_HOST={:?}): {why}\n\
+             hint: start one (`../shared/tools/local-engine all`), or run only the fast tests (`cargo test` \
+             without `--ignored`)",
+            std::env::var("DOCKER_HOST").unwrap_or_default()
+        ),
     }
+}
+
+/// The engine, held by the calling test until the guard drops; panics when no engine answers.
+pub fn engine_lock() -> MutexGuard<'static, ()> {
+    engine_version();
     // A failed test poisons the lock; the engine is still fine for the next one.
-    Some(
-        ENGINE_LOCK
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()),
-    )
+    ENGINE_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

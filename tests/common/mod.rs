@@ -2,9 +2,11 @@
 //!
 //! - [`fixture`]: fixture workspaces copied into temporary directories, and the binary run on them;
 //! - [`tree`]: the copier those copies use;
+//! - [`library`]: the library's pipeline in process (a fixture loaded once, planned under many command lines),
+//!   the one place tests call its workspace, plan and render API;
 //! - [`process`]: the binary under test and every process run, each with a time limit;
 //! - [`snapshots`]: insta settings that filter versions out of the snapshots;
-//! - [`engine`]: the gate every engine test opens with, and the lock that runs those tests one at a time;
+//! - [`engine`]: the lock every engine test holds (one at a time), taken once an engine answers;
 //! - [`docker`]: `docker` CLI calls: inspect, run, and the file system of an image;
 //! - [`registry`]: a real registry (`docker-registry`) on loopback, its credentials, a proxy that vanishes;
 //! - [`images`]: the guard that tags a test's images uniquely and removes them, also when the test fails;
@@ -29,6 +31,7 @@ pub mod engine;
 pub mod events;
 pub mod fixture;
 pub mod images;
+pub mod library;
 pub mod process;
 pub mod registry;
 pub mod remote;
@@ -38,7 +41,7 @@ pub mod structure;
 pub mod tree;
 
 pub use docker::{buildkit_docker, docker, docker_ok, image_entries, inspect_image, run_image};
-pub use engine::engine_gate;
+pub use engine::{engine_lock, engine_version};
 pub use events::{events_of, step_name, BuildJson};
 pub use fixture::{fixtures_dir, Fixture, GENERATING_FIXTURES, VERSION};
 pub use images::TestImages;

@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::docker::docker;
-use super::engine::engine_gate;
+use super::engine::engine_lock;
 use super::process::run;
 
 pub const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
 
-/// Why registry tests cannot run here (`docker-registry` or `htpasswd` missing), or `None`.
+/// What the registry tests miss here (`docker-registry` or `htpasswd`), or `None`.
 pub fn missing_tools() -> Option<String> {
     for tool in [REGISTRY_BIN, "/usr/bin/htpasswd"] {
         if !Path::new(tool).exists() {
@@ -31,22 +31,14 @@ pub fn missing_tools() -> Option<String> {
     None
 }
 
-/// The engine lock for a test that needs a registry, or `None` (skip) without an engine, the registry tools or
-/// what `also` says is missing; with `DOCKERIZE_E2E=1` a missing tool fails the test.
-pub fn registry_gate(
-    test: &str,
-    also: Option<String>,
-) -> Option<std::sync::MutexGuard<'static, ()>> {
-    let guard = engine_gate(test)?;
-    if let Some(why) = missing_tools().or(also) {
-        assert!(
-            std::env::var("DOCKERIZE_E2E").as_deref() != Ok("1"),
-            "DOCKERIZE_E2E=1 requires: {why}"
-        );
-        println!("skipping {test}: {why}");
-        return None;
+/// The engine lock for a test that needs a registry as well: panics, naming the packages to install, when
+/// `docker-registry` or `htpasswd` is missing (engine tests never skip).
+pub fn registry_lock() -> std::sync::MutexGuard<'static, ()> {
+    let guard = engine_lock();
+    if let Some(why) = missing_tools() {
+        panic!("this engine test cannot run: {why}");
     }
-    Some(guard)
+    guard
 }
 
 /// Image references a test created, removed (if they exist) when it ends, failing or not.
@@ -298,14 +290,4 @@ impl Drop for VanishingProxy {
             let _ = thread.join();
         }
     }
-}
-
-/// Empties the engine's build cache (`docker builder prune -af`), as on a fresh CI runner. Only the registry
-/// cache test calls it, under the engine lock: it slows every later build on this engine. Narrower removal was
-/// tried and does not work on Engine 20.10: pruning each record the test's build created (`--filter id=...`)
-/// empties `docker system df`, yet the next build still reports the dependency step cached.
-pub fn prune_build_cache() {
-    let mut prune = Command::new("docker");
-    prune.args(["builder", "prune", "-af"]);
-    run(&mut prune).assert_success("docker builder prune -af");
 }

@@ -10,7 +10,7 @@ use super::{is_internal, timed, WORKSPACE_BINS, WORKSPACE_VERSION};
 use crate::common::docker::DOCKER_INIT_ENTRIES;
 use crate::common::steps::parse_step;
 use crate::common::{
-    engine_gate, events_of, image_entries, inspect_image, run_image, step_name, BuildJson, Fixture,
+    engine_lock, events_of, image_entries, inspect_image, run_image, step_name, BuildJson, Fixture,
     TestImages,
 };
 
@@ -197,11 +197,9 @@ fn check_scratch_image(images: &TestImages, bin: &str) {
 /// rebuild (dependencies stay cached, only workspace crates compile); rebuild with nothing changed (all
 /// cached). One test, so the three builds share one fixture copy and one warm cache.
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_build -- --ignored"]
 fn workspace_images_are_small_nonroot_and_rebuild_from_cache() {
-    let Some(_engine) = engine_gate("workspace_images_are_small_nonroot_and_rebuild_from_cache")
-    else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("ws");
     let fixture = Fixture::copy("workspace");
     let versioned = images.template("{version}");

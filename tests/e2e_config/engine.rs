@@ -4,7 +4,7 @@
 use super::*;
 use crate::common::steps::parse_step;
 use crate::common::{
-    docker_ok, engine_gate, image_entries, inspect_image, run_image, BuildJson, TestImages,
+    docker_ok, engine_lock, image_entries, inspect_image, run_image, BuildJson, TestImages,
 };
 
 /// The dependency-build steps of `stage`: its `RUN cargo build` steps before its `COPY . .`.
@@ -69,10 +69,9 @@ fn inspected_config(reference: &str) -> Value {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_config -- --ignored"]
 fn e2e_native_sqlite_runs_on_debian_slim() {
-    let Some(_engine) = engine_gate("e2e_native_sqlite_runs_on_debian_slim") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("sqlite");
     let copy = Fixture::copy("native-sqlite");
     let template = images.template("t");
@@ -110,10 +109,9 @@ fn e2e_native_sqlite_runs_on_debian_slim() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_config -- --ignored"]
 fn e2e_assets_are_in_the_image_owned_by_the_user() {
-    let Some(_engine) = engine_gate("e2e_assets_are_in_the_image_owned_by_the_user") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("assets");
     let copy = Fixture::copy("assets");
     let template = images.template("t");
@@ -180,10 +178,9 @@ fn e2e_assets_are_in_the_image_owned_by_the_user() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_config -- --ignored"]
 fn e2e_protoc_builds_with_prost_build() {
-    let Some(_engine) = engine_gate("e2e_protoc_builds_with_prost_build") else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("protoc");
     let copy = Fixture::copy("protoc");
     let template = images.template("t");
@@ -204,11 +201,9 @@ fn e2e_protoc_builds_with_prost_build() {
 /// the system zlib on the builder, and the binary (which links neither the tests' nor the build script's zlib)
 /// runs on `scratch`; the `xtask` development tool gets no image.
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_config -- --ignored"]
 fn e2e_dev_guesses_builds_without_protoc_and_runs_on_scratch() {
-    let Some(_engine) = engine_gate("e2e_dev_guesses_builds_without_protoc_and_runs_on_scratch")
-    else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("guesses");
     let copy = Fixture::copy("dev-guesses");
     let template = images.template("t");
@@ -248,12 +243,9 @@ fn e2e_dev_guesses_builds_without_protoc_and_runs_on_scratch() {
 /// dependency layer it ends on is looked up by the recipe's content, exactly as in the rebuilds: the test
 /// does not depend on what the engine's cache already holds from other suites or earlier runs.
 #[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_config -- --ignored"]
 fn e2e_metadata_edits_and_version_bumps_keep_the_dependency_layer_cached() {
-    let Some(_engine) =
-        engine_gate("e2e_metadata_edits_and_version_bumps_keep_the_dependency_layer_cached")
-    else {
-        return;
-    };
+    let _engine = engine_lock();
     let images = TestImages::new("cache");
     let copy = Fixture::copy("workspace");
     let run_id = format!(

@@ -11,12 +11,22 @@ pub fn origin() -> TableOrigin {
 
 #[test]
 fn unknown_keys_name_the_table_and_suggest() {
-    let err = parse(&json!({"runtme": "scratch"}), &origin(), true).unwrap_err();
+    let err = parse(
+        &json!({"runtme": "scratch"}),
+        &origin(),
+        TableLevel::Package,
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "unknown key `runtme` in `[package.metadata.dockerize]` in `crates/api/Cargo.toml` (did you mean `runtime`?)"
     );
-    let err = parse(&json!({"bin": {"api": {"exposee": [1]}}}), &origin(), true).unwrap_err();
+    let err = parse(
+        &json!({"bin": {"api": {"exposee": [1]}}}),
+        &origin(),
+        TableLevel::Package,
+    )
+    .unwrap_err();
     assert!(
         err.to_string()
             .contains("`[package.metadata.dockerize.bin.api]`"),
@@ -27,11 +37,11 @@ fn unknown_keys_name_the_table_and_suggest() {
 
 #[test]
 fn wrong_types_name_the_key_and_the_expected_type() {
-    let err = parse(&json!({"expose": "8080"}), &origin(), true).unwrap_err();
+    let err = parse(&json!({"expose": "8080"}), &origin(), TableLevel::Package).unwrap_err();
     let text = err.to_string();
     assert!(text.starts_with("invalid value for `expose`"), "{text}");
     assert!(text.contains("expected a sequence"), "{text}");
-    let err = parse(&json!({"libc": "glibc"}), &origin(), true).unwrap_err();
+    let err = parse(&json!({"libc": "glibc"}), &origin(), TableLevel::Package).unwrap_err();
     assert!(err.to_string().contains("`libc`"), "{err}");
 }
 
@@ -49,7 +59,7 @@ fn values_a_dockerfile_cannot_hold_are_refused() {
         ),
         (json!({"bin": {"x": {"user": " "}}}), "user"),
     ] {
-        let err = parse(&value, &origin(), true).unwrap_err();
+        let err = parse(&value, &origin(), TableLevel::Package).unwrap_err();
         assert!(
             matches!(&err, ConfigError::InvalidValue { key: k, .. } if k == key),
             "{value}: {err}"
@@ -57,7 +67,7 @@ fn values_a_dockerfile_cannot_hold_are_refused() {
     }
     let ok = json!({"user": "1000:1000", "workdir": "/srv", "env": {"RUST_LOG": "info"},
         "labels": {"org.opencontainers.image.vendor": "Acme"}, "build-packages": ["libssl-dev", "g++"]});
-    parse(&ok, &origin(), true).unwrap();
+    parse(&ok, &origin(), TableLevel::Package).unwrap();
 }
 
 #[test]
@@ -66,10 +76,20 @@ fn rust_version_is_a_release_of_the_workspace_table() {
         manifest: "Cargo.toml".into(),
         table: "[workspace.metadata.dockerize]".into(),
     };
-    let table = parse(&json!({"rust-version": "1.95"}), &workspace, false).unwrap();
+    let table = parse(
+        &json!({"rust-version": "1.95"}),
+        &workspace,
+        TableLevel::Workspace,
+    )
+    .unwrap();
     assert_eq!(table.rust_version.as_deref(), Some("1.95"));
     for bad in ["1", "nightly", "1.95.x", "1.95.0.1"] {
-        let err = parse(&json!({ "rust-version": bad }), &workspace, false).unwrap_err();
+        let err = parse(
+            &json!({ "rust-version": bad }),
+            &workspace,
+            TableLevel::Workspace,
+        )
+        .unwrap_err();
         assert!(
             err.to_string().contains("is not a Rust release"),
             "{bad}: {err}"
@@ -85,7 +105,7 @@ fn rust_version_is_a_release_of_the_workspace_table() {
             "[package.metadata.dockerize.bin.api]",
         ),
     ] {
-        let err = parse(&value, &origin(), true).unwrap_err();
+        let err = parse(&value, &origin(), TableLevel::Package).unwrap_err();
         let text = err.to_string();
         assert!(text.contains(table) && text.contains("workspace"), "{text}");
     }
@@ -100,7 +120,7 @@ fn build_env_is_the_workspace_tables_and_names_variables() {
     let table = parse(
         &json!({"build-env": {"SQLX_OFFLINE": "true"}}),
         &workspace,
-        false,
+        TableLevel::Workspace,
     )
     .unwrap();
     assert_eq!(
@@ -110,12 +130,22 @@ fn build_env_is_the_workspace_tables_and_names_variables() {
             "true".to_string()
         )]))
     );
-    let err = parse(&json!({"build-env": {"1BAD": "x"}}), &workspace, false).unwrap_err();
+    let err = parse(
+        &json!({"build-env": {"1BAD": "x"}}),
+        &workspace,
+        TableLevel::Workspace,
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "invalid value for `build-env` in `[workspace.metadata.dockerize]` in `Cargo.toml`: `1BAD` is not a variable name (`A-Za-z_` then `A-Za-z0-9_.-`)"
     );
-    let err = parse(&json!({"build-env": {"A": 1}}), &workspace, false).unwrap_err();
+    let err = parse(
+        &json!({"build-env": {"A": 1}}),
+        &workspace,
+        TableLevel::Workspace,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("`build-env.A`"), "{err}");
     for (value, table) in [
         (
@@ -127,13 +157,15 @@ fn build_env_is_the_workspace_tables_and_names_variables() {
             "`[package.metadata.dockerize.bin.api]` in `crates/api/Cargo.toml`",
         ),
     ] {
-        let text = parse(&value, &origin(), true).unwrap_err().to_string();
+        let text = parse(&value, &origin(), TableLevel::Package)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             text,
             format!("invalid value for `build-env` in {table}: every package shares the builder, so its environment is the workspace's: set it in `[workspace.metadata.dockerize]` of the root `Cargo.toml`")
         );
     }
-    let err = parse(&json!({"build-evn": {}}), &workspace, false).unwrap_err();
+    let err = parse(&json!({"build-evn": {}}), &workspace, TableLevel::Workspace).unwrap_err();
     assert!(
         err.to_string().contains("did you mean `build-env`"),
         "{err}"
@@ -147,7 +179,7 @@ fn dockerfile_and_registry_are_checked_keys_of_the_workspace_table() {
         table: "[workspace.metadata.dockerize]".into(),
     };
     let ok = json!({"dockerfile": "docker/Dockerfile.dockerize", "registry": "ghcr.io/acme"});
-    parse(&ok, &workspace, false).unwrap();
+    parse(&ok, &workspace, TableLevel::Workspace).unwrap();
     for (value, key, why) in [
         (
             json!({"dockerfile": "/srv/Dockerfile"}),
@@ -166,7 +198,7 @@ fn dockerfile_and_registry_are_checked_keys_of_the_workspace_table() {
             "registry prefix",
         ),
     ] {
-        let err = parse(&value, &workspace, false).unwrap_err();
+        let err = parse(&value, &workspace, TableLevel::Workspace).unwrap_err();
         let text = err.to_string();
         assert!(
             matches!(&err, ConfigError::InvalidValue { key: k, .. } if k == key)
@@ -178,13 +210,31 @@ fn dockerfile_and_registry_are_checked_keys_of_the_workspace_table() {
         json!({"dockerfile": "D"}),
         json!({"bin": {"api": {"registry": "x.io"}}}),
     ] {
-        let err = parse(&value, &origin(), true).unwrap_err();
+        let err = parse(&value, &origin(), TableLevel::Package).unwrap_err();
         assert!(err.to_string().contains("is the workspace's"), "{err}");
     }
 }
 
 #[test]
 fn bin_tables_only_at_package_level() {
-    let err = parse(&json!({"bin": {}}), &origin(), false).unwrap_err();
+    let err = parse(&json!({"bin": {}}), &origin(), TableLevel::Workspace).unwrap_err();
     assert!(matches!(err, ConfigError::UnknownKey { ref key, .. } if key == "bin"));
+}
+
+#[test]
+fn the_keys_are_the_tables_own() {
+    let keys = keys();
+    for key in [
+        "bin",
+        "build-env",
+        "platforms",
+        "runtime-packages",
+        "rust-version",
+        "static",
+    ] {
+        assert!(keys.contains(&key), "{key} in {keys:?}");
+    }
+    assert!(!keys.contains(&"typed"), "a skipped field is no key");
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted: {keys:?}");
+    assert_eq!(keys.len(), 24);
 }

@@ -239,7 +239,7 @@ mod shapes {
             "workspace_root": "/w", "metadata": null
         }))
         .expect("a metadata shape");
-        let toolchain = toolchain_for_channel("1", crate::workspace::ToolchainSource::Floating);
+        let toolchain = toolchain_for_channel("1", crate::source::Source::Default);
         let triple = "x86_64-unknown-linux-musl";
         let reading = Reading {
             declared_targets: Default::default(),
@@ -436,10 +436,10 @@ fn each_triple_is_resolved_by_its_own_run() {
     let manifest = fixture_manifest("native-static");
     let options = LoadOptions {
         manifest_path: Some(manifest.clone()),
-        triples: vec![musl.to_string(), gnu.to_string()],
         ..LoadOptions::default()
     };
-    let runs = run(&manifest, &options).expect("cargo tree for two triples");
+    let triples = [musl.to_string(), gnu.to_string()];
+    let runs = run(&manifest, &options, &triples).expect("cargo tree for two triples");
     assert_eq!(runs.keys().collect::<Vec<_>>(), [gnu, musl]);
     let jemalloc = |triple: &str| {
         runs[triple]
@@ -450,7 +450,9 @@ fn each_triple_is_resolved_by_its_own_run() {
     assert!(jemalloc(musl));
     assert!(!jemalloc(gnu));
 
-    let workspace = crate::workspace::load(&options).expect("the fixture loads");
+    let workspace = crate::workspace::load(&options)
+        .and_then(|loaded| loaded.read_targets(&triples))
+        .expect("the fixture loads");
     let member = workspace
         .members
         .iter()

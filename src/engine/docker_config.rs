@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest as _, Sha256};
 
-use crate::endpoint::{Endpoint, EndpointSource, Host, Tls, DEFAULT_CONTEXT, DEFAULT_SOCKET};
+use crate::engine::endpoint::{origin, Endpoint, Host, Tls, DEFAULT_CONTEXT, DEFAULT_SOCKET};
+use crate::source::Source;
 
 /// What the command line asked for: `--host` and `--context`.
 #[derive(Debug, Clone, Default)]
@@ -128,26 +129,22 @@ impl EndpointError {
 /// The engine of this build, chosen as the Docker CLI chooses it.
 pub fn resolve(request: &EngineRequest, env: &DockerEnv) -> Result<Endpoint, EndpointError> {
     if let Some(context) = &request.context {
-        let source = EndpointSource::ContextFlag {
-            context: context.clone(),
-        };
-        return from_context(context, source, env);
+        return from_context(context, Source::Flag("--context".into()), env);
     }
     if let Some(host) = &request.host {
-        return from_env_tls(host, EndpointSource::HostFlag, env);
+        return from_env_tls(host, Source::Flag("--host".into()), None, env);
     }
     if let Some(host) = &env.host {
-        return from_env_tls(host, EndpointSource::DockerHost, env);
+        return from_env_tls(host, Source::Env("DOCKER_HOST".into()), None, env);
     }
     if let Some(context) = &env.context {
-        let source = EndpointSource::DockerContext {
-            context: context.clone(),
-        };
-        return from_context(context, source, env);
+        return from_context(context, Source::Env("DOCKER_CONTEXT".into()), env);
     }
     if let Some((context, config)) = current_context(&env.config_dir)? {
-        let source = EndpointSource::CurrentContext { context, config };
-        let context = source.context().unwrap_or_default().to_string();
+        let source = Source::File {
+            path: config,
+            key: Some("currentContext".into()),
+        };
         return from_context(&context, source, env);
     }
     Ok(Endpoint::default_socket())
@@ -156,10 +153,11 @@ pub fn resolve(request: &EngineRequest, env: &DockerEnv) -> Result<Endpoint, End
 /// An address given by `--host` or `DOCKER_HOST`, with TLS as `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH` say.
 fn from_env_tls(
     host: &str,
-    source: EndpointSource,
+    source: Source,
+    context: Option<String>,
     env: &DockerEnv,
 ) -> Result<Endpoint, EndpointError> {
-    let origin = source.origin();
+    let origin = origin(&source);
     let parsed = Host::parse(host, env.tls || env.tls_verify).map_err(|reason| {
         EndpointError::InvalidHost {
             host: host.to_string(),
@@ -181,6 +179,7 @@ fn from_env_tls(
         host: parsed,
         tls,
         source,
+        context,
     })
 }
 
@@ -192,21 +191,20 @@ fn tls_files(dir: &Utf8Path) -> Tls {
     }
 }
 
-/// The endpoint of the context `name`; `default` is the environment's engine, else the default socket.
-fn from_context(
-    name: &str,
-    source: EndpointSource,
-    env: &DockerEnv,
-) -> Result<Endpoint, EndpointError> {
+/// The endpoint of the context `name`, named at `source`; `default` is the environment's engine, else the
+/// default socket.
+fn from_context(name: &str, source: Source, env: &DockerEnv) -> Result<Endpoint, EndpointError> {
+    let context = Some(name.to_string());
     if name == DEFAULT_CONTEXT {
         return match &env.host {
-            Some(host) => from_env_tls(host, source, env),
+            Some(host) => from_env_tls(host, source, context, env),
             None => Ok(Endpoint {
                 host: Host::Unix {
                     path: DEFAULT_SOCKET.into(),
                 },
                 tls: Tls::Off,
                 source,
+                context,
             }),
         };
     }
@@ -218,7 +216,7 @@ fn from_context(
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             return Err(EndpointError::UnknownContext {
                 context: name.to_string(),
-                origin: source.origin(),
+                origin: origin(&source),
                 known: known_contexts(&store),
                 store,
             })
@@ -257,6 +255,7 @@ fn from_context(
         host: parsed,
         tls,
         source,
+        context,
     })
 }
 
@@ -421,7 +420,7 @@ mod tests {
             "unix:///flag.sock"
         );
         let endpoint = resolve(&flags(None, Some("flag")), &env).unwrap();
-        assert_eq!(endpoint.source.context(), Some("flag"));
+        assert_eq!(endpoint.context.as_deref(), Some("flag"));
         assert_eq!(endpoint.describe(), "unix:///flag.sock (context `flag`)");
     }
 
@@ -437,7 +436,7 @@ mod tests {
         env.host = Some("unix:///other.sock".into());
         let endpoint = resolve(&flags(None, Some("default")), &env).unwrap();
         assert_eq!(endpoint.host.to_string(), "unix:///other.sock");
-        assert_eq!(endpoint.source.context(), Some("default"));
+        assert_eq!(endpoint.context.as_deref(), Some("default"));
     }
 
     #[test]

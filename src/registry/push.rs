@@ -1,5 +1,5 @@
 //! `--push`: every tag of a built image pushed through the engine, with the user's credentials, and the digest
-//! the registry stored.
+//! the registry stored. [`build_and_push`] is one image's whole way: the engine's build, then its push.
 //!
 //! Takes an image's tags and the credentials of their registries; gives [`Push`] and events. Tags are pushed one
 //! after another (the second push of the same image only writes a manifest). A failure is classified from the
@@ -8,15 +8,18 @@
 //! host, TLS, a rejected name) fails at once. The digest comes from the push stream's last status line,
 //! `<tag>: digest: sha256:... size: N` (bollard 0.21 does not decode the `aux` object that carries it too).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bollard::auth::DockerCredentials;
 use bollard::query_parameters::PushImageOptionsBuilder;
 use futures_util::StreamExt;
 
-use super::engine::{error_chain, Engine};
-use crate::events::{ImagePushed, Push, PushFailed, PushRetried};
+use super::credentials::Credentials;
+use crate::engine::{build_target, error_chain, Engine, Run};
+use crate::events::{
+    BuildEventKind, ImageOutcome, ImagePushed, Outcome, Push, PushFailed, PushFailure, PushRetried,
+};
+use crate::plan::Build;
 use crate::reference;
 
 /// Tries per tag, the first included.
@@ -25,83 +28,35 @@ pub const ATTEMPTS: u32 = 3;
 /// The pause before the second try; it doubles for each later one.
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
 
-/// Credentials by registry host, resolved once before any build (a broken config fails before the builds).
-pub type Credentials = BTreeMap<String, Option<DockerCredentials>>;
-
-/// Why a push failed, read from the engine's message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// 401/403: wrong or missing credentials, or no right to push there.
-    Auth,
-    /// The registry's host name does not resolve.
-    UnknownHost,
-    /// The registry speaks plain HTTP to an HTTPS client, or its certificate is not trusted.
-    Tls,
-    /// The registry refused the name or tag (invalid, 404, denied by policy).
-    Rejected,
-    /// Nothing answered, or the connection broke: the registry may be restarting. Tried again.
-    Unreachable,
-    /// The registry answered 5xx. Tried again.
-    Server,
-    Other,
+/// Whether trying again may succeed: a registry that did not answer, or answered 5xx.
+pub fn is_transient(failure: PushFailure) -> bool {
+    matches!(failure, PushFailure::Unreachable | PushFailure::Server)
 }
 
-impl Failure {
-    /// Whether trying again may succeed.
-    pub fn is_transient(self) -> bool {
-        matches!(self, Self::Unreachable | Self::Server)
-    }
-
-    /// The `reason` of the JSON event.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Auth => "auth",
-            Self::UnknownHost => "unknown-host",
-            Self::Tls => "tls",
-            Self::Rejected => "rejected",
-            Self::Unreachable => "unreachable",
-            Self::Server => "server",
-            Self::Other => "other",
-        }
-    }
-
-    /// From the `reason` of a [`PushFailed`].
-    pub fn from_name(name: &str) -> Self {
-        [
-            Self::Auth,
-            Self::UnknownHost,
-            Self::Tls,
-            Self::Rejected,
-            Self::Unreachable,
-            Self::Server,
-        ]
-        .into_iter()
-        .find(|f| f.name() == name)
-        .unwrap_or(Self::Other)
-    }
-
-    /// One line naming the fix.
-    pub fn hint(self, registry: &str) -> String {
-        match self {
-            Self::Auth => format!(
-                "log in with `docker login {registry}` (or fix its entry in $DOCKER_CONFIG/config.json); the account needs push rights on the repository"
-            ),
-            Self::UnknownHost => format!("`{registry}` does not resolve: check the registry in `--registry` or `-t`"),
-            Self::Tls => format!(
-                "`{registry}` does not speak TLS the engine trusts: serve it over HTTPS, or list it in the engine's `insecure-registries` (daemon.json)"
-            ),
-            Self::Rejected => "the registry refused the name: use a lowercase repository the account may create or write".into(),
-            Self::Unreachable => format!("`{registry}` did not answer (tried {ATTEMPTS} times): check that it runs and is reachable from the engine"),
-            Self::Server => format!("`{registry}` failed with a server error (tried {ATTEMPTS} times): try again later"),
-            Self::Other => "the engine's message is above; `docker push <tag>` shows the same".into(),
-        }
+/// One line naming the fix for a push to `registry` that failed for `failure`.
+pub fn hint(failure: PushFailure, registry: &str) -> String {
+    match failure {
+        PushFailure::Auth => format!(
+            "log in with `docker login {registry}` (or fix its entry in $DOCKER_CONFIG/config.json); the account needs push rights on the repository"
+        ),
+        PushFailure::UnknownHost => format!("`{registry}` does not resolve: check the registry in `--registry` or `-t`"),
+        PushFailure::Tls => format!(
+            "`{registry}` does not speak TLS the engine trusts: serve it over HTTPS, or list it in the engine's `insecure-registries` (daemon.json)"
+        ),
+        PushFailure::Rejected => "the registry refused the name: use a lowercase repository the account may create or write".into(),
+        PushFailure::Unreachable => format!("`{registry}` did not answer (tried {ATTEMPTS} times): check that it runs and is reachable from the engine"),
+        PushFailure::Server => format!("`{registry}` failed with a server error (tried {ATTEMPTS} times): try again later"),
+        PushFailure::Other => "the engine's message is above; `docker push <tag>` shows the same".into(),
+        PushFailure::Index => format!(
+            "every platform's image is pushed as `<tag>-<arch>`; the index under the plain tag failed: check that `{registry}` accepts OCI image indexes and your login there (`docker login {registry}`)"
+        ),
     }
 }
 
 /// What the engine's message says went wrong. The words are the engine's and the registry's (distribution's
 /// error codes, Go's net errors), matched in lowercase; status codes only with their reason phrase, as a port
 /// (`127.0.0.1:40123`) holds digits too.
-pub fn classify(message: &str) -> Failure {
+pub fn classify(message: &str) -> PushFailure {
     let m = message.to_lowercase();
     let any = |words: &[&str]| words.iter().any(|w| m.contains(w));
     if any(&[
@@ -109,14 +64,14 @@ pub fn classify(message: &str) -> Failure {
         "server misbehaving",
         "name or service not known",
     ]) {
-        Failure::UnknownHost
+        PushFailure::UnknownHost
     } else if any(&[
         "http response to https client",
         "x509",
         "tls:",
         "certificate",
     ]) {
-        Failure::Tls
+        PushFailure::Tls
     } else if any(&[
         "unauthorized",
         "authentication required",
@@ -124,7 +79,7 @@ pub fn classify(message: &str) -> Failure {
         "401 unauthorized",
         "403 forbidden",
     ]) {
-        Failure::Auth
+        PushFailure::Auth
     } else if any(&[
         "name_invalid",
         "invalid reference",
@@ -135,7 +90,7 @@ pub fn classify(message: &str) -> Failure {
         "tag_invalid",
         "manifest invalid",
     ]) {
-        Failure::Rejected
+        PushFailure::Rejected
     } else if any(&[
         "connection refused",
         "connection reset",
@@ -145,7 +100,7 @@ pub fn classify(message: &str) -> Failure {
         "timeout",
         "no route to host",
     ]) {
-        Failure::Unreachable
+        PushFailure::Unreachable
     } else if any(&[
         "500 internal",
         "502 bad gateway",
@@ -154,9 +109,9 @@ pub fn classify(message: &str) -> Failure {
         "status: 50",
         "status code 50",
     ]) {
-        Failure::Server
+        PushFailure::Server
     } else {
-        Failure::Other
+        PushFailure::Other
     }
 }
 
@@ -178,7 +133,7 @@ pub async fn push_tags(
     let mut digest = None;
     for tag in tags {
         let registry = reference::registry_host(tag).to_string();
-        let auth = credentials.get(&registry).cloned().flatten();
+        let auth = credentials.get(&registry).cloned();
         let mut attempt = 1;
         loop {
             match push_one(engine, tag, auth.clone()).await {
@@ -188,12 +143,12 @@ pub async fn push_tags(
                 }
                 Err(message) => {
                     let failure = classify(&message);
-                    if !failure.is_transient() || attempt >= ATTEMPTS {
+                    if !is_transient(failure) || attempt >= ATTEMPTS {
                         return Push::Failed(PushFailed {
                             tag: tag.clone(),
                             registry,
                             message,
-                            reason: failure.name().into(),
+                            reason: failure,
                             attempts: attempt,
                         });
                     }
@@ -224,7 +179,7 @@ pub async fn push_tags(
             tag: String::new(),
             registry,
             message: "the image has no tag to push".into(),
-            reason: Failure::Other.name().into(),
+            reason: PushFailure::Other,
             attempts: 0,
         }),
     }
@@ -259,6 +214,42 @@ async fn push_one(
     digest.ok_or_else(|| "the engine ended the push without a digest".to_string())
 }
 
+/// Builds `build` through the engine, then, when the plan pushes it and only when the build succeeded, pushes
+/// its tags with `credentials`: one image's outcome.
+pub async fn build_and_push(
+    engine: &Engine,
+    build: Build,
+    run: &Run,
+    credentials: &Credentials,
+) -> ImageOutcome {
+    let outcome = build_target(engine, &build, run).await;
+    let push = match &outcome {
+        Outcome::Built(_) if build.push => Some(push_image(engine, &build, run, credentials).await),
+        _ => None,
+    };
+    ImageOutcome {
+        platform: build.outcome_platform(),
+        stage: build.stage,
+        binary: build.binary,
+        outcome,
+        push,
+    }
+}
+
+/// Pushes a built image's tags, sending a retry event for each transient failure and the push's end.
+async fn push_image(engine: &Engine, build: &Build, run: &Run, credentials: &Credentials) -> Push {
+    let send = |kind| run.send(&build.name, kind);
+    let push = push_tags(engine, &build.tags, credentials, |retry| {
+        send(BuildEventKind::PushRetried(retry))
+    })
+    .await;
+    send(match &push {
+        Push::Pushed(pushed) => BuildEventKind::ImagePushed(pushed.clone()),
+        Push::Failed(failed) => BuildEventKind::PushFailed(failed.clone()),
+    });
+    push
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,37 +268,36 @@ mod tests {
     #[test]
     fn failures_are_classified_and_only_transient_ones_retried() {
         let cases = [
-            ("unauthorized: authentication required", Failure::Auth),
-            ("denied: requested access to the resource is denied", Failure::Rejected),
+            ("unauthorized: authentication required", PushFailure::Auth),
+            ("denied: requested access to the resource is denied", PushFailure::Rejected),
             (
                 "Get \"https://nope.invalid/v2/\": dial tcp: lookup nope.invalid on 10.0.0.2:53: no such host",
-                Failure::UnknownHost,
+                PushFailure::UnknownHost,
             ),
             (
                 "Get \"https://127.0.0.1:5000/v2/\": http: server gave HTTP response to HTTPS client",
-                Failure::Tls,
+                PushFailure::Tls,
             ),
             (
                 "Get \"https://r.example/v2/\": x509: certificate signed by unknown authority",
-                Failure::Tls,
+                PushFailure::Tls,
             ),
             (
                 "Put \"http://127.0.0.1:5000/v2/a/blobs/uploads/1\": dial tcp 127.0.0.1:5000: connect: connection refused",
-                Failure::Unreachable,
+                PushFailure::Unreachable,
             ),
-            ("write tcp 127.0.0.1:1->127.0.0.1:5000: write: connection reset by peer", Failure::Unreachable),
-            ("received unexpected HTTP status: 503 Service Unavailable", Failure::Server),
-            ("something odd", Failure::Other),
+            ("write tcp 127.0.0.1:1->127.0.0.1:5000: write: connection reset by peer", PushFailure::Unreachable),
+            ("received unexpected HTTP status: 503 Service Unavailable", PushFailure::Server),
+            ("something odd", PushFailure::Other),
         ];
         for (message, expected) in cases {
             assert_eq!(classify(message), expected, "{message}");
-            assert_eq!(Failure::from_name(expected.name()), expected);
         }
-        assert!(!Failure::Auth.is_transient());
-        assert!(!Failure::UnknownHost.is_transient());
-        assert!(!Failure::Tls.is_transient());
-        assert!(!Failure::Rejected.is_transient());
-        assert!(Failure::Unreachable.is_transient());
-        assert!(Failure::Server.is_transient());
+        assert!(!is_transient(PushFailure::Auth));
+        assert!(!is_transient(PushFailure::UnknownHost));
+        assert!(!is_transient(PushFailure::Tls));
+        assert!(!is_transient(PushFailure::Rejected));
+        assert!(is_transient(PushFailure::Unreachable));
+        assert!(is_transient(PushFailure::Server));
     }
 }

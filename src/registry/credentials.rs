@@ -1,4 +1,5 @@
-//! Registry credentials, found as the Docker CLI finds them, for the engine's `X-Registry-Auth` header.
+//! Registry credentials, found as the Docker CLI finds them, for the engine's `X-Registry-Auth` and
+//! `X-Registry-Config` headers and for the registry client.
 //!
 //! Takes a registry host; gives the credentials for it, or none (an anonymous push, which a registry without
 //! auth accepts). The file is `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`; the `docker_credential`
@@ -8,12 +9,61 @@
 //! [`crate::reference::auth_server`]), and a config file that exists but cannot be read is an error, not an
 //! anonymous push that fails later with a confusing 401.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use bollard::auth::DockerCredentials;
 use docker_credential::{CredentialRetrievalError, DockerCredential};
 
+use crate::engine::RegistryConfig;
 use crate::reference;
+
+/// The credentials of every registry a build pushes to, by host, found once before any build (a broken config
+/// fails before the builds); a host without any pushes anonymously. Opaque: the secrets leave this module only
+/// in the requests the engine and the registries receive.
+#[derive(Clone, Default)]
+pub struct Credentials(BTreeMap<String, Option<DockerCredentials>>);
+
+impl Credentials {
+    /// Looks up each host once.
+    pub fn find(hosts: impl IntoIterator<Item = String>) -> Result<Self, AuthError> {
+        let mut found = BTreeMap::new();
+        for host in hosts {
+            if let std::collections::btree_map::Entry::Vacant(entry) = found.entry(host) {
+                let credentials = credentials(entry.key())?;
+                entry.insert(credentials);
+            }
+        }
+        Ok(Self(found))
+    }
+
+    /// The credentials of `host`, when it has some.
+    pub(crate) fn get(&self, host: &str) -> Option<&DockerCredentials> {
+        self.0.get(host).and_then(Option::as_ref)
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secrets: only which hosts have some.
+        f.debug_map()
+            .entries(self.0.iter().map(|(host, c)| (host, c.is_some())))
+            .finish()
+    }
+}
+
+/// The engine's `X-Registry-Config` for a build that reads `references` (`--cache-from`): the credentials of
+/// each one's registry, under the key the Docker CLI stores them by.
+pub fn registry_config(references: &[String]) -> Result<RegistryConfig, AuthError> {
+    let mut config = HashMap::new();
+    for reference in references {
+        let host = reference::registry_host(reference);
+        if let Some(found) = credentials(host)? {
+            config.insert(reference::auth_server(host), found);
+        }
+    }
+    Ok(RegistryConfig(config))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -55,7 +105,7 @@ pub fn config_path() -> Option<PathBuf> {
 
 /// The credentials for `registry` (a host as [`reference::registry_host`] gives it); `None` when the config has
 /// none for it, or there is no config file.
-pub fn credentials(registry: &str) -> Result<Option<DockerCredentials>, AuthError> {
+fn credentials(registry: &str) -> Result<Option<DockerCredentials>, AuthError> {
     let server = reference::auth_server(registry);
     let path = config_path();
     let exists = path.as_ref().is_some_and(|p| p.is_file());

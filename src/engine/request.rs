@@ -1,4 +1,4 @@
-//! One target of the Dockerfile built through the engine: the request, the progress stream translated into
+//! One build of the plan through the engine: the request, the progress stream translated into
 //! events, then the extra tags and the size once the image exists.
 //!
 //! Dropping the future drops the engine's stream, which cancels the build in the engine before any tag is
@@ -13,42 +13,35 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 use futures_util::{Stream, StreamExt};
-use tokio::sync::mpsc;
 
-use super::engine::{error_chain, BuildOptions, Engine, EngineError, Target};
-use super::translate::{ClassicTracker, VertexTracker};
-use crate::events::{BuildEvent, BuildEventKind, ImageBuilt, ImageFailed, Outcome, Step};
-use crate::model::BuilderKind;
+use super::status::{ClassicTracker, VertexTracker};
+use super::{error_chain, Engine, EngineError, Run};
+use crate::config::Cache;
+use crate::events::{BuildEventKind, ImageBuilt, ImageFailed, Outcome, Step};
+use crate::model::Backend;
+use crate::plan::Build;
 use crate::reference;
 
-/// Builds one target of the Dockerfile in `context` (a tar with the Dockerfile at `options.dockerfile`), sending events as
-/// they come, and says how it ended. Public for the benchmarks, which build other Dockerfiles the same way.
-pub async fn build_target(
-    engine: &Engine,
-    target: &Target,
-    context: bytes::Bytes,
-    options: &BuildOptions,
-    events: &mpsc::UnboundedSender<BuildEvent>,
-    started: Instant,
-) -> Outcome {
-    let (docker, kind) = (&engine.docker, engine.kind);
+/// Builds one build of the plan in the run's context (a tar with the Dockerfile at `run.dockerfile`), sending
+/// events as they come, and says how it ended. Public for the benchmarks, which build other Dockerfiles the same
+/// way.
+pub async fn build_target(engine: &Engine, build: &Build, run: &Run) -> Outcome {
+    let (docker, backend) = (&engine.docker, engine.backend);
     let began = Instant::now();
-    let send = |event: BuildEventKind| {
-        let _ = events.send(BuildEvent {
-            image: target.name.clone(),
-            elapsed: started.elapsed().as_secs_f64(),
-            kind: event,
-        });
-    };
+    let send = |event: BuildEventKind| run.send(&build.name, event);
     send(BuildEventKind::BuildStarted {
-        target: target.stage.clone(),
-        tags: target.tags.clone(),
-        platform: target.platform.clone(),
+        target: build.stage.clone(),
+        tags: build.tags.clone(),
+        platform: build.platform,
     });
-    let request = request(kind, target, options, started);
+    let request = request(backend, build, &run.dockerfile, run.started);
     let registry_config =
-        (!options.registry_config.is_empty()).then(|| options.registry_config.clone());
-    let stream = docker.build_image(request, registry_config, Some(bollard::body_full(context)));
+        (!run.registry_config.0.is_empty()).then(|| run.registry_config.0.clone());
+    let stream = docker.build_image(
+        request,
+        registry_config,
+        Some(bollard::body_full(run.context.clone())),
+    );
     let followed = follow(stream, &send).await;
     let seconds = began.elapsed().as_secs_f64();
     let fail = |message: String, failed_step: Option<(Step, Vec<String>)>| {
@@ -63,7 +56,7 @@ pub async fn build_target(
         Outcome::Failed(failed)
     };
     if let Some(message) = followed.failure.clone() {
-        return fail(message, followed.failed_step(kind));
+        return fail(message, followed.failed_step(backend));
     }
     let Some(id) = followed.image_id.clone() else {
         return fail(
@@ -71,14 +64,14 @@ pub async fn build_target(
             None,
         );
     };
-    if let Err(error) = tag_the_rest(docker, &id, &target.tags).await {
+    if let Err(error) = tag_the_rest(docker, &id, &build.tags).await {
         return fail(error_chain(&error), None);
     }
-    let (steps_total, steps_cached) = followed.counts(kind);
+    let (steps_total, steps_cached) = followed.counts(backend);
     let built = ImageBuilt {
         size: image_size(docker, &id).await,
         id,
-        tags: target.tags.clone(),
+        tags: build.tags.clone(),
         seconds,
         steps_total,
         steps_cached,
@@ -87,51 +80,52 @@ pub async fn build_target(
     Outcome::Built(built)
 }
 
-/// The engine's build request: the target, the first tag, the build arguments, and the builder with a session
-/// unique to this build (BuildKit requires one per build).
+/// The engine's request for `build`, as the plan decided it: the stage, the first tag, the build arguments, the
+/// platform, the cache images; and the backend, BuildKit with a session unique to this build (it requires one per
+/// build).
 fn request(
-    kind: BuilderKind,
-    target: &Target,
-    options: &BuildOptions,
+    backend: Backend,
+    build: &Build,
+    dockerfile: &str,
     started: Instant,
 ) -> BuildImageOptions {
     let session = format!(
         "cargo-dockerize-{}-{}-{}",
         std::process::id(),
-        target.name.replace('@', "-"),
+        build.name.replace('@', "-"),
         started.elapsed().as_nanos()
     );
-    let build_args: HashMap<&str, String> = options
+    let build_args: HashMap<&str, String> = build
         .build_args
         .iter()
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
-    let first_tag = target
+    let first_tag = build
         .tags
         .first()
         .cloned()
-        .unwrap_or_else(|| format!("{}:latest", target.stage));
-    let mut builder = BuildImageOptionsBuilder::new()
-        .dockerfile(&options.dockerfile)
+        .unwrap_or_else(|| format!("{}:latest", build.stage));
+    let mut request = BuildImageOptionsBuilder::new()
+        .dockerfile(dockerfile)
         .t(&first_tag)
-        .target(&target.stage)
+        .target(&build.stage)
         .buildargs(&build_args)
-        .nocache(options.no_cache)
+        .nocache(build.cache == Cache::Ignore)
         .rm(true)
         .forcerm(true);
-    builder = match kind {
-        BuilderKind::BuildKit => builder
+    request = match backend {
+        Backend::BuildKit => request
             .version(BuilderVersion::BuilderBuildKit)
             .session(&session),
-        BuilderKind::Classic => builder.version(BuilderVersion::BuilderV1),
+        Backend::Classic => request.version(BuilderVersion::BuilderV1),
     };
-    if let Some(platform) = target.platform.as_ref().or(options.platform.as_ref()) {
-        builder = builder.platform(platform);
+    if let Some(platform) = build.platform {
+        request = request.platform(platform.docker_name());
     }
-    if !options.cache_from.is_empty() {
-        builder = builder.cachefrom(&options.cache_from);
+    if !build.cache_from.is_empty() {
+        request = request.cachefrom(&build.cache_from);
     }
-    builder.build()
+    request.build()
 }
 
 /// What the engine's stream said, once it ended.
@@ -144,17 +138,17 @@ struct Followed {
 }
 
 impl Followed {
-    fn counts(&self, kind: BuilderKind) -> (usize, usize) {
-        match kind {
-            BuilderKind::BuildKit => self.vertexes.counts(),
-            BuilderKind::Classic => self.classic.counts(),
+    fn counts(&self, backend: Backend) -> (usize, usize) {
+        match backend {
+            Backend::BuildKit => self.vertexes.counts(),
+            Backend::Classic => self.classic.counts(),
         }
     }
 
-    fn failed_step(&self, kind: BuilderKind) -> Option<(Step, Vec<String>)> {
-        match kind {
-            BuilderKind::BuildKit => self.vertexes.failed_step(),
-            BuilderKind::Classic => self.classic.current_step(),
+    fn failed_step(&self, backend: Backend) -> Option<(Step, Vec<String>)> {
+        match backend {
+            Backend::BuildKit => self.vertexes.failed_step(),
+            Backend::Classic => self.classic.current_step(),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use camino::Utf8Path;
 
-use crate::render::DockerIgnore;
+use super::ignore::DockerIgnore;
 
 /// Why the context could not be packed.
 #[derive(Debug, thiserror::Error)]

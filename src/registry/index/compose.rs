@@ -1,44 +1,12 @@
-//! The index's bytes, from its entries: pure, no I/O.
+//! The index itself, from its entries: pure, no I/O. The types are `oci-client`'s own
+//! ([`OciImageIndex`], [`ImageIndexEntry`], [`Platform`]); what is ours is the order and the checks.
 //!
 //! Platforms are read as `os/architecture[/variant]` ([`parse_platform`]); entries are sorted by platform, so
 //! the same entries in any order give the same bytes and so the same digest, and one platform listed twice is
 //! an error (a client picks one entry per platform, and which one would be up to it).
 
-use oci_client::manifest::OCI_IMAGE_INDEX_MEDIA_TYPE;
-use serde::Serialize;
+use oci_client::manifest::{ImageIndexEntry, OciImageIndex, Platform, OCI_IMAGE_INDEX_MEDIA_TYPE};
 use sha2::{Digest as _, Sha256};
-
-/// One entry of the index, as [`index_json`] writes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexEntry {
-    /// `os/architecture[/variant]`
-    pub platform: String,
-    /// The child manifest's own media type (Docker schema 2 from Engine 20.10, OCI from BuildKit exporters).
-    pub media_type: String,
-    pub digest: String,
-    /// The child manifest's length in bytes.
-    pub size: u64,
-}
-
-/// A platform, read from `os/architecture[/variant]`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Platform {
-    // Field order: the JSON's (`architecture` first, as the engine and buildx write it) and the sort order.
-    pub architecture: String,
-    pub os: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-}
-
-impl std::fmt::Display for Platform {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.os, self.architecture)?;
-        match &self.variant {
-            Some(variant) => write!(f, "/{variant}"),
-            None => Ok(()),
-        }
-    }
-}
 
 /// Why the index cannot be written from its entries (no network involved).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,10 +40,32 @@ pub fn parse_platform(platform: &str) -> Result<Platform, ComposeError> {
         return Err(invalid());
     }
     Ok(Platform {
-        os: parts[0].to_string(),
-        architecture: parts[1].to_string(),
+        architecture: parts[1].into(),
+        os: parts[0].into(),
+        os_version: None,
+        os_features: None,
         variant: parts.get(2).map(|v| v.to_string()),
+        features: None,
     })
+}
+
+/// `os/architecture[/variant]`, as Docker writes a platform (`oci-client`'s own `Display` lists every field).
+pub fn platform_name(platform: &Platform) -> String {
+    let mut name = format!("{}/{}", platform.os, platform.architecture);
+    if let Some(variant) = &platform.variant {
+        name.push('/');
+        name.push_str(variant);
+    }
+    name
+}
+
+/// The order of entries in the index: by architecture, then os, then variant (as `docker buildx` lists them).
+fn sort_key(platform: &Platform) -> (String, String, Option<String>) {
+    (
+        platform.architecture.to_string(),
+        platform.os.to_string(),
+        platform.variant.clone(),
+    )
 }
 
 fn check_digest(platform: &str, digest: &str) -> Result<(), ComposeError> {
@@ -103,10 +93,10 @@ pub(super) fn sorted_platforms<'a>(
     if parsed.is_empty() {
         return Err(ComposeError::NoManifests);
     }
-    parsed.sort();
+    parsed.sort_by(|a, b| (sort_key(&a.0), a.1).cmp(&(sort_key(&b.0), b.1)));
     if let Some(pair) = parsed.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(ComposeError::PlatformTwice {
-            platform: pair[0].0.to_string(),
+            platform: platform_name(&pair[0].0),
             first: pair[0].1.to_string(),
             second: pair[1].1.to_string(),
         });
@@ -114,54 +104,40 @@ pub(super) fn sorted_platforms<'a>(
     Ok(parsed)
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Index<'a> {
-    schema_version: u32,
-    media_type: &'static str,
-    manifests: Vec<Descriptor<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Descriptor<'a> {
-    media_type: &'a str,
-    digest: &'a str,
-    size: u64,
-    platform: Platform,
-}
-
-/// The index's bytes: compact JSON, entries sorted by platform (then the same entries in any order give the same
-/// bytes, and so the same digest: a rerun of a release changes nothing in the registry).
-pub fn index_json(entries: &[IndexEntry]) -> Result<Vec<u8>, ComposeError> {
-    let sorted = sorted_platforms(
-        entries
-            .iter()
-            .map(|e| (e.platform.as_str(), e.digest.as_str())),
-    )?;
+/// The index of `entries` (each with its platform): sorted by platform, so the same entries in any order give
+/// the same index, and checked (digests, no platform twice, at least one).
+pub fn image_index(entries: &[ImageIndexEntry]) -> Result<OciImageIndex, ComposeError> {
+    let names: Vec<(String, &str)> = entries
+        .iter()
+        .map(|e| {
+            let platform = e.platform.as_ref().map(platform_name).unwrap_or_default();
+            (platform, e.digest.as_str())
+        })
+        .collect();
+    let sorted = sorted_platforms(names.iter().map(|(p, d)| (p.as_str(), *d)))?;
     let manifests = sorted
         .into_iter()
         .map(|(platform, digest)| {
-            let entry = entries
+            entries
                 .iter()
-                .find(|e| {
-                    e.digest == digest && parse_platform(&e.platform).as_ref() == Ok(&platform)
-                })
-                .expect("every sorted platform comes from an entry");
-            Descriptor {
-                media_type: &entry.media_type,
-                digest,
-                size: entry.size,
-                platform,
-            }
+                .find(|e| e.digest == digest && e.platform.as_ref() == Some(&platform))
+                .cloned()
+                .expect("every sorted platform comes from an entry")
         })
         .collect();
-    let index = Index {
+    Ok(OciImageIndex {
         schema_version: 2,
-        media_type: OCI_IMAGE_INDEX_MEDIA_TYPE,
+        media_type: Some(OCI_IMAGE_INDEX_MEDIA_TYPE.to_string()),
         manifests,
-    };
-    Ok(serde_json::to_vec(&index).expect("the index serialises: strings and numbers only"))
+        artifact_type: None,
+        annotations: None,
+    })
+}
+
+/// The index's bytes: compact JSON in `oci-client`'s field order (then the same index always gives the same
+/// bytes, and so the same digest: a rerun of a release changes nothing in the registry).
+pub fn index_json(index: &OciImageIndex) -> Vec<u8> {
+    serde_json::to_vec(index).expect("the index serialises: strings and numbers only")
 }
 
 /// `sha256:<hex>` of `bytes`.
@@ -175,10 +151,10 @@ pub fn digest_of(bytes: &[u8]) -> String {
 /// engine and BuildKit write either, depending on version).
 pub(super) fn same_platform(a: &Platform, b: &Platform) -> bool {
     let normal = |p: &Platform| {
-        let v8 = p.architecture == "arm64" && p.variant.as_deref() == Some("v8");
+        let v8 = p.architecture.to_string() == "arm64" && p.variant.as_deref() == Some("v8");
         (
-            p.os.clone(),
-            p.architecture.clone(),
+            p.os.to_string(),
+            p.architecture.to_string(),
             if v8 { None } else { p.variant.clone() },
         )
     };
@@ -194,38 +170,42 @@ mod tests {
         format!("sha256:{}", c.to_string().repeat(64))
     }
 
-    fn entry(platform: &str, c: char) -> IndexEntry {
-        IndexEntry {
-            platform: platform.into(),
+    fn entry(platform: &str, c: char) -> ImageIndexEntry {
+        ImageIndexEntry {
             media_type: IMAGE_MANIFEST_MEDIA_TYPE.into(),
             digest: digest(c),
             size: 524,
+            platform: parse_platform(platform).ok(),
+            annotations: None,
+            artifact_type: None,
         }
+    }
+
+    fn index_bytes(entries: &[ImageIndexEntry]) -> Result<Vec<u8>, ComposeError> {
+        image_index(entries).map(|index| index_json(&index))
     }
 
     #[test]
     fn platforms_are_read_with_their_variant() {
+        let arm = parse_platform("linux/arm/v7").unwrap();
         assert_eq!(
-            parse_platform("linux/arm/v7"),
-            Ok(Platform {
-                os: "linux".into(),
-                architecture: "arm".into(),
-                variant: Some("v7".into())
-            })
+            (
+                arm.os.to_string(),
+                arm.architecture.to_string(),
+                arm.variant.as_deref()
+            ),
+            ("linux".into(), "arm".into(), Some("v7"))
         );
         let amd64 = parse_platform("linux/amd64").unwrap();
         assert_eq!(
             (
-                amd64.os.as_str(),
-                amd64.architecture.as_str(),
+                amd64.os.to_string(),
+                amd64.architecture.to_string(),
                 amd64.variant
             ),
-            ("linux", "amd64", None)
+            ("linux".into(), "amd64".into(), None)
         );
-        assert_eq!(
-            parse_platform("linux/arm/v7").unwrap().to_string(),
-            "linux/arm/v7"
-        );
+        assert_eq!(platform_name(&arm), "linux/arm/v7");
         for bad in [
             "linux",
             "amd64",
@@ -249,7 +229,7 @@ mod tests {
     #[test]
     fn the_index_lists_every_entry_with_its_platform() {
         let json: serde_json::Value = serde_json::from_slice(
-            &index_json(&[entry("linux/amd64", 'a'), entry("linux/arm/v7", 'b')]).unwrap(),
+            &index_bytes(&[entry("linux/amd64", 'a'), entry("linux/arm/v7", 'b')]).unwrap(),
         )
         .unwrap();
         assert_eq!(
@@ -276,14 +256,14 @@ mod tests {
             entry("linux/arm/v6", 'd'),
             entry("windows/amd64", 'e'),
         ];
-        let first = index_json(&entries).unwrap();
+        let first = index_bytes(&entries).unwrap();
         let mut shuffled = entries.clone();
         for turn in 0..entries.len() {
             shuffled.rotate_left(1);
             if turn % 2 == 0 {
                 shuffled.swap(0, entries.len() - 1);
             }
-            assert_eq!(index_json(&shuffled).unwrap(), first, "{shuffled:?}");
+            assert_eq!(index_bytes(&shuffled).unwrap(), first, "{shuffled:?}");
         }
         let json: serde_json::Value = serde_json::from_slice(&first).unwrap();
         let order: Vec<_> = json["manifests"]
@@ -296,21 +276,21 @@ mod tests {
         assert_eq!(order, ['a', 'e', 'd', 'b', 'c']);
         assert_eq!(
             digest_of(&first),
-            digest_of(&index_json(&shuffled).unwrap())
+            digest_of(&index_bytes(&shuffled).unwrap())
         );
     }
 
     #[test]
     fn bad_entries_are_refused_before_any_json() {
         assert_eq!(
-            index_json(&[entry("linux", 'a')]),
+            parse_platform("linux"),
             Err(ComposeError::PlatformInvalid {
                 platform: "linux".into()
             })
         );
-        assert_eq!(index_json(&[]), Err(ComposeError::NoManifests));
+        assert_eq!(index_bytes(&[]), Err(ComposeError::NoManifests));
         assert_eq!(
-            index_json(&[entry("linux/amd64", 'a'), entry("linux/amd64", 'b')]),
+            index_bytes(&[entry("linux/amd64", 'a'), entry("linux/amd64", 'b')]),
             Err(ComposeError::PlatformTwice {
                 platform: "linux/amd64".into(),
                 first: digest('a'),
@@ -320,13 +300,13 @@ mod tests {
         let mut short = entry("linux/amd64", 'a');
         short.digest = "sha256:abc".into();
         assert!(matches!(
-            index_json(&[short]),
+            index_bytes(&[short]),
             Err(ComposeError::DigestInvalid { .. })
         ));
         let mut upper = entry("linux/amd64", 'A');
         upper.digest = upper.digest.to_uppercase().replace("SHA256", "sha256");
         assert!(matches!(
-            index_json(&[upper]),
+            index_bytes(&[upper]),
             Err(ComposeError::DigestInvalid { .. })
         ));
     }

@@ -39,25 +39,26 @@ use bollard::auth::DockerCredentials;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
 use oci_client::manifest::{
-    IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE, OCI_IMAGE_MEDIA_TYPE,
+    ImageIndexEntry, OciManifest, Platform, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE,
+    OCI_IMAGE_MEDIA_TYPE,
 };
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 use serde::Deserialize;
 
-use super::engine::error_chain;
-use crate::reference;
+use crate::engine::error_chain;
 
 mod compose;
 
-pub use compose::{digest_of, index_json, parse_platform, ComposeError, IndexEntry, Platform};
+pub use compose::{
+    digest_of, image_index, index_json, parse_platform, platform_name, ComposeError,
+};
 use compose::{same_platform, sorted_platforms};
 
 /// One platform's image, already pushed by the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformManifest {
-    /// `linux/amd64`, `linux/arm64`, `linux/arm/v7` (os/architecture[/variant])
-    pub platform: String,
+    pub platform: crate::platform::Platform,
     /// the manifest digest the registry reported for the pushed per-platform tag, `sha256:...`
     pub digest: String,
 }
@@ -231,15 +232,15 @@ pub async fn push_index(
     credentials: Option<&DockerCredentials>,
     insecure: bool,
 ) -> Result<String, IndexError> {
-    let registry = reference::registry_host(reference).to_string();
-    let invalid = |reason: String| IndexError::ReferenceInvalid {
-        reference: reference.to_string(),
-        reason,
-    };
-    reference::check(reference).map_err(invalid)?;
-    let target: Reference = reference
-        .parse()
-        .map_err(|e: oci_client::ParseError| invalid(e.to_string()))?;
+    // The one parse of the reference here; the plan checked it with the engine's grammar already.
+    let target: Reference =
+        reference
+            .parse()
+            .map_err(|e: oci_client::ParseError| IndexError::ReferenceInvalid {
+                reference: reference.to_string(),
+                reason: e.to_string(),
+            })?;
+    let registry = target.registry().to_string();
     let compose = |source| IndexError::Compose {
         reference: reference.to_string(),
         source,
@@ -247,7 +248,7 @@ pub async fn push_index(
     let platforms = sorted_platforms(
         manifests
             .iter()
-            .map(|m| (m.platform.as_str(), m.digest.as_str())),
+            .map(|m| (m.platform.docker_name(), m.digest.as_str())),
     )
     .map_err(compose)?;
     let auth = registry_auth(credentials, &registry)?;
@@ -265,7 +266,7 @@ pub async fn push_index(
         entries
             .push(describe_child(&client, &auth, reference, &registry, &child, &platform).await?);
     }
-    let body = index_json(&entries).map_err(compose)?;
+    let body = index_json(&image_index(&entries).map_err(compose)?);
     let digest = digest_of(&body);
     let push = |source| IndexError::Push {
         reference: reference.to_string(),
@@ -332,19 +333,8 @@ fn client(insecure: bool) -> Result<Client, OciDistributionError> {
     })
 }
 
-/// The parts of a manifest and of an image config this module reads.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ChildManifest {
-    media_type: Option<String>,
-    config: Option<ChildDescriptor>,
-}
-
-#[derive(Deserialize)]
-struct ChildDescriptor {
-    digest: String,
-}
-
+/// The parts of an image config this module reads: its platform. (`oci-client`'s `ConfigFile` has no
+/// `variant`, which tells `arm/v7` from `arm/v6`.)
 #[derive(Deserialize)]
 struct ImageConfig {
     os: String,
@@ -360,12 +350,12 @@ async fn describe_child(
     registry: &str,
     child: &Reference,
     platform: &Platform,
-) -> Result<IndexEntry, IndexError> {
+) -> Result<ImageIndexEntry, IndexError> {
     let digest = child.digest().unwrap_or_default().to_string();
     let fetch = |source| IndexError::ChildFetch {
         reference: reference.to_string(),
         registry: registry.to_string(),
-        platform: platform.to_string(),
+        platform: platform_name(platform),
         digest: digest.clone(),
         source: Box::new(source),
     };
@@ -379,26 +369,29 @@ async fn describe_child(
         .pull_manifest_raw(child, auth, &accepted)
         .await
         .map_err(fetch)?;
-    let manifest: ChildManifest = serde_json::from_slice(&bytes)
-        .map_err(|e| invalid(format!("its manifest is not JSON: {e}")))?;
+    let manifest = match serde_json::from_slice::<OciManifest>(&bytes) {
+        Ok(OciManifest::Image(manifest)) => manifest,
+        Ok(OciManifest::ImageIndex(index)) => {
+            let t = index
+                .media_type
+                .unwrap_or_else(|| OCI_IMAGE_INDEX_MEDIA_TYPE.into());
+            return Err(invalid(format!(
+                "its media type is `{t}`, not an image manifest's"
+            )));
+        }
+        Err(e) => return Err(invalid(format!("it is no image manifest: {e}"))),
+    };
     // An OCI manifest may leave out its media type; one with a config is an image manifest.
-    let media_type = match (manifest.media_type, &manifest.config) {
-        (Some(t), _) if accepted.contains(&t.as_str()) => t,
-        (None, Some(_)) => OCI_IMAGE_MEDIA_TYPE.to_string(),
-        (Some(t), _) => {
+    let media_type = match manifest.media_type {
+        Some(t) if accepted.contains(&t.as_str()) => t,
+        None => OCI_IMAGE_MEDIA_TYPE.to_string(),
+        Some(t) => {
             return Err(invalid(format!(
                 "its media type is `{t}`, not an image manifest's"
             )))
         }
-        (None, None) => {
-            return Err(invalid(
-                "it is no image manifest (no media type, no config)".into(),
-            ))
-        }
     };
-    let config = manifest
-        .config
-        .ok_or_else(|| invalid("its manifest names no config".into()))?;
+    let config = manifest.config;
     let mut blob = Vec::new();
     client
         .pull_blob(child, config.digest.as_str(), &mut blob)
@@ -411,23 +404,28 @@ async fn describe_child(
         ))
     })?;
     let found = Platform {
-        os: image.os,
-        architecture: image.architecture,
+        architecture: image.architecture.as_str().into(),
+        os: image.os.as_str().into(),
+        os_version: None,
+        os_features: None,
         variant: image.variant.filter(|v| !v.is_empty()),
+        features: None,
     };
     if !same_platform(&found, platform) {
         return Err(IndexError::ChildPlatform {
             reference: reference.to_string(),
             digest: digest.clone(),
-            platform: platform.to_string(),
-            found: found.to_string(),
+            platform: platform_name(platform),
+            found: platform_name(&found),
         });
     }
-    Ok(IndexEntry {
-        platform: platform.to_string(),
+    Ok(ImageIndexEntry {
         media_type,
         digest,
-        size: bytes.len() as u64,
+        size: bytes.len() as i64,
+        platform: Some(platform.clone()),
+        annotations: None,
+        artifact_type: None,
     })
 }
 
@@ -509,7 +507,7 @@ mod tests {
     async fn bad_input_fails_before_the_network() {
         // Nothing listens on port 1: reaching the network would fail differently.
         let manifests = [PlatformManifest {
-            platform: "linux/amd64".into(),
+            platform: crate::platform::Platform::LinuxAmd64,
             digest: "sha256:x".into(),
         }];
         let bad_digest = push_index("127.0.0.1:1/api:1", &manifests, None, true).await;
@@ -538,7 +536,7 @@ mod tests {
     #[tokio::test]
     async fn an_unreachable_registry_is_named_in_the_hint() {
         let manifests = [PlatformManifest {
-            platform: "linux/amd64".into(),
+            platform: crate::platform::Platform::LinuxAmd64,
             digest: digest('a'),
         }];
         let error = push_index("127.0.0.1:1/api:1", &manifests, None, true)

@@ -22,7 +22,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::AsyncReadExt as _;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use crate::endpoint::Host;
+use crate::engine::endpoint::Host;
 use crate::text::shell_word;
 
 /// bollard's default timeout for a request (seconds), as for its own transports.

@@ -1,15 +1,17 @@
 //! Where the Docker engine is: an [`Endpoint`], decided once and carried as a value.
 //!
-//! `build::docker_config` resolves it the way the Docker CLI does (`--host`, `--context`, `DOCKER_HOST`,
-//! `DOCKER_CONTEXT`, the `currentContext` of its `config.json`, else the default socket); the plan carries it;
-//! `--dry-run`, `-v`, the summary and every connection error show it; `build::engine` connects to it. Here only
-//! the values: an engine address parsed as the Docker CLI parses it, and shown without secrets. Pure: no
-//! environment, no files.
+//! [`super::docker_config`] resolves it the way the Docker CLI does (`--host`, `--context`, `DOCKER_HOST`,
+//! `DOCKER_CONTEXT`, the `currentContext` of its `config.json`, else the default socket); the build command
+//! carries it; `--dry-run`, `-v`, the summary and every connection error show it; [`super::connect`] connects to
+//! it. Here only the values: an engine address parsed as the Docker CLI parses it, and shown without secrets.
+//! Pure: no environment, no files.
 
 use std::fmt;
 
 use camino::Utf8PathBuf;
 use serde::Serialize;
+
+use crate::source::Source;
 
 /// The engine's socket when nothing names another.
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
@@ -21,7 +23,11 @@ pub const DEFAULT_CONTEXT: &str = "default";
 pub struct Endpoint {
     pub host: Host,
     pub tls: Tls,
-    pub source: EndpointSource,
+    /// What chose it, in the Docker CLI's order of precedence: `--context` or `--host`, `DOCKER_HOST` or
+    /// `DOCKER_CONTEXT`, `currentContext` of its `config.json`, or nothing (the default socket).
+    pub source: Source,
+    /// The Docker context that named it, when a context did (`default` included).
+    pub context: Option<String>,
 }
 
 /// An engine address: `unix://`, `tcp://` or `ssh://`.
@@ -56,48 +62,18 @@ pub enum Tls {
     },
 }
 
-/// What chose the engine, in the Docker CLI's order of precedence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum EndpointSource {
-    /// `--host`.
-    HostFlag,
-    /// `--context <name>`.
-    ContextFlag { context: String },
-    /// `DOCKER_HOST`.
-    DockerHost,
-    /// `DOCKER_CONTEXT`.
-    DockerContext { context: String },
-    /// `currentContext` in the Docker CLI's `config.json`.
-    CurrentContext {
-        context: String,
-        config: Utf8PathBuf,
-    },
-    /// Nothing named an engine: the default socket.
-    Default,
-}
-
-impl EndpointSource {
-    /// The context that chose the engine, if a context did.
-    pub fn context(&self) -> Option<&str> {
-        match self {
-            Self::ContextFlag { context }
-            | Self::DockerContext { context }
-            | Self::CurrentContext { context, .. } => Some(context),
-            Self::HostFlag | Self::DockerHost | Self::Default => None,
-        }
-    }
-
-    /// Where the choice was made, for `-v` and `--dry-run`: `--context`, `DOCKER_HOST`, `currentContext in ...`.
-    pub fn origin(&self) -> String {
-        match self {
-            Self::HostFlag => "--host".into(),
-            Self::ContextFlag { .. } => "--context".into(),
-            Self::DockerHost => "DOCKER_HOST".into(),
-            Self::DockerContext { .. } => "DOCKER_CONTEXT".into(),
-            Self::CurrentContext { config, .. } => format!("currentContext in `{config}`"),
-            Self::Default => "default".into(),
-        }
+/// Where an engine was chosen, for `-v`, `--dry-run`, the summary and errors: `--context`, `DOCKER_HOST`,
+/// `` currentContext in `~/.docker/config.json` ``, `default`.
+pub fn origin(source: &Source) -> String {
+    match source {
+        Source::Default => "default".into(),
+        Source::Flag(flag) => flag.clone(),
+        Source::Env(name) => name.clone(),
+        Source::File {
+            path,
+            key: Some(key),
+        } => format!("{key} in `{path}`"),
+        other => other.to_string(),
     }
 }
 
@@ -109,7 +85,8 @@ impl Endpoint {
                 path: DEFAULT_SOCKET.into(),
             },
             tls: Tls::Off,
-            source: EndpointSource::Default,
+            source: Source::Default,
+            context: None,
         }
     }
 
@@ -117,12 +94,10 @@ impl Endpoint {
     /// `tcp://10.0.0.5:2376 (DOCKER_HOST, TLS)`.
     pub fn describe(&self) -> String {
         let mut notes = Vec::new();
-        match &self.source {
-            EndpointSource::Default => {}
-            source => match source.context() {
-                Some(context) => notes.push(format!("context `{context}`")),
-                None => notes.push(source.origin()),
-            },
+        match (&self.source, &self.context) {
+            (Source::Default, _) => {}
+            (_, Some(context)) => notes.push(format!("context `{context}`")),
+            (source, None) => notes.push(origin(source)),
         }
         if matches!(self.tls, Tls::Verify { .. }) {
             notes.push("TLS".into());
@@ -138,12 +113,10 @@ impl Endpoint {
 impl Endpoint {
     /// The long form, for `-v` and `--dry-run`: the address, what chose it, and how it is reached.
     pub fn explain(&self) -> String {
-        let chosen = match &self.source {
-            EndpointSource::Default => "default (nothing names another engine)".to_string(),
-            source => match source.context() {
-                Some(context) => format!("context `{context}` ({})", source.origin()),
-                None => source.origin(),
-            },
+        let chosen = match (&self.source, &self.context) {
+            (Source::Default, _) => "default (nothing names another engine)".to_string(),
+            (source, Some(context)) => format!("context `{context}` ({})", origin(source)),
+            (source, None) => origin(source),
         };
         let via = match (&self.host, &self.tls) {
             (Host::Unix { .. }, _) => "its unix socket".to_string(),
@@ -360,15 +333,15 @@ mod tests {
         let mut endpoint = Endpoint::default_socket();
         assert_eq!(endpoint.describe(), "unix:///var/run/docker.sock");
         endpoint.host = Host::parse("ssh://root@build:2222", false).unwrap();
-        endpoint.source = EndpointSource::DockerContext {
-            context: "remote".into(),
-        };
+        endpoint.source = Source::Env("DOCKER_CONTEXT".into());
+        endpoint.context = Some("remote".into());
         assert_eq!(
             endpoint.describe(),
             "ssh://root@build:2222 (context `remote`)"
         );
         endpoint.host = Host::parse("tcp://build", true).unwrap();
-        endpoint.source = EndpointSource::DockerHost;
+        endpoint.source = Source::Env("DOCKER_HOST".into());
+        endpoint.context = None;
         endpoint.tls = Tls::Verify {
             ca: "ca.pem".into(),
             cert: "cert.pem".into(),
