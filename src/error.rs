@@ -95,6 +95,14 @@ pub enum Error {
     },
     #[error("failed to write to standard output")]
     Stdout(#[source] std::io::Error),
+    #[error("failed to build on `{image}`: {engine} holds it with Rust {found}, older than `rust-version = \"{floor}\"` of package `{package}`")]
+    RustTooOld {
+        image: String,
+        found: String,
+        floor: String,
+        package: String,
+        engine: String,
+    },
     #[error("failed to read `.dockerignore` at `{path}`")]
     DockerIgnore {
         path: camino::Utf8PathBuf,
@@ -148,6 +156,9 @@ impl Error {
             )),
             Self::BuildFailed { log_dir, .. } => Some(format!(
                 "the failing step, its command and the end of its log are shown with the build output; whole logs are in `{log_dir}`"
+            )),
+            Self::RustTooOld { image, .. } => Some(format!(
+                "pull the current release on this engine (`docker pull {image}`), or pin a toolchain (`rust-toolchain.toml`, or `rust-version` in [workspace.metadata.dockerize])"
             )),
             Self::Stdout(_)
             | Self::DockerIgnore { .. }

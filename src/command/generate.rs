@@ -30,6 +30,9 @@ pub fn generate(plan: &Plan, args: &GenerateArgs, shell: &mut Shell) -> Result<i
 
 /// What the user should know about the plan, and the binaries it leaves out.
 fn notes(plan: &Plan, shell: &mut Shell) {
+    for warning in &plan.warnings {
+        shell.warn(warning);
+    }
     for note in &plan.notes {
         shell.note(note);
     }

@@ -20,7 +20,7 @@ use crate::model::Backend;
 use crate::plan::{Build, Plan};
 use crate::registry::credentials::{self, Credentials};
 use crate::registry::{platforms, push};
-use crate::text::human_size;
+use crate::text::{human_size, release_key};
 use crate::ui::logs::BuildLogs;
 use crate::ui::shell::{Shell, Verbosity};
 use crate::{reference, render};
@@ -138,6 +138,7 @@ async fn connect(
         shell.status("Engine", endpoint.explain());
     }
     let engine = engine::connect(endpoint, cli.build.backend).await?;
+    check_rust_floor(&engine, plan).await?;
     if plan.cross_compiles() && engine.backend == Backend::Classic {
         return Err(Error::CrossNeedsBuildKit {
             platforms: crate::platform::PlatformList(plan.platforms.clone()).joined(),
@@ -145,6 +146,35 @@ async fn connect(
         });
     }
     Ok(engine)
+}
+
+/// With a floating toolchain, the engine's own `rust:1` image must hold at least the members' `rust-version`:
+/// an engine keeps the image it pulled once, and Cargo would refuse the release only in the cook, after the system
+/// packages. An image the engine lacks is pulled at the current release; the Dockerfile checks that one itself.
+async fn check_rust_floor(engine: &Engine, plan: &Plan) -> Result<(), Error> {
+    let Some(floor) = &plan.rust_floor else {
+        return Ok(());
+    };
+    let Some(env) = engine.image_env(&floor.image).await else {
+        return Ok(());
+    };
+    let Some(found) = env.iter().find_map(|v| v.strip_prefix("RUST_VERSION=")) else {
+        return Ok(());
+    };
+    let older = match (release_key(found), release_key(&floor.version)) {
+        (Some(found), Some(floor)) => found < floor,
+        _ => false,
+    };
+    if !older {
+        return Ok(());
+    }
+    Err(Error::RustTooOld {
+        image: floor.image.clone(),
+        found: found.to_string(),
+        floor: floor.version.clone(),
+        package: floor.package.clone(),
+        engine: engine.description.clone(),
+    })
 }
 
 /// The build context as the engine receives it: the workspace's files that `.dockerignore` keeps, and the

@@ -18,6 +18,9 @@ pub fn list(plan: &Plan, format: ListFormat, shell: &mut Shell) -> Result<i32, E
     }
     .map_err(Error::Stdout)?;
     if format == ListFormat::Human {
+        for warning in &plan.warnings {
+            shell.warn(warning);
+        }
         for note in &plan.notes {
             shell.note(note);
         }

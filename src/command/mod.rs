@@ -1,11 +1,12 @@
-//! The commands: `generate`, `list`, `config`, `ci` and `build` (the default), each from the parsed command line to an
-//! exit code.
+//! The commands: `generate`, `list`, `config`, `ci`, `build` (the default), `completions` and `man`, each from
+//! the parsed command line to an exit code.
 //!
 //! Here the steps meet: the command line gives [`crate::config::Settings`], the workspace is loaded, the plan made,
 //! and each command renders, writes, lists or builds it. Errors travel up as the one top-level [`Error`], whose
 //! exit code `main` uses.
 
 mod ci;
+mod completions;
 mod dry_run;
 mod generate;
 mod images;
@@ -27,6 +28,8 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         Some(Command::List(_)) => Some("list"),
         Some(Command::Config(_)) => Some("config"),
         Some(Command::Ci(_)) => Some("ci"),
+        Some(Command::Completions(_)) => Some("completions"),
+        Some(Command::Man) => Some("man"),
         Some(Command::Build) | None => None,
     };
     if let (Some(command), Some(flag)) = (command, cli.build.build_only_flag()) {
@@ -39,6 +42,11 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
     };
     if let (Some(command), Some(flag)) = (writes_files, cli.common.selection_flag()) {
         return Err(Error::SelectionFlag { flag, command });
+    }
+    match &cli.command {
+        Some(Command::Completions(args)) => return completions::completions(args.shell),
+        Some(Command::Man) => return completions::man(),
+        _ => {}
     }
     let mut settings = cli.settings();
     let loaded = workspace::load(&workspace::LoadOptions {
@@ -74,6 +82,9 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         Some(Command::Build) | None => {
             let endpoint = endpoint.unwrap_or_else(Endpoint::default_socket);
             images::build(&plan, &cli, &endpoint, shell)
+        }
+        Some(Command::Completions(_) | Command::Man) => {
+            unreachable!("`completions` and `man` returned before the workspace was read")
         }
     }
 }

@@ -16,7 +16,7 @@ use super::layer::BinaryConfig;
 use super::read::{binary_config, read_tables, Tables};
 use super::settings::Settings;
 use super::ConfigError;
-use crate::model::LibcKind;
+use crate::platform::LibcKind;
 use crate::platform::{Platform, PlatformList};
 use crate::source::{Source, Sourced, TableOrigin};
 use crate::workspace::{Toolchain, Workspace};

@@ -196,6 +196,14 @@ pub async fn connect(endpoint: &Endpoint, choice: BackendChoice) -> Result<Engin
     })
 }
 
+impl Engine {
+    /// The environment of an image the engine holds (`["RUST_VERSION=1.95.0", ...]`); `None` when it holds none
+    /// by that name (a build pulls it) or the image says nothing.
+    pub async fn image_env(&self, image: &str) -> Option<Vec<String>> {
+        self.docker.inspect_image(image).await.ok()?.config?.env
+    }
+}
+
 type Handshake = (
     Docker,
     bollard::models::SystemVersion,

@@ -3,11 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::cargo_flags::CargoFlags;
 use super::select::Candidate;
 use super::{image_stages, BuilderStage, Image, Invocation, Profile};
 use crate::config::Settings;
-use crate::model::{stage, BuildTool, LibcKind, Linkage};
-use crate::platform::Platform;
+use crate::model::{stage, BuildTool, Linkage};
+use crate::platform::{cc_var, is_musl, LibcKind, Platform, Triple};
 use crate::workspace::Package;
 
 /// A binary as the builder stages see it.
@@ -43,7 +44,7 @@ pub fn builder_stages(
     stage_names: &[String],
     user_features: &[String],
     settings: &Settings,
-    cache_key: &str,
+    (cache_key, cargo): (&str, &CargoFlags),
     cross: Option<&[&Package]>,
 ) -> Vec<BuilderStage> {
     let (groups, platforms) = group_members(images, candidates, stage_names);
@@ -103,12 +104,14 @@ pub fn builder_stages(
                     )
                 }
             };
+            let static_env = static_env(&triple, crt_static, cargo);
             BuilderStage {
                 stage,
                 alias: alias.to_string(),
                 platform,
                 triple,
                 crt_static,
+                static_env,
                 invocations,
                 cache_id,
                 compiler_env,
@@ -166,15 +169,23 @@ fn group_members<'a>(
     (groups, platforms)
 }
 
+/// The variable and flags through which a builder links its target statically: static glibc, and a musl target
+/// Rust links dynamically by default (riscv64's), since `scratch` has no C library to load.
+fn static_env(triple: &str, crt_static: bool, cargo: &CargoFlags) -> Option<(String, String)> {
+    let dynamic_musl =
+        Triple::parse(triple).is_some_and(|t| t.libc() == LibcKind::Musl && !t.static_by_default());
+    (crt_static || dynamic_musl).then(|| {
+        (
+            cargo.static_var(triple),
+            "-C target-feature=+crt-static".to_string(),
+        )
+    })
+}
+
 /// Whether a Debian package is a library's development files (`libssl-dev`), which a cross builder needs for
 /// the target's architecture, rather than a tool (`pkg-config`), which runs on the build platform.
 pub fn is_library(package: &str) -> bool {
     package.ends_with("-dev")
-}
-
-/// Whether a triple is a musl one (`-musl`, `-musleabihf`).
-pub fn is_musl(triple: &str) -> bool {
-    triple.contains("-linux-musl")
 }
 
 /// What the binaries of a cross builder need for its target: which crates compile C and C++, and the `-dev`
@@ -258,10 +269,9 @@ fn compiler_env(
     if crates.is_empty() {
         return (Vec::new(), String::new());
     }
-    let suffix = triple.replace('-', "_");
     let env = vec![
-        (format!("AR_{suffix}"), "ar".to_string()),
-        (format!("CC_{suffix}"), "musl-gcc".to_string()),
+        (cc_var("AR", triple), "ar".to_string()),
+        (cc_var("CC", triple), "musl-gcc".to_string()),
     ];
     let note = format!(
         "C for {triple} compiles with musl-gcc (Debian's musl-tools), for {}",

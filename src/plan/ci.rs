@@ -11,6 +11,7 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use super::install::Install;
 use super::{Plan, PlanError};
 use crate::config::Variant;
 use crate::paths::lexical_parts;
@@ -53,6 +54,8 @@ pub struct CiPlan {
     pub images: Vec<CiImage>,
     /// The registries the tags name, sorted by host, each with the credentials the workflow logs in with.
     pub logins: Vec<Login>,
+    /// How the `dockerfile` job installs cargo-dockerize.
+    pub install: Install,
 }
 
 /// One image of the matrix.
@@ -163,6 +166,7 @@ pub fn ci_plan(plan: &Plan, workflow: &Utf8Path, command: String) -> Result<CiPl
         selects_images: plan.builders.iter().any(|b| b.selects()),
         images,
         logins: hosts.into_iter().map(login).collect(),
+        install: Install::this_release(),
         workflow,
     })
 }

@@ -8,20 +8,12 @@ use crate::workspace::Workspace;
 
 /// The context holds the workspace and every non-member path package: their closest common directory.
 pub fn build_context(workspace: &Workspace) -> Result<BuildContext, PlanError> {
-    let mut root = workspace.root.clone();
-    for package in &workspace.path_packages {
-        while !package.dir.starts_with(&root) {
-            match root.parent() {
-                Some(parent) if parent.parent().is_some() => root = parent.to_owned(),
-                _ => {
-                    return Err(PlanError::ContextTooWide {
-                        package: package.name.clone(),
-                        dir: package.dir.clone(),
-                    })
-                }
-            }
-        }
-    }
+    let root = workspace
+        .context_root()
+        .map_err(|package| PlanError::ContextTooWide {
+            package: package.name.clone(),
+            dir: package.dir.clone(),
+        })?;
     let relative = |dir: &Utf8PathBuf| {
         dir.strip_prefix(&root)
             .map(camino::Utf8Path::to_owned)

@@ -21,15 +21,10 @@
 
 use std::collections::BTreeSet;
 
-use super::builders::{is_musl, CrossNeeds};
+use super::builders::CrossNeeds;
 use super::{CrossSetup, Image};
 use crate::model::Linkage;
-use crate::platform::{Language, Platform};
-
-/// The environment variable suffix Cargo and the `cc` crate read for a triple: `aarch64_unknown_linux_musl`.
-fn env_suffix(triple: &str) -> String {
-    triple.replace('-', "_")
-}
+use crate::platform::{cargo_target_var, cc_var, is_musl, Language, Platform};
 
 /// The environment, its one-line note and the setup of a cross builder for `triple` on `platform`.
 pub fn cross_setup(
@@ -39,8 +34,7 @@ pub fn cross_setup(
 ) -> (Vec<(String, String)>, String, CrossSetup) {
     let arch = platform.debian_arch();
     let gcc = platform.gcc_triplet();
-    let suffix = env_suffix(triple);
-    let linker_var = format!("CARGO_TARGET_{}_LINKER", suffix.to_uppercase());
+    let linker_var = cargo_target_var(triple, "LINKER");
     let mut env = Vec::new();
     let mut target_packages = BTreeSet::new();
     let mut cross_packages = BTreeSet::new();
@@ -58,19 +52,12 @@ pub fn cross_setup(
     }
     if is_musl(triple) {
         env.push((linker_var, "rust-lld".to_string()));
-        if triple.starts_with("riscv64") {
-            // The one musl target Rust links dynamically by default: scratch has no musl to load.
-            env.push((
-                format!("CARGO_TARGET_{}_RUSTFLAGS", suffix.to_uppercase()),
-                "-C target-feature=+crt-static".to_string(),
-            ));
-        }
         if needs.c.is_empty() {
             note = format!("{triple} links with rust-lld and Rust's own musl: no C toolchain");
         } else {
             let wrapper = format!("{}-gcc", platform.musl_dir());
-            env.push((format!("AR_{suffix}"), format!("{gcc}-ar")));
-            env.push((format!("CC_{suffix}"), wrapper.clone()));
+            env.push((cc_var("AR", triple), format!("{gcc}-ar")));
+            env.push((cc_var("CC", triple), wrapper.clone()));
             target_packages.insert(format!("musl-dev:{arch}"));
             cross_packages.insert(platform.cross_compiler_package(Language::C));
             let crates = needs.c.iter().cloned().collect::<Vec<_>>().join(", ");
@@ -84,14 +71,14 @@ pub fn cross_setup(
         }
     } else {
         env.push((linker_var, format!("{gcc}-gcc")));
-        env.push((format!("AR_{suffix}"), format!("{gcc}-ar")));
-        env.push((format!("CC_{suffix}"), format!("{gcc}-gcc")));
+        env.push((cc_var("AR", triple), format!("{gcc}-ar")));
+        env.push((cc_var("CC", triple), format!("{gcc}-gcc")));
         let mut toolchain = vec![
             platform.cross_compiler_package(Language::C),
             format!("libc6-dev-{arch}-cross"),
         ];
         if needs.cpp {
-            env.push((format!("CXX_{suffix}"), format!("{gcc}-g++")));
+            env.push((cc_var("CXX", triple), format!("{gcc}-g++")));
             toolchain.push(platform.cross_compiler_package(Language::Cpp));
             // On the target's own architecture `<triplet>-g++` comes with Debian's `g++`, which the image lacks.
             native_packages.insert("g++".to_string());
@@ -102,9 +89,9 @@ pub fn cross_setup(
         ));
         cross_packages.extend(toolchain);
         if !needs.libraries.is_empty() {
-            env.push((format!("PKG_CONFIG_ALLOW_CROSS_{suffix}"), "1".to_string()));
+            env.push((cc_var("PKG_CONFIG_ALLOW_CROSS", triple), "1".to_string()));
             env.push((
-                format!("PKG_CONFIG_LIBDIR_{suffix}"),
+                cc_var("PKG_CONFIG_LIBDIR", triple),
                 format!("/usr/lib/{gcc}/pkgconfig:/usr/share/pkgconfig"),
             ));
         }

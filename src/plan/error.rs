@@ -72,6 +72,25 @@ pub enum PlanError {
         platform: String,
         packages: String,
     },
+    #[error("failed to honour {origin}: {problem}")]
+    BuildTarget {
+        /// "`build.target` in `.cargo/config.toml`".
+        origin: String,
+        targets: String,
+        problem: String,
+    },
+    #[error("binary `{binary}` is built with musl ({origin}), but {why}: `scratch` cannot run a dynamically linked musl binary")]
+    DynamicMusl {
+        binary: String,
+        origin: String,
+        why: String,
+    },
+    #[error("binary `{binary}` is to link glibc statically ({origin}), but {why}")]
+    CrtStaticConflict {
+        binary: String,
+        origin: String,
+        why: String,
+    },
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
@@ -128,6 +147,15 @@ impl PlanError {
             Self::NoDebianPackages { platform, .. } => Some(format!(
                 "for C code, `libc = \"gnu\"` with `static = true` links glibc statically on `scratch` with Debian's cross toolchain; a system library needs its vendored build (e.g. openssl's `vendored`); or build without `{platform}`"
             )),
+            Self::BuildTarget { .. } => Some(
+                "name one target of the platforms the images are built for (`--platform`, `platforms` in [workspace.metadata.dockerize]), or give the image build its own with `build-env = { CARGO_BUILD_TARGET = \"<triple>\" }` in [workspace.metadata.dockerize]".into(),
+            ),
+            Self::DynamicMusl { .. } => Some(
+                "leave `libc` to `auto` for glibc on distroless `cc`, or keep `-crt-static` away from musl targets (e.g. under `[target.x86_64-unknown-linux-gnu]`)".into(),
+            ),
+            Self::CrtStaticConflict { .. } => Some(
+                "drop `static = true` to link glibc dynamically (distroless `cc`), or make Cargo's configuration agree (`-C target-feature=+crt-static`)".into(),
+            ),
             Self::DynamicOnScratch { .. } => Some(
                 "pass `--static` to link glibc statically, `--libc musl`, or pick `--runtime distroless`".into(),
             ),

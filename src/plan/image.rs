@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::cargo_flags::CargoFlags;
 use super::naming::DEBUG_SUFFIX;
 use super::runtime::{self, RuntimeChoice};
 use super::select::Candidate;
 use super::PlanError;
 use crate::config::{BinaryConfig, Config, GitSha, ResolvedAsset};
-use crate::model::{LibcKind, Linkage, NativeLink, Port, APP_DIR, BIN_DIR};
-use crate::platform::Platform;
+use crate::model::{Linkage, NativeLink, Port, APP_DIR, BIN_DIR};
+use crate::platform::{LibcKind, Platform};
 use crate::reference;
 use crate::source::Source;
 use crate::workspace::{Package, ProfileKeys};
@@ -143,6 +144,7 @@ pub fn image_for(
     stage: &str,
     resolved: &Config,
     profiles: &BTreeMap<String, ProfileKeys>,
+    cargo: &CargoFlags,
 ) -> Result<(Image, Vec<String>), PlanError> {
     let platforms = &resolved.workspace.platforms.value;
     let package = candidate.package;
@@ -158,7 +160,7 @@ pub fn image_for(
         reasons,
         mut notes,
         compilers,
-    } = runtime::choose_for_platforms(&binary.name, package, config, platforms)?;
+    } = runtime::choose_for_platforms(&binary.name, package, config, platforms, cargo)?;
     let image_platforms: Vec<ImagePlatform> = platforms
         .iter()
         .map(|&platform| ImagePlatform {

@@ -8,21 +8,25 @@
 //! chooses a stage, a tag, a platform or what to build.
 //!
 //! The steps, each in its own module: [`context`] (what the engine is sent), [`select`] (which binaries),
-//! [`naming`] (stage names), [`image`] with [`runtime`] (each binary's image), [`builders`] (how they compile),
-//! [`builds`] (what the command builds); [`ci`] decides the CI workflow from a finished plan.
+//! [`naming`] (stage names), [`cargo_flags`] (what Cargo's configuration decides), [`image`] with [`runtime`]
+//! (each binary's image), [`builders`] (how they compile), [`rust_floor`], [`builds`] (what the command builds);
+//! [`ci`] decides the CI workflow from a finished plan.
 
 mod builders;
 pub mod builds;
+mod cargo_flags;
 pub mod ci;
 mod context;
 mod cross;
 mod dockerfile_path;
 mod error;
 mod image;
+pub mod install;
 mod naming;
 mod planner;
 pub use planner::PlannerInputs;
 mod runtime;
+mod rust_floor;
 mod select;
 mod stages;
 
@@ -36,6 +40,7 @@ pub use dockerfile_path::DockerfilePath;
 pub use error::PlanError;
 pub use image::{expand_tags, Compilers, DebugImage, Image, ImagePlatform, RuntimeBase, Strip};
 pub use naming::stage_name;
+pub use rust_floor::RustFloor;
 pub use stages::{
     builder_aliases, image_stages, BuildContext, BuilderStage, CrossSetup, Invocation, Profile,
     Skipped, TestPlan,
@@ -101,6 +106,11 @@ pub struct Plan {
     pub test: Option<TestPlan>,
     /// Things the user should know (for `list`, `generate`): collisions resolved, odd choices.
     pub notes: Vec<String>,
+    /// What makes the images other than expected (`-C target-cpu=native` in Cargo's configuration): warnings.
+    pub warnings: Vec<String>,
+    /// The oldest Rust the workspace's members declare (`rust-version`), when nothing pins the toolchain: the
+    /// floating `rust:1` image must be at least that release.
+    pub rust_floor: Option<RustFloor>,
 }
 
 impl Plan {
@@ -201,12 +211,13 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
     let mut notes = config.notes.clone();
     let shared = &config.workspace;
     let platforms = &shared.platforms.value;
+    let cargo = cargo_flags::resolve(workspace, &shared.build_env.value, platforms)?;
     let cross = crate::platform::cross_compiles(platforms);
     let stage_names = naming::assign_stage_names(&candidates, &mut notes);
     let images = images(
         &candidates,
         &stage_names,
-        config,
+        (config, &cargo),
         &workspace.profiles,
         &mut notes,
     )?;
@@ -216,9 +227,12 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         &stage_names,
         &user_features,
         settings,
-        &cache_key(workspace, &shared.toolchain),
+        (&cache_key(workspace, &shared.toolchain), &cargo),
         cross.then_some(&packages[..]),
     );
+    let warnings = cargo.target_cpu_warnings(builders.iter().map(|b| b.triple.as_str()));
+    notes.extend(cargo.linker_notes(&builders));
+    let rust_floor = rust_floor::rust_floor(workspace, &shared.toolchain);
     let (mut builder_packages, mut builder_reasons) =
         builders::builder_packages(&images, &packages, &workspace.cargo_config_tools, cross);
     let test = (settings.test_stage == TestStage::Include).then(|| {
@@ -266,6 +280,8 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         skipped,
         test,
         notes,
+        warnings,
+        rust_floor,
     })
 }
 
@@ -284,7 +300,7 @@ fn rustup_targets(builders: &[BuilderStage], cross: bool) -> Vec<String> {
     }
     builders
         .iter()
-        .filter(|b| builders::is_musl(&b.triple))
+        .filter(|b| crate::platform::is_musl(&b.triple))
         .map(|b| b.triple.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -331,7 +347,7 @@ fn test_plan(
 ) -> TestPlan {
     let cross = builders.iter().any(|b| b.cross.is_some());
     let triple = first
-        .triple(crate::model::LibcKind::Gnu)
+        .triple(crate::platform::LibcKind::Gnu)
         .expect("every platform has a glibc target");
     let (more, reasons) = builders::test_packages(packages, triple, builder_packages);
     let mut system_packages = Vec::new();
@@ -401,13 +417,13 @@ fn nothing_selected(skipped: &[Skipped], packages: &[&crate::workspace::Package]
 fn images(
     candidates: &[Candidate<'_>],
     stage_names: &[String],
-    config: &Config,
+    (config, cargo): (&Config, &cargo_flags::CargoFlags),
     profiles: &BTreeMap<String, ProfileKeys>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Image>, PlanError> {
     let mut images = Vec::new();
     for (candidate, stage) in candidates.iter().zip(stage_names) {
-        let (image, image_notes) = image::image_for(candidate, stage, config, profiles)?;
+        let (image, image_notes) = image::image_for(candidate, stage, config, profiles, cargo)?;
         notes.extend(image_notes);
         images.push(image);
     }

@@ -6,11 +6,12 @@
 
 use std::collections::BTreeSet;
 
+use super::cargo_flags::CargoFlags;
 use super::{Compilers, PlanError, RuntimeBase};
 use crate::config::BinaryConfig;
 use crate::model::Libc;
-use crate::model::{LibcKind, Linkage, NativeLink, Runtime, DEBIAN_SLIM, DISTROLESS_CC};
-use crate::platform::Platform;
+use crate::model::{Linkage, NativeLink, Runtime, DEBIAN_SLIM, DISTROLESS_CC};
+use crate::platform::{LibcKind, Platform};
 use crate::source::{Source, Sourced};
 use crate::workspace::{Package, TargetDeps, DISTROLESS_CC_LIBRARIES};
 
@@ -36,16 +37,20 @@ pub struct RuntimeChoice {
 }
 
 /// Chooses for every platform of the image at once, since one runtime stage serves them all: they share the C
-/// library, the linkage and the base. musl where every platform has a musl target and its dependencies allow it
-/// there; glibc on every platform as soon as one needs it. Of the choices left, the widest base wins (a
-/// Debian-based one over distroless over `scratch`), with the runtime packages of every platform.
+/// library, the linkage and the base. musl where every platform has a musl target and its dependencies and
+/// Cargo's configuration allow it there; glibc on every platform as soon as one needs it. Of the choices left,
+/// the widest base wins (a Debian-based one over distroless over `scratch`), with the runtime packages of every
+/// platform.
 pub fn choose_for_platforms(
     binary: &str,
     package: &Package,
     config: &BinaryConfig,
     platforms: &[Platform],
+    cargo: &CargoFlags,
 ) -> Result<RuntimeChoice, PlanError> {
     let mut config = config.clone();
+    let mut early_notes = Vec::new();
+    apply_cargo_config(binary, &mut config, platforms, cargo, &mut early_notes)?;
     if let Some(platform) = platforms
         .iter()
         .find(|p| p.triple(LibcKind::Musl).is_none())
@@ -73,7 +78,7 @@ pub fn choose_for_platforms(
     let choose_all = |config: &BinaryConfig| -> Result<Vec<RuntimeChoice>, PlanError> {
         platforms
             .iter()
-            .map(|p| choose(binary, package, config, *p, cross))
+            .map(|p| choose(binary, package, config, *p, (cross, cargo)))
             .collect()
     };
     let mut choices = choose_all(&config)?;
@@ -118,10 +123,70 @@ pub fn choose_for_platforms(
         list.sort();
         list.dedup();
     }
+    early_notes.append(&mut widest.notes);
+    widest.notes = early_notes;
     Ok(widest)
 }
 
-/// Chooses libc, linkage and runtime base for `binary` of `package` on `platform`.
+/// What Cargo's configuration decides before the dependencies do: `build.target` chooses the C library where
+/// `libc` is `auto` (a table or flag that sets it wins, with a note), and flags that link a musl target
+/// dynamically (`-crt-static`) leave glibc, since `scratch` has no musl to load.
+fn apply_cargo_config(
+    binary: &str,
+    config: &mut BinaryConfig,
+    platforms: &[Platform],
+    cargo: &CargoFlags,
+    notes: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    if let Some((libc, origin)) = &cargo.build_target {
+        let wanted = match libc {
+            LibcKind::Musl => Libc::Musl,
+            LibcKind::Gnu => Libc::Gnu,
+        };
+        match config.libc.value {
+            Libc::Auto => {
+                config.libc = Sourced {
+                    value: wanted,
+                    source: Source::Derived(origin.clone()),
+                }
+            }
+            value if value == wanted => {}
+            _ => notes.push(format!(
+                "binary `{binary}`: `libc` from {} overrides {origin}",
+                config.libc.source
+            )),
+        }
+    }
+    if config.libc.value == Libc::Gnu {
+        return Ok(());
+    }
+    let dynamic = platforms
+        .iter()
+        .filter_map(|p| p.triple(LibcKind::Musl))
+        .find_map(|triple| cargo.dynamic_musl(triple));
+    let Some(why) = dynamic else { return Ok(()) };
+    if config.libc.value == Libc::Musl {
+        // An image of the user's (Alpine's) may carry musl's loader; `scratch` and Debian's do not.
+        if matches!(config.runtime.value, Runtime::Image(_)) {
+            return Ok(());
+        }
+        return Err(PlanError::DynamicMusl {
+            binary: binary.to_string(),
+            origin: config.libc.source.to_string(),
+            why,
+        });
+    }
+    config.libc = Sourced {
+        value: Libc::Gnu,
+        source: Source::Derived(format!(
+            "Cargo's configuration: {why}, and `scratch` cannot run a dynamic musl binary"
+        )),
+    };
+    Ok(())
+}
+
+/// Chooses libc, linkage and runtime base for `binary` of `package` on `platform`; `cross` says whether the
+/// builders cross-compile, `cargo` what Cargo's configuration says of each target.
 ///
 /// The choice reads the dependency graph of the target it is about: musl's first (its target-specific
 /// dependencies, such as a jemalloc allocator for musl only, count), then glibc's when glibc is chosen.
@@ -130,7 +195,7 @@ pub fn choose(
     package: &Package,
     config: &BinaryConfig,
     platform: Platform,
-    cross: bool,
+    (cross, cargo): (bool, &CargoFlags),
 ) -> Result<RuntimeChoice, PlanError> {
     let musl = package.target(platform.triple(LibcKind::Musl).unwrap_or_default());
     let mut reasons = Vec::new();
@@ -141,23 +206,12 @@ pub fn choose(
     let mut native = deps.native.clone();
     native.sort();
     native.dedup();
-    let linkage = match (libc, config.static_.value) {
-        (LibcKind::Musl, _) => Linkage::Static,
-        (LibcKind::Gnu, true) => {
-            reasons.push(format!(
-                "glibc linked statically (`+crt-static`) by {}",
-                config.static_.source
-            ));
-            Linkage::Static
-        }
-        (LibcKind::Gnu, false) if cpp_static => {
-            reasons.push(
-                "glibc linked statically (`+crt-static`, libstdc++ included) so the binary still runs on `scratch`"
-                    .to_string(),
-            );
-            Linkage::Static
-        }
-        (LibcKind::Gnu, false) => Linkage::Dynamic,
+    let gnu = platform.triple(LibcKind::Gnu).unwrap_or_default();
+    let musl_triple = platform.triple(LibcKind::Musl).unwrap_or_default();
+    let linkage = match libc {
+        LibcKind::Musl if cargo.dynamic_musl(musl_triple).is_some() => Linkage::Dynamic,
+        LibcKind::Musl => Linkage::Static,
+        LibcKind::Gnu => gnu_linkage(binary, config, cpp_static, (gnu, cargo), &mut reasons)?,
     };
     if libc == LibcKind::Gnu && linkage == Linkage::Static {
         link_statically(&mut native);
@@ -186,6 +240,71 @@ pub fn choose(
         reasons,
         notes,
         compilers,
+    })
+}
+
+/// How glibc links: as Cargo's configuration says where it says (`±crt-static`), else statically when `static`
+/// is set or for C++ (`cpp_static`), with `+crt-static` the builder adds; that addition cannot reach a build whose
+/// flags `RUSTFLAGS` in build-env replaces, and a `static` the configuration contradicts is refused.
+fn gnu_linkage(
+    binary: &str,
+    config: &BinaryConfig,
+    cpp_static: bool,
+    (triple, cargo): (&str, &CargoFlags),
+    reasons: &mut Vec<String>,
+) -> Result<Linkage, PlanError> {
+    let asked = config.static_.value && config.static_.source != Source::Default;
+    let conflict = |why: String| PlanError::CrtStaticConflict {
+        binary: binary.to_string(),
+        origin: config.static_.source.to_string(),
+        why,
+    };
+    match cargo.crt_static(triple) {
+        Some((true, origin)) => {
+            reasons.push(format!(
+                "glibc linked statically (`-C target-feature=+crt-static` in {origin})"
+            ));
+            return Ok(Linkage::Static);
+        }
+        Some((false, origin)) if asked => {
+            return Err(conflict(format!(
+                "Cargo's configuration links `{triple}` dynamically (`-C target-feature=-crt-static` in {origin})"
+            )))
+        }
+        Some((false, origin)) => {
+            reasons.push(format!(
+                "glibc linked dynamically (`-C target-feature=-crt-static` in {origin})"
+            ));
+            return Ok(Linkage::Dynamic);
+        }
+        None => {}
+    }
+    let wanted = config.static_.value || cpp_static;
+    if let Some(by) = cargo.replaced_by_environment(triple).filter(|_| wanted) {
+        if asked {
+            return Err(conflict(format!(
+                "{by} replaces every flag the builder adds, `+crt-static` included"
+            )));
+        }
+        reasons.push(format!(
+            "glibc linked dynamically: {by} replaces the `+crt-static` the builder would add"
+        ));
+        return Ok(Linkage::Dynamic);
+    }
+    Ok(if config.static_.value {
+        reasons.push(format!(
+            "glibc linked statically (`+crt-static`) by {}",
+            config.static_.source
+        ));
+        Linkage::Static
+    } else if cpp_static {
+        reasons.push(
+            "glibc linked statically (`+crt-static`, libstdc++ included) so the binary still runs on `scratch`"
+                .to_string(),
+        );
+        Linkage::Static
+    } else {
+        Linkage::Dynamic
     })
 }
 

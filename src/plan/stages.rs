@@ -65,6 +65,9 @@ pub struct BuilderStage {
     pub triple: String,
     /// `-C target-feature=+crt-static` on a glibc target.
     pub crt_static: bool,
+    /// The variable and flags through which the builder adds `+crt-static` (static glibc, riscv64's musl): see
+    /// [`super::cargo_flags::CargoFlags::static_var`].
+    pub static_env: Option<(String, String)>,
     /// The cargo invocations; more than one only when two binaries share a name (their outputs would collide).
     pub invocations: Vec<Invocation>,
     /// The BuildKit cache mount that keeps Cargo's state of the final compile between builds: one per workspace,

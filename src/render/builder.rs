@@ -53,6 +53,7 @@ pub(super) fn builder_stage(
         platform,
         triple,
         crt_static,
+        static_env,
         invocations: _,
         cache_id: _,
         compiler_env,
@@ -84,12 +85,8 @@ pub(super) fn builder_stage(
     if let Some(setup) = cross {
         cross_setup(out, setup);
     }
-    if *crt_static {
-        let var = format!(
-            "CARGO_TARGET_{}_RUSTFLAGS",
-            triple.to_uppercase().replace('-', "_")
-        );
-        let _ = writeln!(out, "ENV {var}=\"-C target-feature=+crt-static\"");
+    if let Some((var, flags)) = static_env {
+        let _ = writeln!(out, "ENV {var}={}", label_value(flags));
     }
     if !compiler_env.is_empty() {
         let _ = writeln!(out, "# {compiler_note}.");

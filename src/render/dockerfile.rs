@@ -18,11 +18,12 @@
 use std::fmt::Write as _;
 
 use super::builder::{builder_stage, Shared};
+use super::quote::comment_text;
 use super::recipe::planner;
 use super::runtime::image_stages;
 use crate::model::GENERATED_MARKER;
 use crate::model::{stage, Backend, APP_DIR, IMAGES_ARG};
-use crate::plan::{builder_aliases, BuildContext, DockerfilePath, Plan, TestPlan};
+use crate::plan::{builder_aliases, BuildContext, DockerfilePath, Plan, RustFloor, TestPlan};
 use crate::text::shell_word;
 
 /// Renders the Dockerfile: the one written to disk, for BuildKit.
@@ -60,17 +61,22 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         skipped: _,
         test,
         notes: _,
+        warnings,
+        rust_floor,
     } = plan;
     let mut out = String::new();
     let selects = builders.iter().any(|b| b.selects());
     let cross = crate::platform::cross_compiles(platforms);
     header(&mut out, command, context, dockerfile, selects);
+    for warning in warnings {
+        let _ = writeln!(out, "# Warning: {}", comment_text(warning));
+    }
     let _ = writeln!(out, "ARG RUST_VERSION={}", toolchain.image_version);
     out.push('\n');
     chef(
         &mut out,
         cross,
-        toolchain.install_channel.as_deref(),
+        (toolchain.install_channel.as_deref(), rust_floor.as_ref()),
         builder_packages,
         builder_reasons,
         rustup_targets,
@@ -165,7 +171,7 @@ pub(super) fn workspace_in_image(context: &BuildContext) -> String {
 fn chef(
     out: &mut String,
     cross: bool,
-    install_channel: Option<&str>,
+    (install_channel, floor): (Option<&str>, Option<&RustFloor>),
     packages: &[String],
     reasons: &[String],
     targets: &[String],
@@ -195,6 +201,9 @@ fn chef(
         out,
         "ENV CARGO_TARGET_DIR={APP_DIR}/target CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never"
     );
+    if let Some(floor) = floor {
+        rust_floor_check(out, floor);
+    }
     if !packages.is_empty() {
         for reason in reasons {
             let _ = writeln!(out, "# {reason}");
@@ -211,6 +220,33 @@ fn chef(
         let _ = writeln!(out, "RUN rustup target add {}", targets.join(" "));
     }
     out.push('\n');
+}
+
+/// The floating toolchain checked against the members' `rust-version` before anything is installed: an engine
+/// keeps the `rust:1` it pulled once, which may be older than a release the workspace needs, and Cargo would only
+/// say so after the system packages, in the cook. `dpkg --compare-versions` orders Rust's versions as they are
+/// (`1.96.0` after `1.96`, a `-nightly` suffix dropped first).
+fn rust_floor_check(out: &mut String, floor: &RustFloor) {
+    let RustFloor {
+        version,
+        package,
+        image,
+    } = floor;
+    let message = format!(
+        "rust-version {version} of package {package} needs a newer Rust than this image has: pull a newer one (docker pull {image}), or pin a toolchain"
+    );
+    let _ = writeln!(
+        out,
+        "# `rust-version = \"{}\"` of package `{}`: the image's Rust must be at least that release.",
+        comment_text(version),
+        comment_text(package)
+    );
+    let _ = writeln!(
+        out,
+        "RUN rustc_version=\"$(rustc --version | cut -d ' ' -f 2)\" \\\n    && {{ dpkg --compare-versions \"${{rustc_version%%-*}}\" ge {} \\\n    || {{ echo \"rustc $rustc_version: \"{} >&2; exit 1; }}; }}",
+        shell_word(version),
+        shell_word(&message)
+    );
 }
 
 /// The stage runtime stages copy from in a multi-platform plan: BuildKit sets `TARGETARCH` and `TARGETVARIANT`
@@ -262,9 +298,10 @@ fn test_stage(out: &mut String, dockerfile: &DockerfilePath, locked: bool, test:
 pub(super) const WIDTH: usize = 132;
 
 /// `# text`, wrapped at [`WIDTH`] columns: a comment says why the lines after it are there.
+/// The text is folded by [`comment_text`] first: a value from the workspace's files cannot end the comment.
 pub(super) fn comment(out: &mut String, text: &str) {
     let mut line = String::from("#");
-    for word in text.split_whitespace() {
+    for word in comment_text(text).split_whitespace() {
         if line.len() > 1 && line.len() + 1 + word.len() > WIDTH {
             let _ = writeln!(out, "{line}");
             line = String::from("#");

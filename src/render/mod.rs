@@ -8,6 +8,7 @@
 mod builder;
 mod dockerfile;
 mod dockerignore;
+mod install;
 mod quote;
 mod recipe;
 mod runtime;

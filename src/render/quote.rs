@@ -33,9 +33,28 @@ pub fn label_value(value: &str) -> String {
     out
 }
 
+/// Text for a `#` comment line: whitespace (newlines included) folded to single spaces and control characters
+/// dropped, so a value from the workspace's files cannot end the comment and start an instruction.
+pub fn comment_text(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments_stay_on_their_line() {
+        assert_eq!(
+            comment_text("`-C target-cpu=native\nRUN evil`\r\u{1b}[0m x"),
+            "`-C target-cpu=native RUN evil` [0m x"
+        );
+    }
 
     #[test]
     fn labels_are_escaped() {

@@ -4,8 +4,9 @@
 //! timestamps). The renderer decides nothing — every choice is in the [`CiPlan`]. Two jobs:
 //!
 //! ```text
-//! dockerfile  installs this release of cargo-dockerize, then `generate --check` and `ci --check`: the committed
-//!             Dockerfile and this workflow are what the manifests say
+//! dockerfile  installs this release of cargo-dockerize (its prebuilt archive: [`super::install`]), then
+//!             `generate --check` and `ci --check`: the committed Dockerfile and this workflow are what the
+//!             manifests say
 //! image       a matrix, one entry per image of the Dockerfile: Buildx builds its target with the GitHub Actions
 //!             cache (a scope per image); pushes on the default branch and `v*` tags, only builds on pull requests
 //! ```
@@ -50,6 +51,7 @@ pub fn workflow(plan: &CiPlan) -> String {
         selects_images,
         images,
         logins,
+        install,
     } = plan;
     let mut out = String::new();
     let _ = writeln!(
@@ -77,12 +79,8 @@ pub fn workflow(plan: &CiPlan) -> String {
             yaml(workspace_dir.as_str())
         );
     }
-    let version = env!("CARGO_PKG_VERSION");
     let _ = writeln!(out, "    steps:\n      - uses: {CHECKOUT}");
-    let _ = writeln!(
-        out,
-        "      - name: Install cargo-dockerize {version}\n        run: cargo install cargo-dockerize --locked --version {version}"
-    );
+    super::install::step(&mut out, install);
     let _ = writeln!(
         out,
         "      - name: The Dockerfile is what the manifests say\n        run: {}",
@@ -220,7 +218,7 @@ fn tags_step(out: &mut String, default_registry: bool) {
 }
 
 /// A single-quoted YAML scalar: nothing in it is YAML syntax, and `'` doubles.
-fn yaml(text: &str) -> String {
+pub(super) fn yaml(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 

@@ -7,8 +7,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::model::{LibcKind, Linkage, NativeLink};
+use crate::model::{Linkage, NativeLink};
 use crate::plan::{Build, Compilers, DebugImage, Image, ImagePlatform, Plan, Strip};
+use crate::platform::LibcKind;
 use crate::source::Source;
 use crate::text::table;
 
@@ -41,6 +42,8 @@ struct ListJson<'a> {
     binaries: Vec<BinaryJson<'a>>,
     skipped: Vec<SkippedJson<'a>>,
     notes: &'a [String],
+    /// What makes the images other than one would expect (`-C target-cpu=native` in Cargo's configuration).
+    warnings: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -180,6 +183,7 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
             })
             .collect(),
         notes: &plan.notes,
+        warnings: &plan.warnings,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

@@ -12,7 +12,7 @@ use cargo_metadata::cargo_platform::Cfg;
 use cargo_metadata::{DependencyKind, Metadata, Package as CargoPackage, PackageId, TargetKind};
 
 use super::activated::Activated;
-use super::{native, targets};
+use super::native;
 use super::{Binary, Package, PathPackage, TargetDeps, Toolchain, Workspace};
 use crate::model::{Linkage, NativeLink};
 
@@ -101,6 +101,7 @@ pub fn from_metadata(
         profiles: Default::default(),
         cargo_config_tools: Vec::new(),
         cargo_config_files: Vec::new(),
+        cargo_config: Default::default(),
         config: metadata
             .workspace_metadata
             .get("dockerize")
@@ -147,7 +148,7 @@ fn triple_views(reading: &Reading) -> Vec<TripleView<'_>> {
         .iter()
         .map(|t| TripleView {
             triple: t,
-            cfgs: targets::cfgs(t),
+            cfgs: cfgs(t),
             activated: reading.activated.get(t),
         })
         .collect()
@@ -209,8 +210,31 @@ fn member(
             .get("dockerize")
             .cloned()
             .unwrap_or(serde_json::Value::Null),
+        rust_version: package.rust_version.as_ref().map(rust_version),
         stubs: Vec::new(),
     }
+}
+
+/// `rust-version` as a package writes it: `1.96` (Cargo reads it into a full version, `1.96.0`, whose patch is
+/// not part of what was written when it is 0).
+fn rust_version(version: &cargo_metadata::semver::Version) -> String {
+    if version.patch == 0 {
+        format!("{}.{}", version.major, version.minor)
+    } else {
+        version.to_string()
+    }
+}
+
+/// The parsed `cfg` values of `triple` (see [`crate::platform::Triple::cfg_lines`]); empty for a triple the
+/// platform table lacks (then only `cfg`-free and triple-named platform dependencies match, which is what Cargo's
+/// `--filter-platform` does with a target it cannot ask `rustc` about).
+fn cfgs(triple: &str) -> Vec<Cfg> {
+    crate::platform::Triple::parse(triple)
+        .map(|t| t.cfg_lines())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|line| line.parse().ok())
+        .collect()
 }
 
 /// The target a closure is computed for: a dependency edge counts when it has no platform, or its platform

@@ -11,15 +11,16 @@
 //! `.cargo/config.toml`); nothing after it reads them again until the files are written.
 //!
 //! [`load`] is the edge; [`graph`] turns `cargo metadata`'s answer into the [`Workspace`] (pure), [`toolchain`]
-//! picks the Rust toolchain, [`native`] knows which crates link native libraries, [`targets`] holds the
-//! `cfg(...)` values of each target triple, and [`activated`] says what a build for a triple really compiles
-//! where the unified resolve says more.
+//! picks the Rust toolchain, [`native`] knows which crates link native libraries (each target triple's `cfg(...)`
+//! values come from [`crate::platform::Triple`]), and [`activated`] says what a build for a triple really
+//! compiles where the unified resolve says more.
 
 mod activated;
+mod cargo_config;
 mod graph;
 mod native;
+mod rustflags;
 pub mod stubs;
-mod targets;
 mod toolchain;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,8 +30,10 @@ use cargo_metadata::{Metadata, MetadataCommand};
 use serde::Serialize;
 
 pub use activated::{parse_tree, Activated};
+pub use cargo_config::{CargoConfig, ConfigFile, TargetKeys};
 pub use graph::{from_metadata, member_targets, Reading};
 pub use native::{classify, DISTROLESS_CC_LIBRARIES};
+pub use rustflags::{Flag, FlagLevel, TargetFlags};
 pub use toolchain::{parse_toolchain_file, toolchain_for_channel, Toolchain};
 
 use toolchain::{present_toolchain_files, read_toolchain};
@@ -66,6 +69,9 @@ pub struct Workspace {
     pub cargo_config_tools: Vec<BuildTool>,
     /// `.cargo/config.toml` and `.cargo/config` at the workspace root, those that exist: the recipe carries them.
     pub cargo_config_files: Vec<String>,
+    /// Cargo's configuration as the builder's Cargo reads it: the files from the workspace root up to the build
+    /// context's root (see [`cargo_config`]).
+    pub cargo_config: CargoConfig,
 }
 
 /// What a `[profile.<name>]` table of the root manifest says about the binary's symbols: the keys that decide
@@ -108,6 +114,8 @@ pub struct Package {
     pub targets: BTreeMap<String, TargetDeps>,
     /// `[package.metadata.dockerize]` as Cargo read it (`null` when absent).
     pub config: serde_json::Value,
+    /// `rust-version`: the oldest Rust release the package builds with (`1.96`), as written.
+    pub rust_version: Option<String>,
     /// Target sources the planner stubs before reading the manifests (see [`stubs`]), relative to the
     /// workspace root, sorted.
     pub stubs: Vec<Utf8PathBuf>,
@@ -296,6 +304,10 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, WorkspaceError> {
         .map(|name| name.to_string())
         .collect();
     read_root_manifest(&mut workspace);
+    let context_root = workspace
+        .context_root()
+        .unwrap_or_else(|_| workspace.root.clone());
+    workspace.cargo_config = cargo_config::read(&workspace.root, &context_root);
     Ok(Loaded {
         workspace,
         metadata,
@@ -303,6 +315,23 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, WorkspaceError> {
         options: options.clone(),
         cpp_build_scripts: reading.cpp_build_scripts,
     })
+}
+
+impl Workspace {
+    /// The build context's root: the workspace root, or the closest directory that also holds every path package
+    /// outside it; `Err` names the package that would widen it to the file system's root.
+    pub fn context_root(&self) -> Result<Utf8PathBuf, &PathPackage> {
+        let mut root = self.root.clone();
+        for package in &self.path_packages {
+            while !package.dir.starts_with(&root) {
+                match root.parent() {
+                    Some(parent) if parent.parent().is_some() => root = parent.to_owned(),
+                    _ => return Err(package),
+                }
+            }
+        }
+        Ok(root)
+    }
 }
 
 impl Loaded {

@@ -157,7 +157,10 @@ pub fn classify(
 /// static-pie executable, with zlib1g-dev installed or not. Found by the public-workspace trial: delta was sent
 /// to glibc on Debian slim for a zlib its musl build links statically anyway.
 pub fn on_target(link: NativeLink, triple: &str) -> NativeLink {
-    if link.krate == "libz-sys" && link.linkage == Linkage::Dynamic && triple.ends_with("-musl") {
+    if link.krate == "libz-sys"
+        && link.linkage == Linkage::Dynamic
+        && crate::platform::is_musl(triple)
+    {
         return NativeLink {
             linkage: Linkage::Static,
             build_packages: Vec::new(),
@@ -438,10 +441,14 @@ mod tests {
         let gnu = on_target(link(), "x86_64-unknown-linux-gnu");
         assert_eq!(gnu.linkage, Linkage::Dynamic);
         assert_eq!(gnu.runtime_packages, ["zlib1g"]);
-        let musl = on_target(link(), "aarch64-unknown-linux-musl");
-        assert_eq!(musl.linkage, Linkage::Static);
-        assert!(musl.build_packages.is_empty() && musl.libraries.is_empty());
-        assert!(musl.note.contains("bundled zlib"), "{}", musl.note);
+        // Every musl triple, `-musleabihf` included (once missed by a test of the name's ending).
+        use crate::platform::{LibcKind, Triple};
+        for musl in Triple::all().filter(|t| t.libc() == LibcKind::Musl) {
+            let musl = on_target(link(), musl.name());
+            assert_eq!(musl.linkage, Linkage::Static);
+            assert!(musl.build_packages.is_empty() && musl.libraries.is_empty());
+            assert!(musl.note.contains("bundled zlib"), "{}", musl.note);
+        }
         // Other system libraries stay dynamic on musl: openssl-sys would find glibc's headers and fail to link.
         let ssl = classify("openssl-sys", Some("openssl"), &[], &[]).unwrap();
         assert_eq!(

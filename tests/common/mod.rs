@@ -13,7 +13,9 @@
 //! - [`events`]: readers of `--message-format json` output;
 //! - [`remote`]: Docker contexts, a socat forwarder and an OpenSSH server, for the remote-engine tests;
 //! - [`steps`]: BuildKit step names;
-//! - [`structure`]: the structural rules every generated Dockerfile keeps.
+//! - [`structure`]: the structural rules every generated Dockerfile keeps;
+//! - [`tools`]: the gate of tests that need shells, `man` or workflow linters;
+//! - [`workflow`]: the GitHub workflow linters, and a step's script read out of a workflow.
 //!
 //! Fixtures under `fixtures/workspaces` stay clean in git: every test copies its fixture into a temporary
 //! directory first and generates there. The binary always runs from *outside* the copy, with
@@ -38,7 +40,9 @@ pub mod remote;
 pub mod snapshots;
 pub mod steps;
 pub mod structure;
+pub mod tools;
 pub mod tree;
+pub mod workflow;
 
 pub use docker::{buildkit_docker, docker, docker_ok, image_entries, inspect_image, run_image};
 pub use engine::{engine_lock, engine_version};
@@ -47,4 +51,5 @@ pub use fixture::{fixtures_dir, Fixture, GENERATING_FIXTURES, VERSION};
 pub use images::TestImages;
 pub use process::{binary, run, tool, Run};
 pub use structure::listed_binaries;
+pub use tools::require_tools;
 pub use tree::copy_tree;

@@ -1,14 +1,19 @@
 //! The platforms images are built for, and what each means on the three sides it touches: Docker's name
-//! (`linux/arm/v7`), Rust's target triples, and Debian's architecture, cross compilers and library directories.
+//! (`linux/arm/v7`), Rust's target triples and what `cfg` says of them, and Debian's architecture, cross
+//! compilers and library directories.
 //!
 //! Written out as one table, because each name is decided by a different project and none can be derived from
 //! another (`arm64` is `aarch64` to Rust and GCC, `arm/v7` is `armhf` to Debian and `arm-linux-gnueabihf` to its
 //! compilers, `ppc64le` is `ppc64el`). Only platforms for which rustup ships a standard library are here; the
-//! one without a prebuilt musl target (`linux/s390x`) says so, and the planner turns that into glibc. Pure.
+//! one without a prebuilt musl target (`linux/s390x`) says so, and the planner turns that into glibc. Every
+//! spelling of a target triple (whether it is musl, its `cfg` set, `CARGO_TARGET_<TRIPLE>_*`) is in [`triple`],
+//! off this table; tests compare both with the installed `rustc`. Pure.
+
+mod triple;
+
+pub use triple::{cargo_target_var, cc_var, is_musl, LibcKind, Triple};
 
 use serde::Serialize;
-
-use crate::model::LibcKind;
 
 /// A platform the images can be built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
@@ -40,8 +45,15 @@ struct Names {
     suffix: &'static str,
     /// Other spellings Docker accepts for it.
     aliases: &'static [&'static str],
+    /// Rust's glibc triple.
     gnu: &'static str,
+    /// Rust's musl triple, where rustup ships a standard library for it.
     musl: Option<&'static str>,
+    /// Whether Rust links its musl target statically by default (`crt-static` on): every one but riscv64's,
+    /// which Rust links dynamically against a musl `scratch` does not have.
+    musl_static: bool,
+    /// What `cfg` says of the architecture, on either C library.
+    cfg: ArchCfg,
     /// Debian's architecture (`dpkg --print-architecture`).
     debian: &'static str,
     /// GCC's triplet: the prefix of Debian's cross compilers and the multiarch library directory.
@@ -54,77 +66,152 @@ struct Names {
     debian_archive: bool,
 }
 
+/// What `rustc --print cfg` says of an architecture: `target_arch`, `target_abi`, pointer width, endianness, the
+/// target features on by default and whether 128-bit atomics exist.
+struct ArchCfg {
+    arch: &'static str,
+    abi: &'static str,
+    width: &'static str,
+    endian: &'static str,
+    features: &'static [&'static str],
+    atomic128: bool,
+}
+
+/// The table, one row per platform in the order of [`Platform`]'s variants (and of [`ALL`]).
+const TABLE: [Names; 6] = [
+    // Platform::LinuxAmd64
+    Names {
+        docker: "linux/amd64",
+        suffix: "amd64",
+        aliases: &["linux/x86_64", "linux/x86-64"],
+        gnu: "x86_64-unknown-linux-gnu",
+        musl: Some("x86_64-unknown-linux-musl"),
+        musl_static: true,
+        cfg: ArchCfg {
+            arch: "x86_64",
+            abi: "",
+            width: "64",
+            endian: "little",
+            features: &["fxsr", "sse", "sse2"],
+            atomic128: false,
+        },
+        debian: "amd64",
+        gcc: "x86_64-linux-gnu",
+        musl_dir: "x86_64-linux-musl",
+        debian_archive: true,
+    },
+    // Platform::LinuxArm64
+    Names {
+        docker: "linux/arm64",
+        suffix: "arm64",
+        aliases: &["linux/aarch64", "linux/arm64/v8"],
+        gnu: "aarch64-unknown-linux-gnu",
+        musl: Some("aarch64-unknown-linux-musl"),
+        musl_static: true,
+        cfg: ArchCfg {
+            arch: "aarch64",
+            abi: "",
+            width: "64",
+            endian: "little",
+            features: &["neon"],
+            atomic128: true,
+        },
+        debian: "arm64",
+        gcc: "aarch64-linux-gnu",
+        musl_dir: "aarch64-linux-musl",
+        debian_archive: true,
+    },
+    // Platform::LinuxArmV7
+    Names {
+        docker: "linux/arm/v7",
+        suffix: "armv7",
+        aliases: &["linux/armv7", "linux/armhf"],
+        gnu: "armv7-unknown-linux-gnueabihf",
+        musl: Some("armv7-unknown-linux-musleabihf"),
+        musl_static: true,
+        cfg: ArchCfg {
+            arch: "arm",
+            abi: "eabihf",
+            width: "32",
+            endian: "little",
+            features: &[],
+            atomic128: false,
+        },
+        debian: "armhf",
+        gcc: "arm-linux-gnueabihf",
+        musl_dir: "arm-linux-musleabihf",
+        debian_archive: true,
+    },
+    // Platform::LinuxPpc64le
+    Names {
+        docker: "linux/ppc64le",
+        suffix: "ppc64le",
+        aliases: &["linux/ppc64el"],
+        gnu: "powerpc64le-unknown-linux-gnu",
+        musl: Some("powerpc64le-unknown-linux-musl"),
+        musl_static: true,
+        cfg: ArchCfg {
+            arch: "powerpc64",
+            abi: "elfv2",
+            width: "64",
+            endian: "little",
+            features: &[],
+            atomic128: false,
+        },
+        debian: "ppc64el",
+        gcc: "powerpc64le-linux-gnu",
+        musl_dir: "powerpc64le-linux-musl",
+        debian_archive: true,
+    },
+    // Platform::LinuxS390x
+    Names {
+        docker: "linux/s390x",
+        suffix: "s390x",
+        aliases: &[],
+        gnu: "s390x-unknown-linux-gnu",
+        // Tier 3 in Rust: rustup has no standard library for it.
+        musl: None,
+        musl_static: true,
+        cfg: ArchCfg {
+            arch: "s390x",
+            abi: "",
+            width: "64",
+            endian: "big",
+            features: &[],
+            atomic128: true,
+        },
+        debian: "s390x",
+        gcc: "s390x-linux-gnu",
+        musl_dir: "s390x-linux-musl",
+        debian_archive: true,
+    },
+    // Platform::LinuxRiscv64
+    Names {
+        docker: "linux/riscv64",
+        suffix: "riscv64",
+        aliases: &[],
+        gnu: "riscv64gc-unknown-linux-gnu",
+        musl: Some("riscv64gc-unknown-linux-musl"),
+        // Rust links riscv64's musl target dynamically by default; its builder turns `+crt-static` on.
+        musl_static: false,
+        cfg: ArchCfg {
+            arch: "riscv64",
+            abi: "",
+            width: "64",
+            endian: "little",
+            features: &["a", "c", "m"],
+            atomic128: false,
+        },
+        debian: "riscv64",
+        gcc: "riscv64-linux-gnu",
+        musl_dir: "riscv64-linux-musl",
+        debian_archive: false,
+    },
+];
+
 impl Platform {
-    fn names(self) -> Names {
-        match self {
-            Self::LinuxAmd64 => Names {
-                docker: "linux/amd64",
-                suffix: "amd64",
-                aliases: &["linux/x86_64", "linux/x86-64"],
-                gnu: "x86_64-unknown-linux-gnu",
-                musl: Some("x86_64-unknown-linux-musl"),
-                debian: "amd64",
-                gcc: "x86_64-linux-gnu",
-                musl_dir: "x86_64-linux-musl",
-                debian_archive: true,
-            },
-            Self::LinuxArm64 => Names {
-                docker: "linux/arm64",
-                suffix: "arm64",
-                aliases: &["linux/aarch64", "linux/arm64/v8"],
-                gnu: "aarch64-unknown-linux-gnu",
-                musl: Some("aarch64-unknown-linux-musl"),
-                debian: "arm64",
-                gcc: "aarch64-linux-gnu",
-                musl_dir: "aarch64-linux-musl",
-                debian_archive: true,
-            },
-            Self::LinuxArmV7 => Names {
-                docker: "linux/arm/v7",
-                suffix: "armv7",
-                aliases: &["linux/armv7", "linux/armhf"],
-                gnu: "armv7-unknown-linux-gnueabihf",
-                musl: Some("armv7-unknown-linux-musleabihf"),
-                debian: "armhf",
-                gcc: "arm-linux-gnueabihf",
-                musl_dir: "arm-linux-musleabihf",
-                debian_archive: true,
-            },
-            Self::LinuxPpc64le => Names {
-                docker: "linux/ppc64le",
-                suffix: "ppc64le",
-                aliases: &["linux/ppc64el"],
-                gnu: "powerpc64le-unknown-linux-gnu",
-                musl: Some("powerpc64le-unknown-linux-musl"),
-                debian: "ppc64el",
-                gcc: "powerpc64le-linux-gnu",
-                musl_dir: "powerpc64le-linux-musl",
-                debian_archive: true,
-            },
-            Self::LinuxS390x => Names {
-                docker: "linux/s390x",
-                suffix: "s390x",
-                aliases: &[],
-                gnu: "s390x-unknown-linux-gnu",
-                // Tier 3 in Rust: rustup has no standard library for it.
-                musl: None,
-                debian: "s390x",
-                gcc: "s390x-linux-gnu",
-                musl_dir: "s390x-linux-musl",
-                debian_archive: true,
-            },
-            Self::LinuxRiscv64 => Names {
-                docker: "linux/riscv64",
-                suffix: "riscv64",
-                aliases: &[],
-                gnu: "riscv64gc-unknown-linux-gnu",
-                musl: Some("riscv64gc-unknown-linux-musl"),
-                debian: "riscv64",
-                gcc: "riscv64-linux-gnu",
-                musl_dir: "riscv64-linux-musl",
-                debian_archive: false,
-            },
-        }
+    fn names(self) -> &'static Names {
+        &TABLE[self as usize]
     }
 
     /// Docker's name, `linux/arm/v7`: what the engine's `platform` and the image index say.
@@ -137,13 +224,10 @@ impl Platform {
         self.names().suffix
     }
 
-    /// The Rust target triple for this platform and libc; `None` for musl where Rust ships no standard library.
+    /// The Rust target triple for this platform and C library; `None` for musl where Rust ships no standard
+    /// library.
     pub fn triple(self, libc: LibcKind) -> Option<&'static str> {
-        let names = self.names();
-        match libc {
-            LibcKind::Musl => names.musl,
-            LibcKind::Gnu => Some(names.gnu),
-        }
+        Triple::of(self, libc).map(Triple::name)
     }
 
     /// Debian's architecture name, `arm64`, `armhf`.
@@ -306,6 +390,14 @@ impl std::str::FromStr for PlatformList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_follows_the_variants() {
+        for (index, platform) in ALL.into_iter().enumerate() {
+            assert_eq!(platform as usize, index);
+        }
+        assert_eq!(Platform::LinuxRiscv64.suffix(), "riscv64");
+    }
 
     #[test]
     fn docker_names_and_aliases_parse_back() {
