@@ -8,7 +8,7 @@
 //! stage. An image alone on its base gets a stage from the base image itself. The shared stage changes no image:
 //! its instructions are the ones each image had, and BuildKit builds it once for all of them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use super::dockerfile::{apt_install, comment, WIDTH};
@@ -27,7 +27,7 @@ enum Variant {
 }
 
 /// How an image starts: its base image, the instructions that set it up, and its user.
-#[derive(PartialEq, Eq)]
+#[derive(PartialEq, Eq, Hash)]
 struct Start {
     from: String,
     setup: String,
@@ -116,39 +116,64 @@ pub(super) fn image_stages(out: &mut String, images: &[Image], builders: &[Build
     }
 }
 
+/// Images that start alike, and what their shared stage holds: worked out once for the group, not per member.
+struct Group<'a> {
+    members: Vec<&'a Image>,
+    /// The shared stage's name, once it is written.
+    name: Option<String>,
+    /// The labels the shared stage sets.
+    labels: BTreeMap<String, String>,
+    /// The reasons every member gives.
+    reasons: Vec<&'a str>,
+    /// How every member is stripped, when they agree.
+    strip: Option<String>,
+}
+
+impl<'a> Group<'a> {
+    fn new(members: Vec<&'a Image>) -> Self {
+        Self {
+            name: None,
+            labels: shared_labels(&members),
+            reasons: common_reasons(&members),
+            strip: common_strip(&members),
+            members,
+        }
+    }
+}
+
 /// The stages of one variant of every image, with a shared stage before the first image of each group of two or
 /// more that start alike. `taken`: the names shared stages already have.
 fn variant_stages(out: &mut String, plan: Images<'_>, variant: Variant, taken: &mut Vec<String>) {
     let starts: Vec<Start> = plan.images.iter().map(|i| variant.start(i)).collect();
-    let mut bases: Vec<(usize, String)> = Vec::new();
+    // Each image's group: the index of the first image that starts alike.
+    let mut firsts: HashMap<&Start, usize> = HashMap::new();
+    let group_of: Vec<usize> = starts
+        .iter()
+        .enumerate()
+        .map(|(index, start)| *firsts.entry(start).or_insert(index))
+        .collect();
+    let mut members: BTreeMap<usize, Vec<&Image>> = BTreeMap::new();
+    for (image, first) in plan.images.iter().zip(&group_of) {
+        members.entry(*first).or_default().push(image);
+    }
+    let mut groups: BTreeMap<usize, Group> = members
+        .into_iter()
+        .filter(|(_, m)| m.len() >= 2)
+        .map(|(first, m)| (first, Group::new(m)))
+        .collect();
     for (index, image) in plan.images.iter().enumerate() {
         let builder = plan.builder_of(image);
-        let members: Vec<&Image> = plan
-            .images
-            .iter()
-            .zip(&starts)
-            .filter(|(_, s)| **s == starts[index])
-            .map(|(i, _)| i)
-            .collect();
-        if members.len() < 2 {
+        let Some(group) = groups.get_mut(&group_of[index]) else {
             alone(out, image, builder, variant);
             continue;
-        }
-        let first = starts
-            .iter()
-            .position(|s| *s == starts[index])
-            .unwrap_or(index);
-        let name = match bases.iter().find(|(f, _)| *f == first) {
-            Some((_, name)) => name.clone(),
-            None => {
-                let name = free_name(plan, variant.base_name(), taken);
-                shared(out, &members, &starts[index], &name, variant);
-                taken.push(name.clone());
-                bases.push((first, name.clone()));
-                name
-            }
         };
-        member(out, image, builder, &members, &name, variant);
+        if group.name.is_none() {
+            let name = free_name(plan, variant.base_name(), taken);
+            shared(out, group, &starts[index], &name, variant);
+            taken.push(name.clone());
+            group.name = Some(name);
+        }
+        member(out, image, builder, group, variant);
     }
 }
 
@@ -204,12 +229,16 @@ fn alone(out: &mut String, image: &Image, builder: &str, variant: Variant) {
 }
 
 /// The stage a group of images shares: their base, its setup, their user and the labels all of them carry.
-fn shared(out: &mut String, members: &[&Image], start: &Start, name: &str, variant: Variant) {
-    let names: Vec<String> = members.iter().map(|i| format!("`{}`", i.stage)).collect();
+fn shared(out: &mut String, group: &Group<'_>, start: &Start, name: &str, variant: Variant) {
+    let names: Vec<String> = group
+        .members
+        .iter()
+        .map(|i| format!("`{}`", i.stage))
+        .collect();
     let text = match variant {
         Variant::Release => {
-            let mut why = common_reasons(members).join("; ");
-            if let Some(strip) = common_strip(members) {
+            let mut why = group.reasons.join("; ");
+            if let Some(strip) = &group.strip {
                 let _ = write!(why, "; {strip}");
             }
             format!("What the images {} share: {why}.", names.join(", "))
@@ -223,29 +252,21 @@ fn shared(out: &mut String, members: &[&Image], start: &Start, name: &str, varia
     let _ = writeln!(out, "FROM {} AS {name}", start.from);
     out.push_str(&start.setup);
     let _ = writeln!(out, "USER {}", start.user);
-    labels(out, &shared_labels(members));
+    labels(out, &group.labels);
     out.push('\n');
 }
 
 /// An image of a group: from the group's stage, with what is its alone (and a comment when its reasons are not
 /// all the group's).
-fn member(
-    out: &mut String,
-    image: &Image,
-    builder: &str,
-    members: &[&Image],
-    base: &str,
-    variant: Variant,
-) {
+fn member(out: &mut String, image: &Image, builder: &str, group: &Group<'_>, variant: Variant) {
     if variant == Variant::Release {
-        let common = common_reasons(members);
         let mut own: Vec<String> = image
             .reasons
             .iter()
-            .filter(|r| !common.contains(&r.as_str()))
+            .filter(|r| !group.reasons.contains(&r.as_str()))
             .cloned()
             .collect();
-        if common_strip(members).is_none() {
+        if group.strip.is_none() {
             own.push(strip_note(&image.strip));
         }
         if !own.is_empty() {
@@ -260,15 +281,10 @@ fn member(
             );
         }
     }
+    let base = group.name.as_deref().unwrap_or_default();
     let _ = writeln!(out, "FROM {base} AS {}", variant.stage(image));
     let built = variant.built(image);
-    own_lines(
-        out,
-        image,
-        (builder, &built),
-        &shared_labels(members),
-        false,
-    );
+    own_lines(out, image, (builder, &built), &group.labels, false);
 }
 
 /// How every member is stripped, when they agree.
@@ -307,18 +323,20 @@ fn shared_labels(members: &[&Image]) -> BTreeMap<String, String> {
         if values.len() < members.len() {
             continue;
         }
-        let count = |v: &&String| values.iter().filter(|w| *w == v).count();
-        let best = values.iter().fold(
-            values[0],
-            |best, v| {
-                if count(v) > count(&best) {
-                    v
-                } else {
-                    best
-                }
-            },
-        );
-        if count(&best) >= 2 {
+        let mut counts: HashMap<&String, usize> = HashMap::new();
+        for value in &values {
+            *counts.entry(value).or_default() += 1;
+        }
+        // The first value (in the members' order) of the highest count.
+        let (best, count) = values.iter().fold((values[0], 0), |(best, most), v| {
+            let count = counts[v];
+            if count > most {
+                (v, count)
+            } else {
+                (best, most)
+            }
+        });
+        if count >= 2 {
             shared.insert(key.clone(), best.clone());
         }
     }
