@@ -41,6 +41,12 @@ pub enum Error {
     Auth(#[from] AuthError),
     #[error("the images are built for {platforms}, which needs BuildKit, but {engine} offers only the classic builder")]
     CrossNeedsBuildKit { platforms: String, engine: String },
+    #[error("the builder mounts the build secrets {names}, which needs BuildKit, but {engine} offers only the classic builder, which cannot mount secrets")]
+    SecretsNeedBuildKit { names: String, engine: String },
+    #[error("failed to read build secret `{name}`: {why}")]
+    BuildSecret { name: String, why: String },
+    #[error("failed to open a BuildKit session on the engine")]
+    Session(#[source] crate::engine::session::SessionError),
     #[error("`--push` needs tags that name a registry: `{tag}` (image `{stage}`) would go to Docker Hub as `docker.io/{hub_name}`")]
     PushNeedsRegistry {
         tag: String,
@@ -147,6 +153,18 @@ impl Error {
             )),
             Self::CrossNeedsBuildKit { .. } => Some(
                 "build on an engine with BuildKit (Docker 18.09 and later; not `--builder classic`), or for linux/amd64 alone"
+                    .into(),
+            ),
+            Self::SecretsNeedBuildKit { .. } => Some(
+                "build on an engine with BuildKit (Docker 18.09 and later; not `--builder classic`); `build-secrets` in [workspace.metadata.dockerize] names the secrets"
+                    .into(),
+            ),
+            Self::BuildSecret { .. } => Some(
+                "set the variable or create the file that `build-secrets` in [workspace.metadata.dockerize] names for it"
+                    .into(),
+            ),
+            Self::Session(_) => Some(
+                "a Docker engine with BuildKit serves `/session` (Docker 18.09 and later); or build with `--builder classic`, without secrets"
                     .into(),
             ),
             Self::MetadataFile { source, .. } => source.hint(),

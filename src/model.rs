@@ -229,6 +229,50 @@ pub enum BackendChoice {
     Classic,
 }
 
+/// A secret the builder's cook and final compile read (`build-secrets` of `[workspace.metadata.dockerize]`):
+/// BuildKit mounts it in those two steps only, at `/run/secrets/<name>`, and the steps export it as the variable
+/// `<name>`; it is never an `ENV` or `ARG`, so no layer, image config or cache image holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildSecret {
+    /// The secret's id and the variable the steps see it as.
+    pub name: String,
+    /// Where `build` reads its value, on this machine, before anything is sent to the engine.
+    pub from: SecretFrom,
+}
+
+/// Where a build secret's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretFrom {
+    /// An environment variable of the `build` command.
+    Env(String),
+    /// A file, relative to the workspace root unless absolute.
+    File(String),
+}
+
+/// `--network`: the network the build's `RUN` steps have. BuildKit offers these three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildNetwork {
+    /// The engine's default: a network of the step's own, behind the engine's bridge
+    Default,
+    /// The host's network: steps reach what the host reaches (loopback servers, a VPN that only the host is on)
+    Host,
+    /// No network at all: a vendored workspace builds offline
+    None,
+}
+
+impl BuildNetwork {
+    /// The engine's name for it (`networkmode`).
+    pub fn engine_name(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Host => "host",
+            Self::None => "none",
+        }
+    }
+}
+
 /// The build backend the engine really runs, once connected: BuildKit, or Docker's classic builder (which has no
 /// cache mounts and no sessions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

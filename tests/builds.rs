@@ -101,6 +101,7 @@ fn a_debug_push_of_one_binary_with_registry_caches() {
             cache_to: Some("127.0.0.1:6000/acme/cache:main".into()),
             cache: Cache::Ignore,
             jobs: None,
+            network: Some(cargo_dockerize::model::BuildNetwork::Host),
         },
         ..Settings::default()
     };
@@ -108,6 +109,14 @@ fn a_debug_push_of_one_binary_with_registry_caches() {
     let builds = &plan.builds;
     let run: Vec<_> = builds.to_run().collect();
     assert_eq!(run.len(), 1, "{run:?}");
+    assert!(
+        builds
+            .images
+            .iter()
+            .chain(&builds.cache)
+            .all(|b| b.network.as_deref() == Some("host")),
+        "`--network host` reaches every build: {builds:?}"
+    );
     let build = run[0];
     assert_eq!(build.stage, "alpha-debug");
     assert_eq!(build.base, "debian:bookworm-slim");

@@ -330,6 +330,7 @@ impl Bench {
                 Cache::Use
             },
             push: false,
+            network: None,
         };
         let engine = self.engine.as_ref().expect("connected when (b)-(d) run");
         let started = Instant::now();
@@ -341,11 +342,28 @@ impl Bench {
                 return run;
             }
         };
+        // As `build` does: a BuildKit build names a session of the tool's own, opened for it.
+        let session = match engine.backend {
+            cargo_dockerize::model::Backend::BuildKit => {
+                match self
+                    .runtime
+                    .block_on(engine::session::open(engine, Default::default()))
+                {
+                    Ok(session) => Some(session),
+                    Err(e) => {
+                        run.fail(&format!("failed to open a BuildKit session: {e}"));
+                        return run;
+                    }
+                }
+            }
+            cargo_dockerize::model::Backend::Classic => None,
+        };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let engine_run = engine::Run {
             context,
             dockerfile: DEFAULT_DOCKERFILE.into(),
             registry_config: Default::default(),
+            session: session.as_ref().map(|s| s.id.clone()),
             events: tx,
             started,
         };
@@ -354,6 +372,7 @@ impl Bench {
             .block_on(engine::build_target(engine, &target, &engine_run));
         run.seconds = started.elapsed().as_secs_f64();
         drop(engine_run);
+        drop(session);
         while let Ok(event) = rx.try_recv() {
             run.record(&event);
         }

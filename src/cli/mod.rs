@@ -7,7 +7,7 @@
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::model::{BackendChoice, ColorChoice, Libc, MessageFormat, Runtime};
+use crate::model::{BackendChoice, BuildNetwork, ColorChoice, Libc, MessageFormat, Runtime};
 use crate::platform::PlatformList;
 
 pub mod completions;
@@ -400,6 +400,16 @@ pub struct BuildArgs {
             push failed."
     )]
     pub metadata_file: Option<Utf8PathBuf>,
+    /// The network of the build's RUN steps: `host` reaches what this machine reaches (a private git server or
+    /// registry behind a VPN, a loopback server), `none` builds offline (a vendored workspace) [default: the engine's]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "MODE",
+        help_heading = "Build Options"
+    )]
+    pub network: Option<BuildNetwork>,
     /// The engine's builder
     #[arg(
         long = "builder",
@@ -440,6 +450,7 @@ impl BuildArgs {
             cache_from,
             cache_to,
             metadata_file,
+            network,
         } = self;
         [
             (jobs.is_some(), "--jobs"),
@@ -456,6 +467,7 @@ impl BuildArgs {
             (!cache_from.is_empty(), "--cache-from"),
             (cache_to.is_some(), "--cache-to"),
             (metadata_file.is_some(), "--metadata-file"),
+            (network.is_some(), "--network"),
         ]
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))

@@ -70,6 +70,7 @@ impl Cli {
                 Cache::Use
             },
             jobs: b.jobs,
+            network: b.network,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! Orchestration only: which builds exist, their tags, platforms, build arguments, cache images and indexes are
 //! the plan's ([`crate::plan::Builds`]); this connects, packs and hands each build to the engine as it is.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use camino::Utf8PathBuf;
@@ -13,10 +14,11 @@ use super::report::{report, spawn_reporter};
 use crate::cli::{Cli, GenerateArgs};
 use crate::config::Variant;
 use crate::engine::endpoint::Endpoint;
+use crate::engine::session::{self, SecretValue, SessionSources};
 use crate::engine::{self, context, Engine, Run};
 use crate::error::Error;
 use crate::events::{ImageOutcome, IndexOutcome, Outcome, Push};
-use crate::model::Backend;
+use crate::model::{Backend, SecretFrom};
 use crate::plan::{Build, Plan};
 use crate::registry::credentials::{self, Credentials};
 use crate::registry::{platforms, push};
@@ -48,6 +50,7 @@ pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> 
         super::dry_run::dry_run(plan, endpoint)?;
         return Ok(0);
     }
+    let secrets = read_secrets(plan)?;
     let credentials = Credentials::find(plan.builds.push_registries())?;
     let registry_config = credentials::registry_config(&args.cache_from)?;
     generate(plan, &GenerateArgs::default(), shell)?;
@@ -58,16 +61,34 @@ pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> 
     let result = runtime.block_on(async {
         let engine = connect(plan, cli, endpoint, shell).await?;
         let context = pack(plan, engine.backend, shell)?;
+        // One session serves every build of the run; it ends when dropped, after the builds.
+        let session = match engine.backend {
+            Backend::BuildKit => {
+                let sources = SessionSources {
+                    secrets,
+                    agents: Default::default(),
+                    registries: registry_config.0.clone(),
+                };
+                Some(
+                    session::open(&engine, sources)
+                        .await
+                        .map_err(Error::Session)?,
+                )
+            }
+            Backend::Classic => None,
+        };
         announce(&engine, plan, shell);
         let (events, reporter) = spawn_reporter(args.message_format, shell);
         let run = Run {
             context,
             dockerfile: plan.builds.dockerfile.to_string(),
             registry_config,
+            session: session.as_ref().map(|s| s.id.clone()),
             events,
             started: Instant::now(),
         };
         let mut builds = run_builds(plan, cli, &engine, run, &credentials, shell).await;
+        drop(session);
         builds.logs = reporter.await.unwrap_or_default();
         Ok::<_, Error>(builds)
     });
@@ -145,7 +166,37 @@ async fn connect(
             engine: engine.description.clone(),
         });
     }
+    if !plan.build_secrets.is_empty() && engine.backend == Backend::Classic {
+        let names: Vec<&str> = plan.build_secrets.iter().map(|s| s.name.as_str()).collect();
+        return Err(Error::SecretsNeedBuildKit {
+            names: names.join(", "),
+            engine: engine.description.clone(),
+        });
+    }
     Ok(engine)
+}
+
+/// The value of every build secret, read before anything is written or sent to the engine: a variable that is
+/// not set or a file that cannot be read is an error naming the secret. Values go to the session only.
+fn read_secrets(plan: &Plan) -> Result<BTreeMap<String, SecretValue>, Error> {
+    let mut values = BTreeMap::new();
+    for secret in &plan.build_secrets {
+        let failed = |why: String| Error::BuildSecret {
+            name: secret.name.clone(),
+            why,
+        };
+        let value = match &secret.from {
+            SecretFrom::Env(var) => std::env::var_os(var)
+                .ok_or_else(|| failed(format!("the environment variable `{var}` is not set")))?
+                .into_encoded_bytes(),
+            SecretFrom::File(file) => {
+                let path = plan.root.join(file);
+                std::fs::read(&path).map_err(|e| failed(format!("`{path}`: {e}")))?
+            }
+        };
+        values.insert(secret.name.clone(), SecretValue(value));
+    }
+    Ok(values)
 }
 
 /// With a floating toolchain, the engine's own `rust:1` image must hold at least the members' `rust-version`:

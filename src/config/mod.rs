@@ -9,6 +9,7 @@
 mod layer;
 mod read;
 mod resolve;
+mod secrets;
 mod settings;
 mod table;
 

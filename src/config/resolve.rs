@@ -52,6 +52,8 @@ pub struct WorkspaceConfig {
     pub dockerfile: Sourced<Utf8PathBuf>,
     /// `ENV` of every builder stage, before the cook (`build-env`).
     pub build_env: Sourced<BTreeMap<String, String>>,
+    /// Secrets of the cook and the final compile (`build-secrets`), sorted by name.
+    pub build_secrets: Sourced<Vec<crate::model::BuildSecret>>,
 }
 
 impl Config {
@@ -104,6 +106,10 @@ pub fn resolve(workspace: &Workspace, settings: &Settings) -> Result<Config, Con
         value: table.build_env.clone().unwrap_or_default(),
         source: from_table(table.build_env.is_some()).unwrap_or(Source::Default),
     };
+    let build_secrets = Sourced {
+        value: table.typed.build_secrets.clone().unwrap_or_default(),
+        source: from_table(table.build_secrets.is_some()).unwrap_or(Source::Default),
+    };
     let toolchain = toolchain(workspace, table.rust_version.as_deref(), origin, &mut notes);
     Ok(Config {
         binaries: binaries(workspace, &tables, settings)?,
@@ -114,6 +120,7 @@ pub fn resolve(workspace: &Workspace, settings: &Settings) -> Result<Config, Con
             registry,
             dockerfile,
             build_env,
+            build_secrets,
         },
         notes,
     })

@@ -57,6 +57,8 @@ pub struct BuildRequest {
     pub cache: Cache,
     /// `--jobs`: builds at once.
     pub jobs: Option<std::num::NonZeroUsize>,
+    /// `--network`: the network of the build's steps; `None` leaves it to the engine.
+    pub network: Option<crate::model::BuildNetwork>,
 }
 
 /// Which variant of each image a build builds.

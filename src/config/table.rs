@@ -10,8 +10,9 @@ use std::fmt;
 use camino::Utf8PathBuf;
 use serde::Deserialize;
 
+use super::secrets::{self, SecretEntry};
 use super::ConfigError;
-use crate::model::{Libc, Port};
+use crate::model::{BuildSecret, Libc, Port};
 use crate::platform::{Platform, PlatformList};
 use crate::source::TableOrigin;
 
@@ -51,6 +52,9 @@ pub struct Table {
     /// `ENV` of the builder, set before the dependencies are cooked, so build scripts and proc macros of
     /// dependencies and members see it (workspace table only: every package shares the builder).
     pub build_env: Option<BTreeMap<String, String>>,
+    /// Secrets the cook and the final compile read, mounted by BuildKit in those steps only (workspace table
+    /// only): names read from the environment, or `{ name, env }` / `{ name, file }`.
+    pub build_secrets: Option<Vec<SecretEntry>>,
     /// Where the Dockerfile goes, relative to the workspace root (workspace table only: one file for the workspace).
     pub dockerfile: Option<String>,
     /// The registry prefix of every tag without one, e.g. `ghcr.io/acme` (workspace table only), as `--registry`.
@@ -71,6 +75,8 @@ pub struct TypedKeys {
     pub platforms: Option<Vec<Platform>>,
     /// Relative to the workspace root, folded, inside it.
     pub dockerfile: Option<Utf8PathBuf>,
+    /// `build-secrets`, checked and sorted by name.
+    pub build_secrets: Option<Vec<BuildSecret>>,
 }
 
 /// Every key a table may hold, sorted, for "did you mean": read from [`Table`]'s own definition, so the list
@@ -227,6 +233,14 @@ pub fn parse(
         &table,
         origin,
         level,
+        "build-secrets",
+        |t| t.build_secrets.is_some(),
+        "every package shares the builder, so its secrets are the workspace's",
+    )?;
+    workspace_only(
+        &table,
+        origin,
+        level,
         "dockerfile",
         |t| t.dockerfile.is_some(),
         "the Dockerfile's path is the workspace's",
@@ -350,6 +364,18 @@ fn check_workspace_values(table: &Table) -> Result<TypedKeys, Invalid> {
         let list = PlatformList::parse(platforms.iter().map(String::as_str))
             .map_err(|why| ("platforms", why))?;
         typed.platforms = Some(list.0);
+    }
+    if let Some(entries) = &table.build_secrets {
+        let checked = secrets::check(entries, table.build_env.as_ref())
+            .map_err(|why| ("build-secrets", why))?;
+        typed.build_secrets = Some(checked);
+    }
+    if let Some(why) = table
+        .build_env
+        .as_ref()
+        .and_then(secrets::secret_in_build_env)
+    {
+        return Err(("build-env", why));
     }
     Ok(typed)
 }

@@ -22,8 +22,11 @@ pub struct Run {
     pub context: bytes::Bytes,
     /// The Dockerfile's path in the context (`Dockerfile`, `docker/Dockerfile.dockerize`).
     pub dockerfile: String,
-    /// Credentials of the registries the builds read (`--cache-from`): the engine's `X-Registry-Config`.
+    /// Credentials of the registries the builds read (`--cache-from`): the classic builder's `X-Registry-Config`
+    /// (BuildKit asks the session for them).
     pub registry_config: RegistryConfig,
+    /// The id of the run's BuildKit session ([`super::session`]); `None` for the classic builder.
+    pub session: Option<String>,
     pub events: mpsc::UnboundedSender<BuildEvent>,
     pub started: Instant,
 }

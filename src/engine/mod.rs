@@ -7,9 +7,10 @@
 //! events and outcomes. It pushes nothing and knows no registry: publishing a built image is the registry
 //! module's, which runs on top of the engine this module connects to.
 //!
-//! Verified on Docker Engine 20.10, this tool's floor: BuildKit needs a unique session per build; the shared
-//! stages of concurrent builds run once; dropping a build's stream cancels it in the engine, which is how
-//! Ctrl-C and `--keep-going`-less failures stop builds in flight, before any tag is written.
+//! Verified on Docker Engine 20.10, this tool's floor: a BuildKit build needs a session, which one [`session`] per
+//! run serves (secrets, ssh agents, registry credentials); the shared stages of concurrent builds run once;
+//! dropping a build's stream cancels it in the engine, which is how Ctrl-C and `--keep-going`-less failures stop
+//! builds in flight, before any tag is written.
 
 pub mod context;
 pub mod docker_config;
@@ -17,6 +18,7 @@ pub mod endpoint;
 pub mod ignore;
 mod jobs;
 mod request;
+pub mod session;
 mod ssh;
 mod status;
 

@@ -34,10 +34,15 @@ pub async fn build_target(engine: &Engine, build: &Build, run: &Run) -> Outcome 
         tags: build.tags.clone(),
         platform: build.platform,
     });
-    let request = request(backend, build, &run.dockerfile, run.started);
-    let registry_config =
-        (!run.registry_config.0.is_empty()).then(|| run.registry_config.0.clone());
-    let stream = docker.build_image(
+    let request = request(backend, build, &run.dockerfile, run.session.as_deref());
+    let registry_config = (backend == Backend::Classic && !run.registry_config.0.is_empty())
+        .then(|| run.registry_config.0.clone());
+    // BuildKit reads the registries' credentials from the session; the classic builder from this header.
+    let client = match backend {
+        Backend::BuildKit => docker.clone().with_request_modifier(buildkit_on_build),
+        Backend::Classic => docker.clone(),
+    };
+    let stream = client.build_image(
         request,
         registry_config,
         Some(bollard::body_full(run.context.clone())),
@@ -81,20 +86,18 @@ pub async fn build_target(engine: &Engine, build: &Build, run: &Run) -> Outcome 
 }
 
 /// The engine's request for `build`, as the plan decided it: the stage, the first tag, the build arguments, the
-/// platform, the cache images; and the backend, BuildKit with a session unique to this build (it requires one per
-/// build).
+/// platform, the network, the cache images; for BuildKit, the run's session.
+///
+/// A BuildKit build is asked for as `version=1` with its `session`, and [`buildkit_on_build`] makes it
+/// `version=2` on the way out: with `version=2`, bollard 0.21 opens a session of its own under the same id, which
+/// serves registry credentials only; with `version=1` it sends the request as it is, and decodes BuildKit's
+/// progress and the image id by their content all the same.
 fn request(
     backend: Backend,
     build: &Build,
     dockerfile: &str,
-    started: Instant,
+    session: Option<&str>,
 ) -> BuildImageOptions {
-    let session = format!(
-        "cargo-dockerize-{}-{}-{}",
-        std::process::id(),
-        build.name.replace('@', "-"),
-        started.elapsed().as_nanos()
-    );
     let build_args: HashMap<&str, String> = build
         .build_args
         .iter()
@@ -113,12 +116,13 @@ fn request(
         .nocache(build.cache == Cache::Ignore)
         .rm(true)
         .forcerm(true);
-    request = match backend {
-        Backend::BuildKit => request
-            .version(BuilderVersion::BuilderBuildKit)
-            .session(&session),
-        Backend::Classic => request.version(BuilderVersion::BuilderV1),
-    };
+    request = request.version(BuilderVersion::BuilderV1);
+    if let (Backend::BuildKit, Some(session)) = (backend, session) {
+        request = request.session(session);
+    }
+    if let Some(network) = &build.network {
+        request = request.networkmode(network);
+    }
     if let Some(platform) = build.platform {
         request = request.platform(platform.docker_name());
     }
@@ -126,6 +130,34 @@ fn request(
         request = request.cachefrom(&build.cache_from);
     }
     request.build()
+}
+
+/// bollard's request modifier for BuildKit builds: `version=1` becomes `version=2` on `/build` only (see
+/// [`request`]).
+fn buildkit_on_build(mut request: bollard::BollardRequest) -> bollard::BollardRequest {
+    let uri = request.uri();
+    if !uri.path().ends_with("/build") {
+        return request;
+    }
+    let Some(query) = uri.query() else {
+        return request;
+    };
+    let query: Vec<&str> = query
+        .split('&')
+        .map(|pair| {
+            if pair == "version=1" {
+                "version=2"
+            } else {
+                pair
+            }
+        })
+        .collect();
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = format!("{}?{}", uri.path(), query.join("&")).parse().ok();
+    if let Ok(rewritten) = http::Uri::from_parts(parts) {
+        *request.uri_mut() = rewritten;
+    }
+    request
 }
 
 /// What the engine's stream said, once it ended.
@@ -227,4 +259,30 @@ async fn image_size(docker: &Docker, id: &str) -> u64 {
         .and_then(|i| i.size)
         .unwrap_or_default()
         .max(0) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(uri: &str) -> bollard::BollardRequest {
+        http::Request::post(uri)
+            .body(bollard::body_full(bytes::Bytes::new()))
+            .unwrap()
+    }
+
+    #[test]
+    fn buildkit_builds_go_out_as_version_2_and_nothing_else_changes() {
+        let build = buildkit_on_build(post(
+            "http://docker/v1.41/build?t=x&version=1&session=abc&networkmode=host",
+        ));
+        assert_eq!(
+            build.uri().query(),
+            Some("t=x&version=2&session=abc&networkmode=host")
+        );
+        let other = buildkit_on_build(post("http://docker/v1.41/images/create?version=1"));
+        assert_eq!(other.uri().query(), Some("version=1"));
+        let tag = buildkit_on_build(post("http://docker/v1.41/build?t=version=1"));
+        assert_eq!(tag.uri().query(), Some("t=version=1"));
+    }
 }

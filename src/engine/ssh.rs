@@ -100,42 +100,47 @@ impl tower_service::Service<hyper::Uri> for SshConnector {
     fn call(&mut self, _: hyper::Uri) -> Self::Future {
         let args = self.args.clone();
         let diagnostics = self.diagnostics.clone();
-        Box::pin(async move {
-            let mut child = Command::new("ssh")
-                .args(args.iter())
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .kill_on_drop(true)
-                .spawn()
-                .map_err(|e| io::Error::new(e.kind(), format!("failed to run `ssh`: {e}")))?;
-            let stdin = child.stdin.take().expect("piped stdin");
-            let stdout = child.stdout.take().expect("piped stdout");
-            if let Some(mut stderr) = child.stderr.take() {
-                diagnostics.counts.lock().expect("never poisoned").0 += 1;
-                tokio::spawn(async move {
-                    let mut text = String::new();
-                    let _ = stderr.read_to_string(&mut text).await;
-                    let lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-                    diagnostics
-                        .stderr
-                        .lock()
-                        .expect("never poisoned")
-                        .extend(lines.map(String::from));
-                    diagnostics.counts.lock().expect("never poisoned").1 += 1;
-                });
-            }
-            Ok(SshStream {
-                _child: child,
-                stdin: Some(TokioIo::new(stdin)),
-                stdout: TokioIo::new(stdout),
-            })
-        })
+        Box::pin(async move { spawn(&args, &diagnostics) })
     }
 }
 
+/// Starts one `ssh ... docker system dial-stdio`: a connection to the engine, for a request or a build session.
+/// What ssh says on stderr goes to `diagnostics`.
+pub(super) fn spawn(args: &[String], diagnostics: &SshDiagnostics) -> io::Result<SshStream> {
+    let mut child = Command::new("ssh")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| io::Error::new(e.kind(), format!("failed to run `ssh`: {e}")))?;
+    let stdin = child.stdin.take().expect("piped stdin");
+    let stdout = child.stdout.take().expect("piped stdout");
+    if let Some(mut stderr) = child.stderr.take() {
+        diagnostics.counts.lock().expect("never poisoned").0 += 1;
+        let diagnostics = diagnostics.clone();
+        tokio::spawn(async move {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text).await;
+            let lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+            diagnostics
+                .stderr
+                .lock()
+                .expect("never poisoned")
+                .extend(lines.map(String::from));
+            diagnostics.counts.lock().expect("never poisoned").1 += 1;
+        });
+    }
+    Ok(SshStream {
+        _child: child,
+        stdin: Some(TokioIo::new(stdin)),
+        stdout: TokioIo::new(stdout),
+    })
+}
+
 /// One connection: the ssh process's stdout to read, its stdin to write; dropping it ends the process.
-struct SshStream {
+pub(super) struct SshStream {
     _child: Child,
     stdin: Option<TokioIo<ChildStdin>>,
     stdout: TokioIo<ChildStdout>,

@@ -85,6 +85,9 @@ pub struct Build {
     pub cache: Cache,
     /// Whether its tags go to their registries once it is built (`--push`; always for a cache image).
     pub push: bool,
+    /// `--network`: the network of its `RUN` steps (`host`, `none`); `None` leaves it to the engine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
 }
 
 impl Build {
@@ -221,6 +224,7 @@ pub(super) fn builds(selected: &[&Image], common: &Common<'_>) -> Builds {
         cache_from,
         cache: request.cache,
         push: request.destination == Destination::Registry,
+        network: request.network.map(|n| n.engine_name().to_string()),
     };
     let mut images = Vec::new();
     let mut indexes = Vec::new();

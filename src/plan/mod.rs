@@ -83,6 +83,10 @@ pub struct Plan {
     pub locked: bool,
     /// `ENV` of every builder stage, before the cook (`build-env` of `[workspace.metadata.dockerize]`), sorted.
     pub build_env: BTreeMap<String, String>,
+    /// Secrets the cook and the final compile mount (`build-secrets`), sorted by name: ids and where `build`
+    /// reads them, never a value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub build_secrets: Vec<crate::model::BuildSecret>,
     /// The registry prefix of the tags that name none (`--registry`, else `registry`), and where it came from.
     pub registry: Sourced<Option<String>>,
     /// Debian packages of the builder base, sorted.
@@ -269,6 +273,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         profile: Profile::named(settings.profile.as_deref().unwrap_or("release")),
         locked: workspace.has_lockfile,
         build_env: shared.build_env.value.clone(),
+        build_secrets: shared.build_secrets.value.clone(),
         registry: shared.registry.clone(),
         builder_packages,
         builder_reasons,

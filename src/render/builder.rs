@@ -17,7 +17,8 @@ use std::fmt::Write as _;
 use super::dockerfile::{comment, feature_flags, workspace_in_image};
 use super::quote::label_value;
 use super::scripts::dir_in_workspace;
-use crate::model::{stage, Backend, APP_DIR, IMAGES_ARG, OUT_DIR};
+use super::secrets;
+use crate::model::{stage, Backend, BuildSecret, APP_DIR, IMAGES_ARG, OUT_DIR};
 use crate::plan::{
     BuildContext, BuilderStage, CrossSetup, DockerfilePath, Image, Invocation, Strip,
 };
@@ -30,6 +31,8 @@ pub(super) struct Shared<'a> {
     pub dockerfile: &'a DockerfilePath,
     /// `build-env`: the builder's environment, set before the cook.
     pub build_env: &'a BTreeMap<String, String>,
+    /// `build-secrets`: mounted in the cook and the final compile only.
+    pub build_secrets: &'a [BuildSecret],
     /// `--locked` (the workspace has a `Cargo.lock`).
     pub locked: bool,
     /// Toolchain files the builder removes.
@@ -132,11 +135,26 @@ fn cook_and_compile(
     } else {
         let _ = writeln!(out, "COPY --from={} /recipe/ ./", stage::PLANNER);
     }
-    let cook: Vec<String> = invocations
-        .iter()
-        .map(|i| cargo_build(shared, builder, i, true))
-        .collect();
-    let _ = writeln!(out, "RUN {}", cook.join(" \\\n    && "));
+    // Secrets are read in the cook and the final compile only, and scrubbed from the cooked layer (see
+    // `secrets`): the final compile's target directory is a cache mount, in no layer.
+    let mut cook: Vec<String> = secrets::export(shared.build_secrets).into_iter().collect();
+    cook.extend(
+        invocations
+            .iter()
+            .map(|i| cargo_build(shared, builder, i, true)),
+    );
+    let target = if widened {
+        format!("{APP_DIR}/target")
+    } else {
+        "./target".to_string()
+    };
+    cook.extend(secrets::scrub(shared.build_secrets, &target));
+    let _ = writeln!(
+        out,
+        "RUN {}{}",
+        secrets::mounts(shared.build_secrets),
+        cook.join(" \\\n    && ")
+    );
     if widened {
         let _ = writeln!(out, "COPY . {APP_DIR}/");
     } else {
@@ -145,7 +163,11 @@ fn cook_and_compile(
     if builder.selects() {
         let _ = writeln!(out, "ARG {IMAGES_ARG}");
     }
-    let mut steps = remove_toolchain_files(shared);
+    let mut steps: Vec<String> = match backend {
+        Backend::BuildKit => secrets::export(shared.build_secrets).into_iter().collect(),
+        Backend::Classic => Vec::new(),
+    };
+    steps.extend(remove_toolchain_files(shared));
     steps.extend(
         invocations
             .iter()
@@ -156,7 +178,8 @@ fn cook_and_compile(
         Backend::BuildKit => {
             let _ = writeln!(
                 out,
-                "RUN --mount=type=cache,id={cache_id},target={CACHE_DIR},sharing=locked \\\n    {steps}\n"
+                "RUN --mount=type=cache,id={cache_id},target={CACHE_DIR},sharing=locked {}\\\n    {steps}\n",
+                secrets::mounts(shared.build_secrets)
             );
         }
         Backend::Classic => {

@@ -50,6 +50,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         profile: _,
         locked,
         build_env,
+        build_secrets,
         registry: _,
         builder_packages,
         builder_reasons,
@@ -68,6 +69,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
     let selects = builders.iter().any(|b| b.selects());
     let cross = crate::platform::cross_compiles(platforms);
     header(&mut out, command, context, dockerfile, selects);
+    super::secrets::header(&mut out, build_secrets);
     for warning in warnings {
         let _ = writeln!(out, "# Warning: {}", comment_text(warning));
     }
@@ -93,6 +95,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         context,
         dockerfile,
         build_env,
+        build_secrets,
         locked: *locked,
         toolchain_files,
         images,

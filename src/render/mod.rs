@@ -13,6 +13,7 @@ mod quote;
 mod recipe;
 mod runtime;
 mod scripts;
+mod secrets;
 mod workflow;
 
 pub use dockerfile::{render, render_for};

@@ -193,30 +193,38 @@ fn tree(
     options: &LoadOptions,
     triple: &str,
 ) -> Result<String, WorkspaceError> {
+    let mut args: Vec<String> = [
+        "--workspace",
+        "--format",
+        "{p}|{f}",
+        "--edges",
+        "normal,build",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    args.extend(["--target".to_string(), triple.to_string()]);
+    if options.all_features {
+        args.push("--all-features".into());
+    }
+    if options.no_default_features {
+        args.push("--no-default-features".into());
+    }
+    if !options.features.is_empty() {
+        args.extend(["--features".to_string(), options.features.join(",")]);
+    }
+    cargo_tree(manifest, &args)
+}
+
+/// `cargo tree --charset ascii --color never <args> --manifest-path <manifest>`: its output, or Cargo's complaint.
+pub(super) fn cargo_tree(manifest: &Utf8Path, args: &[String]) -> Result<String, WorkspaceError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = std::process::Command::new(cargo);
     command
-        .args([
-            "tree",
-            "--workspace",
-            "--charset",
-            "ascii",
-            "--color",
-            "never",
-        ])
-        .args(["--format", "{p}|{f}", "--edges", "normal,build"])
-        .args(["--target", triple])
+        .args(["tree", "--charset", "ascii", "--color", "never"])
+        .args(args)
         .arg("--manifest-path")
         .arg(manifest);
-    if options.all_features {
-        command.arg("--all-features");
-    }
-    if options.no_default_features {
-        command.arg("--no-default-features");
-    }
-    if !options.features.is_empty() {
-        command.args(["--features", &options.features.join(",")]);
-    }
     let output = command
         .output()
         .map_err(|source| WorkspaceError::TreeSpawn {

@@ -13,10 +13,12 @@
 //! [`load`] is the edge; [`graph`] turns `cargo metadata`'s answer into the [`Workspace`] (pure), [`toolchain`]
 //! picks the Rust toolchain, [`native`] knows which crates link native libraries (each target triple's `cfg(...)`
 //! values come from [`crate::platform::Triple`]), and [`activated`] says what a build for a triple really
-//! compiles where the unified resolve says more.
+//! compiles where the unified resolve says more. [`crates`] lists, on demand after planning, the crates one
+//! `cargo build` compiles for each of its packages (what an SBOM and the binary's dependency section hold).
 
 mod activated;
 mod cargo_config;
+mod crates;
 mod graph;
 mod native;
 mod rustflags;
@@ -31,6 +33,10 @@ use serde::Serialize;
 
 pub use activated::{parse_tree, Activated};
 pub use cargo_config::{CargoConfig, ConfigFile, TargetKeys};
+pub use crates::{
+    parse as parse_crates, resolve as resolve_crates, Crate, CrateQuery, CrateSet, CrateSource,
+    Dependency, DependencyKind,
+};
 pub use graph::{from_metadata, member_targets, Reading};
 pub use native::{classify, DISTROLESS_CC_LIBRARIES};
 pub use rustflags::{Flag, FlagLevel, TargetFlags};
@@ -237,7 +243,7 @@ impl WorkspaceError {
                 Some("pass the path of a workspace's or a package's `Cargo.toml`".into())
             }
             Self::TreeFailed { .. } => Some(
-                "where the resolve shows native crates or build tools, `cargo tree` tells what the build compiles; `cargo build` would stop on what it reports".into(),
+                "`cargo tree` tells what the build compiles (where the resolve shows native crates or build tools, and for an SBOM); `cargo build` would stop on what it reports".into(),
             ),
             Self::ToolchainParse { .. } => Some(
                 "the file must hold a channel name, or a TOML table `[toolchain]` with `channel = \"...\"`".into(),

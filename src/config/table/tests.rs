@@ -236,5 +236,48 @@ fn the_keys_are_the_tables_own() {
     }
     assert!(!keys.contains(&"typed"), "a skipped field is no key");
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted: {keys:?}");
-    assert_eq!(keys.len(), 24);
+    assert_eq!(keys.len(), 25);
+}
+
+#[test]
+fn build_secrets_are_the_workspace_tables_and_secret_looking_build_env_is_refused() {
+    let workspace = TableOrigin {
+        manifest: "Cargo.toml".into(),
+        table: "[workspace.metadata.dockerize]".into(),
+    };
+    let table = parse(
+        &json!({"build-secrets": ["DATABASE_URL", {"name": "API", "file": "/run/api"}]}),
+        &workspace,
+        TableLevel::Workspace,
+    )
+    .unwrap();
+    let names: Vec<&str> = table
+        .typed
+        .build_secrets
+        .iter()
+        .flatten()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["API", "DATABASE_URL"]);
+    let err = parse(
+        &json!({"build-env": {"NPM_TOKEN": "abc"}}),
+        &workspace,
+        TableLevel::Workspace,
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("invalid value for `build-env`"), "{text}");
+    assert!(text.contains("`NPM_TOKEN` looks like a secret"), "{text}");
+    assert!(text.contains("build-secrets = [\"NPM_TOKEN\"]"), "{text}");
+    let package = TableOrigin {
+        manifest: "api/Cargo.toml".into(),
+        table: "[package.metadata.dockerize]".into(),
+    };
+    let err = parse(
+        &json!({"build-secrets": ["A"]}),
+        &package,
+        TableLevel::Package,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("`build-secrets`"), "{err}");
 }
