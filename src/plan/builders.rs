@@ -460,3 +460,6 @@ pub fn test_packages(
     }
     (out.into_iter().collect(), reasons.into_iter().collect())
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,6 +29,8 @@ mod runtime;
 mod rust_floor;
 mod select;
 mod stages;
+#[cfg(test)]
+mod testing;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -530,3 +530,6 @@ fn choose_base(
         }
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -348,3 +348,6 @@ fn check_profile(
         available,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -23,6 +23,8 @@ mod graph;
 mod native;
 mod rustflags;
 pub mod stubs;
+#[cfg(test)]
+pub mod testing;
 mod toolchain;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,32 +1,18 @@
 //! What Cargo's configuration decides for an image, in-process: a package with no native dependencies (musl on
 //! `scratch` unless the configuration says otherwise), its configuration as text.
 
-use std::collections::BTreeMap;
-
 use super::super::runtime::{choose_for_platforms, RuntimeChoice};
 use super::*;
 use crate::config::BinaryConfig;
 use crate::model::{Libc, Linkage};
 use crate::plan::RuntimeBase;
 use crate::source::{Source, Sourced, TableOrigin};
+use crate::workspace::testing::pkg;
 use crate::workspace::Package;
 
+/// A package with no native dependency: what Cargo's configuration decides stands alone.
 fn package() -> Package {
-    Package {
-        name: "app".into(),
-        version: "0.1.0".into(),
-        description: None,
-        license: None,
-        repository: None,
-        homepage: None,
-        dir: ".".into(),
-        features: BTreeMap::new(),
-        binaries: Vec::new(),
-        targets: BTreeMap::new(),
-        config: serde_json::Value::Null,
-        rust_version: None,
-        stubs: Vec::new(),
-    }
+    pkg("app").dir(".").build()
 }
 
 fn flags(
