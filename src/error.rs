@@ -93,9 +93,11 @@ pub enum Error {
         flag: &'static str,
         command: &'static str,
     },
-    #[error("{count} generated file(s) are out of date")]
+    #[error("{count} generated file(s) are out of date: {files}")]
     Stale {
         count: usize,
+        /// Each file, as `path`, comma-separated.
+        files: String,
         /// The command that writes them afresh.
         command: String,
     },

@@ -1,16 +1,18 @@
 //! The generated files on disk: writing them and `--check`.
 //!
-//! Takes the rendered Dockerfile and `.dockerignore` and puts them where the plan says (the workspace root by
-//! default, or the configured Dockerfile path and its `<path>.dockerignore`), and the CI workflow where `ci` says:
-//! each through a temporary file renamed into place, so an interrupted or failed write leaves nothing
-//! half-written. Files this tool did not write (no generated marker on their first line) are not overwritten
-//! without `--force`; an existing `.dockerignore` is the user's and is kept. `--check` compares the same files.
+//! Takes the rendered Dockerfile, the scripts beside it and the `.dockerignore`, and puts them where the plan says
+//! (the workspace root by default, or the configured Dockerfile path, `.dockerize/` in its directory and its
+//! `<path>.dockerignore`), and the CI workflow where `ci` says: each through a temporary file renamed into place,
+//! so an interrupted or failed write leaves nothing half-written. Files this tool did not write (no generated
+//! marker on their first line) are not overwritten without `--force`; an existing `.dockerignore` is the user's and
+//! is kept. `--check` compares the same files.
 
 use camino::{Utf8Path, Utf8PathBuf};
 use std::io::Write as _;
 
 use crate::model::GENERATED_MARKER;
 use crate::plan::DockerfilePath;
+use crate::render::Script;
 
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,26 +90,36 @@ pub fn is_theirs(path: &Utf8Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|text| !is_ours(&text))
 }
 
-/// Writes the Dockerfile (and the `.dockerignore` when there is none) at the places `place` names under `root`.
-/// Nothing is written unless every check passes first.
+/// Writes the Dockerfile and its scripts (and the `.dockerignore` when there is none) at the places `place` names
+/// under `root`. Nothing is written unless every check passes first.
 pub fn write(
     root: &Utf8Path,
     place: &DockerfilePath,
     dockerfile: &str,
+    scripts: &[Script],
     dockerignore: &str,
     force: bool,
 ) -> Result<Vec<Change>, FilesError> {
-    let dockerfile_path = root.join(&place.path);
+    let owned: Vec<(Utf8PathBuf, &str)> = std::iter::once((root.join(&place.path), dockerfile))
+        .chain(scripts.iter().map(|s| (root.join(&s.path), s.text)))
+        .collect();
+    let mut current = Vec::new();
+    for (path, _) in &owned {
+        let text = read_optional(path)?;
+        refuse_theirs(
+            path,
+            text.as_deref(),
+            force,
+            "give ours another path: `dockerfile = \"docker/Dockerfile.dockerize\"` in `[workspace.metadata.dockerize]` (or `--dockerfile`)",
+        )?;
+        current.push(text);
+    }
     let ignore_path = root.join(&place.ignore);
-    let current = read_optional(&dockerfile_path)?;
-    refuse_theirs(
-        &dockerfile_path,
-        current.as_deref(),
-        force,
-        "give ours another path: `dockerfile = \"docker/Dockerfile.dockerize\"` in `[workspace.metadata.dockerize]` (or `--dockerfile`)",
-    )?;
     let current_ignore = read_optional(&ignore_path)?;
-    let mut outcomes = vec![replace(dockerfile_path, current.as_deref(), dockerfile)?];
+    let mut outcomes = Vec::new();
+    for ((path, text), current) in owned.into_iter().zip(current) {
+        outcomes.push(replace(path, current.as_deref(), text)?);
+    }
     match current_ignore {
         None => {
             write_atomically(&ignore_path, dockerignore)?;
@@ -161,15 +173,18 @@ fn replace(path: Utf8PathBuf, current: Option<&str>, text: &str) -> Result<Chang
     Ok(Change::Written(path))
 }
 
-/// The files that `write` would change: a stale or missing Dockerfile, a missing `.dockerignore`.
+/// The files that `write` would change: a stale or missing Dockerfile or script, a missing `.dockerignore`.
 pub fn check(
     root: &Utf8Path,
     place: &DockerfilePath,
     dockerfile: &str,
+    scripts: &[Script],
 ) -> Result<Vec<Drift>, FilesError> {
-    let mut drifts: Vec<Drift> = check_owned(&root.join(&place.path), dockerfile)?
-        .into_iter()
-        .collect();
+    let mut drifts = Vec::new();
+    drifts.extend(check_owned(&root.join(&place.path), dockerfile)?);
+    for script in scripts {
+        drifts.extend(check_owned(&root.join(&script.path), script.text)?);
+    }
     let ignore_path = root.join(&place.ignore);
     if read_optional(&ignore_path)?.is_none() {
         drifts.push(Drift {
@@ -205,8 +220,11 @@ fn diff(old: &str, new: &str, path: &Utf8Path) -> String {
 }
 
 /// Writes through a temporary file in the same directory, then renames it over the target: a reader sees the old
-/// file or the new one, never half of one.
+/// file or the new one, never half of one. The file is readable by all (`0644`), as a checkout would have it: the
+/// scripts are part of the build context, whose modes are part of BuildKit's cache keys, and `build` sends them
+/// with that mode.
 pub fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
+    use std::os::unix::fs::PermissionsExt as _;
     let error = |source| FilesError::Write {
         path: path.to_owned(),
         source,
@@ -218,6 +236,7 @@ pub fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
     std::fs::create_dir_all(dir).map_err(error)?;
     let mut file = tempfile::Builder::new()
         .prefix(".cargo-dockerize-")
+        .permissions(std::fs::Permissions::from_mode(0o644))
         .tempfile_in(dir)
         .map_err(error)?;
     file.write_all(text.as_bytes()).map_err(error)?;
@@ -245,9 +264,9 @@ mod tests {
         let (_guard, root) = root();
         let dockerfile = format!("{GENERATED_MARKER} x\nFROM scratch\n");
         let place = default_place();
-        let out = write(&root, &place, &dockerfile, "target/\n", false).unwrap();
+        let out = write(&root, &place, &dockerfile, &[], "target/\n", false).unwrap();
         assert!(matches!(&out[0], Change::Written(_)));
-        let out = write(&root, &place, &dockerfile, "target/\n.git/\n", false).unwrap();
+        let out = write(&root, &place, &dockerfile, &[], "target/\n.git/\n", false).unwrap();
         assert!(matches!(&out[0], Change::Unchanged(_)));
         assert!(matches!(&out[1], Change::Kept(_)));
         assert_eq!(
@@ -261,10 +280,53 @@ mod tests {
         let (_guard, root) = root();
         std::fs::write(root.join("Dockerfile"), "FROM alpine\n").unwrap();
         let place = default_place();
-        let err = write(&root, &place, &format!("{GENERATED_MARKER}\n"), "", false).unwrap_err();
+        let err = write(
+            &root,
+            &place,
+            &format!("{GENERATED_MARKER}\n"),
+            &[],
+            "",
+            false,
+        )
+        .unwrap_err();
         assert!(matches!(err, FilesError::NotOurs { .. }));
         assert!(!root.join(".dockerignore").exists(), "nothing half-written");
-        write(&root, &place, &format!("{GENERATED_MARKER}\n"), "", true).unwrap();
+        write(
+            &root,
+            &place,
+            &format!("{GENERATED_MARKER}\n"),
+            &[],
+            "",
+            true,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn scripts_are_written_checked_and_refused_like_the_dockerfile() {
+        let (_guard, root) = root();
+        let place = default_place();
+        let dockerfile = format!("{GENERATED_MARKER}\nFROM scratch\n");
+        let scripts = [Script {
+            path: ".dockerize/build.sh".into(),
+            text: "# Generated by cargo-dockerize\nset -eu\n",
+        }];
+        let out = write(&root, &place, &dockerfile, &scripts, "target/\n", false).unwrap();
+        assert_eq!(out[1], Change::Written(root.join(".dockerize/build.sh")));
+        assert!(check(&root, &place, &dockerfile, &scripts)
+            .unwrap()
+            .is_empty());
+        std::fs::write(root.join(".dockerize/build.sh"), "mine\n").unwrap();
+        let drifts = check(&root, &place, &dockerfile, &scripts).unwrap();
+        assert_eq!(drifts.len(), 1);
+        assert_eq!(drifts[0].path, root.join(".dockerize/build.sh"));
+        let err = write(&root, &place, &dockerfile, &scripts, "", false).unwrap_err();
+        assert!(matches!(err, FilesError::NotOurs { .. }), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(root.join(".dockerize/build.sh")).unwrap(),
+            "mine\n",
+            "a script we did not write is kept without --force"
+        );
     }
 
     #[test]
@@ -273,10 +335,10 @@ mod tests {
         std::fs::write(root.join("Dockerfile"), "a\nb\n").unwrap();
         std::fs::write(root.join(".dockerignore"), "target/\n").unwrap();
         let place = default_place();
-        let drifts = check(&root, &place, "a\nc\n").unwrap();
+        let drifts = check(&root, &place, "a\nc\n", &[]).unwrap();
         assert_eq!(drifts.len(), 1);
         assert!(drifts[0].diff.contains("-b\n+c"));
-        assert!(check(&root, &place, "a\nb\n").unwrap().is_empty());
+        assert!(check(&root, &place, "a\nb\n", &[]).unwrap().is_empty());
     }
 
     #[test]
@@ -289,7 +351,7 @@ mod tests {
             crate::source::Source::Flag("--dockerfile".into()),
         );
         let dockerfile = format!("{GENERATED_MARKER}\nFROM scratch\n");
-        let out = write(&root, &place, &dockerfile, "target/\n", false).unwrap();
+        let out = write(&root, &place, &dockerfile, &[], "target/\n", false).unwrap();
         assert_eq!(
             out,
             vec![
@@ -301,7 +363,7 @@ mod tests {
             std::fs::read_to_string(root.join("Dockerfile")).unwrap(),
             "FROM alpine\n"
         );
-        assert!(check(&root, &place, &dockerfile).unwrap().is_empty());
+        assert!(check(&root, &place, &dockerfile, &[]).unwrap().is_empty());
     }
 
     #[test]

@@ -155,9 +155,10 @@ fn check_reports_missing_then_fresh_then_edited_files() {
         fresh.stderr
     );
     assert!(
-        fresh
-            .stderr
-            .contains("error: 2 generated file(s) are out of date"),
+        fresh.stderr.contains(
+            "error: 5 generated file(s) are out of date: `Dockerfile`, `.dockerize/build.sh`, `.dockerize/date.pl`, \
+             `.dockerize/recipe.pl`, `.dockerignore`"
+        ),
         "{}",
         fresh.stderr
     );
@@ -204,6 +205,24 @@ fn check_reports_missing_then_fresh_then_edited_files() {
         edited,
         "--check writes nothing"
     );
+
+    // A script the Dockerfile runs, edited by hand: stale too, and named.
+    std::fs::write(copy.dockerfile_path(), &generated).unwrap();
+    let script = copy.path(".dockerize/build.sh");
+    let original = std::fs::read_to_string(&script).unwrap();
+    std::fs::write(&script, original.replacen("set -euf", "set -eu", 1)).unwrap();
+    let stale = copy.run(&["generate", "--check"]);
+    assert_eq!(stale.code, Some(3), "{}", stale.stderr);
+    for needle in [
+        "\n-set -eu\n+set -euf\n",
+        "error: 1 generated file(s) are out of date: `.dockerize/build.sh`",
+    ] {
+        assert!(
+            stale.stderr.contains(needle),
+            "`{needle}`\n{}",
+            stale.stderr
+        );
+    }
 }
 
 // --- where the workspace is
@@ -398,7 +417,7 @@ fn unknown_profiles_fail_and_custom_ones_are_accepted() {
     let dockerfile = copy.generate(&["--profile", "container"]);
     assert!(dockerfile.contains("--profile container"), "{dockerfile}");
     assert!(
-        dockerfile.contains("/x86_64-unknown-linux-musl/container/single-bin "),
+        dockerfile.contains(" --from x86_64-unknown-linux-musl/container "),
         "a custom profile writes to its own directory"
     );
 }

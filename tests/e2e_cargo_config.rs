@@ -134,10 +134,15 @@ fn cargo_configuration_decides_the_runtime_and_says_why() {
             .unwrap_or_else(|| panic!("{fixture}: no `why:` line\n{}", dry.stdout));
         assert!(why_line.contains(why), "{fixture}: {why_line}");
         let dockerfile = copy.generate(&[]);
-        let comment = dockerfile
+        // The comment is wrapped at the Dockerfile's width: its lines are read as one text.
+        let comment: Vec<&str> = dockerfile
             .lines()
-            .find(|l| l.starts_with(&format!("# `{fixture}` of package")))
-            .unwrap_or_else(|| panic!("{fixture}: no runtime stage comment"));
+            .skip_while(|l| !l.starts_with(&format!("# `{fixture}` of package")))
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| l.trim_start_matches('#').trim())
+            .collect();
+        assert!(!comment.is_empty(), "{fixture}: no runtime stage comment");
+        let comment = comment.join(" ");
         assert!(comment.contains(why), "{fixture}: {comment}");
     }
     // `[build] target` naming the glibc triple is honoured, and says so.

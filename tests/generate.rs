@@ -37,7 +37,8 @@ impl Generated {
             .collect()
     }
 
-    /// The shell commands of every RUN in `stage`, continuations joined as the engine sees them.
+    /// The shell commands of every RUN in `stage`, continuations joined as the engine sees them (and runs of
+    /// spaces as one).
     fn runs(&self, stage: &str) -> Vec<String> {
         let dockerfile = Dockerfile::parse(&self.dockerfile).expect("parses");
         let stages = dockerfile.stages();
@@ -49,11 +50,16 @@ impl Generated {
             .iter()
             .filter_map(|i| i.as_run())
             .filter_map(|r| r.as_shell().map(|s| s.to_string()))
-            .map(|run| without_mounts(&run).to_string())
+            .map(|run| {
+                without_mounts(&run)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .collect()
     }
 
-    /// The `cargo build` commands of a RUN, however they are wrapped (`{ CARGO_TARGET_DIR=... cargo build ...; }`).
+    /// The `cargo build` commands of a RUN, however they are wrapped (`sh .dockerize/build.sh compile ... -- cargo build ...`).
     fn cargo_builds(run: &str) -> Vec<String> {
         run.split("&&")
             .filter_map(|step| step.find("cargo build").map(|at| &step[at..]))
@@ -61,8 +67,8 @@ impl Generated {
             .collect()
     }
 
-    /// The final compile's form of a cook's `cargo build`: the same words without the `--bin`s, which a
-    /// builder of several images takes from `DOCKERIZE_IMAGES` (as `"$@"`).
+    /// The final compile's form of a cook's `cargo build`: the same words without the `--bin`s, which
+    /// `build.sh compile` adds for the images wanted (`DOCKERIZE_IMAGES`).
     fn selecting(cook: &str) -> String {
         let words: Vec<&str> = cook.split(' ').collect();
         let mut kept = Vec::new();
@@ -75,7 +81,7 @@ impl Generated {
             kept.push(words[i]);
             i += 1;
         }
-        format!("{} \"$@\"", kept.join(" "))
+        kept.join(" ")
     }
 
     /// The `FROM` line of `stage`.
@@ -84,6 +90,23 @@ impl Generated {
             .lines()
             .find(|l| l.starts_with("FROM ") && l.ends_with(&format!(" AS {stage}")))
             .unwrap_or_else(|| panic!("no `FROM ... AS {stage}` line"))
+    }
+
+    /// The image `stage` starts from, through the stages images share (`FROM runtime AS <stage>`).
+    fn base_image(&self, stage: &str) -> String {
+        let mut from = self.base_line(stage)["FROM ".len()..]
+            .split(" AS ")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        while self
+            .dockerfile
+            .lines()
+            .any(|l| l.starts_with("FROM ") && l.ends_with(&format!(" AS {from}")))
+        {
+            from = self.base_image(&from);
+        }
+        from
     }
 }
 
@@ -206,42 +229,39 @@ fn multi_bin() {
     let builder = g.runs("builder");
     let build = "cargo build --locked --profile release --target x86_64-unknown-linux-musl -p multi-bin --bin alpha --bin beta --bin gamma --bin multi-bin";
     assert_eq!(Generated::cargo_builds(&builder[0]), [build]);
-    // The final compile takes its `--bin`s from DOCKERIZE_IMAGES, each wanted image adding its own.
+    // The final compile takes its `--bin`s from DOCKERIZE_IMAGES: `build.sh` adds each wanted image's own.
     assert_eq!(
         Generated::cargo_builds(&builder[1]),
         [Generated::selecting(build)]
     );
-    for bin in ["alpha", "beta", "gamma", "multi-bin"] {
-        let wanted = format!("case \"$images\" in *\" {bin} \"*) set -- \"$@\" --bin {bin};; esac");
-        assert!(builder[1].contains(&wanted), "{wanted}");
-    }
-    assert!(builder[1].contains("images=\" ${DOCKERIZE_IMAGES:-alpha beta gamma multi-bin} \""));
+    assert!(
+        builder[1].contains(
+            " --from x86_64-unknown-linux-musl/release --to /out alpha beta gamma multi-bin "
+        ),
+        "{}",
+        builder[1]
+    );
     assert!(g
         .dockerfile
         .contains("\nARG DOCKERIZE_IMAGES\nRUN --mount=type=cache"));
     // The builder's own check, for a plain `docker build --build-arg`, run with `sh` as the image runs it: a name
-    // that is no image fails in one line naming the images; a good one, or none, passes.
-    let check = &builder[1][..builder[1]
-        .find(" && if ! cmp -s")
-        .expect("the cache seeding step")];
-    let sh = |value: Option<&str>| {
-        let mut command = std::process::Command::new("sh");
-        command.arg("-c").arg(check).env_remove("DOCKERIZE_IMAGES");
-        if let Some(value) = value {
-            command.env("DOCKERIZE_IMAGES", value);
-        }
-        command.output().expect("run sh")
-    };
-    let typo = sh(Some("alpha gama"));
-    assert_eq!(typo.status.code(), Some(1));
+    // that is no image fails in one line naming the images, before anything else (tests/scripts.rs runs the
+    // whole compile with good ones).
+    let check = builder[1]
+        .replace("--cache /cache", "")
+        .replace("--to /out", "--to /nonexistent");
+    let typo = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&check)
+        .env("DOCKERIZE_IMAGES", "alpha gama")
+        .current_dir(&g.fixture.root)
+        .output()
+        .expect("run sh");
+    assert_eq!(typo.status.code(), Some(1), "{typo:?}");
     assert_eq!(
         String::from_utf8_lossy(&typo.stderr),
         "DOCKERIZE_IMAGES: no image gama in this Dockerfile; its images: alpha beta gamma multi-bin\n"
     );
-    for good in [Some("alpha gamma"), Some(""), None] {
-        let run = sh(good);
-        assert!(run.status.success(), "{good:?}: {run:?}");
-    }
 }
 
 #[test]
@@ -250,7 +270,16 @@ fn workspace() {
     assert_eq!(g.binaries("name"), ["api", "dz-cli", "worker"]);
     assert_eq!(g.binaries("package"), ["api", "cli", "worker"]);
     // `dz-cli` is the binary's name, not the package's.
-    assert!(g.dockerfile.contains("\nFROM scratch AS dz-cli\n"));
+    assert!(g.dockerfile.contains("\nFROM runtime AS dz-cli\n"));
+    assert_eq!(g.base_image("dz-cli"), "scratch");
+    // Three images on scratch share one stage: the CA bundle, the user and the labels they have in common.
+    assert_eq!(g.dockerfile.matches("\nFROM scratch AS ").count(), 1);
+    assert_eq!(
+        g.dockerfile
+            .matches("/etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/")
+            .count(),
+        1
+    );
     assert!(g
         .dockerfile
         .contains("ENTRYPOINT [\"/usr/local/bin/dz-cli\"]"));
@@ -356,24 +385,21 @@ fn name_collision_gets_distinct_stages_and_two_cargo_invocations() {
     assert_eq!(builds(&runs[0]), expected, "dependencies: two invocations");
     let selecting: Vec<String> = expected.iter().map(|b| Generated::selecting(b)).collect();
     assert_eq!(builds(&runs[1]), selecting, "binaries: two invocations");
-    // Each binary is copied out right after its own build, before the other build overwrites it.
-    let steps: Vec<&str> = runs[1].split("&&").map(str::trim).collect();
-    let position = |step: &str| {
-        steps
-            .iter()
-            .position(|s| s.contains(step))
-            .unwrap_or_else(|| panic!("no step `{step}` in {steps:?}"))
-    };
-    let alpha = position(&selecting[0]);
-    let beta = position(&selecting[1]);
-    let copy_alpha =
-        position("cp /cache/x86_64-unknown-linux-musl/release/server /out/debug/alpha-svc-server");
-    let copy_beta =
-        position("cp /cache/x86_64-unknown-linux-musl/release/server /out/debug/beta-svc-server");
-    assert!(
-        alpha < copy_alpha && copy_alpha < beta && beta < copy_beta,
-        "{steps:?}"
-    );
+    // One compile a binary, each copying its binary out before the next build overwrites it; either may be named
+    // in DOCKERIZE_IMAGES.
+    let compiles: Vec<&str> = runs[1].split("&&").map(str::trim).collect();
+    assert_eq!(compiles.len(), 2, "{compiles:?}");
+    for (compile, (stage, package)) in compiles.iter().zip([
+        ("alpha-svc-server", "alpha-svc"),
+        ("beta-svc-server", "beta-svc"),
+    ]) {
+        assert!(
+            compile.contains(&format!(
+                "--images 'alpha-svc-server beta-svc-server' --from x86_64-unknown-linux-musl/release --to /out {stage}=server -- "
+            )) && compile.ends_with(&format!("-p {package}")),
+            "{compile}"
+        );
+    }
 }
 
 #[test]
@@ -386,8 +412,7 @@ fn odd_names_get_valid_stage_names_and_keep_their_binaries() {
     }
     // The binaries themselves keep their names: Cargo builds them, the entrypoints run them.
     assert!(g.runs("builder")[0].contains("--bin 2fa --bin My_Tool"));
-    assert!(g.runs("builder")[1].contains("*\" bin-2fa \"*) set -- \"$@\" --bin 2fa;;"));
-    assert!(g.runs("builder")[1].contains("*\" my_tool \"*) set -- \"$@\" --bin My_Tool;;"));
+    assert!(g.runs("builder")[1].contains(" --to /out bin-2fa=2fa my_tool=My_Tool -- "));
     assert!(g.dockerfile.contains("ENTRYPOINT [\"/usr/local/bin/2fa\"]"));
     assert!(g
         .dockerfile
@@ -454,10 +479,7 @@ fn libc_gnu_runs_on_distroless() {
     assert!(!g.dockerfile.contains("crt-static"));
     assert_no_musl(&g.dockerfile, "workspace");
     for stage in g.binaries("stage") {
-        assert_eq!(
-            g.base_line(&stage),
-            format!("FROM {DISTROLESS_CC} AS {stage}")
-        );
+        assert_eq!(g.base_image(&stage), DISTROLESS_CC);
     }
 }
 
@@ -674,6 +696,54 @@ fn structure_checker_catches_broken_debug_variants() {
     }
 }
 
+/// The checker follows a runtime stage through the stages images share, down from the base image.
+#[test]
+fn structure_checker_follows_shared_stages() {
+    let listed = |stage: &str, base: &str| structure::ListedBinary {
+        name: "app".into(),
+        stage: stage.into(),
+        builder: "builder".into(),
+        base_image: base.into(),
+        artifact: format!("/out/{stage}"),
+        debug_stage: None,
+    };
+    let shared = "ARG RUST_VERSION=1.95\nFROM rust:${RUST_VERSION}-slim-bookworm AS chef\nFROM chef AS builder\nRUN cargo build\n\
+                  FROM scratch AS runtime\nCOPY --from=chef /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\n\
+                  USER 65532:65532\nFROM runtime AS app\nCOPY --from=builder /out/app /usr/local/bin/app\nENTRYPOINT [\"/usr/local/bin/app\"]\n";
+    assert_eq!(
+        structure::problems(shared, &[listed("app", "scratch")]),
+        Vec::<String>::new()
+    );
+    let other = structure::ListedBinary {
+        name: "app".into(),
+        ..listed("other", "scratch")
+    };
+    for (text, binaries, expected) in [
+        (shared.replace("USER 65532:65532", "USER 0"), vec![listed("app", "scratch")], "runs as `0`"),
+        (
+            shared.replace("USER 65532", "RUN cargo build\nUSER 65532"),
+            vec![listed("app", "scratch")],
+            "build tool `cargo`",
+        ),
+        (
+            shared.replace("FROM scratch AS runtime", "FROM debian:bookworm-slim AS runtime"),
+            vec![listed("app", "scratch")],
+            "but `list` says `scratch`",
+        ),
+        (
+            format!("{shared}FROM app AS other\nCOPY --from=builder /out/other /usr/local/bin/app\nENTRYPOINT [\"/usr/local/bin/app\"]\n"),
+            vec![listed("app", "scratch"), other],
+            "another image",
+        ),
+    ] {
+        let problems = structure::problems(&text, &binaries);
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "expected a problem containing `{expected}`, got {problems:?}\n{text}"
+        );
+    }
+}
+
 #[test]
 fn path_dependency_outside_the_workspace_widens_the_context() {
     let generated = scenario("path-outside", "path-outside/app", &[]);
@@ -688,20 +758,21 @@ fn path_dependency_outside_the_workspace_widens_the_context() {
     ));
     assert!(generated
         .dockerfile
-        .contains("mkdir -p /recipe/shared-lib && cp -a /app/shared-lib/. /recipe/shared-lib/"));
+        .contains("sh /dockerize/build.sh recipe /app /app/app /recipe shared-lib\n"));
+    assert!(generated
+        .dockerfile
+        .contains("RUN --mount=type=bind,source=app/.dockerize,target=/dockerize"));
 }
 
 #[test]
 fn non_member_path_packages_and_patches_go_into_the_recipe_whole() {
     let generated = scenario("path-inside", "path-inside", &[]);
-    for dir in ["vendor/helper", "vendor/itoa-shim"] {
-        assert!(
-            generated.dockerfile.contains(&format!(
-                "mkdir -p /recipe/{dir} && cp -a /app/{dir}/. /recipe/{dir}/"
-            )),
-            "{dir} is copied into the recipe"
-        );
-    }
+    assert!(
+        generated.dockerfile.contains(
+            "sh /dockerize/build.sh recipe /app /app /recipe vendor/helper vendor/itoa-shim\n"
+        ),
+        "both are copied into the recipe"
+    );
     assert!(
         !generated.dockerfile.contains("WORKDIR /app/"),
         "the context is the workspace"
@@ -743,9 +814,7 @@ fn patches_the_resolve_leaves_out_still_go_into_the_recipe() {
     copy.relock();
     let dockerfile = copy.generate(&[]);
     assert!(
-        dockerfile.contains(
-            "mkdir -p /recipe/vendor/unused-patch && cp -a /app/vendor/unused-patch/. /recipe/vendor/unused-patch/"
-        ),
+        dockerfile.contains(" /recipe vendor/helper vendor/itoa-shim vendor/unused-patch\n"),
         "{dockerfile}"
     );
 }
@@ -886,6 +955,36 @@ fn a_binary_named_like_a_debug_variant_gets_its_own_stage() {
         list["notes"]
     );
     structure::check("api and api-debug", &dockerfile, &listed_binaries(&list));
+}
+
+/// Binaries named like the stages images share (`runtime`, `debug`) keep their names: the shared stages take
+/// another, and every image and debug variant keeps a stage of its own.
+#[test]
+fn binaries_named_like_the_shared_stages_keep_their_names() {
+    let copy = Fixture::copy("workspace");
+    copy.append_to(
+        "crates/api/Cargo.toml",
+        "\n[[bin]]\nname = \"api\"\npath = \"src/main.rs\"\n\n[[bin]]\nname = \"runtime\"\npath = \"src/main.rs\"\n\n[[bin]]\nname = \"debug\"\npath = \"src/main.rs\"\n",
+    );
+    let dockerfile = copy.generate(&[]);
+    let (_, list) = copy.list_json(&[]);
+    let stages: Vec<&str> = list["binaries"]
+        .as_array()
+        .expect("binaries")
+        .iter()
+        .map(|b| b["stage"].as_str().expect("a stage"))
+        .collect();
+    assert_eq!(stages, ["api", "debug", "dz-cli", "runtime", "worker"]);
+    for line in [
+        "\nFROM scratch AS runtime-2\n",
+        "\nFROM runtime-2 AS runtime\n",
+        "\nFROM debian:bookworm-slim AS debug-2\n",
+        "\nFROM debug-2 AS debug-debug\n",
+        "\nFROM runtime-2 AS debug\n",
+    ] {
+        assert!(dockerfile.contains(line), "`{line}` in\n{dockerfile}");
+    }
+    structure::check("runtime and debug", &dockerfile, &listed_binaries(&list));
 }
 
 #[test]

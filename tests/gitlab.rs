@@ -203,6 +203,7 @@ fn check_reports_a_stale_pipeline_and_a_pipeline_we_did_not_write_is_kept() {
         "\nversion = \"0.3.0\"",
         "\nversion = \"0.3.1\"",
     );
+    copy.relock();
     let out = copy.run(&["ci", "--gitlab", "--check"]);
     let error = out.assert_one_error(3, "ci --gitlab --check after a version bump");
     assert!(error.contains("out of date"), "{error}");

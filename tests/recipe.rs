@@ -1,7 +1,8 @@
-//! The dependency recipe, without the engine: the planner's perl script, taken from the generated Dockerfile, runs
-//! on the host against a copy of a fixture (the same `cargo metadata --no-deps` input, the same arguments with the
-//! image's directories mapped to temporary ones), and Cargo must accept what it writes with `--locked`, leaving
-//! `Cargo.lock` as it is: exactly what the cook stage runs. Then what must not change the recipe (versions,
+//! The dependency recipe, without the engine: the planner's step, as the generated Dockerfile has it, runs on the
+//! host against a copy of a fixture with the scripts `generate` wrote beside it (`.dockerize/build.sh recipe`:
+//! `cargo metadata --no-deps`, then `recipe.pl`; the same arguments with the image's directories mapped to
+//! temporary ones), and Cargo must accept what it writes with `--locked`, leaving `Cargo.lock` as it is: exactly
+//! what the cook stage runs. Then what must not change the recipe (versions,
 //! descriptions, `[package.metadata]`) and what must (dependencies).
 //!
 //! One engine test builds `recipe-shapes` for real: the cook with `--locked` on the masked recipe, the final
@@ -45,10 +46,11 @@ const FIXTURES: &[&str] = &[
 const APP_DIR: &str = "/app";
 const RECIPE_DIR: &str = "/recipe";
 
-/// The planner's perl script and its arguments, as the generated Dockerfile has them, and what the stage gives it:
-/// its `COPY` instructions (sources, destination) and the shell step that creates the empty target sources.
+/// The planner's step as the generated Dockerfile has it: the scripts' directory it mounts (relative to the
+/// context), the arguments of `build.sh recipe`, its `COPY` instructions (sources, destination) and the shell step
+/// that creates the empty target sources.
 struct PlannerScript {
-    script: String,
+    scripts: String,
     args: Vec<String>,
     copies: Vec<(Vec<String>, String)>,
     stubs: Option<String>,
@@ -72,20 +74,27 @@ impl PlannerScript {
             .expect("a planner stage");
         // The Dockerfile parser joins continued lines: so does this reader.
         let joined = planner.replace(" \\\n", " ");
-        let start = joined
-            .find("perl -e '")
-            .expect("a perl script in the planner")
-            + 9;
-        let end = start
-            + joined[start..]
-                .find('\'')
-                .expect("the script's closing quote");
-        let args = joined[end + 1..]
+        let run = joined
             .lines()
-            .next()
-            .unwrap_or_default()
+            .find_map(|l| l.strip_prefix("RUN "))
+            .expect("the planner's RUN");
+        let (scripts, command) = run
+            .strip_prefix("--mount=type=bind,source=")
+            .and_then(|rest| rest.split_once(",target=/dockerize "))
+            .expect("the scripts mounted at /dockerize");
+        let steps: Vec<&str> = command.split(" && ").map(str::trim).collect();
+        let recipe = steps
+            .iter()
+            .position(|s| s.starts_with("sh /dockerize/build.sh recipe "))
+            .expect("the recipe step");
+        let args = steps[recipe]["sh /dockerize/build.sh recipe ".len()..]
             .split_whitespace()
             .map(str::to_string)
+            .collect();
+        let stubs: Vec<&str> = steps[..recipe]
+            .iter()
+            .copied()
+            .filter(|s| s.starts_with("mkdir -p ") || s.starts_with("touch "))
             .collect();
         let copies = planner
             .lines()
@@ -96,17 +105,11 @@ impl PlannerScript {
                 (words, dest)
             })
             .collect();
-        let stubs = planner
-            .lines()
-            .find_map(|l| l.strip_prefix("RUN "))
-            .map(|l| l.trim_end_matches(" \\").to_string())
-            .filter(|step| step.starts_with("mkdir -p ") || step.starts_with("touch "))
-            .filter(|step| !step.contains("/recipe") && !step.contains("cargo metadata"));
         Self {
-            script: joined[start..end].to_string(),
+            scripts: scripts.to_string(),
             args,
             copies,
-            stubs,
+            stubs: (!stubs.is_empty()).then(|| stubs.join(" && ")),
         }
     }
 }
@@ -121,16 +124,13 @@ struct Recipe {
 }
 
 impl Recipe {
-    /// Generates the copy's Dockerfile and runs its planner script as the planner stage would.
+    /// Generates the copy's Dockerfile and scripts and runs the planner's step as the planner stage would.
     fn write(fixture: &Fixture) -> Self {
         let planner = PlannerScript::of(&fixture.generate(&[]));
-        let [metadata, app, workspace, recipe, paths @ ..] = planner.args.as_slice() else {
+        let [app, workspace, recipe, paths @ ..] = planner.args.as_slice() else {
             panic!("planner arguments: {:?}", planner.args);
         };
-        assert_eq!(
-            (metadata.as_str(), app.as_str(), recipe.as_str()),
-            ("/tmp/metadata.json", APP_DIR, RECIPE_DIR)
-        );
+        assert_eq!((app.as_str(), recipe.as_str()), (APP_DIR, RECIPE_DIR));
         // The context in the image is `/app`; the workspace is `/app` or a directory below it.
         let inside = workspace
             .strip_prefix(APP_DIR)
@@ -169,30 +169,22 @@ impl Recipe {
             run(&mut sh).assert_success("the planner's empty target sources");
         }
         let dir = tmp.path().join("recipe");
-        for path in paths {
-            copy_tree(&app.join(path), &dir.join(path));
-        }
-        let json = tmp.path().join("metadata.json");
-        let metadata = cargo(
-            &workdir,
-            &[
-                "metadata",
-                "--no-deps",
-                "--format-version",
-                "1",
-                "--offline",
-            ],
-        );
-        std::fs::write(&json, metadata).expect("write metadata.json");
-        let mut perl = Command::new("perl");
-        perl.arg("-e")
-            .arg(&planner.script)
-            .arg(&json)
+        // `build.sh` runs `cargo metadata`: the Cargo that runs these tests.
+        let cargo = PathBuf::from(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        let path = std::env::join_paths(cargo.parent().into_iter().map(Path::to_path_buf).chain(
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+        ))
+        .expect("a PATH");
+        let mut sh = Command::new("sh");
+        sh.arg(context.join(&planner.scripts).join("build.sh"))
+            .arg("recipe")
             .arg(&app)
             .arg(&workdir)
             .arg(&dir)
-            .args(paths);
-        run(&mut perl).assert_success(&format!("the planner script on `{}`", fixture.name));
+            .args(paths)
+            .env("PATH", path)
+            .current_dir(&workdir);
+        run(&mut sh).assert_success(&format!("the planner's step on `{}`", fixture.name));
         let workspace = if inside.is_empty() {
             dir.clone()
         } else {
@@ -234,17 +226,27 @@ impl Recipe {
         std::fs::read_to_string(self.workspace.join(relative)).expect("read a recipe file")
     }
 
-    /// What the cook needs of Cargo: the recipe's lock, unchanged, with `--locked`.
+    /// What the cook needs of Cargo: the recipe's lock, unchanged, with `--locked`. Cargo keeps its own files
+    /// elsewhere: the recipe's `target/` holds its mark, and the recipe must stay as the planner wrote it.
     fn assert_cargo_accepts(&self, what: &str) {
         let lock = self.read("Cargo.lock");
-        cargo(
-            &self.workspace,
-            &["metadata", "--locked", "--format-version", "1"],
-        );
-        cargo(
-            &self.workspace,
-            &["tree", "--locked", "-e", "all", "--workspace"],
-        );
+        let cargo_dir = tempfile::tempdir().expect("a target directory for Cargo");
+        for args in [
+            &["metadata", "--locked", "--format-version", "1"][..],
+            &["tree", "--locked", "-e", "all", "--workspace"][..],
+        ] {
+            let mut command =
+                Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+            command
+                .args(args)
+                .env("CARGO_TARGET_DIR", cargo_dir.path())
+                .current_dir(&self.workspace);
+            run(&mut command).assert_success(&format!(
+                "cargo {} in {}",
+                args.join(" "),
+                self.workspace.display()
+            ));
+        }
         assert_eq!(
             lock,
             self.read("Cargo.lock"),
@@ -493,7 +495,7 @@ fn the_planner_reads_manifests_and_stubs_only_what_cargo_must_find() {
     for line in [
         "COPY Cargo.toml Cargo.lock ./\n",
         "COPY crates/app/Cargo.toml crates/app/\n",
-        "RUN mkdir -p crates/app crates/app/examples crates/app/src crates/app/src/bin && touch crates/app/build.rs crates/app/examples/demo.rs crates/app/src/bin/extra.rs crates/app/src/lib.rs crates/app/src/main.rs \\\n",
+        "\n    mkdir -p crates/app crates/app/examples crates/app/src crates/app/src/bin && touch crates/app/build.rs crates/app/examples/demo.rs crates/app/src/bin/extra.rs crates/app/src/lib.rs crates/app/src/main.rs \\\n",
     ] {
         assert!(dockerfile.contains(line), "`{line}` in\n{dockerfile}");
     }

@@ -408,11 +408,11 @@ fn pack_context(dir: &Path, dockerfile: &str) -> Result<bytes::Bytes, String> {
         Ok(None) => DockerIgnore::default(),
         Err((path, e)) => return Err(format!("failed to read {path}: {e}")),
     };
-    let dockerfile = context::Dockerfile {
+    let dockerfile = context::Rendered {
         path: DEFAULT_DOCKERFILE.into(),
         text: dockerfile,
     };
-    let (bytes, _) = context::archive(root, &["".into()], &ignore, &dockerfile, &[])
+    let (bytes, _) = context::archive(root, &["".into()], &ignore, &[dockerfile], &[])
         .map_err(|e| engine::error_chain(&e))?;
     Ok(bytes::Bytes::from(bytes))
 }

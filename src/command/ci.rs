@@ -42,6 +42,7 @@ pub fn ci(
                 shell.raw(&drift.diff);
                 Err(Error::Stale {
                     count: 1,
+                    files: format!("`{}`", drift.path),
                     command: ci.command,
                 })
             }
@@ -72,7 +73,8 @@ pub fn ci(
         ),
     );
     let dockerfile = render::render(plan);
-    if !files::check(&plan.root, &plan.dockerfile, &dockerfile)?.is_empty() {
+    let scripts = render::scripts(&plan.dockerfile);
+    if !files::check(&plan.root, &plan.dockerfile, &dockerfile, &scripts)?.is_empty() {
         shell.warn(format!(
             "the workflow checks that `{}` is current, and it is not: run `{}` and commit it with the workflow",
             plan.dockerfile.path, plan.command

@@ -1,4 +1,5 @@
-//! `generate`: render the plan, then write the files or, with `--check`, compare them with the files on disk.
+//! `generate`: render the plan, then write the files (the Dockerfile, the scripts beside it, the `.dockerignore`)
+//! or, with `--check`, compare them with the files on disk.
 
 use crate::cli::GenerateArgs;
 use crate::engine::ignore::{self, IgnoreFile};
@@ -8,7 +9,8 @@ use crate::plan::Plan;
 use crate::render::{self, GENERATED_MARKER};
 use crate::ui::shell::Shell;
 
-/// Writes (or checks) the Dockerfile and `.dockerignore`, then the plan's notes: a failure shows its error alone.
+/// Writes (or checks) the Dockerfile, its scripts and `.dockerignore`, then the plan's notes: a failure shows its
+/// error alone.
 pub fn generate(plan: &Plan, args: &GenerateArgs, shell: &mut Shell) -> Result<i32, Error> {
     let dockerfile = render::render(plan);
     if args.check {
@@ -42,9 +44,10 @@ fn notes(plan: &Plan, shell: &mut Shell) {
     }
 }
 
-/// `--check`: exit 0 when the Dockerfile on disk is what would be written, else show the diff.
+/// `--check`: exit 0 when every file on disk is what would be written, else show the diffs and name the files.
 fn check(plan: &Plan, dockerfile: &str, shell: &mut Shell) -> Result<i32, Error> {
-    let drifts = files::check(&plan.root, &plan.dockerfile, dockerfile)?;
+    let scripts = render::scripts(&plan.dockerfile);
+    let drifts = files::check(&plan.root, &plan.dockerfile, dockerfile, &scripts)?;
     if drifts.is_empty() {
         shell.status("Fresh", plan.root.join(&plan.dockerfile.path));
         return Ok(0);
@@ -52,19 +55,27 @@ fn check(plan: &Plan, dockerfile: &str, shell: &mut Shell) -> Result<i32, Error>
     for drift in &drifts {
         shell.raw(&drift.diff);
     }
+    let names: Vec<String> = drifts
+        .iter()
+        .map(|d| format!("`{}`", d.path.strip_prefix(&plan.root).unwrap_or(&d.path)))
+        .collect();
     Err(Error::Stale {
         count: drifts.len(),
+        files: names.join(", "),
         command: plan.command.clone(),
     })
 }
 
-/// Writes both files, saying what happened to each; a kept `.dockerignore` is checked for what it lets in.
+/// Writes every file, saying what happened to each; a kept `.dockerignore` is checked for what it lets in and
+/// what it keeps out.
 fn write(plan: &Plan, dockerfile: &str, force: bool, shell: &mut Shell) -> Result<(), Error> {
     let dockerignore = render::dockerignore(&plan.command, &plan.dockerfile);
+    let scripts = render::scripts(&plan.dockerfile);
     let outcomes = files::write(
         &plan.root,
         &plan.dockerfile,
         dockerfile,
+        &scripts,
         &dockerignore,
         force,
     )?;
@@ -86,7 +97,8 @@ fn write(plan: &Plan, dockerfile: &str, force: bool, shell: &mut Shell) -> Resul
     // What the builds will read, by Docker's rule (which may be another file than the one kept).
     if let Some(IgnoreFile { path, parsed, .. }) = read_dockerignore(plan)? {
         let name = path.strip_prefix(&plan.root).unwrap_or(&path);
-        for warning in ignore::dockerignore_warnings(Some(&parsed), name.as_str()) {
+        let script = scripts.first().map(|s| s.path.as_path());
+        for warning in ignore::dockerignore_warnings(Some(&parsed), name.as_str(), script) {
             shell.warn(warning);
         }
     }

@@ -241,12 +241,28 @@ async fn check_rust_floor(engine: &Engine, plan: &Plan) -> Result<(), Error> {
 
 /// The build context as the engine receives it: the workspace's files that `.dockerignore` keeps, and the
 /// Dockerfile rendered from memory for the engine's backend (the classic builder's has no cache mounts; the file
-/// on disk is BuildKit's).
+/// on disk is BuildKit's) with the scripts it runs.
 fn pack(plan: &Plan, backend: Backend, shell: &mut Shell) -> Result<bytes::Bytes, Error> {
     let ignore = read_dockerignore(plan)?
         .map(|file| file.parsed)
         .unwrap_or_default();
     let dockerfile = render::render_for(plan, backend);
+    let scripts = render::scripts(&plan.dockerfile);
+    let script_paths: Vec<Utf8PathBuf> = scripts
+        .iter()
+        .map(|s| plan.context.workspace_dir.join(&s.path))
+        .collect();
+    let rendered: Vec<context::Rendered> = std::iter::once(context::Rendered {
+        path: &plan.builds.dockerfile,
+        text: &dockerfile,
+    })
+    .chain(
+        scripts
+            .iter()
+            .zip(&script_paths)
+            .map(|(s, path)| context::Rendered { path, text: s.text }),
+    )
+    .collect();
     let subtrees: Vec<Utf8PathBuf> = std::iter::once(plan.context.workspace_dir.clone())
         .chain(plan.context.path_packages.iter().cloned())
         .collect();
@@ -254,10 +270,7 @@ fn pack(plan: &Plan, backend: Backend, shell: &mut Shell) -> Result<bytes::Bytes
         &plan.context.root,
         &subtrees,
         &ignore,
-        &context::Dockerfile {
-            path: &plan.builds.dockerfile,
-            text: &dockerfile,
-        },
+        &rendered,
         std::slice::from_ref(&plan.target_dir),
     )?;
     shell.status(

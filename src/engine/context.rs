@@ -1,7 +1,8 @@
-//! The build context as the engine receives it: a tar of the files `.dockerignore` keeps, and the Dockerfile.
+//! The build context as the engine receives it: a tar of the files `.dockerignore` keeps, the Dockerfile and the
+//! scripts it runs.
 //!
-//! Takes the context root, the directories to send, the parsed `.dockerignore` and the rendered Dockerfile text,
-//! and gives the archive in memory. Reads the file system; never writes it.
+//! Takes the context root, the directories to send, the parsed `.dockerignore` and the rendered files (the
+//! Dockerfile and its scripts), and gives the archive in memory. Reads the file system; never writes it.
 
 use camino::Utf8Path;
 
@@ -24,9 +25,10 @@ pub enum ArchiveError {
     },
 }
 
-/// The Dockerfile the build reads: its path in the context, and its text (rendered, not read from disk).
+/// A file the build reads as we rendered it, not from disk (the Dockerfile, a script beside it): its path in the
+/// context, and its text.
 #[derive(Debug, Clone, Copy)]
-pub struct Dockerfile<'a> {
+pub struct Rendered<'a> {
     pub path: &'a Utf8Path,
     pub text: &'a str,
 }
@@ -38,9 +40,9 @@ pub struct ArchiveStats {
     pub bytes: u64,
 }
 
-/// Packs the build context into a tar for the engine: every file `.dockerignore` keeps, plus the Dockerfile we
-/// rendered at its path (from memory, so the build uses exactly the plan's text; the file on disk there is not
-/// sent, any other `Dockerfile` is an ordinary file of the context). `subtrees` are the directories of the context
+/// Packs the build context into a tar for the engine: every file `.dockerignore` keeps, plus the files we rendered
+/// (the Dockerfile first, then its scripts) at their paths, from memory, so the build uses exactly the plan's text:
+/// the files on disk there are not sent, any other `Dockerfile` is an ordinary file of the context. `subtrees` are the directories of the context
 /// to send, relative to `root` (`[""]` for all of it): a context widened for path dependencies sends the workspace
 /// and those packages only, each filtered by the workspace's `.dockerignore` from its own top. A `target/` directory
 /// at the top of a subtree is never walked, whatever `.dockerignore` says: it holds gigabytes no stage reads.
@@ -48,7 +50,7 @@ pub fn archive(
     root: &Utf8Path,
     subtrees: &[camino::Utf8PathBuf],
     ignore: &DockerIgnore,
-    dockerfile: &Dockerfile<'_>,
+    rendered: &[Rendered<'_>],
     skip_dirs: &[camino::Utf8PathBuf],
 ) -> Result<(Vec<u8>, ArchiveStats), ArchiveError> {
     let mut builder = tar::Builder::new(Vec::new());
@@ -66,23 +68,25 @@ pub fn archive(
             top,
             ignore,
             skip_dirs,
-            dockerfile.path,
+            rendered,
             &mut stats,
         )?;
     }
-    let mut header = tar::Header::new_gnu();
-    header.set_size(dockerfile.text.len() as u64);
-    header.set_mode(0o644);
-    header.set_mtime(0);
-    header.set_cksum();
-    builder
-        .append_data(&mut header, dockerfile.path, dockerfile.text.as_bytes())
-        .map_err(|source| ArchiveError::Append {
-            path: root.join(dockerfile.path),
-            source,
-        })?;
-    stats.files += 1;
-    stats.bytes += dockerfile.text.len() as u64;
+    for file in rendered {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(file.text.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, file.path, file.text.as_bytes())
+            .map_err(|source| ArchiveError::Append {
+                path: root.join(file.path),
+                source,
+            })?;
+        stats.files += 1;
+        stats.bytes += file.text.len() as u64;
+    }
     let bytes = builder
         .into_inner()
         .map_err(|source| ArchiveError::Append {
@@ -98,7 +102,7 @@ fn pack_subtree(
     top: &Utf8Path,
     ignore: &DockerIgnore,
     skip_dirs: &[camino::Utf8PathBuf],
-    dockerfile: &Utf8Path,
+    rendered: &[Rendered<'_>],
     stats: &mut ArchiveStats,
 ) -> Result<(), ArchiveError> {
     let base = root.join(top);
@@ -129,7 +133,7 @@ fn pack_subtree(
             continue;
         }
         let in_tar = path.strip_prefix(root).unwrap_or(path);
-        if in_tar == dockerfile {
+        if rendered.iter().any(|f| f.path == in_tar) {
             continue;
         }
         if ignore.excludes(name) && name != ".dockerignore" {
@@ -173,11 +177,11 @@ mod archive_tests {
             std::fs::write(root.join(path), text).unwrap();
         }
         let ignore = DockerIgnore::parse("*.env\ndocs/\n").unwrap();
-        let dockerfile = Dockerfile {
+        let dockerfile = Rendered {
             path: "Dockerfile".into(),
             text: "FROM new\n",
         };
-        let (bytes, stats) = archive(root, &["".into()], &ignore, &dockerfile, &[]).unwrap();
+        let (bytes, stats) = archive(root, &["".into()], &ignore, &[dockerfile], &[]).unwrap();
         let mut names = Vec::new();
         let mut dockerfile = String::new();
         for entry in tar::Archive::new(bytes.as_slice()).entries().unwrap() {
@@ -204,22 +208,23 @@ mod archive_tests {
             ("src/main.rs", "fn main() {}"),
             ("Dockerfile", "FROM theirs"),
             ("docker/Dockerfile.x", "FROM stale"),
+            ("docker/.dockerize/build.sh", "echo stale"),
         ] {
             std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
             std::fs::write(root.join(path), text).unwrap();
         }
-        let dockerfile = Dockerfile {
-            path: "docker/Dockerfile.x".into(),
-            text: "FROM ours\n",
-        };
-        let (bytes, _) = archive(
-            root,
-            &["".into()],
-            &DockerIgnore::default(),
-            &dockerfile,
-            &[],
-        )
-        .unwrap();
+        let rendered = [
+            Rendered {
+                path: "docker/Dockerfile.x".into(),
+                text: "FROM ours\n",
+            },
+            Rendered {
+                path: "docker/.dockerize/build.sh".into(),
+                text: "echo ours\n",
+            },
+        ];
+        let (bytes, _) =
+            archive(root, &["".into()], &DockerIgnore::default(), &rendered, &[]).unwrap();
         let mut entries = Vec::new();
         for entry in tar::Archive::new(bytes.as_slice()).entries().unwrap() {
             let mut entry = entry.unwrap();
@@ -235,6 +240,7 @@ mod archive_tests {
                 entry("Dockerfile", "FROM theirs"),
                 entry("src/main.rs", "fn main() {}"),
                 entry("docker/Dockerfile.x", "FROM ours\n"),
+                entry("docker/.dockerize/build.sh", "echo ours\n"),
             ]
         );
     }

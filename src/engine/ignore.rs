@@ -101,12 +101,22 @@ fn clean(pattern: &str) -> String {
 }
 
 /// Warnings about an existing `.dockerignore` (called `name` in them) that lets build output or VCS data into the
-/// context.
-pub fn dockerignore_warnings(ignore: Option<&DockerIgnore>, name: &str) -> Vec<String> {
+/// context, or keeps out the scripts the Dockerfile runs (`scripts`, one of them, relative to the context root).
+pub fn dockerignore_warnings(
+    ignore: Option<&DockerIgnore>,
+    name: &str,
+    scripts: Option<&Utf8Path>,
+) -> Vec<String> {
     let Some(ignore) = ignore else {
         return Vec::new();
     };
     let mut warnings = Vec::new();
+    if let Some(script) = scripts.filter(|s| ignore.excludes(s.as_str())) {
+        let dir = script.parent().unwrap_or(script);
+        warnings.push(format!(
+            "`{name}` keeps `{dir}/` out of the build context, and the Dockerfile runs the scripts there: a plain `docker build` fails; add `!{dir}/`"
+        ));
+    }
     if !ignore.excludes("target/release") {
         warnings.push(format!(
             "`{name}` lets `target/` into the build context: every build sends it to the engine and `COPY . .` changes with every local build; add `target/` and `**/target/`"
@@ -218,8 +228,13 @@ mod tests {
     #[test]
     fn warns_when_target_is_not_ignored() {
         let ignore = DockerIgnore::parse(".git\n").unwrap();
-        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore");
+        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore", None);
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("target/"));
+        let ignore = DockerIgnore::parse("target/\n.git/\n.*\n").unwrap();
+        let script = Utf8Path::new(".dockerize/build.sh");
+        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore", Some(script));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("add `!.dockerize/`"), "{warnings:?}");
     }
 }

@@ -1,29 +1,29 @@
-//! The Dockerfile: `render(&Plan)` spells every stage out.
+//! The Dockerfile: `render(&Plan)` spells every stage out, each with a comment that says why it is there.
 //!
 //! Pure and deterministic: the same plan gives the same bytes. The renderer decides nothing — every choice is
-//! in the [`Plan`] — it only spells the stages out:
+//! in the [`Plan`] — it only spells the stages out, in the order the build runs them:
 //!
 //! ```text
 //! chef      rust:<version>-slim-bookworm + system packages + rustup targets   (shared builder base)
-//! planner   COPY manifests, Cargo.lock, .cargo/config → /recipe: versions and metadata masked, stub targets
-//! builder   COPY recipe → cargo build (dependencies only, cached) → COPY . . → cargo build → /out/<stage>
+//! planner   COPY manifests, Cargo.lock, .cargo/config → /recipe: the dependency recipe (`.dockerize/build.sh recipe`)
+//! builder   COPY recipe → cargo build (dependencies only, cached) → COPY . . → `.dockerize/build.sh compile`
 //! <binary>  scratch | distroless | debian-slim: CA certificates, the binary, non-root USER, labels, ENTRYPOINT
 //! test      cargo test --locked (optional, last, so no other target builds it)
 //! ```
 //!
-//! The planner stage and its recipe script are in [`super::recipe`]; the quoting of values in [`super::quote`].
+//! What takes more than a line is in the scripts beside the Dockerfile ([`super::scripts`]). The planner stage is
+//! in [`super::recipe`], the builder in [`super::builder`], the images in [`super::runtime`]; the quoting of values
+//! in [`super::quote`].
 
 use std::fmt::Write as _;
 
 use super::builder::{builder_stage, Shared};
-use super::quote::{comment_text, copy_paths, dockerfile_path, json_array, label_value};
+use super::quote::comment_text;
 use super::recipe::planner;
+use super::runtime::image_stages;
 use crate::model::GENERATED_MARKER;
-use crate::model::{stage, Backend, APP_DIR, BIN_DIR, DEBIAN_SLIM, IMAGES_ARG, OUT_DIR};
-use crate::plan::{
-    builder_aliases, BuildContext, BuilderStage, DebugImage, DockerfilePath, Image, Plan,
-    RuntimeBase, RustFloor, Strip, TestPlan,
-};
+use crate::model::{stage, Backend, APP_DIR, IMAGES_ARG};
+use crate::plan::{builder_aliases, BuildContext, DockerfilePath, Plan, RustFloor, TestPlan};
 use crate::text::shell_word;
 
 /// Renders the Dockerfile: the one written to disk, for BuildKit.
@@ -31,8 +31,8 @@ pub fn render(plan: &Plan) -> String {
     render_for(plan, Backend::BuildKit)
 }
 
-/// Renders the Dockerfile for a backend: the classic builder rejects `RUN --mount`, so its final compile runs in
-/// the layer, as a plain `docker build` without BuildKit would need.
+/// Renders the Dockerfile for a backend: the classic builder rejects `RUN --mount`, so its planner copies the
+/// scripts in and its final compile runs in the layer, as a plain `docker build` without BuildKit would need.
 pub fn render_for(plan: &Plan, backend: Backend) -> String {
     // Destructured without `..`: a new field of the plan must be rendered or explicitly ignored here, and a
     // field bound to `_` is read nowhere in this module.
@@ -84,9 +84,17 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         builder_reasons,
         rustup_targets,
     );
-    planner(&mut out, toolchain_files, context, planner_inputs);
+    planner(
+        &mut out,
+        dockerfile,
+        toolchain_files,
+        context,
+        planner_inputs,
+        backend,
+    );
     let shared = Shared {
         context,
+        dockerfile,
         build_env,
         build_secrets,
         ssh: !ssh_hosts.is_empty(),
@@ -102,24 +110,11 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
             platform_pick(&mut out, alias);
         }
     }
-    for image in images {
-        runtime_stage(&mut out, image, builder_alias(builders, &image.stage));
-    }
-    for image in images {
-        debug_stage(&mut out, image, builder_alias(builders, &image.stage));
-    }
+    image_stages(&mut out, images, builders);
     if let Some(test) = test {
         test_stage(&mut out, dockerfile, *locked, test);
     }
     out
-}
-
-/// The stage an image copies its binary from: its builder's, or in a multi-platform plan their alias.
-fn builder_alias<'a>(builders: &'a [BuilderStage], stage: &str) -> &'a str {
-    builders
-        .iter()
-        .find(|b| b.compiles(stage))
-        .map_or("", |b| b.alias.as_str())
 }
 
 /// `selects`: a builder reads `DOCKERIZE_IMAGES`, so the header says how a one-image build compiles one binary.
@@ -150,6 +145,12 @@ fn header(
             shell_word(dockerfile.path.as_str()),
             dockerfile.ignore,
         );
+    } else if selects {
+        let _ = writeln!(
+            out,
+            "# One image per binary: `docker build --target <binary> .` (`--build-arg {IMAGES_ARG}=<binary>`: its binary alone)."
+        );
+        return;
     } else {
         out.push_str(
             "# One image per binary: `docker build --target <binary> .` (BuildKit builds only the stages it needs).\n",
@@ -264,143 +265,6 @@ fn platform_pick(out: &mut String, alias: &str) {
     );
 }
 
-fn runtime_stage(out: &mut String, image: &Image, builder: &str) {
-    let strip = match &image.strip {
-        Strip::Symbols => "stripped (the profile sets neither `strip` nor debug info)".to_string(),
-        Strip::Kept(why) => format!("as Cargo built it: {why}"),
-    };
-    let _ = writeln!(
-        out,
-        "# `{}` of package `{}`: {}; {strip}.",
-        image.binary,
-        image.package,
-        comment_text(&image.reasons.join("; "))
-    );
-    let _ = writeln!(out, "FROM {} AS {}", image.runtime.image(), image.stage);
-    match &image.runtime {
-        RuntimeBase::Scratch => {
-            let _ = writeln!(
-                out,
-                "COPY --from={} /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt",
-                stage::CHEF
-            );
-            out.push_str("ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n");
-        }
-        RuntimeBase::DebianSlim(_) => {
-            let mut packages = vec!["ca-certificates".to_string()];
-            packages.extend(image.runtime_packages.iter().cloned());
-            let _ = writeln!(out, "{}", apt_install(&packages));
-        }
-        RuntimeBase::Distroless(_) | RuntimeBase::Custom(_) => {}
-    }
-    binary_and_files(out, image, builder, &format!("{OUT_DIR}/{}", image.stage));
-}
-
-/// The debug variant: Debian slim with a shell and the libraries, the unstripped binary, the same files and user.
-fn debug_stage(out: &mut String, image: &Image, builder: &str) {
-    let DebugImage {
-        stage,
-        tags: _,
-        packages,
-    } = &image.debug;
-    let _ = writeln!(
-        out,
-        "# `{}` unstripped, with a shell, for debugging: built only on request (`--target {stage}`).",
-        image.binary
-    );
-    let _ = writeln!(out, "FROM {DEBIAN_SLIM} AS {stage}");
-    let _ = writeln!(out, "{}", apt_install(packages));
-    binary_and_files(
-        out,
-        image,
-        builder,
-        &format!("{OUT_DIR}/debug/{}", image.stage),
-    );
-}
-
-/// What every image of a binary holds after its base: the executable from `built`, its working directory and
-/// assets, environment, ports, user, labels and entrypoint.
-fn binary_and_files(out: &mut String, image: &Image, builder: &str, built: &str) {
-    let Image {
-        binary,
-        package: _,
-        version: _,
-        stage: _,
-        image_name: _,
-        tags: _,
-        platforms: _,
-        libc: _,
-        linkage: _,
-        runtime: _,
-        runtime_packages: _,
-        reasons: _,
-        labels,
-        required_features: _,
-        native: _,
-        env,
-        expose,
-        user,
-        workdir,
-        entrypoint,
-        cmd,
-        assets,
-        config: _,
-        strip: _,
-        debug: _,
-        compilers: _,
-    } = image;
-    let path = format!("{BIN_DIR}/{binary}");
-    let _ = writeln!(
-        out,
-        "COPY --from={builder} {}",
-        copy_paths(&[built.to_string(), path])
-    );
-    if let Some(workdir) = workdir {
-        let _ = writeln!(
-            out,
-            "COPY --from={builder} --chown={user} {}\nWORKDIR {}",
-            copy_paths(&[
-                format!("{OUT_DIR}/.empty/"),
-                format!("{}/", workdir.trim_end_matches('/'))
-            ]),
-            dockerfile_path(workdir)
-        );
-    }
-    for asset in assets {
-        // From the build context: an asset edit rebuilds only this stage's last layers.
-        let _ = writeln!(
-            out,
-            "COPY --chown={user} {}",
-            copy_paths(&[asset.source.to_string(), asset.dest.to_string()])
-        );
-    }
-    if !env.is_empty() {
-        let rendered: Vec<String> = env
-            .iter()
-            .map(|(k, v)| format!("{k}={}", label_value(v)))
-            .collect();
-        let _ = writeln!(out, "ENV {}", rendered.join(" \\\n    "));
-    }
-    if !expose.is_empty() {
-        let ports: Vec<String> = expose.iter().map(ToString::to_string).collect();
-        let _ = writeln!(out, "EXPOSE {}", ports.join(" "));
-    }
-    let _ = writeln!(out, "USER {user}");
-    if !labels.is_empty() {
-        out.push_str("LABEL");
-        let rendered: Vec<String> = labels
-            .iter()
-            .map(|(k, v)| format!("{k}={}", label_value(v)))
-            .collect();
-        let _ = writeln!(out, " {}", rendered.join(" \\\n      "));
-    }
-    let _ = writeln!(out, "ENTRYPOINT {}", json_array(entrypoint));
-    if !cmd.is_empty() {
-        let _ = writeln!(out, "CMD {}", json_array(cmd));
-    }
-    out.push('\n');
-}
-
 fn test_stage(out: &mut String, dockerfile: &DockerfilePath, locked: bool, test: &TestPlan) {
     let TestPlan {
         from,
@@ -435,13 +299,42 @@ fn test_stage(out: &mut String, dockerfile: &DockerfilePath, locked: bool, test:
     let _ = writeln!(out, "RUN {}", words.join(" "));
 }
 
+/// The columns a generated line keeps within where it can: comments, labels, package lists. (A `cargo build` or
+/// a mount flag is one word Docker needs whole, whatever its length.)
+pub(super) const WIDTH: usize = 132;
+
+/// `# text`, wrapped at [`WIDTH`] columns: a comment says why the lines after it are there.
+/// The text is folded by [`comment_text`] first: a value from the workspace's files cannot end the comment.
+pub(super) fn comment(out: &mut String, text: &str) {
+    let mut line = String::from("#");
+    for word in comment_text(text).split_whitespace() {
+        if line.len() > 1 && line.len() + 1 + word.len() > WIDTH {
+            let _ = writeln!(out, "{line}");
+            line = String::from("#");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    let _ = writeln!(out, "{line}");
+}
+
 /// `apt-get install` of `packages`, leaving no package lists or downloaded archives in the layer (whatever
-/// the base image's apt configuration says).
+/// the base image's apt configuration says): one line where it fits in [`WIDTH`] columns.
 pub(super) fn apt_install(packages: &[String]) -> String {
-    format!(
-        "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends {} \\\n    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*",
-        packages.join(" ")
-    )
+    let steps = [
+        "apt-get update".to_string(),
+        format!(
+            "apt-get install -y --no-install-recommends {}",
+            packages.join(" ")
+        ),
+        "rm -rf /var/lib/apt/lists/* /var/cache/apt/*".to_string(),
+    ];
+    let line = format!("RUN {}", steps.join(" && "));
+    if line.len() <= WIDTH {
+        line
+    } else {
+        format!("RUN {}", steps.join(" \\\n    && "))
+    }
 }
 
 /// Cargo's feature flags, the same for the dependency build, the final build and the tests.

@@ -22,5 +22,10 @@ pub fn dockerignore(command: &str, dockerfile: &DockerfilePath) -> String {
          \n# The build's own files: editing them must not invalidate `COPY . .`\n",
     );
     let _ = writeln!(out, "{}\n{}", dockerfile.path, dockerfile.ignore);
+    let _ = writeln!(
+        out,
+        "# Not `{}/`: the Dockerfile runs the scripts there, so they stay in the context.",
+        super::scripts::dir_in_workspace(dockerfile)
+    );
     out
 }

@@ -1,4 +1,5 @@
-//! The plan as text: the Dockerfile, the `.dockerignore`, the quoting both need, and the CI workflow.
+//! The plan as text: the Dockerfile, the scripts beside it, the `.dockerignore`, the quoting they need, and the CI
+//! workflow.
 //!
 //! Takes `&Plan` and gives strings. Pure and deterministic: the same plan gives the same bytes, and nothing here
 //! decides anything — every choice is in the plan. Writing the text to disk is the business of `files`, after this
@@ -11,12 +12,15 @@ mod gitlab;
 mod install;
 mod quote;
 mod recipe;
+mod runtime;
+mod scripts;
 mod secrets;
 mod workflow;
 
 pub use dockerfile::{render, render_for};
 pub use dockerignore::dockerignore;
 pub use gitlab::pipeline;
+pub use scripts::{scripts, Script};
 pub use secrets::KNOWN_HOSTS_ID;
 pub use workflow::workflow;
 

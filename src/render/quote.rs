@@ -55,23 +55,6 @@ pub fn comment_text(text: &str) -> String {
         .collect()
 }
 
-/// `perl -e '<lines>' <args>`: one script statement a line, single-quoted for `sh` (so the lines hold no `'`;
-/// they spell it `\x27`), each line continued with ` \` as a RUN instruction wants it. `args` are already words.
-pub fn perl_script<'a>(lines: impl IntoIterator<Item = &'a str>, args: &str) -> String {
-    let mut script = String::from("perl -e '");
-    for line in lines {
-        debug_assert!(
-            !line.contains('\''),
-            "a perl line for `sh -c '...'` holds a quote: {line}"
-        );
-        script.push_str(" \\\n      ");
-        script.push_str(line);
-    }
-    script.push_str("' ");
-    script.push_str(args);
-    script
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

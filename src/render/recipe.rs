@@ -6,7 +6,8 @@
 //! `[package.metadata]` edit leaves the dependency layer cached. It must also be exactly what Cargo accepts with
 //! `--locked`, on any workspace.
 //!
-//! Why a perl script, run in the planner (`recipe.pl`, beside this file):
+//! Why a perl script (`.dockerize/recipe.pl`, from `src/render/dockerize/recipe.pl`), run in the planner by
+//! `.dockerize/build.sh recipe`:
 //! - a tool compiled in the image (cargo-chef) costs about 60 s of the cold build, mostly its own dependencies; a
 //!   small Rust program would still pay for a TOML parser; perl-base is in every Debian image and costs nothing;
 //! - a recipe computed on the host and sent in the context would make a plain `docker build` depend on a fresh
@@ -20,40 +21,45 @@
 //!   sorts, so the script re-spells every reference and re-sorts packages and dependency lists by Cargo's rules.
 //!   A member that a `[patch]` puts in place of a registry crate keeps its version (the patch must still match).
 //!
-//! `tests/recipe.rs` runs the script this module embeds on copies of every fixture and checks that Cargo accepts
-//! the result with `--locked`.
+//! The planner mounts the scripts (`RUN --mount=type=bind`: no layer); the classic builder, which has no mounts,
+//! and a scripts directory whose path the mount flag cannot spell, copy them in instead.
+//!
+//! `tests/recipe.rs` runs the planner's step with the scripts `generate` writes on copies of every fixture and
+//! checks that Cargo accepts the result with `--locked`.
 
 use std::fmt::Write as _;
 
-use super::dockerfile::workspace_in_image;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::quote::{copy_paths, perl_script};
-use crate::model::{stage, APP_DIR};
-use crate::plan::{BuildContext, PlannerInputs};
+use super::dockerfile::{comment, workspace_in_image};
+use super::quote::copy_paths;
+use super::scripts::{dir_in_context, mountable, MOUNTED};
+use crate::model::{stage, Backend, APP_DIR};
+use crate::plan::{BuildContext, DockerfilePath, PlannerInputs};
 use crate::text::shell_word;
-
-/// The recipe writer, a perl script kept in its own file (`recipe.pl`, which says what it writes and how).
-const RECIPE_SCRIPT: &str = include_str!("recipe.pl");
-
-/// The script's statements as embedded in the Dockerfile: whole-line comments and blank lines dropped, indentation
-/// trimmed (the RUN instruction joins the lines into one).
-pub(crate) fn recipe_script_lines() -> impl Iterator<Item = &'static str> {
-    RECIPE_SCRIPT
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-}
 
 pub(super) fn planner(
     out: &mut String,
+    dockerfile: &DockerfilePath,
     toolchain_files: &[String],
     context: &BuildContext,
     inputs: &PlannerInputs,
+    backend: Backend,
 ) {
-    out.push_str(
-        "# The dependency recipe: manifests (versions, descriptions and [*.metadata] masked), Cargo.lock and empty\n\
-         # sources. It changes only when dependencies change, so the dependency layer below stays cached.\n",
+    let why = match inputs {
+        PlannerInputs::Selected { .. } => {
+            "Only manifests come in, so a source edit leaves it and the dependency layer cached."
+        }
+        PlannerInputs::Context => {
+            "The whole context comes in (too many members for a COPY each); a source edit leaves the recipe as it is."
+        }
+    };
+    comment(
+        out,
+        &format!(
+            "The dependency recipe (`.dockerize/recipe.pl`): manifests with versions, descriptions and [*.metadata] \
+             masked, Cargo.lock, empty sources. {why}"
+        ),
     );
     let _ = writeln!(out, "FROM {} AS {}", stage::CHEF, stage::PLANNER);
     let workspace = workspace_in_image(context);
@@ -72,64 +78,67 @@ pub(super) fn planner(
             }
         }
         PlannerInputs::Selected { copies, stubs } => {
-            out.push_str(
-                "# Only what the recipe reads, so a source edit leaves this stage and the recipe cached; the target\n\
-                 # sources Cargo must find are created empty.\n",
-            );
             if context.is_widened() {
                 let _ = writeln!(out, "WORKDIR {workspace}");
             }
             for (sources, dir) in copies {
                 copy(out, sources, dir, context.is_widened());
             }
-            if !stubs.is_empty() {
-                let mut dirs: Vec<&str> = stubs
-                    .iter()
-                    .filter_map(|s| s.parent())
-                    .map(|d| d.as_str())
-                    .filter(|d| !d.is_empty())
-                    .collect();
-                dirs.sort();
-                dirs.dedup();
-                let words = |paths: Vec<&str>| {
-                    paths
-                        .into_iter()
-                        .map(shell_word)
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                };
-                let files = words(stubs.iter().map(|s| s.as_str()).collect());
-                steps.push(if dirs.is_empty() {
-                    format!("touch {files}")
-                } else {
-                    format!("mkdir -p {} && touch {files}", words(dirs))
-                });
-            }
+            steps.extend(stub_step(stubs));
         }
     }
-    for dir in &context.path_packages {
-        // Path dependencies that are not members are built from their real sources: copied whole.
-        // One shell word each: a directory's name is the user's (`a;b`, `a>b` are valid names).
-        let (recipe, source) = (
-            shell_word(&format!("/recipe/{dir}")),
-            shell_word(&format!("{APP_DIR}/{dir}/.")),
-        );
-        steps.push(format!(
-            "mkdir -p {recipe} && cp -a {source} {}",
-            shell_word(&format!("/recipe/{dir}/"))
-        ));
-    }
-    steps.push(
-        "cargo metadata --no-deps --format-version 1 --offline > /tmp/metadata.json".to_string(),
+    let mut recipe = format!(
+        "sh {MOUNTED}/build.sh recipe {APP_DIR} {} /recipe",
+        shell_word(&workspace)
     );
-    let mut args = format!("/tmp/metadata.json {APP_DIR} {workspace} /recipe");
     for path in &context.path_packages {
-        args.push(' ');
-        args.push_str(&shell_word(path.as_str()));
+        // Path dependencies that are not members are built from their real sources: copied whole.
+        recipe.push(' ');
+        recipe.push_str(&shell_word(path.as_str()));
     }
-    let script = perl_script(recipe_script_lines(), &args);
-    steps.push(script);
-    let _ = writeln!(out, "RUN {}\n", steps.join(" \\\n    && "));
+    steps.push(recipe);
+    let scripts = dir_in_context(context, dockerfile);
+    let steps = steps.join(" \\\n    && ");
+    if backend == Backend::BuildKit && mountable(scripts.as_str()) {
+        let _ = writeln!(
+            out,
+            "RUN --mount=type=bind,source={scripts},target={MOUNTED} \\\n    {steps}\n"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "COPY {}\nRUN {steps}\n",
+            copy_paths(&[format!("{scripts}/"), format!("{MOUNTED}/")])
+        );
+    }
+}
+
+/// The empty target sources Cargo must find, created before `cargo metadata` reads the manifests.
+fn stub_step(stubs: &[Utf8PathBuf]) -> Option<String> {
+    if stubs.is_empty() {
+        return None;
+    }
+    let mut dirs: Vec<&str> = stubs
+        .iter()
+        .filter_map(|s| s.parent())
+        .map(|d| d.as_str())
+        .filter(|d| !d.is_empty())
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let words = |paths: Vec<&str>| {
+        paths
+            .into_iter()
+            .map(shell_word)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let files = words(stubs.iter().map(|s| s.as_str()).collect());
+    Some(if dirs.is_empty() {
+        format!("touch {files}")
+    } else {
+        format!("mkdir -p {} && touch {files}", words(dirs))
+    })
 }
 
 /// One `COPY` of the planner: `sources` (relative to the context root) into `dir`, which is relative to the

@@ -5,7 +5,8 @@
 //! `COPY --from=x`) only after it is defined and never by number; one runtime stage per binary that
 //! `list --format json` reports; runtime stages start from `scratch`, distroless or Debian, run no
 //! compiler, copy only their own binary (and the CA bundle), run as a non-root user and have an exec-form
-//! ENTRYPOINT that is the binary they copied.
+//! ENTRYPOINT that is the binary they copied. A runtime stage may start from a stage that images share (no
+//! ENTRYPOINT of its own): the rules hold for the chain of stages from its base image down to it.
 
 use dockerfile_parser::{
     CopyInstruction, Dockerfile, EntrypointInstruction, Instruction, RunInstruction, Stage,
@@ -128,10 +129,22 @@ pub fn problems(text: &str, binaries: &[ListedBinary]) -> Vec<String> {
             .iter()
             .find(|s| s.name.as_deref() == Some(&binary.stage))
         {
-            runtime_problems(stage, binary, &mut problems);
+            runtime_problems(&chain(&stages, stage), binary, &mut problems);
         }
     }
     problems
+}
+
+/// The stages an image is made of: from the one that starts from an image (or scratch) down to `stage`.
+fn chain<'a>(stages: &'a Stages<'a>, stage: &'a Stage<'a>) -> Vec<&'a Stage<'a>> {
+    let mut chain = vec![stage];
+    while let StageParent::Stage(parent) = chain[0].parent {
+        if parent >= chain[0].index {
+            break;
+        }
+        chain.insert(0, &stages[parent]);
+    }
+    chain
 }
 
 /// The index of the stage named `name`.
@@ -233,13 +246,25 @@ fn runtime_stage_problems(stages: &Stages, binaries: &[ListedBinary], problems: 
     }
 }
 
-/// The rules of the runtime stage of `binary`.
-fn runtime_problems(stage: &Stage, binary: &ListedBinary, problems: &mut Vec<String>) {
-    base_problems(stage, binary, problems);
+/// The rules of the runtime stage of `binary`, made of the stages of `chain` (its shared stages first).
+fn runtime_problems(chain: &[&Stage], binary: &ListedBinary, problems: &mut Vec<String>) {
+    base_problems(chain[0], binary, problems);
+    for shared in &chain[..chain.len() - 1] {
+        if shared
+            .instructions
+            .iter()
+            .any(|i| i.as_entrypoint().is_some())
+        {
+            problems.push(format!(
+                "runtime stage `{}` starts from stage #{}, another image",
+                binary.stage, shared.index
+            ));
+        }
+    }
     let mut own_copies = 0;
     let mut user = None;
     let mut entrypoint = None;
-    for instruction in &stage.instructions {
+    for instruction in chain.iter().flat_map(|s| &s.instructions) {
         match instruction {
             Instruction::Run(run) => build_tool_problems(&binary.stage, run, problems),
             Instruction::Copy(copy) => own_copies += copy_problems(binary, copy, problems),
