@@ -474,17 +474,19 @@ fn check_names(table: &Table) -> Result<(), Invalid> {
 
 /// A registry prefix, `host[:port][/namespace...]`: what a tag may start with. `Err` says why not.
 pub fn check_registry(registry: &str) -> Result<(), String> {
+    crate::value::check_line(registry).map_err(|refused| refused.to_string())?;
+    let shown = crate::value::shown(registry);
     let trimmed = registry.trim_end_matches('/');
     if trimmed.is_empty()
         || trimmed.contains('@')
         || crate::reference::has_tag(&format!("{trimmed}/x"))
     {
         return Err(format!(
-            "`{registry}` is not a registry prefix like `ghcr.io/acme`"
+            "`{shown}` is not a registry prefix like `ghcr.io/acme`"
         ));
     }
     crate::reference::check(&format!("{trimmed}/x:t"))
-        .map_err(|why| format!("`{registry}` is not a registry prefix like `ghcr.io/acme`: {why}"))
+        .map_err(|why| format!("`{shown}` is not a registry prefix like `ghcr.io/acme`: {why}"))
 }
 
 /// `bin.api.runtme` → the error names `[... .bin.api]` and `runtme`.

@@ -389,10 +389,11 @@ fn checked_tags(
         _ => tags.clone(),
     };
     for (tag, checked) in tags.iter().zip(&checked) {
+        // Shown escaped: a tag holds what a manifest, a flag or a binary name gave it.
         reference::check(checked).map_err(|reason| PlanError::InvalidTag {
-            binary: binary.to_string(),
-            tag: tag.clone(),
-            reason,
+            binary: crate::value::shown(binary),
+            tag: crate::value::shown(tag),
+            reason: crate::value::escaped(&reason),
             origin: tag_origin(config, registry.is_some()),
         })?;
     }
@@ -410,7 +411,10 @@ fn tag_origin(config: &BinaryConfig, registry: bool) -> String {
         places.push(format!("`image` in {}", config.image.source));
     }
     if config.tags.source != Source::Default {
-        places.push(config.tags.source.to_string());
+        places.push(match &config.tags.source {
+            Source::Tables(_) => format!("`tags` in {}", config.tags.source),
+            other => other.to_string(),
+        });
     }
     if registry {
         places.push("`--registry` (or `registry` in `[workspace.metadata.dockerize]`)".to_string());

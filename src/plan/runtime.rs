@@ -526,9 +526,20 @@ fn choose_base(
                     needs.packages.join(", ")
                 ));
             }
-            (RuntimeBase::Custom(image.clone()), Vec::new())
+            (RuntimeBase::Custom(unambiguous(image)), Vec::new())
         }
     })
+}
+
+/// `image` as `FROM` reads it as an image: BuildKit looks a bare name up among the stages first (`builder`, or
+/// a binary's stage) and takes a number for a stage's index (`0` is the builder base), so a name without a
+/// registry, a tag or a digest gets its implicit `:latest` written out (no stage name holds a `:`).
+fn unambiguous(image: &str) -> String {
+    if image.contains(['/', ':', '@']) {
+        image.to_string()
+    } else {
+        format!("{image}:latest")
+    }
 }
 
 #[cfg(test)]

@@ -323,7 +323,7 @@ fn cargo_build(
     words.push(format!("--profile {}", profile.name));
     words.push(format!("--target {}", builder.triple));
     for p in packages {
-        words.push(format!("-p {p}"));
+        words.push(format!("-p {}", shell_word(p)));
     }
     if with_bins {
         for (bin, _) in bins {

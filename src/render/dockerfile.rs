@@ -293,7 +293,7 @@ fn test_stage(out: &mut String, dockerfile: &DockerfilePath, locked: bool, test:
         words.push("--locked".into());
     }
     for p in packages {
-        words.push(format!("-p {p}"));
+        words.push(format!("-p {}", shell_word(p)));
     }
     words.extend(feature_flags(features, *all_features, *no_default_features));
     let _ = writeln!(out, "RUN {}", words.join(" "));

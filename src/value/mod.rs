@@ -63,6 +63,22 @@ pub fn shown(value: &str) -> String {
     out
 }
 
+/// `text` with the characters no line may hold escaped (`\n`, `\u{1b}`), whole: for a message that quotes a
+/// value inside a longer phrase (a parser's reason).
+pub fn escaped(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escape = is_line_unsafe(c);
+            let shown: Vec<char> = if escape {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            shown
+        })
+        .collect()
+}
+
 /// Characters no generated line may hold: control characters (a newline ends a Dockerfile line and a YAML
 /// scalar, a carriage return or an escape sequence rewrites what a terminal or a reviewer sees), the Unicode line
 /// and paragraph separators (line breaks to YAML 1.1), and the bidirectional-text controls (which make a line

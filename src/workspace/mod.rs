@@ -26,7 +26,9 @@ mod graph;
 mod native;
 mod rustflags;
 pub mod stubs;
-#[cfg(test)]
+// Built outside unit tests too: the property tests (`tests/props.rs`) and the fuzz target (`fuzz/`) build
+// their workspaces with it. Nothing of the tool calls it, so the binary links none of it.
+#[doc(hidden)]
 pub mod testing;
 mod toolchain;
 

@@ -15,7 +15,8 @@
 //! - [`steps`]: BuildKit step names;
 //! - [`structure`]: the structural rules every generated Dockerfile keeps;
 //! - [`tools`]: the gate of tests that need shells, `man` or workflow linters;
-//! - [`workflow`]: the GitHub workflow linters, and a step's script read out of a workflow.
+//! - [`workflow`]: the GitHub workflow linters, and a step's script read out of a workflow;
+//! - [`words`]: the words BuildKit's lexer and `sh` read in an instruction, for the property tests.
 //!
 //! Fixtures under `fixtures/workspaces` stay clean in git: every test copies its fixture into a temporary
 //! directory first and generates there. The binary always runs from *outside* the copy, with
@@ -42,6 +43,7 @@ pub mod steps;
 pub mod structure;
 pub mod tools;
 pub mod tree;
+pub mod words;
 pub mod workflow;
 
 pub use docker::{buildkit_docker, docker, docker_ok, image_entries, inspect_image, run_image};
