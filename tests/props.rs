@@ -30,6 +30,7 @@ use clap::Parser as _;
 use common::structure;
 use common::words::{docker_words, logical_line, shell_tokens, Token};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree as _;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 use serde_json::json;
 
@@ -1053,4 +1054,91 @@ mod found {
             "{error}"
         );
     }
+}
+
+/// One instruction as BuildKit's parser gives it: the keyword, its flags, whether it is in exec form, its words.
+type BuildkitInstruction = (String, Vec<String>, bool, Vec<String>);
+
+/// BuildKit's own parser (PyPI's `dockerfile`, which wraps it) reads every generated Dockerfile as the properties
+/// read it: the same instructions in the same stages, the same flags, the same exec-form arrays, and `RUN`
+/// commands that `sh` tokenizes alike. Checks the reader the properties trust on the files they generate.
+#[test]
+fn buildkit_reads_the_generated_files_as_the_properties_do() {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let found = std::process::Command::new(&python)
+        .args(["-c", "import dockerfile"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "this test needs BuildKit's parser: `pip install dockerfile` (.ci/run installs it)"
+    );
+    let mut runner = TestRunner::new(RunnerConfig {
+        cases: cases(),
+        failure_persistence: None,
+        ..RunnerConfig::default()
+    });
+    let mut files = Vec::new();
+    for &site in SITES {
+        for _ in 0..cases().div_ceil(4) {
+            let value = hostile().new_tree(&mut runner).expect("a value").current();
+            if let Outcome::Generated(g) = generate(site, &input(site, &value)) {
+                files.push((format!("{site:?} = {value:?}"), g.dockerfile));
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let texts: Vec<&str> = files.iter().map(|(_, text)| text.as_str()).collect();
+    let input_path = dir.path().join("dockerfiles.json");
+    std::fs::write(&input_path, serde_json::to_string(&texts).expect("JSON")).expect("write");
+    const SCRIPT: &str = r#"
+import json, sys, dockerfile
+out = []
+for text in json.load(open(sys.argv[1])):
+    out.append([[c.cmd.upper(), list(c.flags), c.json, list(c.value)] for c in dockerfile.parse_string(text)])
+json.dump(out, sys.stdout)
+"#;
+    let run = std::process::Command::new(&python)
+        .args(["-c", SCRIPT])
+        .arg(&input_path)
+        .output()
+        .expect("run python");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let parsed: Vec<Vec<BuildkitInstruction>> =
+        serde_json::from_slice(&run.stdout).expect("the parser's JSON");
+    assert_eq!(parsed.len(), files.len());
+    for ((what, text), buildkit) in files.iter().zip(&parsed) {
+        let ours: Vec<Read> = read_dockerfile(text)
+            .unwrap_or_else(|e| panic!("{what}: {e}"))
+            .into_iter()
+            .flatten()
+            .collect();
+        let keywords: Vec<&str> = buildkit.iter().map(|(cmd, ..)| cmd.as_str()).collect();
+        let our_keywords: Vec<&str> = ours.iter().map(|r| r.keyword.as_str()).collect();
+        assert_eq!(keywords, our_keywords, "{what}: the instructions\n{text}");
+        for ((cmd, flags, json, value), read) in buildkit.iter().zip(&ours) {
+            if cmd == "RUN" && !json {
+                let command = value.join(" ");
+                assert_eq!(
+                    shell_tokens(&command),
+                    read.shell,
+                    "{what}: `sh` reads BuildKit's command otherwise: {command}"
+                );
+                let our_flags: Vec<String> = flags.iter().flat_map(|f| docker_words(f)).collect();
+                assert_eq!(our_flags, read.words, "{what}: the flags of RUN {command}");
+            } else if *json && cmd != "RUN" {
+                let mut words: Vec<String> = flags.iter().flat_map(|f| docker_words(f)).collect();
+                words.extend(value.iter().cloned());
+                assert_eq!(&words, &read.words, "{what}: the {cmd} array");
+            }
+        }
+    }
+    eprintln!(
+        "BuildKit's parser read {} generated Dockerfiles",
+        files.len()
+    );
 }
