@@ -1142,3 +1142,42 @@ json.dump(out, sys.stdout)
         files.len()
     );
 }
+
+/// The readers themselves, on examples.
+mod readers {
+    use super::*;
+    use common::words::EXPANDS;
+
+    fn words(tokens: &[&str]) -> Vec<Token> {
+        tokens
+            .iter()
+            .map(|t| match *t {
+                ";" | "&&" | "|" | ">" => Token::Op(t.to_string()),
+                w => Token::Word(w.to_string()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shell_tokens_split_operators_and_keep_quoted_text() {
+        assert_eq!(
+            shell_tokens("mkdir -p '/recipe/a;b' && x\\;y;z").unwrap(),
+            words(&["mkdir", "-p", "/recipe/a;b", "&&", "x;y", ";", "z"])
+        );
+        assert_eq!(
+            shell_tokens("a \"b $X\" 'c $X'").unwrap(),
+            words(&["a", &format!("b {EXPANDS}X"), "c $X"])
+        );
+        assert_eq!(shell_tokens("a 'b"), None);
+        assert_ne!(shell_tokens("a $(id)"), shell_tokens("a '$(id)'"));
+    }
+
+    #[test]
+    fn docker_words_read_quotes_escapes_and_expansions() {
+        assert_eq!(
+            docker_words(r#"A="x \"y\" \$z" B=$C"#),
+            [r#"A=x "y" $z"#, &format!("B={EXPANDS}C")]
+        );
+        assert_eq!(logical_line("RUN a \\\n  # note\n  b\nENV x"), "RUN a   b");
+    }
+}
