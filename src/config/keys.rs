@@ -127,7 +127,7 @@ pub const KEY_DOCS: &[KeyDoc] = &[
     },
     KeyDoc {
         key: "expose",
-        ty: "array of port numbers or `\"<port>/<tcp|udp>\"` strings",
+        ty: "array of port numbers or `\"<port>/tcp\"`, `\"<port>/udp\"` strings",
         tables: Tables::Any,
         default: "none",
         doc: "`EXPOSE` lines of the runtime image.",
