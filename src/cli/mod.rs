@@ -229,6 +229,10 @@ pub struct CommonArgs {
     #[arg(long, global = true, help_heading = "Image Options")]
     pub no_test_stage: bool,
 
+    /// Leave out the crate list the builder embeds in each binary (cargo-auditable's `.dep-v0` section)
+    #[arg(long, global = true, help_heading = "Image Options")]
+    pub no_auditable: bool,
+
     /// Use verbose output (-vv very verbose)
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet", help_heading = "Output")]
     pub verbose: u8,
