@@ -356,7 +356,8 @@ fn builder_script(triple: &str, packages: &[&str], features: &[&str], dir: &Path
     }
     let tree = run(&mut tree);
     tree.assert_success("cargo tree");
-    let script = Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/render/dockerize/auditable.pl");
+    let script =
+        Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/render/dockerize/auditable.pl");
     let mut perl = Command::new("perl")
         .arg(script)
         .arg(dir)

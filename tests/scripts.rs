@@ -356,7 +356,11 @@ fn compile_embeds_each_wanted_binarys_crate_list_before_the_strip() {
         "{}",
         run.stderr
     );
-    assert_eq!(sandbox.cargo_calls(), Vec::<String>::new(), "before anything compiles");
+    assert_eq!(
+        sandbox.cargo_calls(),
+        Vec::<String>::new(),
+        "before anything compiles"
+    );
     assert_eq!(sandbox.out(), []);
 }
 

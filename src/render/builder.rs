@@ -287,7 +287,10 @@ fn compile(
     }
     if shared.auditable == Auditable::Embed {
         // Each binary's crate list, from its own package's resolve, added with the target's objcopy.
-        let objcopy = builder.cross.as_ref().map_or("objcopy", |c| c.objcopy.as_str());
+        let objcopy = builder
+            .cross
+            .as_ref()
+            .map_or("objcopy", |c| c.objcopy.as_str());
         words.push(format!("--dep-v0 {}", shell_word(objcopy)));
         for (_, stage) in &invocation.bins {
             if let Some(image) = shared.images.iter().find(|i| &i.stage == stage) {
