@@ -6,6 +6,7 @@
 //! function ([`layer::layer`]); each value with the place it came from. Parsing and checking a table is
 //! [`table`]; reading every table of the workspace is [`read`]. Pure: no I/O.
 
+pub mod keys;
 mod layer;
 mod read;
 mod resolve;
