@@ -50,7 +50,8 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         tables: Tables::Any,
         default: "none",
         doc: "Files and directories copied into the image, relative to the manifest that names them. A string is \
-              copied to `<workdir>/<name>`; a table to `dest`, an absolute path in the image.",
+              copied to `<workdir>/<name>` (`/app/<name>` without a `workdir`, which then becomes `/app`); a table \
+              to `dest`, an absolute path in the image.",
         example: r#"assets = ["configuration", { source = "static", dest = "/app/static" }]"#,
     },
     KeyDoc {
@@ -257,15 +258,17 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         ty: "string",
         tables: Tables::Any,
         default: "`65532:65532`",
-        doc: "The `USER` the image runs as, `uid[:gid]` or a name the base image knows.",
+        doc: "The `USER` the image runs as: a name or uid, optionally `:group` (each `A-Za-z0-9_` then \
+              `A-Za-z0-9_.-`); a name must exist in the base image (`scratch` has none).",
         example: r#"user = "65532:65532""#,
     },
     KeyDoc {
         key: "workdir",
         ty: "string",
         tables: Tables::Any,
-        default: "none",
-        doc: "The image's `WORKDIR`, an absolute path; string `assets` are copied under it.",
+        default: "none; `/app` when the image has `assets`",
+        doc: "The image's `WORKDIR`, an absolute path; string `assets` are copied under it (under `/app` when it \
+              is not set).",
         example: r#"workdir = "/app""#,
     },
 ];

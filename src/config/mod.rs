@@ -53,7 +53,7 @@ impl ConfigError {
         Some(match self {
             Self::UnknownKey { .. } => format!("valid keys: {}", keys().join(", ")),
             Self::InvalidValue { .. } => {
-                "see README.md, \"Configuration\", for each key's type".into()
+                "each key's type: the configuration reference (docs/src/reference/configuration.md; README.md, \"Configuration\")".into()
             }
             Self::UnknownBinary { .. } => {
                 "name a `bin` target of this package, as `cargo dockerize list` shows it".into()
