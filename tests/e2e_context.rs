@@ -79,10 +79,13 @@ fn context_of(fixture: &Fixture, context: &Path, dockerfile: &str, dirs: &[&str]
     )
     .unwrap();
     let out = fixture.outside.join("context-out");
+    // From the context root, as the Dockerfile's header says: `docker build -f app/Dockerfile ..` from `app`
+    // is the same build.
     let built = run(buildkit_docker()
+        .current_dir(context)
         .args(["build", "--quiet", "--file", dockerfile, "--output"])
         .arg(format!("type=local,dest={}", out.display()))
-        .arg(context));
+        .arg("."));
     built.assert_success("docker build --output of the context");
     files(&out)
 }

@@ -261,4 +261,64 @@ mod archive_tests {
             ]
         );
     }
+
+    #[test]
+    fn a_widened_context_is_filtered_from_its_root_and_credentials_sent_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = camino::Utf8Path::from_path(dir.path()).unwrap();
+        for path in [
+            "app/src/main.rs",
+            "app/.netrc",
+            "app/Dockerfile",
+            "lib/src/lib.rs",
+            "lib/.cargo/credentials.toml",
+            "lib/sub/.npmrc",
+            "elsewhere/x",
+        ] {
+            std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+            std::fs::write(root.join(path), "x").unwrap();
+        }
+        let names = |bytes: &[u8]| -> Vec<String> {
+            tar::Archive::new(bytes)
+                .entries()
+                .unwrap()
+                .map(|e| e.unwrap().path().unwrap().to_string_lossy().to_string())
+                .collect()
+        };
+        let place = crate::plan::DockerfilePath::in_context(
+            "Dockerfile".into(),
+            crate::source::Source::Default,
+            "app".into(),
+        );
+        let generated = DockerIgnore::parse(&crate::render::dockerignore(
+            "cargo dockerize generate",
+            &place,
+        ))
+        .unwrap();
+        let subtrees = ["app".into(), "lib".into()];
+        let (bytes, stats) = archive(root, &subtrees, &generated, &[], &[]).unwrap();
+        assert_eq!(names(&bytes), ["app/src/main.rs", "lib/src/lib.rs"]);
+        assert!(stats.credentials.is_empty());
+        // A pattern anchored at the context root holds there, not at each subtree's top.
+        let anchored = DockerIgnore::parse("app/Dockerfile\nsrc/\n").unwrap();
+        let (bytes, stats) = archive(root, &subtrees, &anchored, &[], &[]).unwrap();
+        assert_eq!(
+            names(&bytes),
+            [
+                "app/.netrc",
+                "app/src/main.rs",
+                "lib/.cargo/credentials.toml",
+                "lib/src/lib.rs",
+                "lib/sub/.npmrc"
+            ]
+        );
+        assert_eq!(
+            stats.credentials,
+            [
+                camino::Utf8PathBuf::from("app/.netrc"),
+                "lib/.cargo/credentials.toml".into(),
+                "lib/sub/.npmrc".into()
+            ]
+        );
+    }
 }

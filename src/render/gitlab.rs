@@ -19,7 +19,7 @@
 
 use std::fmt::Write as _;
 
-use super::workflow::yaml;
+use super::workflow::yaml_scalar as yaml;
 use crate::model::{CiService, GENERATED_MARKER};
 use crate::plan::ci::{CiImage, CiPlan, Credentials, Login};
 use crate::text::shell_word;

@@ -231,7 +231,13 @@ fn tags_step(out: &mut String, default_registry: bool) {
 /// or end the scalar). GitHub expands `${{ … }}` in every value before anything else reads it, a `run:` line
 /// included, so each `${{` is written as the expression `${{ '${{' }}`, which yields the text `${{`.
 pub(super) fn yaml(text: &str) -> String {
-    let text = text.replace("${{", "${{ '${{' }}");
+    yaml_scalar(&text.replace("${{", "${{ '${{' }}"))
+}
+
+/// A YAML scalar holding `text` as it is, for a YAML reader that expands nothing (GitLab: it expands `$` in
+/// `variables:` values and a few keywords, never in a `script:` line, where the shell's quoting applies, and
+/// `${{` means nothing to it): single-quoted, or double-quoted with escapes as [`yaml`].
+pub(super) fn yaml_scalar(text: &str) -> String {
     if !text.chars().any(crate::value::is_line_unsafe) {
         return format!("'{}'", text.replace('\'', "''"));
     }
