@@ -1,6 +1,6 @@
 //! The one top-level error, and the exit code each failure maps to.
 //!
-//! Exit codes (documented in `--help` and README.md): 0 success, 1 error, 2 usage error (clap),
+//! Exit codes (documented in `--help`, README.md and docs/src/reference/commands.md): 0 success, 1 error, 2 usage error (clap),
 //! 3 `generate --check` found stale files, 4 a build or a push failed, 5 no Docker engine answered, 130 interrupted.
 
 use crate::config::ConfigError;

@@ -3,7 +3,7 @@
 //! The engine turns BuildKit's status stream (or the classic builder's text lines) into these; the progress
 //! display, the JSON output and the summary read them. Plain data with no bollard types, so reporter tests feed
 //! made-up events and read a buffer. `--message-format json` prints them as they are, one object per line:
-//! the field names here are a documented interface (README.md) and only ever gain fields. They deserialise too,
+//! the field names here are a documented interface (docs/src/reference/json.md) and only ever gain fields. They deserialise too,
 //! so a consumer (the pipeline benchmark, a CI script in Rust) reads the stream with these same types.
 //! [`ImageOutcome`] is how each image's build ended: the engine gives it, the summary reads it.
 

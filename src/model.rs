@@ -270,7 +270,7 @@ pub enum Backend {
 pub enum MessageFormat {
     /// Progress bars on a terminal, plain lines elsewhere
     Human,
-    /// One JSON object per line on stdout (see README.md)
+    /// One JSON object per line on stdout (documented in the guide: docs/src/reference/json.md)
     Json,
 }
 

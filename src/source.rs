@@ -114,7 +114,7 @@ impl fmt::Display for Source {
 }
 
 /// `{"kind": "default"}`, or `{"kind": "flag" | "table" | "file" | "env" | "derived", "detail": "..."}`: the form
-/// `cargo dockerize config --format json` documents (README.md), where `detail` is the flag as written, the
+/// `cargo dockerize config --format json` documents (docs/src/reference/json.md), where `detail` is the flag as written, the
 /// table(s) as the text form names them, the file (`key` in it), the variable, or why.
 impl Serialize for Source {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -42,15 +42,7 @@ fn gate() -> std::sync::MutexGuard<'static, ()> {
 
 /// `docker run --platform <p>` of an image: its stdout (the run must succeed).
 fn run_on(platform: &str, reference: &str) -> String {
-    docker_ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--platform",
-        platform,
-        reference,
-    ])
+    common::docker::run_container(&["--network", "none", "--platform", platform, reference])
 }
 
 /// What `file` says of the executable `binary` copied out of `reference`.

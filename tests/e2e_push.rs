@@ -105,7 +105,7 @@ fn pushed_images_pull_by_digest_and_run() {
     pull.args(["pull", &by_digest])
         .env("DOCKER_CONFIG", config.path());
     run(&mut pull).assert_success("docker pull by digest, logged in");
-    let ran = docker_ok(&["run", "--rm", &by_digest]);
+    let ran = common::docker::run_container(&[&by_digest]);
     assert_eq!(ran.trim(), GREETING);
 }
 

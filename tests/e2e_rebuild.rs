@@ -210,9 +210,7 @@ fn release_images_are_stripped_and_the_debug_variant_is_not() {
 
     // A shell, the same non-root user, and the unstripped binary with its symbol table.
     let in_shell = |script: &str| {
-        common::docker_ok(&[
-            "run",
-            "--rm",
+        common::docker::run_container(&[
             "--network",
             "none",
             "--entrypoint",

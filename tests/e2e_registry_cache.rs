@@ -98,7 +98,7 @@ fn the_dependency_layer_comes_from_the_registry_cache() {
         "the dependency step is reported cached: {:?}",
         second.steps("step-cached")
     );
-    assert_eq!(docker_ok(&["run", "--rm", &refs[0]]).trim(), GREETING);
+    assert_eq!(common::docker::run_container(&[&refs[0]]).trim(), GREETING);
 }
 
 /// `build <args> --message-format json` with the credentials in `docker_config`, which must succeed.

@@ -210,6 +210,8 @@ fn e2e_build_secrets_reach_the_build_script_and_no_layer() {
             ("src/main.rs", MAIN_RS),
         ],
     );
+    // The lock is the user's, committed beside the manifest: the tool reads it and never writes it.
+    copy.relock();
     let metadata = outside.path().join("metadata.json");
     let template = images.template("t");
     let args = [

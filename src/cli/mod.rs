@@ -289,7 +289,7 @@ impl CiArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ListArgs {
-    /// Output format: a table for people, or JSON (stable, documented in README.md) for scripts and CI matrices
+    /// Output format: a table for people, or JSON (stable, documented in docs/src/reference/json.md) for scripts and CI matrices
     #[arg(long, value_enum, default_value = "human")]
     pub format: ListFormat,
 }

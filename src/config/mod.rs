@@ -6,6 +6,7 @@
 //! function ([`layer::layer`]); each value with the place it came from. Parsing and checking a table is
 //! [`table`]; reading every table of the workspace is [`read`]. Pure: no I/O.
 
+pub mod keys;
 mod layer;
 mod read;
 mod resolve;
@@ -52,7 +53,7 @@ impl ConfigError {
         Some(match self {
             Self::UnknownKey { .. } => format!("valid keys: {}", keys().join(", ")),
             Self::InvalidValue { .. } => {
-                "see README.md, \"Configuration\", for each key's type".into()
+                "each key's type: the configuration reference (docs/src/reference/configuration.md; README.md, \"Configuration\")".into()
             }
             Self::UnknownBinary { .. } => {
                 "name a `bin` target of this package, as `cargo dockerize list` shows it".into()

@@ -12,8 +12,8 @@ use crate::model::GENERATED_MARKER;
 use crate::plan::DockerfilePath;
 
 /// Files that hold credentials by convention, kept out of the build context at any depth (a `COPY . .` would put
-/// them into the builder's layers, hence into a pushed cache image and the CI cache), each with why. The README's
-/// list is this one (a test below compares them).
+/// them into the builder's layers, hence into a pushed cache image and the CI cache), each with why. The guide's
+/// list (`docs/src/tasks/first-image.md`) is this one (a test below compares them).
 ///
 /// Only names that are credentials by convention, never a source input: a workspace that `include_bytes!`s a
 /// certificate or a test key (`*.pem`, `*.key`, `*.p12`) must still build, so key material is recognised by the
@@ -60,7 +60,7 @@ pub fn dockerignore(command: &str, dockerfile: &DockerfilePath) -> String {
     }
     out.push_str(
         "\n# Build output\n**/target/\n\n# Version control and editors\n**/.git/\n**/.hg/\n**/.svn/\n**/.idea/\n**/.vscode/\n**/.DS_Store\n\
-         \n# Credentials, at any depth (the README says why each); re-include one with `!` if a build needs it\n",
+         \n# Credentials, at any depth (the guide says why each); re-include one with `!` if a build needs it\n",
     );
     for (pattern, _) in SECRETS {
         let _ = writeln!(out, "**/{pattern}");
@@ -115,20 +115,20 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_lists_every_credential_pattern() {
-        let readme = include_str!("../../README.md");
+    fn the_guide_lists_every_credential_pattern() {
+        let readme = include_str!("../../docs/src/tasks/first-image.md");
         let section = readme
-            .split("### What the build context holds")
+            .split("## What the build context holds")
             .nth(1)
             .and_then(|rest| rest.split("\n#").next())
-            .expect("the README's section on the build context");
+            .expect("the guide's section on the build context");
         let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
         for (pattern, _) in SECRETS {
             let quoted = format!("`{pattern}`");
             assert!(
                 rows.iter()
                     .any(|row| row.split('|').nth(1).is_some_and(|c| c.contains(&quoted))),
-                "the README's table does not list {quoted}"
+                "the guide's table does not list {quoted}"
             );
         }
         let listed = rows
@@ -138,7 +138,7 @@ mod tests {
         assert_eq!(
             listed,
             SECRETS.len(),
-            "the README lists a pattern the file does not have"
+            "the guide lists a pattern the file does not have"
         );
     }
 }

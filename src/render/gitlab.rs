@@ -13,7 +13,7 @@
 //! ```
 //!
 //! A remote engine instead of the service: project CI/CD variables override the job's `DOCKER_HOST` and TLS
-//! variables (README.md, CI). The buildx builder is a `docker-container` one, which exports a registry cache
+//! variables (docs/src/tasks/ci.md). The buildx builder is a `docker-container` one, which exports a registry cache
 //! with the engine's own BuildKit too old or not. Values go in single-quoted YAML scalars and single-quoted shell
 //! words; the matrix holds each image's tags with `{registry}` and `{git_sha}` for the script to fill in.
 

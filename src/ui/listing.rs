@@ -1,7 +1,7 @@
 //! `cargo dockerize list`: the plan as a table for people or as JSON for scripts.
 //!
 //! Takes a [`Plan`] and writes to the writer it is given, so tests read a buffer. The JSON form is a
-//! documented, versioned interface (README.md, "list --format json"): fields are only ever added.
+//! documented, versioned interface (the guide, docs/src/reference/json.md): fields are only ever added.
 
 use std::io::Write;
 

@@ -3,9 +3,7 @@
 
 use super::*;
 use crate::common::steps::parse_step;
-use crate::common::{
-    docker_ok, engine_lock, image_entries, inspect_image, run_image, BuildJson, TestImages,
-};
+use crate::common::{engine_lock, image_entries, inspect_image, run_image, BuildJson, TestImages};
 
 /// The dependency-build steps of `stage`: its `RUN cargo build` steps before its `COPY . .`.
 fn dependency_steps(build: &BuildJson, stage: &str) -> Vec<String> {
@@ -88,9 +86,7 @@ fn e2e_native_sqlite_runs_on_debian_slim() {
     );
     inspected_config(&reference);
     // The runtime has the shared library from Debian and not the -dev package.
-    let packages = docker_ok(&[
-        "run",
-        "--rm",
+    let packages = crate::common::docker::run_container(&[
         "--network",
         "none",
         "--entrypoint",
