@@ -36,6 +36,12 @@ pub const DEFAULT_GITLAB_PIPELINE: &str = ".gitlab-ci.yml";
 pub const GITLAB_REGISTRY: &str = "$CI_REGISTRY";
 /// Marks, in a tag of the matrix, the default registry the workflow puts there.
 pub const REGISTRY_PLACEHOLDER: &str = "{registry}";
+/// The CI secret (GitHub) or masked variable (GitLab) holding the private key the jobs' ssh agent offers to the
+/// git servers of [`CiPlan::ssh_hosts`]: a deploy key with read access.
+pub const SSH_KEY_SECRET: &str = "DOCKERIZE_SSH_KEY";
+/// The CI secret or variable holding those servers' `known_hosts` lines (`ssh-keyscan <host>`, checked once by a
+/// person): the builds trust these keys and no others, as on the user's machine.
+pub const KNOWN_HOSTS_SECRET: &str = "DOCKERIZE_KNOWN_HOSTS";
 
 /// The workflow, decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +74,12 @@ pub struct CiPlan {
     pub logins: Vec<Login>,
     /// How the `dockerfile` job installs cargo-dockerize.
     pub install: Install,
+    /// The build secrets the builds mount (`build-secrets`), by id, sorted: each read from the CI secret (GitHub)
+    /// or variable (GitLab) of the same name, and given to the build only as a secret, never as an argument.
+    pub build_secrets: Vec<String>,
+    /// The git servers the builds fetch from over ssh, sorted: the image job starts an ssh agent holding
+    /// [`SSH_KEY_SECRET`] and gives the build [`KNOWN_HOSTS_SECRET`] as the `known_hosts` secret.
+    pub ssh_hosts: Vec<String>,
 }
 
 /// One image of the matrix.
@@ -181,6 +193,7 @@ pub fn ci_plan(
     hosts.dedup();
     let mut check = plan.command.clone();
     check.push_str(" --check");
+    let build_secrets = ci_secret_names(service, &plan.build_secrets, &workflow)?;
     Ok(CiPlan {
         service,
         command,
@@ -198,8 +211,33 @@ pub fn ci_plan(
         images,
         logins: hosts.into_iter().map(|h| login(service, h)).collect(),
         install: Install::this_release(),
+        build_secrets,
+        ssh_hosts: plan.ssh_hosts.clone(),
         workflow,
     })
+}
+
+/// The ids of the build secrets, each of which the CI reads from a secret of the same name. GitHub reserves the
+/// `GITHUB_` prefix (a repository secret cannot carry it), so such an id is refused for GitHub in one line.
+fn ci_secret_names(
+    service: CiService,
+    secrets: &[crate::model::BuildSecret],
+    workflow: &Utf8Path,
+) -> Result<Vec<String>, PlanError> {
+    let mut names: Vec<String> = secrets.iter().map(|s| s.name.clone()).collect();
+    names.sort();
+    if service == CiService::GithubActions {
+        if let Some(name) = names
+            .iter()
+            .find(|n| n.to_ascii_uppercase().starts_with("GITHUB_"))
+        {
+            return Err(PlanError::CiSecretName {
+                workflow: workflow.to_owned(),
+                name: name.clone(),
+            });
+        }
+    }
+    Ok(names)
 }
 
 /// The repository's root as the workflow's path says it (`<root>/.github/workflows/<name>.yml`; for GitLab the

@@ -64,6 +64,8 @@ pub enum PlanError {
     ContextTooWide { package: String, dir: Utf8PathBuf },
     #[error("the workflow `{path}` {reason}")]
     Workflow { path: Utf8PathBuf, reason: String },
+    #[error("the workflow `{workflow}` would read the build secret `{name}` from a repository secret of that name, which GitHub does not allow (the `GITHUB_` prefix is reserved)")]
+    CiSecretName { workflow: Utf8PathBuf, name: String },
     #[error(
         "binary `{binary}` is linked dynamically (glibc{}) and cannot run on `scratch`",
         libs_suffix(.libraries)
@@ -160,6 +162,9 @@ impl PlanError {
             Self::UnknownFeature { .. } => Some("qualify it as `<package>/<feature>`, or check the `[features]` tables".into()),
             Self::Workflow { .. } => Some(
                 "GitHub runs the workflows in `.github/workflows/` at the repository's root: `--workflow <repository root, relative to the workspace>/.github/workflows/dockerize.yml`".into(),
+            ),
+            Self::CiSecretName { .. } => Some(
+                "rename it in `build-secrets` of [workspace.metadata.dockerize] and read it from the variable it is in: `{ name = \"<NEW_NAME>\", env = \"GITHUB_...\" }`".into(),
             ),
             Self::NoMuslTarget { platform, .. } => Some(format!(
                 "set `libc = \"gnu\"` for it (or leave `libc` to `auto`, which picks glibc), or build without `{platform}`"

@@ -19,9 +19,10 @@
 
 use std::fmt::Write as _;
 
+use super::secrets::KNOWN_HOSTS_ID;
 use super::workflow::yaml_scalar as yaml;
 use crate::model::{CiService, GENERATED_MARKER};
-use crate::plan::ci::{CiImage, CiPlan, Credentials, Login};
+use crate::plan::ci::{CiImage, CiPlan, Credentials, Login, KNOWN_HOSTS_SECRET, SSH_KEY_SECRET};
 use crate::text::shell_word;
 
 /// The images the jobs run in, pinned by major version.
@@ -51,6 +52,8 @@ pub fn pipeline(plan: &CiPlan) -> String {
         images,
         logins,
         install,
+        build_secrets,
+        ssh_hosts,
     } = plan;
     let mut out = String::new();
     let _ = writeln!(
@@ -63,6 +66,7 @@ pub fn pipeline(plan: &CiPlan) -> String {
         "# Checks that `{dockerfile}` and this pipeline are current, then builds one image per binary of the workspace:\n\
          # pushed on the default branch and on `v*` tags, built only on merge requests."
     );
+    secrets_note(&mut out, build_secrets, ssh_hosts);
     out.push_str(
         "workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n    \
          - if: $CI_COMMIT_TAG =~ /^v/\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n\n\
@@ -109,9 +113,35 @@ pub fn pipeline(plan: &CiPlan) -> String {
     }
     block(
         &mut out,
-        &build_script(context, dockerfile, platform, *selects_images, logins),
+        &build_script(
+            context,
+            dockerfile,
+            platform,
+            *selects_images,
+            logins,
+            &secret_flags(build_secrets, !ssh_hosts.is_empty()),
+        ),
     );
     out
+}
+
+/// The header's lines naming the CI/CD variables the pipeline reads besides GitLab's own.
+fn secrets_note(out: &mut String, build_secrets: &[String], ssh_hosts: &[String]) {
+    if !build_secrets.is_empty() {
+        let _ = writeln!(
+            out,
+            "# The builds mount the build secrets {} (`build-secrets`): masked CI/CD variables of the same names.",
+            build_secrets.join(", ")
+        );
+    }
+    if !ssh_hosts.is_empty() {
+        let _ = writeln!(
+            out,
+            "# Git dependencies over ssh from {}: the CI/CD variables {SSH_KEY_SECRET} (a deploy key, masked) and\n\
+             # {KNOWN_HOSTS_SECRET} (the servers' `known_hosts` lines, as checked by a person: no key is trusted blindly).",
+            ssh_hosts.join(", ")
+        );
+    }
 }
 
 /// The `images` job up to its script: the dind service, the matrix.
@@ -140,6 +170,28 @@ fn image_job(out: &mut String, plan: &CiPlan, images: &[CiImage]) {
     }
 }
 
+/// The script lines that give the build its secrets, after the tags (they add to the arguments): each build secret
+/// from the variable of its name (`env=`: the value is never a word of the command line), and with git over ssh
+/// an agent holding the deploy key and the hosts' keys in a temporary file. The `docker` image has OpenSSH's
+/// client.
+fn secret_flags(build_secrets: &[String], ssh: bool) -> String {
+    let mut s = String::new();
+    for name in build_secrets {
+        let _ = writeln!(s, "set -- \"$@\" --secret id={name},env={name}");
+    }
+    if ssh {
+        let _ = writeln!(
+            s,
+            "eval \"$(ssh-agent -s)\" > /dev/null\n\
+             printf '%s\\n' \"${SSH_KEY_SECRET}\" | ssh-add -\n\
+             known_hosts=$(mktemp)\n\
+             printf '%s\\n' \"${KNOWN_HOSTS_SECRET}\" > \"$known_hosts\"\n\
+             set -- \"$@\" --ssh default --secret \"id={KNOWN_HOSTS_ID},src=$known_hosts\""
+        );
+    }
+    s
+}
+
 /// The build: tags filled in, logins and the push outside merge requests, the registry cache.
 fn build_script(
     context: &camino::Utf8Path,
@@ -147,6 +199,7 @@ fn build_script(
     platform: &str,
     selects_images: bool,
     logins: &[Login],
+    secret_flags: &str,
 ) -> String {
     let mut s = String::from(
         "echo \"$CI_REGISTRY_PASSWORD\" | docker login --username \"$CI_REGISTRY_USER\" --password-stdin \"$CI_REGISTRY\"\n\
@@ -156,6 +209,7 @@ fn build_script(
          set -- \"$@\" --tag \"$tag\"\n\
          done\n",
     );
+    s.push_str(secret_flags);
     s.push_str("if [ \"$CI_PIPELINE_SOURCE\" != merge_request_event ]; then\n");
     for login in logins {
         if let Credentials::Secrets { username, password } = &login.credentials {

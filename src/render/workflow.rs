@@ -21,8 +21,11 @@ use std::fmt::Write as _;
 
 use camino::Utf8Path;
 
+use super::secrets::KNOWN_HOSTS_ID;
 use crate::model::GENERATED_MARKER;
-use crate::plan::ci::{CiImage, CiPlan, Credentials, Login, DEFAULT_CI_REGISTRY};
+use crate::plan::ci::{
+    CiImage, CiPlan, Credentials, Login, DEFAULT_CI_REGISTRY, KNOWN_HOSTS_SECRET, SSH_KEY_SECRET,
+};
 
 /// The actions the workflow uses, pinned by full commit SHA with the release in a comment (the form Dependabot
 /// and Renovate keep current): a tag can be moved to other code, a commit cannot. Each SHA is the commit its
@@ -58,6 +61,8 @@ pub fn workflow(plan: &CiPlan) -> String {
         images,
         logins,
         install,
+        build_secrets,
+        ssh_hosts,
     } = plan;
     let mut out = String::new();
     let _ = writeln!(
@@ -70,6 +75,7 @@ pub fn workflow(plan: &CiPlan) -> String {
         "# Checks that `{dockerfile}` and this workflow are current, then builds one image per binary of the workspace:\n\
          # pushed on the default branch and on `v*` tags, built only on pull requests."
     );
+    secrets_note(&mut out, build_secrets, ssh_hosts);
     out.push_str(
         "name: dockerize\n\non:\n  push:\n    branches: ['**']\n    tags: ['v*']\n  pull_request:\n\n\
          permissions:\n  contents: read\n\njobs:\n",
@@ -108,6 +114,8 @@ pub fn workflow(plan: &CiPlan) -> String {
         logins,
         pushes_to_github: plan.pushes_to_github(),
         uses_default_registry: plan.uses_default_registry(),
+        build_secrets,
+        ssh_hosts,
     };
     image_job(&mut out, &job);
     out
@@ -126,6 +134,42 @@ struct ImageJob<'a> {
     pushes_to_github: bool,
     /// [`CiPlan::uses_default_registry`]: the tags step computes it.
     uses_default_registry: bool,
+    /// [`CiPlan::build_secrets`]: the build step's environment, from the repository's secrets.
+    build_secrets: &'a [String],
+    /// [`CiPlan::ssh_hosts`]: an ssh agent and the hosts' keys for the build.
+    ssh_hosts: &'a [String],
+}
+
+/// The header's lines naming the repository secrets the workflow reads besides the registries' own.
+fn secrets_note(out: &mut String, build_secrets: &[String], ssh_hosts: &[String]) {
+    if !build_secrets.is_empty() {
+        let _ = writeln!(
+            out,
+            "# The builds mount the build secrets {} (`build-secrets`): repository secrets of the same names.",
+            build_secrets.join(", ")
+        );
+    }
+    if !ssh_hosts.is_empty() {
+        let _ = writeln!(
+            out,
+            "# Git dependencies over ssh from {}: the repository secrets {SSH_KEY_SECRET} (a deploy key) and\n\
+             # {KNOWN_HOSTS_SECRET} (the servers' `known_hosts` lines, as checked by a person: no key is trusted blindly).",
+            ssh_hosts.join(", ")
+        );
+    }
+}
+
+/// The ssh agent the build forwards (`--ssh`), holding the deploy key, and the hosts' keys in a file the build
+/// mounts as its `known_hosts` secret. Both under the runner's temporary directory, which the job's end empties.
+fn ssh_agent_step(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "      - name: ssh agent for git over ssh\n        env:\n          \
+         SSH_KEY: ${{{{ secrets.{SSH_KEY_SECRET} }}}}\n          KNOWN_HOSTS: ${{{{ secrets.{KNOWN_HOSTS_SECRET} }}}}\n        \
+         run: |\n          ssh-agent -a \"$RUNNER_TEMP/ssh-agent.sock\" > /dev/null\n          \
+         printf '%s\\n' \"$SSH_KEY\" | SSH_AUTH_SOCK=\"$RUNNER_TEMP/ssh-agent.sock\" ssh-add -\n          \
+         printf '%s\\n' \"$KNOWN_HOSTS\" > \"$RUNNER_TEMP/known_hosts\""
+    );
 }
 
 /// The matrix job: one image per entry.
@@ -154,8 +198,19 @@ fn image_job(out: &mut String, job: &ImageJob<'_>) {
         login_step(out, login);
     }
     tags_step(out, job.uses_default_registry);
+    if !job.ssh_hosts.is_empty() {
+        ssh_agent_step(out);
+    }
     let _ = writeln!(out, "      - name: Build{}", push_note(job.logins));
     let _ = writeln!(out, "        uses: {BUILD_PUSH}");
+    if !job.build_secrets.is_empty() {
+        // In the step's environment, from which build-push-action hands them to BuildKit as secrets: never an
+        // argument or a build argument, which the image's history would keep.
+        out.push_str("        env:\n");
+        for name in job.build_secrets {
+            let _ = writeln!(out, "          {name}: ${{{{ secrets.{name} }}}}");
+        }
+    }
     let _ = writeln!(out, "        with:");
     let _ = writeln!(out, "          context: {}", yaml(job.context.as_str()));
     let _ = writeln!(out, "          file: {}", yaml(job.dockerfile.as_str()));
@@ -166,6 +221,19 @@ fn image_job(out: &mut String, job: &ImageJob<'_>) {
             out,
             "          build-args: |\n            {}=${{{{ matrix.stage }}}}",
             crate::model::IMAGES_ARG
+        );
+    }
+    if !job.build_secrets.is_empty() {
+        out.push_str("          secret-envs: |\n");
+        for name in job.build_secrets {
+            let _ = writeln!(out, "            {name}={name}");
+        }
+    }
+    if !job.ssh_hosts.is_empty() {
+        let _ = writeln!(
+            out,
+            "          ssh: default=${{{{ runner.temp }}}}/ssh-agent.sock\n          secret-files: |\n            \
+             {KNOWN_HOSTS_ID}=${{{{ runner.temp }}}}/known_hosts"
         );
     }
     out.push_str("          tags: ${{ steps.tags.outputs.tags }}\n");
