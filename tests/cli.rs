@@ -156,8 +156,8 @@ fn check_reports_missing_then_fresh_then_edited_files() {
     );
     assert!(
         fresh.stderr.contains(
-            "error: 5 generated file(s) are out of date: `Dockerfile`, `.dockerize/build.sh`, `.dockerize/date.pl`, \
-             `.dockerize/recipe.pl`, `.dockerignore`"
+            "error: 6 generated file(s) are out of date: `Dockerfile`, `.dockerize/auditable.pl`, `.dockerize/build.sh`, \
+             `.dockerize/date.pl`, `.dockerize/recipe.pl`, `.dockerignore`"
         ),
         "{}",
         fresh.stderr

@@ -1,11 +1,10 @@
-//! The embedded dependency section, made in a builder image as the generated Dockerfile will make it: the steps
-//! [`auditable::embed_steps`] writes, run after a `cargo build` of the `sbom` fixture in `rust:1.95-slim-bookworm`
-//! for `linux/amd64` and, cross-compiled, `linux/arm64`; the stripped binaries read back with `rust-audit-info` on
-//! the host give the JSON the host computes from its own `cargo tree`.
+//! The embedded dependency section, made by the tool's own builders: the `sbom` fixture's images built with
+//! `cargo dockerize build` for `linux/amd64` and, cross-compiled, `linux/arm64`; the binary copied out of each
+//! built image (`docker create` + `docker cp`, nothing runs) is read back with `rust-audit-info` on the host and
+//! must give the JSON the host computes for that build: the crates of the plan's list of builds
+//! (`sbom::crate_queries`, resolved with the host's own `cargo tree`), per platform. With `--no-auditable` the
+//! binary has no section.
 //!
-//! The Dockerfile is the test's own (the tool does not render these steps yet): one builder stage that compiles
-//! like the tool's builders (musl with `rust-lld`, `<triplet>-strip` and `<triplet>-objcopy` from Debian's
-//! binutils), and a `scratch` stage with `/out`, exported with `--output`, so the test leaves no image behind.
 //! `#[ignore]`d (run: `--ignored`), holding [`common::engine_lock`]: an engine must answer.
 
 mod common;
@@ -13,109 +12,90 @@ mod common;
 use std::process::Command;
 
 use camino::Utf8PathBuf;
+use cargo_dockerize::sbom;
 use cargo_dockerize::sbom::auditable;
-use cargo_dockerize::workspace::{resolve_crates, CrateQuery};
-use common::{buildkit_docker, engine_lock, run, Fixture};
+use cargo_dockerize::workspace::resolve_crates;
+use common::{docker, docker_ok, engine_lock, library, run, Fixture, TestImages};
 
 const FEATURES: &str = "alpha/fast";
 
-/// The test's Dockerfile for one target: the build, the section steps, the strip.
-fn dockerfile(triple: &str, triplet: &str, debian_arch: &str) -> String {
-    let words = format!("--locked --target {triple} -p alpha -p beta --features {FEATURES}");
-    let mut steps = vec![
-        format!("cargo build --release {words}"),
-        "mkdir -p /out/debug".to_string(),
-    ];
-    for bin in ["alpha", "beta"] {
-        steps.push(format!("cp target/{triple}/release/{bin} /out/debug/{bin}"));
-    }
-    steps.extend(auditable::embed_steps(
-        auditable::BUILDER_DIR,
-        &words,
-        &format!("{triplet}-objcopy"),
-        &[("alpha", "/out/debug/alpha"), ("beta", "/out/debug/beta")],
-    ));
-    for bin in ["alpha", "beta"] {
-        steps.push(format!(
-            "{triplet}-strip --strip-all -o /out/{bin} /out/debug/{bin}"
-        ));
-    }
-    let linker = format!(
-        "CARGO_TARGET_{}_LINKER",
-        triple.to_uppercase().replace('-', "_")
-    );
-    format!(
-        "FROM --platform=$BUILDPLATFORM rust:1.95-slim-bookworm AS build\n\
-         RUN rustup target add {triple}\n\
-         RUN if [ \"$(dpkg --print-architecture)\" != {debian_arch} ]; then apt-get update \
-         && apt-get install -y --no-install-recommends binutils-{triplet} && rm -rf /var/lib/apt/lists/*; fi\n\
-         ENV {linker}=rust-lld\n\
-         WORKDIR /app\n\
-         COPY . .\n\
-         RUN {}\n\
-         FROM scratch\n\
-         COPY --from=build /out/ /\n",
-        steps.join(" \\\n    && ")
-    )
+/// The binary at `path` in the image `reference`, copied to `to` (`docker create` + `docker cp`).
+fn copy_out(reference: &str, path: &str, to: &std::path::Path) {
+    let id = docker_ok(&["create", reference, "x"]).trim().to_string();
+    let copied = docker(&["cp", &format!("{id}:{path}"), to.to_str().expect("UTF-8")]);
+    let _ = docker(&["rm", "-f", &id]);
+    copied.assert_success(&format!("docker cp {reference}:{path}"));
 }
 
 #[test]
 #[ignore = "needs a Docker engine: cargo test --test e2e_sbom -- --ignored"]
-fn the_builders_section_reads_back_from_stripped_binaries_on_both_platforms() {
+fn the_built_images_binaries_carry_what_their_builds_compiled() {
     let _engine = engine_lock();
+    let images = TestImages::new("embed");
     let copy = Fixture::copy("sbom");
+    let flags = [
+        "--features",
+        FEATURES,
+        "--platform",
+        "linux/amd64,linux/arm64",
+    ];
+    let template = images.template("1");
+    let mut args = vec!["build", "-t", &template];
+    args.extend(flags);
+    copy.run(&args).assert_code(0, "cargo dockerize build");
+    let plan = library::plan_fixture(&copy.manifest(), &library::settings(&flags));
     let root = Utf8PathBuf::from_path_buf(copy.root.clone()).expect("a UTF-8 path");
-    for (platform, triple, triplet, debian_arch, machine) in [
-        (
-            "linux/amd64",
-            "x86_64-unknown-linux-musl",
-            "x86_64-linux-gnu",
-            "amd64",
-            0x3e_u16,
-        ),
-        (
-            "linux/arm64",
-            "aarch64-unknown-linux-musl",
-            "aarch64-linux-gnu",
-            "arm64",
-            0xb7,
-        ),
-    ] {
-        copy.write("Dockerfile.e2e", &dockerfile(triple, triplet, debian_arch));
-        let out = copy.outside.join(format!("out-{debian_arch}"));
-        let mut build = buildkit_docker();
-        build
-            .args(["build", "--platform", platform, "-f"])
-            .arg(copy.path("Dockerfile.e2e"))
-            .arg("--output")
-            .arg(format!("type=local,dest={}", out.display()))
-            .arg(&copy.root);
-        run(&mut build).assert_success(&format!("docker build for {platform}"));
-        let sets = resolve_crates(
-            &root,
-            &CrateQuery {
-                triple: triple.into(),
-                packages: vec!["alpha".into(), "beta".into()],
-                features: vec![FEATURES.into()],
-                ..Default::default()
-            },
-        )
-        .expect("cargo tree answers");
-        for (package, set) in &sets {
-            let binary = out.join(package);
-            let bytes = std::fs::read(&binary).expect("the binary is exported");
-            assert_eq!(
-                u16::from_le_bytes([bytes[18], bytes[19]]),
-                machine,
-                "{package} is built for {platform}"
-            );
-            let read = run(Command::new("rust-audit-info").arg(&binary));
-            read.assert_success(&format!("rust-audit-info {package} ({platform})"));
-            assert_eq!(
-                read.stdout.trim_end(),
-                auditable::version_info(set),
-                "{package} on {platform}"
-            );
+    let mut checked = Vec::new();
+    for build in sbom::crate_queries(&plan) {
+        let Some((stage, arch)) = build.build.split_once('@') else {
+            panic!(
+                "a build of two platforms names its platform: {}",
+                build.build
+            )
+        };
+        if stage.ends_with("-debug") {
+            continue;
         }
+        let sets = resolve_crates(&root, &build.query).expect("cargo tree answers");
+        let binary = copy.outside.join(format!("{stage}-{arch}"));
+        copy_out(
+            &images.tag(stage, &format!("1-{arch}")),
+            &format!("/usr/local/bin/{stage}"),
+            &binary,
+        );
+        let read = run(Command::new("rust-audit-info").arg(&binary));
+        read.assert_success(&format!("rust-audit-info {}", build.build));
+        assert_eq!(
+            read.stdout.trim_end(),
+            auditable::version_info(&sets[&build.package]),
+            "{}",
+            build.build
+        );
+        checked.push(build.build);
     }
+    assert_eq!(
+        checked,
+        ["alpha@amd64", "alpha@arm64", "beta@amd64", "beta@arm64"]
+    );
+
+    // Turned off: the same build without the section.
+    let template = images.template("off");
+    copy.run(&[
+        "build",
+        "--no-auditable",
+        "-t",
+        &template,
+        "--features",
+        FEATURES,
+    ])
+    .assert_code(0, "cargo dockerize build --no-auditable");
+    let binary = copy.outside.join("alpha-off");
+    copy_out(&images.tag("alpha", "off"), "/usr/local/bin/alpha", &binary);
+    let read = run(Command::new("rust-audit-info").arg(&binary));
+    assert_ne!(
+        read.code,
+        Some(0),
+        "no section with --no-auditable: {}",
+        read.stdout
+    );
 }

@@ -389,8 +389,8 @@ fn name_collision_gets_distinct_stages_and_two_cargo_invocations() {
     assert_eq!(builds(&runs[0]), expected, "dependencies: two invocations");
     let selecting: Vec<String> = expected.iter().map(|b| Generated::selecting(b)).collect();
     assert_eq!(builds(&runs[1]), selecting, "binaries: two invocations");
-    // One compile a binary, each copying its binary out before the next build overwrites it; either may be named
-    // in DOCKERIZE_IMAGES.
+    // One compile a binary, each copying its binary out before the next build overwrites it (with its own
+    // package's crate list); either may be named in DOCKERIZE_IMAGES.
     let compiles: Vec<&str> = runs[1].split("&&").map(str::trim).collect();
     assert_eq!(compiles.len(), 2, "{compiles:?}");
     for (compile, (stage, package)) in compiles.iter().zip([
@@ -399,7 +399,8 @@ fn name_collision_gets_distinct_stages_and_two_cargo_invocations() {
     ]) {
         assert!(
             compile.contains(&format!(
-                "--images 'alpha-svc-server beta-svc-server' --from x86_64-unknown-linux-musl/release --to /out {stage}=server -- "
+                "--images 'alpha-svc-server beta-svc-server' --dep-v0 objcopy --package {stage}={package} \
+                 --from x86_64-unknown-linux-musl/release --to /out {stage}=server -- "
             )) && compile.ends_with(&format!("-p {package}")),
             "{compile}"
         );

@@ -332,7 +332,7 @@ fn the_builder_script_writes_what_the_host_computes() {
     }
 }
 
-/// Runs `cargo tree ... | perl -e <script> <dir>` as the builder does; gives perl's stderr.
+/// Runs `cargo tree ... | perl auditable.pl <dir>` as `build.sh compile --dep-v0` does; gives perl's stderr.
 fn builder_script(triple: &str, packages: &[&str], features: &[&str], dir: &Path) -> String {
     let mut tree = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     tree.args([
@@ -356,10 +356,10 @@ fn builder_script(triple: &str, packages: &[&str], features: &[&str], dir: &Path
     }
     let tree = run(&mut tree);
     tree.assert_success("cargo tree");
-    let script: Vec<&str> = auditable::script_lines().collect();
+    let script =
+        Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/render/dockerize/auditable.pl");
     let mut perl = Command::new("perl")
-        .arg("-e")
-        .arg(script.join("\n"))
+        .arg(script)
         .arg(dir)
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
@@ -414,13 +414,16 @@ fn rust_audit_info_reads_the_section_back_from_a_stripped_binary() {
         let built = target_dir.join(&host).join("debug").join(&set.package);
         let debug = dir.path().join(format!("{}.debug", set.package));
         std::fs::copy(&built, &debug).unwrap();
-        let steps = auditable::embed_steps(
-            &sections.to_string_lossy(),
-            "",
-            "objcopy",
-            &[(&set.package, &debug.to_string_lossy())],
-        );
-        run(Command::new("sh").arg("-c").arg(&steps[2])).assert_success("objcopy");
+        // As `build.sh compile --dep-v0 objcopy` adds it.
+        run(Command::new("objcopy")
+            .arg("--add-section")
+            .arg(format!(
+                ".dep-v0={}",
+                sections.join(format!("{}.dep-v0", set.package)).display()
+            ))
+            .args(["--set-section-flags", ".dep-v0=readonly"])
+            .arg(&debug))
+        .assert_success("objcopy");
         let stripped = dir.path().join(&set.package);
         run(Command::new("strip")
             .arg("--strip-all")

@@ -37,7 +37,7 @@ fn every_shell_script_passes_shellcheck_and_every_perl_script_compiles() {
         })
         .collect();
     names.sort();
-    assert_eq!(names, ["build.sh", "date.pl", "recipe.pl"]);
+    assert_eq!(names, ["auditable.pl", "build.sh", "date.pl", "recipe.pl"]);
     for name in &names {
         let path = dir.join(name);
         let mut check = if name.ends_with(".sh") {
@@ -72,13 +72,20 @@ struct Sandbox {
 }
 
 /// A `cargo` that "compiles" each `--bin` into `$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release/<bin>` and logs
-/// its arguments and target directory, one line a call.
+/// its arguments and target directory, one line a call; as `cargo tree`, it prints a tree of two packages.
 const CARGO: &str = "#!/bin/sh\nlog=\"$(dirname \"$0\")/../cargo.log\"\necho \"$* @ $CARGO_TARGET_DIR\" >> \"$log\"\n\
+    if [ \"$1\" = tree ]; then printf '%s\\n' 'alpha v0.1.0 (/app/alpha)|' '`-- itoa v1.0.0|' '' \
+    'beta v0.2.0 (/app/beta)|' '`-- ryu v1.0.0|'; exit 0; fi\n\
     out=\"$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release\"\nmkdir -p \"$out\"\n\
     while [ $# -gt 0 ]; do [ \"$1\" = --bin ] && echo \"binary $2\" > \"$out/$2\"; shift; done\n";
 
 /// A `strip --strip-all -o OUT IN` that copies IN to OUT and says so in it.
 const STRIP: &str = "#!/bin/sh\ncp \"$4\" \"$3\" && echo stripped >> \"$3\"\n";
+
+/// An `objcopy --add-section .dep-v0=FILE --set-section-flags .dep-v0=readonly BIN` that appends to BIN the
+/// section's name and the JSON auditable.pl wrote beside it (FILE must not be empty).
+const OBJCOPY: &str = "#!/bin/sh\nfile=${2#*=}\n[ \"$1 $3 $4\" = '--add-section --set-section-flags .dep-v0=readonly' ] \
+    && [ -s \"$file\" ] || exit 1\n{ printf '%s ' \"${2%%=*}\"; cat \"${file%.dep-v0}.json\"; echo; } >> \"$5\"\n";
 
 impl Sandbox {
     fn new() -> Self {
@@ -91,7 +98,7 @@ impl Sandbox {
         std::fs::write(root.join("app/src/main.rs"), "fn main() {}\n").unwrap();
         std::fs::write(root.join("app/target/.dockerize-recipe"), "recipe-1  -\n").unwrap();
         std::fs::write(root.join("app/target/deps/libdep.rlib"), "a dependency").unwrap();
-        for (name, text) in [("cargo", CARGO), ("strip", STRIP)] {
+        for (name, text) in [("cargo", CARGO), ("strip", STRIP), ("objcopy", OBJCOPY)] {
             let path = root.join("bin").join(name);
             std::fs::write(&path, text).unwrap();
             std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
@@ -113,6 +120,11 @@ impl Sandbox {
     /// `sh .dockerize/build.sh compile <args> -- cargo build` in the context, with `DOCKERIZE_IMAGES` set to
     /// `images` (unset for `None`).
     fn compile(&self, args: &[&str], images: Option<&str>) -> Run {
+        self.compile_with(args, images, &[])
+    }
+
+    /// As [`Self::compile`], the `cargo build` given `words` after `build`.
+    fn compile_with(&self, args: &[&str], images: Option<&str>, words: &[&str]) -> Run {
         let path = format!(
             "{}:{}",
             self.path("bin").display(),
@@ -123,6 +135,7 @@ impl Sandbox {
             .arg("compile")
             .args(args)
             .args(["--", "cargo", "build"])
+            .args(words)
             .env("PATH", path)
             .env("CARGO_TARGET_DIR", self.path("app/target"))
             .env_remove("DOCKERIZE_IMAGES")
@@ -267,6 +280,88 @@ fn compile_builds_and_copies_out_the_images_wanted_and_no_other() {
         sandbox.out()[0],
         file("out/alpha", "binary alpha\nstripped\n")
     );
+}
+
+/// cargo-auditable's JSON of a root package `name` at `version` that uses one crates.io crate.
+fn version_info(name: &str, version: &str, dependency: &str) -> String {
+    format!(
+        "{{\"packages\":[{{\"name\":\"{name}\",\"version\":\"{version}\",\"source\":\"local\",\
+         \"dependencies\":[1],\"root\":true}},{{\"name\":\"{dependency}\",\"version\":\"1.0.0\",\
+         \"source\":\"crates.io\"}}],\"format\":1}}"
+    )
+}
+
+#[test]
+fn compile_embeds_each_wanted_binarys_crate_list_before_the_strip() {
+    let sandbox = Sandbox::new();
+    let build = [
+        "--locked",
+        "--profile",
+        "release",
+        "--target",
+        "x86_64-unknown-linux-musl",
+        "-p",
+        "alpha",
+        "-p",
+        "beta",
+        "--features",
+        "alpha/fast",
+    ];
+    let mut args = vec![
+        "--dep-v0",
+        "objcopy",
+        "--package",
+        "alpha=alpha",
+        "--package",
+        "beta=beta",
+        "--package",
+        "gamma=alpha",
+    ];
+    args.extend_from_slice(IMAGES);
+    sandbox
+        .compile_with(&args, Some("beta gamma"), &build)
+        .assert_success("compile --dep-v0");
+    // The tree of the build's own words, but the profile and the `--bin`s.
+    assert_eq!(
+        sandbox.cargo_calls(),
+        [
+            "build --locked --profile release --target x86_64-unknown-linux-musl -p alpha -p beta \
+             --features alpha/fast --bin Beta --bin gamma @ <root>/app/target",
+            "tree --offline --locked --target x86_64-unknown-linux-musl -p alpha -p beta --features alpha/fast \
+             -e normal,build --charset ascii --color never -f {p}|{f} @ <root>/app/target",
+        ]
+    );
+    // Each binary its own package's list, in the unstripped binary and so in the stripped one; none for `alpha`,
+    // which was not wanted.
+    let alpha = format!(".dep-v0 {}\n", version_info("alpha", "0.1.0", "itoa"));
+    let beta = format!(".dep-v0 {}\n", version_info("beta", "0.2.0", "ryu"));
+    assert_eq!(
+        sandbox.out(),
+        [
+            file("out/beta", &format!("binary Beta\n{beta}stripped\n")),
+            file("out/debug/beta", &format!("binary Beta\n{beta}")),
+            file("out/debug/gamma", &format!("binary gamma\n{alpha}")),
+            file("out/gamma", &format!("binary gamma\n{alpha}stripped\n")),
+        ]
+    );
+
+    // An image without its package: one line naming it, and no binary left half-made.
+    let mut missing = vec!["--dep-v0", "objcopy", "--package", "alpha=alpha"];
+    missing.extend_from_slice(IMAGES);
+    let run = sandbox.compile_with(&missing, Some("beta"), &build);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .ends_with("build.sh compile: --dep-v0 without --package beta=PACKAGE\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        sandbox.cargo_calls(),
+        Vec::<String>::new(),
+        "before anything compiles"
+    );
+    assert_eq!(sandbox.out(), []);
 }
 
 #[test]

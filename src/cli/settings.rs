@@ -5,8 +5,8 @@
 
 use super::Cli;
 use crate::config::{
-    split_features, BuildRequest, Cache, Destination, Features, GitSha, Linking, Selection,
-    Settings, TestStage, Variant,
+    split_features, Auditable, BuildRequest, Cache, Destination, Features, GitSha, Linking,
+    Selection, Settings, TestStage, Variant,
 };
 
 impl Cli {
@@ -39,6 +39,7 @@ impl Cli {
             } else {
                 TestStage::Include
             },
+            auditable: c.no_auditable.then_some(Auditable::Omit),
             tags: (!self.build.tags.is_empty()).then(|| self.build.tags.clone()),
             registry: self.build.registry.clone(),
             dockerfile: c.dockerfile.clone(),
@@ -110,6 +111,7 @@ mod tests {
                 "--platform",
                 "linux/arm64,linux/amd64",
                 "--no-test-stage",
+                "--no-auditable",
             ],
             &["--dockerfile", "./docker/Dockerfile.dockerize"],
             &["--libc", "musl", "--bin", "it's"],

@@ -55,6 +55,16 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         example: r#"assets = ["configuration", { source = "static", dest = "/app/static" }]"#,
     },
     KeyDoc {
+        key: "auditable",
+        ty: "boolean",
+        tables: Tables::Workspace,
+        default: "`true`",
+        doc: "Whether each binary carries its crate list in cargo-auditable's `.dep-v0` section, which trivy, \
+              grype, syft, osv-scanner and `cargo audit bin` read from any copy of the image. `false` leaves it \
+              out, as `--no-auditable`.",
+        example: "auditable = false",
+    },
+    KeyDoc {
         key: "bin",
         ty: "table of tables",
         tables: Tables::Package,

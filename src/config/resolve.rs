@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::layer::BinaryConfig;
 use super::read::{binary_config, read_tables, Tables};
-use super::settings::Settings;
+use super::settings::{Auditable, Settings};
 use super::ConfigError;
 use crate::platform::LibcKind;
 use crate::platform::{Platform, PlatformList};
@@ -54,6 +54,8 @@ pub struct WorkspaceConfig {
     pub build_env: Sourced<BTreeMap<String, String>>,
     /// Secrets of the cook and the final compile (`build-secrets`), sorted by name.
     pub build_secrets: Sourced<Vec<crate::model::BuildSecret>>,
+    /// Whether each binary carries its crate list (`.dep-v0`): `--no-auditable`, else `auditable`, else embedded.
+    pub auditable: Sourced<Auditable>,
 }
 
 impl Config {
@@ -110,6 +112,18 @@ pub fn resolve(workspace: &Workspace, settings: &Settings) -> Result<Config, Con
         value: table.typed.build_secrets.clone().unwrap_or_default(),
         source: from_table(table.build_secrets.is_some()).unwrap_or(Source::Default),
     };
+    let auditable = match (settings.auditable, table.auditable) {
+        (Some(mode), _) => Sourced::from(mode, Source::Flag("--no-auditable".into())),
+        (None, Some(embed)) => Sourced::from(
+            if embed {
+                Auditable::Embed
+            } else {
+                Auditable::Omit
+            },
+            Source::table(origin.clone()),
+        ),
+        (None, None) => Sourced::default(Auditable::Embed),
+    };
     let toolchain = toolchain(workspace, table.rust_version.as_deref(), origin, &mut notes);
     Ok(Config {
         binaries: binaries(workspace, &tables, settings)?,
@@ -121,6 +135,7 @@ pub fn resolve(workspace: &Workspace, settings: &Settings) -> Result<Config, Con
             dockerfile,
             build_env,
             build_secrets,
+            auditable,
         },
         notes,
     })

@@ -26,6 +26,8 @@ pub struct Settings {
     /// `--platform`: the platforms the images are built for, overriding the workspace table's `platforms`.
     pub platforms: Option<PlatformList>,
     pub test_stage: TestStage,
+    /// `--no-auditable`: no dependency section in the binaries, overriding the workspace table's `auditable`.
+    pub auditable: Option<Auditable>,
     /// `--tag` templates, e.g. `{bin}:{version}`, overriding the manifests' `tags`; expanded per image.
     pub tags: Option<Vec<String>>,
     /// A registry prefix for every tag, e.g. `ghcr.io/acme`.
@@ -103,6 +105,7 @@ impl Default for Settings {
             linking: Linking::Auto,
             platforms: None,
             test_stage: TestStage::Include,
+            auditable: None,
             tags: None,
             registry: None,
             git_sha: GitSha::Unknown,
@@ -169,6 +172,15 @@ pub enum TestStage {
     Omit,
 }
 
+/// Whether each binary carries its crate list in cargo-auditable's `.dep-v0` section, which scanners (trivy,
+/// grype, syft, osv-scanner, `cargo audit bin`) read from any copy of the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Auditable {
+    Embed,
+    Omit,
+}
+
 impl Settings {
     /// The `cargo dockerize generate ...` line that regenerates the same Dockerfile, for its header.
     ///
@@ -232,6 +244,9 @@ impl Settings {
         }
         if self.test_stage == TestStage::Omit {
             words.push("--no-test-stage".into());
+        }
+        if self.auditable == Some(Auditable::Omit) {
+            words.push("--no-auditable".into());
         }
         // The file names its own path (its header's `docker build -f`), so a path given by flag is part of it.
         if let Some(path) = &self.dockerfile {

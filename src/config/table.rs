@@ -63,6 +63,9 @@ pub struct Table {
     /// The platforms the images are built for, e.g. `["linux/amd64", "linux/arm64"]` (workspace table only: one
     /// Dockerfile holds every platform's builder), as `--platform`.
     pub platforms: Option<Vec<String>>,
+    /// Whether the builder embeds each binary's crate list in cargo-auditable's format (default `true`; workspace
+    /// table only: every package shares the builder), as `--no-auditable` when `false`.
+    pub auditable: Option<bool>,
     /// Per-binary tables (package level only).
     pub bin: Option<BTreeMap<String, Table>>,
     /// The values of the keys above that have a type of their own, read once when the table is checked.
@@ -261,6 +264,14 @@ pub fn parse(
         "registry",
         |t| t.registry.is_some(),
         "the registry of the images is the workspace's",
+    )?;
+    workspace_only(
+        &table,
+        origin,
+        level,
+        "auditable",
+        |t| t.auditable.is_some(),
+        "every package shares the builder, which embeds the crate lists",
     )?;
     if let Some(bins) = &table.bin {
         for (name, inner) in bins {

@@ -109,6 +109,7 @@ pub fn cross_setup(
         cross_packages: cross_packages.into_iter().collect(),
         native_packages: native_packages.into_iter().collect(),
         strip: format!("{gcc}-strip"),
+        objcopy: format!("{gcc}-objcopy"),
         reasons,
     };
     (env, note, setup)

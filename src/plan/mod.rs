@@ -50,7 +50,7 @@ pub use stages::{
 };
 
 pub use crate::config::DEFAULT_DOCKERFILE;
-use crate::config::{Config, Settings, TestStage};
+use crate::config::{Auditable, Config, Settings, TestStage};
 use crate::model::stage;
 use crate::platform::Platform;
 use crate::source::{Source, Sourced};
@@ -94,6 +94,8 @@ pub struct Plan {
     /// and the final compile mount the user's ssh agent and a `known_hosts` holding these hosts' keys.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ssh_hosts: Vec<String>,
+    /// Whether each builder embeds its binaries' crate lists (`.dep-v0`, cargo-auditable's format).
+    pub auditable: Auditable,
     /// The registry prefix of the tags that name none (`--registry`, else `registry`), and where it came from.
     pub registry: Sourced<Option<String>>,
     /// Debian packages of the builder base, sorted.
@@ -284,6 +286,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         build_env: shared.build_env.value.clone(),
         build_secrets: shared.build_secrets.value.clone(),
         ssh_hosts: workspace.git_ssh_hosts.clone(),
+        auditable: shared.auditable.value,
         registry: shared.registry.clone(),
         builder_packages,
         builder_reasons,

@@ -136,6 +136,8 @@ pub struct CrossSetup {
     pub native_packages: Vec<String>,
     /// The `strip` that reads the target's executables: `<triplet>-strip` from Debian's cross binutils.
     pub strip: String,
+    /// The `objcopy` that writes the target's executables: `<triplet>-objcopy`, from the same binutils.
+    pub objcopy: String,
     /// Why each package, one line each.
     pub reasons: Vec<String>,
 }

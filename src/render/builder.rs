@@ -1,6 +1,7 @@
 //! A builder stage: the dependencies cooked from the recipe in their own layer, then the final compile of the
 //! workspace's sources by `.dockerize/build.sh compile`, which leaves each binary in `/out/<stage>` (stripped or
-//! not, as the plan says) and its unstripped build in `/out/debug/<stage>` for the debug variant.
+//! not, as the plan says) and its unstripped build in `/out/debug/<stage>` for the debug variant; unless the plan
+//! says `auditable = false`, both carry the binary's crate list (`--dep-v0`, see [`crate::sbom::auditable`]).
 //!
 //! For BuildKit the final compile keeps Cargo's state in a cache mount between builds, so an edit recompiles only
 //! the crates it touched. The cooked layer stays the portable cache (CI runners, other machines, `--no-cache`,
@@ -18,6 +19,7 @@ use super::dockerfile::{comment, feature_flags, workspace_in_image};
 use super::quote::label_value;
 use super::scripts::dir_in_workspace;
 use super::secrets;
+use crate::config::Auditable;
 use crate::model::{stage, Backend, BuildSecret, APP_DIR, IMAGES_ARG, OUT_DIR};
 use crate::plan::{
     BuildContext, BuilderStage, CrossSetup, DockerfilePath, Image, Invocation, Strip,
@@ -35,6 +37,8 @@ pub(super) struct Shared<'a> {
     pub build_secrets: &'a [BuildSecret],
     /// Git dependencies over ssh: the cook and the final compile mount the ssh agent and the hosts' keys.
     pub ssh: bool,
+    /// Whether each binary gets its crate list (`.dep-v0`) before it is stripped.
+    pub auditable: Auditable,
     /// `--locked` (the workspace has a `Cargo.lock`).
     pub locked: bool,
     /// Toolchain files the builder removes.
@@ -202,6 +206,7 @@ fn cross_setup(out: &mut String, setup: &CrossSetup) {
         cross_packages,
         native_packages,
         strip: _,
+        objcopy: _,
         reasons,
     } = setup;
     let _ = writeln!(out, "RUN rustup target add {rustup_target}");
@@ -279,6 +284,22 @@ fn compile(
         _ if !stripped => words.push("--no-strip".into()),
         Some(tool) if tool != "strip" => words.push(format!("--strip {}", shell_word(tool))),
         _ => {}
+    }
+    if shared.auditable == Auditable::Embed {
+        // Each binary's crate list, from its own package's resolve, added with the target's objcopy.
+        let objcopy = builder
+            .cross
+            .as_ref()
+            .map_or("objcopy", |c| c.objcopy.as_str());
+        words.push(format!("--dep-v0 {}", shell_word(objcopy)));
+        for (_, stage) in &invocation.bins {
+            if let Some(image) = shared.images.iter().find(|i| &i.stage == stage) {
+                words.push(format!(
+                    "--package {}",
+                    shell_word(&format!("{stage}={}", image.package))
+                ));
+            }
+        }
     }
     words.push(format!(
         "--from {}/{} --to {OUT_DIR}",

@@ -3,10 +3,12 @@
 //! The Dockerfile says what each stage does; what takes more than a line lives here, readable and commented:
 //! - `build.sh` (POSIX `sh`), with a subcommand per stage that runs it: `recipe` in the planner (`cargo metadata`,
 //!   `recipe.pl`, the recipe's digest), `compile` in the builder (which images `DOCKERIZE_IMAGES` wants, the cache
-//!   mount seeded from the cooked layer, sources dated by content, `cargo build`, the binaries copied out and
-//!   stripped);
+//!   mount seeded from the cooked layer, sources dated by content, `cargo build`, the crate lists embedded, the
+//!   binaries copied out and stripped);
 //! - `recipe.pl`, the dependency recipe (see [`super::recipe`] for why perl);
-//! - `date.pl`, sources dated by content (sub-second `touch` in batches, which `sh` cannot do in one process).
+//! - `date.pl`, sources dated by content (sub-second `touch` in batches, which `sh` cannot do in one process);
+//! - `auditable.pl`, each binary's crate list in cargo-auditable's format from the build's `cargo tree`, which
+//!   `build.sh compile --dep-v0` adds to the binary (see [`crate::sbom::auditable`]).
 //!
 //! Several files, one job each, rather than one script with every subcommand: perl does what `sh` cannot (TOML,
 //! batched dating) and `sh` what it does best (running Cargo, `find`, `cp`); each file is checked by its own tool
@@ -31,6 +33,7 @@ pub(super) const MOUNTED: &str = "/dockerize";
 
 /// The scripts, by file name: the same text for every workspace.
 const FILES: &[(&str, &str)] = &[
+    ("auditable.pl", include_str!("dockerize/auditable.pl")),
     ("build.sh", include_str!("dockerize/build.sh")),
     ("date.pl", include_str!("dockerize/date.pl")),
     ("recipe.pl", include_str!("dockerize/recipe.pl")),

@@ -301,24 +301,3 @@ fn the_auditable_json_is_cargo_auditables_shape() {
         )
     );
 }
-
-#[test]
-fn the_builder_script_is_one_sh_word() {
-    for line in auditable::script_lines() {
-        assert!(!line.contains('\''), "{line}");
-    }
-    let steps = auditable::embed_steps(
-        auditable::BUILDER_DIR,
-        "--locked --target x86_64-unknown-linux-musl -p app",
-        "objcopy",
-        &[("app", "/out/debug/app")],
-    );
-    assert_eq!(steps.len(), 3);
-    assert!(steps[1].starts_with(
-        "cargo tree --offline --locked --target x86_64-unknown-linux-musl -p app -e normal,build"
-    ));
-    assert_eq!(
-        steps[2],
-        "objcopy --add-section .dep-v0=/tmp/dep-v0/app.dep-v0 --set-section-flags .dep-v0=readonly /out/debug/app"
-    );
-}

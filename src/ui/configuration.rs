@@ -9,7 +9,7 @@ use std::io::Write;
 use serde_json::{json, Value};
 
 use super::listing::FORMAT_VERSION;
-use crate::config::WorkspaceConfig;
+use crate::config::{Auditable, WorkspaceConfig};
 use crate::plan::Plan;
 use crate::source::Source;
 
@@ -55,6 +55,11 @@ fn workspace_rows(workspace: &WorkspaceConfig) -> Vec<Row<'_>> {
             "build-env",
             json!(workspace.build_env.value),
             &workspace.build_env.source,
+        ),
+        row(
+            "auditable",
+            json!(workspace.auditable.value == Auditable::Embed),
+            &workspace.auditable.source,
         ),
     ]
 }

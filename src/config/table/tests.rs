@@ -225,6 +225,7 @@ fn bin_tables_only_at_package_level() {
 fn the_keys_are_the_tables_own() {
     let keys = keys();
     for key in [
+        "auditable",
         "bin",
         "build-env",
         "platforms",
@@ -236,7 +237,7 @@ fn the_keys_are_the_tables_own() {
     }
     assert!(!keys.contains(&"typed"), "a skipped field is no key");
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted: {keys:?}");
-    assert_eq!(keys.len(), 25);
+    assert_eq!(keys.len(), 26);
 }
 
 #[test]
@@ -280,4 +281,35 @@ fn build_secrets_are_the_workspace_tables_and_secret_looking_build_env_is_refuse
     )
     .unwrap_err();
     assert!(err.to_string().contains("`build-secrets`"), "{err}");
+}
+
+#[test]
+fn auditable_is_a_bool_of_the_workspace_table() {
+    let workspace = TableOrigin {
+        manifest: "Cargo.toml".into(),
+        table: "[workspace.metadata.dockerize]".into(),
+    };
+    let table = parse(
+        &json!({"auditable": false}),
+        &workspace,
+        TableLevel::Workspace,
+    )
+    .unwrap();
+    assert_eq!(table.auditable, Some(false));
+    let err = parse(
+        &json!({"auditable": "no"}),
+        &workspace,
+        TableLevel::Workspace,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::InvalidValue { key, .. } if key == "auditable"),
+        "{err}"
+    );
+    let err = parse(&json!({"auditable": false}), &origin(), TableLevel::Package).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("every package shares the builder, which embeds the crate lists"),
+        "{err}"
+    );
 }

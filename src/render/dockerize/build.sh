@@ -3,7 +3,7 @@
 # shellcheck shell=sh
 #
 # build.sh: the steps of the Dockerfile's planner and builder stages that take more than a line. Run with `sh`
-# (dash in the `rust` images), beside recipe.pl and date.pl, so a plain `docker build` needs nothing but the
+# (dash in the `rust` images), beside recipe.pl, date.pl and auditable.pl, so a plain `docker build` needs nothing but the
 # committed files.
 #
 #   sh build.sh recipe APP WORKSPACE RECIPE [PACKAGE...]
@@ -13,13 +13,18 @@
 #       RECIPE/target/.dockerize-recipe, which the cook carries into its layer (the target directory's).
 #
 #   sh build.sh compile [--cache DIR [--env NAMES]] [--images LIST] [--strip TOOL | --no-strip]
-#                       --from DIR --to OUT IMAGE[=BINARY]... -- cargo build ...
+#                       [--dep-v0 OBJCOPY --package IMAGE=PACKAGE...] --from DIR --to OUT IMAGE[=BINARY]...
+#                       -- cargo build ...
 #       The builder's final compile: runs the `cargo build` after `--` with a `--bin` for each image wanted,
 #       then copies each wanted image's binary (BINARY, or IMAGE when the names agree) from DIR (relative to
 #       the target directory) to OUT/debug/IMAGE, and stripped with TOOL (`strip` unless told) to OUT/IMAGE, or
 #       as built with --no-strip. The images wanted are those DOCKERIZE_IMAGES names (space-separated), or every
 #       IMAGE when it is empty or unset; each name must be an IMAGE, or one of LIST (every image of the
 #       Dockerfile) where other builders compile some.
+#       With --dep-v0, each wanted image's binary carries its package's crate list (PACKAGE, one --package per
+#       IMAGE) in cargo-auditable's `.dep-v0` section, added with OBJCOPY before the strip (which keeps it): the
+#       list is `cargo tree` of the build's own words but the profile (its --locked, --target, -p and features),
+#       offline, written by auditable.pl.
 #
 # The compile cache (--cache). The cooked target directory ($CARGO_TARGET_DIR: the dependencies built from the
 # recipe) is the portable cache, a layer any machine that has it finds again. The cache mount DIR keeps Cargo's
@@ -38,7 +43,7 @@ nl='
 
 usage() {
     echo "usage: sh build.sh recipe APP WORKSPACE RECIPE [PACKAGE...]" >&2
-    echo "       sh build.sh compile [--cache DIR [--env NAMES]] [--images LIST] [--strip TOOL | --no-strip] --from DIR --to OUT IMAGE[=BINARY]... -- cargo build ..." >&2
+    echo "       sh build.sh compile [--cache DIR [--env NAMES]] [--images LIST] [--strip TOOL | --no-strip] [--dep-v0 OBJCOPY --package IMAGE=PACKAGE...] --from DIR --to OUT IMAGE[=BINARY]... -- cargo build ..." >&2
     exit 2
 }
 
@@ -99,17 +104,53 @@ date_sources() {
     rm -f "$sums"
 }
 
+# The crate lists of the build whose words follow DIR (`cargo build ...`): `cargo tree` with the same words but the
+# profile, which chooses how, not what, it compiles, and the `--bin`s, which it does not take (features resolve
+# from the -p packages); auditable.pl writes each root package's section into DIR.
+# Without pipefail, a failed `cargo tree` shows as auditable.pl finding no package, after cargo's own error.
+dep_v0() (
+    dir=$1
+    if [ "${2:-}" != cargo ] || [ "${3:-}" != build ]; then usage; fi
+    shift 3
+    n=$# skip=''
+    while [ "$n" -gt 0 ]; do
+        word=$1
+        shift
+        n=$((n - 1))
+        if [ -n "$skip" ]; then skip='' && continue; fi
+        case $word in
+            --profile | --bin) skip=1 ;;
+            --profile=* | --release) ;;
+            *) set -- "$@" "$word" ;;
+        esac
+    done
+    cargo tree --offline "$@" -e normal,build --charset ascii --color never -f '{p}|{f}' \
+        | perl "$here/auditable.pl" "$dir"
+)
+
+# The package of IMAGE, from the --package pairs (one a line).
+package_of() {
+    IFS=$nl
+    for pair in $packages; do
+        case $pair in "$1="*) echo "${pair#*=}" && return 0 ;; esac
+    done
+    echo "build.sh compile: --dep-v0 without --package $1=PACKAGE" >&2
+    exit 2
+}
+
 compile() {
-    cache='' env='' every='' strip=strip from='' to='' specs='' own=''
+    cache='' env='' every='' strip=strip objcopy='' packages='' from='' to='' specs='' own=''
     while [ $# -gt 0 ]; do
         case $1 in
-            --cache | --env | --images | --strip | --from | --to)
+            --cache | --env | --images | --strip | --dep-v0 | --package | --from | --to)
                 [ $# -ge 2 ] || usage
                 case $1 in
                     --cache) cache=$2 ;;
                     --env) env=$2 ;;
                     --images) every=$2 ;;
                     --strip) strip=$2 ;;
+                    --dep-v0) objcopy=$2 ;;
+                    --package) packages=$packages$2$nl ;;
                     --from) from=$2 ;;
                     --to) to=$2 ;;
                 esac
@@ -130,6 +171,12 @@ compile() {
         esac
     done
     wanted=" ${DOCKERIZE_IMAGES:-$own} "
+    if [ -n "$objcopy" ]; then
+        # Every wanted image's package is known before anything compiles.
+        for image in $wanted; do
+            case " $own " in *" $image "*) (package_of "$image") > /dev/null ;; esac
+        done
+    fi
     locate
     if [ -n "$cache" ]; then
         seed
@@ -156,11 +203,20 @@ compile() {
     else
         "$@"
     fi
+    sections=''
+    if [ -n "$objcopy" ]; then
+        sections=$(mktemp -d)
+        dep_v0 "$sections" "$@"
+    fi
     IFS=$nl
     for spec in $specs; do
         image=${spec%%=*}
         case $wanted in *" $image "*) ;; *) continue ;; esac
         cp "$built/$from/${spec#*=}" "$to/debug/$image"
+        if [ -n "$objcopy" ]; then
+            section=$sections/$(package_of "$image").dep-v0
+            "$objcopy" --add-section ".dep-v0=$section" --set-section-flags .dep-v0=readonly "$to/debug/$image"
+        fi
         if [ -n "$strip" ]; then
             "$strip" --strip-all -o "$to/$image" "$to/debug/$image"
         else
@@ -168,6 +224,7 @@ compile() {
         fi
     done
     unset IFS
+    [ -z "$sections" ] || rm -rf "$sections"
 }
 
 case ${1:-} in
