@@ -45,6 +45,12 @@ pub enum FilesError {
         #[source]
         source: std::io::Error,
     },
+    #[error("`{path}` leads through a symlink to `{resolved}`, outside `{bound}`; refusing to write there")]
+    Escapes {
+        path: Utf8PathBuf,
+        resolved: Utf8PathBuf,
+        bound: Utf8PathBuf,
+    },
     #[error("failed to write `{path}`")]
     Write {
         path: Utf8PathBuf,
@@ -63,6 +69,9 @@ impl FilesError {
                 "check that `{}` exists and is writable",
                 path.parent().unwrap_or(path)
             )),
+            Self::Escapes { .. } => Some(
+                "replace the symlink with a real directory or file, or give the generated file another path".into(),
+            ),
             Self::Read { .. } => None,
         }
     }
@@ -115,6 +124,10 @@ pub fn write(
         current.push(text);
     }
     let ignore_path = root.join(&place.ignore);
+    for (path, _) in &owned {
+        refuse_escape(root, path)?;
+    }
+    refuse_escape(root, &ignore_path)?;
     let current_ignore = read_optional(&ignore_path)?;
     let mut outcomes = Vec::new();
     for ((path, text), current) in owned.into_iter().zip(current) {
@@ -135,14 +148,17 @@ pub fn write(
     Ok(outcomes)
 }
 
-/// Writes one generated file that has no companion (the CI workflow): refused when a file we did not write is
-/// there, unless `force`; `elsewhere` says how to keep it and write ours at another path.
+/// Writes one generated file that has no companion (the CI workflow) at `path` inside `bound` (the repository
+/// root): refused when a file we did not write is there, unless `force`, or when a symlink leads out of `bound`;
+/// `elsewhere` says how to keep it and write ours at another path.
 pub fn write_owned(
+    bound: &Utf8Path,
     path: &Utf8Path,
     text: &str,
     force: bool,
     elsewhere: &'static str,
 ) -> Result<Change, FilesError> {
+    refuse_escape(bound, path)?;
     let current = read_optional(path)?;
     refuse_theirs(path, current.as_deref(), force, elsewhere)?;
     replace(path.to_owned(), current.as_deref(), text)
@@ -219,10 +235,47 @@ fn diff(old: &str, new: &str, path: &Utf8Path) -> String {
         .to_string()
 }
 
+/// Refuses `path` when it, or the closest of its directories that exists, resolves (through a symlink) outside
+/// `bound`: a generated file is never written through a link out of the workspace (or repository). `bound` itself
+/// may be reached through a symlink.
+fn refuse_escape(bound: &Utf8Path, path: &Utf8Path) -> Result<(), FilesError> {
+    let read_error = |path: &Utf8Path, source| FilesError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let real_bound = bound
+        .canonicalize_utf8()
+        .map_err(|source| read_error(bound, source))?;
+    let mut existing = path;
+    while std::fs::symlink_metadata(existing).is_err() {
+        match existing.parent() {
+            Some(parent) if !parent.as_str().is_empty() => existing = parent,
+            _ => return Ok(()),
+        }
+    }
+    let resolved = match existing.canonicalize_utf8() {
+        Ok(resolved) => resolved,
+        // A dangling symlink: where it points is not ours to create.
+        Err(_) => std::fs::read_link(existing)
+            .ok()
+            .and_then(|target| Utf8PathBuf::from_path_buf(target).ok())
+            .unwrap_or_else(|| existing.to_owned()),
+    };
+    if resolved.starts_with(&real_bound) {
+        return Ok(());
+    }
+    Err(FilesError::Escapes {
+        path: path.to_owned(),
+        resolved,
+        bound: bound.to_owned(),
+    })
+}
+
 /// Writes through a temporary file in the same directory, then renames it over the target: a reader sees the old
-/// file or the new one, never half of one. The file is readable by all (`0644`), as a checkout would have it: the
-/// scripts are part of the build context, whose modes are part of BuildKit's cache keys, and `build` sends them
-/// with that mode.
+/// file or the new one, never half of one. An existing file keeps its mode; a new one gets the mode the umask
+/// gives a new file (`0666` less the umask: `0644` under the usual `022`), as an editor or a checkout would
+/// write it. (`build` sends the rendered files with `0644` whatever the disk says: their modes are part of
+/// BuildKit's cache keys.)
 pub fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
     use std::os::unix::fs::PermissionsExt as _;
     let error = |source| FilesError::Write {
@@ -234,11 +287,20 @@ pub fn write_atomically(path: &Utf8Path, text: &str) -> Result<(), FilesError> {
         .filter(|p| !p.as_str().is_empty())
         .unwrap_or(Utf8Path::new("."));
     std::fs::create_dir_all(dir).map_err(error)?;
+    let existing = std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o7777);
+    // `0o666` through `open(2)`, which applies the umask.
     let mut file = tempfile::Builder::new()
         .prefix(".cargo-dockerize-")
-        .permissions(std::fs::Permissions::from_mode(0o644))
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(error)?;
+    if let Some(mode) = existing {
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(error)?;
+    }
     file.write_all(text.as_bytes()).map_err(error)?;
     file.as_file().sync_all().map_err(error)?;
     file.persist(path).map_err(|e| error(e.error))?;
@@ -377,17 +439,17 @@ mod tests {
             .diff
             .contains("does not exist"));
         assert_eq!(
-            write_owned(&path, &text, false, "x").unwrap(),
+            write_owned(&root, &path, &text, false, "x").unwrap(),
             Change::Written(path.clone())
         );
         assert_eq!(
-            write_owned(&path, &text, false, "x").unwrap(),
+            write_owned(&root, &path, &text, false, "x").unwrap(),
             Change::Unchanged(path.clone())
         );
         assert!(check_owned(&path, &text).unwrap().is_none());
         std::fs::write(&path, "name: mine\n").unwrap();
         assert!(matches!(
-            write_owned(&path, &text, false, "x"),
+            write_owned(&root, &path, &text, false, "x"),
             Err(FilesError::NotOurs { .. })
         ));
         assert!(check_owned(&path, &text)
@@ -395,5 +457,90 @@ mod tests {
             .unwrap()
             .diff
             .contains("+name: x"));
+    }
+
+    /// The process's umask, from `/proc` (setting it to read it would race with the other tests).
+    fn umask() -> u32 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("Umask:")).unwrap();
+        u32::from_str_radix(line.split_whitespace().nth(1).unwrap(), 8).unwrap()
+    }
+
+    fn mode(path: &Utf8Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn new_files_get_the_umasks_mode_and_existing_ones_keep_theirs() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let (_guard, root) = root();
+        let path = root.join("Dockerfile");
+        write_atomically(&path, "FROM a\n").unwrap();
+        assert_eq!(mode(&path), 0o666 & !umask(), "umask {:o}", umask());
+        for kept in [0o600, 0o640, 0o664, 0o755] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(kept)).unwrap();
+            write_atomically(&path, "FROM b\n").unwrap();
+            assert_eq!(mode(&path), kept);
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "FROM b\n");
+    }
+
+    #[test]
+    fn a_symlink_out_of_the_workspace_is_refused_naming_the_path() {
+        let (_guard, root) = root();
+        let (_outside_guard, outside) = super::tests::root();
+        let workspace = root.join("ws");
+        std::fs::create_dir_all(&workspace).unwrap();
+        // A directory of the Dockerfile's path that is a link out of the workspace.
+        std::os::unix::fs::symlink(&outside, workspace.join("docker")).unwrap();
+        let place =
+            DockerfilePath::new("docker/Dockerfile.x".into(), crate::source::Source::Default);
+        let error = write(&workspace, &place, "FROM a\n", &[], "target/\n", false).unwrap_err();
+        assert!(
+            matches!(&error, FilesError::Escapes { path, .. } if *path == workspace.join("docker/Dockerfile.x")),
+            "{error}"
+        );
+        assert!(error.to_string().contains("docker/Dockerfile.x"), "{error}");
+        assert_eq!(
+            std::fs::read_dir(&outside).unwrap().count(),
+            0,
+            "nothing written outside"
+        );
+        // The file itself a link out, and a link to a directory that does not exist yet.
+        std::os::unix::fs::symlink(outside.join("Dockerfile"), workspace.join("Dockerfile"))
+            .unwrap();
+        assert!(matches!(
+            write(
+                &workspace,
+                &default_place(),
+                "FROM a\n",
+                &[],
+                "target/\n",
+                false
+            ),
+            Err(FilesError::Escapes { .. })
+        ));
+        std::os::unix::fs::symlink(outside.join("gone"), workspace.join(".github")).unwrap();
+        assert!(matches!(
+            write_owned(
+                &workspace,
+                &workspace.join(".github/workflows/x.yml"),
+                "x",
+                false,
+                "x"
+            ),
+            Err(FilesError::Escapes { .. })
+        ));
+        assert_eq!(
+            std::fs::read_dir(&outside).unwrap().count(),
+            0,
+            "nothing written outside"
+        );
+        // A link that stays inside is followed as before.
+        std::fs::create_dir_all(workspace.join("real")).unwrap();
+        std::os::unix::fs::symlink(workspace.join("real"), workspace.join("inside")).unwrap();
+        write_owned(&workspace, &workspace.join("inside/x.yml"), "x", false, "x").unwrap();
+        assert!(workspace.join("real/x.yml").is_file());
     }
 }

@@ -15,6 +15,30 @@ pub fn closest(name: &str, candidates: &[String]) -> Option<String> {
         .map(|(_, c)| c.clone())
 }
 
+/// Text for a terminal: every control character but newline and tab, and Unicode's bidirectional overrides,
+/// shown as its escape (`\u{1b}`), so a name, a path, an error or a build log read from the workspace or the
+/// engine cannot move the cursor, recolour or retitle the terminal, hide what came before it (`\r`) or reorder
+/// what it shows. Every human line goes through it where it is written (the shell, the progress display,
+/// `list`); JSON output escapes on its own.
+pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A word for `sh`: bare when it is plain, else single-quoted.
 pub fn shell_word(word: &str) -> String {
     if !word.is_empty()
@@ -89,6 +113,25 @@ pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_text_shows_control_characters_escaped() {
+        for (text, shown) in [
+            ("api", "api"),
+            ("two\nlines\tand a tab", "two\nlines\tand a tab"),
+            ("\u{1b}[31mred\u{1b}[0m", "\\u{1b}[31mred\\u{1b}[0m"),
+            ("\u{1b}]0;title\u{7}", "\\u{1b}]0;title\\u{7}"),
+            ("hidden\rshown", "hidden\\rshown"),
+            ("a\u{202e}b", "a\\u{202e}b"),
+            ("\u{9b}31m", "\\u{9b}31m"),
+        ] {
+            assert_eq!(for_terminal(text), shown, "{text:?}");
+        }
+        assert!(matches!(
+            for_terminal("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn closest_suggests_near_names_only() {

@@ -854,3 +854,41 @@ fn dry_run_names_every_platform_and_its_tags() {
     }
     assert_nothing_written(&copy.root, "build --dry-run");
 }
+
+#[test]
+fn control_characters_in_a_path_reach_the_terminal_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("evil\u{1b}]0;owned\u{7}\r/Cargo.toml");
+    let out = run(binary()
+        .args(["generate", "--manifest-path"])
+        .arg(&manifest));
+    assert_ne!(out.code, Some(0), "{}", out.describe("generate"));
+    assert!(
+        !out.stderr.contains(['\u{1b}', '\u{7}', '\r']),
+        "a raw control character reached the terminal: {:?}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(r"evil\u{1b}]0;owned\u{7}\r"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_http_or_https_engine_address_is_refused_as_the_docker_cli_refuses_it() {
+    for host in ["https://build.example.com:2376", "http://127.0.0.1:2375"] {
+        let copy = Fixture::copy("single-bin");
+        let out = run(copy
+            .command(&["build", "--dry-run"])
+            .env("DOCKER_HOST", host)
+            .env_remove("DOCKER_CONTEXT"));
+        let line = out.assert_one_error(out.code.unwrap_or(-1), host);
+        let scheme = host.split("://").next().unwrap();
+        assert!(
+            line.contains(&format!("`{scheme}://` is not an engine address")),
+            "{host}: {line}"
+        );
+        assert_ne!(out.code, Some(0), "{host}");
+    }
+}

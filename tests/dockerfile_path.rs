@@ -53,7 +53,12 @@ fn generate_writes_ours_at_the_configured_path_and_leaves_theirs() {
         "the header names the path: {ours}"
     );
     let ignore = copy.read(&format!("{OURS}.dockerignore"));
-    for line in ["target/", ".git/", OURS, &format!("{OURS}.dockerignore")] {
+    for line in [
+        "**/target/",
+        "**/.git/",
+        OURS,
+        &format!("{OURS}.dockerignore"),
+    ] {
         assert!(ignore.lines().any(|l| l == line), "{line} in\n{ignore}");
     }
     assert!(

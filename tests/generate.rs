@@ -149,9 +149,13 @@ fn generate_and_check(fixture: &str, args: &[&str]) -> Generated {
     structure::check(&context, &dockerfile, &listed_binaries(&list));
 
     assert_header(&context, &dockerfile, args);
+    // `.dockerignore`, or `<Dockerfile>.dockerignore` beside it for another path or a widened context.
+    let ignore = list["dockerignore_path"]
+        .as_str()
+        .expect("`list` names the ignore file");
     assert!(
-        fixture.dockerignore_path().is_file(),
-        "{context}: .dockerignore written"
+        fixture.path(ignore).is_file(),
+        "{context}: `{ignore}` written"
     );
     let mut check = vec!["generate", "--check"];
     check.extend_from_slice(args);
@@ -763,6 +767,14 @@ fn path_dependency_outside_the_workspace_widens_the_context() {
     assert!(generated
         .dockerfile
         .contains("RUN --mount=type=bind,source=app/.dockerize,target=/dockerize"));
+    // Docker reads the ignore file beside the Dockerfile for the wider context; its patterns are relative to it.
+    let ignore = generated.fixture.read("Dockerfile.dockerignore");
+    assert!(
+        ignore.contains("\napp/Dockerfile\napp/Dockerfile.dockerignore\n")
+            && ignore.contains("\n**/.cargo/credentials.toml\n"),
+        "{ignore}"
+    );
+    assert!(!generated.fixture.path(".dockerignore").exists());
 }
 
 #[test]

@@ -226,3 +226,83 @@ fn check_reports_a_stale_pipeline_and_a_pipeline_we_did_not_write_is_kept() {
     assert!(out.stderr.contains("include:"), "{}", out.stderr);
     assert_eq!(copy.read(".gitlab-ci.yml"), theirs);
 }
+
+/// A workspace directory and a pipeline path holding `$`, quotes, `#`, `: ` and `${{`: GitLab expands `$` in
+/// `variables:` values (never in `script:`), and `${{` means nothing to it, so every script line must reach `sh`
+/// as the exact words, which `sh` parses back here with the variables set to what they must not become.
+#[test]
+fn hostile_paths_reach_the_pipelines_shell_as_the_same_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace_dir = "w$CI_JOB_TOKEN 'q\" #x: ${{ y }}";
+    let copy = dir.path().join(workspace_dir);
+    common::tree::copy_tree(&common::fixture::fixtures_dir().join("single-bin"), &copy);
+    let pipeline = "../p$CI_JOB_TOKEN ${{ x }}.yml";
+    let out = run(common::binary()
+        .args([
+            "ci",
+            "--gitlab",
+            "--registry",
+            "reg.io:5000",
+            "--workflow",
+            pipeline,
+        ])
+        .arg("--manifest-path")
+        .arg(copy.join("Cargo.toml")));
+    out.assert_success("ci --gitlab with hostile paths");
+    let text = std::fs::read_to_string(dir.path().join("p$CI_JOB_TOKEN ${{ x }}.yml")).unwrap();
+    // What GitLab expands: `variables:` values; ours hold no `$` but GitLab's own predefined variables.
+    let variables = text.lines().filter_map(|line| {
+        let entry = line.trim_start().trim_start_matches("- ");
+        let (name, value) = entry.split_once(": ")?;
+        let is_variable = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        is_variable.then_some((line, value))
+    });
+    let mut seen = 0;
+    for (line, value) in variables {
+        seen += 1;
+        assert!(
+            !value.contains('$') || value == "$CI_REGISTRY_IMAGE",
+            "a variable GitLab would expand: {line}"
+        );
+    }
+    assert!(seen >= 3, "no variables found in\n{text}");
+    let script = script_lines(&text);
+    let words = |prefix: &str| -> Vec<String> {
+        let line = script
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in\n{script}"));
+        let printed = run(Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "set -- {}; printf '%s\\n' \"$@\"",
+                &line[prefix.len()..]
+            ))
+            .env("CI_JOB_TOKEN", "LEAKED")
+            .env("y", "LEAKED")
+            .env("x", "LEAKED"));
+        printed.assert_success(line);
+        printed.stdout.lines().map(str::to_string).collect()
+    };
+    assert_eq!(words("cd "), [workspace_dir]);
+    let check = words("cargo dockerize ci ");
+    assert_eq!(
+        check,
+        [
+            "--gitlab",
+            "--registry",
+            "reg.io:5000",
+            "--workflow",
+            pipeline,
+            "--check"
+        ],
+        "{script}"
+    );
+    assert!(
+        !text.contains("${{ '${{' }}"),
+        "GitHub's escape in a GitLab file:\n{text}"
+    );
+}

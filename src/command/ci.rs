@@ -48,7 +48,13 @@ pub fn ci(
             }
         };
     }
+    // The repository root: the workflow may sit above the workspace, never through a symlink out of the repository.
+    let mut repository = plan.root.clone();
+    for _ in ci.workspace_dir.components() {
+        repository.pop();
+    }
     let outcome = files::write_owned(
+        &repository,
         &file,
         &text,
         args.force,

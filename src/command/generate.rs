@@ -98,7 +98,12 @@ fn write(plan: &Plan, dockerfile: &str, force: bool, shell: &mut Shell) -> Resul
     if let Some(IgnoreFile { path, parsed, .. }) = read_dockerignore(plan)? {
         let name = path.strip_prefix(&plan.root).unwrap_or(&path);
         let script = scripts.first().map(|s| s.path.as_path());
-        for warning in ignore::dockerignore_warnings(Some(&parsed), name.as_str(), script) {
+        for warning in ignore::dockerignore_warnings(
+            Some(&parsed),
+            name.as_str(),
+            script,
+            &plan.context.workspace_dir,
+        ) {
             shell.warn(warning);
         }
     }
@@ -108,6 +113,6 @@ fn write(plan: &Plan, dockerfile: &str, force: bool, shell: &mut Shell) -> Resul
 /// The `.dockerignore` Docker reads for the plan's Dockerfile (`<path>.dockerignore`, else the root one): its
 /// path, text and parsed rules, when there is one.
 pub(super) fn read_dockerignore(plan: &Plan) -> Result<Option<IgnoreFile>, Error> {
-    ignore::read_dockerignore(&plan.root, &plan.dockerfile)
+    ignore::read_dockerignore(&plan.context.root, &plan.dockerfile)
         .map_err(|(path, source)| Error::DockerIgnore { path, source })
 }

@@ -281,6 +281,16 @@ fn pack(plan: &Plan, backend: Backend, shell: &mut Shell) -> Result<bytes::Bytes
             human_size(stats.bytes)
         ),
     );
+    if !stats.credentials.is_empty() {
+        let ignore_file = read_dockerignore(plan)?
+            .map(|file| file.path.to_string())
+            .unwrap_or_else(|| plan.root.join(&plan.dockerfile.ignore).to_string());
+        let files: Vec<String> = stats.credentials.iter().map(|p| format!("`{p}`")).collect();
+        shell.warn(format!(
+            "the build context holds files that hold credentials by convention ({}): a `COPY` puts them into a layer; leave them out in `{ignore_file}` (see `cargo dockerize generate --force`)",
+            files.join(", ")
+        ));
+    }
     Ok(bytes::Bytes::from(archive))
 }
 

@@ -13,7 +13,9 @@ pub fn list(plan: &Plan, format: ListFormat, shell: &mut Shell) -> Result<i32, E
     match format {
         ListFormat::Json => listing::write_json(plan, &mut stdout),
         ListFormat::Human => {
-            listing::write_human(plan, shell.verbosity() >= Verbosity::Verbose, &mut stdout)
+            let mut text = Vec::new();
+            listing::write_human(plan, shell.verbosity() >= Verbosity::Verbose, &mut text)
+                .and_then(|()| for_people(&text, &mut stdout))
         }
     }
     .map_err(Error::Stdout)?;
@@ -34,9 +36,16 @@ pub fn config(plan: &Plan, config: &Config, format: ListFormat) -> Result<i32, E
     match format {
         ListFormat::Json => configuration::write_config_json(plan, &config.workspace, &mut stdout),
         ListFormat::Human => {
-            configuration::write_config_human(plan, &config.workspace, &mut stdout)
+            let mut text = Vec::new();
+            configuration::write_config_human(plan, &config.workspace, &mut text)
+                .and_then(|()| for_people(&text, &mut stdout))
         }
     }
     .map_err(Error::Stdout)?;
     Ok(0)
+}
+
+/// A table for people, with control characters (from names and paths) shown escaped.
+fn for_people(text: &[u8], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    out.write_all(crate::text::for_terminal(&String::from_utf8_lossy(text)).as_bytes())
 }

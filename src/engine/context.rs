@@ -38,13 +38,26 @@ pub struct Rendered<'a> {
 pub struct ArchiveStats {
     pub files: usize,
     pub bytes: u64,
+    /// Files sent whose names say they hold credentials ([`crate::render::SECRETS`]): the ignore file in use lets
+    /// them in, and the build warns.
+    pub credentials: Vec<camino::Utf8PathBuf>,
+}
+
+/// The credential files of [`crate::render::SECRETS`], at any depth.
+fn credentials() -> DockerIgnore {
+    let patterns: Vec<String> = crate::render::SECRETS
+        .iter()
+        .map(|(pattern, _)| format!("**/{pattern}"))
+        .collect();
+    DockerIgnore::parse(&patterns.join("\n")).unwrap_or_default()
 }
 
 /// Packs the build context into a tar for the engine: every file `.dockerignore` keeps, plus the files we rendered
 /// (the Dockerfile first, then its scripts) at their paths, from memory, so the build uses exactly the plan's text:
-/// the files on disk there are not sent, any other `Dockerfile` is an ordinary file of the context. `subtrees` are the directories of the context
-/// to send, relative to `root` (`[""]` for all of it): a context widened for path dependencies sends the workspace
-/// and those packages only, each filtered by the workspace's `.dockerignore` from its own top. A `target/` directory
+/// the files on disk there are not sent, any other `Dockerfile` is an ordinary file of the context. `subtrees` are
+/// the directories of the context to send, relative to `root` (`[""]` for all of it): a context widened for path
+/// dependencies sends the workspace and those packages only, filtered by the ignore file as Docker applies it,
+/// from the context root. A `target/` directory
 /// at the top of a subtree is never walked, whatever `.dockerignore` says: it holds gigabytes no stage reads.
 pub fn archive(
     root: &Utf8Path,
@@ -56,6 +69,7 @@ pub fn archive(
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
     let mut stats = ArchiveStats::default();
+    let credentials = credentials();
     // A subtree inside another one is sent with it.
     let tops: Vec<&camino::Utf8PathBuf> = subtrees
         .iter()
@@ -69,7 +83,7 @@ pub fn archive(
             ignore,
             skip_dirs,
             rendered,
-            &mut stats,
+            (&credentials, &mut stats),
         )?;
     }
     for file in rendered {
@@ -103,7 +117,7 @@ fn pack_subtree(
     ignore: &DockerIgnore,
     skip_dirs: &[camino::Utf8PathBuf],
     rendered: &[Rendered<'_>],
-    stats: &mut ArchiveStats,
+    (credentials, stats): (&DockerIgnore, &mut ArchiveStats),
 ) -> Result<(), ArchiveError> {
     let base = root.join(top);
     let mut walker = walkdir::WalkDir::new(&base)
@@ -126,7 +140,6 @@ fn pack_subtree(
             continue;
         };
         let within = path.strip_prefix(&base).unwrap_or(path);
-        let name = within.as_str();
         let is_dir = entry.file_type().is_dir();
         if is_dir && (skip_dirs.iter().any(|d| d == path) || within == "target") {
             walker.skip_current_dir();
@@ -136,6 +149,7 @@ fn pack_subtree(
         if rendered.iter().any(|f| f.path == in_tar) {
             continue;
         }
+        let name = in_tar.as_str();
         if ignore.excludes(name) && name != ".dockerignore" {
             // A directory with nothing re-included below it need not be walked at all.
             if is_dir && !ignore.has_exceptions() {
@@ -154,6 +168,9 @@ fn pack_subtree(
             })?;
         stats.files += 1;
         stats.bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+        if credentials.excludes(name) {
+            stats.credentials.push(in_tar.to_owned());
+        }
     }
     Ok(())
 }
@@ -241,6 +258,66 @@ mod archive_tests {
                 entry("src/main.rs", "fn main() {}"),
                 entry("docker/Dockerfile.x", "FROM ours\n"),
                 entry("docker/.dockerize/build.sh", "echo ours\n"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_widened_context_is_filtered_from_its_root_and_credentials_sent_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = camino::Utf8Path::from_path(dir.path()).unwrap();
+        for path in [
+            "app/src/main.rs",
+            "app/.netrc",
+            "app/Dockerfile",
+            "lib/src/lib.rs",
+            "lib/.cargo/credentials.toml",
+            "lib/sub/.npmrc",
+            "elsewhere/x",
+        ] {
+            std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+            std::fs::write(root.join(path), "x").unwrap();
+        }
+        let names = |bytes: &[u8]| -> Vec<String> {
+            tar::Archive::new(bytes)
+                .entries()
+                .unwrap()
+                .map(|e| e.unwrap().path().unwrap().to_string_lossy().to_string())
+                .collect()
+        };
+        let place = crate::plan::DockerfilePath::in_context(
+            "Dockerfile".into(),
+            crate::source::Source::Default,
+            "app".into(),
+        );
+        let generated = DockerIgnore::parse(&crate::render::dockerignore(
+            "cargo dockerize generate",
+            &place,
+        ))
+        .unwrap();
+        let subtrees = ["app".into(), "lib".into()];
+        let (bytes, stats) = archive(root, &subtrees, &generated, &[], &[]).unwrap();
+        assert_eq!(names(&bytes), ["app/src/main.rs", "lib/src/lib.rs"]);
+        assert!(stats.credentials.is_empty());
+        // A pattern anchored at the context root holds there, not at each subtree's top.
+        let anchored = DockerIgnore::parse("app/Dockerfile\nsrc/\n").unwrap();
+        let (bytes, stats) = archive(root, &subtrees, &anchored, &[], &[]).unwrap();
+        assert_eq!(
+            names(&bytes),
+            [
+                "app/.netrc",
+                "app/src/main.rs",
+                "lib/.cargo/credentials.toml",
+                "lib/src/lib.rs",
+                "lib/sub/.npmrc"
+            ]
+        );
+        assert_eq!(
+            stats.credentials,
+            [
+                camino::Utf8PathBuf::from("app/.netrc"),
+                "lib/.cargo/credentials.toml".into(),
+                "lib/sub/.npmrc".into()
             ]
         );
     }

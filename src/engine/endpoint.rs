@@ -181,7 +181,12 @@ impl Host {
                 path: DEFAULT_SOCKET.into(),
             }),
             "unix" => Ok(Self::Unix { path: rest.into() }),
-            "tcp" | "http" | "https" => parse_tcp(rest, tls),
+            "tcp" => parse_tcp(rest, tls),
+            // The Docker CLI refuses both (its `ParseHost`): taken as plain TCP, an `https://` engine would get
+            // no TLS at all, and registry credentials would travel in clear.
+            "http" | "https" => Err(format!(
+                "the scheme `{scheme}://` is not an engine address (the Docker CLI refuses it too): use `tcp://<host>:2376` with `DOCKER_TLS_VERIFY=1` for TLS"
+            )),
             "ssh" => parse_ssh(rest),
             other => Err(format!(
                 "the scheme `{other}://` is not one of `unix://`, `tcp://`, `ssh://`"
@@ -310,6 +315,8 @@ mod tests {
             ("ssh://build?x=1", "no query"),
             ("tcp://", "no host"),
             ("tcp://h:99999", "not a port number"),
+            ("https://build:2376", "`https://` is not an engine address"),
+            ("http://build:2375", "`http://` is not an engine address"),
         ] {
             let error = Host::parse(text, false).expect_err(text);
             assert!(error.contains(why), "{text}: {error}");

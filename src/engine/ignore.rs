@@ -101,28 +101,31 @@ fn clean(pattern: &str) -> String {
 }
 
 /// Warnings about an existing `.dockerignore` (called `name` in them) that lets build output or VCS data into the
-/// context, or keeps out the scripts the Dockerfile runs (`scripts`, one of them, relative to the context root).
+/// context, or keeps out the scripts the Dockerfile runs (`scripts`, one of them, relative to the workspace root).
+/// `workspace_dir` is the workspace root relative to the context root, whose paths the patterns match.
 pub fn dockerignore_warnings(
     ignore: Option<&DockerIgnore>,
     name: &str,
     scripts: Option<&Utf8Path>,
+    workspace_dir: &Utf8Path,
 ) -> Vec<String> {
     let Some(ignore) = ignore else {
         return Vec::new();
     };
+    let excludes = |path: &str| ignore.excludes(workspace_dir.join(path).as_str());
     let mut warnings = Vec::new();
-    if let Some(script) = scripts.filter(|s| ignore.excludes(s.as_str())) {
+    if let Some(script) = scripts.filter(|s| excludes(s.as_str())) {
         let dir = script.parent().unwrap_or(script);
         warnings.push(format!(
             "`{name}` keeps `{dir}/` out of the build context, and the Dockerfile runs the scripts there: a plain `docker build` fails; add `!{dir}/`"
         ));
     }
-    if !ignore.excludes("target/release") {
+    if !excludes("target/release") {
         warnings.push(format!(
             "`{name}` lets `target/` into the build context: every build sends it to the engine and `COPY . .` changes with every local build; add `target/` and `**/target/`"
         ));
     }
-    if !ignore.excludes(".git/HEAD") {
+    if !excludes(".git/HEAD") {
         warnings.push(format!(
             "`{name}` lets `.git/` into the build context: every commit invalidates `COPY . .`; add `.git/`"
         ));
@@ -139,7 +142,8 @@ pub struct IgnoreFile {
 }
 
 /// The `.dockerignore` Docker reads for the Dockerfile at `place`: `<path>.dockerignore` if present, else
-/// `<root>/.dockerignore` if present. `Err` names the file that could not be read or parsed.
+/// `<root>/.dockerignore` if present, `root` being the context root (its patterns are relative to it). `Err`
+/// names the file that could not be read or parsed.
 pub fn read_dockerignore(
     root: &Utf8Path,
     place: &DockerfilePath,
@@ -228,13 +232,113 @@ mod tests {
     #[test]
     fn warns_when_target_is_not_ignored() {
         let ignore = DockerIgnore::parse(".git\n").unwrap();
-        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore", None);
+        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore", None, "".into());
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("target/"));
         let ignore = DockerIgnore::parse("target/\n.git/\n.*\n").unwrap();
         let script = Utf8Path::new(".dockerize/build.sh");
-        let warnings = dockerignore_warnings(Some(&ignore), ".dockerignore", Some(script));
+        let warnings =
+            dockerignore_warnings(Some(&ignore), ".dockerignore", Some(script), "".into());
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("add `!.dockerize/`"), "{warnings:?}");
+    }
+
+    /// What the generated ignore file (`crate::render::dockerignore`) keeps out, read by this matcher.
+    mod generated {
+        use super::*;
+        use crate::source::Source;
+
+        fn parsed(dockerfile: &DockerfilePath) -> DockerIgnore {
+            DockerIgnore::parse(&crate::render::dockerignore(
+                "cargo dockerize generate",
+                dockerfile,
+            ))
+            .unwrap()
+        }
+
+        #[test]
+        fn credentials_are_left_out_at_any_depth() {
+            let ignore = parsed(&DockerfilePath::new("Dockerfile".into(), Source::Default));
+            for dir in ["", "crates/api/", "a/b/c/"] {
+                for file in [
+                    ".cargo/credentials",
+                    ".cargo/credentials.toml",
+                    ".netrc",
+                    ".git-credentials",
+                    ".npmrc",
+                    ".pypirc",
+                    ".docker/config.json",
+                    ".ssh/id_rsa",
+                    ".ssh/config",
+                    ".aws/credentials",
+                    ".gnupg/private-keys-v1.d/x.key",
+                    ".env",
+                    ".env.production",
+                    "id_rsa",
+                    "id_ed25519.pub",
+                    "target/release/app",
+                    ".git/HEAD",
+                ] {
+                    let path = format!("{dir}{file}");
+                    assert!(ignore.excludes(&path), "{path} is in the context");
+                }
+            }
+        }
+
+        #[test]
+        fn source_inputs_stay_even_when_they_look_like_keys() {
+            let ignore = parsed(&DockerfilePath::new("Dockerfile".into(), Source::Default));
+            for path in [
+                "src/main.rs",
+                "certs/ca.pem",
+                "tests/fixtures/server.key",
+                "tests/identity.p12",
+                ".cargo/config.toml",
+                "docker/config.toml",
+                ".environment.rs",
+                "src/env.rs",
+                ".dockerize/build.sh",
+                "Cargo.lock",
+            ] {
+                assert!(!ignore.excludes(path), "{path} is left out");
+            }
+        }
+
+        #[test]
+        fn a_widened_context_reads_patterns_from_its_own_root() {
+            let place =
+                DockerfilePath::in_context("Dockerfile".into(), Source::Default, "app".into());
+            assert_eq!(place.ignore, "Dockerfile.dockerignore");
+            let text = crate::render::dockerignore("cargo dockerize generate", &place);
+            assert!(
+                text.contains("\napp/Dockerfile\napp/Dockerfile.dockerignore\n"),
+                "{text}"
+            );
+            let ignore = DockerIgnore::parse(&text).unwrap();
+            for path in [
+                "app/Dockerfile",
+                "app/.netrc",
+                "shared-lib/.cargo/credentials.toml",
+                "shared-lib/target/debug/x",
+                ".ssh/id_ed25519",
+            ] {
+                assert!(ignore.excludes(path), "{path} is in the context");
+            }
+            for path in [
+                "app/src/main.rs",
+                "shared-lib/src/lib.rs",
+                "app/.dockerize/build.sh",
+            ] {
+                assert!(!ignore.excludes(path), "{path} is left out");
+            }
+        }
+
+        #[test]
+        fn the_generated_file_matches_its_own_files_literally() {
+            let place = DockerfilePath::new("d[1]/Dockerfile.x".into(), Source::Default);
+            let ignore = parsed(&place);
+            assert!(ignore.excludes("d[1]/Dockerfile.x"));
+            assert!(!ignore.excludes("d1/Dockerfile.x"));
+        }
     }
 }

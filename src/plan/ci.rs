@@ -303,13 +303,7 @@ fn login(service: CiService, host: String) -> Login {
             password: "DOCKERHUB_TOKEN".into(),
         },
         (_, other) => {
-            let name: String = other
-                .chars()
-                .map(|c| match c {
-                    'a'..='z' | 'A'..='Z' | '0'..='9' => c.to_ascii_uppercase(),
-                    _ => '_',
-                })
-                .collect();
+            let name = secret_prefix(other);
             Credentials::Secrets {
                 username: format!("{name}_USERNAME"),
                 password: format!("{name}_PASSWORD"),
@@ -317,6 +311,30 @@ fn login(service: CiService, host: String) -> Login {
         }
     };
     Login { host, credentials }
+}
+
+/// The prefix of a registry's secret names: the host in `[A-Z0-9_]`, one `_` for each run of other characters,
+/// as GitHub requires of a secret's name (and GitLab of a variable's); `REGISTRY_` first where the name would
+/// start with a digit (an IP address) or with GitHub's reserved `GITHUB_`, or be empty.
+fn secret_prefix(host: &str) -> String {
+    let mut name = String::new();
+    for c in host.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_uppercase());
+        } else if !name.is_empty() && !name.ends_with('_') {
+            name.push('_');
+        }
+    }
+    let name = name.trim_end_matches('_');
+    if name.is_empty()
+        || name.starts_with(|c: char| c.is_ascii_digit())
+        || name.starts_with("GITHUB_")
+        || name == "GITHUB"
+    {
+        format!("REGISTRY_{name}").trim_end_matches('_').to_string()
+    } else {
+        name.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -401,5 +419,36 @@ mod tests {
             login(CiService::GithubActions, "docker.io".into()).credentials,
             Credentials::Secrets { ref password, .. } if password == "DOCKERHUB_TOKEN"
         ));
+    }
+
+    #[test]
+    fn secret_names_are_valid_for_any_registry_host() {
+        for (host, prefix) in [
+            ("registry.example.com:5000", "REGISTRY_EXAMPLE_COM_5000"),
+            ("10.0.0.5:5000", "REGISTRY_10_0_0_5_5000"),
+            ("127.0.0.1", "REGISTRY_127_0_0_1"),
+            ("[::1]:5000", "REGISTRY_1_5000"),
+            ("[fd00::5]", "FD00_5"),
+            ("github.example.com", "REGISTRY_GITHUB_EXAMPLE_COM"),
+            ("GitHub.io", "REGISTRY_GITHUB_IO"),
+            ("my--registry..io", "MY_REGISTRY_IO"),
+            ("localhost:5000", "LOCALHOST_5000"),
+        ] {
+            let Credentials::Secrets { username, password } =
+                login(CiService::GithubActions, host.into()).credentials
+            else {
+                panic!("{host}: not secrets");
+            };
+            assert_eq!(username, format!("{prefix}_USERNAME"), "{host}");
+            for name in [username, password] {
+                assert!(
+                    name.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                        && !name.starts_with(|c: char| c.is_ascii_digit())
+                        && !name.starts_with("GITHUB_"),
+                    "{host}: `{name}` is not a valid GitHub secret name"
+                );
+            }
+        }
     }
 }

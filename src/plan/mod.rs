@@ -262,9 +262,10 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
     });
     notes.extend(workspace_notes(workspace, &context));
     let selected = select::selected_stages(workspace, &images, &skipped, settings)?;
-    let dockerfile = DockerfilePath::new(
+    let dockerfile = DockerfilePath::in_context(
         shared.dockerfile.value.clone(),
         shared.dockerfile.source.clone(),
+        context.workspace_dir.clone(),
     );
     let builds = plan_builds(config, &images, &selected, &builders, &context, &dockerfile);
     let mut toolchain_files = workspace.toolchain_files.clone();
@@ -453,7 +454,7 @@ fn workspace_notes(workspace: &Workspace, context: &BuildContext) -> Vec<String>
     let mut notes = Vec::new();
     if context.is_widened() {
         notes.push(format!(
-            "path dependencies live outside the workspace: the build context is `{}`, and a plain `docker build` of it does not read the workspace's `.dockerignore` (keep `target/` directories out of it)",
+            "path dependencies live outside the workspace: the build context is `{}`, and a plain `docker build` of it reads the ignore file beside the Dockerfile (BuildKit), not the workspace's `.dockerignore`",
             context.root_from_workspace()
         ));
     }

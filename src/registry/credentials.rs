@@ -74,12 +74,10 @@ pub enum AuthError {
         #[source]
         source: CredentialRetrievalError,
     },
-    #[error("the credential helper for `{registry}` failed")]
-    Helper {
-        registry: String,
-        #[source]
-        source: CredentialRetrievalError,
-    },
+    /// Never the helper's output: what a helper prints on failure may hold a credential (a helper that prints
+    /// the secret it could not store, a debug trace), and an error reaches the terminal and CI logs.
+    #[error("the credential helper for `{registry}` failed: {reason}")]
+    Helper { registry: String, reason: String },
 }
 
 impl AuthError {
@@ -127,8 +125,24 @@ fn credentials(registry: &str) -> Result<Option<DockerCredentials>, AuthError> {
         }),
         Err(source) => Err(AuthError::Helper {
             registry: registry.to_string(),
-            source,
+            reason: helper_failure(&source),
         }),
+    }
+}
+
+/// Why a credential helper failed, without its output (the library's message quotes the helper's stdout and
+/// stderr whole).
+fn helper_failure(error: &CredentialRetrievalError) -> String {
+    match error {
+        CredentialRetrievalError::HelperFailure { helper, .. } => format!(
+            "`{}` exited with an error (its output is not shown: it may hold a credential)",
+            crate::value::shown(helper)
+        ),
+        CredentialRetrievalError::HelperCommunicationError => "it could not be run".into(),
+        CredentialRetrievalError::MalformedHelperResponse => {
+            "its answer is not the JSON a credential helper gives (not shown: it may hold a credential)".into()
+        }
+        _ => "it gave no usable credential".into(),
     }
 }
 
@@ -152,6 +166,30 @@ fn to_engine(credential: DockerCredential, server: &str) -> DockerCredentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_helpers_output_is_never_in_the_error() {
+        let error = AuthError::Helper {
+            registry: "registry.example.com".into(),
+            reason: helper_failure(&CredentialRetrievalError::HelperFailure {
+                helper: "docker-credential-pass".into(),
+                stdout: "{\"Secret\":\"dz-s3cret-out\"}".into(),
+                stderr: "token dz-s3cret-err".into(),
+            }),
+        };
+        let mut chain = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        chain.push_str(&error.hint().unwrap_or_default());
+        assert!(
+            chain.contains("`docker-credential-pass` exited with an error"),
+            "{chain}"
+        );
+        assert!(!chain.contains("dz-s3cret"), "{chain}");
+    }
 
     #[test]
     fn credentials_become_the_engines_form() {

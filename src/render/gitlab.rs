@@ -20,7 +20,7 @@
 use std::fmt::Write as _;
 
 use super::secrets::KNOWN_HOSTS_ID;
-use super::workflow::yaml;
+use super::workflow::yaml_scalar as yaml;
 use crate::model::{CiService, GENERATED_MARKER};
 use crate::plan::ci::{CiImage, CiPlan, Credentials, Login, KNOWN_HOSTS_SECRET, SSH_KEY_SECRET};
 use crate::text::shell_word;

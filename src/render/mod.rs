@@ -18,7 +18,7 @@ mod secrets;
 mod workflow;
 
 pub use dockerfile::{render, render_for};
-pub use dockerignore::dockerignore;
+pub use dockerignore::{dockerignore, SECRETS};
 pub use gitlab::pipeline;
 pub use scripts::{scripts, Script};
 pub use secrets::KNOWN_HOSTS_ID;

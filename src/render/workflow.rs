@@ -27,12 +27,17 @@ use crate::plan::ci::{
     CiImage, CiPlan, Credentials, Login, DEFAULT_CI_REGISTRY, KNOWN_HOSTS_SECRET, SSH_KEY_SECRET,
 };
 
-/// The actions the workflow uses, pinned by major version.
-pub const CHECKOUT: &str = "actions/checkout@v7";
-pub const SETUP_BUILDX: &str = "docker/setup-buildx-action@v4";
-pub const SETUP_QEMU: &str = "docker/setup-qemu-action@v4";
-pub const LOGIN: &str = "docker/login-action@v4";
-pub const BUILD_PUSH: &str = "docker/build-push-action@v7";
+/// The actions the workflow uses, pinned by full commit SHA with the release in a comment (the form Dependabot
+/// and Renovate keep current): a tag can be moved to other code, a commit cannot. Each SHA is the commit its
+/// release tag (and the major tag beside it) pointed to, read from the action's repository.
+pub const CHECKOUT: &str = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1";
+pub const SETUP_BUILDX: &str =
+    "docker/setup-buildx-action@37fe631027851001ddb9b187196cc803df7f5f0e # v4.3.0";
+pub const SETUP_QEMU: &str =
+    "docker/setup-qemu-action@96fe6ef7f33517b61c61be40b68a1882f3264fb8 # v4.2.0";
+pub const LOGIN: &str = "docker/login-action@4907a6ddec9925e35a0a9e82d7399ccc52663121 # v4.1.0";
+pub const BUILD_PUSH: &str =
+    "docker/build-push-action@53b7df96c91f9c12dcc8a07bcb9ccacbed38856a # v7.3.0";
 
 /// Runs a job on pull requests, on pushes to the default branch and on version tags (the only tags that trigger
 /// the workflow): pushes to other branches start the workflow but run nothing.
@@ -294,7 +299,13 @@ fn tags_step(out: &mut String, default_registry: bool) {
 /// or end the scalar). GitHub expands `${{ … }}` in every value before anything else reads it, a `run:` line
 /// included, so each `${{` is written as the expression `${{ '${{' }}`, which yields the text `${{`.
 pub(super) fn yaml(text: &str) -> String {
-    let text = text.replace("${{", "${{ '${{' }}");
+    yaml_scalar(&text.replace("${{", "${{ '${{' }}"))
+}
+
+/// A YAML scalar holding `text` as it is, for a YAML reader that expands nothing (GitLab: it expands `$` in
+/// `variables:` values and a few keywords, never in a `script:` line, where the shell's quoting applies, and
+/// `${{` means nothing to it): single-quoted, or double-quoted with escapes as [`yaml`].
+pub(super) fn yaml_scalar(text: &str) -> String {
     if !text.chars().any(crate::value::is_line_unsafe) {
         return format!("'{}'", text.replace('\'', "''"));
     }
@@ -326,5 +337,25 @@ mod tests {
             "'a ${{ ''${{'' }} secrets.X }}'"
         );
         assert_eq!(yaml("a\nb: \"c\"\\"), r#""a\u000ab: \"c\"\\""#);
+    }
+
+    #[test]
+    fn every_action_is_pinned_by_full_commit_sha_with_its_version() {
+        for action in [CHECKOUT, SETUP_BUILDX, SETUP_QEMU, LOGIN, BUILD_PUSH] {
+            let (reference, version) = action.split_once(" # v").expect(action);
+            let (_, sha) = reference.split_once('@').expect(action);
+            assert!(
+                sha.len() == 40
+                    && sha
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+                "{action}"
+            );
+            assert!(
+                version.split('.').count() == 3
+                    && version.split('.').all(|n| n.parse::<u32>().is_ok()),
+                "{action}"
+            );
+        }
     }
 }

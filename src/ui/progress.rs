@@ -13,7 +13,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::events::{BuildEvent, BuildEventKind, ImageFailed};
 use crate::model::MessageFormat;
-use crate::text::human_duration;
+use crate::text::{for_terminal, human_duration};
 
 /// How progress is shown, decided once from the flags and the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,15 +246,17 @@ impl Reporter {
             }
             ProgressStyleKind::Lines => {
                 if let Some(line) = plain_line(event, self.verbose) {
-                    let _ = writeln!(self.out, "{line}");
+                    let _ = writeln!(self.out, "{}", for_terminal(&line));
                 }
                 if let BuildEventKind::ImageFailed(failed) = &event.kind {
-                    let _ = write!(self.out, "{}", self.failures.text(&event.image, failed));
+                    let text = self.failures.text(&event.image, failed);
+                    let _ = write!(self.out, "{}", for_terminal(&text));
                 }
             }
             ProgressStyleKind::Quiet => {
                 if let BuildEventKind::ImageFailed(failed) = &event.kind {
-                    let _ = write!(self.out, "{}", self.failures.text(&event.image, failed));
+                    let text = self.failures.text(&event.image, failed);
+                    let _ = write!(self.out, "{}", for_terminal(&text));
                 }
             }
             ProgressStyleKind::Bars => self.draw(event),
@@ -270,11 +272,11 @@ impl Reporter {
             BuildEventKind::IndexPushed(_) | BuildEventKind::IndexFailed(_)
         ) {
             if let Some(line) = plain_line(event, false) {
-                bars.multi.suspend(|| eprintln!("{line}"));
+                bars.multi.suspend(|| eprintln!("{}", for_terminal(&line)));
             }
             return;
         }
-        let image = event.image.clone();
+        let image = for_terminal(&event.image).into_owned();
         let bar = bars
             .images
             .entry(image.clone())
@@ -312,13 +314,14 @@ impl Reporter {
                 }
                 bars.seen.insert(key, done);
                 if !done {
-                    let name = short_name(&step.name, 60);
+                    let name = for_terminal(&short_name(&step.name, 60)).into_owned();
                     bars.current.insert(image.clone(), name.clone());
                     bar.set_message(name);
                 }
             }
             BuildEventKind::StepLog { line, .. } => {
                 let step = bars.current.get(&image).cloned().unwrap_or_default();
+                let line = for_terminal(line);
                 bar.set_message(format!("{step} | {}", line.trim()));
                 if self.verbose {
                     bars.multi.suspend(|| eprintln!("{image:>12} | > {line}"));
@@ -327,7 +330,7 @@ impl Reporter {
             BuildEventKind::ImageBuilt(built) => {
                 bar.finish_with_message(format!(
                     "built {} in {} ({}/{} steps cached)",
-                    built.tags.first().map(String::as_str).unwrap_or(&built.id),
+                    for_terminal(built.tags.first().map(String::as_str).unwrap_or(&built.id)),
                     human_duration(built.seconds),
                     built.steps_cached,
                     built.steps_total
@@ -335,14 +338,14 @@ impl Reporter {
             }
             BuildEventKind::ImageFailed(failed) => {
                 bar.abandon_with_message("FAILED");
-                let text = self.failures.text(&image, failed);
-                bars.multi.suspend(|| eprint!("{text}"));
+                let text = self.failures.text(&event.image, failed);
+                bars.multi.suspend(|| eprint!("{}", for_terminal(&text)));
             }
             BuildEventKind::PushRetried(_)
             | BuildEventKind::ImagePushed(_)
             | BuildEventKind::PushFailed(_) => {
                 if let Some(line) = plain_line(event, false) {
-                    bars.multi.suspend(|| eprintln!("{line}"));
+                    bars.multi.suspend(|| eprintln!("{}", for_terminal(&line)));
                 }
             }
             _ => {}
