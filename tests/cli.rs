@@ -481,17 +481,18 @@ fn unwritable_workspace_root() {
     let copy = Fixture::copy("single-bin");
     let mode = |m| std::fs::Permissions::from_mode(m);
     std::fs::set_permissions(&copy.root, mode(0o555)).unwrap();
-    // Root (as in CI containers) writes through any mode bits: then there is nothing to test here.
-    let probe = copy.root.join(".probe");
-    let root_writes = std::fs::write(&probe, "").is_ok();
-    let run = copy.run(&["generate"]);
-    std::fs::set_permissions(&copy.root, mode(0o755)).unwrap();
+    // Root (as in CI) writes through any mode bits: for root the directory is made read-only by a read-only bind
+    // mount of itself instead, which stops root too.
+    let root_writes = std::fs::write(copy.root.join(".probe"), "").is_ok();
     if root_writes {
-        println!(
-            "skipping the read-only check: this user writes to a read-only directory (running as root?)"
-        );
-        return;
+        std::fs::remove_file(copy.root.join(".probe")).unwrap();
+        read_only_mount(&copy.root, true);
     }
+    let run = copy.run(&["generate"]);
+    if root_writes {
+        read_only_mount(&copy.root, false);
+    }
+    std::fs::set_permissions(&copy.root, mode(0o755)).unwrap();
     let error = run.assert_error(1, "generate into a read-only directory");
     assert!(error.contains("failed to write"), "{error}");
     assert!(run.stderr.contains("writable"), "{}", run.stderr);
@@ -890,5 +891,22 @@ fn an_http_or_https_engine_address_is_refused_as_the_docker_cli_refuses_it() {
             "{host}: {line}"
         );
         assert_ne!(out.code, Some(0), "{host}");
+    }
+}
+
+/// Binds `dir` read-only onto itself (`on`), or removes that mount: the one way to take writing away from root.
+fn read_only_mount(dir: &Path, on: bool) {
+    let commands: &[&[&str]] = if on {
+        &[&["mount", "--bind"], &["mount", "-o", "remount,ro,bind"]]
+    } else {
+        &[&["umount"]]
+    };
+    for words in commands {
+        let mut command = std::process::Command::new(words[0]);
+        command.args(&words[1..]).arg(dir);
+        if words[0] == "mount" {
+            command.arg(dir);
+        }
+        run(&mut command).assert_success(&format!("{} {}", words.join(" "), dir.display()));
     }
 }
