@@ -165,3 +165,27 @@ fn an_expression_in_a_flag_never_reaches_the_workflow_as_one() {
         "the flag's value is in a value of the workflow\n{workflow}"
     );
 }
+
+/// Found by the fuzzer (issue 19): a configuration error names its manifest, whose directory may hold a newline;
+/// the error stays one line, the newline shown escaped.
+#[test]
+fn a_configuration_error_in_a_directory_named_with_a_newline_stays_one_line() {
+    let copy = Fixture::copy("single-bin");
+    std::fs::create_dir_all(copy.path("libs/a\nb/src")).unwrap();
+    copy.write(
+        "libs/a\nb/Cargo.toml",
+        "[package]\nname = \"odd\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.dockerize]\nruntimE-packages = []\n",
+    );
+    copy.write("libs/a\nb/src/main.rs", "fn main() {}\n");
+    copy.replace_in(
+        "Cargo.toml",
+        "[workspace]",
+        "[workspace]\nmembers = [\".\", \"libs/a\\nb\"]",
+    );
+    copy.relock();
+    let out = copy.run(&["generate"]);
+    let error = out.assert_one_error(1, "generate with an unknown key in `libs/a\\nb`");
+    assert!(error.contains("runtimE-packages"), "{error}");
+    assert!(error.contains(r"libs/a\nb/Cargo.toml"), "{error}");
+    assert!(!copy.dockerfile_path().exists(), "nothing written");
+}

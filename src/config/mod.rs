@@ -23,23 +23,25 @@ pub use settings::{
 pub use table::{check_registry, keys};
 
 use crate::source::TableOrigin;
+use crate::value::escaped;
 
-/// A table that cannot be used, named by manifest and table.
+/// A table that cannot be used, named by manifest and table. Each message is one line whatever the names hold: a
+/// directory's name (so the manifest's path) and a quoted TOML key may hold a newline, shown escaped.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error("unknown key `{key}` in {origin}{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    #[error("unknown key `{}` in {}{}", escaped(key), escaped(&origin.to_string()), suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
     UnknownKey {
         origin: TableOrigin,
         key: String,
         suggestion: Option<String>,
     },
-    #[error("invalid value for `{key}` in {origin}: {message}")]
+    #[error("invalid value for `{}` in {}: {}", escaped(key), escaped(&origin.to_string()), escaped(message))]
     InvalidValue {
         origin: TableOrigin,
         key: String,
         message: String,
     },
-    #[error("{origin} configures binary `{binary}`, which package `{package}` does not have{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    #[error("{} configures binary `{}`, which package `{package}` does not have{}", escaped(&origin.to_string()), escaped(binary), suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
     UnknownBinary {
         origin: TableOrigin,
         package: String,
