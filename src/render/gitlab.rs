@@ -66,7 +66,12 @@ pub fn pipeline(plan: &CiPlan) -> String {
         "# Checks that `{dockerfile}` and this pipeline are current, then builds one image per binary of the workspace:\n\
          # pushed on the default branch and on `v*` tags, built only on merge requests."
     );
-    secrets_note(&mut out, build_secrets, ssh_hosts);
+    super::secrets::ci_note(
+        &mut out,
+        crate::model::CiService::GitlabCi,
+        build_secrets,
+        ssh_hosts,
+    );
     out.push_str(
         "workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n    \
          - if: $CI_COMMIT_TAG =~ /^v/\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n\n\
@@ -123,25 +128,6 @@ pub fn pipeline(plan: &CiPlan) -> String {
         ),
     );
     out
-}
-
-/// The header's lines naming the CI/CD variables the pipeline reads besides GitLab's own.
-fn secrets_note(out: &mut String, build_secrets: &[String], ssh_hosts: &[String]) {
-    if !build_secrets.is_empty() {
-        let _ = writeln!(
-            out,
-            "# The builds mount the build secrets {} (`build-secrets`): masked CI/CD variables of the same names.",
-            build_secrets.join(", ")
-        );
-    }
-    if !ssh_hosts.is_empty() {
-        let _ = writeln!(
-            out,
-            "# Git dependencies over ssh from {}: the CI/CD variables {SSH_KEY_SECRET} (a deploy key, masked) and\n\
-             # {KNOWN_HOSTS_SECRET} (the servers' `known_hosts` lines, as checked by a person: no key is trusted blindly).",
-            ssh_hosts.join(", ")
-        );
-    }
 }
 
 /// The `images` job up to its script: the dind service, the matrix.

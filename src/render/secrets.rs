@@ -8,7 +8,9 @@
 
 use std::fmt::Write as _;
 
-use crate::model::BuildSecret;
+use super::quote::comment_text;
+use crate::model::{BuildSecret, CiService};
+use crate::plan::ci::{KNOWN_HOSTS_SECRET, SSH_KEY_SECRET};
 
 /// Where BuildKit mounts secret `<name>`.
 pub fn secret_path(name: &str) -> String {
@@ -77,6 +79,36 @@ pub(super) fn header(out: &mut String, secrets: &[BuildSecret], ssh_hosts: &[Str
             "# Fetches git dependencies over ssh from {}: `docker build --ssh default \\\n\
              #   --secret id={KNOWN_HOSTS_ID},src=$HOME/.ssh/known_hosts ...` (the agent must hold a key they accept).",
             ssh_hosts.join(", ")
+        );
+    }
+}
+
+/// The header lines of a CI file naming what it reads besides the registries' credentials: a CI secret (GitHub) or
+/// masked variable (GitLab) per build secret, of the same name, and with git over ssh the deploy key and the
+/// servers' `known_hosts` lines.
+pub(super) fn ci_note(
+    out: &mut String,
+    service: CiService,
+    build_secrets: &[String],
+    ssh_hosts: &[String],
+) {
+    let kind = match service {
+        CiService::GithubActions => "repository secrets",
+        CiService::GitlabCi => "masked CI/CD variables",
+    };
+    if !build_secrets.is_empty() {
+        let _ = writeln!(
+            out,
+            "# The builds mount the build secrets {} (`build-secrets`): {kind} of the same names.",
+            build_secrets.join(", ")
+        );
+    }
+    if !ssh_hosts.is_empty() {
+        let _ = writeln!(
+            out,
+            "# Git dependencies over ssh from {}: the {kind} {SSH_KEY_SECRET} (a deploy key) and\n\
+             # {KNOWN_HOSTS_SECRET} (the servers' `known_hosts` lines, as checked by a person: no key is trusted blindly).",
+            comment_text(&ssh_hosts.join(", "))
         );
     }
 }

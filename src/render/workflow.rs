@@ -75,7 +75,12 @@ pub fn workflow(plan: &CiPlan) -> String {
         "# Checks that `{dockerfile}` and this workflow are current, then builds one image per binary of the workspace:\n\
          # pushed on the default branch and on `v*` tags, built only on pull requests."
     );
-    secrets_note(&mut out, build_secrets, ssh_hosts);
+    super::secrets::ci_note(
+        &mut out,
+        crate::model::CiService::GithubActions,
+        build_secrets,
+        ssh_hosts,
+    );
     out.push_str(
         "name: dockerize\n\non:\n  push:\n    branches: ['**']\n    tags: ['v*']\n  pull_request:\n\n\
          permissions:\n  contents: read\n\njobs:\n",
@@ -138,25 +143,6 @@ struct ImageJob<'a> {
     build_secrets: &'a [String],
     /// [`CiPlan::ssh_hosts`]: an ssh agent and the hosts' keys for the build.
     ssh_hosts: &'a [String],
-}
-
-/// The header's lines naming the repository secrets the workflow reads besides the registries' own.
-fn secrets_note(out: &mut String, build_secrets: &[String], ssh_hosts: &[String]) {
-    if !build_secrets.is_empty() {
-        let _ = writeln!(
-            out,
-            "# The builds mount the build secrets {} (`build-secrets`): repository secrets of the same names.",
-            build_secrets.join(", ")
-        );
-    }
-    if !ssh_hosts.is_empty() {
-        let _ = writeln!(
-            out,
-            "# Git dependencies over ssh from {}: the repository secrets {SSH_KEY_SECRET} (a deploy key) and\n\
-             # {KNOWN_HOSTS_SECRET} (the servers' `known_hosts` lines, as checked by a person: no key is trusted blindly).",
-            ssh_hosts.join(", ")
-        );
-    }
 }
 
 /// The ssh agent the build forwards (`--ssh`), holding the deploy key, and the hosts' keys in a file the build
