@@ -11,13 +11,12 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use cargo_dockerize::model::CiService;
 use cargo_dockerize::plan::{self, Plan};
 use cargo_dockerize::render;
 use common::workflow::{lint_workflow, require_linters};
-use common::{library, run, Fixture};
+use common::{library, pipeline, Fixture};
 
 const SECRETS: &str = "\n[workspace.metadata.dockerize]\nbuild-secrets = [\"NPM_TOKEN\", { name = \"DB_URL\", file = \"db-url.txt\" }]\n";
 
@@ -85,6 +84,11 @@ fn the_workflow_gives_the_build_every_secret_the_dockerfile_mounts() {
             &format!("the workflow with build secrets (ssh: {ssh})"),
         );
 
+        // The header names the repository secrets to create.
+        assert!(
+            workflow.contains("# The builds mount the build secrets DB_URL, NPM_TOKEN (`build-secrets`): repository secrets"),
+            "{workflow}"
+        );
         let mut given = list_input(&workflow, "secret-envs");
         assert_eq!(
             given,
@@ -121,12 +125,9 @@ fn the_workflow_gives_the_build_every_secret_the_dockerfile_mounts() {
 
 #[test]
 fn the_gitlab_pipeline_gives_the_build_every_secret_the_dockerfile_mounts() {
-    common::tools::require_tools(
+    common::require_tools(
         "the_gitlab_pipeline_gives_the_build_every_secret_the_dockerfile_mounts",
-        &[
-            ("check-jsonschema", "pip install check-jsonschema"),
-            ("shellcheck", "apt-get install shellcheck"),
-        ],
+        pipeline::LINTERS,
     );
     for ssh in [false, true] {
         let (copy, plan) = planned(ssh);
@@ -134,18 +135,20 @@ fn the_gitlab_pipeline_gives_the_build_every_secret_the_dockerfile_mounts() {
         let pipeline = ci_file(&plan, CiService::GitlabCi);
         let path = copy.path(".gitlab-ci.yml");
         std::fs::write(&path, &pipeline).unwrap();
-        let schema = run(Command::new("check-jsonschema")
-            .args(["--builtin-schema", "vendor.gitlab-ci"])
-            .arg(&path));
-        schema.assert_success("check-jsonschema --builtin-schema vendor.gitlab-ci");
-        let script = images_script(&pipeline);
-        let script_path = copy.path("images.sh");
-        std::fs::write(&script_path, &script).unwrap();
-        run(Command::new("shellcheck")
-            .args(["-s", "sh"])
-            .arg(&script_path))
-        .assert_success(&format!("shellcheck of\n{script}"));
+        if let Err(complaint) = pipeline::lint_pipeline(&path, &copy.path("pipeline-scripts.sh")) {
+            panic!("the pipeline with build secrets (ssh: {ssh}): {complaint}\n{pipeline}");
+        }
+        let script = pipeline::script_lines(&pipeline);
 
+        assert!(
+            pipeline.contains("# The builds mount the build secrets DB_URL, NPM_TOKEN (`build-secrets`): masked CI/CD variables"),
+            "{pipeline}"
+        );
+        assert_eq!(
+            pipeline.contains("the masked CI/CD variables DOCKERIZE_SSH_KEY (a deploy key) and"),
+            ssh,
+            "{pipeline}"
+        );
         let mut given = BTreeSet::new();
         for name in ["DB_URL", "NPM_TOKEN"] {
             // `env=`: the value is read by buildx, never a word of the command line.
@@ -165,17 +168,6 @@ fn the_gitlab_pipeline_gives_the_build_every_secret_the_dockerfile_mounts() {
         }
         assert_eq!(mounted_ids(&dockerfile), given, "{dockerfile}\n{pipeline}");
     }
-}
-
-/// The `images` job's block script, its indentation removed.
-fn images_script(pipeline: &str) -> String {
-    let job = pipeline.split("\nimages:\n").nth(1).expect("an images job");
-    let block = job.split("    - |\n").nth(1).expect("a block script");
-    block
-        .lines()
-        .take_while(|l| l.starts_with("      "))
-        .map(|l| format!("{}\n", &l[6..]))
-        .collect()
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod common;
 
 use std::process::Command;
 
+use common::pipeline::{lint_pipeline, script_lines, LINTERS};
 use common::{require_tools, run, Fixture};
 
 /// One scenario: a fixture, what is changed in the copy, the arguments of `ci --gitlab`, and where the file lands.
@@ -111,61 +112,9 @@ fn the_pipeline_is_deterministic_and_fresh_after_writing() {
     }
 }
 
-const LINTERS: &[(&str, &str)] = &[
-    ("check-jsonschema", "pip install check-jsonschema"),
-    ("shellcheck", "apt-get install shellcheck"),
-];
-
-/// The script lines of every job, as the file spells them: `- 'one line'` (a single-quoted scalar) or `- |` and
-/// the block below it. The schema check says the file is YAML of that shape; this reads only the renderer's form,
-/// and fails on any other.
-fn script_lines(text: &str) -> String {
-    let mut lines = text.lines().peekable();
-    let mut script = String::new();
-    while let Some(line) = lines.next() {
-        if line != "  script:" {
-            continue;
-        }
-        while let Some(item) = lines.next_if(|l| l.starts_with("    - ")) {
-            let item = &item["    - ".len()..];
-            if item == "|" {
-                while let Some(l) = lines.next_if(|l| l.starts_with("      ")) {
-                    script.push_str(&l["      ".len()..]);
-                    script.push('\n');
-                }
-            } else if let Some(quoted) = item.strip_prefix('\'') {
-                let unquoted = quoted.strip_suffix('\'').expect("a single-quoted scalar");
-                script.push_str(&unquoted.replace("''", "'"));
-                script.push('\n');
-            } else {
-                assert!(
-                    !item.contains(['\'', '"', ':', '#']),
-                    "a plain scalar: {item}"
-                );
-                script.push_str(item);
-                script.push('\n');
-            }
-        }
-    }
-    assert!(!script.is_empty(), "no script in\n{text}");
-    script
-}
-
-/// `check-jsonschema` on the file and `shellcheck -s sh` on its scripts: `Ok` or the complaint.
+/// The pipeline's checks on `pipeline` (a file of the copy), its scripts written beside it.
 fn lint(copy: &Fixture, pipeline: &str) -> Result<(), String> {
-    let schema = run(Command::new("check-jsonschema")
-        .args(["--builtin-schema", "vendor.gitlab-ci"])
-        .arg(copy.path(pipeline)));
-    if schema.code != Some(0) {
-        return Err(schema.describe("check-jsonschema"));
-    }
-    let scripts = copy.path("pipeline-scripts.sh");
-    std::fs::write(&scripts, script_lines(&copy.read(pipeline))).unwrap();
-    let shell = run(Command::new("shellcheck").args(["-s", "sh"]).arg(&scripts));
-    if shell.code != Some(0) {
-        return Err(shell.describe("shellcheck"));
-    }
-    Ok(())
+    lint_pipeline(&copy.path(pipeline), &copy.path("pipeline-scripts.sh"))
 }
 
 #[test]

@@ -35,6 +35,7 @@ pub mod events;
 pub mod fixture;
 pub mod images;
 pub mod library;
+pub mod pipeline;
 pub mod process;
 pub mod registry;
 pub mod remote;
