@@ -18,7 +18,7 @@ use cargo_dockerize::render;
 use common::workflow::{lint_workflow, require_linters};
 use common::{library, pipeline, Fixture};
 
-const SECRETS: &str = "\n[workspace.metadata.dockerize]\nbuild-secrets = [\"NPM_TOKEN\", { name = \"DB_URL\", file = \"db-url.txt\" }]\n";
+const SECRETS: &str = "\n[workspace.metadata.dockerize]\nbuild-secrets = [\"NPM_TOKEN\", { name = \"DB_URL\", file = \"/run/keys/db-url\" }]\n";
 
 /// The fixture's copy with two build secrets, and its plan; with `ssh`, as if a dependency came from
 /// `ssh://git@git.example.com/...`.

@@ -189,3 +189,36 @@ fn a_configuration_error_in_a_directory_named_with_a_newline_stays_one_line() {
     assert!(error.contains(r"libs/a\nb/Cargo.toml"), "{error}");
     assert!(!copy.dockerfile_path().exists(), "nothing written");
 }
+
+/// A build secret's file inside the build context would be copied into the builder's layers with the sources
+/// (`COPY . .`): refused in one line naming the secret and the file, nothing written.
+#[test]
+fn a_build_secret_file_inside_the_context_is_refused() {
+    let copy = Fixture::copy("single-bin");
+    copy.write("db-url.txt", "postgres://user:pw@db/app\n");
+    copy.append_to(
+        "Cargo.toml",
+        "\n[workspace.metadata.dockerize]\nbuild-secrets = [{ name = \"DB_URL\", file = \"db-url.txt\" }]\n",
+    );
+    let out = copy.run(&["generate"]);
+    let error = out.assert_one_error(1, "generate with a build secret's file in the context");
+    assert!(
+        error.contains("`DB_URL`") && error.contains("`db-url.txt`"),
+        "{error}"
+    );
+    assert!(
+        out.stderr
+            .contains("help: keep the file outside the build context"),
+        "{}",
+        out.stderr
+    );
+    assert!(!copy.dockerfile_path().exists(), "nothing written");
+    // Outside the context (here an absolute path elsewhere) it is read by `build`, and `generate` plans.
+    copy.replace_in(
+        "Cargo.toml",
+        "file = \"db-url.txt\"",
+        "file = \"/run/keys/db-url\"",
+    );
+    copy.run(&["generate"])
+        .assert_success("generate with the file outside");
+}

@@ -64,6 +64,12 @@ pub enum PlanError {
     ContextTooWide { package: String, dir: Utf8PathBuf },
     #[error("the workflow `{path}` {reason}")]
     Workflow { path: Utf8PathBuf, reason: String },
+    #[error("the build secret `{name}` is read from `{}`, inside the build context `{context}`: every file of the context goes into the builder's layers", crate::value::escaped(file))]
+    SecretInContext {
+        name: String,
+        file: String,
+        context: Utf8PathBuf,
+    },
     #[error("the workflow `{workflow}` would read the build secret `{name}` from a repository secret of that name, which GitHub does not allow (the `GITHUB_` prefix is reserved)")]
     CiSecretName { workflow: Utf8PathBuf, name: String },
     #[error(
@@ -162,6 +168,9 @@ impl PlanError {
             Self::UnknownFeature { .. } => Some("qualify it as `<package>/<feature>`, or check the `[features]` tables".into()),
             Self::Workflow { .. } => Some(
                 "GitHub runs the workflows in `.github/workflows/` at the repository's root: `--workflow <repository root, relative to the workspace>/.github/workflows/dockerize.yml`".into(),
+            ),
+            Self::SecretInContext { .. } => Some(
+                "keep the file outside the build context (e.g. under `~/.config` or `/run/secrets`) and name it by its absolute path in `build-secrets`, or read the secret from a variable: `{ name = \"...\", env = \"...\" }`".into(),
             ),
             Self::CiSecretName { .. } => Some(
                 "rename it in `build-secrets` of [workspace.metadata.dockerize] and read it from the variable it is in: `{ name = \"<NEW_NAME>\", env = \"GITHUB_...\" }`".into(),

@@ -29,6 +29,28 @@ mod runtime;
 mod rust_floor;
 mod select;
 mod stages;
+/// Refuses a `build-secrets` file inside the build context: the builder copies the whole context into a layer
+/// (`COPY . .`), which `--cache-to` pushes, so the file's value would be in the image however it is mounted.
+fn secret_files_outside(
+    secrets: &[crate::model::BuildSecret],
+    workspace_root: &camino::Utf8Path,
+    context: &BuildContext,
+) -> Result<(), PlanError> {
+    for secret in secrets {
+        if let crate::model::SecretFrom::File(file) = &secret.from {
+            let path = crate::paths::normalize(&workspace_root.join(file));
+            if path.starts_with(&context.root) {
+                return Err(PlanError::SecretInContext {
+                    name: secret.name.clone(),
+                    file: file.clone(),
+                    context: context.root.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod testing;
 mod values;
@@ -267,6 +289,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         shared.dockerfile.source.clone(),
         context.workspace_dir.clone(),
     );
+    secret_files_outside(&shared.build_secrets.value, &workspace.root, &context)?;
     let builds = plan_builds(config, &images, &selected, &builders, &context, &dockerfile);
     let mut toolchain_files = workspace.toolchain_files.clone();
     toolchain_files.sort();
