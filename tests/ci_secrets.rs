@@ -145,7 +145,7 @@ fn the_gitlab_pipeline_gives_the_build_every_secret_the_dockerfile_mounts() {
             "{pipeline}"
         );
         assert_eq!(
-            pipeline.contains("the masked CI/CD variables DOCKERIZE_SSH_KEY (a deploy key) and"),
+            pipeline.contains("the protected CI/CD variables DOCKERIZE_SSH_KEY (a deploy key) and"),
             ssh,
             "{pipeline}"
         );

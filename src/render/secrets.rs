@@ -92,9 +92,10 @@ pub(super) fn ci_note(
     build_secrets: &[String],
     ssh_hosts: &[String],
 ) {
-    let kind = match service {
-        CiService::GithubActions => "repository secrets",
-        CiService::GitlabCi => "masked CI/CD variables",
+    // GitLab cannot mask a multi-line value such as a private key: the key is a protected variable instead.
+    let (kind, key_kind) = match service {
+        CiService::GithubActions => ("repository secrets", "repository secrets"),
+        CiService::GitlabCi => ("masked CI/CD variables", "protected CI/CD variables"),
     };
     if !build_secrets.is_empty() {
         let _ = writeln!(
@@ -106,7 +107,7 @@ pub(super) fn ci_note(
     if !ssh_hosts.is_empty() {
         let _ = writeln!(
             out,
-            "# Git dependencies over ssh from {}: the {kind} {SSH_KEY_SECRET} (a deploy key) and\n\
+            "# Git dependencies over ssh from {}: the {key_kind} {SSH_KEY_SECRET} (a deploy key) and\n\
              # {KNOWN_HOSTS_SECRET} (the servers' `known_hosts` lines, as checked by a person: no key is trusted blindly).",
             comment_text(&ssh_hosts.join(", "))
         );
