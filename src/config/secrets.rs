@@ -6,20 +6,55 @@
 use serde::Deserialize;
 
 use crate::model::{BuildSecret, SecretFrom};
+use crate::value::{check_line, shown};
 
 /// One entry of `build-secrets` as written: a name (read from the variable of that name), or a table naming the
 /// variable or the file it is read from.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretEntry {
     Name(String),
     Table {
         name: String,
-        #[serde(default)]
         env: Option<String>,
-        #[serde(default)]
         file: Option<String>,
     },
+}
+
+/// The table form, whose unknown keys are refused by name: a misspelt `fil = "..."` must not silently read the
+/// secret from the variable instead.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretTable {
+    name: String,
+    env: Option<String>,
+    file: Option<String>,
+}
+
+/// Hand-written rather than `untagged`, whose only error is "did not match any variant".
+impl<'de> Deserialize<'de> for SecretEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SecretEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a variable's name, or a table `{ name = \"...\", env = \"...\" }` or `{ name = \"...\", file = \"...\" }`",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<SecretEntry, E> {
+                Ok(SecretEntry::Name(text.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<SecretEntry, A::Error> {
+                let SecretTable { name, env, file } =
+                    SecretTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(SecretEntry::Table { name, env, file })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// Whether a variable's name says it holds a secret: `*_TOKEN`, `*PASSWORD*`, `*_SECRET`, `*_KEY`, in any case.
@@ -58,8 +93,13 @@ pub fn check(
                         return Err(format!("`{name}` names both `env` and `file`: keep one"))
                     }
                     (Some(var), None) => SecretFrom::Env(var.clone()),
-                    (None, Some(file)) if !file.trim().is_empty() => SecretFrom::File(file.clone()),
-                    (None, Some(_)) => return Err(format!("`{name}` has an empty `file`")),
+                    (None, Some(file)) if file.trim().is_empty() => {
+                        return Err(format!("`{name}` has an empty `file`"))
+                    }
+                    (None, Some(file)) => {
+                        check_line(file).map_err(|why| format!("`{name}`'s `file` {why}"))?;
+                        SecretFrom::File(file.clone())
+                    }
                     (None, None) => SecretFrom::Env(name.clone()),
                 };
                 BuildSecret {
@@ -75,8 +115,11 @@ pub fn check(
             ));
         }
         if let SecretFrom::Env(var) = &secret.from {
-            if var.is_empty() || var.contains(['=', '\0']) {
-                return Err(format!("`{var}` is not an environment variable's name"));
+            if var.is_empty() || var.contains('=') || check_line(var).is_err() {
+                return Err(format!(
+                    "`{}` is not an environment variable's name",
+                    shown(var)
+                ));
             }
         }
         if secrets.iter().any(|s| s.name == secret.name) {
@@ -173,5 +216,29 @@ mod tests {
             file: Some("f".into()),
         }];
         assert!(check(&both, None).unwrap_err().contains("both"));
+        let from = |env: Option<&str>, file: Option<&str>| {
+            vec![SecretEntry::Table {
+                name: "A".into(),
+                env: env.map(Into::into),
+                file: file.map(Into::into),
+            }]
+        };
+        let why = check(&from(None, Some("/run/a\nRUN id")), None).unwrap_err();
+        assert!(why.contains("line break") && !why.contains('\n'), "{why}");
+        let why = check(&from(Some("B\u{1b}[2J"), None), None).unwrap_err();
+        assert!(why.contains("\\u{1b}") && !why.contains('\u{1b}'), "{why}");
+    }
+
+    #[test]
+    fn a_misspelt_key_in_an_entry_is_refused_by_name() {
+        let parse = |json: serde_json::Value| serde_json::from_value::<Vec<SecretEntry>>(json);
+        let entries = parse(serde_json::json!(["A", {"name": "B", "file": "/run/b"}])).unwrap();
+        assert_eq!(entries[0], SecretEntry::Name("A".into()));
+        let why = parse(serde_json::json!([{"name": "B", "fil": "/run/b"}]))
+            .unwrap_err()
+            .to_string();
+        assert!(why.contains("unknown field `fil`"), "{why}");
+        let why = parse(serde_json::json!([3])).unwrap_err().to_string();
+        assert!(why.contains("a variable's name, or a table"), "{why}");
     }
 }
