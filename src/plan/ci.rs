@@ -147,6 +147,7 @@ pub fn ci_plan(
         .root
         .strip_prefix(&repo_root)
         .map_err(|_| PlanError::Workflow {
+            service,
             path: workflow.clone(),
             reason: format!(
                 "is in a repository rooted at `{repo_root}`, which does not hold the workspace"
@@ -157,6 +158,7 @@ pub fn ci_plan(
     let (parts, escaped) = lexical_parts(context_from_root.as_str());
     if escaped {
         return Err(PlanError::Workflow {
+            service,
             path: workflow,
             reason: format!(
                 "is in a repository rooted at `{repo_root}`, but the build context `{}` reaches outside it",
@@ -250,6 +252,7 @@ fn repository_root(
 ) -> Result<(Utf8PathBuf, Utf8PathBuf), PlanError> {
     let folded = crate::paths::fold(workflow);
     let error = |reason: &str| PlanError::Workflow {
+        service,
         path: folded.clone(),
         reason: reason.to_string(),
     };

@@ -63,7 +63,11 @@ pub enum PlanError {
     #[error("path dependency `{package}` at `{dir}` shares no directory with the workspace but `/`: the build context would be the whole file system")]
     ContextTooWide { package: String, dir: Utf8PathBuf },
     #[error("the workflow `{path}` {reason}")]
-    Workflow { path: Utf8PathBuf, reason: String },
+    Workflow {
+        path: Utf8PathBuf,
+        reason: String,
+        service: crate::model::CiService,
+    },
     #[error("the build secret `{name}` is read from `{}`, inside the build context `{context}`: every file of the context goes into the builder's layers", crate::value::escaped(file))]
     SecretInContext {
         name: String,
@@ -166,8 +170,11 @@ impl PlanError {
                 "a generated Dockerfile or workflow line cannot hold it as plain text: rename it (letters, digits, `_`, `-`, `.` are always safe)".into(),
             ),
             Self::UnknownFeature { .. } => Some("qualify it as `<package>/<feature>`, or check the `[features]` tables".into()),
-            Self::Workflow { .. } => Some(
+            Self::Workflow { service: crate::model::CiService::GithubActions, .. } => Some(
                 "GitHub runs the workflows in `.github/workflows/` at the repository's root: `--workflow <repository root, relative to the workspace>/.github/workflows/dockerize.yml`".into(),
+            ),
+            Self::Workflow { service: crate::model::CiService::GitlabCi, .. } => Some(
+                "GitLab reads `.gitlab-ci.yml` at the repository's root, whose directory the pipeline's paths start from: `--gitlab --workflow <repository root, relative to the workspace>/.gitlab-ci.yml`".into(),
             ),
             Self::SecretInContext { .. } => Some(
                 "keep the file outside the build context (e.g. under `~/.config` or `/run/secrets`) and name it by its absolute path in `build-secrets`, or read the secret from a variable: `{ name = \"...\", env = \"...\" }`".into(),
