@@ -484,14 +484,12 @@ fn unwritable_workspace_root() {
     // Root (as in CI) writes through any mode bits: for root the directory is made read-only by a read-only bind
     // mount of itself instead, which stops root too.
     let root_writes = std::fs::write(copy.root.join(".probe"), "").is_ok();
-    if root_writes {
+    let mount = root_writes.then(|| {
         std::fs::remove_file(copy.root.join(".probe")).unwrap();
-        read_only_mount(&copy.root, true);
-    }
+        ReadOnlyMount::new(&copy.root)
+    });
     let run = copy.run(&["generate"]);
-    if root_writes {
-        read_only_mount(&copy.root, false);
-    }
+    drop(mount);
     std::fs::set_permissions(&copy.root, mode(0o755)).unwrap();
     let error = run.assert_error(1, "generate into a read-only directory");
     assert!(error.contains("failed to write"), "{error}");
@@ -894,19 +892,33 @@ fn an_http_or_https_engine_address_is_refused_as_the_docker_cli_refuses_it() {
     }
 }
 
-/// Binds `dir` read-only onto itself (`on`), or removes that mount: the one way to take writing away from root.
-fn read_only_mount(dir: &Path, on: bool) {
-    let commands: &[&[&str]] = if on {
-        &[&["mount", "--bind"], &["mount", "-o", "remount,ro,bind"]]
-    } else {
-        &[&["umount"]]
-    };
-    for words in commands {
-        let mut command = std::process::Command::new(words[0]);
-        command.args(&words[1..]).arg(dir);
-        if words[0] == "mount" {
-            command.arg(dir);
+/// A read-only bind mount of a directory onto itself, the one way to take writing away from root; removed when
+/// dropped, so a failing assertion never leaves a mount behind.
+struct ReadOnlyMount(std::path::PathBuf);
+
+impl ReadOnlyMount {
+    fn new(dir: &Path) -> Self {
+        let mount = |words: &[&str]| {
+            let mut command = std::process::Command::new("mount");
+            command.args(words).arg(dir).arg(dir);
+            run(&mut command).assert_success(&format!(
+                "mount {} {}",
+                words.join(" "),
+                dir.display()
+            ));
+        };
+        mount(&["--bind"]);
+        let guard = Self(dir.to_path_buf());
+        mount(&["-o", "remount,ro,bind"]);
+        guard
+    }
+}
+
+impl Drop for ReadOnlyMount {
+    fn drop(&mut self) {
+        let status = std::process::Command::new("umount").arg(&self.0).status();
+        if !status.as_ref().is_ok_and(|s| s.success()) && !std::thread::panicking() {
+            panic!("umount {} failed: {status:?}", self.0.display());
         }
-        run(&mut command).assert_success(&format!("{} {}", words.join(" "), dir.display()));
     }
 }
