@@ -45,6 +45,21 @@ pub enum Error {
     SecretsNeedBuildKit { names: String, engine: String },
     #[error("failed to read build secret `{name}`: {why}")]
     BuildSecret { name: String, why: String },
+    #[error("the private registry `{registry}` ({}) refused the build's token (HTTP {status}): no image was built", crate::value::escaped(index))]
+    RegistryRefused {
+        registry: String,
+        index: String,
+        status: u16,
+        variable: String,
+        /// Where Cargo's own words are.
+        log_dir: camino::Utf8PathBuf,
+    },
+    #[error("no token for the private registry `{registry}`, which `Cargo.lock`'s packages come from: {why}")]
+    RegistryToken {
+        registry: String,
+        variable: String,
+        why: String,
+    },
     #[error("failed to forward an ssh agent for the git dependencies on {hosts}: {why}")]
     SshForward { hosts: String, why: String },
     #[error("failed to open a BuildKit session on the engine")]
@@ -125,7 +140,7 @@ impl Error {
         match self {
             Self::Stale { .. } => 3,
             Self::BuildOnlyFlag { .. } | Self::SelectionFlag { .. } | Self::ImagesArg { .. } => 2,
-            Self::BuildFailed { .. } | Self::PushFailed { .. } => 4,
+            Self::BuildFailed { .. } | Self::PushFailed { .. } | Self::RegistryRefused { .. } => 4,
             Self::Engine(EngineError::NoEngine { .. }) => 5,
             Self::Interrupted => 130,
             _ => 1,
@@ -165,6 +180,21 @@ impl Error {
                 "set the variable or create the file that `build-secrets` in [workspace.metadata.dockerize] names for it"
                     .into(),
             ),
+            Self::RegistryRefused {
+                registry,
+                variable,
+                log_dir,
+                ..
+            } => Some(format!(
+                "give the build a token the registry accepts: `{variable}`, else `[registries.{registry}] token` in Cargo's `credentials.toml`; Cargo's own words are in `{log_dir}`"
+            )),
+            Self::RegistryToken {
+                registry,
+                variable,
+                ..
+            } => Some(format!(
+                "set `{variable}` to its token (or run `cargo login --registry {registry}`, which keeps it in Cargo's credentials); the builder gets it as a BuildKit secret only"
+            )),
             Self::SshForward { .. } => Some(
                 "start an agent holding a key these servers accept (`eval $(ssh-agent)`, `ssh-add`), and check each host's key into `~/.ssh/known_hosts` (`ssh-keyscan -p <port> <host>`, after comparing its fingerprint)"
                     .into(),

@@ -113,9 +113,93 @@ impl Step {
     }
 }
 
+/// A Cargo registry that refused a build's token, as Cargo says it in the failing step's log: a request for its
+/// index or a download answered 401 or 403 (`failed to get successful HTTP response from `<url>` (<host>), got
+/// 403`), and the registry's name when Cargo gives it (`token rejected for `<name>``). Recognised from the log by
+/// the reporter and the command, which then say it in one line instead of showing Cargo's screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryRefusal {
+    /// The URL Cargo asked for.
+    pub url: String,
+    /// 401 or 403.
+    pub status: u16,
+    /// The registry's name, when Cargo said it.
+    pub name: Option<String>,
+}
+
+impl ImageFailed {
+    /// The registry that refused the build's token, when the log says one did.
+    pub fn registry_refusal(&self) -> Option<RegistryRefusal> {
+        let quoted_after = |line: &str, marker: &str| -> Option<String> {
+            let rest = &line[line.find(marker)? + marker.len()..];
+            Some(rest[..rest.find('`')?].to_string())
+        };
+        let (url, status) = self.log_tail.iter().find_map(|line| {
+            let url = quoted_after(line, "failed to get successful HTTP response from `")?;
+            let rest = &line[line.rfind(", got ")? + ", got ".len()..];
+            let status: u16 = rest.get(..3)?.parse().ok()?;
+            matches!(status, 401 | 403).then_some((url, status))
+        })?;
+        let name = self
+            .log_tail
+            .iter()
+            .find_map(|line| quoted_after(line, "token rejected for `"));
+        Some(RegistryRefusal { url, status, name })
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Step;
+    use super::{ImageFailed, RegistryRefusal, Step};
+
+    #[test]
+    fn a_refused_token_is_read_from_cargos_words() {
+        let failed = |lines: &[&str]| ImageFailed {
+            message: "exit code: 101".into(),
+            step: None,
+            log_tail: lines.iter().map(|l| l.to_string()).collect(),
+            seconds: 1.0,
+        };
+        // Cargo 1.95 in the builder, the index answering 403 (as written to the build log).
+        let forbidden = failed(&[
+            "    Updating `dz-private` index",
+            "error: failed to get `dz-private-greeting` as a dependency of package `app v0.0.0 (/app)`",
+            "Caused by:",
+            "  download of config.json failed",
+            "Caused by:",
+            "  failed to get successful HTTP response from `http://127.0.0.1:39737/index/config.json` (127.0.0.1), got 403",
+            "  body:",
+            "  {\"errors\":[{\"detail\":\"the token is not valid\"}]}",
+        ]);
+        assert_eq!(
+            forbidden.registry_refusal(),
+            Some(RegistryRefusal {
+                url: "http://127.0.0.1:39737/index/config.json".into(),
+                status: 403,
+                name: None,
+            })
+        );
+        // A download answered 401, Cargo naming the registry.
+        let unauthorized = failed(&[
+            "error: failed to download from `http://127.0.0.1:1/dl/a/0.1.0`",
+            "  failed to get successful HTTP response from `http://127.0.0.1:1/dl/a/0.1.0` (127.0.0.1), got 401",
+            "  token rejected for `corp`, please run `cargo login --registry corp`",
+        ]);
+        let refusal = unauthorized.registry_refusal().unwrap();
+        assert_eq!(
+            (refusal.status, refusal.name.as_deref()),
+            (401, Some("corp"))
+        );
+        // Not a refusal: another status, or a compiler error.
+        let missing = failed(&[
+            "  failed to get successful HTTP response from `https://index.crates.io/a` (index.crates.io), got 404",
+        ]);
+        assert_eq!(missing.registry_refusal(), None);
+        assert_eq!(
+            failed(&["error[E0308]: mismatched types"]).registry_refusal(),
+            None
+        );
+    }
 
     #[test]
     fn bookkeeping_steps_are_internal() {

@@ -232,6 +232,10 @@ pub enum SecretFrom {
     Env(String),
     /// A file, relative to the workspace root unless absolute.
     File(String),
+    /// The token of the Cargo registry of this name (`[registries.<name>]`, which the resolve's packages come
+    /// from): the variable the secret is named for, else `[registries.<name>] token` in Cargo's
+    /// `credentials.toml` (the plan's private registries).
+    Registry(String),
 }
 
 /// `--network`: the network the build's `RUN` steps have. BuildKit offers these three.

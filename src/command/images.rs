@@ -204,6 +204,16 @@ fn read_secrets(plan: &Plan) -> Result<BTreeMap<String, SecretValue>, Error> {
                 let path = plan.root.join(file);
                 std::fs::read(&path).map_err(|e| failed(format!("`{path}`: {e}")))?
             }
+            SecretFrom::Registry(name) => {
+                let registry = plan
+                    .registries
+                    .iter()
+                    .find(|r| &r.name == name)
+                    .ok_or_else(|| {
+                        failed(format!("the plan names no registry `{name}` (our bug)"))
+                    })?;
+                super::tokens::read(registry)?
+            }
         };
         values.insert(secret.name.clone(), SecretValue(value));
     }

@@ -13,6 +13,7 @@ mod generate;
 mod images;
 mod list;
 mod report;
+mod tokens;
 
 use crate::cli::{Cli, Command};
 use crate::config::{GitSha, Selection};

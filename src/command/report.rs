@@ -96,6 +96,9 @@ pub(super) fn report(
     let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|o| f(&o.outcome)).count();
     let failed = count(|o| matches!(o, Outcome::Failed(_)));
     let cancelled = count(|o| matches!(o, Outcome::Cancelled));
+    if let Some(error) = registry_refused(plan, &outcomes, &log_dir) {
+        return Err(error);
+    }
     if failed + cancelled > 0 {
         return Err(Error::BuildFailed {
             failed,
@@ -134,4 +137,47 @@ pub(super) fn report(
         });
     }
     Ok(0)
+}
+
+/// A failure because one of the plan's private registries refused its token, as one error naming the registry
+/// and its variable; `None` for any other failure (or a refusal by a registry the plan does not name, which the
+/// failure's own line shows).
+fn registry_refused(
+    plan: &Plan,
+    outcomes: &[crate::events::ImageOutcome],
+    log_dir: &camino::Utf8Path,
+) -> Option<Error> {
+    let refusal = outcomes.iter().find_map(|o| match &o.outcome {
+        Outcome::Failed(failed) => failed.registry_refusal(),
+        _ => None,
+    })?;
+    let base = |index: &str| {
+        let url = index
+            .strip_prefix("sparse+")
+            .or_else(|| index.strip_prefix("registry+"))
+            .unwrap_or(index);
+        url.trim_end_matches('/').to_string()
+    };
+    let registry = plan
+        .registries
+        .iter()
+        .find(|r| refusal.name.as_deref() == Some(r.name.as_str()))
+        .or_else(|| {
+            plan.registries
+                .iter()
+                .find(|r| refusal.url.starts_with(&format!("{}/", base(&r.index))))
+        })
+        // Downloads may come from another host (`dl` of its `config.json`): with one private registry, it is
+        // that one.
+        .or_else(|| match &plan.registries[..] {
+            [only] => Some(only),
+            _ => None,
+        })?;
+    Some(Error::RegistryRefused {
+        registry: registry.name.clone(),
+        index: registry.index.clone(),
+        status: refusal.status,
+        variable: registry.secret.clone(),
+        log_dir: log_dir.to_owned(),
+    })
 }

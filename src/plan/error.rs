@@ -74,6 +74,10 @@ pub enum PlanError {
         file: String,
         context: Utf8PathBuf,
     },
+    #[error("the packages of `Cargo.lock` come from the registry `{}`, which no `[registries]` table of the build context's Cargo configuration names (the builder's Cargo reads only those)", crate::value::escaped(index))]
+    RegistryNotInContext { index: String },
+    #[error("the registry name `{}` in `{file}` is not one Cargo accepts (letters, digits, `-` and `_`)", crate::value::escaped(name))]
+    RegistryName { name: String, file: Utf8PathBuf },
     #[error("the workflow `{workflow}` would read the build secret `{name}` from a repository secret of that name, which GitHub does not allow (the `GITHUB_` prefix is reserved)")]
     CiSecretName { workflow: Utf8PathBuf, name: String },
     #[error(
@@ -178,6 +182,12 @@ impl PlanError {
             ),
             Self::SecretInContext { .. } => Some(
                 "keep the file outside the build context (e.g. under `~/.config` or `/run/secrets`) and name it by its absolute path in `build-secrets`, or read the secret from a variable: `{ name = \"...\", env = \"...\" }`".into(),
+            ),
+            Self::RegistryNotInContext { .. } => Some(
+                "declare it in the workspace's `.cargo/config.toml` (`[registries.<name>] index = \"...\"`), which the build context carries, rather than in `~/.cargo/config.toml`".into(),
+            ),
+            Self::RegistryName { .. } => Some(
+                "rename the registry in `[registries]` and in the `registry = \"...\"` of the dependencies that name it".into(),
             ),
             Self::CiSecretName { .. } => Some(
                 "rename it in `build-secrets` of [workspace.metadata.dockerize] and read it from the variable it is in: `{ name = \"<NEW_NAME>\", env = \"GITHUB_...\" }`".into(),

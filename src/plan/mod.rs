@@ -25,6 +25,8 @@ pub mod install;
 mod naming;
 mod planner;
 pub use planner::PlannerInputs;
+mod registries;
+pub use registries::{token_variable, PrivateRegistry};
 mod runtime;
 mod rust_floor;
 mod select;
@@ -108,14 +110,18 @@ pub struct Plan {
     pub locked: bool,
     /// `ENV` of every builder stage, before the cook (`build-env` of `[workspace.metadata.dockerize]`), sorted.
     pub build_env: BTreeMap<String, String>,
-    /// Secrets the cook and the final compile mount (`build-secrets`), sorted by name: ids and where `build`
-    /// reads them, never a value.
+    /// Secrets the cook and the final compile mount (`build-secrets`, and the tokens of [`Plan::registries`]),
+    /// sorted by name: ids and where `build` reads them, never a value.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub build_secrets: Vec<crate::model::BuildSecret>,
     /// The git servers the cook fetches from over ssh (`known_hosts` names), sorted: when there are any, the cook
     /// and the final compile mount the user's ssh agent and a `known_hosts` holding these hosts' keys.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ssh_hosts: Vec<String>,
+    /// The private Cargo registries the builder fetches from, sorted by name: each one's token is a build secret
+    /// of [`Plan::build_secrets`] (`CARGO_REGISTRIES_<NAME>_TOKEN`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub registries: Vec<PrivateRegistry>,
     /// Whether each builder embeds its binaries' crate lists (`.dep-v0`, cargo-auditable's format).
     pub auditable: Auditable,
     /// The registry prefix of the tags that name none (`--registry`, else `registry`), and where it came from.
@@ -290,6 +296,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         context.workspace_dir.clone(),
     );
     secret_files_outside(&shared.build_secrets.value, &workspace.root, &context)?;
+    let registries = registries::private_registries(workspace)?;
     let builds = plan_builds(config, &images, &selected, &builders, &context, &dockerfile);
     let mut toolchain_files = workspace.toolchain_files.clone();
     toolchain_files.sort();
@@ -307,8 +314,9 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         profile: Profile::named(settings.profile.as_deref().unwrap_or("release")),
         locked: workspace.has_lockfile,
         build_env: shared.build_env.value.clone(),
-        build_secrets: shared.build_secrets.value.clone(),
+        build_secrets: registries::with_tokens(&shared.build_secrets.value, &registries),
         ssh_hosts: workspace.git_ssh_hosts.clone(),
+        registries,
         auditable: shared.auditable.value,
         registry: shared.registry.clone(),
         builder_packages,

@@ -22,7 +22,8 @@ use super::secrets;
 use crate::config::Auditable;
 use crate::model::{stage, Backend, BuildSecret, APP_DIR, IMAGES_ARG, OUT_DIR};
 use crate::plan::{
-    BuildContext, BuilderStage, CrossSetup, DockerfilePath, Image, Invocation, Strip,
+    BuildContext, BuilderStage, CrossSetup, DockerfilePath, Image, Invocation, PrivateRegistry,
+    Strip,
 };
 use crate::text::shell_word;
 
@@ -35,6 +36,8 @@ pub(super) struct Shared<'a> {
     pub build_env: &'a BTreeMap<String, String>,
     /// `build-secrets`: mounted in the cook and the final compile only.
     pub build_secrets: &'a [BuildSecret],
+    /// The private registries, whose tokens are among `build_secrets`.
+    pub registries: &'a [PrivateRegistry],
     /// Git dependencies over ssh: the cook and the final compile mount the ssh agent and the hosts' keys.
     pub ssh: bool,
     /// Whether each binary gets its crate list (`.dep-v0`) before it is stripped.
@@ -143,7 +146,9 @@ fn cook_and_compile(
     }
     // Secrets are read in the cook and the final compile only, and scrubbed from the cooked layer (see
     // `secrets`): the final compile's target directory is a cache mount, in no layer.
-    let mut cook: Vec<String> = secrets::export(shared.build_secrets).into_iter().collect();
+    let mut cook: Vec<String> = secrets::export(shared.build_secrets, shared.registries)
+        .into_iter()
+        .collect();
     cook.extend(
         invocations
             .iter()
@@ -170,7 +175,9 @@ fn cook_and_compile(
         let _ = writeln!(out, "ARG {IMAGES_ARG}");
     }
     let mut steps: Vec<String> = match backend {
-        Backend::BuildKit => secrets::export(shared.build_secrets).into_iter().collect(),
+        Backend::BuildKit => secrets::export(shared.build_secrets, shared.registries)
+            .into_iter()
+            .collect(),
         Backend::Classic => Vec::new(),
     };
     steps.extend(remove_toolchain_files(shared));

@@ -52,6 +52,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         build_env,
         build_secrets,
         ssh_hosts,
+        registries,
         auditable,
         registry: _,
         builder_packages,
@@ -71,7 +72,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
     let selects = builders.iter().any(|b| b.selects());
     let cross = crate::platform::cross_compiles(platforms);
     header(&mut out, command, context, dockerfile, selects);
-    super::secrets::header(&mut out, build_secrets, ssh_hosts);
+    super::secrets::header(&mut out, build_secrets, ssh_hosts, registries);
     for warning in warnings {
         let _ = writeln!(out, "# Warning: {}", comment_text(warning));
     }
@@ -98,6 +99,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         dockerfile,
         build_env,
         build_secrets,
+        registries,
         ssh: !ssh_hosts.is_empty(),
         auditable: *auditable,
         locked: *locked,

@@ -9,8 +9,9 @@
 use std::fmt::Write as _;
 
 use super::quote::comment_text;
-use crate::model::{BuildSecret, CiService};
+use crate::model::{BuildSecret, CiService, SecretFrom};
 use crate::plan::ci::{KNOWN_HOSTS_SECRET, SSH_KEY_SECRET};
+use crate::plan::PrivateRegistry;
 
 /// Where BuildKit mounts secret `<name>`.
 pub fn secret_path(name: &str) -> String {
@@ -38,14 +39,23 @@ pub(super) fn mounts(secrets: &[BuildSecret], ssh: bool) -> String {
 }
 
 /// The step that exports every secret as its variable (the frontends of Engine 20.10 and 26.1 have no `env=` on
-/// secret mounts).
-pub(super) fn export(secrets: &[BuildSecret]) -> Option<String> {
+/// secret mounts). Cargo sends a token to a registry that requires one only through a credential provider named
+/// in its configuration (`authenticated registries require a credential-provider to be configured`): for each
+/// private registry, `cargo:token`, the provider that reads `CARGO_REGISTRIES_<NAME>_TOKEN`, set here rather than
+/// in the user's `~/.cargo/config.toml`, which the builder does not see.
+pub(super) fn export(secrets: &[BuildSecret], registries: &[PrivateRegistry]) -> Option<String> {
     if secrets.is_empty() {
         return None;
     }
     let vars: Vec<String> = secrets
         .iter()
         .map(|s| format!("{}=\"$(cat {})\"", s.name, secret_path(&s.name)))
+        .chain(registries.iter().map(|r| {
+            format!(
+                "{}=cargo:token",
+                r.secret.replace("_TOKEN", "_CREDENTIAL_PROVIDER")
+            )
+        }))
         .collect();
     Some(format!("export {}", vars.join(" ")))
 }
@@ -63,9 +73,36 @@ pub(super) fn scrub(secrets: &[BuildSecret], dir: &str) -> Option<String> {
 }
 
 /// The header's lines: which secret ids and ssh the Dockerfile expects, as `docker build` is given them.
-pub(super) fn header(out: &mut String, secrets: &[BuildSecret], ssh_hosts: &[String]) {
-    if !secrets.is_empty() {
-        let names: Vec<&str> = secrets.iter().map(|s| s.name.as_str()).collect();
+pub(super) fn header(
+    out: &mut String,
+    secrets: &[BuildSecret],
+    ssh_hosts: &[String],
+    registries: &[PrivateRegistry],
+) {
+    let own: Vec<&str> = secrets
+        .iter()
+        .filter(|s| !matches!(s.from, SecretFrom::Registry(_)))
+        .map(|s| s.name.as_str())
+        .collect();
+    if !registries.is_empty() {
+        let names: Vec<String> = registries
+            .iter()
+            .map(|r| format!("{} ({})", r.name, comment_text(&r.index)))
+            .collect();
+        let flags: Vec<String> = registries
+            .iter()
+            .map(|r| format!("--secret id={0},env={0}", r.secret))
+            .collect();
+        let _ = writeln!(
+            out,
+            "# Fetches crates from the private registries {} with their tokens: `docker build \\\n\
+             #   {} ...`.",
+            names.join(", "),
+            flags.join(" \\\n#   ")
+        );
+    }
+    if !own.is_empty() {
+        let names = own;
         let _ = writeln!(
             out,
             "# Needs BuildKit and the secrets {}: `docker build --secret id=<name>,src=<file holding it> ...`\n\
@@ -132,10 +169,10 @@ mod tests {
     #[test]
     fn nothing_without_secrets() {
         assert_eq!(mounts(&[], false), "");
-        assert_eq!(export(&[]), None);
+        assert_eq!(export(&[], &[]), None);
         assert_eq!(scrub(&[], "./target"), None);
         let mut out = String::new();
-        header(&mut out, &[], &[]);
+        header(&mut out, &[], &[], &[]);
         assert_eq!(out, "");
     }
 
@@ -151,7 +188,7 @@ mod tests {
             "--mount=type=ssh,required=true --mount=type=secret,id=dockerize-known-hosts,target=/root/.ssh/known_hosts,required=true "
         );
         assert_eq!(
-            export(&secrets).unwrap(),
+            export(&secrets, &[]).unwrap(),
             r#"export API_KEY="$(cat /run/secrets/API_KEY)" DATABASE_URL="$(cat /run/secrets/DATABASE_URL)""#
         );
         let scrub = scrub(&secrets, "./target").unwrap();
@@ -163,5 +200,32 @@ mod tests {
             scrub.contains("grep -rlZF -e \"$value\" ./target"),
             "{scrub}"
         );
+    }
+
+    #[test]
+    fn a_registry_token_is_exported_with_the_provider_that_reads_it() {
+        let registry = PrivateRegistry {
+            name: "corp-internal".into(),
+            index: "sparse+https://corp.example/\nRUN id".into(),
+            config: ".cargo/config.toml".into(),
+            secret: "CARGO_REGISTRIES_CORP_INTERNAL_TOKEN".into(),
+        };
+        let secrets = [BuildSecret {
+            name: registry.secret.clone(),
+            from: SecretFrom::Registry(registry.name.clone()),
+        }];
+        assert_eq!(
+            export(&secrets, std::slice::from_ref(&registry)).unwrap(),
+            "export CARGO_REGISTRIES_CORP_INTERNAL_TOKEN=\"$(cat /run/secrets/CARGO_REGISTRIES_CORP_INTERNAL_TOKEN)\" \
+             CARGO_REGISTRIES_CORP_INTERNAL_CREDENTIAL_PROVIDER=cargo:token"
+        );
+        let mut out = String::new();
+        header(&mut out, &secrets, &[], &[registry]);
+        assert!(
+            out.contains("--secret id=CARGO_REGISTRIES_CORP_INTERNAL_TOKEN,env=CARGO_REGISTRIES_CORP_INTERNAL_TOKEN"),
+            "{out}"
+        );
+        assert!(!out.contains("Needs BuildKit and the secrets"), "{out}");
+        assert!(out.lines().all(|l| l.starts_with('#')), "{out}");
     }
 }

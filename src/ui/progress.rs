@@ -180,6 +180,18 @@ pub struct Failures {
 impl Failures {
     /// The failure block for this image, or one line pointing at the block already shown.
     pub fn text(&mut self, image: &str, failed: &ImageFailed) -> String {
+        // A registry that refused the token: one line here, the command's error names the registry; Cargo's
+        // screen stays in the build log.
+        if let Some(refusal) = failed.registry_refusal() {
+            if let Some(step) = &failed.step {
+                self.steps.push(step.name.clone());
+            }
+            self.any = true;
+            return format!(
+                "{image}: the Cargo registry at `{}` refused the build's token (HTTP {}); Cargo's words are in the build log\n",
+                refusal.url, refusal.status
+            );
+        }
         let seen_step = failed
             .step
             .as_ref()
@@ -502,6 +514,26 @@ mod tests {
             ..failed
         };
         assert!(failures.text("cli", &unknown).contains("see above"));
+    }
+
+    #[test]
+    fn a_refused_token_is_one_line_without_cargos_screen() {
+        let failed = ImageFailed {
+            message: "exit code: 101".into(),
+            step: None,
+            log_tail: vec![
+                "error: failed to get `a` as a dependency of package `app v0.0.0 (/app)`".into(),
+                "  failed to get successful HTTP response from `http://127.0.0.1:9/index/config.json` (127.0.0.1), got 401".into(),
+            ],
+            seconds: 1.0,
+        };
+        let text = Failures::default().text("api", &failed);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(
+            !text.starts_with("error:") && text.contains("http://127.0.0.1:9/index/config.json"),
+            "{text}"
+        );
+        assert!(text.contains("HTTP 401"), "{text}");
     }
 
     #[test]

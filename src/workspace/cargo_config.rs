@@ -1,6 +1,7 @@
 //! Cargo's configuration files as the builder's Cargo reads them, with the keys that decide how a binary is
 //! compiled and linked: `build.rustflags`, `build.target`, and `rustflags` and `linker` of every
-//! `[target.<triple>]` and `[target.'cfg(...)']` table.
+//! `[target.<triple>]` and `[target.'cfg(...)']` table; and the registries (`[registries.<name>] index`) and source
+//! replacements (`[source.<name>] replace-with`) that decide where the builder's Cargo fetches crates from.
 //!
 //! In the builder, Cargo runs in the workspace root and reads `.cargo/config.toml` (or `.cargo/config`, which wins
 //! when both exist) there and in every directory above it: inside the image that is the build context up to its
@@ -35,6 +36,10 @@ pub struct ConfigFile {
     pub build_target: Option<Vec<String>>,
     /// The `[target.<triple>]` and `[target.'cfg(...)']` tables, by key.
     pub targets: BTreeMap<String, TargetKeys>,
+    /// `[registries.<name>] index`, by name (a table without `index` is left out: Cargo reports it).
+    pub registries: BTreeMap<String, String>,
+    /// `[source.<name>] replace-with`, by the replaced source's name.
+    pub replace_with: BTreeMap<String, String>,
 }
 
 /// What one `[target.<key>]` table sets.
@@ -69,6 +74,35 @@ fn config_dirs(root: &Utf8Path, context_root: &Utf8Path) -> Vec<Utf8PathBuf> {
     }
     dirs.reverse();
     dirs
+}
+
+impl CargoConfig {
+    /// `[registries.<name>] index` as Cargo merges the files (the deepest file wins), with the file that says it.
+    pub fn registry_index(&self, name: &str) -> Option<(&str, &Utf8Path)> {
+        self.files
+            .iter()
+            .rev()
+            .find_map(|f| Some((f.registries.get(name)?.as_str(), f.path.as_path())))
+    }
+
+    /// Every registry the files name, by name (the deepest file's index wins), each with the file that says it.
+    pub fn registries(&self) -> BTreeMap<&str, (&str, &Utf8Path)> {
+        let mut all = BTreeMap::new();
+        for file in &self.files {
+            for (name, index) in &file.registries {
+                all.insert(name.as_str(), (index.as_str(), file.path.as_path()));
+            }
+        }
+        all
+    }
+
+    /// `[source.<name>] replace-with` as Cargo merges the files.
+    pub fn replacement(&self, source: &str) -> Option<&str> {
+        self.files
+            .iter()
+            .rev()
+            .find_map(|f| f.replace_with.get(source).map(String::as_str))
+    }
 }
 
 /// Reads the configuration files Cargo finds in the builder (see the module's documentation).
@@ -117,8 +151,29 @@ fn parse(path: Utf8PathBuf, text: &str) -> Option<ConfigFile> {
             Some((key.clone(), keys))
         })
         .collect();
+    let tables = |key: &str| {
+        table
+            .get(key)
+            .and_then(toml::Value::as_table)
+            .into_iter()
+            .flatten()
+    };
+    let registries = tables("registries")
+        .filter_map(|(name, value)| {
+            let index = value.as_table()?.get("index")?.as_str()?;
+            Some((name.clone(), index.to_string()))
+        })
+        .collect();
+    let replace_with = tables("source")
+        .filter_map(|(name, value)| {
+            let with = value.as_table()?.get("replace-with")?.as_str()?;
+            Some((name.clone(), with.to_string()))
+        })
+        .collect();
     Some(ConfigFile {
         path,
+        registries,
+        replace_with,
         build_rustflags: build.and_then(|b| b.get("rustflags")).and_then(string_list),
         build_target: build.and_then(|b| b.get("target")).and_then(|t| match t {
             toml::Value::String(one) => Some(vec![one.clone()]),
@@ -176,5 +231,31 @@ mod tests {
         assert_eq!(all.linker.as_deref(), Some("clang"));
         assert_eq!(all.rustflags.as_ref().map(Vec::len), Some(2));
         assert_eq!(file.targets["x86_64-unknown-linux-musl"].rustflags, None);
+    }
+
+    #[test]
+    fn registries_and_replacements_deepest_file_first() {
+        let config = CargoConfig::from_files([
+            (
+                "../.cargo/config.toml",
+                "[registries.corp]\nindex = \"sparse+https://outer.example/\"\n\
+                 [registries.other]\nindex = \"https://git.example/index\"\n\
+                 [source.crates-io]\nreplace-with = \"other\"\n",
+            ),
+            (
+                ".cargo/config.toml",
+                "[registries.corp]\nindex = \"sparse+https://inner.example/\"\n[registries.noindex]\n\
+                 [source.crates-io]\nreplace-with = \"corp\"\n",
+            ),
+        ]);
+        let (index, file) = config.registry_index("corp").unwrap();
+        assert_eq!(
+            (index, file.as_str()),
+            ("sparse+https://inner.example/", ".cargo/config.toml")
+        );
+        assert_eq!(config.registry_index("noindex"), None);
+        assert_eq!(config.registries().len(), 2);
+        assert_eq!(config.replacement("crates-io"), Some("corp"));
+        assert_eq!(config.replacement("other"), None);
     }
 }

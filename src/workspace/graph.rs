@@ -103,6 +103,7 @@ pub fn from_metadata(
         cargo_config_files: Vec::new(),
         cargo_config: Default::default(),
         git_ssh_hosts: Vec::new(),
+        registry_sources: Vec::new(),
         config: metadata
             .workspace_metadata
             .get("dockerize")

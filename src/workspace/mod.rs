@@ -86,6 +86,9 @@ pub struct Workspace {
     /// The git servers dependencies are fetched from over ssh, as `known_hosts` names them, sorted: the builder
     /// needs the user's ssh agent and these hosts' keys.
     pub git_ssh_hosts: Vec<String>,
+    /// The registries the resolve's packages come from, as Cargo writes their sources (`registry+<url>`,
+    /// `sparse+<url>`), crates.io included, sorted, each once: the plan decides which need a token.
+    pub registry_sources: Vec<String>,
     /// Cargo's configuration as the builder's Cargo reads it: the files from the workspace root up to the build
     /// context's root (see [`cargo_config`]).
     pub cargo_config: CargoConfig,
@@ -338,6 +341,16 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, WorkspaceError> {
             .filter_map(|p| p.source.as_ref())
             .map(|s| s.repr.as_str()),
     );
+    let mut registry_sources: Vec<String> = metadata
+        .packages
+        .iter()
+        .filter_map(|p| p.source.as_ref())
+        .map(|s| s.repr.clone())
+        .filter(|s| s.starts_with("registry+") || s.starts_with("sparse+"))
+        .collect();
+    registry_sources.sort();
+    registry_sources.dedup();
+    workspace.registry_sources = registry_sources;
     read_root_manifest(&mut workspace);
     let context_root = workspace
         .context_root()

@@ -143,6 +143,7 @@ impl WorkspaceBuilder {
             cargo_config_files: Vec::new(),
             cargo_config: self.cargo_config,
             git_ssh_hosts: Vec::new(),
+            registry_sources: Vec::new(),
         }
     }
 }
