@@ -122,10 +122,10 @@ pub fn with_tokens(secrets: &[BuildSecret], registries: &[PrivateRegistry]) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::testing::WorkspaceBuilder;
+    use crate::workspace::testing::ws;
 
     fn workspace(config: &str, sources: &[&str]) -> Workspace {
-        let mut workspace = WorkspaceBuilder::new().cargo_config(config).build();
+        let mut workspace = ws().cargo_config(config).build();
         workspace.registry_sources = sources.iter().map(|s| s.to_string()).collect();
         workspace
     }
