@@ -7,12 +7,14 @@
 //! JSON events, the terminal output, the logs under `target/dockerize` or the metadata file. The builder stage is
 //! built by a plain `docker build --secret` of the generated Dockerfile, which is how a user builds it without
 //! the tool. A secret that is not set fails in one line naming it, with nothing written. [`ssh`]: a git
-//! dependency over ssh through the user's agent.
+//! dependency over ssh through the user's agent. [`registry`]: a private Cargo registry with a token.
 //!
 //! Run: `cargo test --test e2e_secrets -- --ignored --nocapture` (on each engine: `DOCKER_HOST=...`).
 
 mod common;
 // The crate root is this file, so its modules live beside it under a directory of its name.
+#[path = "e2e_secrets/registry.rs"]
+mod registry;
 #[path = "e2e_secrets/ssh.rs"]
 mod ssh;
 

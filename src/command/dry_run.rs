@@ -65,6 +65,15 @@ pub(super) fn dry_run(plan: &Plan, engine: &Endpoint) -> Result<(), Error> {
             text.push_str(&format!("build args: {}\n", args.join(" ")));
         }
     }
+    let secrets = crate::ui::listing::secret_lines(plan);
+    if !secrets.is_empty() {
+        text.push_str(
+            "secrets (BuildKit secret ids, mounted in the cook and the final compile):\n",
+        );
+        for line in secrets {
+            text.push_str(&format!("  {line}\n"));
+        }
+    }
     if builds.indexes_to_push().next().is_some() {
         text.push_str(
             "index (--push): an image index under each plain tag, listing every platform's image\n",

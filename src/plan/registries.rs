@@ -196,6 +196,38 @@ mod tests {
     }
 
     #[test]
+    fn the_plan_mounts_each_token_as_a_secret_and_says_so() {
+        let mut workspace = ws()
+            .member(crate::workspace::testing::pkg("api").bin("api"))
+            .cargo_config("[registries.corp]\nindex = \"sparse+https://corp.example/index/\"\n")
+            .build();
+        workspace.registry_sources = vec!["sparse+https://corp.example/index/".into()];
+        let plan = crate::plan::testing::plan_of(&workspace);
+        assert_eq!(plan.registries.len(), 1);
+        assert_eq!(
+            plan.build_secrets,
+            [BuildSecret {
+                name: "CARGO_REGISTRIES_CORP_TOKEN".into(),
+                from: SecretFrom::Registry("corp".into()),
+            }]
+        );
+        let json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["build_secrets"][0]["from"]["registry"], "corp");
+        assert_eq!(
+            json["registries"][0]["secret"],
+            "CARGO_REGISTRIES_CORP_TOKEN"
+        );
+        // No registry: the plan's JSON does not change.
+        let plain = crate::plan::testing::plan_of(
+            &ws()
+                .member(crate::workspace::testing::pkg("api").bin("api"))
+                .build(),
+        );
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(json.get("registries").is_none() && json.get("build_secrets").is_none());
+    }
+
+    #[test]
     fn tokens_join_the_build_secrets_once() {
         let registry = PrivateRegistry {
             name: "corp".into(),

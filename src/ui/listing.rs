@@ -7,11 +7,12 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::model::{Linkage, NativeLink};
+use crate::model::{Linkage, NativeLink, SecretFrom};
 use crate::plan::{Build, Compilers, DebugImage, Image, ImagePlatform, Plan, Strip};
 use crate::platform::LibcKind;
 use crate::source::Source;
 use crate::text::table;
+use crate::value::escaped;
 
 /// Version of the JSON document; bumped only when a field changes meaning or goes away.
 pub const FORMAT_VERSION: u32 = 1;
@@ -251,6 +252,16 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
             }
         )?;
     }
+    let secrets = secret_lines(plan);
+    if verbose && !secrets.is_empty() {
+        writeln!(
+            out,
+            "build secrets (mounted in the cook and the final compile):"
+        )?;
+        for line in secrets {
+            writeln!(out, "    - {line}")?;
+        }
+    }
     if verbose && !plan.builder_packages.is_empty() {
         writeln!(
             out,
@@ -269,6 +280,33 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
         )?;
     }
     Ok(())
+}
+
+/// The BuildKit secrets the builds expect, one line each: its id, and where `build` reads it (`list -v`,
+/// `--dry-run`; a plain `docker build` needs the same ids). Never a value.
+pub fn secret_lines(plan: &Plan) -> Vec<String> {
+    plan.build_secrets
+        .iter()
+        .map(|secret| {
+            let from = match &secret.from {
+                SecretFrom::Env(var) => format!("the variable `{}`", escaped(var)),
+                SecretFrom::File(file) => format!("the file `{}`", escaped(file)),
+                SecretFrom::Registry(name) => {
+                    let index = plan
+                        .registries
+                        .iter()
+                        .find(|r| &r.name == name)
+                        .map(|r| format!(" ({})", escaped(&r.index)))
+                        .unwrap_or_default();
+                    format!(
+                        "the token of the private registry `{name}`{index}: the variable `{}`, else `[registries.{name}] token` of Cargo's credentials.toml",
+                        secret.name
+                    )
+                }
+            };
+            format!("{}: {from}", secret.name)
+        })
+        .collect()
 }
 
 /// `list -v`: every reason, package, compiler, tag and variant of one image, indented under its row.

@@ -9,6 +9,7 @@
 //! - [`engine`]: the lock every engine test holds (one at a time), taken once an engine answers;
 //! - [`docker`]: `docker` CLI calls: inspect, run, and the file system of an image;
 //! - [`registry`]: a real registry (`docker-registry`) on loopback, its credentials, a proxy that vanishes;
+//! - [`sparse_registry`]: an authenticated sparse Cargo registry on loopback (Python's standard library);
 //! - [`images`]: the guard that tags a test's images uniquely and removes them, also when the test fails;
 //! - [`events`]: readers of `--message-format json` output;
 //! - [`remote`]: Docker contexts, a socat forwarder and an OpenSSH server, for the remote-engine tests;
@@ -40,6 +41,7 @@ pub mod process;
 pub mod registry;
 pub mod remote;
 pub mod snapshots;
+pub mod sparse_registry;
 pub mod steps;
 pub mod structure;
 pub mod tools;
