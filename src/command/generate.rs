@@ -106,6 +106,16 @@ fn write(plan: &Plan, dockerfile: &str, force: bool, shell: &mut Shell) -> Resul
         ) {
             shell.warn(warning);
         }
+        // The builder's Cargo finds the private registries only in the configuration the context carries.
+        for registry in &plan.registries {
+            let config = crate::paths::fold(&plan.context.workspace_dir.join(&registry.config));
+            if parsed.excludes(config.as_str()) {
+                shell.warn(format!(
+                    "`{name}` keeps `{config}` out of the build context, and it declares the private registry `{}`: the builder's Cargo cannot find it; add `!{config}`",
+                    registry.name
+                ));
+            }
+        }
     }
     Ok(())
 }

@@ -31,6 +31,20 @@ mod runtime;
 mod rust_floor;
 mod select;
 mod stages;
+/// The secrets the builds mount: `build-secrets` (their files checked) and the private registries' tokens.
+fn secrets(
+    workspace: &Workspace,
+    build_secrets: &[crate::model::BuildSecret],
+    context: &BuildContext,
+) -> Result<(Vec<crate::model::BuildSecret>, Vec<PrivateRegistry>), PlanError> {
+    secret_files_outside(build_secrets, &workspace.root, context)?;
+    let registries = registries::private_registries(workspace)?;
+    Ok((
+        registries::with_tokens(build_secrets, &registries),
+        registries,
+    ))
+}
+
 /// Refuses a `build-secrets` file inside the build context: the builder copies the whole context into a layer
 /// (`COPY . .`), which `--cache-to` pushes, so the file's value would be in the image however it is mounted.
 fn secret_files_outside(
@@ -295,8 +309,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         shared.dockerfile.source.clone(),
         context.workspace_dir.clone(),
     );
-    secret_files_outside(&shared.build_secrets.value, &workspace.root, &context)?;
-    let registries = registries::private_registries(workspace)?;
+    let (build_secrets, registries) = secrets(workspace, &shared.build_secrets.value, &context)?;
     let builds = plan_builds(config, &images, &selected, &builders, &context, &dockerfile);
     let mut toolchain_files = workspace.toolchain_files.clone();
     toolchain_files.sort();
@@ -314,7 +327,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         profile: Profile::named(settings.profile.as_deref().unwrap_or("release")),
         locked: workspace.has_lockfile,
         build_env: shared.build_env.value.clone(),
-        build_secrets: registries::with_tokens(&shared.build_secrets.value, &registries),
+        build_secrets,
         ssh_hosts: workspace.git_ssh_hosts.clone(),
         registries,
         auditable: shared.auditable.value,

@@ -34,19 +34,23 @@ fn host_cargo(copy: &Fixture, cargo_home: &Path, token: &str, args: &[&str]) {
     run(&mut cargo).assert_success(&format!("cargo {}", args.join(" ")));
 }
 
-#[test]
-#[ignore = "needs a Docker engine: cargo test --test e2e_secrets -- --ignored"]
-fn e2e_private_registry_token_reaches_cargo_and_no_layer() {
-    let _engine = engine_lock();
-    let images = TestImages::new("privreg");
-    let token = super::unique("registry-token");
+/// The registry, the test's `CARGO_HOME` and the workspace, with the lock resolved and the crate fetched on the
+/// host with the token, as the user did.
+struct Setup {
+    dir: tempfile::TempDir,
+    registry: SparseRegistry,
+    cargo_home: std::path::PathBuf,
+    copy: Fixture,
+}
+
+fn setup(token: &str) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let crate_file = package(
         dir.path(),
         "dz-private-greeting",
         &format!("pub fn greeting() -> &'static str {{\n    \"{GREETING}\"\n}}\n"),
     );
-    let registry = SparseRegistry::start(&token, &[crate_file]);
+    let registry = SparseRegistry::start(token, &[crate_file]);
     let cargo_home = dir.path().join("cargo-home");
     std::fs::create_dir_all(&cargo_home).unwrap();
     std::fs::write(
@@ -72,59 +76,62 @@ fn e2e_private_registry_token_reaches_cargo_and_no_layer() {
             ),
         ],
     );
-    // As the user did: the lock resolved and the crate fetched on the host, with the token.
-    host_cargo(&copy, &cargo_home, &token, &["generate-lockfile"]);
-    host_cargo(&copy, &cargo_home, &token, &["fetch"]);
-    let metadata = dir.path().join("metadata.json");
-    let template = images.template("t");
-    let args = [
-        "build",
-        "--libc",
-        "gnu",
-        "--static",
-        "--network",
-        "host",
-        "-t",
-        &template,
-    ];
-    let command = |extra: &[&str]| {
-        let mut command = copy.command(&args);
-        // From the workspace, as Cargo reads `.cargo/config.toml` from the current directory (not the manifest's).
+    host_cargo(&copy, &cargo_home, token, &["generate-lockfile"]);
+    host_cargo(&copy, &cargo_home, token, &["fetch"]);
+    Setup {
+        dir,
+        registry,
+        cargo_home,
+        copy,
+    }
+}
+
+impl Setup {
+    /// The tool with `args`, from the workspace (Cargo reads `.cargo/config.toml` from the current directory, not
+    /// the manifest's), with the test's `CARGO_HOME` and without the token's variable.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = self.copy.command(args);
         command
-            .args(extra)
-            .current_dir(&copy.root)
-            .env("CARGO_HOME", &cargo_home)
+            .current_dir(&self.copy.root)
+            .env("CARGO_HOME", &self.cargo_home)
             .env_remove(VARIABLE);
         command
-    };
+    }
+}
 
-    // `--dry-run` and `list -v` name the secret id the builds expect, with no token and no engine.
-    let dry = run(&mut command(&["--dry-run"]));
-    dry.assert_success("build --dry-run");
+/// `--dry-run` and `list -v` name the secret id, with no token and no engine; a build without a token fails in
+/// one line naming the registry and the variable, with nothing written; one with a wrong token (`wrong`) fails in
+/// one line naming the registry, Cargo's words in the log only, no image tagged. Their runs.
+fn refusals(
+    setup: &Setup,
+    args: &[&str],
+    wrong: &str,
+    images: &TestImages,
+) -> [crate::common::Run; 2] {
     let expected = format!("{VARIABLE}: the token of the private registry `dz-private`");
-    assert!(dry.stdout.contains(&expected), "{}", dry.stdout);
-    let mut list = copy.command(&["list", "-v"]);
-    list.current_dir(&copy.root).env("CARGO_HOME", &cargo_home);
-    let list = run(&mut list);
-    list.assert_success("list -v");
-    assert!(list.stdout.contains(&expected), "{}", list.stdout);
+    for extra in [args, &["list", "-v"]] {
+        let mut listed = setup.command(extra);
+        if extra == args {
+            listed.arg("--dry-run");
+        }
+        let listed = run(&mut listed);
+        listed.assert_success(&extra.join(" "));
+        assert!(listed.stdout.contains(&expected), "{}", listed.stdout);
+    }
 
-    // No token anywhere: one line naming the registry and the variable, nothing written.
-    let missing = run(&mut command(&[]));
+    let missing = run(&mut setup.command(args));
     let line = missing.assert_one_error(1, "build without a registry token");
     assert!(
         line.contains("`dz-private`") && line.contains(VARIABLE),
         "{line}"
     );
     assert!(
-        !copy.dockerfile_path().exists(),
+        !setup.copy.dockerfile_path().exists(),
         "a failed build wrote the Dockerfile"
     );
 
-    // A wrong token: the registry refuses it in the cook; one line naming the registry, no Cargo screen, no tag.
-    let wrong = super::unique("wrong-token");
-    let mut refused = command(&[]);
-    refused.env(VARIABLE, &wrong);
+    let mut refused = setup.command(args);
+    refused.env(VARIABLE, wrong);
     let refused = run(&mut refused);
     let line = refused.assert_one_error(4, "build with a wrong registry token");
     assert!(
@@ -136,7 +143,7 @@ fn e2e_private_registry_token_reaches_cargo_and_no_layer() {
         "Cargo's screen was shown:\n{}",
         refused.stderr
     );
-    let log = std::fs::read_to_string(copy.path("target/dockerize/logs/uses-registry.log"))
+    let log = std::fs::read_to_string(setup.copy.path("target/dockerize/logs/uses-registry.log"))
         .expect("the build log of the refused build");
     assert!(
         log.contains("got 403"),
@@ -146,21 +153,68 @@ fn e2e_private_registry_token_reaches_cargo_and_no_layer() {
         docker(&["image", "inspect", &images.tag("uses-registry", "t")]).code != Some(0),
         "a refused build tagged an image"
     );
-    assert!(registry.requests().contains("GET /index/config.json 403"));
+    assert!(setup
+        .registry
+        .requests()
+        .contains("GET /index/config.json 403"));
+    [missing, refused]
+}
+
+/// A plain `docker build` of the committed Dockerfile's builder stage, the token from the variable as the header
+/// says; no step cached, so its cook fetches from the registry again. Its tag.
+fn plain_build(setup: &Setup, images: &TestImages, token: &str) -> String {
+    let builder = images.tag("builder", "t");
+    let before = setup.registry.requests().matches("GET /dl/").count();
+    let mut plain = buildkit_docker();
+    plain
+        .args(["build", "--no-cache", "--network", "host"])
+        .args(["--target", "builder", "-t", &builder, "--secret"])
+        .arg(format!("id={VARIABLE},env={VARIABLE}"))
+        .arg(&setup.copy.root)
+        .env(VARIABLE, token);
+    let plain = run(&mut plain);
+    plain.assert_success("docker build --target builder --secret id=...,env=...");
+    assert!(!plain.stdout.contains(token) && !plain.stderr.contains(token));
+    assert!(
+        setup.registry.requests().matches("GET /dl/").count() > before,
+        "the plain build fetched from the registry"
+    );
+    builder
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo test --test e2e_secrets -- --ignored"]
+fn e2e_private_registry_token_reaches_cargo_and_no_layer() {
+    let _engine = engine_lock();
+    let images = TestImages::new("privreg");
+    let token = super::unique("registry-token");
+    let wrong = super::unique("wrong-token");
+    let setup = setup(&token);
+    let template = images.template("t");
+    let args = [
+        "build",
+        "--libc",
+        "gnu",
+        "--static",
+        "--network",
+        "host",
+        "-t",
+        &template,
+    ];
+    let failed = refusals(&setup, &args, &wrong, &images);
 
     // The right token, from Cargo's credentials file.
     std::fs::write(
-        cargo_home.join("credentials.toml"),
+        setup.cargo_home.join("credentials.toml"),
         format!("[registries.dz-private]\ntoken = \"{token}\"\n"),
     )
     .unwrap();
-    let metadata_arg = metadata.to_str().unwrap();
-    let built = run(&mut command(&[
-        "--message-format",
-        "json",
-        "--metadata-file",
-        metadata_arg,
-    ]));
+    let metadata = setup.dir.path().join("metadata.json");
+    let mut command = setup.command(&args);
+    command
+        .args(["--message-format", "json", "--metadata-file"])
+        .arg(&metadata);
+    let built = run(&mut command);
     built.assert_success("build with the registry token from credentials.toml");
     println!(
         "e2e: built from the private registry in {:.1}s",
@@ -168,14 +222,12 @@ fn e2e_private_registry_token_reaches_cargo_and_no_layer() {
     );
     let reference = images.tag("uses-registry", "t");
     assert_eq!(run_image(&reference).trim(), GREETING);
+    let requests = setup.registry.requests();
     assert!(
-        registry
-            .requests()
-            .contains("GET /dl/dz-private-greeting/0.1.0 200"),
-        "the builder downloaded the crate:\n{}",
-        registry.requests()
+        requests.contains("GET /dl/dz-private-greeting/0.1.0 200"),
+        "the builder downloaded the crate:\n{requests}"
     );
-    let dockerfile = copy.dockerfile();
+    let dockerfile = setup.copy.dockerfile();
     assert_eq!(
         dockerfile
             .matches(&format!("--mount=type=secret,id={VARIABLE},required=true"))
@@ -188,41 +240,11 @@ fn e2e_private_registry_token_reaches_cargo_and_no_layer() {
         "the header says how `docker build` gets the token:\n{dockerfile}"
     );
     let values = [token.as_str(), wrong.as_str()];
-    for text in [
-        &missing.stdout,
-        &missing.stderr,
-        &refused.stdout,
-        &refused.stderr,
-    ] {
+    for text in failed.iter().flat_map(|r| [&r.stdout, &r.stderr]) {
         assert!(!text.contains(&token) && !text.contains(&wrong));
     }
-    super::assert_not_written(&copy, &built, &metadata, &values);
-
-    // A plain `docker build` of the committed Dockerfile, the token from the variable as the header says; no
-    // step cached, so its cook fetches from the registry again.
-    let builder = images.tag("builder", "t");
-    let before = registry.requests().matches("GET /dl/").count();
-    let mut plain = buildkit_docker();
-    plain
-        .args([
-            "build",
-            "--no-cache",
-            "--network",
-            "host",
-            "--target",
-            "builder",
-        ])
-        .args(["-t", &builder, "--secret"])
-        .arg(format!("id={VARIABLE},env={VARIABLE}"))
-        .arg(&copy.root)
-        .env(VARIABLE, &token);
-    let plain = run(&mut plain);
-    plain.assert_success("docker build --target builder --secret id=...,env=...");
-    assert!(!plain.stdout.contains(&token) && !plain.stderr.contains(&token));
-    assert!(
-        registry.requests().matches("GET /dl/").count() > before,
-        "the plain build fetched from the registry"
-    );
-    super::assert_not_in_saved_image(&reference, &values, dir.path());
-    super::assert_not_in_saved_image(&builder, &values, dir.path());
+    super::assert_not_written(&setup.copy, &built, &metadata, &values);
+    let builder = plain_build(&setup, &images, &token);
+    super::assert_not_in_saved_image(&reference, &values, setup.dir.path());
+    super::assert_not_in_saved_image(&builder, &values, setup.dir.path());
 }
