@@ -423,6 +423,27 @@ pub struct BuildArgs {
             push failed."
     )]
     pub metadata_file: Option<Utf8PathBuf>,
+    /// Write the built images as an OCI image layout, `oci:DIR`, or as one tar of it, `oci-archive:FILE`;
+    /// normalised, so the same commit gives the same digests
+    #[arg(
+        long,
+        global = true,
+        value_name = "oci:DIR|oci-archive:FILE",
+        value_parser = parse_output,
+        conflicts_with = "push",
+        help_heading = "Publishing",
+        long_help = "After the builds, export each built image from the engine and write them as one OCI image \
+            layout: `oci:DIR` (a directory, as `skopeo copy oci:DIR docker://...` and `crane push` read it) or \
+            `oci-archive:FILE` (the same layout in one tar). One entry per image, named by its stage \
+            (`skopeo inspect oci:DIR:api`); an image built for several platforms is an image index of them. \
+            Every layer is rewritten deterministically (entries sorted, modification times clamped to \
+            SOURCE_DATE_EPOCH, no user or group names) and compressed by the tool, and the config's times are \
+            SOURCE_DATE_EPOCH, so two builds of one commit give the same digests on any engine. \
+            SOURCE_DATE_EPOCH: the environment variable, else the last commit's time (a note says when the tree \
+            is dirty), else 0. Written to a temporary path beside it and renamed at the end: nothing half-written; \
+            an existing layout there is replaced. Not with --push (the engine pushes its own, unnormalised image)."
+    )]
+    pub output: Option<OutputTarget>,
     /// The network of the build's RUN steps: `host` reaches what this machine reaches (a private git server or
     /// registry behind a VPN, a loopback server), `none` builds offline (a vendored workspace) [default: the engine's]
     #[arg(
@@ -474,6 +495,7 @@ impl BuildArgs {
             cache_to,
             metadata_file,
             network,
+            output,
         } = self;
         [
             (jobs.is_some(), "--jobs"),
@@ -491,6 +513,7 @@ impl BuildArgs {
             (cache_to.is_some(), "--cache-to"),
             (metadata_file.is_some(), "--metadata-file"),
             (network.is_some(), "--network"),
+            (output.is_some(), "--output"),
         ]
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
@@ -508,6 +531,34 @@ fn parse_line_path(raw: &str) -> Result<Utf8PathBuf, String> {
     crate::value::check_line(raw)
         .map(|()| raw.into())
         .map_err(|why| why.to_string())
+}
+
+/// `--output`'s value before the edge reads `SOURCE_DATE_EPOCH`: what to write, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputTarget {
+    pub format: crate::config::OutputFormat,
+    pub path: Utf8PathBuf,
+}
+
+fn parse_output(raw: &str) -> Result<OutputTarget, String> {
+    use crate::config::OutputFormat;
+    let (format, path) = if let Some(path) = raw.strip_prefix("oci:") {
+        (OutputFormat::Oci, path)
+    } else if let Some(path) = raw.strip_prefix("oci-archive:") {
+        (OutputFormat::OciArchive, path)
+    } else {
+        return Err(format!(
+            "`{}` is not `oci:<dir>` or `oci-archive:<file.tar>`",
+            raw.escape_debug()
+        ));
+    };
+    if path.is_empty() {
+        return Err(format!("`{raw}` names no path"));
+    }
+    Ok(OutputTarget {
+        format,
+        path: path.into(),
+    })
 }
 
 fn parse_reference(raw: &str) -> Result<String, String> {
