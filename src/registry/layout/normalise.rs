@@ -371,7 +371,12 @@ fn read_layer(layer: &[u8]) -> std::io::Result<Vec<LayerEntry>> {
             header.gid()?,
             header.mtime()?,
         );
-        let device = (header.device_major()?, header.device_minor()?);
+        // Device numbers mean something for device files only; other entries' fields may be blank.
+        let device = if matches!(kind, tar::EntryType::Char | tar::EntryType::Block) {
+            (header.device_major()?, header.device_minor()?)
+        } else {
+            (None, None)
+        };
         let path = entry.path_bytes().into_owned();
         let link = entry.link_name_bytes().map(|l| l.into_owned());
         let mut data = Vec::new();
