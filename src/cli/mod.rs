@@ -14,6 +14,7 @@ use crate::platform::PlatformList;
 
 pub mod completions;
 pub mod man;
+pub mod output;
 mod settings;
 
 const AFTER_HELP: &str = "\
@@ -429,7 +430,7 @@ pub struct BuildArgs {
         long,
         global = true,
         value_name = "oci:DIR|oci-archive:FILE",
-        value_parser = parse_output,
+        value_parser = output::parse_output,
         conflicts_with = "push",
         help_heading = "Publishing",
         long_help = "After the builds, export each built image from the engine and write them as one OCI image \
@@ -443,7 +444,7 @@ pub struct BuildArgs {
             is dirty), else 0. Written to a temporary path beside it and renamed at the end: nothing half-written; \
             an existing layout there is replaced. Not with --push (the engine pushes its own, unnormalised image)."
     )]
-    pub output: Option<OutputTarget>,
+    pub output: Option<output::OutputTarget>,
     /// The network of the build's RUN steps: `host` reaches what this machine reaches (a private git server or
     /// registry behind a VPN, a loopback server), `none` builds offline (a vendored workspace) [default: the engine's]
     #[arg(
@@ -531,34 +532,6 @@ fn parse_line_path(raw: &str) -> Result<Utf8PathBuf, String> {
     crate::value::check_line(raw)
         .map(|()| raw.into())
         .map_err(|why| why.to_string())
-}
-
-/// `--output`'s value before the edge reads `SOURCE_DATE_EPOCH`: what to write, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputTarget {
-    pub format: crate::config::OutputFormat,
-    pub path: Utf8PathBuf,
-}
-
-fn parse_output(raw: &str) -> Result<OutputTarget, String> {
-    use crate::config::OutputFormat;
-    let (format, path) = if let Some(path) = raw.strip_prefix("oci:") {
-        (OutputFormat::Oci, path)
-    } else if let Some(path) = raw.strip_prefix("oci-archive:") {
-        (OutputFormat::OciArchive, path)
-    } else {
-        return Err(format!(
-            "`{}` is not `oci:<dir>` or `oci-archive:<file.tar>`",
-            raw.escape_debug()
-        ));
-    };
-    if path.is_empty() {
-        return Err(format!("`{raw}` names no path"));
-    }
-    Ok(OutputTarget {
-        format,
-        path: path.into(),
-    })
 }
 
 fn parse_reference(raw: &str) -> Result<String, String> {
