@@ -222,3 +222,37 @@ fn a_build_secret_file_inside_the_context_is_refused() {
     copy.run(&["generate"])
         .assert_success("generate with the file outside");
 }
+
+/// clap quotes a refused flag value or argument as given: a carriage return, an escape sequence or a line break
+/// in it would rewrite the terminal or forge a line. Every one is shown escaped, on the one error line.
+#[test]
+fn a_refused_flag_value_is_shown_escaped() {
+    let copy = Fixture::copy("single-bin");
+    let hostile = [
+        "a\r\u{1b}[2Jb\nc",
+        "x\u{2028}error: forged",
+        "\u{202e}gnp.exe",
+    ];
+    for value in hostile {
+        for args in [
+            vec!["list", "--runtime", value],
+            vec!["list", "--format", value],
+            vec![value],
+            vec!["list", &format!("--bogus{value}")],
+        ] {
+            let out = copy.run(&args);
+            let error = out.assert_error(2, &format!("{args:?}"));
+            assert!(
+                !out.stderr.chars().any(
+                    |c| c != '\n' && (c.is_control() || ('\u{2028}'..='\u{202e}').contains(&c))
+                ),
+                "{args:?}: a raw control character on stderr: {:?}",
+                out.stderr
+            );
+            assert!(
+                error.contains(r"\u{") || error.contains(r"\r"),
+                "{args:?}: {error}"
+            );
+        }
+    }
+}
