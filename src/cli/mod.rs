@@ -14,7 +14,10 @@ use crate::platform::PlatformList;
 
 pub mod completions;
 pub mod man;
-pub mod output;
+mod values;
+
+pub use values::OutputTarget;
+use values::{parse_build_arg, parse_dockerfile, parse_line_path, parse_reference};
 mod settings;
 
 const AFTER_HELP: &str = "\
@@ -430,21 +433,12 @@ pub struct BuildArgs {
         long,
         global = true,
         value_name = "oci:DIR|oci-archive:FILE",
-        value_parser = output::parse_output,
+        value_parser = values::parse_output,
         conflicts_with = "push",
         help_heading = "Publishing",
-        long_help = "After the builds, export each built image from the engine and write them as one OCI image \
-            layout: `oci:DIR` (a directory, as `skopeo copy oci:DIR docker://...` and `crane push` read it) or \
-            `oci-archive:FILE` (the same layout in one tar). One entry per image, named by its stage \
-            (`skopeo inspect oci:DIR:api`); an image built for several platforms is an image index of them. \
-            Every layer is rewritten deterministically (entries sorted, modification times clamped to \
-            SOURCE_DATE_EPOCH, no user or group names) and compressed by the tool, and the config's times are \
-            SOURCE_DATE_EPOCH, so two builds of one commit give the same digests on any engine. \
-            SOURCE_DATE_EPOCH: the environment variable, else the last commit's time (a note says when the tree \
-            is dirty), else 0. Written to a temporary path beside it and renamed at the end: nothing half-written; \
-            an existing layout there is replaced. Not with --push (the engine pushes its own, unnormalised image)."
+        long_help = values::OUTPUT_HELP
     )]
-    pub output: Option<output::OutputTarget>,
+    pub output: Option<values::OutputTarget>,
     /// The network of the build's RUN steps: `host` reaches what this machine reaches (a private git server or
     /// registry behind a VPN, a loopback server), `none` builds offline (a vendored workspace) [default: the engine's]
     #[arg(
@@ -518,30 +512,6 @@ impl BuildArgs {
         ]
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
-    }
-}
-
-fn parse_dockerfile(raw: &str) -> Result<Utf8PathBuf, String> {
-    crate::value::ContextPath::folded(raw)
-        .map(|path| path.to_path())
-        .map_err(|why| why.to_string())
-}
-
-/// A path that reaches a generated file's header and a workflow's `run:` line: one line of text.
-fn parse_line_path(raw: &str) -> Result<Utf8PathBuf, String> {
-    crate::value::check_line(raw)
-        .map(|()| raw.into())
-        .map_err(|why| why.to_string())
-}
-
-fn parse_reference(raw: &str) -> Result<String, String> {
-    crate::reference::check(raw).map(|()| raw.to_string())
-}
-
-fn parse_build_arg(raw: &str) -> Result<(String, String), String> {
-    match raw.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
-        _ => Err(format!("`{raw}` is not KEY=VALUE")),
     }
 }
 
