@@ -18,7 +18,7 @@ pub use layer::{BinaryConfig, ResolvedAsset};
 pub use resolve::{resolve, Config, WorkspaceConfig, DEFAULT_DOCKERFILE};
 pub use settings::{
     default_tags, split_features, Auditable, BuildRequest, Cache, Destination, Features, GitSha,
-    Linking, Selection, Settings, TestStage, Variant,
+    Linking, SbomFormat, SbomList, Selection, Settings, TestStage, Variant,
 };
 pub use table::{check_registry, keys};
 

@@ -12,3 +12,4 @@ pub mod credentials;
 pub mod index;
 pub mod platforms;
 pub mod push;
+pub mod referrers;
