@@ -280,3 +280,118 @@ fn pushed_images_carry_their_sboms_and_provenance_as_referrers() {
         "{index}"
     );
 }
+
+/// The referrers listed under the fallback tag of `digest` in `repository`: `(artifact digest, artifact type)`.
+fn referrers(host: &str, repository: &str, digest: &str) -> Vec<(String, String)> {
+    let hex = digest.trim_start_matches("sha256:");
+    let index = json(&get(
+        host,
+        &format!("{repository}/manifests/sha256-{hex}"),
+        "application/vnd.oci.image.index.v1+json",
+    ));
+    index["manifests"]
+        .as_array()
+        .expect("an index")
+        .iter()
+        .map(|m| {
+            (
+                m["digest"].as_str().unwrap().to_string(),
+                m["artifactType"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Two images on two platforms, pushed: each platform's manifest gets its own SBOMs and provenance, for its own
+/// target (the SPDX documents of amd64 and arm64 differ), and each index gets the provenance of its platforms.
+#[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_sbom -- --ignored"]
+fn a_multi_platform_push_gives_one_sbom_per_platform() {
+    let _engine = registry_lock();
+    let registry = Registry::start(false);
+    let copy = Fixture::copy("sbom");
+    let namespace = format!("dz-attest-multi-{}", std::process::id());
+    let prefix = format!("{}/{namespace}", registry.host);
+    let mut command = copy.command(&[
+        "build",
+        "--registry",
+        &prefix,
+        "--push",
+        "--sbom",
+        "spdx",
+        "--message-format",
+        "json",
+        "--features",
+        FEATURES,
+        "--platform",
+        "linux/amd64,linux/arm64",
+    ]);
+    command.env("DOCKER_CONFIG", copy.outside.join("no-docker-config"));
+    let out = run(&mut command);
+    let mut refs = Vec::new();
+    for image in ["alpha", "beta"] {
+        for tag in ["0.1.0", "latest"] {
+            for arch in ["amd64", "arm64"] {
+                refs.push(format!("{prefix}/{image}:{tag}-{arch}"));
+            }
+        }
+    }
+    let _refs = Refs(refs);
+    out.assert_success("build --push, two platforms");
+    let json_out = BuildJson::parse(&out, "build --push");
+    let attached: Vec<&Value> = events_of(&json_out.events, "documents-attached").collect();
+    assert_eq!(
+        attached.len(),
+        6,
+        "4 platform manifests and 2 indexes: {attached:?}"
+    );
+    for image in ["alpha", "beta"] {
+        let repository = format!("{namespace}/{image}");
+        let mine: Vec<&&Value> = attached
+            .iter()
+            .filter(|e| {
+                e["repository"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("/{image}"))
+            })
+            .collect();
+        let mut sboms = Vec::new();
+        for event in &mine {
+            let subject = event["subject"].as_str().unwrap();
+            let listed = referrers(&registry.host, &repository, subject);
+            let types: Vec<&str> = listed.iter().map(|(_, t)| t.as_str()).collect();
+            match event["platform"].as_str() {
+                Some(_) => {
+                    assert_eq!(
+                        types,
+                        ["application/spdx+json", "application/vnd.in-toto+json"]
+                    );
+                    let manifest = json(&get(
+                        &registry.host,
+                        &format!("{repository}/manifests/{}", listed[0].0),
+                        "application/vnd.oci.image.manifest.v1+json",
+                    ));
+                    assert_eq!(manifest["subject"]["digest"], subject);
+                    let layer = manifest["layers"][0]["digest"].as_str().unwrap();
+                    sboms.push(get(
+                        &registry.host,
+                        &format!("{repository}/blobs/{layer}"),
+                        "*/*",
+                    ));
+                }
+                None => assert_eq!(
+                    types,
+                    [
+                        "application/vnd.in-toto+json",
+                        "application/vnd.in-toto+json"
+                    ],
+                    "the index: each platform's provenance"
+                ),
+            }
+        }
+        assert_eq!(mine.len(), 3, "{image}: two platforms and the index");
+        assert_eq!(sboms.len(), 2);
+        assert_ne!(sboms[0], sboms[1], "{image}: each platform its own SBOM");
+    }
+}

@@ -60,3 +60,41 @@ impl DocumentArgs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SbomFormat::{Cyclonedx, Spdx};
+
+    #[test]
+    fn sbom_lists_are_read_sorted_and_once() {
+        let read = |text: &str| SbomFormat::parse_list(text).map(|l| l.0);
+        assert_eq!(read("spdx"), Ok(vec![Spdx]));
+        assert_eq!(read("cyclonedx, spdx,spdx"), Ok(vec![Spdx, Cyclonedx]));
+        assert_eq!(read("none"), Ok(vec![]));
+        let refused = read("spdx,swid\u{1b}[2J").unwrap_err();
+        assert!(
+            refused.contains("`swid\\u{1b}[2J` is no SBOM format"),
+            "{refused}"
+        );
+        assert!(read("").is_err(), "an empty list is written `none`");
+    }
+
+    #[test]
+    fn the_last_provenance_flag_wins_and_each_is_build_only() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["cargo", "dockerize"];
+            all.extend_from_slice(args);
+            let crate::cli::CargoCli::Dockerize(cli) =
+                <crate::cli::CargoCli as clap::Parser>::try_parse_from(all).expect("parses");
+            cli
+        };
+        let cli = parse(&["--provenance", "--no-provenance"]);
+        assert_eq!(cli.build.documents.provenance(), Some(false));
+        assert_eq!(cli.build.documents.flag(), Some("--no-provenance"));
+        let cli = parse(&["--no-provenance", "--provenance", "--sbom", "none"]);
+        assert_eq!(cli.build.documents.provenance(), Some(true));
+        assert_eq!(cli.build.build_only_flag(), Some("--sbom"));
+        assert_eq!(parse(&[]).build.documents.provenance(), None);
+    }
+}
