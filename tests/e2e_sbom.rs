@@ -156,6 +156,67 @@ fn push(fixture: &Fixture, prefix: &str, args: &[&str]) -> (String, Value, Build
     (digest, event, json)
 }
 
+/// The artifact `manifest_digest` of `repository`: its `subject` is `digest`, its type `artifact_type`, and its
+/// document (written into `dir`) validates and names the binary.
+fn check_artifact(
+    host: &str,
+    repository: &str,
+    digest: &str,
+    manifest_digest: &str,
+    artifact_type: &str,
+    dir: &std::path::Path,
+) {
+    let hex = digest.trim_start_matches("sha256:");
+    let manifest = json(&get(
+        host,
+        &format!("{repository}/manifests/{manifest_digest}"),
+        "application/vnd.oci.image.manifest.v1+json",
+    ));
+    assert_eq!(manifest["subject"]["digest"], digest, "{manifest}");
+    assert_eq!(manifest["artifactType"], artifact_type);
+    let layer = &manifest["layers"][0];
+    let document = get(
+        host,
+        &format!("{repository}/blobs/{}", layer["digest"].as_str().unwrap()),
+        "*/*",
+    );
+    let title = layer["annotations"]["org.opencontainers.image.title"]
+        .as_str()
+        .unwrap();
+    let path = dir.join(title);
+    std::fs::write(&path, &document).unwrap();
+    let schemas = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas");
+    let check = |schema: &str| {
+        let schema = schemas.join(schema);
+        run(Command::new("check-jsonschema")
+            .arg("--schemafile")
+            .arg(&schema)
+            .args(["--base-uri", &format!("file://{}", schema.display())])
+            .arg(&path))
+    };
+    let checked = match artifact_type {
+        "application/spdx+json" => check("spdx-2.3/spdx-schema.json"),
+        "application/vnd.cyclonedx+json" => check("cyclonedx-1.6/bom-1.6.schema.json"),
+        "application/vnd.in-toto+json" => {
+            let statement = json(&document);
+            assert_eq!(
+                statement["subject"][0]["digest"]["sha256"], hex,
+                "{statement}"
+            );
+            run(Command::new("python3")
+                .arg(schemas.join("slsa-provenance-1/check.py"))
+                .arg(&path))
+        }
+        other => panic!("an unexpected artifact type `{other}`"),
+    };
+    checked.assert_success(&format!("validate {}", path.display()));
+    assert!(
+        String::from_utf8_lossy(&document).contains("single-bin"),
+        "the document names the binary: {}",
+        path.display()
+    );
+}
+
 #[test]
 #[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_sbom -- --ignored"]
 fn pushed_images_carry_their_sboms_and_provenance_as_referrers() {
@@ -187,73 +248,17 @@ fn pushed_images_carry_their_sboms_and_provenance_as_referrers() {
     );
 
     // From the image's digest alone: the fallback tag's index lists the three artifacts.
-    let index = json(&get(
-        &registry.host,
-        &format!("{repository}/manifests/sha256-{hex}"),
-        "application/vnd.oci.image.index.v1+json",
-    ));
-    let listed: Vec<(String, String)> = index["manifests"]
-        .as_array()
-        .expect("an index")
-        .iter()
-        .map(|m| {
-            (
-                m["digest"].as_str().unwrap().to_string(),
-                m["artifactType"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    assert_eq!(listed.len(), 3, "{index}");
+    let listed = referrers(&registry.host, &repository, &digest);
+    assert_eq!(listed.len(), 3, "{listed:?}");
     let dir = tempfile::tempdir().unwrap();
     for (manifest_digest, artifact_type) in &listed {
-        let manifest = json(&get(
+        check_artifact(
             &registry.host,
-            &format!("{repository}/manifests/{manifest_digest}"),
-            "application/vnd.oci.image.manifest.v1+json",
-        ));
-        assert_eq!(manifest["subject"]["digest"], digest.as_str(), "{manifest}");
-        assert_eq!(manifest["artifactType"], artifact_type.as_str());
-        let layer = &manifest["layers"][0];
-        let document = get(
-            &registry.host,
-            &format!("{repository}/blobs/{}", layer["digest"].as_str().unwrap()),
-            "*/*",
-        );
-        let path = dir.path().join(
-            layer["annotations"]["org.opencontainers.image.title"]
-                .as_str()
-                .unwrap(),
-        );
-        std::fs::write(&path, &document).unwrap();
-        let schemas = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas");
-        let check = |schema: &str| {
-            let schema = schemas.join(schema);
-            run(Command::new("check-jsonschema")
-                .arg("--schemafile")
-                .arg(&schema)
-                .args(["--base-uri", &format!("file://{}", schema.display())])
-                .arg(&path))
-        };
-        let checked = match artifact_type.as_str() {
-            "application/spdx+json" => check("spdx-2.3/spdx-schema.json"),
-            "application/vnd.cyclonedx+json" => check("cyclonedx-1.6/bom-1.6.schema.json"),
-            "application/vnd.in-toto+json" => {
-                let statement = json(&document);
-                assert_eq!(
-                    statement["subject"][0]["digest"]["sha256"], hex,
-                    "{statement}"
-                );
-                run(Command::new("python3")
-                    .arg(schemas.join("slsa-provenance-1/check.py"))
-                    .arg(&path))
-            }
-            other => panic!("an unexpected artifact type `{other}`"),
-        };
-        checked.assert_success(&format!("validate {}", path.display()));
-        assert!(
-            String::from_utf8_lossy(&document).contains("single-bin"),
-            "the document names the binary: {}",
-            path.display()
+            &repository,
+            &digest,
+            manifest_digest,
+            artifact_type,
+            dir.path(),
         );
     }
 
@@ -261,24 +266,18 @@ fn pushed_images_carry_their_sboms_and_provenance_as_referrers() {
     let (again, event, _) = push(&fixture, &prefix, &["--sbom", "spdx", "--no-provenance"]);
     assert_eq!(again, digest, "the same image, cached");
     assert_eq!(event["documents"].as_array().unwrap().len(), 1, "{event}");
-    let index = json(&get(
-        &registry.host,
-        &format!("{repository}/manifests/sha256-{hex}"),
-        "application/vnd.oci.image.index.v1+json",
-    ));
-    let now: Vec<&str> = index["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["digest"].as_str().unwrap())
+    let now: Vec<String> = referrers(&registry.host, &repository, &digest)
+        .into_iter()
+        .map(|(d, _)| d)
         .collect();
     for (kept, _) in &listed {
-        assert!(now.contains(&kept.as_str()), "{kept} kept: {index}");
+        assert!(now.contains(kept), "{kept} kept: {now:?}");
     }
-    assert!(
-        now.contains(&event["documents"][0]["digest"].as_str().unwrap()),
-        "{index}"
-    );
+    let added = event["documents"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(now.contains(&added), "{now:?}");
 }
 
 /// The referrers listed under the fallback tag of `digest` in `repository`: `(artifact digest, artifact type)`.
