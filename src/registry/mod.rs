@@ -14,3 +14,4 @@ pub mod index;
 pub mod layout;
 pub mod platforms;
 pub mod push;
+pub mod referrers;

@@ -54,6 +54,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         ssh_hosts,
         registries,
         auditable,
+        documents: _,
         registry: _,
         builder_packages,
         builder_reasons,
