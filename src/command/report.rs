@@ -107,20 +107,7 @@ pub(super) fn report(
     if interrupted {
         return Err(Error::Interrupted);
     }
-    let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|o| f(&o.outcome)).count();
-    let failed = count(|o| matches!(o, Outcome::Failed(_)));
-    let cancelled = count(|o| matches!(o, Outcome::Cancelled));
-    if let Some(error) = registry_refused(plan, &outcomes, &log_dir) {
-        return Err(error);
-    }
-    if failed + cancelled > 0 {
-        return Err(Error::BuildFailed {
-            failed,
-            cancelled,
-            total: outcomes.len(),
-            log_dir,
-        });
-    }
+    build_failures(plan, &outcomes, &log_dir)?;
     let mut push_failures = outcomes
         .iter()
         .chain(&cache)
@@ -152,6 +139,30 @@ pub(super) fn report(
         });
     }
     Ok(0)
+}
+
+/// A failed or cancelled image as the command's error: a private registry's refusal of its token by name, any
+/// other failure counted.
+fn build_failures(
+    plan: &Plan,
+    outcomes: &[crate::events::ImageOutcome],
+    log_dir: &camino::Utf8Path,
+) -> Result<(), Error> {
+    let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|o| f(&o.outcome)).count();
+    let failed = count(|o| matches!(o, Outcome::Failed(_)));
+    let cancelled = count(|o| matches!(o, Outcome::Cancelled));
+    if let Some(error) = registry_refused(plan, outcomes, log_dir) {
+        return Err(error);
+    }
+    if failed + cancelled > 0 {
+        return Err(Error::BuildFailed {
+            failed,
+            cancelled,
+            total: outcomes.len(),
+            log_dir: log_dir.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// A failure because one of the plan's private registries refused its token, as one error naming the registry

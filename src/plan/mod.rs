@@ -31,6 +31,13 @@ mod runtime;
 mod rust_floor;
 mod select;
 mod stages;
+/// `files` sorted: the order the directory listed them in is not the Dockerfile's.
+fn sorted(files: &[String]) -> Vec<String> {
+    let mut files = files.to_vec();
+    files.sort();
+    files
+}
+
 /// The secrets the builds mount: `build-secrets` (their files checked) and the private registries' tokens.
 fn secrets(
     workspace: &Workspace,
@@ -336,8 +343,6 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
     );
     let (build_secrets, registries) = secrets(workspace, &shared.build_secrets.value, &context)?;
     let builds = plan_builds(config, &images, &selected, &builders, &context, &dockerfile);
-    let mut toolchain_files = workspace.toolchain_files.clone();
-    toolchain_files.sort();
     Ok(Plan {
         root: workspace.root.clone(),
         target_dir: workspace.target_dir.clone(),
@@ -346,7 +351,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         dockerfile,
         command: settings.regenerate_command(),
         toolchain: shared.toolchain.clone(),
-        toolchain_files,
+        toolchain_files: sorted(&workspace.toolchain_files),
         platforms: platforms.clone(),
         platforms_source: shared.platforms.source.clone(),
         profile: Profile::named(settings.profile.as_deref().unwrap_or("release")),
