@@ -142,6 +142,8 @@ pub async fn attach(
     };
     let mut entries = Vec::new();
     let mut digests = Vec::new();
+    // The empty config every artifact shares: put once.
+    let mut config_put = false;
     for document in documents {
         let push = |source| ReferrerError::Push {
             repository: repository.to_string(),
@@ -149,10 +151,13 @@ pub async fn attach(
             title: document.title.clone(),
             source: Box::new(source),
         };
-        client
-            .push_blob(&by_digest, compose::EMPTY, &digest_of(compose::EMPTY))
-            .await
-            .map_err(push)?;
+        if !config_put {
+            client
+                .push_blob(&by_digest, compose::EMPTY, &digest_of(compose::EMPTY))
+                .await
+                .map_err(push)?;
+            config_put = true;
+        }
         client
             .push_blob(
                 &by_digest,
