@@ -204,6 +204,17 @@ impl Engine {
     pub async fn image_env(&self, image: &str) -> Option<Vec<String>> {
         self.docker.inspect_image(image).await.ok()?.config?.env
     }
+
+    /// The `RepoDigests` of an image the engine holds (`["debian@sha256:…"]`: the digest each repository it was
+    /// pulled from or pushed to gave it); empty when it holds none by that name or it has none (built or loaded).
+    pub async fn image_repo_digests(&self, image: &str) -> Vec<String> {
+        self.docker
+            .inspect_image(image)
+            .await
+            .ok()
+            .and_then(|i| i.repo_digests)
+            .unwrap_or_default()
+    }
 }
 
 type Handshake = (

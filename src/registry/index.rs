@@ -117,7 +117,7 @@ pub enum IndexError {
 
 /// What a registry error means for the user, read from `oci-client`'s error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cause {
+pub(super) enum Cause {
     Auth,
     Unreachable,
     Tls,
@@ -125,7 +125,7 @@ enum Cause {
     Other,
 }
 
-fn cause(error: &OciDistributionError) -> Cause {
+pub(super) fn cause(error: &OciDistributionError) -> Cause {
     use OciDistributionError as E;
     match error {
         E::AuthenticationFailure(_) | E::UnauthorizedError { .. } => Cause::Auth,
@@ -287,7 +287,7 @@ pub async fn push_index(
 }
 
 /// The engine's credentials as `oci-client` takes them.
-fn registry_auth(
+pub(super) fn registry_auth(
     credentials: Option<&DockerCredentials>,
     registry: &str,
 ) -> Result<RegistryAuth, IndexError> {
@@ -318,7 +318,7 @@ fn registry_auth(
 }
 
 /// A client for one registry: plain HTTP when `insecure`, else HTTPS with the system's roots.
-fn client(insecure: bool) -> Result<Client, OciDistributionError> {
+pub(super) fn client(insecure: bool) -> Result<Client, OciDistributionError> {
     // reqwest panics without a crypto provider when built without its own; another may be installed already.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let protocol = if insecure {

@@ -10,5 +10,6 @@
 
 pub mod credentials;
 pub mod index;
+pub mod pin;
 pub mod platforms;
 pub mod push;
