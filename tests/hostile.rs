@@ -283,3 +283,37 @@ fn a_pin_in_the_dockerfile_is_a_digest_exactly() {
     copy.run(&["generate", "--check"])
         .assert_success("generate --check with the pin");
 }
+
+/// clap quotes a refused flag value or argument as given: a carriage return, an escape sequence or a line break
+/// in it would rewrite the terminal or forge a line. Every one is shown escaped, on the one error line.
+#[test]
+fn a_refused_flag_value_is_shown_escaped() {
+    let copy = Fixture::copy("single-bin");
+    let hostile = [
+        "a\r\u{1b}[2Jb\nc",
+        "x\u{2028}error: forged",
+        "\u{202e}gnp.exe",
+    ];
+    for value in hostile {
+        for args in [
+            vec!["list", "--runtime", value],
+            vec!["list", "--format", value],
+            vec![value],
+            vec!["list", &format!("--bogus{value}")],
+        ] {
+            let out = copy.run(&args);
+            let error = out.assert_error(2, &format!("{args:?}"));
+            assert!(
+                !out.stderr.chars().any(
+                    |c| c != '\n' && (c.is_control() || ('\u{2028}'..='\u{202e}').contains(&c))
+                ),
+                "{args:?}: a raw control character on stderr: {:?}",
+                out.stderr
+            );
+            assert!(
+                error.contains(r"\u{") || error.contains(r"\r"),
+                "{args:?}: {error}"
+            );
+        }
+    }
+}
