@@ -14,6 +14,8 @@ use crate::platform::PlatformList;
 
 pub mod completions;
 pub mod man;
+mod pin;
+pub use completions::binary_command;
 mod settings;
 
 const AFTER_HELP: &str = "\
@@ -32,25 +34,6 @@ Examples:
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 `--check` found stale files, 4 a build or push failed,
 5 no Docker engine answered, 130 interrupted.";
-
-const PIN_HELP: &str = "\
-A tag such as `debian:bookworm-slim` moves: the next build of the same commit may start from another image. \
-`pin` asks each base's registry which manifest its tag points at now (with the Docker CLI's credentials; for a \
-multi-platform plan, the image index that lists every platform) and writes the Dockerfile with that digest: \
-`FROM debian:bookworm-slim@sha256:…`. Where a registry cannot be reached, the digest comes from the engine's copy \
-(`docker image inspect`'s RepoDigests), and the output says which source each pin has. Each runtime image on a \
-pinned base gets the labels `org.opencontainers.image.base.name` and `.base.digest`; `scratch` is no image and \
-needs no pin.
-
-The pins live in the Dockerfile, in the form Dependabot and Renovate keep current: `generate` reads the pins of \
-the Dockerfile it rewrites and keeps them, so `generate --check` passes with them. Run `pin` again to move every \
-pin to what its tag points at now. A pin applies to its tag only: a new `rust-version` names another builder tag, \
-which is unpinned until the next `pin`. `list -v` and `list --format json` (`bases`) show each base and its pin.
-
-Examples:
-  cargo dockerize pin                    pin every base of the Dockerfile (the registry, else the engine's copy)
-  cargo dockerize -H ssh://builder pin   read digests the engine on `builder` holds where a registry is unreachable
-  cargo dockerize list -v                each base, pinned or not";
 
 /// The `cargo` shim: `cargo dockerize ...` arrives as `cargo-dockerize dockerize ...`.
 #[derive(Debug, Parser)]
@@ -119,7 +102,7 @@ pub enum Command {
     )]
     Ci(CiArgs),
     /// Pin every base image of the Dockerfile by digest: `FROM name:tag@sha256:…`, with OCI base labels
-    #[command(after_help = PIN_HELP)]
+    #[command(after_help = pin::AFTER_HELP)]
     Pin,
     /// Generate the Dockerfile, then build the images through the Docker Engine API (the default)
     Build,
@@ -556,18 +539,6 @@ impl CommonArgs {
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
     }
-}
-
-/// The command as the `cargo-dockerize` binary knows it, Cargo's shim left out: what the completion scripts and
-/// the manual page are generated from.
-pub fn binary_command() -> clap::Command {
-    use clap::CommandFactory;
-    CargoCli::command()
-        .find_subcommand("dockerize")
-        .expect("the shim's one subcommand")
-        .clone()
-        .name(completions::BIN)
-        .bin_name(completions::BIN)
 }
 
 impl Cli {
