@@ -118,6 +118,14 @@ pub enum Error {
         package: String,
         engine: String,
     },
+    #[error("failed to write the OCI layout `{path}`")]
+    Output {
+        path: camino::Utf8PathBuf,
+        #[source]
+        source: crate::registry::layout::LayoutError,
+    },
+    #[error("`SOURCE_DATE_EPOCH={}` is not a number of seconds since 1970", value.escape_debug())]
+    SourceDateEpoch { value: String },
     #[error("failed to read `.dockerignore` at `{path}`")]
     DockerIgnore {
         path: camino::Utf8PathBuf,
@@ -189,6 +197,11 @@ impl Error {
                     .into(),
             ),
             Self::MetadataFile { source, .. } => source.hint(),
+            Self::Output { source, .. } => source.hint(),
+            Self::SourceDateEpoch { .. } => Some(
+                "set it to whole seconds (`SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`), or unset it to use the last commit's time"
+                    .into(),
+            ),
             Self::BuildOnlyFlag { flag, .. } => Some(format!("drop it, or build: `cargo dockerize build {flag} ...`")),
             Self::SelectionFlag { flag, .. } => Some(format!(
                 "drop it: one Dockerfile serves every image; `cargo dockerize build {flag} ...` builds only those"

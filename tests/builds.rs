@@ -102,6 +102,7 @@ fn a_debug_push_of_one_binary_with_registry_caches() {
             cache: Cache::Ignore,
             jobs: None,
             network: Some(cargo_dockerize::model::BuildNetwork::Host),
+            output: None,
         },
         ..Settings::default()
     };

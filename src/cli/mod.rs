@@ -15,7 +15,11 @@ use crate::platform::PlatformList;
 pub mod completions;
 pub mod man;
 mod pin;
+mod values;
+
 pub use completions::binary_command;
+pub use values::OutputTarget;
+use values::{parse_build_arg, parse_dockerfile, parse_line_path, parse_reference};
 mod settings;
 
 const AFTER_HELP: &str = "\
@@ -428,6 +432,18 @@ pub struct BuildArgs {
             push failed."
     )]
     pub metadata_file: Option<Utf8PathBuf>,
+    /// Write the built images as an OCI image layout, `oci:DIR`, or as one tar of it, `oci-archive:FILE`;
+    /// normalised, so the same commit gives the same digests
+    #[arg(
+        long,
+        global = true,
+        value_name = "oci:DIR|oci-archive:FILE",
+        value_parser = values::parse_output,
+        conflicts_with = "push",
+        help_heading = "Publishing",
+        long_help = values::OUTPUT_HELP
+    )]
+    pub output: Option<values::OutputTarget>,
     /// The network of the build's RUN steps: `host` reaches what this machine reaches (a private git server or
     /// registry behind a VPN, a loopback server), `none` builds offline (a vendored workspace) [default: the engine's]
     #[arg(
@@ -479,6 +495,7 @@ impl BuildArgs {
             cache_to,
             metadata_file,
             network,
+            output,
         } = self;
         [
             (jobs.is_some(), "--jobs"),
@@ -496,33 +513,10 @@ impl BuildArgs {
             (cache_to.is_some(), "--cache-to"),
             (metadata_file.is_some(), "--metadata-file"),
             (network.is_some(), "--network"),
+            (output.is_some(), "--output"),
         ]
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
-    }
-}
-
-fn parse_dockerfile(raw: &str) -> Result<Utf8PathBuf, String> {
-    crate::value::ContextPath::folded(raw)
-        .map(|path| path.to_path())
-        .map_err(|why| why.to_string())
-}
-
-/// A path that reaches a generated file's header and a workflow's `run:` line: one line of text.
-fn parse_line_path(raw: &str) -> Result<Utf8PathBuf, String> {
-    crate::value::check_line(raw)
-        .map(|()| raw.into())
-        .map_err(|why| why.to_string())
-}
-
-fn parse_reference(raw: &str) -> Result<String, String> {
-    crate::reference::check(raw).map(|()| raw.to_string())
-}
-
-fn parse_build_arg(raw: &str) -> Result<(String, String), String> {
-    match raw.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
-        _ => Err(format!("`{raw}` is not KEY=VALUE")),
     }
 }
 

@@ -21,7 +21,7 @@ use crate::events::{ImageOutcome, IndexOutcome, Outcome, Push};
 use crate::model::{Backend, SecretFrom};
 use crate::plan::{Build, Plan};
 use crate::registry::credentials::{self, Credentials};
-use crate::registry::{platforms, push};
+use crate::registry::{layout, platforms, push};
 use crate::text::{human_size, release_key};
 use crate::ui::logs::BuildLogs;
 use crate::ui::shell::{Shell, Verbosity};
@@ -39,6 +39,8 @@ pub(super) struct Builds {
     pub logs: BuildLogs,
     /// The engine they ran on.
     pub endpoint: Endpoint,
+    /// `--output`: the layout written once every build succeeded.
+    pub layout: Option<Result<Vec<layout::Written>, layout::LayoutError>>,
 }
 
 /// Generates, runs every build of the plan, and reports; a failed or cancelled image is an error.
@@ -46,6 +48,12 @@ pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> 
     let args = &cli.build;
     check_images_arg(plan, args.build_args.as_slice())?;
     check_push_tags(plan)?;
+    if let Some(output) = &plan.builds.output {
+        layout::check(output).map_err(|source| Error::Output {
+            path: output.path.clone(),
+            source,
+        })?;
+    }
     if args.dry_run {
         super::dry_run::dry_run(plan, endpoint)?;
         return Ok(0);
@@ -91,6 +99,7 @@ pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> 
         };
         let mut builds = run_builds(plan, cli, &engine, run, &credentials, shell).await;
         drop(session);
+        builds.layout = write_output(plan, &engine, &builds).await;
         builds.logs = reporter.await.unwrap_or_default();
         Ok::<_, Error>(builds)
     });
@@ -98,7 +107,48 @@ pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> 
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     let mut builds = result?;
     builds.endpoint = endpoint.clone();
-    report(plan, args, builds, shell)
+    let layout = builds.layout.take();
+    let code = report(plan, args, builds, shell)?;
+    if let (Some(output), Some(written)) = (&plan.builds.output, layout) {
+        let written = written.map_err(|source| Error::Output {
+            path: output.path.clone(),
+            source,
+        })?;
+        let images: Vec<String> = written
+            .iter()
+            .map(|w| format!("{} {}", w.name, w.digest))
+            .collect();
+        shell.status(
+            "Wrote",
+            format!("OCI layout `{}`: {}", output.path, images.join(", ")),
+        );
+    }
+    Ok(code)
+}
+
+/// `--output`: once every build succeeded, the layout of this command's images, one entry per image (its
+/// platforms' builds); `None` when there is no output or a build did not succeed (the report says why).
+async fn write_output(
+    plan: &Plan,
+    engine: &Engine,
+    builds: &Builds,
+) -> Option<Result<Vec<layout::Written>, layout::LayoutError>> {
+    let output = plan.builds.output.as_ref()?;
+    let all_built = builds
+        .outcomes
+        .iter()
+        .all(|o| matches!(o.outcome, Outcome::Built(_)));
+    if builds.interrupted || !all_built {
+        return None;
+    }
+    let mut images: Vec<(String, Vec<&Build>)> = Vec::new();
+    for build in plan.builds.to_run() {
+        match images.iter_mut().find(|(stage, _)| *stage == build.stage) {
+            Some((_, platforms)) => platforms.push(build),
+            None => images.push((build.stage.clone(), vec![build])),
+        }
+    }
+    Some(layout::export(engine, &images, output).await)
 }
 
 /// A `--build-arg DOCKERIZE_IMAGES=...` of the user's must name images of the Dockerfile, and every image this
@@ -346,6 +396,7 @@ async fn run_builds(
         wall: run.started.elapsed().as_secs_f64(),
         logs: BuildLogs::default(),
         endpoint: engine.endpoint.clone(),
+        layout: None,
     }
 }
 

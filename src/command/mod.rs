@@ -16,7 +16,7 @@ mod pin;
 mod report;
 
 use crate::cli::{Cli, Command};
-use crate::config::{GitSha, Selection};
+use crate::config::{EpochFrom, GitSha, Selection, SourceDateEpoch};
 use crate::engine::docker_config;
 use crate::engine::endpoint::Endpoint;
 use crate::error::Error;
@@ -74,6 +74,19 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         settings.git_sha = GitSha::AtRunTime;
     } else if wants_git_sha(&settings, &loaded.workspace) {
         settings.git_sha = git_sha(&loaded.workspace.root).map_or(GitSha::Unknown, GitSha::Commit);
+    }
+    if let Some(output) = &mut settings.builds.output {
+        output.epoch = source_date_epoch(&loaded.workspace.root)?;
+        match output.epoch.from {
+            EpochFrom::Commit { dirty: true } => shell.note(format!(
+                "the working tree differs from its last commit: SOURCE_DATE_EPOCH is that commit's time ({}), but the images hold the uncommitted changes",
+                output.epoch.seconds
+            )),
+            EpochFrom::NoCommit => shell.note(
+                "no SOURCE_DATE_EPOCH and no git repository: the layout's times are 0 (1970-01-01)",
+            ),
+            EpochFrom::Environment | EpochFrom::Commit { dirty: false } | EpochFrom::Unread => {}
+        }
     }
     // Decided once, here at the edge, as the Docker CLI decides it; only a build reads Docker's configuration.
     let endpoint = match &cli.command {
@@ -163,4 +176,41 @@ fn git_sha(root: &camino::Utf8Path) -> Option<String> {
         .success()
         .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
         .filter(|s| !s.is_empty())
+}
+
+/// `SOURCE_DATE_EPOCH` for `--output`: the environment variable, else the time of the workspace's last commit
+/// (and whether the working tree differs from it), else 0 outside a git repository.
+fn source_date_epoch(root: &camino::Utf8Path) -> Result<SourceDateEpoch, Error> {
+    if let Some(value) = std::env::var_os("SOURCE_DATE_EPOCH") {
+        let value = value.to_string_lossy().into_owned();
+        let seconds = value
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| Error::SourceDateEpoch { value })?;
+        return Ok(SourceDateEpoch {
+            seconds,
+            from: EpochFrom::Environment,
+        });
+    }
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let Some(seconds) = git(&["log", "-1", "--format=%ct"]).and_then(|t| t.parse::<u64>().ok())
+    else {
+        return Ok(SourceDateEpoch {
+            seconds: 0,
+            from: EpochFrom::NoCommit,
+        });
+    };
+    let dirty = git(&["status", "--porcelain"]).is_none_or(|s| !s.is_empty());
+    Ok(SourceDateEpoch {
+        seconds,
+        from: EpochFrom::Commit { dirty },
+    })
 }

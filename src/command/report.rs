@@ -65,6 +65,7 @@ pub(super) fn report(
         wall,
         logs,
         endpoint,
+        layout: _,
     } = builds;
     let log_dir = plan.target_dir.join("dockerize").join("logs");
     match logs.write(&log_dir) {

@@ -17,8 +17,9 @@ mod table;
 pub use layer::{BinaryConfig, ResolvedAsset};
 pub use resolve::{resolve, Config, WorkspaceConfig, DEFAULT_DOCKERFILE};
 pub use settings::{
-    default_tags, split_features, Auditable, BuildRequest, Cache, Destination, Features, GitSha,
-    Linking, Selection, Settings, TestStage, Variant,
+    default_tags, split_features, Auditable, BuildRequest, Cache, Destination, EpochFrom, Features,
+    GitSha, Linking, Output, OutputFormat, Selection, Settings, SourceDateEpoch, TestStage,
+    Variant,
 };
 pub use table::{check_registry, keys};
 

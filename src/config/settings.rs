@@ -61,6 +61,52 @@ pub struct BuildRequest {
     pub jobs: Option<std::num::NonZeroUsize>,
     /// `--network`: the network of the build's steps; `None` leaves it to the engine.
     pub network: Option<crate::model::BuildNetwork>,
+    /// `--output`: an OCI image layout (or archive) of the built images, written after them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Output>,
+}
+
+/// `--output oci:<dir>` or `oci-archive:<file>`: the built images exported from the engine and normalised
+/// (`crate::registry::layout`), so that the same commit gives the same digests on any engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Output {
+    pub format: OutputFormat,
+    /// The layout's directory, or the archive's file.
+    pub path: camino::Utf8PathBuf,
+    /// Every time written into the layout: file modification times are clamped to it, the config's `created`
+    /// and its history's are it.
+    pub epoch: SourceDateEpoch,
+}
+
+/// What `--output` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputFormat {
+    /// `oci:<dir>`: an OCI image layout directory.
+    Oci,
+    /// `oci-archive:<file>`: the same layout as one tar file.
+    OciArchive,
+}
+
+/// `SOURCE_DATE_EPOCH`: seconds since 1970-01-01 UTC, and where the value came from (only the edge can know it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SourceDateEpoch {
+    pub seconds: u64,
+    pub from: EpochFrom,
+}
+
+/// Where [`SourceDateEpoch`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EpochFrom {
+    /// Not read yet: the command line's value, before the edge reads the environment and git.
+    Unread,
+    /// The `SOURCE_DATE_EPOCH` environment variable.
+    Environment,
+    /// The time of the workspace's last commit; `dirty` when the working tree differs from it.
+    Commit { dirty: bool },
+    /// No variable and no git repository: 0.
+    NoCommit,
 }
 
 /// Which variant of each image a build builds.

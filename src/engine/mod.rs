@@ -215,6 +215,14 @@ impl Engine {
             .and_then(|i| i.repo_digests)
             .unwrap_or_default()
     }
+
+    /// The image `reference` as `docker save` gives it: a docker-archive tar (`manifest.json`, the config, one
+    /// uncompressed tar per layer), whole in memory.
+    pub async fn export_image(&self, reference: &str) -> Result<Vec<u8>, bollard::errors::Error> {
+        use futures_util::TryStreamExt as _;
+        let chunks: Vec<bytes::Bytes> = self.docker.export_image(reference).try_collect().await?;
+        Ok(chunks.concat())
+    }
 }
 
 type Handshake = (

@@ -26,7 +26,7 @@ use camino::Utf8PathBuf;
 use serde::Serialize;
 
 use super::{BuilderStage, Image};
-use crate::config::{BuildRequest, Cache, Destination, Variant};
+use crate::config::{BuildRequest, Cache, Destination, Output, Variant};
 use crate::model::{Backend, DEBIAN_SLIM, IMAGES_ARG};
 use crate::platform::Platform;
 use crate::reference;
@@ -53,6 +53,10 @@ pub struct Builds {
     pub jobs: Jobs,
     /// The Dockerfile's path in the build context.
     pub dockerfile: Utf8PathBuf,
+    /// `--output`: the OCI layout the built images of this command's variant are written to, one entry per
+    /// image (its stage as the reference name), after every build succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Output>,
 }
 
 /// One build: a stage of the Dockerfile for one platform, with its tags.
@@ -245,6 +249,7 @@ pub(super) fn builds(selected: &[&Image], common: &Common<'_>) -> Builds {
             .jobs
             .map_or(Jobs::PerBackend, |n| Jobs::Given(n.get())),
         dockerfile: common.dockerfile.clone(),
+        output: request.output.clone(),
     }
 }
 
