@@ -60,6 +60,48 @@ pub enum BuildEventKind {
     IndexPushed(IndexPushed),
     /// `--push`: the index could not be put under a tag; the per-platform images stay pushed.
     IndexFailed(PushFailed),
+    /// `--push` with `--sbom`/`--provenance`: the documents of one pushed manifest are in its repository as
+    /// OCI 1.1 referrers, listed under the referrers tag too.
+    DocumentsAttached(DocumentsAttached),
+    /// `--push`: the documents could not be attached; the image stays pushed.
+    AttachFailed(PushFailed),
+}
+
+/// The documents attached to one pushed manifest (`subject`: one platform's image, or an image's index).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentsAttached {
+    /// `host[:port]/repository` of the image.
+    pub repository: String,
+    /// The `sha256:` digest of the manifest they describe.
+    pub subject: String,
+    /// The platform of that manifest; `None` for an image built for one platform the engine chose, or an index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+    /// The tag of the referrers tag schema that lists them (`sha256-<hex>`).
+    pub referrers_tag: String,
+    pub documents: Vec<AttachedDocument>,
+    pub seconds: f64,
+}
+
+/// One attached document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedDocument {
+    /// `spdx`, `cyclonedx` or `provenance`.
+    pub kind: String,
+    /// The artifact's type: `application/spdx+json`, `application/vnd.cyclonedx+json`,
+    /// `application/vnd.in-toto+json`.
+    pub media_type: String,
+    /// The artifact manifest's digest: fetch `<repository>@<digest>`.
+    pub digest: String,
+    /// The document's own digest (the artifact's layer).
+    pub document_digest: String,
+}
+
+/// How attaching the documents of one pushed image ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachOutcome {
+    pub stage: String,
+    pub attached: Result<DocumentsAttached, PushFailed>,
 }
 
 /// An image index put in a registry: its digest, the tags it went under, and each platform's manifest.

@@ -10,7 +10,7 @@
 //! workspace   cargo metadata and the workspace's files, then cargo tree per triple → Workspace (the Cargo and file edge)
 //! config      [*.metadata.dockerize] tables + Settings, each value with its Source → Config (workspace-wide, per binary)
 //! plan        every decision, made once: stages, images, builders, every build → Plan   (pure)
-//! sbom        one build's crates, base and packages → SPDX, CycloneDX, cargo-auditable JSON   (pure)
+//! sbom        one build's crates, base and packages → SPDX, CycloneDX, cargo-auditable JSON; its provenance → in-toto/SLSA   (pure)
 //! render      Plan → Dockerfile, .dockerignore and CI workflow text                (pure)
 //! files       the generated files on disk: write and --check                      (file edge)
 //! events      what a build says: BuildEvent, ImageOutcome          (plain data)

@@ -497,3 +497,102 @@ fn host_triple() -> String {
         .expect("rustc -vV names the host")
         .to_string()
 }
+
+/// Runs the provenance check (`tests/schemas/slsa-provenance-1/check.py`: the in-toto attestation framework's
+/// own protobuf definitions of Statement v1 and SLSA provenance v1, from PyPI's `in-toto-attestation`) on files.
+fn check_provenance(documents: &[PathBuf]) -> common::Run {
+    let present = Command::new("python3")
+        .args(["-c", "import in_toto_attestation"])
+        .output();
+    assert!(
+        present.is_ok_and(|o| o.status.success()),
+        "the provenance check needs in-toto-attestation: pip install in-toto-attestation"
+    );
+    run(Command::new("python3")
+        .arg(schema("slsa-provenance-1/check.py"))
+        .args(documents))
+}
+
+/// The provenance of every build of a two-platform plan, with a build secret and a build argument: valid
+/// in-toto/SLSA documents that name the secret and never hold its value, and a broken one is refused.
+#[test]
+fn provenance_validates_and_names_secrets_without_values() {
+    use cargo_dockerize::sbom::provenance::{self, Git, RunFacts};
+    let settings = library::settings(&[
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "--build-arg",
+        "GREETING=hello \"world\"\n${{ x }}",
+    ]);
+    let mut plan = library::plan_fixture(&root().join("Cargo.toml").into_std_path_buf(), &settings);
+    plan.build_secrets
+        .push(cargo_dockerize::model::BuildSecret {
+            name: "npm_token".into(),
+            from: cargo_dockerize::model::SecretFrom::Env("SECRET_VALUE_NEVER_READ".into()),
+        });
+    let dir = tempfile::tempdir().unwrap();
+    let sha = |c: char| c.to_string().repeat(64);
+    let (dockerfile, lock, subject) = (sha('d'), sha('c'), sha('a'));
+    let mut documents = Vec::new();
+    for build in plan.builds.to_run() {
+        let parameters = provenance::parameters(&plan, build);
+        let facts = RunFacts {
+            subject: ("127.0.0.1:5000/alpha", &subject),
+            dockerfile_sha256: &dockerfile,
+            lockfile_sha256: Some(&lock),
+            git: Some(Git {
+                commit: "0123456789abcdef0123456789abcdef01234567",
+                dirty: false,
+            }),
+            tool_version: env!("CARGO_PKG_VERSION"),
+            engine: "Docker Engine 26.1.5",
+            started: 1_764_547_200,
+            finished: 1_764_547_290,
+        };
+        let text = provenance::provenance(&parameters, &facts);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let external = &value["predicate"]["buildDefinition"]["externalParameters"];
+        assert_eq!(external["secrets"], serde_json::json!(["npm_token"]));
+        assert_eq!(external["target"], build.stage.as_str());
+        assert_eq!(
+            external["buildArgs"]["GREETING"],
+            "hello \"world\"\n${{ x }}"
+        );
+        assert!(!text.contains("SECRET_VALUE_NEVER_READ"), "{text}");
+        let path = dir.path().join(format!("{}.intoto.json", build.name));
+        std::fs::write(&path, text).unwrap();
+        documents.push(path);
+    }
+    assert_eq!(documents.len(), 4, "two images on two platforms");
+    check_provenance(&documents).assert_success("the provenance check");
+
+    // The check can fail: an unknown field, a wrong type, a missing builder each fail it.
+    let good = std::fs::read_to_string(&documents[0]).unwrap();
+    for (name, broken) in [
+        ("unknown", good.replace("\"runDetails\"", "\"runDetail\"")),
+        (
+            "type",
+            good.replace("\"startedOn\": \"", "\"startedOn\": \"on "),
+        ),
+        (
+            "builder",
+            good.replace(
+                &format!(
+                    "\"pkg:cargo/cargo-dockerize@{}\"",
+                    env!("CARGO_PKG_VERSION")
+                ),
+                "\"\"",
+            ),
+        ),
+        (
+            "statement",
+            good.replace("in-toto.io/Statement/v1", "in-toto.io/Statement/v0.1"),
+        ),
+    ] {
+        let path = dir.path().join(format!("broken-{name}.json"));
+        std::fs::write(&path, &broken).unwrap();
+        assert_ne!(broken, good, "{name}: the edit applies");
+        let out = check_provenance(&[path]);
+        assert_ne!(out.code, Some(0), "{}", out.describe(name));
+    }
+}

@@ -88,7 +88,9 @@ impl Run {
             | BuildEventKind::ImagePushed(_)
             | BuildEventKind::PushFailed(_)
             | BuildEventKind::IndexPushed(_)
-            | BuildEventKind::IndexFailed(_) => {}
+            | BuildEventKind::IndexFailed(_)
+            | BuildEventKind::DocumentsAttached(_)
+            | BuildEventKind::AttachFailed(_) => {}
         }
     }
 

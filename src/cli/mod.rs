@@ -13,6 +13,8 @@ use crate::model::{
 use crate::platform::PlatformList;
 
 pub mod completions;
+mod documents;
+mod escape;
 pub mod man;
 mod pin;
 mod values;
@@ -21,6 +23,8 @@ pub use completions::binary_command;
 pub use values::OutputTarget;
 use values::{parse_build_arg, parse_dockerfile, parse_line_path, parse_reference};
 mod settings;
+
+use escape::exit_with;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -472,6 +476,8 @@ pub struct BuildArgs {
         help_heading = "Output"
     )]
     pub message_format: MessageFormat,
+    #[command(flatten)]
+    pub documents: documents::DocumentArgs,
 }
 
 impl BuildArgs {
@@ -496,6 +502,7 @@ impl BuildArgs {
             metadata_file,
             network,
             output,
+            documents,
         } = self;
         [
             (jobs.is_some(), "--jobs"),
@@ -517,6 +524,7 @@ impl BuildArgs {
         ]
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
+        .or_else(|| documents.flag())
     }
 }
 
@@ -546,40 +554,6 @@ impl Cli {
             Ok(CargoCli::Dockerize(cli)) => cli,
             Err(error) => exit_with(error),
         }
-    }
-}
-
-/// Prints clap's error (or help) and exits with its code. clap quotes a refused value as it was given, so a
-/// value holding a line break, a carriage return or an escape sequence would rewrite the terminal or forge a line:
-/// those values are shown escaped instead, as every other refusal shows them.
-fn exit_with(mut error: clap::Error) -> ! {
-    escape_values(&mut error);
-    error.exit()
-}
-
-/// Replaces each value in `error`'s context that holds a character no line may hold with its escaped form
-/// (`\n`, `\u{1b}`), which clap's message then quotes.
-fn escape_values(error: &mut clap::Error) {
-    use clap::error::ContextValue;
-    let escape = |value: &str| {
-        value
-            .chars()
-            .any(crate::value::is_line_unsafe)
-            .then(|| crate::value::escaped(value))
-    };
-    let replaced: Vec<_> = error
-        .context()
-        .filter_map(|(kind, value)| match value {
-            ContextValue::String(one) => escape(one).map(|e| (kind, ContextValue::String(e))),
-            ContextValue::Strings(many) if many.iter().any(|v| escape(v).is_some()) => Some((
-                kind,
-                ContextValue::Strings(many.iter().map(|v| crate::value::escaped(v)).collect()),
-            )),
-            _ => None,
-        })
-        .collect();
-    for (kind, value) in replaced {
-        error.insert(kind, value);
     }
 }
 

@@ -42,6 +42,8 @@ impl Cli {
             auditable: c.no_auditable.then_some(Auditable::Omit),
             tags: (!self.build.tags.is_empty()).then(|| self.build.tags.clone()),
             registry: self.build.registry.clone(),
+            sbom: self.build.documents.sbom.clone().map(|list| list.0),
+            provenance: self.build.documents.provenance(),
             dockerfile: c.dockerfile.clone(),
             git_sha: GitSha::Unknown,
             builds: self.build_request(),

@@ -33,6 +33,8 @@ pub(super) struct Builds {
     pub outcomes: Vec<ImageOutcome>,
     /// `--push` of images built for several platforms: each image's index.
     pub indexes: Vec<IndexOutcome>,
+    /// `--push` with documents: what was attached to each pushed manifest ([`super::attest`]).
+    pub attached: Vec<crate::events::AttachOutcome>,
     pub cache: Vec<ImageOutcome>,
     pub interrupted: bool,
     pub wall: f64,
@@ -63,6 +65,7 @@ pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> 
     secrets.extend(forwarding.known_hosts);
     let credentials = Credentials::find(plan.builds.push_registries())?;
     let registry_config = credentials::registry_config(&args.cache_from)?;
+    let prepared = super::attest::prepare(plan)?;
     generate(plan, &GenerateArgs::default(), shell)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -97,7 +100,15 @@ pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> 
             events,
             started: Instant::now(),
         };
-        let mut builds = run_builds(plan, cli, &engine, run, &credentials, shell).await;
+        let mut builds = run_builds(
+            plan,
+            cli,
+            &engine,
+            run,
+            (&credentials, prepared.as_ref()),
+            shell,
+        )
+        .await;
         drop(session);
         builds.layout = write_output(plan, &engine, &builds).await;
         builds.logs = reporter.await.unwrap_or_default();
@@ -351,9 +362,10 @@ async fn run_builds(
     cli: &Cli,
     engine: &Engine,
     run: Run,
-    credentials: &Credentials,
+    (credentials, prepared): (&Credentials, Option<&super::attest::Prepared>),
     shell: &mut Shell,
 ) -> Builds {
+    let times = super::attest::Times::default();
     let builds = &plan.builds;
     let to_run: Vec<Build> = builds.to_run().cloned().collect();
     let jobs = builds.jobs.at_once(engine.backend, to_run.len());
@@ -365,17 +377,36 @@ async fn run_builds(
     let (outcomes, interrupted) =
         engine::build_all(&to_run, jobs, cli.build.keep_going, interrupt, |build| {
             let (engine, run, credentials) = (engine.clone(), run.clone(), credentials.clone());
-            async move { push::build_and_push(&engine, build, &run, &credentials).await }
+            let times = times.clone();
+            async move {
+                let (name, started) = (build.name.clone(), super::attest::Times::now());
+                let outcome = push::build_and_push(&engine, build, &run, &credentials).await;
+                times.record(&name, started, super::attest::Times::now());
+                outcome
+            }
         })
         .await;
     let mut indexes = Vec::new();
-    if !interrupted && builds.indexes_to_push().next().is_some() {
+    let mut attached = Vec::new();
+    if !interrupted && (builds.indexes_to_push().next().is_some() || prepared.is_some()) {
         let insecure = insecure_registries(engine, shell).await;
         let built: Vec<(&Build, &ImageOutcome)> = to_run.iter().zip(&outcomes).collect();
         for index in builds.indexes_to_push() {
             let pushed =
                 platforms::push_image_index(index, &built, credentials, &insecure, &run).await;
             indexes.extend(pushed);
+        }
+        if let Some(prepared) = prepared {
+            let pushed = super::attest::Pushed {
+                builds: &built,
+                indexes: &indexes,
+                credentials,
+                insecure: &insecure,
+                engine,
+                run: &run,
+                times: &times,
+            };
+            attached = super::attest::attach_all(plan, prepared, pushed).await;
         }
     }
     // The cache images are built only after every image is built (and pushed): their steps are all cached then.
@@ -391,6 +422,7 @@ async fn run_builds(
     Builds {
         outcomes,
         indexes,
+        attached,
         cache,
         interrupted,
         wall: run.started.elapsed().as_secs_f64(),

@@ -6,6 +6,7 @@
 //! exit code `main` uses.
 
 mod agent;
+mod attest;
 mod ci;
 mod completions;
 mod dry_run;

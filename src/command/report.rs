@@ -14,7 +14,7 @@ use crate::files;
 use crate::model::MessageFormat;
 use crate::plan::Plan;
 use crate::ui::logs::BuildLogs;
-use crate::ui::metadata::metadata_json;
+use crate::ui::metadata::metadata_json_with;
 use crate::ui::progress::{ProgressStyleKind, Reporter};
 use crate::ui::shell::{Shell, Verbosity};
 use crate::ui::summary;
@@ -60,6 +60,7 @@ pub(super) fn report(
     let Builds {
         outcomes,
         indexes,
+        attached,
         cache,
         interrupted,
         wall,
@@ -75,16 +76,28 @@ pub(super) fn report(
         )),
     }
     if format == MessageFormat::Json {
-        let summary = summary::summary_json(&outcomes, &indexes, &cache, wall, &endpoint);
+        let mut summary = serde_json::to_value(summary::summary_json(
+            &outcomes, &indexes, &cache, wall, &endpoint,
+        ))
+        .expect("the summary always serialises");
+        if !attached.is_empty() {
+            summary["documents"] = summary::documents_json(&attached);
+        }
         let line = serde_json::to_string(&summary).expect("the summary always serialises");
         println!("{line}");
     } else if shell.verbosity() != Verbosity::Quiet {
         shell.raw(&summary::summary(
             &outcomes, &indexes, &cache, wall, &endpoint,
         ));
+        shell.raw(&summary::documents(&attached));
     }
     if let Some(path) = &args.metadata_file {
-        let text = metadata_json(&outcomes, &indexes, plan.platforms[0].docker_name());
+        let text = metadata_json_with(
+            &outcomes,
+            &indexes,
+            &attached,
+            plan.platforms[0].docker_name(),
+        );
         files::write_atomically(path, &text).map_err(|source| Error::MetadataFile {
             path: path.clone(),
             source,
@@ -112,7 +125,8 @@ pub(super) fn report(
             Some(Push::Failed(failed)) => Some(failed),
             _ => None,
         })
-        .chain(indexes.iter().filter_map(|i| i.index.as_ref().err()));
+        .chain(indexes.iter().filter_map(|i| i.index.as_ref().err()))
+        .chain(attached.iter().filter_map(|a| a.attached.as_ref().err()));
     if let Some(first) = push_failures.next() {
         return Err(Error::PushFailed {
             tag: first.tag.clone(),

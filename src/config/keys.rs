@@ -196,6 +196,17 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         example: r#"profile = "release""#,
     },
     KeyDoc {
+        key: "provenance",
+        ty: "boolean",
+        tables: Tables::Workspace,
+        default: "`true`",
+        doc: "Whether `--push` attaches each image's SLSA v1 provenance (an in-toto statement: the Dockerfile, the \
+              target, the platform, the build arguments, build secrets by name only, the git commit, `Cargo.lock`, \
+              the base images, this tool's and the engine's versions, the times) as an OCI 1.1 referrer. \
+              `--provenance` / `--no-provenance` override it.",
+        example: "provenance = false",
+    },
+    KeyDoc {
         key: "registry",
         ty: "string",
         tables: Tables::Workspace,
@@ -228,6 +239,16 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         doc: "The builder's Rust release, `1.95` or `1.95.0`. A `rust-toolchain.toml` at the root wins; for \
               nightly, use one.",
         example: r#"rust-version = "1.95""#,
+    },
+    KeyDoc {
+        key: "sbom",
+        ty: "array of `\"spdx\"`, `\"cyclonedx\"`",
+        tables: Tables::Workspace,
+        default: "`[\"spdx\", \"cyclonedx\"]`",
+        doc: "The SBOM formats `--push` attaches to each pushed image and platform as OCI 1.1 referrers (SPDX 2.3, \
+              CycloneDX 1.6: the crates Cargo resolved for the binary's target and features); `[]` attaches none. \
+              `--sbom spdx|cyclonedx|none` (or a comma-separated list) overrides it.",
+        example: r#"sbom = ["spdx"]"#,
     },
     KeyDoc {
         key: "skip",

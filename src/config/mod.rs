@@ -18,8 +18,8 @@ pub use layer::{BinaryConfig, ResolvedAsset};
 pub use resolve::{resolve, Config, WorkspaceConfig, DEFAULT_DOCKERFILE};
 pub use settings::{
     default_tags, split_features, Auditable, BuildRequest, Cache, Destination, EpochFrom, Features,
-    GitSha, Linking, Output, OutputFormat, Selection, Settings, SourceDateEpoch, TestStage,
-    Variant,
+    GitSha, Linking, Output, OutputFormat, SbomFormat, SbomList, Selection, Settings,
+    SourceDateEpoch, TestStage, Variant,
 };
 pub use table::{check_registry, keys};
 

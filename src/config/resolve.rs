@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::layer::BinaryConfig;
 use super::read::{binary_config, read_tables, Tables};
-use super::settings::{Auditable, Settings};
+use super::settings::{Auditable, SbomFormat, Settings};
 use super::ConfigError;
 use crate::platform::LibcKind;
 use crate::platform::{Platform, PlatformList};
@@ -59,6 +59,10 @@ pub struct WorkspaceConfig {
     pub build_secrets: Sourced<Vec<crate::model::BuildSecret>>,
     /// Whether each binary carries its crate list (`.dep-v0`): `--no-auditable`, else `auditable`, else embedded.
     pub auditable: Sourced<Auditable>,
+    /// The SBOM formats attached to each pushed image: `--sbom`, else `sbom`, else both.
+    pub sbom: Sourced<Vec<SbomFormat>>,
+    /// Whether each pushed image gets its provenance attached: `--[no-]provenance`, else `provenance`, else yes.
+    pub provenance: Sourced<bool>,
 }
 
 impl Config {
@@ -127,6 +131,31 @@ pub fn resolve(workspace: &Workspace, settings: &Settings) -> Result<Config, Con
         ),
         (None, None) => Sourced::default(Auditable::Embed),
     };
+    let sbom = match (&settings.sbom, &table.sbom) {
+        (Some(formats), _) => Sourced::from(formats.clone(), Source::Flag("--sbom".into())),
+        (None, Some(formats)) => {
+            let mut formats = formats.clone();
+            formats.sort();
+            formats.dedup();
+            Sourced::from(formats, Source::table(origin.clone()))
+        }
+        (None, None) => Sourced::default(SbomFormat::ALL.to_vec()),
+    };
+    let provenance = match (settings.provenance, table.provenance) {
+        (Some(on), _) => Sourced::from(
+            on,
+            Source::Flag(
+                if on {
+                    "--provenance"
+                } else {
+                    "--no-provenance"
+                }
+                .into(),
+            ),
+        ),
+        (None, Some(on)) => Sourced::from(on, Source::table(origin.clone())),
+        (None, None) => Sourced::default(true),
+    };
     let toolchain = toolchain(workspace, table.rust_version.as_deref(), origin, &mut notes);
     Ok(Config {
         binaries: binaries(workspace, &tables, settings)?,
@@ -139,6 +168,8 @@ pub fn resolve(workspace: &Workspace, settings: &Settings) -> Result<Config, Con
             build_env,
             build_secrets,
             auditable,
+            sbom,
+            provenance,
         },
         notes,
         pins: crate::value::Pins::default(),

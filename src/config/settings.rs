@@ -28,6 +28,10 @@ pub struct Settings {
     pub test_stage: TestStage,
     /// `--no-auditable`: no dependency section in the binaries, overriding the workspace table's `auditable`.
     pub auditable: Option<Auditable>,
+    /// `--sbom`: the SBOM formats attached to each pushed image (empty: none), over the table's `sbom`.
+    pub sbom: Option<Vec<SbomFormat>>,
+    /// `--provenance` / `--no-provenance`, over the table's `provenance`.
+    pub provenance: Option<bool>,
     /// `--tag` templates, e.g. `{bin}:{version}`, overriding the manifests' `tags`; expanded per image.
     pub tags: Option<Vec<String>>,
     /// A registry prefix for every tag, e.g. `ghcr.io/acme`.
@@ -152,6 +156,8 @@ impl Default for Settings {
             platforms: None,
             test_stage: TestStage::Include,
             auditable: None,
+            sbom: None,
+            provenance: None,
             tags: None,
             registry: None,
             git_sha: GitSha::Unknown,
@@ -226,6 +232,51 @@ pub enum Auditable {
     Embed,
     Omit,
 }
+
+/// A format of the SBOM attached to a pushed image (`--sbom`, the table's `sbom`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SbomFormat {
+    /// SPDX 2.3 JSON, `application/spdx+json`.
+    Spdx,
+    /// CycloneDX 1.6 JSON, `application/vnd.cyclonedx+json`.
+    Cyclonedx,
+}
+
+impl SbomFormat {
+    pub const ALL: [Self; 2] = [Self::Spdx, Self::Cyclonedx];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Spdx => "spdx",
+            Self::Cyclonedx => "cyclonedx",
+        }
+    }
+
+    /// Reads `--sbom`'s value: a comma-separated list of formats, or `none`; sorted, none twice.
+    pub fn parse_list(text: &str) -> Result<SbomList, String> {
+        if text.trim() == "none" {
+            return Ok(SbomList(Vec::new()));
+        }
+        let mut formats = Vec::new();
+        for word in text.split(',').map(str::trim) {
+            let format = Self::ALL
+                .into_iter()
+                .find(|f| f.name() == word)
+                .ok_or_else(|| {
+                    format!("`{}` is no SBOM format: write `spdx`, `cyclonedx`, both separated by a comma, or `none`", word.escape_debug())
+                })?;
+            formats.push(format);
+        }
+        formats.sort();
+        formats.dedup();
+        Ok(SbomList(formats))
+    }
+}
+
+/// `--sbom`'s value: the formats, sorted (empty for `none`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SbomList(pub Vec<SbomFormat>);
 
 impl Settings {
     /// The `cargo dockerize generate ...` line that regenerates the same Dockerfile, for its header.

@@ -66,6 +66,12 @@ pub struct Table {
     /// Whether the builder embeds each binary's crate list in cargo-auditable's format (default `true`; workspace
     /// table only: every package shares the builder), as `--no-auditable` when `false`.
     pub auditable: Option<bool>,
+    /// The SBOM formats attached to each pushed image (default both; `[]` for none; workspace table only), as
+    /// `--sbom`.
+    pub sbom: Option<Vec<crate::config::settings::SbomFormat>>,
+    /// Whether each pushed image gets its SLSA provenance attached (default `true`; workspace table only), as
+    /// `--provenance` / `--no-provenance`.
+    pub provenance: Option<bool>,
     /// Per-binary tables (package level only).
     pub bin: Option<BTreeMap<String, Table>>,
     /// The values of the keys above that have a type of their own, read once when the table is checked.
@@ -265,14 +271,7 @@ pub fn parse(
         |t| t.registry.is_some(),
         "the registry of the images is the workspace's",
     )?;
-    workspace_only(
-        &table,
-        origin,
-        level,
-        "auditable",
-        |t| t.auditable.is_some(),
-        "every package shares the builder, which embeds the crate lists",
-    )?;
+    what_images_say_keys(&table, origin, level)?;
     if let Some(bins) = &table.bin {
         for (name, inner) in bins {
             if inner.bin.is_some() {
@@ -288,6 +287,33 @@ pub fn parse(
         }
     }
     Ok(table)
+}
+
+/// The workspace-only keys of what the images say about themselves: the embedded crate list, the attached
+/// SBOMs and provenance.
+fn what_images_say_keys(
+    table: &Table,
+    origin: &TableOrigin,
+    level: TableLevel,
+) -> Result<(), ConfigError> {
+    workspace_only(
+        table,
+        origin,
+        level,
+        "auditable",
+        |t| t.auditable.is_some(),
+        "every package shares the builder, which embeds the crate lists",
+    )?;
+    let why = "the documents attached to pushed images are the workspace's choice";
+    workspace_only(table, origin, level, "sbom", |t| t.sbom.is_some(), why)?;
+    workspace_only(
+        table,
+        origin,
+        level,
+        "provenance",
+        |t| t.provenance.is_some(),
+        why,
+    )
 }
 
 /// A key only `[workspace.metadata.dockerize]` may hold, found in a package or binary table: an error naming that

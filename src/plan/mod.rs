@@ -82,6 +82,29 @@ use crate::workspace::{ProfileKeys, Toolchain, Workspace};
 use select::Candidate;
 
 /// The whole build, decided.
+/// With `--push`: the documents attached to each pushed image and platform as OCI 1.1 referrers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Documents {
+    /// The SBOM formats, sorted (empty: none).
+    pub sbom: Vec<crate::config::SbomFormat>,
+    /// Whether its SLSA provenance is attached.
+    pub provenance: bool,
+}
+
+impl Documents {
+    fn of(shared: &crate::config::WorkspaceConfig) -> Self {
+        Self {
+            sbom: shared.sbom.value.clone(),
+            provenance: shared.provenance.value,
+        }
+    }
+
+    /// Whether any document is wanted.
+    pub fn any(&self) -> bool {
+        !self.sbom.is_empty() || self.provenance
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     /// The workspace root: where the Dockerfile goes and the build context starts.
@@ -120,6 +143,8 @@ pub struct Plan {
     pub ssh_hosts: Vec<String>,
     /// Whether each builder embeds its binaries' crate lists (`.dep-v0`, cargo-auditable's format).
     pub auditable: Auditable,
+    /// With `--push`: the documents attached to each pushed image.
+    pub documents: Documents,
     /// The registry prefix of the tags that name none (`--registry`, else `registry`), and where it came from.
     pub registry: Sourced<Option<String>>,
     /// Debian packages of the builder base, sorted.
@@ -319,6 +344,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         build_secrets: shared.build_secrets.value.clone(),
         ssh_hosts: workspace.git_ssh_hosts.clone(),
         auditable: shared.auditable.value,
+        documents: Documents::of(shared),
         registry: shared.registry.clone(),
         builder_packages,
         builder_reasons,

@@ -15,3 +15,4 @@ pub mod layout;
 pub mod pin;
 pub mod platforms;
 pub mod push;
+pub mod referrers;

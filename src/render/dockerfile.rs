@@ -55,6 +55,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         build_secrets,
         ssh_hosts,
         auditable,
+        documents: _,
         registry: _,
         builder_packages,
         builder_reasons,

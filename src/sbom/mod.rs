@@ -24,12 +24,13 @@ pub mod auditable;
 mod builds;
 mod cyclonedx;
 mod ids;
+pub mod provenance;
 mod purl;
 mod spdx;
 
 pub use builds::{crate_queries, distinct_queries, BuildCrates};
 pub use cyclonedx::cyclonedx;
-pub use ids::rfc3339;
+pub use ids::{hex, rfc3339};
 pub use spdx::spdx;
 
 use crate::workspace::{Crate, CrateSet, CrateSource};

@@ -61,6 +61,21 @@ fn workspace_rows(workspace: &WorkspaceConfig) -> Vec<Row<'_>> {
             json!(workspace.auditable.value == Auditable::Embed),
             &workspace.auditable.source,
         ),
+        row(
+            "sbom",
+            json!(workspace
+                .sbom
+                .value
+                .iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>()),
+            &workspace.sbom.source,
+        ),
+        row(
+            "provenance",
+            json!(workspace.provenance.value),
+            &workspace.provenance.source,
+        ),
     ]
 }
 

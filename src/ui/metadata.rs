@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::events::{ImageOutcome, IndexOutcome, Outcome, Push};
+use crate::events::{AttachOutcome, ImageOutcome, IndexOutcome, Outcome, Push};
 
 /// The file's text: a JSON object, pretty-printed, with a final newline. `platform` is the plan's when each
 /// image is built for one.
@@ -25,6 +25,56 @@ pub fn metadata_json(
     indexes: &[IndexOutcome],
     platform: &str,
 ) -> String {
+    metadata_json_with(outcomes, indexes, &[], platform)
+}
+
+/// [`metadata_json`] with the documents attached to the pushed manifests: `documents` (each one's `kind`,
+/// `media_type`, artifact `digest` and `document_digest`) and `referrers-tag` in the entry of the manifest
+/// they describe (a platform's entry in `platform-images`, or the image's own for one platform or an index),
+/// or `documents-error`.
+pub fn metadata_json_with(
+    outcomes: &[ImageOutcome],
+    indexes: &[IndexOutcome],
+    attached: &[AttachOutcome],
+    platform: &str,
+) -> String {
+    let mut images = entries(outcomes, indexes, platform);
+    for outcome in attached {
+        let Some(entry) = images.get_mut(outcome.stage.as_str()) else {
+            continue;
+        };
+        let platform = outcome.attached.as_ref().ok().and_then(|a| a.platform);
+        let target = match platform {
+            Some(p) if entry["platform-images"].get(p.docker_name()).is_some() => {
+                &mut entry["platform-images"][p.docker_name()]
+            }
+            _ => entry,
+        };
+        match &outcome.attached {
+            Ok(done) => {
+                target["documents"] = json!(done.documents);
+                target["referrers-tag"] = done.referrers_tag.clone().into();
+            }
+            Err(failed) => {
+                target["documents-error"] = format!(
+                    "failed to attach the documents to `{}`: {}",
+                    failed.tag, failed.message
+                )
+                .into();
+            }
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&images).expect("the metadata always serialises");
+    text.push('\n');
+    text
+}
+
+/// One entry per image, keyed by stage.
+fn entries<'a>(
+    outcomes: &'a [ImageOutcome],
+    indexes: &[IndexOutcome],
+    platform: &str,
+) -> BTreeMap<&'a str, Value> {
     let mut images: BTreeMap<&str, Value> = BTreeMap::new();
     for o in outcomes {
         match &o.platform {
@@ -53,9 +103,7 @@ pub fn metadata_json(
             }
         }
     }
-    let mut text = serde_json::to_string_pretty(&images).expect("the metadata always serialises");
-    text.push('\n');
-    text
+    images
 }
 
 /// The entry of an image built for several platforms, before its platforms are added: its index when one was

@@ -118,6 +118,21 @@ pub fn plain_line(event: &BuildEvent, verbose: bool) -> Option<String> {
             "{image:>12} | INDEX FAILED: `{}` to `{}`: {}",
             failed.tag, failed.registry, failed.message
         )),
+        BuildEventKind::DocumentsAttached(attached) => Some(format!(
+            "{image:>12} | attached {} to `{}@{}`",
+            attached
+                .documents
+                .iter()
+                .map(|d| format!("{} ({})", d.kind, d.digest))
+                .collect::<Vec<_>>()
+                .join(", "),
+            attached.repository,
+            attached.subject
+        )),
+        BuildEventKind::AttachFailed(failed) => Some(format!(
+            "{image:>12} | ATTACH FAILED: `{}` to `{}`: {}",
+            failed.tag, failed.registry, failed.message
+        )),
         _ => None,
     }
 }
@@ -269,7 +284,10 @@ impl Reporter {
         // An index comes after every platform's bar finished: a line, never a bar of its own.
         if matches!(
             event.kind,
-            BuildEventKind::IndexPushed(_) | BuildEventKind::IndexFailed(_)
+            BuildEventKind::IndexPushed(_)
+                | BuildEventKind::IndexFailed(_)
+                | BuildEventKind::DocumentsAttached(_)
+                | BuildEventKind::AttachFailed(_)
         ) {
             if let Some(line) = plain_line(event, false) {
                 bars.multi.suspend(|| eprintln!("{}", for_terminal(&line)));

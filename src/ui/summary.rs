@@ -22,6 +22,51 @@ fn built_status(push: &Option<Push>) -> String {
 
 /// The table: one row per image (with a DIGEST column when something was pushed), the cache images of
 /// `--cache-to`, then the totals line.
+/// The documents attached to the pushed manifests, one line each; empty when none were.
+pub fn documents(attached: &[crate::events::AttachOutcome]) -> String {
+    let mut out = String::new();
+    for outcome in attached {
+        let _ = match &outcome.attached {
+            Ok(done) => writeln!(
+                out,
+                "documents of `{}` ({}@{}, tag {}): {}",
+                outcome.stage,
+                done.repository,
+                done.subject,
+                done.referrers_tag,
+                done.documents
+                    .iter()
+                    .map(|d| format!("{} {}", d.kind, d.digest))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Err(failed) => writeln!(
+                out,
+                "documents of `{}`: ATTACH FAILED for {}: {}",
+                outcome.stage, failed.tag, failed.message
+            ),
+        };
+    }
+    out
+}
+
+/// The summary line's `documents`: one object per manifest, its `stage`, `status` (`attached`, `failed`) and
+/// the `documents-attached` or `attach-failed` event's fields.
+pub fn documents_json(attached: &[crate::events::AttachOutcome]) -> serde_json::Value {
+    attached
+        .iter()
+        .map(|a| {
+            let (status, mut value) = match &a.attached {
+                Ok(done) => ("attached", serde_json::json!(done)),
+                Err(failed) => ("failed", serde_json::json!(failed)),
+            };
+            value["stage"] = a.stage.clone().into();
+            value["status"] = status.into();
+            value
+        })
+        .collect()
+}
+
 pub fn summary(
     outcomes: &[ImageOutcome],
     indexes: &[IndexOutcome],
