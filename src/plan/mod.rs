@@ -285,8 +285,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
     let cross = crate::platform::cross_compiles(platforms);
     let stage_names = naming::assign_stage_names(&candidates, &mut notes);
     let (images, bases) = images(
-        &candidates,
-        &stage_names,
+        (&candidates, &stage_names),
         (config, &cargo),
         &workspace.profiles,
         &mut notes,
@@ -493,8 +492,7 @@ fn nothing_selected(skipped: &[Skipped], packages: &[&crate::workspace::Package]
 /// One image per candidate, sorted by stage name, and the bases of the Dockerfile ([`bases`]); their notes are
 /// added to `notes` in candidate order.
 fn images(
-    candidates: &[Candidate<'_>],
-    stage_names: &[String],
+    (candidates, stage_names): (&[Candidate<'_>], &[String]),
     (config, cargo): (&Config, &cargo_flags::CargoFlags),
     profiles: &BTreeMap<String, ProfileKeys>,
     notes: &mut Vec<String>,
