@@ -110,38 +110,11 @@ pub async fn attach(
         registry: registry.clone(),
         source: Box::new(source),
     })?;
-    let subject_error = |source| ReferrerError::Subject {
-        repository: repository.to_string(),
-        digest: digest.to_string(),
-        source: Box::new(source),
-    };
-    client
-        .auth(&by_digest, &auth, RegistryOperation::Push)
-        .await
-        .map_err(subject_error)?;
-    let accepted = [
-        IMAGE_MANIFEST_MEDIA_TYPE,
-        OCI_IMAGE_MEDIA_TYPE,
-        OCI_IMAGE_INDEX_MEDIA_TYPE,
-    ];
-    let (subject_bytes, _) = client
-        .pull_manifest_raw(&by_digest, &auth, &accepted)
-        .await
-        .map_err(subject_error)?;
-    let media_type = serde_json::from_slice::<serde_json::Value>(&subject_bytes)
-        .ok()
-        .and_then(|v| v["mediaType"].as_str().map(str::to_string))
-        .unwrap_or_else(|| OCI_IMAGE_MEDIA_TYPE.to_string());
-    let subject = OciDescriptor {
-        media_type,
-        digest: digest.to_string(),
-        size: subject_bytes.len() as i64,
-        urls: None,
-        artifact_type: None,
-        annotations: None,
-    };
+    let subject = subject(&client, &auth, &by_digest, repository, digest).await?;
     let mut entries = Vec::new();
     let mut digests = Vec::new();
+    // The empty config every artifact shares: put once.
+    let mut config_put = false;
     for document in documents {
         let push = |source| ReferrerError::Push {
             repository: repository.to_string(),
@@ -149,10 +122,13 @@ pub async fn attach(
             title: document.title.clone(),
             source: Box::new(source),
         };
-        client
-            .push_blob(&by_digest, compose::EMPTY, &digest_of(compose::EMPTY))
-            .await
-            .map_err(push)?;
+        if !config_put {
+            client
+                .push_blob(&by_digest, compose::EMPTY, &digest_of(compose::EMPTY))
+                .await
+                .map_err(push)?;
+            config_put = true;
+        }
         client
             .push_blob(
                 &by_digest,
@@ -186,6 +162,47 @@ pub async fn attach(
     }
     update_tag(&client, &auth, &by_digest, repository, digest, &entries).await?;
     Ok(digests)
+}
+
+/// The descriptor of the manifest `digest` the documents describe: its media type and size, as the registry
+/// serves it (a push scope asked for up front: a token registry would otherwise give a pull-only one).
+async fn subject(
+    client: &oci_client::Client,
+    auth: &oci_client::secrets::RegistryAuth,
+    by_digest: &Reference,
+    repository: &str,
+    digest: &str,
+) -> Result<OciDescriptor, ReferrerError> {
+    let subject_error = |source| ReferrerError::Subject {
+        repository: repository.to_string(),
+        digest: digest.to_string(),
+        source: Box::new(source),
+    };
+    client
+        .auth(by_digest, auth, RegistryOperation::Push)
+        .await
+        .map_err(subject_error)?;
+    let accepted = [
+        IMAGE_MANIFEST_MEDIA_TYPE,
+        OCI_IMAGE_MEDIA_TYPE,
+        OCI_IMAGE_INDEX_MEDIA_TYPE,
+    ];
+    let (subject_bytes, _) = client
+        .pull_manifest_raw(by_digest, auth, &accepted)
+        .await
+        .map_err(subject_error)?;
+    let media_type = serde_json::from_slice::<serde_json::Value>(&subject_bytes)
+        .ok()
+        .and_then(|v| v["mediaType"].as_str().map(str::to_string))
+        .unwrap_or_else(|| OCI_IMAGE_MEDIA_TYPE.to_string());
+    Ok(OciDescriptor {
+        media_type,
+        digest: digest.to_string(),
+        size: subject_bytes.len() as i64,
+        urls: None,
+        artifact_type: None,
+        annotations: None,
+    })
 }
 
 /// Reads the referrers tag schema's index of `digest` (none yet is an empty list), adds `entries`, puts it back.
