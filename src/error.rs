@@ -98,6 +98,13 @@ pub enum Error {
     Interrupted,
     #[error("failed to start the async runtime")]
     Runtime(#[source] std::io::Error),
+    #[error("failed to read the base-image pins of `{path}`: {source}")]
+    Pins {
+        path: camino::Utf8PathBuf,
+        source: crate::value::PinError,
+    },
+    #[error("failed to pin `{base}`: {why}")]
+    Pin { base: String, why: String },
     #[error("`{flag}` only applies when building, not to `cargo dockerize {command}`")]
     BuildOnlyFlag {
         flag: &'static str,
@@ -205,6 +212,14 @@ impl Error {
             )),
             Self::SshForward { .. } => Some(
                 "start an agent holding a key these servers accept (`eval $(ssh-agent)`, `ssh-add`), and check each host's key into `~/.ssh/known_hosts` (`ssh-keyscan -p <port> <host>`, after comparing its fingerprint)"
+                    .into(),
+            ),
+            Self::Pins { .. } => Some(
+                "write each pin as `FROM name:tag@sha256:<64 lowercase hex digits>`, or drop the `@…` and run `cargo dockerize pin`"
+                    .into(),
+            ),
+            Self::Pin { .. } => Some(
+                "make the base reachable: `docker login` its registry, or `docker pull` it so the engine holds its digest; then run `cargo dockerize pin` again"
                     .into(),
             ),
             Self::Session(_) => Some(

@@ -223,6 +223,67 @@ fn a_build_secret_file_inside_the_context_is_refused() {
         .assert_success("generate with the file outside");
 }
 
+/// A base-image pin read back from the Dockerfile (`FROM name:tag@sha256:…`, which a bot or a hand may edit) is
+/// `sha256:` and 64 lowercase hex digits exactly: anything else is refused in one line naming the file and line,
+/// and the file is left as it is. A good pin is kept by `generate`, with the base labels.
+#[test]
+fn a_pin_in_the_dockerfile_is_a_digest_exactly() {
+    let hex = "0123456789abcdef".repeat(4);
+    let copy = Fixture::copy("single-bin");
+    copy.run(&["generate"]).assert_success("generate");
+    let original = copy.dockerfile();
+    let unpinned = "FROM debian:bookworm-slim AS single-bin-debug";
+    assert!(original.contains(unpinned), "{original}");
+    let line = original.lines().position(|l| l == unpinned).unwrap() + 1;
+    for bad in [
+        format!("sha256:{}", hex.to_uppercase()),
+        format!("sha256:{}", &hex[1..]),
+        format!("sha256:{hex}0"),
+        format!("sha512:{hex}"),
+        format!("sha256:{}\u{1b}[2J", &hex[..60]),
+    ] {
+        let edited = original.replace(
+            unpinned,
+            &format!("FROM debian:bookworm-slim@{bad} AS single-bin-debug"),
+        );
+        copy.write("Dockerfile", &edited);
+        let out = copy.run(&["generate"]);
+        let error = out.assert_error(1, &format!("generate with the pin {bad:?}"));
+        assert!(
+            error.contains("`Dockerfile`") || error.contains("Dockerfile`: line"),
+            "{error}"
+        );
+        assert!(
+            error.contains(&format!("line {line}: the pin of `debian:bookworm-slim`")),
+            "{error}"
+        );
+        assert!(!error.contains('\u{1b}'), "{error:?}");
+        assert_eq!(copy.dockerfile(), edited, "the file is left as it was");
+    }
+    let pinned = original.replace(
+        unpinned,
+        &format!("FROM debian:bookworm-slim@sha256:{hex} AS single-bin-debug"),
+    );
+    copy.write("Dockerfile", &pinned);
+    copy.run(&["generate"])
+        .assert_success("generate with a good pin");
+    let kept = copy.dockerfile();
+    assert!(
+        kept.contains(&format!(
+            "FROM debian:bookworm-slim@sha256:{hex} AS single-bin-debug"
+        )),
+        "{kept}"
+    );
+    assert!(
+        kept.contains(&format!(
+            "org.opencontainers.image.base.digest=\"sha256:{hex}\""
+        )),
+        "{kept}"
+    );
+    copy.run(&["generate", "--check"])
+        .assert_success("generate --check with the pin");
+}
+
 /// clap quotes a refused flag value or argument as given: a carriage return, an escape sequence or a line break
 /// in it would rewrite the terminal or forge a line. Every one is shown escaped, on the one error line.
 #[test]

@@ -52,7 +52,7 @@ complete -c cargo -n '__fish_seen_subcommand_from dockerize' -f -a '(__cargo_doc
 
 /// The completion script for `shell`.
 pub fn script(shell: Shell) -> String {
-    let mut command = super::binary_command();
+    let mut command = binary_command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, BIN, &mut out);
     let script = String::from_utf8(out).expect("clap_complete writes UTF-8");
@@ -104,6 +104,18 @@ fn fish(script: String, command: &clap::Command) -> String {
     }
     script.push_str(FISH_CARGO);
     script
+}
+
+/// The command as the `cargo-dockerize` binary knows it, Cargo's shim left out: what the completion scripts and
+/// the manual page are generated from.
+pub fn binary_command() -> clap::Command {
+    use clap::CommandFactory;
+    super::CargoCli::command()
+        .find_subcommand("dockerize")
+        .expect("the shim's one subcommand")
+        .clone()
+        .name(BIN)
+        .bin_name(BIN)
 }
 
 #[cfg(test)]

@@ -16,8 +16,10 @@ pub mod completions;
 mod documents;
 mod escape;
 pub mod man;
+mod pin;
 mod values;
 
+pub use completions::binary_command;
 pub use values::OutputTarget;
 use values::{parse_build_arg, parse_dockerfile, parse_line_path, parse_reference};
 mod settings;
@@ -107,6 +109,9 @@ pub enum Command {
         A workflow this tool did not write is never overwritten without --force."
     )]
     Ci(CiArgs),
+    /// Pin every base image of the Dockerfile by digest: `FROM name:tag@sha256:…`, with OCI base labels
+    #[command(after_help = pin::AFTER_HELP)]
+    Pin,
     /// Generate the Dockerfile, then build the images through the Docker Engine API (the default)
     Build,
     /// Print the shell completion script for `cargo-dockerize` (and `cargo dockerize`)
@@ -536,18 +541,6 @@ impl CommonArgs {
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
     }
-}
-
-/// The command as the `cargo-dockerize` binary knows it, Cargo's shim left out: what the completion scripts and
-/// the manual page are generated from.
-pub fn binary_command() -> clap::Command {
-    use clap::CommandFactory;
-    CargoCli::command()
-        .find_subcommand("dockerize")
-        .expect("the shim's one subcommand")
-        .clone()
-        .name(completions::BIN)
-        .bin_name(completions::BIN)
 }
 
 impl Cli {

@@ -33,7 +33,7 @@ fn notes(plan: &Plan, shell: &mut Shell) {
     for warning in &plan.warnings {
         shell.warn(warning);
     }
-    for note in &plan.notes {
+    for note in plan.notes.iter().cloned().chain(plan.unpinned_note()) {
         shell.note(note);
     }
     for skipped in &plan.skipped {

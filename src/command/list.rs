@@ -23,7 +23,7 @@ pub fn list(plan: &Plan, format: ListFormat, shell: &mut Shell) -> Result<i32, E
         for warning in &plan.warnings {
             shell.warn(warning);
         }
-        for note in &plan.notes {
+        for note in plan.notes.iter().cloned().chain(plan.unpinned_note()) {
             shell.note(note);
         }
     }

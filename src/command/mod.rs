@@ -13,6 +13,7 @@ mod dry_run;
 mod generate;
 mod images;
 mod list;
+mod pin;
 mod report;
 mod tokens;
 
@@ -22,6 +23,7 @@ use crate::engine::docker_config;
 use crate::engine::endpoint::Endpoint;
 use crate::error::Error;
 use crate::ui::shell::Shell;
+use crate::value::Pins;
 use crate::{config, plan, workspace};
 
 /// Runs the command line; the `Ok` value is the exit code.
@@ -33,13 +35,19 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         Some(Command::Ci(_)) => Some("ci"),
         Some(Command::Completions(_)) => Some("completions"),
         Some(Command::Man) => Some("man"),
+        Some(Command::Pin) => Some("pin"),
         Some(Command::Build) | None => None,
     };
-    if let (Some(command), Some(flag)) = (command, cli.build.build_only_flag()) {
-        return Err(Error::BuildOnlyFlag { flag, command });
+    let engine_flag = |flag: &str| matches!(flag, "--context" | "--host");
+    match (command, cli.build.build_only_flag()) {
+        // `pin` reads the engine's digests of images a registry cannot give: it takes the engine's flags.
+        (Some("pin"), Some(flag)) if engine_flag(flag) && pin_flags_only(&cli) => {}
+        (Some(command), Some(flag)) => return Err(Error::BuildOnlyFlag { flag, command }),
+        _ => {}
     }
     let writes_files = match &cli.command {
         Some(Command::Generate(_)) => Some("generate"),
+        Some(Command::Pin) => Some("pin"),
         Some(Command::Ci(_)) => Some("ci"),
         _ => None,
     };
@@ -84,10 +92,11 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
     }
     // Decided once, here at the edge, as the Docker CLI decides it; only a build reads Docker's configuration.
     let endpoint = match &cli.command {
-        Some(Command::Build) | None => Some(resolve_engine(&cli)?),
+        Some(Command::Build | Command::Pin) | None => Some(resolve_engine(&cli)?),
         _ => None,
     };
-    let config = config::resolve(&loaded.workspace, &settings)?;
+    let mut config = config::resolve(&loaded.workspace, &settings)?;
+    config.pins = read_pins(&loaded.workspace.root, &config.workspace.dockerfile.value)?;
     let workspace = loaded.read_targets(&config.triples())?;
     let plan = plan::plan(&workspace, &config)?;
     match &cli.command {
@@ -95,6 +104,10 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
         Some(Command::Config(args)) => list::config(&plan, &config, args.format),
         Some(Command::Generate(args)) => generate::generate(&plan, args, shell),
         Some(Command::Ci(args)) => ci::ci(&plan, &settings, args, shell),
+        Some(Command::Pin) => {
+            let endpoint = endpoint.unwrap_or_else(Endpoint::default_socket);
+            pin::pin(&plan, (&workspace, config), &endpoint, shell)
+        }
         Some(Command::Build) | None => {
             let endpoint = endpoint.unwrap_or_else(Endpoint::default_socket);
             images::build(&plan, &cli, &endpoint, shell)
@@ -103,6 +116,27 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
             unreachable!("`completions` and `man` returned before the workspace was read")
         }
     }
+}
+
+/// Whether the only build flags given are the engine's (`--context`, `--host`), which `pin` reads.
+fn pin_flags_only(cli: &Cli) -> bool {
+    let mut build = cli.build.clone();
+    build.context = None;
+    build.host = None;
+    build.build_only_flag().is_none()
+}
+
+/// The pins of the Dockerfile on disk (`FROM name:tag@sha256:…`), which every command keeps: none when there is no
+/// file, or it is not one this tool wrote (a file of the user's is never read for pins, nor overwritten).
+fn read_pins(root: &camino::Utf8Path, dockerfile: &camino::Utf8Path) -> Result<Pins, Error> {
+    let path = root.join(dockerfile);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(Pins::default());
+    };
+    if !text.starts_with(crate::render::GENERATED_MARKER) {
+        return Ok(Pins::default());
+    }
+    Pins::read(&text).map_err(|source| Error::Pins { path, source })
 }
 
 /// The engine of this build, from `--context`/`--host`, the environment and the Docker CLI's configuration.

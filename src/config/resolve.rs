@@ -35,6 +35,9 @@ pub struct Config {
     binaries: BTreeMap<String, BTreeMap<String, BinaryConfig>>,
     /// What the user should know about these choices (a `rust-version` a toolchain file overrides, no pin).
     pub notes: Vec<String>,
+    /// The base-image digests the Dockerfile on disk holds (`FROM name:tag@sha256:…`), which `generate` keeps:
+    /// set by the command, which reads the file; none by default.
+    pub pins: crate::value::Pins,
 }
 
 /// The settings every image shares, each with its source. One Dockerfile holds every binary and platform, so
@@ -169,6 +172,7 @@ pub fn resolve(workspace: &Workspace, settings: &Settings) -> Result<Config, Con
             provenance,
         },
         notes,
+        pins: crate::value::Pins::default(),
     })
 }
 

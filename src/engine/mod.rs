@@ -205,6 +205,17 @@ impl Engine {
         self.docker.inspect_image(image).await.ok()?.config?.env
     }
 
+    /// The `RepoDigests` of an image the engine holds (`["debian@sha256:…"]`: the digest each repository it was
+    /// pulled from or pushed to gave it); empty when it holds none by that name or it has none (built or loaded).
+    pub async fn image_repo_digests(&self, image: &str) -> Vec<String> {
+        self.docker
+            .inspect_image(image)
+            .await
+            .ok()
+            .and_then(|i| i.repo_digests)
+            .unwrap_or_default()
+    }
+
     /// The image `reference` as `docker save` gives it: a docker-archive tar (`manifest.json`, the config, one
     /// uncompressed tar per layer), whole in memory.
     pub async fn export_image(&self, reference: &str) -> Result<Vec<u8>, bollard::errors::Error> {

@@ -106,6 +106,10 @@ pub struct DebugImage {
     pub tags: Vec<String>,
     /// Debian packages it installs: CA certificates and the libraries the binary loads, sorted.
     pub packages: Vec<String>,
+    /// The OCI base labels of its Debian slim base, when that is pinned ([`super::bases`]): they replace the
+    /// release image's own base labels.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub base_labels: BTreeMap<String, String>,
 }
 
 /// The base of a runtime stage.
@@ -125,6 +129,11 @@ impl RuntimeBase {
             Self::Scratch => "scratch",
             Self::Distroless(i) | Self::DebianSlim(i) | Self::Custom(i) => i,
         }
+    }
+
+    /// Whether it is `scratch`: no image, so no base to pin.
+    pub fn is_scratch(&self) -> bool {
+        matches!(self, Self::Scratch)
     }
 
     /// The short name `list` shows.
@@ -330,6 +339,7 @@ fn debug_image(stage: &str, tags: &[String], mut packages: Vec<String>) -> Debug
             })
             .collect(),
         packages,
+        base_labels: BTreeMap::new(),
     }
 }
 

@@ -12,6 +12,7 @@
 //! (each binary's image), [`builders`] (how they compile), [`rust_floor`], [`builds`] (what the command builds);
 //! [`ci`] decides the CI workflow from a finished plan.
 
+pub mod bases;
 mod builders;
 pub mod builds;
 mod cargo_flags;
@@ -83,6 +84,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
+pub use bases::{Base, PinnedBy, BASE_DIGEST_LABEL, BASE_NAME_LABEL};
 pub use builds::{Build, Builds, Index, Jobs};
 pub use dockerfile_path::DockerfilePath;
 pub use error::PlanError;
@@ -198,6 +200,8 @@ pub struct Plan {
     /// The oldest Rust the workspace's members declare (`rust-version`), when nothing pins the toolchain: the
     /// floating `rust:1` image must be at least that release.
     pub rust_floor: Option<RustFloor>,
+    /// Every base image of the Dockerfile (`scratch` is none), sorted, with its digest where it is pinned.
+    pub bases: Vec<Base>,
 }
 
 impl Plan {
@@ -238,6 +242,11 @@ impl Plan {
     /// in the order of the builders.
     pub fn builder_aliases(&self) -> Vec<&str> {
         builder_aliases(&self.builders)
+    }
+
+    /// The note for the bases no digest pins (one line), when there are any.
+    pub fn unpinned_note(&self) -> Option<String> {
+        bases::unpinned_note(&self.bases)
     }
 
     /// Every stage of the Dockerfile, in the order it is written.
@@ -302,9 +311,8 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
     let cargo = cargo_flags::resolve(workspace, &shared.build_env.value, platforms)?;
     let cross = crate::platform::cross_compiles(platforms);
     let stage_names = naming::assign_stage_names(&candidates, &mut notes);
-    let images = images(
-        &candidates,
-        &stage_names,
+    let (images, bases) = images(
+        (&candidates, &stage_names),
         (config, &cargo),
         &workspace.profiles,
         &mut notes,
@@ -375,6 +383,7 @@ pub fn plan(workspace: &Workspace, config: &Config) -> Result<Plan, PlanError> {
         notes,
         warnings,
         rust_floor,
+        bases,
     })
 }
 
@@ -506,14 +515,14 @@ fn nothing_selected(skipped: &[Skipped], packages: &[&crate::workspace::Package]
     PlanError::NothingSelected { why }
 }
 
-/// One image per candidate, sorted by stage name; their notes are added to `notes` in candidate order.
+/// One image per candidate, sorted by stage name, and the bases of the Dockerfile ([`bases`]); their notes are
+/// added to `notes` in candidate order.
 fn images(
-    candidates: &[Candidate<'_>],
-    stage_names: &[String],
+    (candidates, stage_names): (&[Candidate<'_>], &[String]),
     (config, cargo): (&Config, &cargo_flags::CargoFlags),
     profiles: &BTreeMap<String, ProfileKeys>,
     notes: &mut Vec<String>,
-) -> Result<Vec<Image>, PlanError> {
+) -> Result<(Vec<Image>, Vec<Base>), PlanError> {
     let mut images = Vec::new();
     for (candidate, stage) in candidates.iter().zip(stage_names) {
         let (image, image_notes) = image::image_for(candidate, stage, config, profiles, cargo)?;
@@ -521,7 +530,9 @@ fn images(
         images.push(image);
     }
     images.sort_by(|a, b| a.stage.cmp(&b.stage));
-    Ok(images)
+    let image_version = &config.workspace.toolchain.image_version;
+    let bases = bases::bases(image_version, &mut images, &config.pins);
+    Ok((images, bases))
 }
 
 /// What the user should know about the workspace as a whole.

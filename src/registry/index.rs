@@ -117,7 +117,7 @@ pub enum IndexError {
 
 /// What a registry error means for the user, read from `oci-client`'s error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cause {
+pub(super) enum Cause {
     Auth,
     Unreachable,
     Tls,
@@ -125,7 +125,7 @@ enum Cause {
     Other,
 }
 
-fn cause(error: &OciDistributionError) -> Cause {
+pub(super) fn cause(error: &OciDistributionError) -> Cause {
     use OciDistributionError as E;
     match error {
         E::AuthenticationFailure(_) | E::UnauthorizedError { .. } => Cause::Auth,

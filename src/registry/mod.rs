@@ -12,6 +12,7 @@
 pub mod credentials;
 pub mod index;
 pub mod layout;
+pub mod pin;
 pub mod platforms;
 pub mod push;
 pub mod referrers;

@@ -23,7 +23,9 @@ use super::recipe::planner;
 use super::runtime::image_stages;
 use crate::model::GENERATED_MARKER;
 use crate::model::{stage, Backend, APP_DIR, IMAGES_ARG};
-use crate::plan::{builder_aliases, BuildContext, DockerfilePath, Plan, RustFloor, TestPlan};
+use crate::plan::{
+    builder_aliases, Base, BuildContext, DockerfilePath, PinnedBy, Plan, RustFloor, TestPlan,
+};
 use crate::text::shell_word;
 
 /// Renders the Dockerfile: the one written to disk, for BuildKit.
@@ -68,6 +70,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
         notes: _,
         warnings,
         rust_floor,
+        bases,
     } = plan;
     let mut out = String::new();
     let selects = builders.iter().any(|b| b.selects());
@@ -77,11 +80,18 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
     for warning in warnings {
         let _ = writeln!(out, "# Warning: {}", comment_text(warning));
     }
+    let builder = builder_from(bases, &toolchain.image_version);
+    if builder.is_some() {
+        out.push_str(
+            "# The builder base is pinned by digest (`cargo dockerize pin`): RUST_VERSION names its release, and a\n\
+             # `--build-arg RUST_VERSION=…` no longer picks another image.\n",
+        );
+    }
     let _ = writeln!(out, "ARG RUST_VERSION={}", toolchain.image_version);
     out.push('\n');
     chef(
         &mut out,
-        cross,
+        (cross, builder.as_deref()),
         (toolchain.install_channel.as_deref(), rust_floor.as_ref()),
         builder_packages,
         builder_reasons,
@@ -115,7 +125,7 @@ pub fn render_for(plan: &Plan, backend: Backend) -> String {
             platform_pick(&mut out, alias);
         }
     }
-    image_stages(&mut out, images, builders);
+    image_stages(&mut out, images, builders, bases);
     if let Some(test) = test {
         test_stage(&mut out, dockerfile, *locked, test);
     }
@@ -178,14 +188,26 @@ pub(super) fn workspace_in_image(context: &BuildContext) -> String {
     }
 }
 
+/// The builder base's image when the Dockerfile pins it (`rust:<version>-slim-bookworm@sha256:…`: a pinned `FROM`
+/// is concrete, no `${RUST_VERSION}`), else `None`.
+fn builder_from(bases: &[Base], image_version: &str) -> Option<String> {
+    let reference = crate::plan::bases::builder_base(image_version);
+    bases
+        .iter()
+        .find(|b| b.reference == reference && b.pinned_by == PinnedBy::Dockerfile)
+        .map(Base::from_image)
+}
+
+/// `pinned`: the builder base's pinned image, else the tag from `RUST_VERSION`.
 fn chef(
     out: &mut String,
-    cross: bool,
+    (cross, pinned): (bool, Option<&str>),
     (install_channel, floor): (Option<&str>, Option<&RustFloor>),
     packages: &[String],
     reasons: &[String],
     targets: &[String],
 ) {
+    let image = pinned.unwrap_or("rust:${RUST_VERSION}-slim-bookworm");
     if cross {
         out.push_str(
             "# Shared builder base, on the build machine's own platform: every platform's builder cross-compiles\n\
@@ -193,18 +215,14 @@ fn chef(
         );
         let _ = writeln!(
             out,
-            "FROM --platform=$BUILDPLATFORM rust:${{RUST_VERSION}}-slim-bookworm AS {}",
+            "FROM --platform=$BUILDPLATFORM {image} AS {}",
             stage::CHEF
         );
     } else {
         out.push_str(
             "# Shared builder base: the toolchain and the system packages the dependencies need.\n",
         );
-        let _ = writeln!(
-            out,
-            "FROM rust:${{RUST_VERSION}}-slim-bookworm AS {}",
-            stage::CHEF
-        );
+        let _ = writeln!(out, "FROM {image} AS {}", stage::CHEF);
     }
     let _ = writeln!(out, "WORKDIR {APP_DIR}");
     let _ = writeln!(

@@ -14,7 +14,10 @@ use std::fmt::Write as _;
 use super::dockerfile::{apt_install, comment, WIDTH};
 use super::quote::{copy_paths, dockerfile_path, json_array, label_value};
 use crate::model::{stage, BIN_DIR, DEBIAN_SLIM, OUT_DIR};
-use crate::plan::{BuilderStage, DebugImage, Image, RuntimeBase, Strip};
+use crate::plan::{
+    Base, BuilderStage, DebugImage, Image, PinnedBy, RuntimeBase, Strip, BASE_DIGEST_LABEL,
+    BASE_NAME_LABEL,
+};
 
 /// The CA bundle scratch images get from the builder base.
 const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -34,12 +37,23 @@ struct Start {
     user: String,
 }
 
+/// The image of a `FROM` line for the base `reference`: with its digest where the Dockerfile pins it.
+fn from_image(bases: &[Base], reference: &str) -> String {
+    bases
+        .iter()
+        .find(|b| b.reference == reference && b.pinned_by == PinnedBy::Dockerfile)
+        .map_or_else(|| reference.to_string(), Base::from_image)
+}
+
 impl Variant {
-    fn start(self, image: &Image) -> Start {
+    fn start(self, image: &Image, bases: &[Base]) -> Start {
         let (from, setup) = match self {
-            Variant::Release => (image.runtime.image().to_string(), release_setup(image)),
+            Variant::Release => (
+                from_image(bases, image.runtime.image()),
+                release_setup(image),
+            ),
             Variant::Debug => (
-                DEBIAN_SLIM.to_string(),
+                from_image(bases, DEBIAN_SLIM),
                 format!("{}\n", apt_install(&image.debug.packages)),
             ),
         };
@@ -62,6 +76,20 @@ impl Variant {
         match self {
             Variant::Release => format!("{OUT_DIR}/{}", image.stage),
             Variant::Debug => format!("{OUT_DIR}/debug/{}", image.stage),
+        }
+    }
+
+    /// The labels of this variant: a debug variant has its own base, so its own base labels (or none).
+    fn labels(self, image: &Image) -> BTreeMap<String, String> {
+        match self {
+            Variant::Release => image.labels.clone(),
+            Variant::Debug => {
+                let mut labels = image.labels.clone();
+                labels.remove(BASE_NAME_LABEL);
+                labels.remove(BASE_DIGEST_LABEL);
+                labels.extend(image.debug.base_labels.clone());
+                labels
+            }
         }
     }
 
@@ -95,6 +123,7 @@ fn release_setup(image: &Image) -> String {
 pub(super) struct Images<'a> {
     pub images: &'a [Image],
     pub builders: &'a [BuilderStage],
+    pub bases: &'a [Base],
 }
 
 impl Images<'_> {
@@ -108,8 +137,17 @@ impl Images<'_> {
 }
 
 /// Every runtime stage, then every debug variant.
-pub(super) fn image_stages(out: &mut String, images: &[Image], builders: &[BuilderStage]) {
-    let plan = Images { images, builders };
+pub(super) fn image_stages(
+    out: &mut String,
+    images: &[Image],
+    builders: &[BuilderStage],
+    bases: &[Base],
+) {
+    let plan = Images {
+        images,
+        builders,
+        bases,
+    };
     let mut taken = Vec::new();
     for variant in [Variant::Release, Variant::Debug] {
         variant_stages(out, plan, variant, &mut taken);
@@ -130,10 +168,10 @@ struct Group<'a> {
 }
 
 impl<'a> Group<'a> {
-    fn new(members: Vec<&'a Image>) -> Self {
+    fn new(members: Vec<&'a Image>, variant: Variant) -> Self {
         Self {
             name: None,
-            labels: shared_labels(&members),
+            labels: shared_labels(&members, variant),
             reasons: common_reasons(&members),
             strip: common_strip(&members),
             members,
@@ -144,7 +182,11 @@ impl<'a> Group<'a> {
 /// The stages of one variant of every image, with a shared stage before the first image of each group of two or
 /// more that start alike. `taken`: the names shared stages already have.
 fn variant_stages(out: &mut String, plan: Images<'_>, variant: Variant, taken: &mut Vec<String>) {
-    let starts: Vec<Start> = plan.images.iter().map(|i| variant.start(i)).collect();
+    let starts: Vec<Start> = plan
+        .images
+        .iter()
+        .map(|i| variant.start(i, plan.bases))
+        .collect();
     // Each image's group: the index of the first image that starts alike.
     let mut firsts: HashMap<&Start, usize> = HashMap::new();
     let group_of: Vec<usize> = starts
@@ -159,12 +201,12 @@ fn variant_stages(out: &mut String, plan: Images<'_>, variant: Variant, taken: &
     let mut groups: BTreeMap<usize, Group> = members
         .into_iter()
         .filter(|(_, m)| m.len() >= 2)
-        .map(|(first, m)| (first, Group::new(m)))
+        .map(|(first, m)| (first, Group::new(m, variant)))
         .collect();
     for (index, image) in plan.images.iter().enumerate() {
         let builder = plan.builder_of(image);
         let Some(group) = groups.get_mut(&group_of[index]) else {
-            alone(out, image, builder, variant);
+            alone(out, image, (builder, plan.bases), variant);
             continue;
         };
         if group.name.is_none() {
@@ -201,7 +243,7 @@ fn free_name(plan: Images<'_>, wanted: &str, taken: &[String]) -> String {
 }
 
 /// An image alone on its base: its stage starts from the base image itself.
-fn alone(out: &mut String, image: &Image, builder: &str, variant: Variant) {
+fn alone(out: &mut String, image: &Image, (builder, bases): (&str, &[Base]), variant: Variant) {
     match variant {
         Variant::Release => {
             let text = format!(
@@ -221,11 +263,17 @@ fn alone(out: &mut String, image: &Image, builder: &str, variant: Variant) {
             ),
         ),
     }
-    let start = variant.start(image);
+    let start = variant.start(image, bases);
     let _ = writeln!(out, "FROM {} AS {}", start.from, variant.stage(image));
     out.push_str(&start.setup);
     let built = variant.built(image);
-    own_lines(out, image, (builder, &built), &BTreeMap::new(), true);
+    own_lines(
+        out,
+        (image, variant),
+        (builder, &built),
+        &BTreeMap::new(),
+        true,
+    );
 }
 
 /// The stage a group of images shares: their base, its setup, their user and the labels all of them carry.
@@ -284,7 +332,13 @@ fn member(out: &mut String, image: &Image, builder: &str, group: &Group<'_>, var
     let base = group.name.as_deref().unwrap_or_default();
     let _ = writeln!(out, "FROM {base} AS {}", variant.stage(image));
     let built = variant.built(image);
-    own_lines(out, image, (builder, &built), &group.labels, false);
+    own_lines(
+        out,
+        (image, variant),
+        (builder, &built),
+        &group.labels,
+        false,
+    );
 }
 
 /// How every member is stripped, when they agree.
@@ -316,10 +370,11 @@ fn common_reasons<'a>(members: &[&'a Image]) -> Vec<&'a str> {
 /// The labels of the shared stage: each key every member has, with the value most of them give (the first
 /// member's on a tie), when at least two give it. A member whose value differs sets its own in its stage, which
 /// overrides the shared one: every image ends with exactly its own labels.
-fn shared_labels(members: &[&Image]) -> BTreeMap<String, String> {
+fn shared_labels(members: &[&Image], variant: Variant) -> BTreeMap<String, String> {
+    let labels: Vec<BTreeMap<String, String>> = members.iter().map(|m| variant.labels(m)).collect();
     let mut shared = BTreeMap::new();
-    for key in members[0].labels.keys() {
-        let values: Vec<&String> = members.iter().filter_map(|m| m.labels.get(key)).collect();
+    for key in labels[0].keys() {
+        let values: Vec<&String> = labels.iter().filter_map(|m| m.get(key)).collect();
         if values.len() < members.len() {
             continue;
         }
@@ -366,7 +421,7 @@ fn labels<'a>(out: &mut String, labels: impl IntoIterator<Item = (&'a String, &'
 /// `shared` does not hold, entrypoint.
 fn own_lines(
     out: &mut String,
-    image: &Image,
+    (image, variant): (&Image, Variant),
     (builder, built): (&str, &str),
     shared: &BTreeMap<String, String>,
     with_user: bool,
@@ -384,7 +439,7 @@ fn own_lines(
         runtime: _,
         runtime_packages: _,
         reasons: _,
-        labels: image_labels,
+        labels: _,
         required_features: _,
         native: _,
         env,
@@ -401,6 +456,7 @@ fn own_lines(
                 stage: _,
                 tags: _,
                 packages: _,
+                base_labels: _,
             },
         compilers: _,
     } = image;
@@ -443,12 +499,9 @@ fn own_lines(
     if with_user {
         let _ = writeln!(out, "USER {user}");
     }
-    labels(
-        out,
-        image_labels
-            .iter()
-            .filter(|(k, v)| shared.get(*k) != Some(*v)),
-    );
+    // The variant's labels (`labels` and `base_labels` of the image are read there).
+    let own = variant.labels(image);
+    labels(out, own.iter().filter(|(k, v)| shared.get(*k) != Some(*v)));
     let _ = writeln!(out, "ENTRYPOINT {}", json_array(entrypoint));
     if !cmd.is_empty() {
         let _ = writeln!(out, "CMD {}", json_array(cmd));

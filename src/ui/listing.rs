@@ -45,6 +45,9 @@ struct ListJson<'a> {
     notes: &'a [String],
     /// What makes the images other than one would expect (`-C target-cpu=native` in Cargo's configuration).
     warnings: &'a [String],
+    /// Every base image of the Dockerfile: `reference`, `digest` (null when not pinned), `pinned_by`
+    /// (`nothing`, `dockerfile`, `reference`) and the `stages` that start from it.
+    bases: &'a [crate::plan::Base],
 }
 
 #[derive(Serialize)]
@@ -185,6 +188,7 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
             .collect(),
         notes: &plan.notes,
         warnings: &plan.warnings,
+        bases: &plan.bases,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
@@ -252,15 +256,9 @@ pub fn write_human(plan: &Plan, verbose: bool, out: &mut dyn Write) -> std::io::
             }
         )?;
     }
-    let secrets = secret_lines(plan);
-    if verbose && !secrets.is_empty() {
-        writeln!(
-            out,
-            "build secrets (mounted in the cook and the final compile):"
-        )?;
-        for line in secrets {
-            writeln!(out, "    - {line}")?;
-        }
+    if verbose {
+        write_bases(plan, out)?;
+        write_secrets(plan, out)?;
     }
     if verbose && !plan.builder_packages.is_empty() {
         writeln!(
@@ -307,6 +305,41 @@ pub fn secret_lines(plan: &Plan) -> Vec<String> {
             format!("{}: {from}", secret.name)
         })
         .collect()
+}
+
+/// `list -v`: the secrets the builds mount.
+fn write_secrets(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
+    let secrets = secret_lines(plan);
+    if !secrets.is_empty() {
+        writeln!(
+            out,
+            "build secrets (mounted in the cook and the final compile):"
+        )?;
+        for line in secrets {
+            writeln!(out, "    - {line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `list -v`: each base image and its pin.
+fn write_bases(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
+    for base in &plan.bases {
+        let pin = match (&base.digest, base.pinned_by) {
+            (Some(digest), crate::plan::PinnedBy::Reference) => {
+                format!("pinned to {digest} by its reference")
+            }
+            (Some(digest), _) => format!("pinned to {digest} in the Dockerfile"),
+            (None, _) => "not pinned (`cargo dockerize pin` pins it)".to_string(),
+        };
+        writeln!(
+            out,
+            "base: {} {pin}; stages {}",
+            base.reference,
+            base.stages.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 /// `list -v`: every reason, package, compiler, tag and variant of one image, indented under its row.

@@ -12,10 +12,12 @@
 //! A refused value is a [`Refused`]: the value shown on one line (escaped) and which character or rule it
 //! breaks; the caller names the file and the key, or the flag. Pure: no I/O.
 
+mod digest;
 mod image;
 mod names;
 mod path;
 
+pub use digest::{Digest, PinError, Pins};
 pub use image::ImageRef;
 pub use names::{BinaryName, Channel, EnvName, Feature, LabelKey, User};
 pub use path::{check_dir, ContextPath, ImagePath};
