@@ -28,6 +28,7 @@ use oci_client::manifest::{OciDescriptor, OciImageManifest, OCI_IMAGE_MEDIA_TYPE
 use serde::{Deserialize, Serialize};
 
 use crate::registry::index::digest_of;
+use crate::text::rfc3339;
 
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
 pub const LAYER_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
@@ -409,26 +410,4 @@ pub fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
         flate2::GzBuilder::new().write(Vec::new(), flate2::Compression::new(GZIP_LEVEL));
     encoder.write_all(bytes)?;
     encoder.finish()
-}
-
-/// `seconds` since 1970 as RFC 3339 in UTC: `2023-11-14T22:13:20Z`.
-pub fn rfc3339(seconds: u64) -> String {
-    let days = seconds / 86_400;
-    let rest = seconds % 86_400;
-    // Howard Hinnant's civil_from_days, for days ≥ 0.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
 }

@@ -1,5 +1,6 @@
-use super::normalise::{normalise, normalise_layer, rfc3339, Image};
+use super::normalise::{normalise, normalise_layer, Image};
 use super::*;
+use crate::text::rfc3339;
 
 const EPOCH: u64 = 1_700_000_000;
 
