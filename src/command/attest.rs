@@ -81,20 +81,9 @@ pub(super) fn prepare(plan: &Plan) -> Result<Option<Prepared>, Error> {
 
 /// The full commit of the workspace and whether its tree differs from it; `None` outside git.
 fn git_state(root: &camino::Utf8Path) -> Option<(String, bool)> {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    let commit = git(&["rev-parse", "--verify", "HEAD"])
+    let commit = super::git(root, &["rev-parse", "--verify", "HEAD"])
         .filter(|c| c.len() >= 40 && c.chars().all(|c| c.is_ascii_hexdigit()))?;
-    let dirty =
-        git(&["status", "--porcelain", "--untracked-files=no"]).is_none_or(|s| !s.is_empty());
-    Some((commit, dirty))
+    Some((commit, super::tree_dirty(root)))
 }
 
 /// When each build started and finished, in seconds since the Unix epoch, by build name.

@@ -168,16 +168,25 @@ fn wants_git_sha(settings: &crate::config::Settings, workspace: &workspace::Work
 
 /// The short commit of the workspace, for `{git_sha}` in tag templates; `None` outside a git repository.
 fn git_sha(root: &camino::Utf8Path) -> Option<String> {
-    let output = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
+    git(root, &["rev-parse", "--short=12", "HEAD"]).filter(|s| !s.is_empty())
+}
+
+/// `git <args>` in `root`, its output trimmed; `None` when git is missing or fails (outside a repository). The one
+/// way the commands ask git, so the tag's commit, the epoch and the provenance read the same repository.
+pub(super) fn git(root: &camino::Utf8Path, args: &[&str]) -> Option<String> {
+    std::process::Command::new("git")
+        .args(args)
         .current_dir(root)
         .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
-        .filter(|s| !s.is_empty())
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// Whether the working tree differs from its commit: a changed tracked file, or an untracked one that is not
+/// ignored (it is sent with the build context too). Unknown (git fails) counts as dirty.
+pub(super) fn tree_dirty(root: &camino::Utf8Path) -> bool {
+    git(root, &["status", "--porcelain"]).is_none_or(|s| !s.is_empty())
 }
 
 /// `SOURCE_DATE_EPOCH` for `--output`: the environment variable, else the time of the workspace's last commit
@@ -194,23 +203,15 @@ fn source_date_epoch(root: &camino::Utf8Path) -> Result<SourceDateEpoch, Error> 
             from: EpochFrom::Environment,
         });
     }
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    let Some(seconds) = git(&["log", "-1", "--format=%ct"]).and_then(|t| t.parse::<u64>().ok())
+    let Some(seconds) =
+        git(root, &["log", "-1", "--format=%ct"]).and_then(|t| t.parse::<u64>().ok())
     else {
         return Ok(SourceDateEpoch {
             seconds: 0,
             from: EpochFrom::NoCommit,
         });
     };
-    let dirty = git(&["status", "--porcelain"]).is_none_or(|s| !s.is_empty());
+    let dirty = tree_dirty(root);
     Ok(SourceDateEpoch {
         seconds,
         from: EpochFrom::Commit { dirty },
