@@ -292,6 +292,11 @@ pub struct ImagePushed {
     /// The registry host, as Docker normalises it (`docker.io` for names without one).
     pub registry: String,
     pub seconds: f64,
+    /// Set when the pushed image is the normalised one (every image of the Dockerfile; not a `--cache-to`
+    /// cache image): the `SOURCE_DATE_EPOCH` its times were set to. The same commit and epoch give the same
+    /// `digest` from any engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_date_epoch: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,9 +5,10 @@
 mod common;
 
 use cargo_dockerize::config::{
-    BuildRequest, Cache, Destination, GitSha, Selection, Settings, Variant,
+    BuildRequest, Cache, Destination, EpochFrom, GitSha, Selection, Settings, SourceDateEpoch,
+    Variant,
 };
-use cargo_dockerize::plan::{builds::INLINE_CACHE_ARG, Plan};
+use cargo_dockerize::plan::{builds::INLINE_CACHE_ARG, Plan, PushAs};
 use cargo_dockerize::platform::{Platform, PlatformList};
 use cargo_dockerize::source::Source;
 use common::library;
@@ -103,6 +104,10 @@ fn a_debug_push_of_one_binary_with_registry_caches() {
             jobs: None,
             network: Some(cargo_dockerize::model::BuildNetwork::Host),
             output: None,
+            epoch: SourceDateEpoch {
+                seconds: 1_700_000_000,
+                from: EpochFrom::Environment,
+            },
         },
         ..Settings::default()
     };
@@ -121,7 +126,14 @@ fn a_debug_push_of_one_binary_with_registry_caches() {
     let build = run[0];
     assert_eq!(build.stage, "alpha-debug");
     assert_eq!(build.base, "debian:bookworm-slim");
-    assert!(build.push && build.cache == Cache::Ignore);
+    assert_eq!(
+        build.push,
+        Some(PushAs::Normalised {
+            epoch: 1_700_000_000
+        }),
+        "an image of the Dockerfile is pushed normalised, with the edge's epoch"
+    );
+    assert_eq!(build.cache, Cache::Ignore);
     assert_eq!(build.build_args["MODE"], "fast");
     assert_eq!(
         build.build_args["DOCKERIZE_IMAGES"], "alpha",
@@ -133,6 +145,11 @@ fn a_debug_push_of_one_binary_with_registry_caches() {
     assert_eq!(cache[0].stage, "builder");
     assert_eq!(cache[0].tags, ["127.0.0.1:6000/acme/cache:main"]);
     assert_eq!(cache[0].build_args[INLINE_CACHE_ARG], "1");
+    assert_eq!(
+        cache[0].push,
+        Some(PushAs::Engine),
+        "a cache image keeps the engine's config, where BuildKit's inline cache is"
+    );
     assert_eq!(
         builds.push_registries(),
         ["127.0.0.1:5000", "127.0.0.1:6000"],

@@ -329,7 +329,7 @@ impl Bench {
             } else {
                 Cache::Use
             },
-            push: false,
+            push: None,
             network: None,
         };
         let engine = self.engine.as_ref().expect("connected when (b)-(d) run");

@@ -5,8 +5,8 @@
 
 use super::Cli;
 use crate::config::{
-    split_features, Auditable, BuildRequest, Cache, Destination, EpochFrom, Features, GitSha,
-    Linking, Output, Selection, Settings, SourceDateEpoch, TestStage, Variant,
+    split_features, Auditable, BuildRequest, Cache, Destination, Features, GitSha, Linking, Output,
+    Selection, Settings, SourceDateEpoch, TestStage, Variant,
 };
 
 impl Cli {
@@ -77,11 +77,8 @@ impl Cli {
             output: b.output.as_ref().map(|target| Output {
                 format: target.format,
                 path: target.path.clone(),
-                epoch: SourceDateEpoch {
-                    seconds: 0,
-                    from: EpochFrom::Unread,
-                },
             }),
+            epoch: SourceDateEpoch::default(),
         }
     }
 }

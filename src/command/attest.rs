@@ -45,7 +45,10 @@ pub(super) struct Prepared {
 
 /// Reads what the documents need; `None` when nothing is pushed or no document is wanted.
 pub(super) fn prepare(plan: &Plan) -> Result<Option<Prepared>, Error> {
-    let pushes = plan.builds.to_run().any(|b| b.push && !b.binary.is_empty());
+    let pushes = plan
+        .builds
+        .to_run()
+        .any(|b| b.push.is_some() && !b.binary.is_empty());
     if !pushes || !plan.documents.any() {
         return Ok(None);
     }

@@ -19,7 +19,7 @@ use crate::engine::{self, context, Engine, Run};
 use crate::error::Error;
 use crate::events::{ImageOutcome, IndexOutcome, Outcome, Push};
 use crate::model::{Backend, SecretFrom};
-use crate::plan::{Build, Plan};
+use crate::plan::{Build, Plan, PushAs};
 use crate::registry::credentials::{self, Credentials};
 use crate::registry::{layout, platforms, push};
 use crate::text::{human_size, release_key};
@@ -159,7 +159,7 @@ async fn write_output(
             None => images.push((build.stage.clone(), vec![build])),
         }
     }
-    Some(layout::export(engine, &images, output).await)
+    Some(layout::export(engine, &images, output, plan.builds.epoch.seconds).await)
 }
 
 /// A `--build-arg DOCKERIZE_IMAGES=...` of the user's must name images of the Dockerfile, and every image this
@@ -193,7 +193,7 @@ fn check_images_arg(plan: &Plan, build_args: &[(String, String)]) -> Result<(), 
 /// With `--push`, every tag must name its registry: a bare `api:1` would go to Docker Hub's `library/api`,
 /// which is rarely what a user of `--push` means, so Docker Hub must be named (`docker.io/<user>/...`).
 fn check_push_tags(plan: &Plan) -> Result<(), Error> {
-    for build in plan.builds.to_run().filter(|b| b.push) {
+    for build in plan.builds.to_run().filter(|b| b.push.is_some()) {
         if let Some(tag) = build.tags.iter().find(|t| !reference::names_registry(t)) {
             let hub_name = if tag.contains('/') {
                 tag.clone()
@@ -384,13 +384,25 @@ async fn run_builds(
             std::future::pending::<()>().await;
         }
     };
+    // The registries reached over plain HTTP: a normalised push and the indexes go past the engine, as it would.
+    let past_engine = to_run
+        .iter()
+        .any(|b| matches!(b.push, Some(PushAs::Normalised { .. })))
+        || builds.indexes_to_push().next().is_some()
+        || prepared.is_some();
+    let insecure = if past_engine {
+        insecure_registries(engine, shell).await
+    } else {
+        Vec::new()
+    };
     let (outcomes, interrupted) =
         engine::build_all(&to_run, jobs, cli.build.keep_going, interrupt, |build| {
             let (engine, run, credentials) = (engine.clone(), run.clone(), credentials.clone());
-            let times = times.clone();
+            let (times, insecure) = (times.clone(), insecure.clone());
             async move {
                 let (name, started) = (build.name.clone(), super::attest::Times::now());
-                let outcome = push::build_and_push(&engine, build, &run, &credentials).await;
+                let outcome =
+                    push::build_and_push(&engine, build, &run, (&credentials, &insecure)).await;
                 times.record(&name, started, super::attest::Times::now());
                 outcome
             }
@@ -399,7 +411,6 @@ async fn run_builds(
     let mut indexes = Vec::new();
     let mut attached = Vec::new();
     if !interrupted && (builds.indexes_to_push().next().is_some() || prepared.is_some()) {
-        let insecure = insecure_registries(engine, shell).await;
         let built: Vec<(&Build, &ImageOutcome)> = to_run.iter().zip(&outcomes).collect();
         for index in builds.indexes_to_push() {
             let pushed =
@@ -426,7 +437,9 @@ async fn run_builds(
     let mut cache = Vec::new();
     if !interrupted && all_done {
         for build in &builds.cache {
-            cache.push(push::build_and_push(engine, build.clone(), &run, credentials).await);
+            cache.push(
+                push::build_and_push(engine, build.clone(), &run, (credentials, &insecure)).await,
+            );
         }
     }
     Builds {

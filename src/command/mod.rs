@@ -18,7 +18,7 @@ mod report;
 mod tokens;
 
 use crate::cli::{Cli, Command};
-use crate::config::{EpochFrom, GitSha, Selection, SourceDateEpoch};
+use crate::config::{Destination, EpochFrom, GitSha, Selection, SourceDateEpoch};
 use crate::engine::docker_config;
 use crate::engine::endpoint::Endpoint;
 use crate::error::Error;
@@ -77,15 +77,17 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
     } else if wants_git_sha(&settings, &loaded.workspace) {
         settings.git_sha = git_sha(&loaded.workspace.root).map_or(GitSha::Unknown, GitSha::Commit);
     }
-    if let Some(output) = &mut settings.builds.output {
-        output.epoch = source_date_epoch(&loaded.workspace.root)?;
-        match output.epoch.from {
+    // Normalised images (`--output`'s layout, what `--push` puts) take every time from SOURCE_DATE_EPOCH.
+    let builds = &mut settings.builds;
+    if builds.output.is_some() || builds.destination == Destination::Registry {
+        builds.epoch = source_date_epoch(&loaded.workspace.root)?;
+        match builds.epoch.from {
             EpochFrom::Commit { dirty: true } => shell.note(format!(
                 "the working tree differs from its last commit: SOURCE_DATE_EPOCH is that commit's time ({}), but the images hold the uncommitted changes",
-                output.epoch.seconds
+                builds.epoch.seconds
             )),
             EpochFrom::NoCommit => shell.note(
-                "no SOURCE_DATE_EPOCH and no git repository: the layout's times are 0 (1970-01-01)",
+                "no SOURCE_DATE_EPOCH and no git repository: the images' times are 0 (1970-01-01)",
             ),
             EpochFrom::Environment | EpochFrom::Commit { dirty: false } | EpochFrom::Unread => {}
         }
@@ -189,7 +191,7 @@ pub(super) fn tree_dirty(root: &camino::Utf8Path) -> bool {
     git(root, &["status", "--porcelain"]).is_none_or(|s| !s.is_empty())
 }
 
-/// `SOURCE_DATE_EPOCH` for `--output`: the environment variable, else the time of the workspace's last commit
+/// `SOURCE_DATE_EPOCH` for `--output` and `--push`: the environment variable, else the time of the workspace's last commit
 /// (and whether the working tree differs from it), else 0 outside a git repository.
 fn source_date_epoch(root: &camino::Utf8Path) -> Result<SourceDateEpoch, Error> {
     if let Some(value) = std::env::var_os("SOURCE_DATE_EPOCH") {

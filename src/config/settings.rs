@@ -68,6 +68,11 @@ pub struct BuildRequest {
     /// `--output`: an OCI image layout (or archive) of the built images, written after them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Output>,
+    /// Every time written into a normalised image (`--output`'s layout, and what `--push` puts): file
+    /// modification times are clamped to it, the config's `created` and its history's are it. Read at the edge
+    /// only when something is normalised.
+    #[serde(skip_serializing_if = "SourceDateEpoch::is_unread")]
+    pub epoch: SourceDateEpoch,
 }
 
 /// `--output oci:<dir>` or `oci-archive:<file>`: the built images exported from the engine and normalised
@@ -77,9 +82,6 @@ pub struct Output {
     pub format: OutputFormat,
     /// The layout's directory, or the archive's file.
     pub path: camino::Utf8PathBuf,
-    /// Every time written into the layout: file modification times are clamped to it, the config's `created`
-    /// and its history's are it.
-    pub epoch: SourceDateEpoch,
 }
 
 /// What `--output` writes.
@@ -93,17 +95,25 @@ pub enum OutputFormat {
 }
 
 /// `SOURCE_DATE_EPOCH`: seconds since 1970-01-01 UTC, and where the value came from (only the edge can know it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SourceDateEpoch {
     pub seconds: u64,
     pub from: EpochFrom,
 }
 
+impl SourceDateEpoch {
+    /// Not read: nothing this command does is normalised.
+    pub fn is_unread(&self) -> bool {
+        self.from == EpochFrom::Unread
+    }
+}
+
 /// Where [`SourceDateEpoch`] came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EpochFrom {
     /// Not read yet: the command line's value, before the edge reads the environment and git.
+    #[default]
     Unread,
     /// The `SOURCE_DATE_EPOCH` environment variable.
     Environment,

@@ -26,7 +26,7 @@ use camino::Utf8PathBuf;
 use serde::Serialize;
 
 use super::{BuilderStage, Image};
-use crate::config::{BuildRequest, Cache, Destination, Output, Variant};
+use crate::config::{BuildRequest, Cache, Destination, Output, SourceDateEpoch, Variant};
 use crate::model::{Backend, DEBIAN_SLIM, IMAGES_ARG};
 use crate::platform::Platform;
 use crate::reference;
@@ -57,6 +57,9 @@ pub struct Builds {
     /// image (its stage as the reference name), after every build succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Output>,
+    /// `SOURCE_DATE_EPOCH` of every normalised image: `--output`'s layout and what `--push` puts.
+    #[serde(skip_serializing_if = "SourceDateEpoch::is_unread")]
+    pub epoch: SourceDateEpoch,
 }
 
 /// One build: a stage of the Dockerfile for one platform, with its tags.
@@ -87,8 +90,9 @@ pub struct Build {
     pub cache_from: Vec<String>,
     /// `--no-cache`.
     pub cache: Cache,
-    /// Whether its tags go to their registries once it is built (`--push`; always for a cache image).
-    pub push: bool,
+    /// Whether and how its tags go to their registries once it is built (`--push`; always for a cache image).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushAs>,
     /// `--network`: the network of its `RUN` steps (`host`, `none`); `None` leaves it to the engine.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
@@ -99,6 +103,22 @@ impl Build {
     pub fn outcome_platform(&self) -> Option<Platform> {
         self.platform.filter(|_| self.several)
     }
+}
+
+/// How a pushed build's image reaches its registries.
+///
+/// An image of the Dockerfile is pushed normalised: exported from the engine and rewritten exactly as
+/// `--output` writes it (`crate::registry::layout`), then put by the tool, so that the same commit gives the same
+/// manifest digest (and, over its platforms, the same index digest) from any engine and any run; what a release
+/// pipeline publishes is then what anyone can rebuild. A cache image (`--cache-to`) is the engine's own: its
+/// config carries BuildKit's inline cache, which the normaliser, keeping only the OCI image spec's fields, drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "as")]
+pub enum PushAs {
+    /// Normalised with `SOURCE_DATE_EPOCH` = `epoch` seconds, and put through the registry's API.
+    Normalised { epoch: u64 },
+    /// Pushed by the engine, as it built it.
+    Engine,
 }
 
 /// The image index of an image built for several platforms.
@@ -159,7 +179,7 @@ impl Builds {
         let mut hosts: Vec<String> = self
             .to_run()
             .chain(&self.cache)
-            .filter(|b| b.push)
+            .filter(|b| b.push.is_some())
             .flat_map(|b| &b.tags)
             .map(|tag| reference::registry_host(tag).to_string())
             .collect();
@@ -227,7 +247,9 @@ pub(super) fn builds(selected: &[&Image], common: &Common<'_>) -> Builds {
         build_args,
         cache_from,
         cache: request.cache,
-        push: request.destination == Destination::Registry,
+        push: (request.destination == Destination::Registry).then_some(PushAs::Normalised {
+            epoch: request.epoch.seconds,
+        }),
         network: request.network.map(|n| n.engine_name().to_string()),
     };
     let mut images = Vec::new();
@@ -250,6 +272,7 @@ pub(super) fn builds(selected: &[&Image], common: &Common<'_>) -> Builds {
             .map_or(Jobs::PerBackend, |n| Jobs::Given(n.get())),
         dockerfile: common.dockerfile.clone(),
         output: request.output.clone(),
+        epoch: request.epoch,
     }
 }
 
@@ -336,7 +359,7 @@ fn cache_builds(selected: &[&Image], common: &Common<'_>, shared: &Build) -> Vec
                 base: crate::model::stage::CHEF.to_string(),
                 tags: vec![reference],
                 build_args: build_args.clone(),
-                push: true,
+                push: Some(PushAs::Engine),
                 ..shared.clone()
             })
         })

@@ -85,7 +85,7 @@ use camino::Utf8PathBuf;
 use serde::Serialize;
 
 pub use bases::{Base, PinnedBy, BASE_DIGEST_LABEL, BASE_NAME_LABEL};
-pub use builds::{Build, Builds, Index, Jobs};
+pub use builds::{Build, Builds, Index, Jobs, PushAs};
 pub use dockerfile_path::DockerfilePath;
 pub use error::PlanError;
 pub use image::{expand_tags, Compilers, DebugImage, Image, ImagePlatform, RuntimeBase, Strip};

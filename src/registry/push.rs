@@ -15,12 +15,15 @@ use bollard::query_parameters::PushImageOptionsBuilder;
 use futures_util::StreamExt;
 
 use super::credentials::Credentials;
+use super::layout;
 use crate::engine::{build_target, error_chain, Engine, Run};
 use crate::events::{
     BuildEventKind, ImageOutcome, ImagePushed, Outcome, Push, PushFailed, PushFailure, PushRetried,
 };
-use crate::plan::Build;
+use crate::plan::{Build, PushAs};
 use crate::reference;
+
+mod normalised;
 
 /// Tries per tag, the first included.
 pub const ATTEMPTS: u32 = 3;
@@ -122,13 +125,35 @@ pub fn digest_of(status: &str) -> Option<&str> {
     (digest.starts_with("sha256:") && digest.len() == 71).then_some(digest)
 }
 
-/// Pushes every tag of one image, in order, and says how it ended; `on_retry` hears of each transient failure.
+/// Pushes every tag of one image through the engine, in order, and says how it ended; `on_retry` hears of each
+/// transient failure.
 pub async fn push_tags(
     engine: &Engine,
     tags: &[String],
     credentials: &Credentials,
     on_retry: impl Fn(PushRetried),
 ) -> Push {
+    push_each(tags, credentials, on_retry, None, |tag, auth| async move {
+        push_one(engine, &tag, auth)
+            .await
+            .map_err(|message| (classify(&message), message))
+    })
+    .await
+}
+
+/// Pushes every tag with `one` (`Ok(digest)`, or why not and the message), in order, trying a transient
+/// failure again; how it ended. `epoch` is the normalised image's `SOURCE_DATE_EPOCH`, for the event.
+async fn push_each<F, Fut>(
+    tags: &[String],
+    credentials: &Credentials,
+    on_retry: impl Fn(PushRetried),
+    epoch: Option<u64>,
+    one: F,
+) -> Push
+where
+    F: Fn(String, Option<DockerCredentials>) -> Fut,
+    Fut: std::future::Future<Output = Result<String, (PushFailure, String)>>,
+{
     let began = Instant::now();
     let mut digest = None;
     for tag in tags {
@@ -136,13 +161,12 @@ pub async fn push_tags(
         let auth = credentials.get(&registry).cloned();
         let mut attempt = 1;
         loop {
-            match push_one(engine, tag, auth.clone()).await {
+            match one(tag.clone(), auth.clone()).await {
                 Ok(d) => {
                     digest = Some(d);
                     break;
                 }
-                Err(message) => {
-                    let failure = classify(&message);
+                Err((failure, message)) => {
                     if !is_transient(failure) || attempt >= ATTEMPTS {
                         return Push::Failed(PushFailed {
                             tag: tag.clone(),
@@ -174,6 +198,7 @@ pub async fn push_tags(
             tags: tags.to_vec(),
             registry,
             seconds: began.elapsed().as_secs_f64(),
+            source_date_epoch: epoch,
         }),
         None => Push::Failed(PushFailed {
             tag: String::new(),
@@ -215,16 +240,19 @@ async fn push_one(
 }
 
 /// Builds `build` through the engine, then, when the plan pushes it and only when the build succeeded, pushes
-/// its tags with `credentials`: one image's outcome.
+/// its tags with `credentials` as the plan says ([`PushAs`]): one image's outcome. `insecure`: the registries the
+/// engine reaches over plain HTTP, which a normalised push reaches the same way.
 pub async fn build_and_push(
     engine: &Engine,
     build: Build,
     run: &Run,
-    credentials: &Credentials,
+    (credentials, insecure): (&Credentials, &[String]),
 ) -> ImageOutcome {
     let outcome = build_target(engine, &build, run).await;
-    let push = match &outcome {
-        Outcome::Built(_) if build.push => Some(push_image(engine, &build, run, credentials).await),
+    let push = match (&outcome, build.push) {
+        (Outcome::Built(_), Some(how)) => {
+            Some(push_image(engine, &build, run, how, (credentials, insecure)).await)
+        }
         _ => None,
     };
     ImageOutcome {
@@ -237,12 +265,54 @@ pub async fn build_and_push(
 }
 
 /// Pushes a built image's tags, sending a retry event for each transient failure and the push's end.
-async fn push_image(engine: &Engine, build: &Build, run: &Run, credentials: &Credentials) -> Push {
+async fn push_image(
+    engine: &Engine,
+    build: &Build,
+    run: &Run,
+    how: PushAs,
+    (credentials, insecure): (&Credentials, &[String]),
+) -> Push {
     let send = |kind| run.send(&build.name, kind);
-    let push = push_tags(engine, &build.tags, credentials, |retry| {
-        send(BuildEventKind::PushRetried(retry))
-    })
-    .await;
+    let on_retry = |retry| send(BuildEventKind::PushRetried(retry));
+    let push = match how {
+        PushAs::Engine => push_tags(engine, &build.tags, credentials, on_retry).await,
+        PushAs::Normalised { epoch } => {
+            let began = Instant::now();
+            match layout::normalised(engine, build, epoch).await {
+                Ok(image) => {
+                    let mut push =
+                        push_each(
+                            &build.tags,
+                            credentials,
+                            on_retry,
+                            Some(epoch),
+                            |tag, auth| {
+                                let image = &image;
+                                async move {
+                                    normalised::put(image, &tag, auth.as_ref(), insecure).await
+                                }
+                            },
+                        )
+                        .await;
+                    if let Push::Pushed(pushed) = &mut push {
+                        pushed.seconds = began.elapsed().as_secs_f64();
+                    }
+                    push
+                }
+                Err(error) => Push::Failed(PushFailed {
+                    tag: build.tags.first().cloned().unwrap_or_default(),
+                    registry: build
+                        .tags
+                        .first()
+                        .map(|t| reference::registry_host(t).to_string())
+                        .unwrap_or_default(),
+                    message: error_chain(&error),
+                    reason: PushFailure::Other,
+                    attempts: 1,
+                }),
+            }
+        }
+    };
     send(match &push {
         Push::Pushed(pushed) => BuildEventKind::ImagePushed(pushed.clone()),
         Push::Failed(failed) => BuildEventKind::PushFailed(failed.clone()),

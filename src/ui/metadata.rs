@@ -215,6 +215,7 @@ mod tests {
                     tags: vec!["r.io/api:1".into(), "r.io/api:latest".into()],
                     registry: "r.io".into(),
                     seconds: 1.0,
+                    source_date_epoch: None,
                 })),
             ),
             built(
@@ -272,6 +273,7 @@ mod tests {
                 tags: vec!["r.io/api:1-amd64".into()],
                 registry: "r.io".into(),
                 seconds: 1.0,
+                source_date_epoch: None,
             }))
         };
         let on = |platform: &str, push| ImageOutcome {

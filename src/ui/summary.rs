@@ -432,6 +432,7 @@ mod tests {
                     tags: vec!["r.io/api:1".into()],
                     registry: "r.io".into(),
                     seconds: 1.0,
+                    source_date_epoch: None,
                 })),
             ),
             built(

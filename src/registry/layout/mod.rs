@@ -112,35 +112,44 @@ pub fn check(output: &Output) -> Result<(), LayoutError> {
     }
 }
 
-/// Exports each image (the builds of one stage: one per platform) from the engine, normalises it and writes
-/// the layout; each image's digest.
+/// Exports each image (the builds of one stage: one per platform) from the engine, normalises it with
+/// `SOURCE_DATE_EPOCH` = `epoch` and writes the layout; each image's digest.
 pub async fn export(
     engine: &Engine,
     images: &[(String, Vec<&Build>)],
     output: &Output,
+    epoch: u64,
 ) -> Result<Vec<Written>, LayoutError> {
     let mut exported = Vec::new();
     for (stage, builds) in images {
         let mut platforms = Vec::new();
         for build in builds {
-            let reference = build.tags.first().cloned().unwrap_or_default();
-            let archive =
-                engine
-                    .export_image(&reference)
-                    .await
-                    .map_err(|e| LayoutError::Export {
-                        reference: reference.clone(),
-                        message: error_chain(&e),
-                    })?;
-            let image = normalise::normalise(&archive, output.epoch.seconds)
-                .map_err(|source| LayoutError::Normalise { reference, source })?;
-            platforms.push(image);
+            platforms.push(normalised(engine, build, epoch).await?);
         }
         exported.push((stage.clone(), platforms));
     }
     let layout = layout(&exported)?;
     write(&layout, output)?;
     Ok(layout.images)
+}
+
+/// One build's image exported from the engine (by its first tag) and normalised: the one way `--output` and
+/// `--push` turn the engine's image into the reproducible one.
+pub async fn normalised(
+    engine: &Engine,
+    build: &Build,
+    epoch: u64,
+) -> Result<normalise::Image, LayoutError> {
+    let reference = build.tags.first().cloned().unwrap_or_default();
+    let archive = engine
+        .export_image(&reference)
+        .await
+        .map_err(|e| LayoutError::Export {
+            reference: reference.clone(),
+            message: error_chain(&e),
+        })?;
+    normalise::normalise(&archive, epoch)
+        .map_err(|source| LayoutError::Normalise { reference, source })
 }
 
 /// The layout of `images` (name, and one normalised image per platform), in the order given. Pure.

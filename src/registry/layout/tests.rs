@@ -335,14 +335,7 @@ fn one_layout_names_each_image_and_indexes_several_platforms() {
 fn only_a_new_path_an_empty_directory_or_a_layout_takes_the_output() {
     let dir = tempfile::tempdir().unwrap();
     let root = Utf8Path::from_path(dir.path()).unwrap();
-    let output = |path: Utf8PathBuf, format| Output {
-        format,
-        path,
-        epoch: crate::config::SourceDateEpoch {
-            seconds: 0,
-            from: crate::config::EpochFrom::Environment,
-        },
-    };
+    let output = |path: Utf8PathBuf, format| Output { format, path };
     assert!(check(&output(root.join("new"), OutputFormat::Oci)).is_ok());
     std::fs::create_dir(root.join("empty")).unwrap();
     assert!(check(&output(root.join("empty"), OutputFormat::Oci)).is_ok());
