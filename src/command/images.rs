@@ -12,7 +12,7 @@ use camino::Utf8PathBuf;
 use super::generate::{generate, read_dockerignore};
 use super::report::{report, spawn_reporter};
 use crate::cli::{Cli, GenerateArgs};
-use crate::config::Variant;
+use crate::config::{EpochFrom, Variant};
 use crate::engine::endpoint::Endpoint;
 use crate::engine::session::{self, SecretValue, SessionSources};
 use crate::engine::{self, context, Engine, Run};
@@ -56,6 +56,7 @@ pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> 
             source,
         })?;
     }
+    epoch_note(plan, shell);
     if args.dry_run {
         super::dry_run::dry_run(plan, endpoint)?;
         return Ok(0);
@@ -135,6 +136,21 @@ pub fn build(plan: &Plan, cli: &Cli, endpoint: &Endpoint, shell: &mut Shell) -> 
         );
     }
     Ok(code)
+}
+
+/// Where the normalised images' times come from, when that is worth a note: a dirty tree, or no commit.
+fn epoch_note(plan: &Plan, shell: &mut Shell) {
+    let epoch = &plan.builds.epoch;
+    match epoch.from {
+        EpochFrom::Commit { dirty: true } => shell.note(format!(
+            "the working tree differs from its last commit: SOURCE_DATE_EPOCH is that commit's time ({}), but the images hold the uncommitted changes",
+            epoch.seconds
+        )),
+        EpochFrom::NoCommit => shell.note(
+            "no SOURCE_DATE_EPOCH and no git repository: the images' times are 0 (1970-01-01)",
+        ),
+        EpochFrom::Environment | EpochFrom::Commit { dirty: false } | EpochFrom::Unread => {}
+    }
 }
 
 /// `--output`: once every build succeeded, the layout of this command's images, one entry per image (its

@@ -81,16 +81,6 @@ pub fn run(cli: Cli, shell: &mut Shell) -> Result<i32, Error> {
     let builds = &mut settings.builds;
     if builds.output.is_some() || builds.destination == Destination::Registry {
         builds.epoch = source_date_epoch(&loaded.workspace.root)?;
-        match builds.epoch.from {
-            EpochFrom::Commit { dirty: true } => shell.note(format!(
-                "the working tree differs from its last commit: SOURCE_DATE_EPOCH is that commit's time ({}), but the images hold the uncommitted changes",
-                builds.epoch.seconds
-            )),
-            EpochFrom::NoCommit => shell.note(
-                "no SOURCE_DATE_EPOCH and no git repository: the images' times are 0 (1970-01-01)",
-            ),
-            EpochFrom::Environment | EpochFrom::Commit { dirty: false } | EpochFrom::Unread => {}
-        }
     }
     // Decided once, here at the edge, as the Docker CLI decides it; only a build reads Docker's configuration.
     let endpoint = match &cli.command {
