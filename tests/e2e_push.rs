@@ -310,3 +310,50 @@ fn an_unknown_registry_host_fails_at_once() {
     assert!(!out.stderr.contains("trying again"), "{}", out.stderr);
     assert!(out.stderr.contains("does not resolve"), "{}", out.stderr);
 }
+
+#[test]
+#[ignore = "needs a Docker engine and docker-registry: cargo test --test e2e_push -- --ignored"]
+fn a_rebuilt_commit_pushes_the_same_digest_and_another_epoch_another() {
+    let _engine = registry_lock();
+    let registry = Registry::start(false);
+    let fixture = Fixture::copy("single-bin");
+    let prefix = namespace(&registry.host, "repro");
+    let tags = single_bin_tags(&prefix);
+    let _refs = Refs(tags.clone());
+    let push = |epoch: &str| {
+        let mut command = fixture.command(&[
+            "build",
+            "--registry",
+            &prefix,
+            "--push",
+            "--no-cache",
+            "--sbom",
+            "none",
+            "--no-provenance",
+            "--message-format",
+            "json",
+        ]);
+        command
+            .env("DOCKER_CONFIG", fixture.outside.join("no-docker-config"))
+            .env("SOURCE_DATE_EPOCH", epoch);
+        let out = run(&mut command);
+        let json = BuildJson::parse(&out, "build --push");
+        let pushed: Vec<serde_json::Value> =
+            events_of(&json.events, "image-pushed").cloned().collect();
+        assert_eq!(pushed.len(), 1, "{}", out.describe("build --push"));
+        assert_eq!(
+            pushed[0]["source_date_epoch"],
+            epoch.parse::<u64>().unwrap()
+        );
+        pushed[0]["digest"].as_str().unwrap().to_string()
+    };
+    // Two `--no-cache` builds of one commit: the engine's images differ (their times), the pushed digest not.
+    let first = push("1700000000");
+    let second = push("1700000000");
+    assert_eq!(
+        first, second,
+        "the same commit and epoch push the same manifest"
+    );
+    let third = push("1700000001");
+    assert_ne!(first, third, "the epoch reaches the pushed image");
+}
